@@ -4,6 +4,12 @@ Stands alone: it imports nothing else from ``studio``.
 """
 
 from . import events
+from ._agent import AssistantAgent, ConversableAgent, ReplyOutcome, Stop, UserProxyAgent
+from ._chat import ChatSpec, NestedChat, initiate_chats
+from ._context import ChatContext
+from ._groupchat import GroupChat, GroupChatManager
+from ._tools import Tool, ToolDefinitionError, tool
+from ._types import ChatResult, ConfigError, HumanInput, StopReason, Termination
 from ._control import Cancelled, CancelToken, RunControl
 from ._human import ConsoleHuman, HumanInputProvider, HumanInputRequest, Mailbox, NoHuman, ScriptedHuman
 from ._messages import Message, ToolCall
@@ -13,30 +19,49 @@ from .models import FunctionModel, ModelClient, ModelError, ModelRequest, ModelR
 
 __all__ = [
     "PRICES",
-    "CancelToken",
+    "AssistantAgent",
     "Cancelled",
+    "CancelToken",
+    "ChatContext",
+    "ChatResult",
+    "ChatSpec",
     "CodeBlock",
     "CodeExecutionError",
     "CodeExecutor",
     "CodeResult",
+    "ConfigError",
     "ConsoleHuman",
+    "ConversableAgent",
+    "cost_of",
+    "events",
     "FileInfo",
     "FunctionModel",
+    "GroupChat",
+    "GroupChatManager",
+    "HumanInput",
     "HumanInputProvider",
     "HumanInputRequest",
+    "initiate_chats",
     "Mailbox",
     "Message",
     "ModelClient",
     "ModelError",
     "ModelRequest",
     "ModelResponse",
+    "NestedChat",
     "NoHuman",
+    "ReplyOutcome",
     "RunControl",
     "ScriptedHuman",
     "ScriptedModel",
+    "Stop",
+    "StopReason",
+    "Termination",
+    "tool",
+    "Tool",
     "ToolCall",
+    "ToolDefinitionError",
     "Usage",
     "UsageTracker",
-    "cost_of",
-    "events",
+    "UserProxyAgent",
 ]

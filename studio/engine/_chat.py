@@ -1,0 +1,255 @@
+"""Two-agent chats, sequential chats with carryover, and nested chats."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import events as ev
+from ._context import ChatContext
+from ._control import Cancelled, RunControl
+from ._human import HumanInputRequest
+from ._messages import Message
+from ._types import ChatResult, ConfigError, StopReason, strip_terminate
+from .models._interface import ModelError, ModelRequest
+
+if TYPE_CHECKING:
+    from ._agent import ConversableAgent
+
+SUMMARY_PROMPT = ("Summarize the takeaway from the conversation. Do not add any introductory "
+                  "phrases.")
+FirstMessage = str | Message | Callable[..., str] | None
+
+
+def start_chat(sender: ConversableAgent, recipient: ConversableAgent, message: FirstMessage, *,
+               max_turns: int | None, clear_history: bool, summary_method: Any,
+               summary_prompt: str | None, control: RunControl | None,
+               context: ChatContext | None, kind: str = "two_agent",
+               carryover: str = "") -> ChatResult:
+    """Run a chat from ``sender`` to ``recipient`` and return its result (never raises for
+    runtime failures: they become the stop reason; misconfiguration raises at once)."""
+    from ._groupchat import GroupChatManager
+
+    if max_turns is not None and max_turns < 1:
+        raise ConfigError("max_turns must be at least 1")
+    if context is None:
+        ctx = ChatContext.root(control or RunControl())
+    else:
+        ctx = context
+    is_group = isinstance(recipient, GroupChatManager)
+    members = recipient.groupchat.agent_names if is_group else (sender.name, recipient.name)
+    ctx.emit(ev.ChatStarted, kind="group" if is_group else kind, sender=sender.name,
+             recipient=recipient.name, members=tuple(members),
+             parent_chat_id=ctx.parent.chat_id if ctx.parent and kind == "nested" else None)
+    if clear_history:
+        sender.clear_history(recipient)
+        recipient.clear_history(sender)
+    history: list[Message] = []
+    error: str | None = None
+    try:
+        first = _first_message(sender, recipient, message, ctx, carryover)
+        if first is None:
+            reason = StopReason.HUMAN_EXIT
+        elif is_group:
+            reason, history = recipient.run_group(sender, first, ctx)
+        else:
+            reason = _alternate(sender, recipient, first, max_turns, ctx)
+    except Cancelled:
+        reason = StopReason.CANCELLED
+        if ctx.depth > 0:
+            _finish(ctx, reason, "", [], sender, recipient)
+            raise
+    except (ModelError, _NestedFailure) as exc:
+        reason, error = StopReason.ERROR, str(exc)
+        ctx.emit(ev.Error, text=error)
+        if ctx.depth > 0:
+            _finish(ctx, reason, "", [], sender, recipient)
+            raise _NestedFailure(error) from exc
+    if not is_group:
+        history = list(sender.history(recipient))
+    summary = ""
+    if reason not in (StopReason.CANCELLED, StopReason.ERROR):
+        summary = _summarize(sender, recipient, history, summary_method, summary_prompt, ctx)
+    return _finish(ctx, reason, summary, history, sender, recipient, error=error)
+
+
+class _NestedFailure(Exception):
+    """A nested chat failed; the outer chat stops with the same error."""
+
+
+def _finish(ctx: ChatContext, reason: StopReason, summary: str, history: list[Message],
+            sender: ConversableAgent, recipient: ConversableAgent, *,
+            error: str | None = None) -> ChatResult:
+    usage = ctx.usage.to_dict()
+    ctx.emit(ev.ChatFinished, reason=str(reason), summary=summary, usage=usage)
+    return ChatResult(chat_id=ctx.chat_id, history=history, summary=summary, stop_reason=reason,
+                      usage=usage, human_inputs=list(ctx.human_inputs), error=error)
+
+
+def _first_message(sender: ConversableAgent, recipient: ConversableAgent, message: FirstMessage,
+                   ctx: ChatContext, carryover: str) -> Message | None:
+    if callable(message) and not isinstance(message, Message):
+        message = message(sender, recipient, carryover)
+        carryover = ""
+    if message is None:
+        text = ctx.ask_human(HumanInputRequest(
+            agent=sender.name, kind="reply",
+            prompt=f"What should {sender.name} say to {recipient.name} to start? (exit to cancel)",
+        ))
+        if text.strip().lower() == "exit":
+            return None
+        message = Message(role="user", content=text, name=sender.name, meta={"human": True})
+    if isinstance(message, str):
+        message = Message(role="user", content=message, name=sender.name)
+    if carryover:
+        message = Message(role=message.role, content=f"{message.text}\nContext: \n{carryover}",
+                          name=message.name or sender.name, meta=message.meta)
+    if message.is_empty():
+        raise ConfigError(f"{sender.name}'s first message to {recipient.name} is empty")
+    return message
+
+
+def _alternate(sender: ConversableAgent, recipient: ConversableAgent, first: Message,
+               max_turns: int | None, ctx: ChatContext) -> StopReason:
+    sender.send(first, recipient, ctx)
+    speaker, listener = sender, recipient
+    replies = 0
+    while True:
+        ctx.checkpoint()
+        _deliver_interjections(speaker, listener, ctx)
+        outcome = listener.generate_reply(listener.history(speaker), speaker, ctx)
+        if outcome.messages is None:
+            return outcome.stop_reason or StopReason.NO_REPLY
+        listener.send(outcome.messages, speaker, ctx)
+        if listener is recipient:
+            replies += 1
+            if max_turns is not None and replies >= max_turns:
+                last = outcome.messages[-1]
+                return StopReason.TERMINATION if sender.is_termination(last) else StopReason.MAX_TURNS
+        speaker, listener = listener, speaker
+
+
+def _deliver_interjections(speaker: ConversableAgent, listener: ConversableAgent,
+                           ctx: ChatContext) -> None:
+    """Messages the human sent from outside go to the agent about to reply, before it does."""
+    for text in ctx.control.take_interjections():
+        name = ctx.control.human_name
+        message = Message(role="user", content=text, name=name, meta={"interjection": True, "human": True})
+        listener.history(speaker).append(message)
+        speaker.history(listener).append(message)
+        ctx.emit(ev.Interjection, text=text, recipient=listener.name)
+        ctx.emit(ev.MessageSent, sender=name, recipient=listener.name, message=message)
+
+
+def _summarize(sender: ConversableAgent, recipient: ConversableAgent, history: list[Message],
+               method: Any, prompt: str | None, ctx: ChatContext) -> str:
+    if callable(method):
+        return str(method(sender, recipient, history) or "")
+    if method in (None, "last_msg"):
+        for message in reversed(history):
+            if message.content is not None and message.role != "system":
+                return strip_terminate(message.content)
+        return ""
+    if method == "reflection":
+        agent = sender if sender.model is not None else recipient
+        if agent.model is None:
+            ctx.emit(ev.Warning, text="reflection summary needs a model; the summary is empty")
+            return ""
+        messages = (*_system_of(agent), *history,
+                    Message(role="user", content=prompt or SUMMARY_PROMPT))
+        try:
+            response = agent.model.complete(
+                ModelRequest(messages=tuple(messages), agent=agent.name, purpose="summary"),
+                cancel=ctx.control.cancel_token,
+            )
+        except ModelError as exc:
+            ctx.emit(ev.Warning, text=f"the reflection summary failed ({exc}); the summary is empty")
+            return ""
+        ctx.add_usage(agent.name, response.usage)
+        return strip_terminate(response.content)
+    raise ConfigError(f"unknown summary_method {method!r}: use last_msg, reflection or a function")
+
+
+def _system_of(agent: ConversableAgent) -> tuple[Message, ...]:
+    return (Message(role="system", content=agent.system_message),) if agent.system_message else ()
+
+
+# -- sequential chats --------------------------------------------------------------------------
+@dataclass
+class ChatSpec:
+    """One chat of a sequence: ``carryover`` adds the earlier summaries as ``Context:``."""
+
+    sender: ConversableAgent
+    recipient: ConversableAgent
+    message: FirstMessage = None
+    max_turns: int | None = None
+    summary_method: Any = "last_msg"
+    summary_prompt: str | None = None
+    clear_history: bool = True
+    carryover: bool = True
+    extra_context: list[str] = field(default_factory=list)
+
+
+def initiate_chats(chats: Sequence[ChatSpec], *, control: RunControl | None = None,
+                   context: ChatContext | None = None) -> list[ChatResult]:
+    """Run chats one after another; each first message carries the earlier summaries.
+
+    Stops early when a chat is cancelled or fails.
+    """
+    if not chats:
+        raise ConfigError("initiate_chats needs at least one chat")
+    base = context or ChatContext.root(control or RunControl())
+    results: list[ChatResult] = []
+    summaries: list[str] = []
+    for index, spec in enumerate(chats):
+        ctx = base if index == 0 and context is None else (base.sibling() if context is None else base.child())
+        carry = [*spec.extra_context, *summaries] if spec.carryover else list(spec.extra_context)
+        result = start_chat(
+            spec.sender, spec.recipient, spec.message, max_turns=spec.max_turns,
+            clear_history=spec.clear_history, summary_method=spec.summary_method,
+            summary_prompt=spec.summary_prompt, control=None, context=ctx,
+            kind="nested" if context is not None else "sequence",
+            carryover="\n".join(s for s in carry if s),
+        )
+        results.append(result)
+        summaries.append(result.summary)
+        if result.stop_reason in (StopReason.CANCELLED, StopReason.ERROR):
+            break
+    return results
+
+
+# -- nested chats -------------------------------------------------------------------------------
+@dataclass
+class NestedChat:
+    """A chat an agent runs before replying. ``message``: None (the received message), a
+    string, or ``fn(agent, messages, sender) -> str``."""
+
+    recipient: ConversableAgent
+    message: str | Callable[..., str] | None = None
+    max_turns: int | None = 1
+    summary_method: Any = "last_msg"
+    summary_prompt: str | None = None
+    sender: ConversableAgent | None = None  # default: the agent holding the queue
+
+
+def run_nested_chats(agent: ConversableAgent, messages: list[Message], sender: ConversableAgent,
+                     ctx: ChatContext) -> str | None:
+    received = messages[-1].content or ""
+    specs = []
+    for chat in agent.nested_chats:
+        if chat.message is None:
+            text: str = received
+        elif callable(chat.message):
+            text = chat.message(agent, messages, sender)
+        else:
+            text = f"{chat.message}\n\n{received}" if "{message}" not in chat.message \
+                else chat.message.replace("{message}", received)
+        specs.append(ChatSpec(sender=chat.sender or agent, recipient=chat.recipient, message=text,
+                              max_turns=chat.max_turns, summary_method=chat.summary_method,
+                              summary_prompt=chat.summary_prompt))
+    results = initiate_chats(specs, context=ctx)
+    last = results[-1]
+    if last.stop_reason == StopReason.CANCELLED:
+        raise Cancelled()
+    return last.summary

@@ -1,0 +1,61 @@
+"""The per-chat context threaded through replies: events, usage, human inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import events as ev
+from ._control import RunControl
+from ._human import HumanInputRequest
+from ._usage import Usage, UsageTracker
+
+
+@dataclass
+class ChatContext:
+    control: RunControl
+    chat_id: str
+    depth: int = 0
+    parent: ChatContext | None = None
+    usage: UsageTracker = field(default_factory=UsageTracker)
+    human_inputs: list[str] = field(default_factory=list)
+
+    @classmethod
+    def root(cls, control: RunControl) -> ChatContext:
+        return cls(control=control, chat_id=control.new_chat_id())
+
+    def child(self) -> ChatContext:
+        return ChatContext(control=self.control, chat_id=self.control.new_chat_id(),
+                           depth=self.depth + 1, parent=self)
+
+    def sibling(self) -> ChatContext:
+        """A new chat at the same depth (the next chat of a sequence)."""
+        return ChatContext(control=self.control, chat_id=self.control.new_chat_id(),
+                           depth=self.depth, parent=self.parent)
+
+    def emit(self, event_type: type[ev.Event], **fields: Any) -> None:
+        self.control.emit(event_type(chat_id=self.chat_id, depth=self.depth, **fields))
+
+    def add_usage(self, agent: str, usage: Usage) -> None:
+        ctx: ChatContext | None = self
+        while ctx is not None:
+            ctx.usage.add(agent, usage)
+            ctx = ctx.parent
+        self.control.usage.add(agent, usage)
+
+    def checkpoint(self) -> None:
+        self.control.checkpoint(self.chat_id, self.depth)
+
+    def ask_human(self, request: HumanInputRequest) -> str:
+        """Ask the human (blocking), with the request/answer events around it."""
+        self.emit(ev.HumanInputRequested, agent=request.agent, prompt=request.prompt,
+                  kind=request.kind, options=request.options)
+        answer = self.control.human.ask(request, self.control.cancel_token)
+        self.control.cancel_token.raise_if_set()
+        answer = answer if isinstance(answer, str) else ""
+        self.emit(ev.HumanInputReceived, agent=request.agent, text=answer, kind=request.kind)
+        ctx: ChatContext | None = self
+        while ctx is not None:
+            ctx.human_inputs.append(answer)
+            ctx = ctx.parent
+        return answer

@@ -1,0 +1,200 @@
+"""The built-in reply functions, in the order an agent tries them."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from . import events as ev
+from ._human import HumanInputRequest
+from ._messages import Message
+from ._types import HumanInput, StopReason
+from .models._interface import ModelRequest
+
+if TYPE_CHECKING:
+    from ._agent import ConversableAgent, ReplyValue
+    from ._context import ChatContext
+
+USER_INTERRUPTED = "USER INTERRUPTED"
+
+
+def _ask(agent: ConversableAgent, sender: ConversableAgent, message: Message,
+         ctx: ChatContext) -> str:
+    preview = (message.content or "").strip()
+    if message.tool_calls:
+        calls = ", ".join(f"{c.name}({c.arguments})" for c in message.tool_calls)
+        preview = f"{preview}\n[tool calls: {calls}]".strip()
+    prompt = (f"{sender.name} wrote to {agent.name}:\n{preview}\n\n"
+              f"Reply as {agent.name}; leave empty to let the agent auto-reply, or type exit to end.")
+    return ctx.ask_human(HumanInputRequest(agent=agent.name, prompt=prompt, kind="reply"))
+
+
+def check_termination_and_human(agent: ConversableAgent, messages: list[Message],
+                                sender: ConversableAgent, ctx: ChatContext
+                                ) -> tuple[bool, ReplyValue]:
+    """Decide whether to stop, ask the human, or let the automatic replies run."""
+    from ._agent import Stop
+
+    message = messages[-1] if messages else Message(role="user", content="")
+    terminating = agent.is_termination(message)
+    at_limit = agent.auto_reply_count(sender) >= agent.max_consecutive_auto_reply
+    reply: str | None = None  # None: no human answer asked or given
+    stop_reason = StopReason.TERMINATION
+
+    if agent.human_input == HumanInput.ALWAYS:
+        reply = _ask(agent, sender, message, ctx)
+        if not reply and terminating:
+            return True, Stop(StopReason.TERMINATION)
+    elif at_limit:
+        if agent.human_input == HumanInput.NEVER:
+            return True, Stop(StopReason.MAX_AUTO_REPLIES)
+        reply = _ask(agent, sender, message, ctx)
+        if not reply and terminating:
+            return True, Stop(StopReason.TERMINATION)
+        stop_reason = StopReason.TERMINATION if terminating else StopReason.MAX_AUTO_REPLIES
+    elif terminating:
+        if agent.human_input == HumanInput.NEVER:
+            return True, Stop(StopReason.TERMINATION)
+        reply = _ask(agent, sender, message, ctx)
+        if not reply:
+            return True, Stop(StopReason.TERMINATION)
+
+    if reply is not None and reply.strip().lower() == "exit":
+        agent._reset_auto_reply(sender)
+        return True, Stop(StopReason.HUMAN_EXIT)
+    if reply:
+        agent._reset_auto_reply(sender)
+        out: list[Message] = [
+            Message(role="tool", content=USER_INTERRUPTED, tool_call_id=call.id, name=call.name)
+            for call in message.tool_calls
+        ]
+        out.append(Message(role="user", content=reply, name=agent.name, meta={"human": True}))
+        return True, out
+    if agent.max_consecutive_auto_reply == 0:
+        return True, Stop(stop_reason if terminating else StopReason.MAX_AUTO_REPLIES)
+    agent._bump_auto_reply(sender)
+    return False, None
+
+
+def nested_chats_reply(agent: ConversableAgent, messages: list[Message],
+                       sender: ConversableAgent, ctx: ChatContext) -> tuple[bool, ReplyValue]:
+    from ._chat import run_nested_chats
+
+    if not messages or any(chat.recipient is sender for chat in agent.nested_chats):
+        return False, None
+    summary = run_nested_chats(agent, messages, sender, ctx)
+    if summary is None:
+        return False, None
+    return True, summary
+
+
+def tool_calls_reply(agent: ConversableAgent, messages: list[Message],
+                     sender: ConversableAgent, ctx: ChatContext) -> tuple[bool, ReplyValue]:
+    """Execute the tool calls of the last message; every call gets a tool message."""
+    if not messages or not messages[-1].tool_calls:
+        return False, None
+    results: list[Message] = []
+    for call in messages[-1].tool_calls:
+        ctx.checkpoint()
+        ctx.emit(ev.ToolCallStarted, agent=agent.name, call_id=call.id, name=call.name,
+                 arguments=call.arguments)
+        tool = agent.tools_for_execution.get(call.name)
+        if tool is None:
+            content, is_error = f"Error: Function {call.name} not found.", True
+        else:
+            content, is_error = tool.invoke(call.arguments)
+        ctx.emit(ev.ToolResult, agent=agent.name, call_id=call.id, name=call.name,
+                 content=content, is_error=is_error)
+        results.append(Message(role="tool", content=content, tool_call_id=call.id, name=call.name,
+                               meta={"is_error": is_error} if is_error else {}))
+    return True, results
+
+
+def code_execution_reply(agent: ConversableAgent, messages: list[Message],
+                         sender: ConversableAgent, ctx: ChatContext) -> tuple[bool, ReplyValue]:
+    """Run the code blocks of the newest message not yet scanned (code never runs twice)."""
+    from .code import extract_code_blocks, format_code_result
+
+    assert agent.code_executor is not None
+    scanned = agent._executed_code.get(sender.name, 0)
+    agent._executed_code[sender.name] = len(messages)
+    for message in reversed(messages[scanned:]):
+        if message.role != "user" or message.meta.get("kind") == "code_result":
+            continue
+        blocks = extract_code_blocks(message.content or "")
+        if not blocks:
+            continue
+        if agent.approve_code:
+            decision = _approve(agent, sender, blocks, ctx)
+            if isinstance(decision, str):
+                return True, Message(role="user", content=decision, name=agent.name,
+                                     meta={"kind": "code_refused", "human": True})
+            blocks = decision
+        ctx.checkpoint()
+        started = time.monotonic()
+        result = agent.code_executor.execute(blocks, cancel=ctx.control.cancel_token)
+        files = tuple({"name": f.name, "size": f.size} for f in result.files)
+        ctx.emit(ev.CodeExecuted, agent=agent.name, languages=tuple(b.language for b in blocks),
+                 exit_code=result.exit_code, output=result.output, sandbox=result.sandbox,
+                 files=files, duration=result.duration or time.monotonic() - started)
+        return True, Message(
+            role="user", content=format_code_result(result), name=agent.name,
+            meta={"kind": "code_result", "exit_code": result.exit_code, "sandbox": result.sandbox,
+                  "files": list(files)},
+        )
+    return False, None
+
+
+def _approve(agent: ConversableAgent, sender: ConversableAgent, blocks: list,
+             ctx: ChatContext) -> list | str:
+    """Ask the human before running code: approve (empty/yes), ``edit:`` new code, or refuse."""
+    from .code import CodeBlock, extract_code_blocks
+
+    listing = "\n\n".join(f"```{b.language}\n{b.code}\n```" for b in blocks)
+    answer = ctx.ask_human(HumanInputRequest(
+        agent=agent.name, kind="code_approval", options=("approve", "edit", "refuse"),
+        prompt=(f"{sender.name} wants {agent.name} to run this code:\n{listing}\n\n"
+                "Press enter (or type yes) to run it, 'edit:' followed by new code to run that "
+                "instead, or type why you refuse."),
+    ))
+    text = answer.strip()
+    if text.lower() in ("", "y", "yes", "approve", "ok", "run"):
+        return blocks
+    if text.lower().startswith("edit:"):
+        edited = text[5:].strip("\n")
+        new_blocks = extract_code_blocks(edited)
+        return new_blocks or [CodeBlock(code=edited, language=blocks[0].language)]
+    return f"The user refused to run the code. Reason: {text}"
+
+
+def model_reply(agent: ConversableAgent, messages: list[Message], sender: ConversableAgent,
+                ctx: ChatContext) -> tuple[bool, ReplyValue]:
+    assert agent.model is not None
+    request = ModelRequest(
+        messages=_with_system(agent, messages),
+        tools=tuple(t.schema for t in agent.tools_for_llm.values()),
+        agent=agent.name,
+        settings=agent.model_settings,
+    )
+    on_token = None
+    if agent.stream:
+        def on_token(delta: str) -> None:
+            ctx.emit(ev.TokenDelta, agent=agent.name, delta=delta)
+    response = agent.model.complete(request, cancel=ctx.control.cancel_token, on_token=on_token)
+    ctx.add_usage(agent.name, response.usage)
+    if response.content is None and not response.tool_calls:
+        return True, Message(role="assistant", content="", name=agent.name,
+                             meta={"usage": response.usage.to_dict()})
+    return True, Message(role="assistant", content=response.content, name=agent.name,
+                         tool_calls=response.tool_calls, meta={"usage": response.usage.to_dict()})
+
+
+def _with_system(agent: ConversableAgent, messages: list[Message]) -> tuple[Message, ...]:
+    if agent.system_message:
+        return (Message(role="system", content=agent.system_message), *messages)
+    return tuple(messages)
+
+
+def default_reply(agent: ConversableAgent, messages: list[Message], sender: ConversableAgent,
+                  ctx: ChatContext) -> tuple[bool, ReplyValue]:
+    return True, agent.default_auto_reply
