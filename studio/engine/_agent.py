@@ -97,6 +97,7 @@ class ConversableAgent:
         self._histories: dict[str, list[Message]] = {}
         self._auto_reply_counts: dict[str, int] = {}
         self._executed_code: dict[str, int] = {}  # counterpart -> history length already scanned
+        self._system_cache: Message | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

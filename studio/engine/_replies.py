@@ -190,9 +190,13 @@ def model_reply(agent: ConversableAgent, messages: list[Message], sender: Conver
 
 
 def _with_system(agent: ConversableAgent, messages: list[Message]) -> tuple[Message, ...]:
-    if agent.system_message:
-        return (Message(role="system", content=agent.system_message), *messages)
-    return tuple(messages)
+    if not agent.system_message:
+        return tuple(messages)
+    cached = agent._system_cache
+    if cached is None or cached.content != agent.system_message:
+        # one Message object per system text, so model clients can cache its wire form
+        cached = agent._system_cache = Message(role="system", content=agent.system_message)
+    return (cached, *messages)
 
 
 def default_reply(agent: ConversableAgent, messages: list[Message], sender: ConversableAgent,
