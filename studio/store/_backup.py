@@ -1,0 +1,309 @@
+"""Backup to one JSON-ready dict and restore from it, all-or-nothing. Secrets stay out."""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import col, select
+
+from ._base import StoreBase
+from ._errors import StoreError
+from ._migrations import MIGRATIONS
+from ._records import RUN_STATUSES
+from ._tables import (
+    CustomToolRow,
+    ModelConfigRow,
+    RunEventRow,
+    RunRow,
+    SettingRow,
+    TemplateRow,
+    TemplateVersionRow,
+)
+
+BACKUP_FORMAT = "roundtable-backup"
+BACKUP_VERSION = 1
+
+_MISSING = object()
+
+
+class _Reader:
+    """Reads one JSON object, naming the exact place of any problem (``runs[2].events[0]``)."""
+
+    def __init__(self, data: Any, path: str) -> None:
+        if not isinstance(data, dict):
+            raise StoreError(f"backup {path}: expected an object, got {type(data).__name__}")
+        self.data = data
+        self.path = path
+
+    def _get(self, key: str, default: Any) -> Any:
+        value = self.data.get(key, default)
+        if value is _MISSING:
+            raise StoreError(f"backup {self.path}.{key}: missing")
+        return value
+
+    def _fail(self, key: str, expected: str, value: Any) -> StoreError:
+        return StoreError(
+            f"backup {self.path}.{key}: expected {expected}, got {type(value).__name__}"
+        )
+
+    def text(self, key: str, default: Any = _MISSING, *, optional: bool = False) -> Any:
+        value = self._get(key, default)
+        if isinstance(value, str) or (optional and value is None):
+            return value
+        raise self._fail(key, "a string", value)
+
+    def number(self, key: str, default: Any = _MISSING, *, optional: bool = False) -> Any:
+        value = self._get(key, default)
+        if optional and value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self._fail(key, "a number", value)
+        return value
+
+    def integer(self, key: str, default: Any = _MISSING) -> int:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._fail(key, "an integer", value)
+        return value
+
+    def obj(self, key: str, default: Any = _MISSING) -> dict[str, Any]:
+        value = self._get(key, default)
+        if not isinstance(value, dict):
+            raise self._fail(key, "an object", value)
+        return copy.deepcopy(value)
+
+    def items(self, key: str) -> list[_Reader]:
+        value = self._get(key, [])
+        if not isinstance(value, list):
+            raise self._fail(key, "a list", value)
+        return [_Reader(item, f"{self.path}.{key}[{i}]") for i, item in enumerate(value)]
+
+    def tags(self, key: str) -> list[str]:
+        value = self._get(key, [])
+        if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+            raise self._fail(key, "a list of strings", value)
+        return list(value)
+
+
+def _template_rows(t: _Reader) -> tuple[TemplateRow, list[TemplateVersionRow]]:
+    versions = []
+    for v in t.items("versions"):
+        versions.append(
+            TemplateVersionRow(
+                template_id=0,
+                version=v.integer("version"),
+                document=v.obj("document"),
+                description=v.text("description", ""),
+                tags=v.tags("tags"),
+                note=v.text("note", ""),
+                created_at=v.number("created_at", time.time()),
+            )
+        )
+    if not versions:
+        raise StoreError(f"backup {t.path}.versions: a template needs at least one version")
+    numbers = [v.version for v in versions]
+    if len(set(numbers)) != len(numbers):
+        raise StoreError(f"backup {t.path}.versions: version numbers repeat")
+    latest = max(versions, key=lambda v: v.version)
+    row = TemplateRow(
+        name=t.text("name"),
+        description=latest.description,
+        tags=list(latest.tags),
+        latest_version=latest.version,
+        created_at=t.number("created_at", latest.created_at),
+        updated_at=t.number("updated_at", latest.created_at),
+        deleted_at=t.number("deleted_at", None, optional=True),
+    )
+    return row, versions
+
+
+def _run_rows(r: _Reader) -> tuple[RunRow, list[RunEventRow]]:
+    status = r.text("status")
+    if status not in RUN_STATUSES:
+        raise StoreError(f"backup {r.path}.status: {status!r} is not one of {RUN_STATUSES}")
+    run = RunRow(
+        id=r.text("id"),
+        template_name=r.text("template_name"),
+        template_snapshot=r.obj("template_snapshot", {}),
+        task=r.text("task"),
+        model_label=r.text("model_label", ""),
+        status=status,
+        reason=r.text("reason", ""),
+        summary=r.text("summary", ""),
+        started_at=r.number("started_at"),
+        finished_at=r.number("finished_at", None, optional=True),
+        total_tokens=r.integer("total_tokens", 0),
+        cost=float(r.number("cost", 0.0)),
+        usage=r.obj("usage", {}),
+        work_dir=r.text("work_dir", None, optional=True),
+        owner="",
+    )
+    events = [
+        RunEventRow(
+            run_id=run.id,
+            seq=e.integer("seq"),
+            kind=e.text("kind"),
+            chat_id=e.text("chat_id", ""),
+            depth=e.integer("depth", 0),
+            sender=e.text("sender", ""),
+            recipient=e.text("recipient", ""),
+            role=e.text("role", None, optional=True),
+            content=e.text("content", None, optional=True),
+            data=e.obj("data", {}),
+            created_at=e.number("created_at", run.started_at),
+        )
+        for e in r.items("events")
+    ]
+    seqs = [e.seq for e in events]
+    if len(set(seqs)) != len(seqs):
+        raise StoreError(f"backup {r.path}.events: seq numbers repeat")
+    return run, events
+
+
+def _model_row(m: _Reader) -> ModelConfigRow:
+    if "api_key" in m.data or "value" in m.data:
+        raise StoreError(
+            f"backup {m.path}: holds an API key value; backups carry key references only "
+            "(api_key_env or api_key_secret)"
+        )
+    return ModelConfigRow(
+        name=m.text("name"),
+        provider=m.text("provider", ""),
+        model=m.text("model", ""),
+        base_url=m.text("base_url", None, optional=True),
+        api_type=m.text("api_type", "openai"),
+        api_version=m.text("api_version", None, optional=True),
+        api_key_env=m.text("api_key_env", None, optional=True),
+        api_key_secret=m.text("api_key_secret", None, optional=True),
+        price_input=m.number("price_input", None, optional=True),
+        price_output=m.number("price_output", None, optional=True),
+        extra=m.obj("extra", {}),
+    )
+
+
+def _unique(section: str, names: list[str], key: str = "name") -> None:
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if name in seen:
+            raise StoreError(f"backup .{section}[{index}].{key}: {name!r} appears twice")
+        seen.add(name)
+
+
+class BackupMixin(StoreBase):
+    def backup(self) -> dict[str, Any]:
+        """Everything but secret values, as JSON-ready data (one file's worth)."""
+        with self._read() as session:
+            templates = []
+            for t in session.exec(select(TemplateRow).order_by(col(TemplateRow.name))):
+                versions = session.exec(
+                    select(TemplateVersionRow)
+                    .where(TemplateVersionRow.template_id == t.id)
+                    .order_by(col(TemplateVersionRow.version))
+                )
+                templates.append(
+                    {
+                        "name": t.name,
+                        "created_at": t.created_at,
+                        "updated_at": t.updated_at,
+                        "deleted_at": t.deleted_at,
+                        "versions": [v.model_dump(exclude={"id", "template_id"}) for v in versions],
+                    }
+                )
+            models = [
+                m.model_dump(exclude={"id", "created_at", "updated_at"})
+                for m in session.exec(select(ModelConfigRow).order_by(col(ModelConfigRow.name)))
+            ]
+            tools = [
+                {"name": t.name, "source": t.source, "description": t.description}
+                for t in session.exec(select(CustomToolRow).order_by(col(CustomToolRow.name)))
+            ]
+            settings = {s.key: s.value for s in session.exec(select(SettingRow))}
+            runs = []
+            for r in session.exec(select(RunRow).order_by(col(RunRow.started_at), col(RunRow.id))):
+                run = r.model_dump(exclude={"owner"})
+                events = session.exec(
+                    select(RunEventRow)
+                    .where(RunEventRow.run_id == r.id)
+                    .order_by(col(RunEventRow.seq))
+                )
+                run["events"] = [e.model_dump(exclude={"id", "run_id"}) for e in events]
+                runs.append(run)
+        return copy.deepcopy(
+            {
+                "format": BACKUP_FORMAT,
+                "version": BACKUP_VERSION,
+                "schema_version": MIGRATIONS[-1].version,
+                "created_at": time.time(),
+                "templates": templates,
+                "model_configs": models,
+                "tools": tools,
+                "settings": settings,
+                "runs": runs,
+            }
+        )
+
+    def restore(self, data: dict[str, Any]) -> dict[str, int]:
+        """Load a :meth:`backup` in one transaction: items in the backup replace stored items
+        of the same name (or run id); everything else is kept. Nothing changes on error.
+        Returns how many templates, model configs, tools, settings and runs were restored."""
+        top = _Reader(data, "")
+        if data.get("format") != BACKUP_FORMAT:
+            raise StoreError(f"not a Roundtable backup: format must be {BACKUP_FORMAT!r}")
+        if top.integer("version") > BACKUP_VERSION:
+            raise StoreError(
+                f"the backup is version {data['version']}, newer than this Roundtable Studio "
+                f"reads ({BACKUP_VERSION}); upgrade roundtable-studio"
+            )
+        templates = [_template_rows(t) for t in top.items("templates")]
+        models = [_model_row(m) for m in top.items("model_configs")]
+        tools = [
+            CustomToolRow(
+                name=t.text("name"), source=t.text("source"), description=t.text("description", "")
+            )
+            for t in top.items("tools")
+        ]
+        settings = top.obj("settings", {})
+        runs = [_run_rows(r) for r in top.items("runs")]
+        _unique("templates", [row.name for row, _ in templates])
+        _unique("model_configs", [m.name for m in models])
+        _unique("tools", [t.name for t in tools])
+        _unique("runs", [run.id for run, _ in runs], key="id")
+        with self._write() as session:
+            for row, versions in templates:
+                old = select(TemplateRow.id).where(TemplateRow.name == row.name)
+                session.execute(
+                    delete(TemplateVersionRow).where(col(TemplateVersionRow.template_id).in_(old))
+                )
+                session.execute(delete(TemplateRow).where(col(TemplateRow.name) == row.name))
+                session.add(row)
+                session.flush()
+                for version in versions:
+                    version.template_id = row.id  # type: ignore[assignment]
+                    session.add(version)
+            for model in models:
+                session.execute(
+                    delete(ModelConfigRow).where(col(ModelConfigRow.name) == model.name)
+                )
+                session.add(model)
+            for tool in tools:
+                session.execute(delete(CustomToolRow).where(col(CustomToolRow.name) == tool.name))
+                session.add(tool)
+            for key, value in settings.items():
+                session.execute(delete(SettingRow).where(col(SettingRow.key) == key))
+                session.add(SettingRow(key=key, value=value))
+            for run, events in runs:
+                session.execute(delete(RunEventRow).where(col(RunEventRow.run_id) == run.id))
+                session.execute(delete(RunRow).where(col(RunRow.id) == run.id))
+                session.add(run)
+                session.flush()
+                session.add_all(events)
+        return {
+            "templates": len(templates),
+            "model_configs": len(models),
+            "tools": len(tools),
+            "settings": len(settings),
+            "runs": len(runs),
+        }

@@ -1,0 +1,38 @@
+"""Errors raised by the store. Plain data: no I/O in constructors."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Something about stored data is wrong; the message says what to fix."""
+
+
+class NotFound(StoreError, LookupError):
+    """A named item does not exist. ``kind`` is e.g. ``"template"``, ``name`` its name or id."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"{kind} {name!r} not found")
+        self.kind = kind
+        self.name = name
+
+
+class AlreadyExists(StoreError):
+    """A name is already taken."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"{kind} {name!r} already exists; pick another name")
+        self.kind = kind
+        self.name = name
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer Roundtable Studio than this one."""
+
+    def __init__(self, database_version: int, code_version: int) -> None:
+        super().__init__(
+            f"the database schema is version {database_version} but this Roundtable Studio "
+            f"only knows up to version {code_version}; upgrade roundtable-studio "
+            "(pip install -U roundtable-studio) or point it at another database"
+        )
+        self.database_version = database_version
+        self.code_version = code_version

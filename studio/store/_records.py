@@ -1,0 +1,132 @@
+"""Plain, immutable records the store hands back to callers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+RUN_STATUSES = ("running", "finished", "failed", "cancelled", "interrupted")
+FINAL_STATUSES = RUN_STATUSES[1:]
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """A template as listed: its name and what its latest version says about itself."""
+
+    name: str
+    description: str
+    tags: tuple[str, ...]
+    latest_version: int
+    created_at: float
+    updated_at: float
+    deleted_at: float | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+@dataclass(frozen=True)
+class TemplateVersion:
+    """One saved version of a template (every save makes a new one)."""
+
+    name: str
+    version: int
+    document: dict[str, Any]
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    note: str = ""
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run: a template snapshot plus a task, its status and totals."""
+
+    id: str
+    template_name: str
+    task: str
+    model_label: str
+    status: str
+    reason: str
+    summary: str
+    started_at: float
+    finished_at: float | None
+    total_tokens: int
+    cost: float
+    usage: dict[str, Any]
+    work_dir: str | None
+    template_snapshot: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.finished_at is None else self.finished_at - self.started_at
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """One persisted transcript item of a run, in ``seq`` order."""
+
+    run_id: str
+    seq: int
+    kind: str
+    data: dict[str, Any]
+    chat_id: str = ""
+    depth: int = 0
+    sender: str = ""
+    recipient: str = ""
+    role: str | None = None
+    content: str | None = None
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """A saved model connection. The API key is only a reference: the NAME of an environment
+    variable (``api_key_env``) or of a stored secret (``api_key_secret``), never the key."""
+
+    name: str
+    provider: str = ""
+    model: str = ""
+    base_url: str | None = None
+    api_type: str = "openai"
+    api_version: str | None = None
+    api_key_env: str | None = None
+    api_key_secret: str | None = None
+    price_input: float | None = None
+    price_output: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def price(self) -> tuple[float, float] | None:
+        """The (input, output) USD per 1M tokens override, or None."""
+        if self.price_input is None or self.price_output is None:
+            return None
+        return (self.price_input, self.price_output)
+
+
+@dataclass(frozen=True)
+class SecretInfo:
+    """A stored secret as shown to people: its name and a masked preview only."""
+
+    name: str
+    preview: str
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class CustomTool:
+    """A user-made tool: Python source defining a documented function."""
+
+    name: str
+    source: str
+    description: str = ""
+    updated_at: float = 0.0
+
+
+def mask_secret(value: str) -> str:
+    """``sk-...abcd`` style preview: never more than a short prefix and the last 4 chars."""
+    if len(value) <= 8:
+        return "*" * len(value) if value else ""
+    prefix = value[:3] if value[:3].isascii() and "-" in value[:4] else ""
+    return f"{prefix}...{value[-4:]}"

@@ -1,0 +1,329 @@
+"""Runs and their transcript: every event is committed the moment it is appended."""
+
+from __future__ import annotations
+
+import copy
+import os
+import socket
+import uuid
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, func, select
+
+from studio.engine.events import Event
+
+from ._base import StoreBase
+from ._errors import NotFound, StoreError
+from ._events import event_columns
+from ._records import FINAL_STATUSES, RunEvent, RunInfo
+from ._tables import RunEventRow, RunRow, now
+
+RUN_EXPORT_FORMAT = "roundtable-run/1"
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def process_owner() -> str:
+    """Who is running a run: ``host|boot id|pid`` (used to spot runs whose process died)."""
+    return f"{socket.gethostname()}|{_boot_id()}|{os.getpid()}"
+
+
+def _owner_is_other_live_process(owner: str) -> bool:
+    """True only for a run owned by another, still running process on this machine."""
+    parts = owner.split("|")
+    if len(parts) != 3 or not parts[2].isdigit():
+        return False
+    host, boot, pid = parts[0], parts[1], int(parts[2])
+    if host != socket.gethostname() or boot != _boot_id() or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_info(row: RunRow) -> RunInfo:
+    return RunInfo(
+        id=row.id,
+        template_name=row.template_name,
+        task=row.task,
+        model_label=row.model_label,
+        status=row.status,
+        reason=row.reason,
+        summary=row.summary,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        total_tokens=row.total_tokens,
+        cost=row.cost,
+        usage=copy.deepcopy(row.usage or {}),
+        work_dir=row.work_dir,
+        template_snapshot=copy.deepcopy(row.template_snapshot or {}),
+    )
+
+
+def run_event(row: RunEventRow) -> RunEvent:
+    return RunEvent(
+        run_id=row.run_id,
+        seq=row.seq,
+        kind=row.kind,
+        data=copy.deepcopy(row.data or {}),
+        chat_id=row.chat_id,
+        depth=row.depth,
+        sender=row.sender,
+        recipient=row.recipient,
+        role=row.role,
+        content=row.content,
+        created_at=row.created_at,
+    )
+
+
+def _tokens(usage: dict[str, Any]) -> int:
+    if "total_tokens" in usage:
+        return int(usage["total_tokens"] or 0)
+    return int(usage.get("prompt_tokens", 0) or 0) + int(usage.get("completion_tokens", 0) or 0)
+
+
+class RunsMixin(StoreBase):
+    def _run_row(self, session: Session, run_id: str) -> RunRow:
+        row = session.get(RunRow, run_id)
+        if row is None:
+            raise NotFound("run", run_id)
+        return row
+
+    def create_run(
+        self,
+        template_name: str,
+        template_snapshot: dict[str, Any],
+        task: str,
+        model_label: str = "",
+        *,
+        work_dir: str | os.PathLike[str] | None = None,
+        run_id: str | None = None,
+    ) -> str:
+        """Record a new run (status ``running``) and return its id."""
+        if not isinstance(template_snapshot, dict):
+            raise StoreError("create_run: template_snapshot must be a JSON object (a dict)")
+        new_id = run_id or uuid.uuid4().hex
+        with self._write() as session:
+            session.add(
+                RunRow(
+                    id=new_id,
+                    template_name=template_name,
+                    template_snapshot=copy.deepcopy(template_snapshot),
+                    task=task,
+                    model_label=model_label,
+                    status="running",
+                    work_dir=None if work_dir is None else os.fspath(work_dir),
+                    owner=process_owner(),
+                )
+            )
+        return new_id
+
+    def set_run_work_dir(self, run_id: str, work_dir: str | os.PathLike[str] | None) -> None:
+        with self._write() as session:
+            row = self._run_row(session, run_id)
+            row.work_dir = None if work_dir is None else os.fspath(work_dir)
+            session.add(row)
+
+    def append_event(
+        self,
+        run_id: str,
+        seq: int,
+        kind: str,
+        data: dict[str, Any],
+        *,
+        chat_id: str = "",
+        depth: int = 0,
+        sender: str = "",
+        recipient: str = "",
+        role: str | None = None,
+        content: str | None = None,
+    ) -> None:
+        """Write one transcript item and commit it before returning."""
+        with self._write() as session:
+            exists = session.exec(
+                select(RunEventRow.id).where(RunEventRow.run_id == run_id, RunEventRow.seq == seq)
+            ).first()
+            if exists is not None:
+                raise StoreError(f"run {run_id!r} already has an event with seq {seq}")
+            if session.get(RunRow, run_id) is None:
+                raise NotFound("run", run_id)
+            session.add(
+                RunEventRow(
+                    run_id=run_id,
+                    seq=seq,
+                    kind=kind,
+                    data=copy.deepcopy(data),
+                    chat_id=chat_id,
+                    depth=depth,
+                    sender=sender,
+                    recipient=recipient,
+                    role=role,
+                    content=content,
+                )
+            )
+
+    def append_engine_event(self, run_id: str, seq: int, event: Event) -> None:
+        """:meth:`append_event` for an engine event (kind, data and columns filled in).
+        Callers usually skip token deltas (see ``PERSISTED_EVENTS``)."""
+        self.append_event(run_id, seq, **event_columns(event))
+
+    def next_seq(self, run_id: str) -> int:
+        """1 + the highest ``seq`` stored for the run (1 when it has none)."""
+        with self._read() as session:
+            value = session.exec(
+                select(func.max(RunEventRow.seq)).where(RunEventRow.run_id == run_id)
+            ).one()
+            return int(value or 0) + 1
+
+    def update_run_usage(self, run_id: str, tokens: int, cost: float) -> None:
+        """Set the running totals shown while the run is going."""
+        with self._write() as session:
+            row = self._run_row(session, run_id)
+            row.total_tokens = int(tokens)
+            row.cost = float(cost)
+            session.add(row)
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: str,
+        reason: str = "",
+        summary: str = "",
+        usage: dict[str, Any] | None = None,
+    ) -> RunInfo:
+        """Close a run. ``usage`` may hold ``total_tokens`` (or prompt/completion tokens)
+        and ``cost``; it is stored whole as well."""
+        if status not in FINAL_STATUSES:
+            raise StoreError(f"finish_run: status must be one of {', '.join(FINAL_STATUSES)}")
+        usage = dict(usage or {})
+        with self._write() as session:
+            row = self._run_row(session, run_id)
+            row.status = status
+            row.reason = reason
+            row.summary = summary
+            row.finished_at = now()
+            if usage:
+                row.usage = copy.deepcopy(usage)
+                row.total_tokens = _tokens(usage) or row.total_tokens
+                row.cost = float(usage.get("cost", row.cost) or 0.0)
+            session.add(row)
+            session.flush()
+            return run_info(row)
+
+    def mark_interrupted_runs(self) -> int:
+        """Mark runs left ``running`` by a process that is gone as ``interrupted`` (their
+        events stay). Call once on start. Runs of another live process on this machine (say
+        a CLI run) are left alone. Returns how many runs were marked."""
+        with self._write() as session:
+            rows = session.exec(select(RunRow).where(RunRow.status == "running").with_for_update())
+            stale = [r for r in rows if not _owner_is_other_live_process(r.owner)]
+            stamp = now()
+            for row in stale:
+                row.status = "interrupted"
+                row.reason = row.reason or "the server stopped while the run was going"
+                row.finished_at = stamp
+                session.add(row)
+            return len(stale)
+
+    def get_run(self, run_id: str) -> RunInfo:
+        with self._read() as session:
+            return run_info(self._run_row(session, run_id))
+
+    def list_runs(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        template: str | None = None,
+        status: str | None = None,
+    ) -> list[RunInfo]:
+        """Runs, newest first."""
+        with self._read() as session:
+            query = select(RunRow)
+            if template is not None:
+                query = query.where(RunRow.template_name == template)
+            if status is not None:
+                query = query.where(RunRow.status == status)
+            query = query.order_by(col(RunRow.started_at).desc(), col(RunRow.id)).offset(offset)
+            return [run_info(r) for r in session.exec(query.limit(limit))]
+
+    def count_runs(self, template: str | None = None, status: str | None = None) -> int:
+        with self._read() as session:
+            query = select(func.count()).select_from(RunRow)
+            if template is not None:
+                query = query.where(RunRow.template_name == template)
+            if status is not None:
+                query = query.where(RunRow.status == status)
+            return int(session.exec(query).one())
+
+    def run_events(self, run_id: str, after_seq: int | None = None) -> list[RunEvent]:
+        """The run's events in ``seq`` order (only those after ``after_seq`` when given)."""
+        with self._read() as session:
+            self._run_row(session, run_id)
+            query = select(RunEventRow).where(RunEventRow.run_id == run_id)
+            if after_seq is not None:
+                query = query.where(RunEventRow.seq > after_seq)
+            return [run_event(r) for r in session.exec(query.order_by(col(RunEventRow.seq)))]
+
+    def delete_run(self, run_id: str) -> str | None:
+        """Delete a run and its events; return its work dir so the caller can remove it."""
+        with self._write() as session:
+            row = self._run_row(session, run_id)
+            work_dir = row.work_dir
+            session.execute(delete(RunEventRow).where(col(RunEventRow.run_id) == run_id))
+            session.delete(row)
+            return work_dir
+
+    def export_run(self, run_id: str) -> dict[str, Any]:
+        """The run and its transcript as JSON-ready data (for Markdown/JSON export)."""
+        info = self.get_run(run_id)
+        events = self.run_events(run_id)
+        return {
+            "format": RUN_EXPORT_FORMAT,
+            "run": run_to_dict(info),
+            "events": [event_to_dict(e) for e in events],
+        }
+
+
+def run_to_dict(info: RunInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "template_name": info.template_name,
+        "template_snapshot": copy.deepcopy(info.template_snapshot),
+        "task": info.task,
+        "model_label": info.model_label,
+        "status": info.status,
+        "reason": info.reason,
+        "summary": info.summary,
+        "started_at": info.started_at,
+        "finished_at": info.finished_at,
+        "total_tokens": info.total_tokens,
+        "cost": info.cost,
+        "usage": copy.deepcopy(info.usage),
+        "work_dir": info.work_dir,
+    }
+
+
+def event_to_dict(event: RunEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "kind": event.kind,
+        "chat_id": event.chat_id,
+        "depth": event.depth,
+        "sender": event.sender,
+        "recipient": event.recipient,
+        "role": event.role,
+        "content": event.content,
+        "data": copy.deepcopy(event.data),
+        "created_at": event.created_at,
+    }

@@ -1,0 +1,155 @@
+"""SQLModel tables: the current schema as the queries see it.
+
+The database itself is created and changed only by migrations (``_migrations.py``); a
+test checks that the migrated schema matches these classes. Times are UTC epoch seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def now() -> float:
+    return time.time()
+
+
+def _json(nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(JSON, nullable=nullable))
+
+
+class SchemaVersionRow(SQLModel, table=True):
+    __tablename__ = "schema_version"
+    version: int = Field(primary_key=True)
+    name: str
+    applied_at: float
+
+
+class TemplateRow(SQLModel, table=True):
+    __tablename__ = "template"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    description: str = ""
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    latest_version: int = 0
+    created_at: float = Field(default_factory=now)
+    updated_at: float = Field(default_factory=now)
+    deleted_at: float | None = None
+
+
+class TemplateVersionRow(SQLModel, table=True):
+    __tablename__ = "template_version"
+    __table_args__ = (UniqueConstraint("template_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("template.id", ondelete="CASCADE"), nullable=False)
+    )
+    version: int
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    description: str = ""
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    note: str = ""
+    created_at: float = Field(default_factory=now)
+
+
+class RunRow(SQLModel, table=True):
+    __tablename__ = "run"
+    id: str = Field(primary_key=True)
+    template_name: str = Field(index=True)
+    template_snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    task: str = Field(sa_column=Column(Text, nullable=False))
+    model_label: str = ""
+    status: str = Field(default="running", index=True)
+    reason: str = ""
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    started_at: float = Field(default_factory=now, index=True)
+    finished_at: float | None = None
+    total_tokens: int = 0
+    cost: float = 0.0
+    usage: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    work_dir: str | None = None
+    owner: str = ""
+
+
+class RunEventRow(SQLModel, table=True):
+    __tablename__ = "run_event"
+    __table_args__ = (UniqueConstraint("run_id", "seq"),)
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    run_id: str = Field(
+        sa_column=Column(Text, ForeignKey("run.id", ondelete="CASCADE"), nullable=False)
+    )
+    seq: int
+    kind: str
+    chat_id: str = ""
+    depth: int = 0
+    sender: str = ""
+    recipient: str = ""
+    role: str | None = None
+    content: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: float = Field(default_factory=now)
+
+
+class ModelConfigRow(SQLModel, table=True):
+    __tablename__ = "model_config"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    provider: str = ""
+    model: str = ""
+    base_url: str | None = None
+    api_type: str = "openai"
+    api_version: str | None = None
+    api_key_env: str | None = None
+    api_key_secret: str | None = None
+    price_input: float | None = None
+    price_output: float | None = None
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: float = Field(default_factory=now)
+    updated_at: float = Field(default_factory=now)
+
+
+class SecretRow(SQLModel, table=True):
+    __tablename__ = "secret"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    value: str = Field(repr=False, sa_column=Column(Text, nullable=False))
+    created_at: float = Field(default_factory=now)
+    updated_at: float = Field(default_factory=now)
+
+
+class CustomToolRow(SQLModel, table=True):
+    __tablename__ = "custom_tool"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: float = Field(default_factory=now)
+    updated_at: float = Field(default_factory=now)
+
+
+class SettingRow(SQLModel, table=True):
+    __tablename__ = "setting"
+    key: str = Field(primary_key=True)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    updated_at: float = Field(default_factory=now)
+
+
+ALL_TABLES: tuple[type[SQLModel], ...] = (
+    SchemaVersionRow,
+    TemplateRow,
+    TemplateVersionRow,
+    RunRow,
+    RunEventRow,
+    ModelConfigRow,
+    SecretRow,
+    CustomToolRow,
+    SettingRow,
+)

@@ -1,0 +1,164 @@
+"""Backup -> restore gives the same data; secrets stay out; bad input changes nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from studio.store import ModelConfig, Store, StoreError
+
+KEY = "sk-live-SECRETVALUE-9876"
+
+
+def _fill(store: Store) -> str:
+    store.save_template("Essay", {"agents": ["a"]}, description="v1", tags=["w"], note="n1")
+    store.save_template("Essay", {"agents": ["a", "b"]}, description="v2")
+    store.save_template("Binned", {"agents": []})
+    store.delete_template("Binned")
+    store.set_secret("openai", KEY)
+    store.save_model_config(ModelConfig(name="GPT", model="gpt-4o", api_key_secret="openai"))
+    store.save_tool("add", "def add(a: int, b: int) -> int:\n    return a + b\n", "Adds")
+    store.set_setting("allow_unsandboxed_code", True)
+    run_id = store.create_run("Essay", {"agents": ["a", "b"]}, "Write", "Demo", work_dir="/w")
+    for seq in range(1, 4):
+        store.append_event(run_id, seq, "message", {"n": seq}, sender="a", content=f"m{seq}")
+    store.finish_run(run_id, "finished", "max turns", "m3", {"total_tokens": 30, "cost": 0.5})
+    return run_id
+
+
+def _comparable(backup: dict[str, Any]) -> dict[str, Any]:
+    data = copy.deepcopy(backup)
+    data.pop("created_at")
+    return data
+
+
+def test_backup_restore_into_empty_database(store: Store, sqlite_url: str) -> None:
+    run_id = _fill(store)
+    backup = store.backup()
+    text = json.dumps(backup)
+
+    assert KEY not in text and "SECRETVALUE" not in text
+    assert backup["model_configs"][0]["api_key_secret"] == "openai"
+    assert [len(t["versions"]) for t in backup["templates"]] == [1, 2]
+
+    target = Store.open(f"{sqlite_url}.restored")
+    try:
+        counts = target.restore(json.loads(text))
+        assert counts == {"templates": 2, "model_configs": 1, "tools": 1, "settings": 1, "runs": 1}
+        assert _comparable(target.backup()) == _comparable(backup)
+        assert target.get_template("Essay", 1).note == "n1"
+        assert [t.name for t in target.list_templates()] == ["Essay"]
+        assert [e.content for e in target.run_events(run_id)] == ["m1", "m2", "m3"]
+        assert target.get_run(run_id).work_dir == "/w"
+        assert target.list_secrets() == []
+        # Saving again continues the version numbers.
+        assert target.save_template("Essay", {"agents": []}).version == 3
+    finally:
+        target.close()
+
+
+def test_restore_from_sqlite_into_this_database(store: Store, sqlite_url: str) -> None:
+    source = Store.open(f"{sqlite_url}.source")
+    try:
+        _fill(source)
+        backup = source.backup()
+    finally:
+        source.close()
+    store.restore(backup)
+    assert _comparable(store.backup()) == _comparable(backup)
+
+
+def test_restore_into_existing_replaces_same_names_and_keeps_the_rest(store: Store) -> None:
+    run_id = _fill(store)
+    backup = store.backup()
+    store.save_template("Essay", {"agents": ["changed"]})
+    store.save_template("Mine", {"agents": []})
+    store.append_event(run_id, 4, "message", {}, content="extra")
+
+    store.restore(backup)
+
+    assert [v.version for v in store.template_versions("Essay")] == [2, 1]
+    assert store.get_template("Mine").version == 1
+    assert [e.seq for e in store.run_events(run_id)] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "place"),
+    [
+        (
+            lambda b: b["templates"][1]["versions"][0].pop("document"),
+            r"templates\[1\]\.versions\[0\]\.document: missing",
+        ),
+        (
+            lambda b: b["runs"][0]["events"][2].update(seq="3"),
+            r"runs\[0\]\.events\[2\]\.seq: expected an integer",
+        ),
+        (lambda b: b["runs"][0].update(status="exploded"), r"runs\[0\]\.status"),
+        (
+            lambda b: b["model_configs"][0].update(api_key="sk-x"),
+            r"model_configs\[0\]: holds an API key",
+        ),
+        (lambda b: b.update(templates={}), r"\.templates: expected a list"),
+        (lambda b: b.update(format="other"), "not a Roundtable backup"),
+    ],
+)
+def test_malformed_backup_names_the_place_and_changes_nothing(
+    store: Store, mutate: Any, place: str
+) -> None:
+    _fill(store)
+    backup = store.backup()
+    store.save_template("Essay", {"agents": ["newer"]})
+    before = _comparable(store.backup())
+    mutate(backup)
+
+    with pytest.raises(StoreError, match=place):
+        store.restore(backup)
+
+    assert _comparable(store.backup()) == before
+
+
+def test_duplicate_names_in_a_backup_are_refused(store: Store) -> None:
+    _fill(store)
+    backup = store.backup()
+    backup["runs"].append(copy.deepcopy(backup["runs"][0]))
+    with pytest.raises(StoreError, match=r"runs\[1\]\.id: '[0-9a-f]+' appears twice"):
+        store.restore(backup)
+
+
+def _refuse_run(store: Store, run_id: str) -> None:
+    """A real database failure in the middle of a restore: a trigger refuses one run."""
+    with store.engine.begin() as conn:
+        if store.dialect == "sqlite":
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER refuse BEFORE INSERT ON run WHEN NEW.id = '{run_id}' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                f"IF NEW.id = '{run_id}' THEN RAISE EXCEPTION 'refused by test trigger'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON run FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+
+
+def test_restore_failing_midway_rolls_back(store: Store) -> None:
+    _fill(store)
+    backup = store.backup()
+    store.save_template("Essay", {"agents": ["newer"]})
+    store.set_setting("allow_unsandboxed_code", False)
+    before = _comparable(store.backup())
+    late = copy.deepcopy(backup["runs"][0])
+    late["id"] = "late-run"
+    backup["runs"].append(late)  # restored last, after templates/settings/first run
+    _refuse_run(store, "late-run")
+
+    with pytest.raises(StoreError, match="refused by test trigger"):
+        store.restore(backup)
+
+    assert _comparable(store.backup()) == before
