@@ -12,6 +12,7 @@ from ._control import Cancelled, RunControl
 from ._human import HumanInputRequest
 from ._messages import Message
 from ._types import ChatResult, ConfigError, StopReason, strip_terminate
+from .code._interface import CodeExecutionError
 from .models._interface import ModelError, ModelRequest
 
 if TYPE_CHECKING:
@@ -37,8 +38,9 @@ def start_chat(sender: ConversableAgent, recipient: ConversableAgent, message: F
         ctx = ChatContext.root(control or RunControl())
     else:
         ctx = context
-    is_group = isinstance(recipient, GroupChatManager)
-    members = recipient.groupchat.agent_names if is_group else (sender.name, recipient.name)
+    manager = recipient if isinstance(recipient, GroupChatManager) else None
+    is_group = manager is not None
+    members = manager.groupchat.agent_names if manager is not None else (sender.name, recipient.name)
     ctx.emit(ev.ChatStarted, kind="group" if is_group else kind, sender=sender.name,
              recipient=recipient.name, members=tuple(members),
              parent_chat_id=ctx.parent.chat_id if ctx.parent and kind == "nested" else None)
@@ -51,8 +53,8 @@ def start_chat(sender: ConversableAgent, recipient: ConversableAgent, message: F
         first = _first_message(sender, recipient, message, ctx, carryover)
         if first is None:
             reason = StopReason.HUMAN_EXIT
-        elif is_group:
-            reason, history = recipient.run_group(sender, first, ctx)
+        elif manager is not None:
+            reason, history = manager.run_group(sender, first, ctx)
         else:
             reason = _alternate(sender, recipient, first, max_turns, ctx)
     except Cancelled:
@@ -60,7 +62,7 @@ def start_chat(sender: ConversableAgent, recipient: ConversableAgent, message: F
         if ctx.depth > 0:
             _finish(ctx, reason, "", [], sender, recipient)
             raise
-    except (ModelError, _NestedFailure) as exc:
+    except (ModelError, CodeExecutionError, _NestedFailure) as exc:
         reason, error = StopReason.ERROR, str(exc)
         ctx.emit(ev.Error, text=error)
         if ctx.depth > 0:

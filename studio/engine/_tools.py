@@ -80,7 +80,7 @@ class Tool:
     args_model: type[BaseModel]
 
     @classmethod
-    def from_function(cls, fn: Callable[..., Any], *, name: str | None = None,
+    def from_function(cls, fn: Tool | Callable[..., Any], *, name: str | None = None,
                       description: str | None = None) -> Tool:
         if isinstance(fn, Tool):
             return fn
