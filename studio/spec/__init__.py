@@ -1,0 +1,86 @@
+"""The declarative team format: models, validation, registry, import/export, build.
+
+Depends on :mod:`studio.engine` only.
+"""
+
+from ._io import (
+    bundled_template_names,
+    bundled_templates,
+    default_registry,
+    dump_json,
+    dump_yaml,
+    load_bundled_template,
+    load_template,
+    parse_text,
+)
+from ._models import (
+    FORMAT_VERSION,
+    AgentKind,
+    AgentSpec,
+    CodeExecutionSpec,
+    DemoToolCall,
+    DemoTurn,
+    EdgeSpec,
+    GroupSettings,
+    HumanInputMode,
+    ModelConfig,
+    ModelSettings,
+    NestedChatSpec,
+    PatternKind,
+    PatternSpec,
+    Position,
+    TemplateSpec,
+    TerminationSpec,
+    ToolSpec,
+)
+from ._problems import Problem, SpecError
+from ._tool_source import ToolSourceError
+from ._validate import group_members, reached_agents, sequence_edges, validate
+from .build import BuildError, Team, TeamResult, build_team, default_model_resolver
+from .registry import AgentPreset, ModelPreset, RegisteredTool, Registry, RegistryError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "AgentKind",
+    "AgentPreset",
+    "AgentSpec",
+    "BuildError",
+    "CodeExecutionSpec",
+    "DemoToolCall",
+    "DemoTurn",
+    "EdgeSpec",
+    "GroupSettings",
+    "HumanInputMode",
+    "ModelConfig",
+    "ModelPreset",
+    "ModelSettings",
+    "NestedChatSpec",
+    "PatternKind",
+    "PatternSpec",
+    "Position",
+    "Problem",
+    "RegisteredTool",
+    "Registry",
+    "RegistryError",
+    "SpecError",
+    "Team",
+    "TeamResult",
+    "TemplateSpec",
+    "TerminationSpec",
+    "ToolSourceError",
+    "ToolSpec",
+    "build_team",
+    "bundled_template_names",
+    "bundled_templates",
+    "default_model_resolver",
+    "default_registry",
+    "dump_json",
+    "dump_yaml",
+    "group_members",
+    "load_bundled_template",
+    "load_template",
+    "parse_text",
+    "reached_agents",
+    "sequence_edges",
+    "validate",
+]

@@ -1,0 +1,117 @@
+"""Problems found in a template, and the error that carries them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a template.
+
+    ``path`` points at the field (``agents[2].tools[0]``); ``agent`` and ``field`` name
+    the agent and its field when the problem concerns one, so the Builder can show it
+    on that node. Warnings do not stop a template from loading.
+    """
+
+    path: str
+    message: str
+    agent: str | None = None
+    field: str | None = None
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "message": self.message, "agent": self.agent,
+                "field": self.field, "severity": self.severity}
+
+
+class SpecError(ValueError):
+    """A template is not valid. ``problems`` lists every error (and warning) found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == "error"] or self.problems
+        lines = "\n".join(f"  {p}" for p in errors)
+        super().__init__(f"the template has {len(errors)} problem(s):\n{lines}")
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+_UNION_TAGS = {"str", "int", "float", "bool", "ModelConfig", "ToolSpec", "function-after",
+               "function-before", "list[DemoToolCall]", "none"}
+
+
+def problems_from_validation(exc: ValidationError, doc: Any) -> list[Problem]:
+    """Turn pydantic's errors into problems with template paths, one per place."""
+    seen: dict[str, Problem] = {}
+    for err in exc.errors():
+        raw_loc = list(err["loc"])
+        tag_at = next((i for i, p in enumerate(raw_loc) if isinstance(p, str) and p in _UNION_TAGS),
+                      None)
+        loc = [p for p in raw_loc if not (isinstance(p, str) and p in _UNION_TAGS)]
+        value = _lookup(doc, loc)
+        if tag_at is not None:
+            # In a `str | Model` union, report only the branch matching what was written.
+            branch, written = raw_loc[tag_at], _lookup(doc, raw_loc[:tag_at])
+            if branch == "str" and isinstance(written, dict):
+                continue
+            if branch != "str" and isinstance(written, str):
+                continue
+        if err["type"] == "extra_forbidden":
+            name = loc[-1]
+            message = f"unknown field {name!r}"
+            if name in ("api_key", "key", "password", "token"):
+                message = ("API keys are never stored in a template: name an environment variable "
+                           "with api_key_env or a stored secret with api_key_secret")
+        elif err["type"] == "missing":
+            message = "this field is required"
+        else:
+            message = err["msg"]
+            if message.startswith("Input should be"):
+                message = "should be" + message[len("Input should be"):]
+                if value is not None and not isinstance(value, (dict, list)):
+                    message += f" (got {value!r})"
+        path = format_path(loc)
+        agent, field = _agent_of(doc, loc)
+        key = f"{path}|{message}"
+        if key not in seen:
+            seen[key] = Problem(path, message, agent=agent, field=field)
+    return list(seen.values())
+
+
+def format_path(loc: list[Any] | tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _lookup(doc: Any, loc: list[Any]) -> Any:
+    current = doc
+    for part in loc:
+        try:
+            current = current[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return current
+
+
+def _agent_of(doc: Any, loc: list[Any]) -> tuple[str | None, str | None]:
+    if len(loc) >= 2 and loc[0] == "agents" and isinstance(loc[1], int):
+        agent = _lookup(doc, ["agents", loc[1], "name"])
+        field = str(loc[2]) if len(loc) >= 3 else None
+        return (agent if isinstance(agent, str) else None), field
+    return None, None

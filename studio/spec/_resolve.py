@@ -1,0 +1,141 @@
+"""Turning model names into model clients (Demo, Local, OpenAI-compatible)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._models import ModelConfig
+
+if TYPE_CHECKING:
+    from studio.engine import ModelClient
+
+    from .registry import ModelPreset, Registry
+
+ModelResolver = Callable[[str], "ModelClient"]
+
+
+class BuildError(ValueError):
+    """A template cannot be turned into a team here (a missing key, executor...).
+
+    ``path`` points at the template field concerned, when there is one.
+    """
+
+    def __init__(self, message: str, *, path: str = "", agent: str | None = None) -> None:
+        self.path = path
+        self.agent = agent
+        self.reason = message
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+def default_model_resolver(
+    registry: Registry,
+    demo_script: Sequence[Mapping[str, Any]] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    configs: Mapping[str, str | ModelConfig | Mapping[str, Any]] | None = None,
+    *,
+    demo_token_delay: float = 0.0,
+) -> ModelResolver:
+    """A resolver mapping model names to clients, one shared instance per name.
+
+    ``demo`` (and any preset of api_type demo) -> ``DemoModel(script=demo_script)``;
+    ``local`` -> ``LocalModel``; other presets, the registry's stored configs and the
+    inline ``configs`` (a template's ``models``) -> ``OpenAIChatModel``. API keys come
+    from ``secrets`` (by ``api_key_secret``) or the environment (by ``api_key_env``).
+    """
+    configs = {k: ModelConfig.model_validate(v) if isinstance(v, Mapping) else v
+               for k, v in (configs or {}).items()}
+    secrets = dict(secrets or {})
+    cache: dict[str, ModelClient] = {}
+    lock = threading.Lock()
+
+    def resolve(name: str) -> ModelClient:
+        with lock:
+            if name not in cache:
+                cache[name] = _make(name, set())
+            return cache[name]
+
+    def _make(name: str, seen: set[str]) -> ModelClient:
+        if name in seen:
+            raise BuildError(f"model {name!r} refers to itself")
+        seen.add(name)
+        ref = configs.get(name)
+        if isinstance(ref, str):
+            return resolve_inner(ref, seen)
+        if isinstance(ref, ModelConfig):
+            return _client(name, _preset_for(registry, name, ref), secrets, demo_script,
+                           demo_token_delay)
+        if name in registry.models:
+            return _client(name, registry.models[name], secrets, demo_script, demo_token_delay)
+        known = sorted(set(configs) | set(registry.models))
+        raise BuildError(f"unknown model {name!r}; known: {', '.join(known)}")
+
+    def resolve_inner(name: str, seen: set[str]) -> ModelClient:
+        if name not in cache:
+            cache[name] = _make(name, seen)
+        return cache[name]
+
+    return resolve
+
+
+def _preset_for(registry: Registry, name: str, config: ModelConfig) -> ModelPreset:
+    from .registry import ModelPreset
+
+    if config.preset is not None:
+        if config.preset not in registry.models:
+            raise BuildError(f"model {name!r}: unknown preset {config.preset!r}")
+        return registry.models[config.preset].merged(config)
+    provider = config.provider or "openai_compatible"
+    api_type = {"demo": "demo", "local": "local", "azure": "azure"}.get(provider, "openai")
+    data = config.model_dump(exclude_none=True, exclude={"preset"})
+    return ModelPreset.model_validate({**data, "name": name, "label": config.label or name,
+                                       "provider": provider, "api_type": api_type,
+                                       "needs_key": provider in ("openai", "azure")})
+
+
+def _client(name: str, preset: ModelPreset, secrets: Mapping[str, str],
+            demo_script: Sequence[Mapping[str, Any]] | None, token_delay: float) -> ModelClient:
+    if preset.api_type == "demo":
+        from studio.engine.models import DemoModel
+
+        return DemoModel(script=list(demo_script or []), token_delay=token_delay)
+    if preset.api_type == "local":
+        from studio.engine.models import LocalModel, local_model_available
+
+        ready, hint = local_model_available()
+        if not ready:
+            raise BuildError(f"model {name!r}: the local model cannot run here: {hint}")
+        return LocalModel()
+    if not preset.model:
+        raise BuildError(f"model {name!r}: set the model name (e.g. gpt-4o-mini)")
+    key = _api_key(name, preset, secrets)
+    try:
+        from studio.engine.models import OpenAIChatModel  # type: ignore[attr-defined]
+    except ImportError:  # not exported yet
+        from studio.engine.models._openai import OpenAIChatModel
+    return OpenAIChatModel(
+        preset.model, base_url=preset.base_url, api_key=key,
+        api_type="azure" if preset.api_type == "azure" else "openai",
+        api_version=preset.api_version, label=preset.label if preset.label != name else None,
+    )
+
+
+def _api_key(name: str, preset: ModelPreset, secrets: Mapping[str, str]) -> str:
+    if preset.api_key_secret:
+        if preset.api_key_secret in secrets:
+            return secrets[preset.api_key_secret]
+        if preset.needs_key or not preset.api_key_env:
+            raise BuildError(f"model {name!r}: the stored secret {preset.api_key_secret!r} "
+                             "does not exist; add it under Models > Secrets")
+    if preset.api_key_env:
+        value = os.environ.get(preset.api_key_env, "").strip()
+        if value:
+            return value
+        if preset.needs_key:
+            raise BuildError(f"model {name!r}: no API key: set the {preset.api_key_env} "
+                             "environment variable or give the model a stored secret")
+    elif preset.needs_key:
+        raise BuildError(f"model {name!r}: needs an API key: set api_key_env or api_key_secret")
+    return "not-needed"  # local OpenAI-compatible servers accept any key
