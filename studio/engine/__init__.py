@@ -15,7 +15,20 @@ from ._human import ConsoleHuman, HumanInputProvider, HumanInputRequest, Mailbox
 from ._messages import Message, ToolCall
 from ._usage import PRICES, Usage, UsageTracker, cost_of
 from .code import CodeBlock, CodeExecutionError, CodeExecutor, CodeResult, FileInfo
-from .models import FunctionModel, ModelClient, ModelError, ModelRequest, ModelResponse, ScriptedModel
+from .models import (
+    DemoModel,
+    DemoScriptError,
+    DemoTurn,
+    FunctionModel,
+    LocalModel,
+    ModelClient,
+    ModelError,
+    ModelRequest,
+    ModelResponse,
+    OpenAIChatModel,
+    ScriptedModel,
+    local_model_available,
+)
 
 __all__ = [
     "PRICES",
@@ -33,6 +46,9 @@ __all__ = [
     "ConsoleHuman",
     "ConversableAgent",
     "cost_of",
+    "DemoModel",
+    "DemoScriptError",
+    "DemoTurn",
     "events",
     "FileInfo",
     "FunctionModel",
@@ -42,6 +58,8 @@ __all__ = [
     "HumanInputProvider",
     "HumanInputRequest",
     "initiate_chats",
+    "local_model_available",
+    "LocalModel",
     "Mailbox",
     "Message",
     "ModelClient",
@@ -50,6 +68,7 @@ __all__ = [
     "ModelResponse",
     "NestedChat",
     "NoHuman",
+    "OpenAIChatModel",
     "ReplyOutcome",
     "RunControl",
     "ScriptedHuman",

