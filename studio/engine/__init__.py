@@ -7,14 +7,33 @@ from . import events
 from ._agent import AssistantAgent, ConversableAgent, ReplyOutcome, Stop, UserProxyAgent
 from ._chat import ChatSpec, NestedChat, initiate_chats
 from ._context import ChatContext
+from ._control import Cancelled, CancelToken, RunControl
 from ._groupchat import GroupChat, GroupChatManager
+from ._human import (
+    ConsoleHuman,
+    HumanInputProvider,
+    HumanInputRequest,
+    Mailbox,
+    NoHuman,
+    ScriptedHuman,
+)
+from ._messages import Message, ToolCall
 from ._tools import Tool, ToolDefinitionError, tool
 from ._types import ChatResult, ConfigError, HumanInput, StopReason, Termination
-from ._control import Cancelled, CancelToken, RunControl
-from ._human import ConsoleHuman, HumanInputProvider, HumanInputRequest, Mailbox, NoHuman, ScriptedHuman
-from ._messages import Message, ToolCall
 from ._usage import PRICES, Usage, UsageTracker, cost_of
-from .code import CodeBlock, CodeExecutionError, CodeExecutor, CodeResult, FileInfo
+from .code import (
+    CodeBlock,
+    CodeExecutionError,
+    CodeExecutor,
+    CodeResult,
+    DockerExecutor,
+    FileInfo,
+    Limits,
+    LocalExecutor,
+    NoExecutor,
+    extract_code_blocks,
+    format_code_result,
+)
 from .models import (
     DemoModel,
     DemoScriptError,
@@ -49,8 +68,11 @@ __all__ = [
     "DemoModel",
     "DemoScriptError",
     "DemoTurn",
+    "DockerExecutor",
     "events",
+    "extract_code_blocks",
     "FileInfo",
+    "format_code_result",
     "FunctionModel",
     "GroupChat",
     "GroupChatManager",
@@ -58,7 +80,9 @@ __all__ = [
     "HumanInputProvider",
     "HumanInputRequest",
     "initiate_chats",
+    "Limits",
     "local_model_available",
+    "LocalExecutor",
     "LocalModel",
     "Mailbox",
     "Message",
@@ -67,6 +91,7 @@ __all__ = [
     "ModelRequest",
     "ModelResponse",
     "NestedChat",
+    "NoExecutor",
     "NoHuman",
     "OpenAIChatModel",
     "ReplyOutcome",

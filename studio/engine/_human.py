@@ -8,8 +8,9 @@ scripted one is for tests and headless runs.
 from __future__ import annotations
 
 import queue
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ._control import CancelToken

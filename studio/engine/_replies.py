@@ -133,6 +133,10 @@ def code_execution_reply(agent: ConversableAgent, messages: list[Message],
         ctx.checkpoint()
         started = time.monotonic()
         result = agent.code_executor.execute(blocks, cancel=ctx.control.cancel_token)
+        warning = getattr(agent.code_executor, "sandbox_warning", None)
+        if warning and not getattr(agent.code_executor, "_warning_shown", False):
+            agent.code_executor._warning_shown = True  # type: ignore[attr-defined]
+            ctx.emit(ev.Warning, text=f"{agent.name}: {warning}")
         files = tuple({"name": f.name, "size": f.size} for f in result.files)
         ctx.emit(ev.CodeExecuted, agent=agent.name, languages=tuple(b.language for b in blocks),
                  exit_code=result.exit_code, output=result.output, sandbox=result.sandbox,

@@ -8,8 +8,9 @@ nested chats carry ``parent_chat_id`` on their :class:`ChatStarted` and a ``dept
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from ._messages import Message
 

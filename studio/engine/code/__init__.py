@@ -1,5 +1,27 @@
 """Code execution: extract fenced code blocks and run them with an executor."""
 
+from ._blocks import extract_code_blocks, format_code_result, normalize_language
+from ._docker import DEFAULT_IMAGE, DockerExecutor, cleanup_stale_containers, default_base_url
+from ._env import is_secret_name, scrubbed_environment
 from ._interface import CodeBlock, CodeExecutionError, CodeExecutor, CodeResult, FileInfo
+from ._local import Limits, LocalExecutor, NoExecutor
 
-__all__ = ["CodeBlock", "CodeExecutionError", "CodeExecutor", "CodeResult", "FileInfo"]
+__all__ = [
+    "DEFAULT_IMAGE",
+    "CodeBlock",
+    "CodeExecutionError",
+    "CodeExecutor",
+    "CodeResult",
+    "DockerExecutor",
+    "FileInfo",
+    "Limits",
+    "LocalExecutor",
+    "NoExecutor",
+    "cleanup_stale_containers",
+    "default_base_url",
+    "extract_code_blocks",
+    "format_code_result",
+    "is_secret_name",
+    "normalize_language",
+    "scrubbed_environment",
+]

@@ -6,7 +6,8 @@ same way the engine's tests do.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterable, Union
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Union
 
 from .._messages import ToolCall
 from .._usage import Usage

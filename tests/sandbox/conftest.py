@@ -1,0 +1,136 @@
+"""Real sandboxes for hostile code: bubblewrap (local executor) and a Podman/Docker container.
+
+The Docker-API socket comes from DOCKER_HOST, else unix:///run/roundtable-podman.sock. When it
+does not answer and we are root, the session runs scripts/setup_sandbox.sh once (installs and
+starts everything); otherwise the docker tests FAIL saying to run that script.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from studio.engine.code import DEFAULT_IMAGE, DockerExecutor, Limits, LocalExecutor
+
+ROOT = Path(__file__).resolve().parents[2]
+SETUP_SCRIPT = ROOT / "scripts" / "setup_sandbox.sh"
+DEFAULT_SOCKET = "unix:///run/roundtable-podman.sock"
+HOSTILE_TIMEOUT = 3.0
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return bool(predicate())
+
+
+def processes_with(marker: str) -> list[int]:
+    """Live host pids whose command line contains ``marker`` (container processes included)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                state = fh.read().rsplit(")", 1)[-1].split()[0]
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def _docker_state(base_url: str) -> str | None:
+    """None when the engine answers and has the image, else what is wrong."""
+    import docker
+
+    try:
+        client = docker.DockerClient(base_url=base_url, timeout=10)
+    except Exception as exc:
+        return f"no Docker engine at {base_url}: {exc}"
+    try:
+        client.ping()
+        client.images.get(DEFAULT_IMAGE)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+    return None
+
+
+@pytest.fixture(scope="session")
+def docker_url() -> str:
+    base_url = os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET
+    problem = _docker_state(base_url)
+    if problem is not None and os.geteuid() == 0 and base_url == DEFAULT_SOCKET:
+        done = subprocess.run(
+            ["bash", str(SETUP_SCRIPT)], capture_output=True, text=True, timeout=1200
+        )
+        if done.returncode != 0:
+            pytest.fail(f"scripts/setup_sandbox.sh failed:\n{done.stdout}\n{done.stderr}")
+        problem = _docker_state(base_url)
+    if problem is not None:
+        pytest.fail(
+            f"the Docker-API engine is not ready ({problem}): run `sudo bash "
+            f"scripts/setup_sandbox.sh` and set DOCKER_HOST={DEFAULT_SOCKET}"
+        )
+    return base_url
+
+
+@pytest.fixture(scope="session")
+def bwrap_ready() -> None:
+    if shutil.which("bwrap") is None:
+        pytest.fail("bubblewrap is not installed: run `sudo bash scripts/setup_sandbox.sh`")
+
+
+@pytest.fixture
+def run_label() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def _containers(base_url: str, label: str) -> list[object]:
+    import docker
+
+    client = docker.DockerClient(base_url=base_url, timeout=10)
+    try:
+        return client.containers.list(all=True, filters={"label": f"roundtable.run={label}"})
+    finally:
+        client.close()
+
+
+@pytest.fixture(params=["bubblewrap", "docker"])
+def hostile(request, tmp_path: Path, run_label: str) -> Iterator[LocalExecutor | DockerExecutor]:
+    """An executor with small limits; afterwards no container of this test may be left."""
+    work = tmp_path / "work"
+    if request.param == "bubblewrap":
+        request.getfixturevalue("bwrap_ready")
+        executor: LocalExecutor | DockerExecutor = LocalExecutor(
+            sandbox="bubblewrap",
+            timeout=HOSTILE_TIMEOUT,
+            limits=Limits(memory_mb=256, max_processes=64, file_size_mb=10, tmp_size_mb=16),
+            max_output_bytes=1_000_000,
+            work_dir=work,
+        )
+        assert executor.sandbox == "bubblewrap"
+        yield executor
+        return
+    base_url = request.getfixturevalue("docker_url")
+    executor = DockerExecutor(
+        base_url=base_url, timeout=HOSTILE_TIMEOUT, memory_mb=256, pids_limit=64,
+        max_output_bytes=1_000_000, tmp_size_mb=16, work_dir=work, run_label=run_label,
+    )
+    yield executor
+    executor.close()
+    assert wait_for(lambda: not _containers(base_url, run_label), 10), "a container was left"
