@@ -7,7 +7,7 @@ same way the engine's tests do.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from .._messages import ToolCall
 from .._usage import Usage
@@ -16,7 +16,7 @@ from ._interface import ModelError, ModelRequest, ModelResponse, TokenCallback
 if TYPE_CHECKING:
     from .._control import CancelToken
 
-Scripted = Union[str, ModelResponse, ToolCall, list, Exception, None]
+Scripted = str | ModelResponse | ToolCall | list | Exception | None
 
 
 def _as_response(item: Scripted, model: str) -> ModelResponse:
