@@ -3,6 +3,17 @@
 Depends on :mod:`studio.engine` only.
 """
 
+from ._autogen_import import ImportReport, import_autogen
+from ._files import (
+    BUNDLE_KIND,
+    FileImport,
+    export_bundle,
+    export_bundle_text,
+    export_file,
+    file_name_for,
+    import_bundle,
+    import_file,
+)
 from ._io import (
     bundled_template_names,
     bundled_templates,
@@ -34,6 +45,7 @@ from ._models import (
     ToolSpec,
 )
 from ._problems import Problem, SpecError
+from ._script_export import export_script
 from ._tool_source import ToolSourceError
 from ._validate import group_members, reached_agents, sequence_edges, validate
 from .build import BuildError, Team, TeamResult, build_team, default_model_resolver
@@ -83,4 +95,15 @@ __all__ = [
     "reached_agents",
     "sequence_edges",
     "validate",
+    "BUNDLE_KIND",
+    "FileImport",
+    "ImportReport",
+    "export_bundle",
+    "export_bundle_text",
+    "export_file",
+    "export_script",
+    "file_name_for",
+    "import_autogen",
+    "import_bundle",
+    "import_file",
 ]

@@ -1,0 +1,207 @@
+"""Templates as files: one template as JSON or YAML, or every template in one bundle.
+
+Plain data in, plain data out: the store, UI and CLI decide where files come from and
+where specs go. :func:`import_file` sniffs what it is given (our YAML/JSON template, a
+bundle, an AutoGen Studio 0.4 team or gallery, a 0.2 workflow). A bad file raises
+:class:`SpecError` naming the file and the place; nothing is half-imported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._autogen_import import ImportReport, import_autogen, is_autogen_document
+from ._io import dump_json, dump_yaml, load_template, parse_text
+from ._models import FORMAT_VERSION, TemplateSpec
+from ._problems import Problem, SpecError
+
+if TYPE_CHECKING:
+    from .registry import Registry
+
+__all__ = ["BUNDLE_KIND", "FileImport", "FileFormat", "export_bundle", "export_bundle_text",
+           "export_file", "file_name_for", "import_bundle", "import_file"]
+
+FileFormat = Literal["json", "yaml"]
+BUNDLE_KIND = "roundtable-bundle"
+_MAX_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class FileImport:
+    """What one file held: a report per template, and the format that was recognised."""
+
+    source_format: str  # roundtable | roundtable-bundle | autogen-0.4 | autogen-0.2
+    reports: list[ImportReport]
+
+    @property
+    def specs(self) -> list[TemplateSpec]:
+        return [r.spec for r in self.reports]
+
+    @property
+    def spec(self) -> TemplateSpec:
+        """The one template of a single-template file."""
+        if len(self.reports) != 1:
+            raise ValueError(f"the file holds {len(self.reports)} templates; use .specs")
+        return self.reports[0].spec
+
+
+# -- export -----------------------------------------------------------------------------
+def export_file(spec: TemplateSpec, fmt: FileFormat = "yaml") -> str:
+    """One template as YAML or JSON text (what :func:`import_file` reads back unchanged)."""
+    if fmt == "yaml":
+        return dump_yaml(spec)
+    if fmt == "json":
+        return dump_json(spec) + "\n"
+    raise ValueError(f"unknown export format {fmt!r}: use 'yaml' or 'json'")
+
+
+def file_name_for(spec: TemplateSpec, fmt: FileFormat = "yaml") -> str:
+    """A safe file name for a template, e.g. ``code_assistant.yaml``."""
+    stem = re.sub(r"[^a-z0-9]+", "_", spec.name.lower()).strip("_")[:60] or "template"
+    return f"{stem}.{fmt}"
+
+
+def export_bundle(templates: Iterable[TemplateSpec]) -> dict[str, Any]:
+    """Every given template in one JSON-ready dict (a backup of the template library)."""
+    specs = list(templates)
+    _check_unique([s.name for s in specs], "")
+    return {"kind": BUNDLE_KIND, "format": FORMAT_VERSION, "count": len(specs),
+            "templates": [s.to_dict() for s in specs]}
+
+
+def export_bundle_text(templates: Iterable[TemplateSpec], fmt: FileFormat = "json") -> str:
+    """:func:`export_bundle` as JSON (default) or YAML text."""
+    import json
+
+    import yaml
+
+    data = export_bundle(templates)
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "yaml":
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    raise ValueError(f"unknown export format {fmt!r}: use 'yaml' or 'json'")
+
+
+# -- import -----------------------------------------------------------------------------
+def import_bundle(data: dict[str, Any] | list[Any] | str | bytes, *, source: str = "",
+                  registry: Registry | None = None) -> list[TemplateSpec]:
+    """The templates of a bundle (dict, list of templates, or its text); all or nothing."""
+    if isinstance(data, (str, bytes)):
+        data = _parse(data, source)
+    return [r.spec for r in _bundle(data, source, registry)]
+
+
+def import_file(content: str | bytes, filename: str = "", *,
+                registry: Registry | None = None) -> FileImport:
+    """Read a template file of any supported kind (see the module docstring)."""
+    data = _parse(content, filename)
+    if isinstance(data, list) or (isinstance(data, dict) and data.get("kind") == BUNDLE_KIND):
+        return FileImport("roundtable-bundle", _bundle(data, filename, registry))
+    autogen = is_autogen_document(data)
+    if autogen is not None:
+        return FileImport(autogen, import_autogen(data, source=filename, registry=registry))
+    if not isinstance(data, dict):
+        raise SpecError([Problem(filename, "expected a template (a mapping of fields), a "
+                                           "bundle or an AutoGen Studio team; got "
+                                           f"{type(data).__name__}")])
+    if "pattern" not in data and "format" not in data:
+        raise SpecError([Problem(filename, "not a template: a Roundtable template has "
+                                           "'format: 1' and a 'pattern'; an AutoGen Studio "
+                                           "team has 'provider' and 'component_type'")])
+    spec = _load(data, filename, "", registry)
+    return FileImport("roundtable", [ImportReport(spec=spec, mapped=[f"template {spec.name!r}"],
+                                                  source_format="roundtable")])
+
+
+def _parse(content: str | bytes, source: str) -> Any:
+    if isinstance(content, bytes):
+        if len(content) > _MAX_BYTES:
+            raise SpecError([Problem(source, "the file is larger than 20 MB: not a template")])
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise SpecError([Problem(source, f"not UTF-8 text (byte {exc.start}): templates "
+                                             "are YAML or JSON text files")]) from None
+    if not content.strip():
+        raise SpecError([Problem(source, "the file is empty")])
+    try:
+        return parse_text(content.lstrip("\ufeff"))
+    except SpecError as exc:
+        raise _prefixed(exc, source, "") from None
+
+
+def _bundle(data: Any, source: str, registry: Registry | None) -> list[ImportReport]:
+    items: Any
+    if isinstance(data, list):
+        items, key = data, ""
+    elif isinstance(data, dict):
+        if data.get("kind") not in (None, BUNDLE_KIND):
+            raise SpecError([Problem(_join(source, "kind"), f"expected {BUNDLE_KIND!r}, got "
+                                                              f"{data.get('kind')!r}")])
+        if data.get("format", FORMAT_VERSION) != FORMAT_VERSION:
+            raise SpecError([Problem(_join(source, "format"),
+                                     f"unsupported bundle format {data.get('format')!r}; this "
+                                     f"studio reads format {FORMAT_VERSION}")])
+        items, key = data.get("templates"), "templates"
+        if not isinstance(items, list):
+            raise SpecError([Problem(_join(source, "templates"),
+                                     "a bundle needs a list of templates")])
+    else:
+        raise SpecError([Problem(source, "a bundle is a mapping with a 'templates' list")])
+    problems: list[Problem] = []
+    reports: list[ImportReport] = []
+    for i, item in enumerate(items):
+        try:
+            spec = _load(item, source, f"{key}[{i}]", registry)
+        except SpecError as exc:
+            problems.extend(exc.problems)
+            continue
+        reports.append(ImportReport(spec=spec, mapped=[f"template {spec.name!r}"],
+                                    source_format="roundtable"))
+    problems += _check_unique([r.spec.name for r in reports], source, raise_now=False)
+    if problems:
+        raise SpecError(problems)
+    return reports
+
+
+def _load(doc: Any, source: str, base: str, registry: Registry | None) -> TemplateSpec:
+    if not isinstance(doc, dict):
+        raise SpecError([Problem(_join(source, base), "a template must be a mapping of fields")])
+    try:
+        return load_template(doc, registry=registry)
+    except SpecError as exc:
+        raise _prefixed(exc, source, base) from None
+
+
+def _check_unique(names: list[str], source: str, *, raise_now: bool = True) -> list[Problem]:
+    seen: set[str] = set()
+    problems = []
+    for name in names:
+        if name in seen:
+            problems.append(Problem(source, f"two templates are named {name!r}: template "
+                                            "names must be unique in a bundle"))
+        seen.add(name)
+    if problems and raise_now:
+        raise ValueError(problems[0].message)
+    return problems
+
+
+def _join(source: str, path: str) -> str:
+    if source and path:
+        return f"{source}: {path}"
+    return source or path
+
+
+def _prefixed(exc: SpecError, source: str, base: str) -> SpecError:
+    """The problems with ``source: base.path`` paths (``backup.json: templates[2].name``)."""
+    def path(p: Problem) -> str:
+        inner = f"{base}.{p.path}" if base and p.path and not p.path.startswith("[") else \
+            f"{base}{p.path}"
+        return _join(source, inner)
+
+    return SpecError([Problem(path(p), p.message, p.agent, p.field, p.severity)
+                      for p in exc.problems])
