@@ -1,0 +1,5 @@
+"""The Streamlit studio: Gallery, Playground, Models, History and Settings.
+
+Nothing outside ``studio.app`` imports it. Start it with ``roundtable ui`` (or
+``streamlit run studio/app/main.py``).
+"""

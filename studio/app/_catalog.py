@@ -1,0 +1,75 @@
+"""What the pages offer: templates (bundled and saved) and model choices."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from studio.spec import Registry, TemplateSpec, bundled_templates, load_template
+from studio.store import Store
+
+DEMO = "demo"
+LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class TemplateEntry:
+    key: str  # unique: the bundled file name, or "saved:<name>"
+    spec: TemplateSpec
+    origin: str  # "bundled" | "saved"
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def templates(store: Store, registry: Registry) -> dict[str, TemplateEntry]:
+    """Bundled templates, then the ones saved in the store (newest versions)."""
+    entries = {key: TemplateEntry(key, spec, "bundled") for key, spec in _bundled(registry).items()}
+    bundled_names = {e.name for e in entries.values()}
+    for info in store.list_templates():
+        if info.name in bundled_names:
+            continue
+        try:
+            spec = load_template(store.get_template(info.name).document, registry=registry)
+        except Exception:  # noqa: BLE001 - a broken saved template is left out of the list
+            continue
+        entries[f"saved:{info.name}"] = TemplateEntry(f"saved:{info.name}", spec, "saved")
+    return entries
+
+
+@functools.lru_cache(maxsize=4)
+def _bundled(registry: Registry) -> dict[str, TemplateSpec]:
+    return bundled_templates(registry=registry)
+
+
+def pattern_label(spec: TemplateSpec) -> str:
+    kind = spec.pattern.kind.value
+    if kind == "group":
+        method = spec.pattern.group.speaker_selection if spec.pattern.group else "auto"
+        return f"Group chat ({method.replace('_', ' ')} selection)"
+    if kind == "sequence":
+        return "Sequence of chats"
+    nested = any(a.nested_chats for a in spec.agents)
+    return "Two-agent chat with a nested chat" if nested else "Two-agent chat"
+
+
+@functools.lru_cache(maxsize=1)
+def local_available() -> tuple[bool, str]:
+    """Whether the offline Local model can run here, and why not."""
+    try:
+        from studio.engine.models import local_model_available
+    except ImportError:
+        return False, "the Local model is not part of this installation"
+    ok, why = local_model_available()
+    return bool(ok), str(why)
+
+
+def model_choices(store: Store) -> dict[str, str]:
+    """Model choice value -> label: Demo, Local (when installed), then stored configs."""
+    choices = {DEMO: "Demo model (offline)"}
+    if local_available()[0]:
+        choices[LOCAL] = "Local model (SmolLM2, offline)"
+    for config in store.list_model_configs():
+        choices[config.name] = f"{config.name} — {config.model or '?'} ({config.provider or 'openai'})"
+    return choices

@@ -1,0 +1,45 @@
+"""Errors reach people as a friendly message, with the details folded away."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from studio.spec import SpecError
+from studio.store import StoreError
+
+
+def explain(exc: BaseException) -> str:
+    """One sentence saying what went wrong and what to do."""
+    if isinstance(exc, SpecError):
+        lines = "\n".join(f"- {p}" for p in exc.problems[:8])
+        return f"The template has problems; fix them and try again:\n{lines}"
+    if isinstance(exc, StoreError):
+        return f"The studio's database reported a problem: {exc}"
+    if isinstance(exc, ModuleNotFoundError):
+        return (f"A part of the studio is missing ({exc.name}). Reinstall it with "
+                "`pip install roundtable-studio` and restart `roundtable ui`.")
+    text = str(exc) or exc.__class__.__name__
+    return f"Something went wrong: {text}"
+
+
+def show_error(exc: BaseException, *, what: str) -> None:
+    st.error(f"**{what}.** {explain(exc)}", icon="⚠️")
+    with st.expander("Details (for a bug report)"):
+        st.code("".join(traceback.format_exception(exc)), language="text")
+
+
+@contextmanager
+def page_guard(page: str) -> Iterator[None]:
+    """Wrap a page body: an exception shows a friendly message, never a bare traceback.
+
+    Streamlit's own control flow (rerun, stop, switch page) derives from BaseException
+    and passes through.
+    """
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - the page must show every failure kindly
+        show_error(exc, what=f"The {page} page could not be shown")

@@ -1,0 +1,130 @@
+"""Model configs for the Models page: from a preset, from an OAI_CONFIG_LIST, and testing one."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from studio.spec import Registry
+from studio.store import ModelConfig, Store
+
+_NAME = re.compile(r"[^a-zA-Z0-9_.-]+")
+
+
+def secret_name_for(config_name: str) -> str:
+    return f"{config_name}-api-key"
+
+
+def save_from_form(store: Store, *, preset: str, name: str, base_url: str, model: str,
+                   api_version: str, key_env: str, key_value: str, registry: Registry) -> ModelConfig:
+    """Save a config; a pasted key becomes a stored secret (only its name is in the config)."""
+    name = name.strip()
+    if not name:
+        raise ValueError("Give the model a name (e.g. 'my-gpt').")
+    if not model.strip():
+        raise ValueError("Give the model name the server knows (e.g. 'gpt-4o-mini' or 'llama3.1').")
+    base = registry.model(preset) if preset in registry.models else None
+    provider = base.provider if base is not None else "openai_compatible"
+    secret = None
+    if key_value.strip():
+        secret = secret_name_for(name)
+        store.set_secret(secret, key_value.strip())
+    config = ModelConfig(
+        name=name, provider=provider, model=model.strip(), base_url=base_url.strip() or None,
+        api_type="azure" if provider == "azure" else "openai",
+        api_version=api_version.strip() or None,
+        api_key_env=None if secret else (key_env.strip() or None), api_key_secret=secret)
+    return store.save_model_config(config)
+
+
+def parse_oai_config_list(text: str) -> list[dict[str, Any]]:
+    """The entries of an OAI_CONFIG_LIST file (a JSON list of {model, api_key?, base_url?, ...})."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"The file is not valid JSON (line {exc.lineno}): {exc.msg}.") from None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        raise ValueError("An OAI_CONFIG_LIST is a JSON list of objects with at least a 'model'.")
+    for index, entry in enumerate(data):
+        if not isinstance(entry, dict) or not str(entry.get("model", "")).strip():
+            raise ValueError(f"Entry {index + 1} has no 'model': each entry needs one.")
+    return data
+
+
+def import_oai_config_list(store: Store, entries: list[dict[str, Any]]) -> list[str]:
+    """Save each entry as a model config; keys become stored secrets. Returns the names."""
+    taken = {c.name for c in store.list_model_configs()}
+    names = []
+    for entry in entries:
+        base = _NAME.sub("-", str(entry["model"]).strip()).strip("-") or "model"
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}-{n}", n + 1
+        taken.add(name)
+        api_type = str(entry.get("api_type") or "openai").lower()
+        azure = api_type == "azure"
+        secret = None
+        if entry.get("api_key"):
+            secret = secret_name_for(name)
+            store.set_secret(secret, str(entry["api_key"]))
+        store.save_model_config(ModelConfig(
+            name=name, provider="azure" if azure else _guess_provider(entry.get("base_url")),
+            model=str(entry["model"]), base_url=entry.get("base_url") or None,
+            api_type="azure" if azure else "openai", api_version=entry.get("api_version") or None,
+            api_key_secret=secret))
+        names.append(name)
+    return names
+
+
+def _guess_provider(base_url: str | None) -> str:
+    url = (base_url or "").lower()
+    for port, provider in ((":11434", "ollama"), (":1234", "lmstudio"), (":8000", "vllm"),
+                           (":8080", "llamacpp")):
+        if port in url:
+            return provider
+    return "openai" if not url or "api.openai.com" in url else "openai_compatible"
+
+
+def key_description(store: Store, config: ModelConfig) -> str:
+    """How the key is found, never the key: env var (set or not) or a masked secret."""
+    import os
+
+    if config.api_key_secret:
+        previews = {s.name: s.preview for s in store.list_secrets()}
+        preview = previews.get(config.api_key_secret)
+        return (f"stored secret `{config.api_key_secret}` ({preview})" if preview
+                else f"stored secret `{config.api_key_secret}` (missing: save the key again)")
+    if config.api_key_env:
+        state = "set" if os.environ.get(config.api_key_env) else "not set in this environment"
+        return f"environment variable `{config.api_key_env}` ({state})"
+    return "no key (local servers need none)"
+
+
+def check_model(store: Store, config: ModelConfig, timeout: float = 10.0) -> str:
+    """Send one tiny request; return the OK line or raise ModelError saying what to fix."""
+    from studio.engine.models import OpenAIChatModel
+
+    key = store.get_secret(config.api_key_secret) if config.api_key_secret else None
+    client = OpenAIChatModel(
+        config.model, base_url=config.base_url, api_key=key, api_key_env=config.api_key_env,
+        api_type="azure" if config.api_type == "azure" else "openai", api_version=config.api_version,
+        timeout=timeout, max_retries=0, price=config.price, label=config.name)
+    return client.check(timeout=timeout)
+
+
+_HINTS = {
+    "connection": "Is the server running? Start it (e.g. `ollama serve`) and check the base URL and port.",
+    "bad_url": "Check the base URL: most servers need it to end in /v1 (e.g. http://localhost:11434/v1).",
+    "auth": "The key was refused or is missing: check the key, or the environment variable's value.",
+    "not_found": "The server does not know this model name: check the spelling, or pull/load the model.",
+    "timeout": "The server did not answer in time: it may be busy or loading the model; try again.",
+    "rate_limit": "The server says too many requests or no quota left: wait, or check your plan.",
+    "server": "The server had an internal error: look at its log.",
+}
+
+
+def failure_hint(kind: str) -> str:
+    return _HINTS.get(kind, "")

@@ -1,0 +1,49 @@
+"""One Store, one Registry and one RunManager per process, shared by every page."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from studio.spec import Registry
+from studio.store import Store, default_data_dir
+
+if TYPE_CHECKING:
+    from studio.runs import RunManager
+
+DEMO_TOKEN_DELAY = 0.02  # seconds per token, so demo runs visibly stream
+
+
+@dataclass(frozen=True)
+class Services:
+    store: Store
+    registry: Registry
+    manager: RunManager
+    data_dir: Path
+    db_url: str
+
+
+def data_dir_from_env() -> Path:
+    value = os.environ.get("ROUNDTABLE_DATA_DIR")
+    return Path(value).expanduser() if value else default_data_dir()
+
+
+def services() -> Services:
+    """The process-wide services for the data dir and database named by the environment."""
+    return _build(str(data_dir_from_env()), os.environ.get("ROUNDTABLE_DB_URL") or None)
+
+
+@st.cache_resource(show_spinner="Opening the studio's database…")
+def _build(data_dir: str, db_url: str | None) -> Services:
+    from studio.runs import RunManager, registry_with_store
+
+    directory = Path(data_dir)
+    store = Store.open(db_url, directory)
+    registry = registry_with_store(store)  # bundled components plus the user's own
+    manager = RunManager(store, registry, data_dir=directory, demo_token_delay=DEMO_TOKEN_DELAY)
+    return Services(store=store, registry=registry, manager=manager, data_dir=directory,
+                    db_url=store.engine.url.render_as_string(hide_password=True))

@@ -1,0 +1,301 @@
+"""The transcript as the studio shows it, folded from run events (no Streamlit here).
+
+:class:`Transcript` is fed event dicts in ``seq`` order (live ones from
+``handle.events_since`` or persisted ones from ``manager.transcript``) and keeps a list
+of :class:`Item` to render: messages with their tool-call and code cards attached,
+nested chats folded under the message that follows them, notes (human answers,
+warnings, errors) and the end of the run. Feeding is incremental and cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Event kinds shown as small notes between messages.
+_NOTE_KINDS = {"human_input_received", "warning", "error", "paused", "resumed"}
+
+
+@dataclass
+class Card:
+    """A folded card: a tool call with its result, or a piece of code that ran."""
+
+    kind: str  # "tool" | "code"
+    agent: str
+    seq: int
+    name: str = ""
+    call_id: str = ""
+    arguments: str = ""
+    result: str | None = None
+    is_error: bool = False
+    languages: tuple[str, ...] = ()
+    exit_code: int = 0
+    output: str = ""
+    sandbox: str = ""
+    files: tuple[dict[str, Any], ...] = ()
+    duration: float = 0.0
+
+
+@dataclass
+class Item:
+    """One thing in the transcript, in order."""
+
+    kind: str  # "message" | "note" | "chat_started" | "chat_finished" | "run_finished" | "nested"
+    seq: int
+    depth: int = 0
+    sender: str = ""
+    recipient: str = ""
+    content: str = ""
+    role: str = ""
+    note_kind: str = ""  # for notes: the event type
+    human: bool = False
+    cards: list[Card] = field(default_factory=list)
+    children: list[Item] = field(default_factory=list)  # nested chat items folded under this
+    reason: str = ""
+    summary: str = ""
+    usage: dict[str, Any] = field(default_factory=dict)
+    chat_kind: str = ""
+    members: tuple[str, ...] = ()
+
+
+def normalise(event: dict[str, Any]) -> dict[str, Any]:
+    """An event dict in the engine's shape, whether it came live or from the store.
+
+    Store rows look like ``{"seq", "kind", "data": {...event...}, ...}``; live events are
+    the engine's ``Event.to_dict()`` plus ``"seq"``.
+    """
+    if "type" in event:
+        return event
+    data = dict(event.get("data") or {})
+    data.setdefault("type", event.get("kind", ""))
+    data.setdefault("seq", event.get("seq", 0))
+    data.setdefault("depth", event.get("depth", 0))
+    data.setdefault("chat_id", event.get("chat_id", ""))
+    if "message" not in data and event.get("content") is not None:
+        data["message"] = {"role": event.get("role") or "user", "content": event.get("content")}
+    data.setdefault("sender", event.get("sender", ""))
+    data.setdefault("recipient", event.get("recipient", ""))
+    return data
+
+
+class Transcript:
+    """Folds events into render-ready items; keeps what is still streaming."""
+
+    def __init__(self) -> None:
+        self.items: list[Item] = []
+        self.last_seq = 0
+        self.streaming: dict[str, str] = {}  # agent -> text received so far
+        self.streaming_depth: dict[str, int] = {}
+        self.speaker = ""  # who spoke last or is speaking now
+        self.messages = 0
+        self.rounds = 0
+        self.tokens = 0
+        self.cost = 0.0
+        self.edge_counts: dict[tuple[str, str], int] = {}
+        self.finished: Item | None = None
+        self.group_managers: set[str] = set()
+        self._pending: dict[int, list[Item]] = {}  # depth -> nested items awaiting a parent
+        self._open_cards: dict[str, list[Card]] = {}  # agent -> cards awaiting their message
+        self._tool_cards: dict[str, Card] = {}  # call id -> card
+        self._last_group_speaker: dict[str, str] = {}  # chat id -> last speaker
+
+    # -- feeding -----------------------------------------------------------------------------
+    def feed(self, events: list[dict[str, Any]]) -> bool:
+        """Add events (any not seen yet); return True when something changed."""
+        changed = False
+        for raw in events:
+            event = normalise(raw)
+            seq = int(event.get("seq", 0) or 0)
+            if seq and seq <= self.last_seq:
+                continue
+            self.last_seq = max(self.last_seq, seq)
+            self._apply(event, seq)
+            changed = True
+        return changed
+
+    def _apply(self, event: dict[str, Any], seq: int) -> None:
+        kind = event.get("type", "")
+        depth = int(event.get("depth", 0) or 0)
+        if kind == "token":
+            agent = event.get("agent", "")
+            self.streaming[agent] = self.streaming.get(agent, "") + event.get("delta", "")
+            self.streaming_depth[agent] = depth
+            self.speaker = agent
+        elif kind == "message":
+            self._message(event, seq, depth)
+        elif kind == "speaker_selected":
+            self.speaker = event.get("speaker", "")
+            self.rounds = max(self.rounds, int(event.get("round", 0) or 0))
+        elif kind == "tool_call":
+            self._tool_call(event, seq)
+        elif kind == "tool_result":
+            self._tool_result(event, seq)
+        elif kind == "code_executed":
+            self._code(event, seq)
+        elif kind == "chat_started":
+            self._chat_started(event, seq, depth)
+        elif kind == "chat_finished":
+            if depth > 0:
+                self._add(Item("chat_finished", seq, depth, reason=event.get("reason", ""),
+                               summary=event.get("summary", "")))
+        elif kind == "run_finished":
+            self._flush_pending()
+            self.finished = Item("run_finished", seq, 0, reason=event.get("reason", ""),
+                                 summary=event.get("summary", ""), usage=event.get("usage") or {})
+            self._usage_totals(self.finished.usage)
+        elif kind in _NOTE_KINDS:
+            text = event.get("text", "")
+            if kind == "human_input_received":
+                text = _human_answer_note(event)
+            self._add(Item("note", seq, depth, sender=event.get("agent", ""), content=text,
+                           note_kind=kind))
+
+    def _message(self, event: dict[str, Any], seq: int, depth: int) -> None:
+        message = event.get("message") or {}
+        sender = event.get("sender", "") or message.get("name", "")
+        recipient = event.get("recipient", "")
+        self.streaming.pop(sender, None)
+        self.streaming_depth.pop(sender, None)
+        meta = message.get("meta") or {}
+        item = Item("message", seq, depth, sender=sender, recipient=recipient,
+                    content=message.get("content") or "", role=message.get("role", ""),
+                    human=bool(meta.get("human") or meta.get("interjection")))
+        for call in message.get("tool_calls") or ():
+            card = self._tool_cards.get(call.get("id", ""))
+            if card is None:
+                card = Card("tool", sender, seq, name=call.get("name", ""), call_id=call.get("id", ""),
+                            arguments=call.get("arguments", ""))
+                self._tool_cards[card.call_id] = card
+            item.cards.append(card)
+        if message.get("role") == "tool" and message.get("tool_call_id") in self._tool_cards:
+            return  # the result is already shown on its call's card
+        item.cards.extend(self._open_cards.pop(sender, []))
+        if meta.get("kind") == "code_result" and any(c.kind == "code" for c in item.cards):
+            item.content = ""  # the code card shows the output
+        usage = event.get("usage") or {}
+        self.tokens += int(usage.get("prompt_tokens", 0) or 0) + int(usage.get("completion_tokens", 0) or 0)
+        self.cost += float(usage.get("cost", 0.0) or 0.0)
+        self.messages += 1
+        self.speaker = sender
+        self._count_edge(event, sender, recipient)
+        self._add(item)
+
+    def _count_edge(self, event: dict[str, Any], sender: str, recipient: str) -> None:
+        chat_id = event.get("chat_id", "")
+        if recipient in self.group_managers:
+            previous = self._last_group_speaker.get(chat_id)
+            self._last_group_speaker[chat_id] = sender
+            if previous and previous != sender:
+                key = (previous, sender)
+                self.edge_counts[key] = self.edge_counts.get(key, 0) + 1
+            return
+        if sender and recipient:
+            self.edge_counts[(sender, recipient)] = self.edge_counts.get((sender, recipient), 0) + 1
+
+    def _tool_call(self, event: dict[str, Any], seq: int) -> None:
+        call_id = event.get("call_id", "")
+        if call_id in self._tool_cards:
+            return
+        card = Card("tool", event.get("agent", ""), seq, name=event.get("name", ""), call_id=call_id,
+                    arguments=event.get("arguments", ""))
+        self._tool_cards[call_id] = card
+        self._open_cards.setdefault(card.agent, []).append(card)
+
+    def _tool_result(self, event: dict[str, Any], seq: int) -> None:
+        card = self._tool_cards.get(event.get("call_id", ""))
+        if card is None:
+            card = Card("tool", event.get("agent", ""), seq, name=event.get("name", ""),
+                        call_id=event.get("call_id", ""))
+            self._tool_cards[card.call_id] = card
+            self._open_cards.setdefault(card.agent, []).append(card)
+        card.result = event.get("content", "")
+        card.is_error = bool(event.get("is_error"))
+
+    def _code(self, event: dict[str, Any], seq: int) -> None:
+        card = Card("code", event.get("agent", ""), seq, languages=tuple(event.get("languages") or ()),
+                    exit_code=int(event.get("exit_code", 0) or 0), output=event.get("output", ""),
+                    sandbox=event.get("sandbox", ""), files=tuple(event.get("files") or ()),
+                    duration=float(event.get("duration", 0.0) or 0.0))
+        self._open_cards.setdefault(card.agent, []).append(card)
+
+    def _chat_started(self, event: dict[str, Any], seq: int, depth: int) -> None:
+        chat_kind = event.get("kind", "")
+        if chat_kind == "group":
+            self.group_managers.add(event.get("recipient", ""))
+        item = Item("chat_started", seq, depth, sender=event.get("sender", ""),
+                    recipient=event.get("recipient", ""), chat_kind=chat_kind,
+                    members=tuple(event.get("members") or ()))
+        self._add(item)
+
+    def _usage_totals(self, usage: dict[str, Any]) -> None:
+        total = usage.get("total", usage) if isinstance(usage, dict) else {}
+        tokens = int(total.get("total_tokens", 0) or 0) or (
+            int(total.get("prompt_tokens", 0) or 0) + int(total.get("completion_tokens", 0) or 0))
+        if tokens:
+            self.tokens = tokens
+        if total.get("cost") is not None:
+            self.cost = float(total.get("cost") or 0.0) or self.cost
+
+    # -- nesting -------------------------------------------------------------------------------
+    def _add(self, item: Item) -> None:
+        """Top-level items go to the list; nested ones wait for the parent's next message."""
+        children = self._pending.pop(item.depth + 1, None)
+        if children:
+            if item.kind == "message":
+                item.children = children
+            else:
+                self._place(Item("nested", children[0].seq, item.depth, children=children))
+        self._place(item)
+
+    def _place(self, item: Item) -> None:
+        if item.depth == 0:
+            self.items.append(item)
+        else:
+            self._pending.setdefault(item.depth, []).append(item)
+
+    def _flush_pending(self) -> None:
+        for depth in sorted(self._pending, reverse=True):
+            children = self._pending.pop(depth)
+            parent_depth = depth - 1
+            block = Item("nested", children[0].seq, parent_depth, children=children)
+            self._place(block) if parent_depth == 0 else self._pending.setdefault(
+                parent_depth, []).append(block)
+
+    @property
+    def pending_nested(self) -> list[Item]:
+        """Nested chat items still going on (shown open below the transcript while live)."""
+        return [item for depth in sorted(self._pending) for item in self._pending[depth]]
+
+    @property
+    def open_cards(self) -> list[Card]:
+        """Tool and code cards whose message has not arrived yet."""
+        return [card for cards in self._open_cards.values() for card in cards]
+
+
+def _human_answer_note(event: dict[str, Any]) -> str:
+    text = (event.get("text") or "").strip()
+    agent = event.get("agent", "")
+    kind = event.get("kind", "reply")
+    if kind == "speaker":
+        return f"You chose **{text}** to speak next."
+    if kind == "code_approval":
+        lowered = text.lower()
+        if lowered in ("", "y", "yes", "approve", "ok", "run"):
+            return f"You approved the code for {agent}."
+        if lowered.startswith("edit:"):
+            return f"You edited the code {agent} runs."
+        return f"You refused the code: {text}"
+    if not text:
+        return f"You let {agent} answer automatically."
+    if text.lower() == "exit":
+        return f"You ended the chat for {agent}."
+    return f"You answered for {agent}."
+
+
+def agent_order(names: list[str], transcript: Transcript) -> list[str]:
+    """Template agents first, then anyone else who spoke (a human, a manager)."""
+    seen = list(names)
+    for item in transcript.items:
+        if item.kind == "message" and item.sender and item.sender not in seen:
+            seen.append(item.sender)
+    return seen

@@ -1,0 +1,75 @@
+"""Roundtable Studio, the Streamlit app: ``streamlit run studio/app/main.py``.
+
+Pages live in ``views/`` (NOT ``pages/``: a ``pages/`` folder beside the entry script makes
+Streamlit route direct URLs the old multipage way, skipping st.navigation and this file).
+Pages (st.navigation; URL paths in brackets): Gallery [/ (the default page)], Playground
+[/playground], Models [/models], History [/history], Settings [/settings].
+ROUNDTABLE_DATA_DIR and ROUNDTABLE_DB_URL choose the data folder and the database.
+
+Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>``):
+
+- Gallery: one bordered card per template (``st-key-card-<template key>``) with a button
+  labelled "Run" (key ``gallery_run_<template key>``, e.g. ``gallery_run_code_assistant``);
+  it opens the Playground with that template selected.
+- Playground: ``template_select``, ``model_select`` (selectboxes), ``task_input`` (text
+  area in a form), ``run_button`` (label "Run"). The current run id is kept in the URL as
+  ``?run=<id>`` (reloading re-attaches). Each message is an ``st.chat_message``
+  (``[data-testid="stChatMessage"]``) whose first line is the sender's name in bold.
+  While live: buttons "Pause" (``pause_button``) / "Resume" (``resume_button``) and
+  "Stop" (``stop_button``); the chat box ``interject_input`` (always there while the
+  run goes: it answers a pending reply, else steps in). When asked: a reply form with
+  ``reply_input`` and the button "Send"; speaker buttons ``speaker_<agent>``; code
+  approval "Approve and run" (``approve_code``). The status line starts with the status
+  ("Running", "Waiting for you", "Paused", "Finished", "Stopped", "Failed"); the end of a
+  run shows "The run ended:" with its reason and summary.
+- Models: form ``add_model_form`` (``model_preset`` selectbox outside it, ``model_name``,
+  ``model_base_url``, ``model_model``, ``model_key_env``, ``model_key_value``; submit
+  "Save model"); per model "Test" (``test_<name>``) and "Delete" (``delete_<name>``);
+  OAI_CONFIG_LIST upload ``oai_config_upload`` and button "Import" (``oai_import``).
+- History: filters ``history_status`` and ``history_template``, the run picker
+  ``history_run_select``, downloads "Export Markdown" (``export_md``) and "Export JSON"
+  (``export_json``), "Delete run" (``delete_run``) confirmed by ``delete_run_confirm``.
+- Settings: toggle ``allow_unsandboxed_toggle``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+try:
+    import studio  # noqa: F401
+except ModuleNotFoundError:  # started from a checkout: `streamlit run studio/app/main.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import streamlit as st
+
+from studio.app._guard import page_guard
+from studio.app._services import services
+
+_HERE = Path(__file__).resolve().parent / "views"
+
+
+def main() -> None:
+    st.set_page_config(page_title="Roundtable Studio", page_icon="🪑", layout="wide")
+    pages = [
+        st.Page(_HERE / "gallery.py", title="Gallery", icon="🖼️", url_path="gallery", default=True),
+        st.Page(_HERE / "playground.py", title="Playground", icon="🎛️", url_path="playground"),
+        *([st.Page(_HERE / "builder.py", title="Builder", icon="🧩", url_path="builder")]
+          if (_HERE / "builder.py").is_file() else []),
+        st.Page(_HERE / "models.py", title="Models", icon="🧠", url_path="models"),
+        st.Page(_HERE / "history.py", title="History", icon="🕘", url_path="history"),
+        st.Page(_HERE / "settings.py", title="Settings", icon="⚙️", url_path="settings"),
+    ]
+    page = st.navigation(pages)
+    with st.sidebar:
+        st.markdown("### 🪑 Roundtable Studio")
+        st.caption("Multi-agent conversations, live. Start in the Gallery, run in the Playground.")
+        with page_guard("sidebar"):
+            active = services().manager.active()
+            if active:
+                st.caption(f"🟢 {len(active)} run{'s' if len(active) != 1 else ''} going")
+    page.run()
+
+
+main()

@@ -1,0 +1,42 @@
+"""Gallery: a card per template, with its team drawn small and a Run button."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio.app._catalog import pattern_label, templates
+from studio.app._guard import page_guard
+from studio.app._services import services
+from studio.app.widgets.diagram import team_svg
+
+COLUMNS = 3
+
+
+def _open(key: str) -> None:
+    st.session_state["playground_template"] = key
+    st.session_state["gallery_open"] = True
+
+
+with page_guard("Gallery"):
+    svc = services()
+    st.title("🖼️ Gallery")
+    st.caption("Ready-made teams of agents. Press **Run** to try one in the Playground — the "
+               "Demo model runs offline, so every template works out of the box.")
+    if st.session_state.pop("gallery_open", False):
+        st.switch_page("views/playground.py")
+    entries = templates(svc.store, svc.registry)
+    if not entries:
+        st.info("No templates found. The bundled ones ship with the studio: reinstall it.")
+    columns = st.columns(COLUMNS, gap="medium")
+    for index, (key, entry) in enumerate(entries.items()):
+        spec = entry.spec
+        with columns[index % COLUMNS].container(border=True, key=f"card-{key.replace(':', '-')}"):
+            st.markdown(f"#### {spec.name}")
+            st.caption(f"{pattern_label(spec)} · {len(spec.agents)} agents"
+                       + (" · saved" if entry.origin == "saved" else ""))
+            st.markdown(team_svg(spec), unsafe_allow_html=True)
+            st.markdown(" ".join(spec.description.split()))
+            if spec.tags:
+                st.caption(" ".join(f"`{t}`" for t in spec.tags))
+            st.button("Run", key=f"gallery_run_{key.replace(':', '-')}", type="primary", icon="▶️",
+                      on_click=_open, args=(key,), width="stretch")

@@ -1,0 +1,89 @@
+"""History: every run, filterable; open one to read it, export it, or delete it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from studio.app._export import run_json, run_markdown
+from studio.app._guard import page_guard
+from studio.app._services import services
+from studio.app.widgets.run_view import render_run, status_badge
+from studio.store import RUN_STATUSES
+
+PAGE_SIZE = 200
+
+
+def _when(stamp: float) -> str:
+    return dt.datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
+
+
+def _delete(svc, run_id: str) -> None:  # noqa: ANN001
+    try:
+        svc.manager.delete(run_id)
+    except Exception as exc:  # noqa: BLE001 - e.g. still running
+        st.session_state["history_flash"] = ("error", f"Could not delete the run: {exc}")
+        return
+    st.session_state.pop("history_run_select", None)
+    st.session_state.pop(f"tx:{run_id}", None)
+    st.session_state["history_flash"] = ("success", "The run and its files were deleted.")
+
+
+with page_guard("History"):
+    svc = services()
+    st.title("🕘 History")
+    flash = st.session_state.pop("history_flash", None)
+    if flash:
+        (st.success if flash[0] == "success" else st.error)(flash[1])
+    all_runs = svc.store.list_runs(limit=PAGE_SIZE)
+    if not all_runs:
+        st.info("No runs yet. Open the **Gallery**, pick a template and press **Run**; every run "
+                "is kept here with its whole transcript.", icon="🕘")
+        st.stop()
+    left, right = st.columns(2)
+    status = left.selectbox("Status", ["all", *RUN_STATUSES], key="history_status",
+                            format_func=lambda s: "All" if s == "all" else status_badge(s))
+    names = sorted({r.template_name for r in all_runs})
+    template = right.selectbox("Template", ["all", *names], key="history_template",
+                               format_func=lambda s: "All" if s == "all" else s)
+    runs = svc.store.list_runs(limit=PAGE_SIZE, status=None if status == "all" else status,
+                               template=None if template == "all" else template)
+    if not runs:
+        st.info("No run matches these filters.")
+        st.stop()
+    st.dataframe(
+        [{"started": _when(r.started_at), "template": r.template_name,
+          "task": " ".join(r.task.split())[:90], "status": status_badge(r.status),
+          "tokens": r.total_tokens, "cost ($)": round(r.cost, 4),
+          "duration (s)": round(r.duration, 1) if r.duration is not None else None} for r in runs],
+        hide_index=True, width="stretch")
+    interrupted = sum(1 for r in runs if r.status == "interrupted")
+    if interrupted:
+        st.warning(f"{interrupted} run{'s were' if interrupted != 1 else ' was'} interrupted: the "
+                   "server stopped while they were going. Everything said before is kept.", icon="⚠️")
+    by_id = {r.id: r for r in runs}
+    if st.session_state.get("history_run_select") not in by_id:
+        st.session_state["history_run_select"] = runs[0].id
+    run_id = st.selectbox(
+        "Open a run", list(by_id), key="history_run_select",
+        format_func=lambda i: f"{_when(by_id[i].started_at)} · {by_id[i].template_name} · "
+                              f"{status_badge(by_id[i].status)} · {' '.join(by_id[i].task.split())[:60]}")
+    info = svc.store.get_run(run_id)
+    st.divider()
+    st.subheader(info.template_name)
+    st.markdown(f"> {' '.join(info.task.split())}")
+    if info.status == "interrupted":
+        st.warning("This run was **interrupted**: the server stopped while it was going. The "
+                   "transcript below holds everything said until then.", icon="⚠️")
+    export = svc.store.export_run(run_id)
+    a, b, c, _ = st.columns([1, 1, 1, 2])
+    a.download_button("Export Markdown", run_markdown(export), file_name=f"run-{run_id[:8]}.md",
+                      mime="text/markdown", key="export_md", icon="📝")
+    b.download_button("Export JSON", run_json(export), file_name=f"run-{run_id[:8]}.json",
+                      mime="application/json", key="export_json", icon="🧾")
+    with c.popover("Delete run", icon="🗑️"):
+        st.markdown("Delete this run, its transcript and the files its code made? This cannot be undone.")
+        st.button("Yes, delete it", key="delete_run_confirm", type="primary", on_click=_delete,
+                  args=(svc, run_id))
+    render_run(svc, run_id, info, key=f"hist-{run_id[:8]}")

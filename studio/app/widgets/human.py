@@ -1,0 +1,102 @@
+"""What the human is asked while a run waits: a reply, the next speaker, or code approval."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from .transcript import safe_markdown
+
+
+def _act(action: Callable[..., Any], *args: Any) -> None:
+    """A button callback: run the action, keep a failure to show on the next render."""
+    try:
+        action(*args)
+    except Exception as exc:  # noqa: BLE001 - shown to the person, who can act on it
+        st.session_state["pg_flash"] = str(exc)
+
+
+def _from_state(handle: Any, key: str, prefix: str, default: str = "") -> None:
+    text = str(st.session_state.get(key) or "").strip()
+    _act(handle.answer, prefix + text if text else default)
+
+
+def human_panel(handle: Any) -> None:
+    """The prompt for the pending request of ``handle`` (a RunHandle), if any."""
+    request = handle.pending
+    if request is None:
+        return
+    with st.container(border=True):
+        if request.kind == "speaker":
+            st.markdown(f"### 🙋 Who speaks next?\n**{request.agent}** asks you to choose.")
+            cols = st.columns(min(max(len(request.options), 1), 4))
+            for index, option in enumerate(request.options):
+                cols[index % len(cols)].button(option, key=f"speaker_{option}", type="primary",
+                                               on_click=_act, args=(handle.answer, option),
+                                               width="stretch")
+        elif request.kind == "code_approval":
+            st.markdown(f"### 🙋 Run this code?\n**{request.agent}** asks before running code.")
+            st.markdown(safe_markdown(request.prompt.split("\n\nPress enter")[0]))
+            left, right = st.columns(2)
+            left.button("Approve and run", key="approve_code", type="primary", on_click=_act,
+                        args=(handle.answer, "approve"), width="stretch")
+            with right.popover("Edit or refuse", width="stretch"):
+                with st.form("edit_code_form", border=False):
+                    st.text_area("Run this code instead", key="edited_code", height=160)
+                    st.form_submit_button("Run my version", on_click=_from_state,
+                                          args=(handle, "edited_code", "edit:\n"))
+                with st.form("refuse_code_form", border=False):
+                    st.text_input("Why not? (the agents read this)", key="refuse_reason")
+                    st.form_submit_button("Refuse", on_click=_from_state,
+                                          args=(handle, "refuse_reason", "", "I do not want this code to run."))
+        else:
+            st.markdown(f"### 🙋 **{request.agent}** is asking you")
+            with st.expander("The message you are answering", expanded=True):
+                st.markdown(safe_markdown(request.prompt))
+            with st.form("reply_form", clear_on_submit=True, border=False):
+                st.text_input("Your reply", key="reply_input",
+                              placeholder="Type and press Enter. Empty = let it continue; "
+                                          "exit = end the chat")
+                send, cont, end = st.columns([1, 2, 2])
+                send.form_submit_button("Send", type="primary", on_click=_from_state,
+                                        args=(handle, "reply_input", ""))
+                cont.form_submit_button("Continue without me", on_click=_act, args=(handle.answer, ""))
+                end.form_submit_button("End the chat", on_click=_act, args=(handle.answer, "exit"))
+
+
+def run_controls(handle: Any) -> None:
+    """Pause / Resume and Stop for a live run."""
+    left, right = st.columns(2)
+    if handle.status == "paused":
+        left.button("Resume", key="resume_button", icon="▶️", on_click=_act, args=(handle.resume,),
+                    width="stretch")
+    else:
+        left.button("Pause", key="pause_button", icon="⏸️", on_click=_act, args=(handle.pause,),
+                    width="stretch")
+    right.button("Stop", key="stop_button", icon="⏹️", on_click=_act, args=(handle.cancel,),
+                 width="stretch")
+
+
+def step_in(handle: Any) -> None:
+    """The chat box, always there while a run goes: answers a pending reply, else steps in."""
+    request = handle.pending
+    if request is not None and request.kind == "reply":
+        placeholder = f"Reply to {request.agent}…"
+    else:
+        placeholder = "Step in: write to the agents (delivered before the next turn)…"
+    text = st.chat_input(placeholder, key="interject_input")
+    if text:
+        if request is not None and request.kind == "reply":
+            _act(handle.answer, text)
+        elif request is not None and request.kind == "speaker":
+            st.session_state["pg_flash"] = "Choose who speaks next with the buttons first."
+        else:
+            _act(handle.interject, text)
+
+
+def flash() -> None:
+    message = st.session_state.pop("pg_flash", None)
+    if message:
+        st.warning(message, icon="⚠️")

@@ -1,0 +1,117 @@
+"""A run on screen: status line, transcript, team graph and (while live) the controls.
+
+The live part is a fragment re-run every 0.3 s that drains only the new events; once
+the run has ended it re-runs the page once, and the page stops polling.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from studio.spec import TemplateSpec
+from studio.store import RunInfo
+
+from .._services import Services
+from .._transcript import Transcript, agent_order
+from .human import flash, human_panel, run_controls, step_in
+from .team_graph import team_graph
+from .transcript import TranscriptView
+
+POLL_SECONDS = 0.3
+_BADGES = {
+    "running": ("🟢", "Running"), "waiting": ("🙋", "Waiting for you"), "paused": ("⏸️", "Paused"),
+    "finished": ("🏁", "Finished"), "failed": ("❌", "Failed"), "cancelled": ("⏹️", "Stopped"),
+    "interrupted": ("⚠️", "Interrupted (the server stopped during the run)"),
+}
+
+
+def status_badge(status: str) -> str:
+    icon, label = _BADGES.get(status, ("•", status))
+    return f"{icon} {label}"
+
+
+def spec_of(info: RunInfo) -> TemplateSpec | None:
+    try:
+        return TemplateSpec.model_validate(info.template_snapshot)
+    except Exception:  # noqa: BLE001 - an old or odd snapshot still shows its transcript
+        return None
+
+
+def transcript_for(svc: Services, run_id: str) -> Transcript:
+    """The run's transcript, kept in the session and fed only with events not seen yet."""
+    key = f"tx:{run_id}"
+    tx = st.session_state.get(key)
+    if not isinstance(tx, Transcript):
+        tx = st.session_state[key] = Transcript()
+    handle = svc.manager.get(run_id)
+    if handle is not None:
+        tx.feed(handle.events_since(tx.last_seq))
+    elif tx.finished is None:
+        tx.feed(svc.manager.transcript(run_id))
+    return tx
+
+
+def status_line(status: str, tx: Transcript, info: RunInfo) -> None:
+    turn = tx.rounds or tx.messages
+    cost = f"${tx.cost:.4f}" if tx.cost else "$0"
+    tokens = tx.tokens or info.total_tokens
+    elapsed = (info.finished_at or time.time()) - info.started_at
+    st.markdown(f"**{status_badge(status)}** &nbsp;·&nbsp; turn **{turn}** &nbsp;·&nbsp; "
+                f"**{tokens:,}** tokens &nbsp;·&nbsp; cost **{cost}** &nbsp;·&nbsp; "
+                f"{elapsed:.0f} s &nbsp;·&nbsp; model: {info.model_label or 'as in the template'}")
+
+
+def render_run(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool = True) -> None:
+    """A whole run; live (polling) while it goes on in this process."""
+    handle = svc.manager.get(run_id)
+    live = handle is not None and not handle.done
+
+    @st.fragment(run_every=POLL_SECONDS if live else None)
+    def body() -> None:
+        _body(svc, run_id, info, key=key, graph=graph, was_live=live)
+
+    body()
+
+
+def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, was_live: bool) -> None:
+    handle = svc.manager.get(run_id)
+    tx = transcript_for(svc, run_id)
+    if was_live and (handle is None or handle.done):
+        st.rerun()  # the run ended: render once more without polling
+    status = handle.status if handle is not None else info.status
+    spec = spec_of(info)
+    agents = agent_order(spec.agent_names if spec else [], tx)
+    humans = {a.name for a in spec.agents if a.kind.value == "user_proxy"} if spec else set()
+    work_dir = handle.work_dir if handle is not None else (Path(info.work_dir) if info.work_dir else None)
+    status_line(status, tx, info)
+    if handle is not None and handle.error:
+        st.error(f"The run failed: {handle.error}", icon="🚨")
+    left, right = st.columns([3, 2], gap="large") if graph and spec else (st.container(), None)
+    with left:
+        TranscriptView(tx, agents, work_dir=work_dir, key=key, humans=humans).render(
+            live=handle is not None and not handle.done)
+        if handle is not None and not handle.done:
+            flash()
+            human_panel(handle)
+    if right is not None and spec is not None:
+        with right:
+            team_graph(spec, tx, key=f"{key}-graph")
+            if handle is not None and not handle.done:
+                run_controls(handle)
+            _usage(handle.usage if handle is not None else info.usage)
+    if handle is not None and not handle.done:
+        step_in(handle)
+
+
+def _usage(usage: dict[str, Any]) -> None:
+    by_agent = usage.get("by_agent") or {}
+    if not by_agent:
+        return
+    with st.expander("Tokens and cost per agent"):
+        rows = [{"agent": name, "calls": t.get("calls", 0), "tokens": t.get("total_tokens", 0),
+                 "cost ($)": round(float(t.get("cost", 0.0) or 0.0), 6)} for name, t in by_agent.items()]
+        st.dataframe(rows, hide_index=True, width="stretch")

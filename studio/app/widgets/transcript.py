@@ -1,0 +1,195 @@
+"""The transcript: one chat bubble per message, cards for tool calls and code, nested
+chats folded under the message they led to. Used live (Playground) and for History."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import streamlit as st
+
+from .._transcript import Card, Item, Transcript
+from ._look import look_for
+from .files import file_viewer
+
+_FENCE = re.compile(r"(```.*?(?:```|$))", re.S)
+
+
+def safe_markdown(text: str) -> str:
+    """Markdown with dollar signs kept literal outside code (Streamlit reads $..$ as maths)."""
+    parts = _FENCE.split(text)
+    return "".join(p if p.startswith("```") else p.replace("$", "\\$") for p in parts)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class TranscriptView:
+    """Renders a :class:`Transcript` for a run whose agents are ``agents`` (in order)."""
+
+    def __init__(self, transcript: Transcript, agents: list[str], *, work_dir: Path | None,
+                 key: str, humans: set[str] | None = None) -> None:
+        self.tx = transcript
+        self.agents = agents
+        self.work_dir = work_dir
+        self.key = key
+        self.humans = humans or set()
+
+    def render(self, *, live: bool = False) -> None:
+        if not self.tx.items and not self.tx.streaming and not self.tx.pending_nested:
+            st.caption("The conversation appears here as soon as the first message is sent.")
+        for item in self.tx.items:
+            self._item(item, folded=False)
+        if self.tx.pending_nested:
+            with st.expander("💬 A nested chat is going on…", expanded=live):
+                for item in self.tx.pending_nested:
+                    self._item(item, folded=True)
+        for card in self.tx.open_cards:
+            with st.chat_message(card.agent, avatar=self._look(card.agent).avatar):
+                self._card(card, folded=False)
+        for agent, text in self.tx.streaming.items():
+            look = self._look(agent)
+            with st.chat_message(agent, avatar=look.avatar):
+                st.markdown(f":{look.colour}[**{agent}**] · _typing…_")
+                st.markdown(safe_markdown(text) + " ▌")
+        if self.tx.finished is not None:
+            self._finished(self.tx.finished)
+
+    # -- items ------------------------------------------------------------------------------
+    def _look(self, name: str, human: bool = False):  # noqa: ANN202 - a Look
+        return look_for(name, self.agents, human=human or name in self.humans)
+
+    def _item(self, item: Item, *, folded: bool) -> None:
+        if item.kind == "message":
+            self._message(item, folded=folded)
+        elif item.kind == "nested":
+            self._nested(item.children, "the nested chat", folded=folded)
+        elif item.kind == "note":
+            self._note(item)
+        elif item.kind == "chat_started":
+            self._chat_started(item)
+        elif item.kind == "chat_finished":
+            summary = f": {_short(item.summary, 120)}" if item.summary else ""
+            st.caption(f"🏁 Nested chat finished ({item.reason}){summary}")
+
+    def _message(self, item: Item, *, folded: bool) -> None:
+        look = self._look(item.sender, item.human)
+        with st.chat_message(item.sender or "message", avatar=look.avatar):
+            to = f" → {item.recipient}" if item.recipient else ""
+            tag = " · _stepped in_" if item.human and item.sender not in self.agents else ""
+            st.markdown(f":{look.colour}[**{item.sender}**]{to}{tag}")
+            if item.children:
+                self._nested(item.children, f"how {item.sender} got to this answer", folded=folded)
+            if item.content.strip():
+                st.markdown(safe_markdown(item.content))
+            elif not item.cards:
+                st.caption("(an empty reply)")
+            for card in item.cards:
+                self._card(card, folded=folded)
+
+    def _nested(self, children: list[Item], title: str, *, folded: bool) -> None:
+        count = sum(1 for c in children if c.kind == "message")
+        label = f"💬 Nested chat — {title} ({count} message{'s' if count != 1 else ''})"
+        if folded:
+            st.markdown(f"**{label}**")
+            for child in children:
+                self._item(child, folded=True)
+            return
+        with st.expander(label):
+            for child in children:
+                self._item(child, folded=True)
+
+    def _note(self, item: Item) -> None:
+        if item.note_kind == "error":
+            st.error(f"**Error{' in ' + item.sender if item.sender else ''}:** {item.content}", icon="🚨")
+        elif item.note_kind == "warning":
+            st.warning(item.content, icon="⚠️")
+        elif item.note_kind == "paused":
+            st.caption("⏸️ Paused")
+        elif item.note_kind == "resumed":
+            st.caption("▶️ Resumed")
+        else:
+            st.caption(f"🙋 {item.content}")
+
+    def _chat_started(self, item: Item) -> None:
+        if item.chat_kind == "group":
+            members = ", ".join(item.members) or item.recipient
+            st.caption(f"👥 Group chat started by {item.sender} with {members}")
+        elif item.depth == 0:
+            st.caption(f"💬 {item.sender} started a chat with {item.recipient}")
+        else:
+            st.caption(f"💬 {item.sender} consults {item.recipient}")
+
+    def _finished(self, item: Item) -> None:
+        reason = item.reason or "finished"
+        body = f"**The run ended:** {reason}."
+        if item.summary.strip():
+            body += f"\n\n**Summary:** {safe_markdown(item.summary.strip())}"
+        if reason in ("error", "cancelled", "failed"):
+            st.warning(body, icon="🛑")
+        else:
+            st.success(body, icon="🏁")
+
+    # -- cards ------------------------------------------------------------------------------
+    def _card(self, card: Card, *, folded: bool) -> None:
+        label = _tool_label(card) if card.kind == "tool" else _code_label(card)
+        with _fold(label, folded):
+            if card.kind == "tool":
+                self._tool_body(card)
+            else:
+                self._code_body(card)
+
+    @staticmethod
+    def _tool_body(card: Card) -> None:
+        st.markdown("**Arguments**")
+        st.code(_pretty_json(card.arguments), language="json")
+        if card.result is None:
+            st.caption("Waiting for the result…")
+        else:
+            st.markdown("**Result**" + (" (an error the model will read)" if card.is_error else ""))
+            st.code(card.result or "(empty)", language="text")
+
+    def _code_body(self, card: Card) -> None:
+        st.code(card.output or "(no output)", language="text")
+        where = card.sandbox or "unknown"
+        st.caption(f"Sandbox: **{where}** · exit code {card.exit_code} · {card.duration:.2f} s")
+        for index, file in enumerate(card.files):
+            file_viewer(self.work_dir, file, key=f"{self.key}-file-{card.seq}-{index}")
+
+
+@contextmanager
+def _fold(label: str, folded: bool) -> Iterator[None]:
+    """An expander, or (inside one already: Streamlit cannot nest them) a bordered box."""
+    if folded:
+        with st.container(border=True):
+            st.markdown(label)
+            yield
+    else:
+        with st.expander(label):
+            yield
+
+
+def _tool_label(card: Card) -> str:
+    state = "⏳" if card.result is None else ("❌" if card.is_error else "✅")
+    return f"🔧 Tool **{card.name}** ({_short(card.arguments, 40)}) {state}"
+
+
+def _code_label(card: Card) -> str:
+    ok = card.exit_code == 0
+    langs = ", ".join(card.languages) or "code"
+    files = f" · {len(card.files)} file{'s' if len(card.files) != 1 else ''}" if card.files else ""
+    sandbox = f" in {card.sandbox}" if card.sandbox else ""
+    return (f"{'✅' if ok else '❌'} Ran {langs}{sandbox} · exit {card.exit_code}"
+            f" · {card.duration:.2f} s{files}")
+
+
+def _pretty_json(text: str) -> str:
+    try:
+        return json.dumps(json.loads(text or "{}"), indent=2, ensure_ascii=False)
+    except (ValueError, TypeError):
+        return text

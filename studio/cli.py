@@ -1,0 +1,315 @@
+"""The ``roundtable`` command: ``ui``, ``run``, ``templates list``, ``db backup|restore``.
+
+Errors reach people in one shape: one line on stderr and a non-zero exit, never a
+traceback (set ROUNDTABLE_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from studio.runs import RunHandle
+    from studio.store import Store
+
+PROG = "roundtable"
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+
+
+class CliError(Exception):
+    """A one-line reason to stop, with its exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# -- parser --------------------------------------------------------------------------------
+def _add_storage(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+                        help="where the database and run work dirs live "
+                             "(default: $ROUNDTABLE_DATA_DIR or ~/.local/share/roundtable)")
+    parser.add_argument("--db-url", default=None, metavar="URL",
+                        help="database URL instead of the SQLite file in the data dir "
+                             "(e.g. postgresql+psycopg2://user:pw@host/db; "
+                             "default: $ROUNDTABLE_DB_URL)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Roundtable Studio: build and run multi-agent conversations.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    ui = commands.add_parser("ui", help="start the studio in your browser",
+                             description="Start the studio web app and print its URL.")
+    ui.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default: 127.0.0.1, this machine only)")
+    ui.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+    _add_storage(ui)
+
+    run = commands.add_parser(
+        "run", help="run a template headless, printing the transcript live",
+        description="Run a template without the browser. TEMPLATE is a bundled template "
+                    "(see `roundtable templates list`), a stored template's name, or a "
+                    "YAML/JSON file.")
+    run.add_argument("template", metavar="TEMPLATE")
+    run.add_argument("--task", default=None,
+                     help="what the team should do (default: the template's first sample task)")
+    run.add_argument("--model", default=None, metavar="NAME",
+                     help="run every agent on this model: demo, local or a stored model "
+                          "config name (default: the template's own models)")
+    run.add_argument("--human", choices=("console", "never"), default=None,
+                     help="console: answer the agents' questions here; never: they are not "
+                          "asked (default: console when stdin is a terminal, else never)")
+    run.add_argument("--json", action="store_true",
+                     help="print one JSON event per line instead of text")
+    run.add_argument("--demo-delay", type=float, default=0.0, metavar="SECONDS",
+                     help="pace the Demo model's streaming (seconds per word), as in a live demo")
+    _add_storage(run)
+
+    templates = commands.add_parser("templates", help="list templates",
+                                    description="Work with templates.")
+    templates_sub = templates.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = templates_sub.add_parser("list", help="list bundled and stored templates",
+                                       description="List bundled and stored templates.")
+    _add_storage(listing)
+
+    db = commands.add_parser("db", help="back up or restore the database",
+                             description="Back up or restore the database as one JSON file.")
+    db_sub = db.add_subparsers(dest="action", metavar="ACTION", required=True)
+    backup = db_sub.add_parser("backup", help="write everything (except secret values) to FILE",
+                               description="Write templates, model configs (without secret "
+                                           "values), tools, settings and runs to one JSON file.")
+    backup.add_argument("file", metavar="FILE", help="the JSON file to write ('-' for stdout)")
+    _add_storage(backup)
+    restore = db_sub.add_parser("restore", help="load a backup FILE into the database",
+                                description="Load a backup; items in it replace stored items "
+                                            "of the same name. All or nothing.")
+    restore.add_argument("file", metavar="FILE", help="the JSON backup file")
+    _add_storage(restore)
+    return parser
+
+
+# -- shared --------------------------------------------------------------------------------
+def _data_dir(args: argparse.Namespace) -> Path:
+    from studio.store import default_data_dir
+
+    return (args.data_dir or default_data_dir()).expanduser().resolve()
+
+
+def _db_url(args: argparse.Namespace) -> str | None:
+    return args.db_url or os.environ.get("ROUNDTABLE_DB_URL") or None
+
+
+def _open_store(args: argparse.Namespace) -> Store:
+    from studio.store import Store
+
+    return Store.open(_db_url(args), data_dir=_data_dir(args))
+
+
+# -- ui ------------------------------------------------------------------------------------
+def cmd_ui(args: argparse.Namespace) -> int:
+    import studio
+
+    app = Path(studio.__file__).resolve().parent / "app" / "main.py"
+    if not app.is_file():
+        raise CliError(f"the studio web app is missing ({app}); reinstall roundtable-studio")
+    _check_port_free(args.host, args.port)
+    data_dir = _data_dir(args)
+    store = _open_store(args)  # fail here, in one line, on a bad data dir or database URL
+    interrupted = store.mark_interrupted_runs()  # runs of a server that died are not "running"
+    if interrupted:
+        print(f"{interrupted} run(s) left running by a stopped server are marked interrupted.")
+    env = dict(os.environ, ROUNDTABLE_DATA_DIR=str(data_dir))
+    if _db_url(args):
+        env["ROUNDTABLE_DB_URL"] = str(_db_url(args))
+    package_root = str(app.parents[2])  # so the app finds `studio` from a checkout too
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    command = [sys.executable, "-m", "streamlit", "run", str(app),
+               "--server.headless", "true", "--server.address", args.host,
+               "--server.port", str(args.port), "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
+    host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
+    print(f"Roundtable Studio: http://{host}:{args.port}  (data: {data_dir}; Ctrl-C stops it)",
+          flush=True)
+    os.execve(sys.executable, command, env)  # the server takes this process's place
+    return 0  # pragma: no cover - execve does not return
+
+
+def _check_port_free(host: str, port: int) -> None:
+    if not 0 < port < 65536:
+        raise CliError(f"port {port} is out of range: use 1-65535", EXIT_USAGE)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CliError(f"cannot listen on {host}:{port} ({exc.strerror}); "
+                           "pick another with --port") from exc
+
+
+# -- run -----------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from studio.runs import RunManager, find_template, registry_with_store
+
+    if args.demo_delay < 0:
+        raise CliError("--demo-delay must be 0 or more seconds", EXIT_USAGE)
+    store = _open_store(args)
+    registry = registry_with_store(store)
+    name, spec = find_template(args.template, store=store, registry=registry)
+    task = args.task if args.task is not None else spec.default_task
+    if not task.strip():
+        raise CliError(f"template {name!r} has no sample task: give one with --task", EXIT_USAGE)
+    human = args.human or ("console" if sys.stdin.isatty() else "never")
+    manager = RunManager(store, registry, data_dir=_data_dir(args),
+                         demo_token_delay=args.demo_delay)
+    run_id = manager.start(spec, task, template_name=name, model=args.model,
+                           human="mailbox" if human == "console" else "never")
+    handle = manager.get(run_id)
+    assert handle is not None
+    try:
+        _follow(handle, sys.stdout, as_json=args.json)
+    except KeyboardInterrupt:
+        handle.cancel()
+        handle.wait(5)
+        raise CliError(f"cancelled (run {run_id} kept in the history)", EXIT_INTERRUPTED) from None
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+        handle.cancel()
+        handle.wait(5)
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    if handle.status == "finished":
+        return 0
+    if handle.status == "cancelled":
+        raise CliError(f"cancelled (run {run_id} kept in the history)", EXIT_INTERRUPTED)
+    raise CliError(f"run failed: {handle.error or handle.reason}")
+
+
+def _follow(handle: RunHandle, out: TextIO, *, as_json: bool) -> None:
+    """Print events as they come; answer the agents' questions from stdin."""
+    from studio.runs import TextTranscript
+
+    text = TextTranscript()
+    seen = 0
+    answered: object = None  # the request last answered (it stays pending a moment)
+    while True:
+        for event in handle.wait_for_events(seen, timeout=0.2):
+            seen = event["seq"]
+            out.write(json.dumps(event) + "\n" if as_json else text.feed(event))
+        out.flush()
+        if handle.done and seen == handle.last_seq:
+            return
+        request = handle.pending
+        if request is not None and request is not answered and seen == handle.last_seq:
+            answered = request
+            handle.answer(_ask(request, prompt_to=sys.stderr if as_json else out))
+
+
+def _ask(request: Any, prompt_to: TextIO) -> str:
+    if request.kind == "speaker":
+        prompt = f"Choose who speaks next ({', '.join(request.options)}): "
+    elif request.kind == "code_approval":
+        prompt = f"{request.prompt}\n[{request.agent}] run it? (yes/no): "
+    else:
+        prompt = f"\n[{request.agent}] your reply (empty = let the agent reply, exit = end): "
+    prompt_to.write(prompt)
+    prompt_to.flush()
+    line = sys.stdin.readline()
+    if not line:  # end of input: nobody is there to answer
+        prompt_to.write("exit (end of input)\n")
+        return "exit"
+    if not sys.stdin.isatty():  # answers piped in: show them as if typed
+        prompt_to.write(line)
+    return line.rstrip("\n")
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+# -- templates, db -------------------------------------------------------------------------
+def cmd_templates(args: argparse.Namespace) -> int:
+    from studio.runs import registry_with_store, template_choices
+
+    store = _open_store(args)
+    choices = template_choices(store, registry_with_store(store))
+    width = max([len(c.key) for c in choices] + [4])
+    print(f"{'NAME':<{width}}  {'PATTERN':<9}  {'ORIGIN':<7}  DESCRIPTION")
+    for c in choices:
+        description = c.description if len(c.description) <= 70 else c.description[:69] + "…"
+        print(f"{c.key:<{width}}  {c.pattern:<9}  {c.origin:<7}  {description}")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    if args.action == "backup":
+        data = store.backup()
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+        if args.file == "-":
+            sys.stdout.write(text + "\n")
+            return 0
+        try:
+            Path(args.file).write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.file}: {exc.strerror}") from exc
+        counts = {k: len(v) for k, v in data.items() if isinstance(v, list)}
+        print(f"backed up to {args.file}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+        return 0
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{args.file} is not JSON (line {exc.lineno}): {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise CliError(f"{args.file} is not a Roundtable backup (expected a JSON object)")
+    restored = store.restore(data)
+    print(f"restored from {args.file}: " + ", ".join(f"{n} {k}" for k, n in restored.items()))
+    return 0
+
+
+# -- entry point ---------------------------------------------------------------------------
+def _one_line(exc: BaseException) -> str:
+    from studio.spec import SpecError
+
+    if isinstance(exc, SpecError):
+        return "invalid template: " + "; ".join(str(p) for p in exc.errors or exc.problems)
+    text = " ".join(str(exc).split())
+    if isinstance(exc, KeyError) and text.startswith(("'", '"')):
+        text = text[1:-1]
+    return text or type(exc).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"ui": cmd_ui, "run": cmd_run, "templates": cmd_templates, "db": cmd_db}
+    try:
+        return handlers[args.command](args)
+    except CliError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # errors reach people as one line, never a traceback
+        if os.environ.get("ROUNDTABLE_DEBUG"):
+            raise
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

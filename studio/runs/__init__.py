@@ -1,0 +1,27 @@
+"""Runs a template in the background: live events, message-by-message persistence,
+the human-input mailbox, pause/resume/cancel and status.
+
+Depends on :mod:`studio.spec`, :mod:`studio.store` and :mod:`studio.engine` only.
+"""
+
+from ._errors import RunError
+from ._handle import FINAL_STATUSES, RunHandle
+from ._manager import RunManager
+from ._models import registry_with_store
+from ._persist import TRANSIENT_KINDS
+from ._templates import TemplateChoice, find_template, template_choices
+from ._text import TextTranscript, transcript_text
+
+__all__ = [
+    "FINAL_STATUSES",
+    "TRANSIENT_KINDS",
+    "RunError",
+    "RunHandle",
+    "RunManager",
+    "TemplateChoice",
+    "TextTranscript",
+    "find_template",
+    "registry_with_store",
+    "template_choices",
+    "transcript_text",
+]

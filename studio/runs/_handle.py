@@ -1,0 +1,167 @@
+"""A run going on in this process: its live events, status and controls."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from studio.engine import CancelToken, HumanInputProvider, HumanInputRequest, Mailbox, RunControl
+
+from ._errors import RunError
+
+RUNNING, WAITING, PAUSED = "running", "waiting", "paused"
+FINISHED, FAILED, CANCELLED = "finished", "failed", "cancelled"
+FINAL_STATUSES = (FINISHED, FAILED, CANCELLED)
+
+
+class TrackedHuman:
+    """Wraps a human-input provider to know what is being asked right now."""
+
+    def __init__(self, inner: HumanInputProvider) -> None:
+        self.inner = inner
+        self.pending: HumanInputRequest | None = None
+
+    def ask(self, request: HumanInputRequest, cancel: CancelToken) -> str:
+        self.pending = request
+        try:
+            return self.inner.ask(request, cancel)
+        finally:
+            self.pending = None
+
+
+class RunHandle:
+    """One run live in this process. Thread-safe; every method may be called from any thread.
+
+    Events are dicts (``events.Event.to_dict()`` plus ``seq``, from 1), token deltas
+    included. Controls (answer, interject, pause, resume, cancel) act on the running
+    conversation; once the run has ended they raise :class:`RunError` (cancel is a no-op).
+    """
+
+    def __init__(self, run_id: str, *, template_name: str, task: str, model_label: str,
+                 work_dir: Path, control: RunControl, human: TrackedHuman) -> None:
+        self.run_id = run_id
+        self.template_name = template_name
+        self.task = task
+        self.model_label = model_label
+        self.work_dir = work_dir
+        self.started_at = time.time()
+        self.finished_at: float | None = None
+        self.reason = ""
+        self.summary = ""
+        self.error: str | None = None
+        self._last_error: str | None = None
+        self._control = control
+        self._human = human
+        self._events: list[dict[str, Any]] = []
+        self._changed = threading.Condition()
+        self._final: str | None = None
+        self._done = threading.Event()
+
+    def __repr__(self) -> str:
+        return f"RunHandle({self.run_id!r}, template={self.template_name!r}, status={self.status!r})"
+
+    # -- events ----------------------------------------------------------------------------
+    @property
+    def last_seq(self) -> int:
+        with self._changed:
+            return len(self._events)
+
+    def events_since(self, seq: int = 0) -> list[dict[str, Any]]:
+        """The events whose ``seq`` is greater than ``seq``, in order."""
+        with self._changed:
+            return list(self._events[max(seq, 0):])
+
+    def wait_for_events(self, seq: int, timeout: float | None = None) -> list[dict[str, Any]]:
+        """Block until there are events after ``seq`` or the run ended (or ``timeout``);
+        return the new events (possibly none)."""
+        with self._changed:
+            self._changed.wait_for(lambda: len(self._events) > seq or self._final is not None,
+                                   timeout)
+            return list(self._events[max(seq, 0):])
+
+    def _next_seq(self) -> int:
+        return len(self._events) + 1
+
+    def _publish(self, event: dict[str, Any]) -> None:
+        with self._changed:
+            self._events.append(event)
+            self._changed.notify_all()
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        """running | waiting (for the human) | paused | finished | failed | cancelled."""
+        if self._final is not None:
+            return self._final
+        if self._human.pending is not None:
+            return WAITING
+        if self._control.paused:
+            return PAUSED
+        return RUNNING
+
+    @property
+    def done(self) -> bool:
+        return self._final is not None
+
+    @property
+    def pending(self) -> HumanInputRequest | None:
+        """What the human is being asked right now (kind reply | speaker | code_approval)."""
+        return None if self._final is not None else self._human.pending
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        """Tokens and cost: ``{"total": {...}, "by_agent": {...}, "by_model": {...}}``."""
+        return self._control.usage.to_dict()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the run has ended; True if it has."""
+        return self._done.wait(timeout)
+
+    def _finish(self, status: str, *, reason: str, summary: str, error: str | None) -> None:
+        self.reason, self.summary, self.error = reason, summary, error
+        self.finished_at = time.time()
+        with self._changed:
+            self._final = status
+            self._changed.notify_all()
+        self._done.set()
+
+    # -- controls --------------------------------------------------------------------------
+    def _require_live(self, action: str) -> None:
+        if self._final is not None:
+            raise RunError(f"cannot {action}: run {self.run_id} has already {self._final}")
+
+    def answer(self, text: str) -> None:
+        """Answer the pending request: reply text, a speaker's name, or yes/no for code."""
+        self._require_live("answer")
+        inner = self._human.inner
+        if not isinstance(inner, Mailbox):
+            raise RunError("this run does not take answers: start it with human='mailbox'")
+        request = self._human.pending
+        if request is None:
+            raise RunError("nobody is waiting for an answer; use interject to step in")
+        if request.kind == "speaker" and request.options and text not in request.options:
+            raise RunError(f"{text!r} cannot speak next; choose one of: "
+                           + ", ".join(request.options))
+        inner.put(text)
+
+    def interject(self, text: str) -> None:
+        """Step in: the message is delivered before the next turn."""
+        self._require_live("interject")
+        if not text.strip():
+            raise RunError("an interjection needs some text")
+        self._control.interject(text)
+
+    def pause(self) -> None:
+        self._require_live("pause")
+        self._control.pause()
+
+    def resume(self) -> None:
+        self._require_live("resume")
+        self._control.resume()
+
+    def cancel(self) -> None:
+        """Stop the run (within a second); does nothing once it has ended."""
+        if self._final is None:
+            self._control.cancel()

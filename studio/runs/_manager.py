@@ -1,0 +1,207 @@
+"""The run manager: starts teams in worker threads, fans events out, persists the transcript."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from studio.engine import Cancelled, HumanInputProvider, Mailbox, NoHuman, RunControl, events
+from studio.spec import TemplateSpec, load_template
+
+from ._errors import RunError
+from ._handle import CANCELLED, FAILED, FINISHED, RunHandle, TrackedHuman
+from ._models import ModelSetup, build, streamed_for_demo
+from ._persist import is_persisted, persist
+
+if TYPE_CHECKING:
+    from studio.spec import Registry
+    from studio.store import Store
+
+HumanChoice = Literal["mailbox", "never"] | HumanInputProvider
+
+
+class RunManager:
+    """Runs templates in the background; one per process.
+
+    On creation, runs a previous process left ``running`` are marked ``interrupted``
+    (their messages stay). Every transcript event is committed to the store from the
+    run's thread the moment it is emitted; token deltas stay in memory.
+    """
+
+    def __init__(self, store: Store, registry: Registry, *, data_dir: Path,
+                 demo_token_delay: float = 0.0) -> None:
+        self.store = store
+        self.registry = registry
+        self.data_dir = Path(data_dir)
+        self.demo_token_delay = demo_token_delay
+        self._runs: dict[str, RunHandle] = {}
+        self._lock = threading.Lock()
+        self.interrupted_on_start = store.mark_interrupted_runs()
+
+    # -- starting --------------------------------------------------------------------------
+    def start(self, template: dict[str, Any] | TemplateSpec, task: str, *, template_name: str,
+              model: str | None = None, human: HumanChoice = "mailbox") -> str:
+        """Start a run and return its id.
+
+        ``model``: None runs the template's own models; "demo", "local" or a stored model
+        config name makes every agent use that model. ``human``: "mailbox" (answer through
+        the handle), "never" (humans are never asked) or a provider. A template that does
+        not validate raises ``SpecError``; one that cannot be built here (missing API key,
+        unknown model) raises ``BuildError``/``RunError``, and nothing is recorded.
+        """
+        spec = template if isinstance(template, TemplateSpec) else load_template(
+            template, registry=self.registry)
+        task = task.strip() or spec.default_task
+        if not task:
+            raise RunError("give the run a task: the template has no sample task to use")
+        run_id = uuid.uuid4().hex
+        work_dir = self.data_dir / "runs" / run_id
+        tracked = TrackedHuman(_provider(human))
+        try:
+            work_dir.mkdir(parents=True, exist_ok=False)
+            setup = ModelSetup(spec, self.registry, self.store,
+                               demo_token_delay=self.demo_token_delay)
+            override = setup.resolve(model) if model else None
+            runnable = (streamed_for_demo(spec, self.registry, model)
+                        if self.demo_token_delay > 0 else spec)
+            team = build(runnable, registry=self.registry, resolve_model=setup.resolve,
+                         work_dir=work_dir, model_override=override,
+                         human_input_override="never" if human == "never" else None)
+        except BaseException:
+            shutil.rmtree(work_dir, ignore_errors=True)
+            raise
+        label = setup.label or (model or "")
+        self.store.create_run(template_name, spec.to_dict(), task, label, work_dir=work_dir,
+                              run_id=run_id)
+        holder: list[RunHandle] = []
+        control = RunControl(on_event=lambda event: self._on_event(holder[0], event),
+                             human=tracked)
+        handle = RunHandle(run_id, template_name=template_name, task=task, model_label=label,
+                           work_dir=work_dir, control=control, human=tracked)
+        holder.append(handle)
+        with self._lock:
+            self._runs[run_id] = handle
+        thread = threading.Thread(target=self._run, args=(handle, team, task, control),
+                                  name=f"run-{run_id[:8]}", daemon=True)
+        thread.start()
+        return run_id
+
+    # -- the run thread --------------------------------------------------------------------
+    def _on_event(self, handle: RunHandle, event: events.Event | dict[str, Any]) -> None:
+        # JSON-shaped (tuples become lists) so live events equal the stored ones
+        data = json.loads(json.dumps(event.to_dict() if isinstance(event, events.Event)
+                                     else event, default=str))
+        kind = data["type"]
+        with handle._changed:  # one writer at a time keeps seq order == store order
+            if kind == "run_started" and any(e["type"] == kind for e in handle._events[:3]):
+                return  # the envelope is ours; a team's own marker would be a duplicate
+            if kind == "run_finished" and not data.pop("final", False):
+                return  # the team's own marker: ours follows, with the run's status
+            data["seq"] = handle._next_seq()
+            if is_persisted(kind):
+                persist(self.store, handle.run_id, data)
+            handle._publish(data)
+        if kind == "error" and data.get("text"):
+            handle._last_error = str(data["text"])
+        if kind == "message" and data.get("usage"):
+            total = handle.usage["total"]
+            self.store.update_run_usage(handle.run_id, total["total_tokens"], total["cost"])
+
+    def _run(self, handle: RunHandle, team: Any, task: str, control: RunControl) -> None:
+        status, reason, summary, error = FAILED, "error", "", None
+        try:
+            self._on_event(handle, events.RunStarted(task=task))
+            result = team.run(task, control)
+            reason = str(getattr(result, "stop_reason", None) or getattr(result, "reason", ""))
+            summary = str(getattr(result, "summary", "") or "")
+            if control.cancelled or reason == "cancelled":
+                status, reason = CANCELLED, "cancelled"
+            elif reason == "error":
+                error = handle._last_error or "the run stopped on an error"
+            else:
+                status = FINISHED
+        except Cancelled:
+            status, reason = CANCELLED, "cancelled"
+        except Exception as exc:  # anything else ends the run as failed, with what happened
+            error = _describe(exc)
+            self._safe_emit(handle, {"type": "error", "text": error, "agent": ""})
+        usage = handle.usage
+        self._safe_emit(handle, {
+            "type": "run_finished", "final": True, "status": status, "reason": reason,
+            "summary": summary, "error": error, "usage": usage,
+            "chat_id": "", "depth": 0, "time": time.time()})
+        self._record_finish(handle.run_id, status, reason, summary, error, usage)
+        handle._finish(status, reason=reason, summary=summary, error=error)
+
+    def _safe_emit(self, handle: RunHandle, data: dict[str, Any]) -> None:
+        try:
+            self._on_event(handle, data)
+        except Exception:  # the store failing here must not hide the run's own outcome
+            pass
+
+    def _record_finish(self, run_id: str, status: str, reason: str, summary: str,
+                       error: str | None, usage: dict[str, Any]) -> None:
+        total = usage.get("total", {})
+        try:
+            if self.store.get_run(run_id).status != "running":
+                return  # marked interrupted by a newer manager: leave that verdict
+            self.store.finish_run(run_id, status, f"error: {error}" if error else reason, summary,
+                                  {**usage, "total_tokens": total.get("total_tokens", 0),
+                                   "cost": total.get("cost", 0.0)})
+        except Exception:
+            pass  # the next start marks it interrupted; the transcript is already stored
+
+    # -- looking up ------------------------------------------------------------------------
+    def get(self, run_id: str) -> RunHandle | None:
+        """The run if it was started by this process (None after a restart)."""
+        with self._lock:
+            return self._runs.get(run_id)
+
+    def active(self) -> list[RunHandle]:
+        """Runs of this process that have not ended, oldest first."""
+        with self._lock:
+            handles = list(self._runs.values())
+        return [h for h in handles if not h.done]
+
+    def transcript(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's persisted events from the store, in order (token deltas excluded)."""
+        return [{**event.data, "seq": event.seq} for event in self.store.run_events(run_id)]
+
+    # -- housekeeping ----------------------------------------------------------------------
+    def delete(self, run_id: str) -> None:
+        """Delete a run that has ended: its record, transcript and work dir."""
+        handle = self.get(run_id)
+        if handle is not None and not handle.done:
+            raise RunError(f"run {run_id} is still going: cancel it before deleting it")
+        work_dir = self.store.delete_run(run_id)
+        if work_dir:
+            shutil.rmtree(work_dir, ignore_errors=True)
+        with self._lock:
+            self._runs.pop(run_id, None)
+
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        """Cancel every active run and wait for them; True if all ended in time."""
+        handles = self.active()
+        for handle in handles:
+            handle.cancel()
+        return all(handle.wait(timeout) for handle in handles)
+
+
+def _provider(human: HumanChoice) -> HumanInputProvider:
+    if human == "mailbox":
+        return Mailbox()
+    if human == "never":
+        return NoHuman()
+    if isinstance(human, str):
+        raise RunError(f"unknown human input {human!r}: use 'mailbox', 'never' or a provider")
+    return human
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text if text else f"{type(exc).__name__} (no message)"

@@ -1,0 +1,129 @@
+"""From a template and the studio's store to a built team: models, secrets, the registry."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from studio.spec import ModelConfig as SpecModelConfig
+from studio.spec import Registry, RegistryError, TemplateSpec
+
+if TYPE_CHECKING:
+    from studio.engine import ModelClient
+    from studio.store import Store
+
+_PROVIDERS = ("openai", "azure", "ollama", "lmstudio", "vllm", "llamacpp", "openai_compatible",
+              "demo", "local")
+
+
+def registry_with_store(store: Store, base: Registry | None = None) -> Registry:
+    """A registry holding the bundled components plus the store's model configs and tools.
+
+    Entries that cannot be loaded (a broken custom tool) are skipped here; the Builder
+    reports them where they are edited.
+    """
+    registry = Registry.bundled() if base is None else base
+    for config in store.list_model_configs():
+        if config.name in registry.models and registry.models[config.name].origin == "bundled":
+            continue
+        provider = config.provider if config.provider in _PROVIDERS else "openai_compatible"
+        data: dict[str, Any] = {"provider": provider, "label": config.name}
+        for key in ("model", "base_url", "api_key_env", "api_key_secret", "api_version"):
+            value = getattr(config, key)
+            if value:
+                data[key] = value
+        if config.api_type == "azure" and provider != "azure":
+            data["api_type"] = "azure"
+        try:
+            registry.add_model(config.name, data, origin="user")
+        except RegistryError:
+            continue
+    for tool in store.list_tools():
+        try:
+            registry.add_tool(tool.name, tool.source, description=tool.description, origin="user")
+        except RegistryError:
+            continue
+    return registry
+
+
+def _secret_names(spec: TemplateSpec, registry: Registry) -> set[str]:
+    names = {p.api_key_secret for p in registry.models.values() if p.api_key_secret}
+    for ref in spec.models.values():
+        if isinstance(ref, SpecModelConfig) and ref.api_key_secret:
+            names.add(ref.api_key_secret)
+    return names
+
+
+def _secrets(store: Store, names: set[str]) -> dict[str, str]:
+    from studio.store import NotFound
+
+    found: dict[str, str] = {}
+    for name in sorted(names):
+        try:
+            found[name] = store.get_secret(name)
+        except NotFound:
+            continue  # the resolver says which model lacks it, if one is used
+    return found
+
+
+def _demo_backed(spec: TemplateSpec, registry: Registry, ref: str | None) -> bool:
+    seen: set[str] = set()
+    while ref is not None and ref not in seen:
+        seen.add(ref)
+        target = spec.models.get(ref)
+        if isinstance(target, str):
+            ref = target
+            continue
+        if isinstance(target, SpecModelConfig):
+            return target.provider == "demo" or (target.preset is not None
+                                                 and _demo_backed(spec, registry, target.preset))
+        preset = registry.models.get(ref)
+        return preset is not None and preset.api_type == "demo"
+    return False
+
+
+def streamed_for_demo(spec: TemplateSpec, registry: Registry, model: str | None) -> TemplateSpec:
+    """A copy of ``spec`` whose Demo-backed agents stream (so a paced demo looks alive)."""
+    data = copy.deepcopy(spec.to_dict())
+    override_demo = model is not None and _demo_backed(spec, registry, model)
+    for agent in data.get("agents", []):
+        if override_demo or (model is None and _demo_backed(spec, registry, agent.get("model"))):
+            agent["stream"] = True
+    return TemplateSpec.model_validate(data)
+
+
+class ModelSetup:
+    """The model resolver of one run, recording the labels of the clients it hands out."""
+
+    def __init__(self, spec: TemplateSpec, registry: Registry, store: Store, *,
+                 demo_token_delay: float) -> None:
+        from studio.spec._resolve import default_model_resolver
+
+        self._resolve = default_model_resolver(
+            registry, spec.demo_script_dicts(), _secrets(store, _secret_names(spec, registry)),
+            dict(spec.models), demo_token_delay=demo_token_delay)
+        self.labels: list[str] = []
+
+    def resolve(self, name: str) -> ModelClient:
+        client = self._resolve(name)
+        label = str(getattr(client, "label", "") or name)
+        if label not in self.labels:
+            self.labels.append(label)
+        return client
+
+    @property
+    def label(self) -> str:
+        return ", ".join(self.labels)
+
+
+def build(spec: TemplateSpec, *, registry: Registry, resolve_model: Callable[[str], Any],
+          work_dir: Path, model_override: Any | None, human_input_override: str | None) -> Any:
+    """``studio.spec.build_team`` (imported late: it is the spec package's newest part)."""
+    try:
+        from studio.spec import build_team  # type: ignore[attr-defined]
+    except ImportError:  # not exported (yet)
+        from studio.spec.build import build_team  # type: ignore[import-not-found,no-redef]
+    return build_team(spec, resolve_model=resolve_model, registry=registry, work_dir=work_dir,
+                      model_override=model_override, human_input_override=human_input_override)

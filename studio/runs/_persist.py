@@ -1,0 +1,59 @@
+"""Which events make up a run's transcript, and how each becomes a store row.
+
+Everything but token deltas and pause/resume markers is written the moment it is
+emitted; the final ``message`` event carries the full text of a streamed message.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+#: Event types kept in memory only (live view), never written to the store.
+TRANSIENT_KINDS = frozenset({"token", "paused", "resumed"})
+
+
+class EventSink(Protocol):
+    def append_event(self, run_id: str, seq: int, kind: str, data: dict[str, Any], *,
+                     chat_id: str = "", depth: int = 0, sender: str = "", recipient: str = "",
+                     role: str | None = None, content: str | None = None) -> None: ...
+
+
+def is_persisted(kind: str) -> bool:
+    return kind not in TRANSIENT_KINDS
+
+
+def row_fields(event: dict[str, Any]) -> dict[str, Any]:
+    """The indexed columns of one event row: who, to whom, role and the readable text."""
+    kind = event.get("type", "")
+    fields: dict[str, Any] = {"chat_id": event.get("chat_id", ""), "depth": event.get("depth", 0)}
+    if kind == "message":
+        message = event.get("message") or {}
+        fields.update(sender=event.get("sender", ""), recipient=event.get("recipient", ""),
+                      role=message.get("role"), content=message.get("content"))
+    elif kind == "chat_started":
+        fields.update(sender=event.get("sender", ""), recipient=event.get("recipient", ""))
+    elif kind == "tool_call":
+        fields.update(sender=event.get("agent", ""), content=event.get("arguments"))
+    elif kind == "tool_result":
+        fields.update(sender=event.get("agent", ""), content=event.get("content"))
+    elif kind == "code_executed":
+        fields.update(sender=event.get("agent", ""), content=event.get("output"))
+    elif kind in ("human_input_requested", "human_input_received"):
+        text = event.get("prompt") if kind == "human_input_requested" else event.get("text")
+        fields.update(sender=event.get("agent", ""), content=text)
+    elif kind == "interjection":
+        fields.update(recipient=event.get("recipient", ""), content=event.get("text"))
+    elif kind == "speaker_selected":
+        fields.update(sender=event.get("speaker", ""))
+    elif kind in ("error", "warning"):
+        fields.update(sender=event.get("agent", ""), content=event.get("text"))
+    elif kind in ("chat_finished", "run_finished"):
+        fields.update(content=event.get("summary"))
+    elif kind == "run_started":
+        fields.update(content=event.get("task"))
+    return fields
+
+
+def persist(sink: EventSink, run_id: str, event: dict[str, Any]) -> None:
+    """Write one event (a dict holding ``seq`` and ``type``) and commit it."""
+    sink.append_event(run_id, int(event["seq"]), str(event["type"]), event, **row_fields(event))

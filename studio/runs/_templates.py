@@ -1,0 +1,92 @@
+"""Finding a template by what a person types: a bundled or stored name, or a file path."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from studio.spec import TemplateSpec, bundled_template_names, load_bundled_template, load_template
+
+from ._errors import RunError
+
+if TYPE_CHECKING:
+    from studio.spec import Registry
+    from studio.store import Store
+
+_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class TemplateChoice:
+    """A template people can run: ``key`` is what to type (bundled: the file name)."""
+
+    key: str
+    name: str
+    pattern: str
+    description: str
+    origin: str  # bundled | stored
+
+
+def template_choices(store: Store | None, registry: Registry) -> list[TemplateChoice]:
+    """Bundled templates (by file name) then stored ones (by name), each with its pattern."""
+    choices: list[TemplateChoice] = []
+    for key in bundled_template_names():
+        spec = load_bundled_template(key, registry=registry)
+        choices.append(TemplateChoice(key, spec.name, str(spec.pattern.kind.value),
+                                      _one_line(spec.description), "bundled"))
+    if store is not None:
+        for info in store.list_templates():
+            document = store.get_template(info.name).document
+            pattern = (document.get("pattern") or {}).get("kind", "?")
+            choices.append(TemplateChoice(info.name, info.name, str(pattern),
+                                          _one_line(info.description or
+                                                    str(document.get("description", ""))),
+                                          "stored"))
+    return choices
+
+
+def find_template(ref: str, *, store: Store | None, registry: Registry) -> tuple[str, TemplateSpec]:
+    """``(template name, validated spec)`` for a file path, a stored template's name, a
+    bundled template's file name or its display name (case does not matter for those).
+
+    Raises ``RunError`` naming close matches when nothing fits, ``SpecError`` when the
+    template found does not validate.
+    """
+    path = Path(ref).expanduser()
+    if path.suffix.lower() in _FILE_SUFFIXES or path.is_file():
+        if not path.is_file():
+            raise RunError(f"template file {ref} does not exist")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RunError(f"cannot read template file {ref}: {exc}") from exc
+        spec = load_template(text, registry=registry)
+        return spec.name, spec
+    if store is not None:
+        from studio.store import NotFound
+
+        try:
+            version = store.get_template(ref)
+        except NotFound:
+            pass
+        else:
+            return ref, load_template(version.document, registry=registry)
+    wanted = ref.strip().lower().replace("-", "_")
+    names: list[str] = []
+    for key in bundled_template_names():
+        spec = load_bundled_template(key, registry=registry)
+        if wanted in (key.lower(), spec.name.lower()):
+            return spec.name, spec
+        names += [key, spec.name]
+    if store is not None:
+        names += [info.name for info in store.list_templates()]
+    close = difflib.get_close_matches(ref, names, n=3, cutoff=0.5) or difflib.get_close_matches(
+        wanted, [n.lower() for n in names], n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(repr(n) for n in close)}?" if close else ""
+    raise RunError(f"unknown template {ref!r}{hint} (`roundtable templates list` shows them all)")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,118 @@
+"""Models (add, mask, test against a loopback server, OAI_CONFIG_LIST) and History."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from studio.app._export import run_json, run_markdown
+from studio.app._models import import_oai_config_list, parse_oai_config_list
+from studio.spec import load_bundled_template
+from tests.support.oai_server import OAIServer, text
+
+KEY = "sk-test-abcdefghijklmnop1234"
+
+
+def _add(at, name: str, base_url: str, key: str = "") -> None:
+    at.selectbox(key="model_preset").set_value("vllm").run()
+    at.text_input(key="model_name").input(name)
+    at.text_input(key="model_base_url").input(base_url)
+    at.text_input(key="model_model").input("test-model")
+    at.text_input(key="model_key_env").input("")
+    at.text_input(key="model_key_value").input(key)
+    at.button(key="FormSubmitter:add_model_form-Save model").click().run()
+    assert not at.exception, at.exception
+
+
+def test_added_model_keeps_its_key_masked_and_tests_ok(app, svc, texts) -> None:
+    at = app("models")
+    with OAIServer() as server:
+        server.push(text("OK"))
+        _add(at, "loop", server.base_url, KEY)
+        config = svc.store.get_model_config("loop")
+        assert config.api_key_secret and svc.store.get_secret(config.api_key_secret) == KEY
+        shown = texts(at)
+        assert "Saved **loop**" in shown
+        assert "...1234" in shown and KEY not in shown, "the key is shown masked only"
+        assert all(KEY not in str(w.value) for w in at.text_input), "the form forgets the key"
+        at.button(key="test_loop").click().run()
+        assert "OK" in " ".join(s.body for s in at.success)
+        assert server.requests, "the Test button sent a real request"
+    choices = app("playground").selectbox(key="model_select").options
+    assert any("loop" in c for c in choices), "the Playground offers the new model"
+
+
+def test_failing_test_explains_what_to_fix(app, texts) -> None:
+    at = app("models")
+    _add(at, "down", "http://127.0.0.1:9/v1")
+    at.button(key="test_down").click().run()
+    errors = " ".join(e.body for e in at.error)
+    assert "server running" in errors or "base URL" in errors, errors
+
+
+def test_oai_config_list_import_stores_keys_as_secrets(svc) -> None:
+    entries = parse_oai_config_list(json.dumps([
+        {"model": "gpt-4o-mini", "api_key": KEY},
+        {"model": "llama3.1", "base_url": "http://localhost:11434/v1"},
+        {"model": "gpt-4o", "api_type": "azure", "base_url": "https://x.openai.azure.com",
+         "api_version": "2024-06-01", "api_key": "another-secret-key"},
+    ]))
+    names = import_oai_config_list(svc.store, entries)
+    assert names == ["gpt-4o-mini", "llama3.1", "gpt-4o"]
+    ollama = svc.store.get_model_config("llama3.1")
+    assert ollama.provider == "ollama" and ollama.api_key_secret is None
+    azure = svc.store.get_model_config("gpt-4o")
+    assert azure.api_type == "azure" and azure.api_version == "2024-06-01"
+    assert svc.store.get_secret(svc.store.get_model_config("gpt-4o-mini").api_key_secret) == KEY
+    assert KEY not in json.dumps(svc.store.backup(), default=str)
+    for bad in ("not json", '{"api_key": "x"}', "[1]"):
+        try:
+            parse_oai_config_list(bad)
+        except ValueError as exc:
+            assert str(exc)
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
+
+
+def _finished_run(svc) -> str:
+    spec = load_bundled_template("code_assistant")
+    run_id = svc.manager.start(spec, spec.default_task, template_name=spec.name, human="never")
+    assert svc.manager.get(run_id).wait(30)
+    return run_id
+
+
+def test_history_lists_a_finished_run_and_exports_it(app, svc, texts) -> None:
+    run_id = _finished_run(svc)
+    at = app("history")
+    assert not at.exception, at.exception
+    assert at.dataframe, "runs are listed in a table"
+    assert at.selectbox(key="history_run_select").value == run_id
+    assert len(at.chat_message) >= 3, "the whole transcript is shown"
+    assert len(at.get("download_button")) >= 2, "Export Markdown and Export JSON"
+    export = svc.store.export_run(run_id)
+    markdown = run_markdown(export)
+    assert markdown.startswith("# Code assistant") and "exit code 0" in markdown
+    assert "1060" in markdown
+    assert json.loads(run_json(export))["run"]["id"] == run_id
+
+
+def test_history_filters_and_deletes_a_run(app, svc) -> None:
+    run_id = _finished_run(svc)
+    work_dir = Path(svc.store.get_run(run_id).work_dir)
+    assert work_dir.is_dir()
+    at = app("history")
+    at.selectbox(key="history_status").set_value("cancelled").run()
+    assert not at.chat_message and "No run matches" in " ".join(i.body for i in at.info)
+    at.selectbox(key="history_status").set_value("all").run()
+    at.button(key="delete_run_confirm").click().run()
+    assert not at.exception
+    assert svc.store.count_runs() == 0 and not work_dir.exists()
+    assert "No runs yet" in " ".join(i.body for i in at.info)
+
+
+def test_interrupted_runs_are_marked(app, svc, texts) -> None:
+    run_id = svc.store.create_run("Ghost", {"name": "Ghost"}, "a task", "demo")
+    svc.store.finish_run(run_id, "interrupted", "the server stopped while the run was going")
+    at = app("history")
+    assert not at.exception
+    assert "interrupted" in texts(at)

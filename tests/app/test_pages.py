@@ -1,0 +1,54 @@
+"""Every page renders on an empty data dir; Gallery, Settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.spec import bundled_template_names, load_bundled_template
+
+PAGES = ["gallery", "playground", "models", "history", "settings"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_empty_data_dir(app, page) -> None:
+    at = app(page)
+    assert not at.exception, at.exception
+    assert not at.error, [e.body for e in at.error]
+    assert at.title, "every page has a title"
+
+
+def test_history_empty_state_says_what_to_do(app, texts) -> None:
+    at = app("history")
+    assert "No runs yet" in texts(at)
+
+
+def test_gallery_lists_every_bundled_template_with_a_run_button(app, texts) -> None:
+    at = app()
+    keys = {b.key for b in at.button}
+    shown = texts(at)
+    for name in bundled_template_names():
+        assert f"gallery_run_{name}" in keys
+        assert load_bundled_template(name).name in shown
+    assert "<svg" in shown, "each card draws its team"
+
+
+def test_gallery_run_opens_the_playground_with_that_template(app) -> None:
+    at = app()
+    at.button(key="gallery_run_writer_with_critic").click().run()
+    assert not at.exception
+    assert at.selectbox(key="template_select").value == "writer_with_critic"
+    spec = load_bundled_template("writer_with_critic")
+    assert at.text_area(key="task_input").value == spec.default_task
+
+
+def test_settings_toggle_is_stored(app, svc, texts) -> None:
+    at = app("settings")
+    toggle = at.toggle(key="allow_unsandboxed_toggle")
+    assert toggle.value is False
+    toggle.set_value(True).run()
+    assert svc.store.get_setting("allow_unsandboxed_code") is True
+    at = app("settings")
+    assert at.toggle(key="allow_unsandboxed_toggle").value is True
+    at.toggle(key="allow_unsandboxed_toggle").set_value(False).run()
+    assert svc.store.get_setting("allow_unsandboxed_code") is False
+    assert str(svc.data_dir) in texts(at)

@@ -1,0 +1,96 @@
+"""Playground: a demo run streams into chat messages; the human steps in, pauses, stops."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+
+def _start(at: AppTest, template: str) -> str:
+    at.selectbox(key="template_select").set_value(template).run()
+    at.button(key="run_button").click().run()
+    assert not at.exception, at.exception
+    run_id = at.query_params["run"]
+    return run_id[0] if isinstance(run_id, list) else run_id
+
+
+def test_demo_run_shows_messages_code_card_and_its_end(app, svc, wait_until, texts) -> None:
+    at = app("playground")
+    run_id = _start(at, "code_assistant")
+    handle = svc.manager.get(run_id)
+    # the user proxy asks the human on the assistant's TERMINATE
+    wait_until(lambda: handle.status == "waiting", what="the question to the human")
+    at.run()
+    assert not at.exception
+    senders = [m.name for m in at.chat_message]
+    assert "assistant" in senders and "user" in senders
+    assert any("Ran python" in e.label for e in at.expander), "the code run is a folded card"
+    assert "is asking you" in texts(at)
+    assert at.chat_input(key="interject_input") is not None, "the chat box is there while live"
+    at.button(key="FormSubmitter:reply_form-Continue without me").click().run()
+    assert handle.wait(20)
+    at.run()
+    assert not at.exception
+    shown = texts(at)
+    assert "The run ended:" in shown
+    assert "1060" in shown, "the demo script's answer is in the transcript"
+    assert not _has_key(at, "stop_button"), "no controls once the run has ended"
+
+
+def _has_key(at: AppTest, key: str) -> bool:
+    return any(b.key == key for b in at.button)
+
+
+def test_reply_sent_from_the_form_reaches_the_run(app, svc, wait_until) -> None:
+    at = app("playground")
+    run_id = _start(at, "human_in_the_loop")
+    handle = svc.manager.get(run_id)
+    wait_until(lambda: handle.status == "waiting", what="the first question")
+    at.run()
+    at.text_input(key="reply_input").input("Please add the new date in bold.")
+    at.button(key="FormSubmitter:reply_form-Send").click().run()
+    assert not at.exception
+    wait_until(lambda: any(e.get("type") == "human_input_received" and "bold" in e.get("text", "")
+                           for e in handle.events_since(0)), what="the answer in the run")
+    handle.cancel()
+    assert handle.wait(10)
+
+
+def test_pause_resume_and_stop(app, svc, wait_until) -> None:
+    at = app("playground")
+    run_id = _start(at, "planning_group")
+    handle = svc.manager.get(run_id)
+    assert _has_key(at, "pause_button") and _has_key(at, "stop_button")
+    at.button(key="pause_button").click().run()
+    assert handle.status == "paused"
+    assert _has_key(at, "resume_button")
+    at.button(key="resume_button").click().run()
+    assert handle.status != "paused"
+    at.button(key="stop_button").click().run()
+    assert handle.wait(10)
+    assert handle.status == "cancelled"
+    at.run()
+    assert not _has_key(at, "stop_button"), "controls go away when the run has ended"
+
+
+def test_interjection_from_the_chat_box(app, svc, wait_until) -> None:
+    at = app("playground")
+    run_id = _start(at, "planning_group")
+    handle = svc.manager.get(run_id)
+    at.chat_input(key="interject_input").set_value("Keep it under 50 words.").run()
+    assert not at.exception
+    wait_until(lambda: handle.done or any(e.get("type") == "interjection"
+                                          for e in handle.events_since(0)), what="the interjection")
+    handle.cancel()
+    handle.wait(10)
+
+
+def test_reload_reattaches_to_the_run(app, svc) -> None:
+    spec = __import__("studio.spec", fromlist=["x"]).load_bundled_template("tool_helper")
+    run_id = svc.manager.start(spec, spec.default_task, template_name=spec.name, human="never")
+    assert svc.manager.get(run_id).wait(30)
+    at = app("playground")
+    at.query_params["run"] = run_id
+    at.run()
+    assert not at.exception
+    assert len(at.chat_message) >= 2
+    assert any("Tool" in e.label for e in at.expander), "tool calls are folded cards"

@@ -1,0 +1,205 @@
+"""The `roundtable` command, run for real as `python -m studio ...`."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from studio.spec import bundled_template_names, dump_yaml, load_bundled_template
+from studio.store import Store
+from tests.support.oai_server import OAIServer, error
+
+from .conftest import ROOT, cli_command, cli_env
+
+HEADER = re.compile(r"^\s*([A-Za-z0-9_-]+) -> ([A-Za-z0-9_-]+):", re.MULTILINE)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, f"errors are one line, got: {result.stderr!r}"
+    assert lines[0].startswith("roundtable: ")
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+@pytest.mark.parametrize("args", [
+    [], ["ui"], ["run"], ["templates"], ["templates", "list"], ["db"], ["db", "backup"],
+    ["db", "restore"],
+])
+def test_help_of_each_command(roundtable, args):
+    result = roundtable(*args, "--help", storage=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: roundtable")
+    if args == ["run"]:
+        for option in ("--task", "--model", "--human", "--json", "--data-dir", "--db-url"):
+            assert option in result.stdout
+
+
+@pytest.mark.parametrize("name", bundled_template_names())
+def test_each_bundled_template_runs_on_the_demo_model(roundtable, data_dir, name):
+    spec = load_bundled_template(name)
+    result = roundtable("run", name, "--model", "demo", "--human", "never")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith(f"Task: {spec.default_task}")
+    assert "=== finished: " in out
+    headers = HEADER.findall(out)
+    assert headers, "the transcript shows who speaks to whom"
+    speakers = {sender for sender, _ in headers}
+    assert speakers <= set(spec.agent_names) | {"chat_manager"}
+    store = Store.open(data_dir=data_dir)
+    (run,) = store.list_runs()
+    assert run.status == "finished" and run.template_name == spec.name
+
+
+def test_code_output_is_folded_into_one_line(roundtable):
+    result = roundtable("run", "code_assistant", "--human", "never")
+    assert result.returncode == 0, result.stderr
+    folded = [line for line in result.stdout.splitlines() if "[code 0 (execution succeeded)]" in line]
+    assert len(folded) == 1 and folded[0].startswith("user -> assistant:")
+    assert "exitcode:" not in result.stdout
+
+
+def test_json_lines_parse_and_stream_tokens(roundtable):
+    result = roundtable("run", "human_in_the_loop", "--human", "never", "--json",
+                        "--demo-delay", "0.0001", "--task", "Write a haiku about tea.")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert events[0]["type"] == "run_started" and events[0]["task"] == "Write a haiku about tea."
+    assert events[-1]["type"] == "run_finished" and events[-1]["status"] == "finished"
+    assert any(e["type"] == "token" for e in events)
+    assert any(e["type"] == "message" and e["sender"] == "assistant" for e in events)
+
+
+def test_unknown_template_names_close_matches(roundtable):
+    result = roundtable("run", "human_loop", "--human", "never")
+    assert result.returncode == 1
+    assert_one_line_error(result, "unknown template 'human_loop'", "human_in_the_loop")
+    assert result.stdout == ""
+
+
+def test_unknown_model_is_one_line(roundtable):
+    result = roundtable("run", "code_assistant", "--model", "nope", "--human", "never")
+    assert_one_line_error(result, "unknown model 'nope'")
+
+
+def test_invalid_template_file_lists_its_problems_on_one_line(roundtable, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: 1\nname: bad\nagents:\n  - {name: a}\npattern: {kind: group}\n")
+    result = roundtable("run", str(bad), "--task", "x", "--human", "never")
+    assert_one_line_error(result, "invalid template")
+
+
+def test_template_from_a_file_and_from_the_store(roundtable, data_dir, tmp_path):
+    spec = load_bundled_template("tool_helper")
+    path = tmp_path / "mine.yaml"
+    path.write_text(dump_yaml(spec.model_copy(update={"name": "My helper"})))
+    result = roundtable("run", str(path), "--human", "never")
+    assert result.returncode == 0, result.stderr
+    store = Store.open(data_dir=data_dir)
+    assert [r.template_name for r in store.list_runs()] == ["My helper"]
+    document = load_bundled_template("code_assistant").to_dict()
+    store.save_template("Prime finder", {**document, "name": "Prime finder"},
+                        description="Counts primes with real code.")
+    listing = roundtable("templates", "list")
+    assert listing.returncode == 0, listing.stderr
+    rows = {line.split("  ")[0].strip(): line for line in listing.stdout.splitlines()[1:]}
+    for name in bundled_template_names():
+        assert "bundled" in rows[name]
+    assert "stored" in rows["Prime finder"] and "two_agent" in rows["Prime finder"]
+    assert "Counts primes" in rows["Prime finder"]
+    result = roundtable("run", "Prime finder", "--human", "never")
+    assert result.returncode == 0, result.stderr
+    assert "[code 0 (execution succeeded)] primes: [2, 3, 5, 7" in result.stdout
+
+
+def test_console_human_answers_from_stdin(roundtable, data_dir):
+    result = roundtable("run", "human_in_the_loop", "--human", "console",
+                        "--task", "Draft a short note.", input="Make it friendlier.\nexit\n")
+    assert result.returncode == 0, result.stderr
+    assert "you -> assistant:\nMake it friendlier." in result.stdout
+    assert "=== finished: human exit ===" in result.stdout
+    store = Store.open(data_dir=data_dir)
+    (run,) = store.list_runs()
+    answers = [e.data["text"] for e in store.run_events(run.id) if e.kind == "human_input_received"]
+    assert answers == ["Make it friendlier.", "exit"]
+
+
+def test_model_failure_exits_non_zero_with_the_model_error(roundtable, tmp_path):
+    with OAIServer() as server:
+        server.push(error(401, "Incorrect API key provided", code="invalid_api_key"))
+        template = {
+            "format": 1, "name": "remote",
+            "models": {"main": {"provider": "openai_compatible", "base_url": server.base_url,
+                                "model": "test-model"}},
+            "agents": [{"name": "user", "kind": "user_proxy", "human_input": "never"},
+                       {"name": "assistant", "model": "main"}],
+            "pattern": {"kind": "two_agent", "starter": "user",
+                        "edges": [{"source": "user", "target": "assistant"}]},
+        }
+        path = tmp_path / "remote.json"
+        path.write_text(json.dumps(template))
+        result = roundtable("run", str(path), "--task", "hi", "--human", "never")
+    assert result.returncode == 1
+    assert_one_line_error(result, "run failed", "API key")
+
+
+def test_ctrl_c_cancels_cleanly(data_dir):
+    process = subprocess.Popen(
+        cli_command("run", "planning_group", "--demo-delay", "0.05", "--human", "never",
+                    "--data-dir", str(data_dir)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(), cwd=ROOT)
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith("Task: ")  # the run is going
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 130
+    assert err.strip().startswith("roundtable: cancelled") and len(err.strip().splitlines()) == 1
+    (run,) = Store.open(data_dir=data_dir).list_runs()
+    assert run.status == "cancelled"
+
+
+def test_db_backup_and_restore(roundtable, data_dir, tmp_path):
+    assert roundtable("run", "tool_helper", "--human", "never").returncode == 0
+    backup = tmp_path / "backup.json"
+    result = roundtable("db", "backup", str(backup))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(backup.read_text())["runs"]
+    other = tmp_path / "other"
+    restored = subprocess.run(cli_command("db", "restore", str(backup), "--data-dir", str(other)),
+                              capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=60)
+    assert restored.returncode == 0, restored.stderr
+    original = Store.open(data_dir=data_dir).list_runs()
+    copy = Store.open(data_dir=other).list_runs()
+    assert [(r.id, r.status, r.task) for r in copy] == [(r.id, r.status, r.task) for r in original]
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert_one_line_error(roundtable("db", "restore", str(broken)), "not JSON")
+
+
+def test_ui_on_a_busy_port_is_a_one_line_error(roundtable):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = roundtable("ui", "--port", str(port), timeout=30)
+    assert_one_line_error(result, f"127.0.0.1:{port}", "--port")
+
+
+def test_bad_database_url_is_one_line(roundtable):
+    result = roundtable("templates", "list", "--db-url", "mysql://x/y", storage=False)
+    assert_one_line_error(result, "unsupported database")
+
+
+def test_missing_file_is_one_line(roundtable, tmp_path: Path):
+    result = roundtable("run", str(tmp_path / "nope.yaml"), "--human", "never")
+    assert_one_line_error(result, "does not exist")

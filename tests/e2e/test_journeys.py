@@ -1,0 +1,108 @@
+"""The journeys from the issue, in a real browser against `roundtable ui`."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from studio.store import Store
+
+from .conftest import StudioServer
+
+BUBBLES = '[data-testid="stChatMessage"]'
+
+
+def open_template(page: Page, key: str) -> None:
+    """Gallery -> the template's Run button -> Playground -> Run (Demo model by default)."""
+    page.locator(f".st-key-gallery_run_{key} button").click()
+    page.get_by_role("heading", name="Playground").first.wait_for()
+    expect(page.get_by_role("combobox", name="Model")).to_have_value(re.compile("Demo"))
+    page.locator(".st-key-run_button button").click()
+    expect(page).to_have_url(re.compile(r"[?&]run=[0-9a-f]+"))
+
+
+def status(page: Page, label: str) -> Any:
+    return page.get_by_text(re.compile(rf"^\W*{re.escape(label)}")).first
+
+
+def bubble_count_above(page: Page, count: int, timeout: float = 30.0) -> int:
+    page.wait_for_function(
+        "([sel, n]) => document.querySelectorAll(sel).length > n", arg=[BUBBLES, count],
+        timeout=timeout * 1000)
+    return page.locator(BUBBLES).count()
+
+
+def test_newcomer_runs_the_group_chat_and_watches_it_grow(app_page: Page):
+    page = app_page
+    open_template(page, "planning_group")
+    seen = bubble_count_above(page, 0)
+    observations = [seen]
+    while not status(page, "Finished").is_visible():
+        try:
+            seen = bubble_count_above(page, seen, timeout=20)
+        except Exception:
+            break  # no new bubble: the run may have just finished
+        observations.append(seen)
+    expect(status(page, "Finished")).to_be_visible(timeout=60_000)
+    final = page.locator(BUBBLES).count()
+    assert len(set(observations)) >= 3, f"the transcript grew over time: {observations}"
+    assert final >= max(observations) and final >= 4
+    expect(page.get_by_text("The run ended:").first).to_be_visible()
+    for speaker in ("planner", "coder", "critic"):
+        expect(page.locator(BUBBLES).filter(has_text=speaker).first).to_be_visible()
+
+
+def answer(page: Page, text: str) -> None:
+    box = page.locator(".st-key-reply_input input")
+    box.fill(text)
+    page.locator('[data-testid="stFormSubmitButton"] button', has_text="Send").click()
+
+
+def test_human_answers_every_turn_then_exits(app_page: Page):
+    page = app_page
+    open_template(page, "human_in_the_loop")
+    expect(status(page, "Waiting for you")).to_be_visible(timeout=30_000)
+    expect(page.locator(BUBBLES).filter(has_text="Here is a first draft")).to_be_visible()
+    answer(page, "Please mention the Wednesday demo.")
+    expect(page.locator(BUBBLES).filter(has_text="Revised with your feedback")).to_be_visible(
+        timeout=30_000)
+    expect(status(page, "Waiting for you")).to_be_visible(timeout=30_000)
+    answer(page, "Add a line about questions at stand-up.")
+    expect(page.locator(BUBBLES).filter(has_text="Final version")).to_be_visible(timeout=30_000)
+    expect(status(page, "Waiting for you")).to_be_visible(timeout=30_000)
+    answer(page, "exit")
+    expect(status(page, "Finished")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("The run ended:").first).to_be_visible()
+    transcript = page.locator(BUBBLES)
+    expect(transcript.filter(has_text="Please mention the Wednesday demo.")).to_be_visible()
+    expect(transcript.filter(has_text="Add a line about questions at stand-up.")).to_be_visible()
+
+
+def test_killed_server_leaves_an_interrupted_run_with_its_messages(app_page: Page,
+                                                                     studio: StudioServer):
+    page = app_page
+    open_template(page, "planning_group")
+    bubble_count_above(page, 2)
+    studio.kill9()
+    store = Store.open(data_dir=studio.data_dir)
+    (run,) = store.list_runs()
+    assert run.status == "running"  # nobody could finish it
+    said = [e for e in store.run_events(run.id) if e.kind == "message"]
+    assert len(said) >= 2  # (a third bubble may still be streaming)
+    url = studio.restart()
+    page.goto(f"{url}/history")
+    page.get_by_role("heading", name="History").first.wait_for()
+    assert store.get_run(run.id).status == "interrupted"  # marked when the studio came up
+    expect(page.get_by_text("This run was").first).to_be_visible()
+    expect(page.get_by_role("combobox", name="Open a run")).to_have_value(
+        re.compile("Interrupted"))
+    bubbles = page.locator(BUBBLES)
+    expect(bubbles.filter(has_text=said[0].content[:40])).to_be_visible()
+    speakers = {e.sender for e in said}
+    for speaker in speakers:
+        expect(bubbles.filter(has_text=speaker).first).to_be_visible()
+    assert bubbles.count() >= len([e for e in said if e.role != "tool"]) - 1
+    assert time.time() - run.started_at < 300
