@@ -24,7 +24,7 @@ def test_demo_run_shows_messages_code_card_and_its_end(app, svc, wait_until, tex
     senders = [m.name for m in at.chat_message]
     assert "assistant" in senders and "user" in senders
     assert any("Ran python" in e.label for e in at.expander), "the code run is a folded card"
-    assert "is asking you" in texts(at)
+    assert "Your turn" in texts(at)
     assert at.chat_input(key="interject_input") is not None, "the chat box is there while live"
     at.button(key="FormSubmitter:reply_form-Continue without me").click().run()
     assert handle.wait(20)

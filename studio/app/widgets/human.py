@@ -52,7 +52,7 @@ def human_panel(handle: Any) -> None:
                     st.form_submit_button("Refuse", on_click=_from_state,
                                           args=(handle, "refuse_reason", "", "I do not want this code to run."))
         else:
-            st.markdown(f"### 🙋 **{request.agent}** is asking you")
+            st.markdown(f"### 🙋 Your turn\nYou are replying as **{request.agent}**.")
             with st.expander("The message you are answering", expanded=True):
                 st.markdown(safe_markdown(request.prompt))
             with st.form("reply_form", clear_on_submit=True, border=False):

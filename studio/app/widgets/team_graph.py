@@ -74,5 +74,8 @@ def team_graph(spec: TemplateSpec, tx: Transcript, *, key: str, height: int = 36
 
         agraph([Node(**n) for n in nodes], [Edge(source=e["from"], target=e["to"], **{
             k: v for k, v in e.items() if k not in ("from", "to")}) for e in edges], Config(**config))
-    speaking = f"**{tx.speaker}** is speaking" if tx.speaker else "Waiting for the first message"
+    if getattr(tx, "finished", False):
+        speaking = f"**{tx.speaker}** spoke last" if tx.speaker else "No messages"
+    else:
+        speaking = f"**{tx.speaker}** is speaking" if tx.speaker else "Waiting for the first message"
     st.caption(f"🗣️ {speaking} · numbers on arrows count messages")
