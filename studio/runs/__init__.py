@@ -7,12 +7,13 @@ Depends on :mod:`studio.spec`, :mod:`studio.store` and :mod:`studio.engine` only
 from ._errors import RunError
 from ._handle import FINAL_STATUSES, RunHandle
 from ._manager import RunManager
-from ._models import registry_with_store
+from ._models import ALLOW_UNSANDBOXED, registry_with_store
 from ._persist import TRANSIENT_KINDS
 from ._templates import TemplateChoice, find_template, template_choices
 from ._text import TextTranscript, transcript_text
 
 __all__ = [
+    "ALLOW_UNSANDBOXED",
     "FINAL_STATUSES",
     "TRANSIENT_KINDS",
     "RunError",

@@ -15,7 +15,7 @@ from studio.spec import TemplateSpec, load_template
 
 from ._errors import RunError
 from ._handle import CANCELLED, FAILED, FINISHED, RunHandle, TrackedHuman
-from ._models import ModelSetup, build, streamed_for_demo
+from ._models import ALLOW_UNSANDBOXED, ModelSetup, build, streamed_for_demo
 from ._persist import is_persisted, persist
 
 if TYPE_CHECKING:
@@ -71,7 +71,8 @@ class RunManager:
                         if self.demo_token_delay > 0 else spec)
             team = build(runnable, registry=self.registry, resolve_model=setup.resolve,
                          work_dir=work_dir, model_override=override,
-                         human_input_override="never" if human == "never" else None)
+                         human_input_override="never" if human == "never" else None,
+                         allow_unsandboxed=bool(self.store.get_setting(ALLOW_UNSANDBOXED, False)))
         except BaseException:
             shutil.rmtree(work_dir, ignore_errors=True)
             raise

@@ -94,6 +94,9 @@ def streamed_for_demo(spec: TemplateSpec, registry: Registry, model: str | None)
     return TemplateSpec.model_validate(data)
 
 
+ALLOW_UNSANDBOXED = "allow_unsandboxed_code"  # setting: run local code without bubblewrap
+
+
 class ModelSetup:
     """The model resolver of one run, recording the labels of the clients it hands out."""
 
@@ -119,11 +122,13 @@ class ModelSetup:
 
 
 def build(spec: TemplateSpec, *, registry: Registry, resolve_model: Callable[[str], Any],
-          work_dir: Path, model_override: Any | None, human_input_override: str | None) -> Any:
+          work_dir: Path, model_override: Any | None, human_input_override: str | None,
+          allow_unsandboxed: bool = False) -> Any:
     """``studio.spec.build_team`` (imported late: it is the spec package's newest part)."""
     try:
         from studio.spec import build_team  # type: ignore[attr-defined]
     except ImportError:  # not exported (yet)
         from studio.spec.build import build_team  # type: ignore[import-not-found,no-redef]
     return build_team(spec, resolve_model=resolve_model, registry=registry, work_dir=work_dir,
-                      model_override=model_override, human_input_override=human_input_override)
+                      model_override=model_override, human_input_override=human_input_override,
+                      allow_unsandboxed=allow_unsandboxed)

@@ -98,6 +98,7 @@ class CodeExecutionSpec(_Spec):
     executor: Literal["none", "local", "docker"] = "none"
     timeout: int = Field(default=60, ge=1, le=3600)
     image: str | None = None  # docker only; default python:3-slim equivalent of the executor
+    network: bool = False  # docker only: let the container reach the network
     approve: bool = False  # ask the human before running each piece of code
 
 

@@ -124,6 +124,7 @@ def build_team(
     work_dir: Path,
     model_override: ModelClient | None = None,
     human_input_override: str | None = None,
+    allow_unsandboxed: bool = False,
 ) -> Team:
     """Create the engine agents, tools, executors and group manager of ``spec``.
 
@@ -133,6 +134,8 @@ def build_team(
     ``model_override`` replaces every model (agents and speaker selection).
     ``human_input_override`` sets the human-input mode of every user proxy and
     conversable agent ("never" applies to every agent: an unattended run).
+    ``allow_unsandboxed`` lets local code run without bubblewrap where it is missing
+    (the studio's Settings); otherwise such code is refused with what to install.
     """
     registry = registry or default_registry()
     if resolve_model is None:
@@ -144,19 +147,21 @@ def build_team(
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     builder = _Builder(spec, registry, resolve_model, work_dir, model_override,
-                       human_input_override)
+                       human_input_override, allow_unsandboxed)
     return builder.build()
 
 
 class _Builder:
     def __init__(self, spec: TemplateSpec, registry: Registry, resolve: ModelResolver,
-                 work_dir: Path, override: ModelClient | None, human: str | None) -> None:
+                 work_dir: Path, override: ModelClient | None, human: str | None,
+                 allow_unsandboxed: bool = False) -> None:
         self.spec = spec
         self.registry = registry
         self.resolve = resolve
         self.work_dir = work_dir
         self.override = override
         self.human = human
+        self.allow_unsandboxed = allow_unsandboxed
         self.models: dict[str, ModelClient] = {}
         self.tools: dict[str, Tool] = {}
 
@@ -257,10 +262,12 @@ class _Builder:
             if code.executor == "local":
                 from studio.engine.code import LocalExecutor  # type: ignore[attr-defined]
 
-                return LocalExecutor(work_dir=self.work_dir, timeout=code.timeout)
+                return LocalExecutor(work_dir=self.work_dir, timeout=code.timeout,
+                                     allow_unsandboxed=self.allow_unsandboxed)
             from studio.engine.code import DockerExecutor  # type: ignore[attr-defined]
 
-            options: dict[str, Any] = {"work_dir": self.work_dir, "timeout": code.timeout}
+            options: dict[str, Any] = {"work_dir": self.work_dir, "timeout": code.timeout,
+                                       "network": code.network}
             if code.image:
                 options["image"] = code.image
             return DockerExecutor(**options)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import streamlit as st
 
 from studio.app._guard import page_guard
 from studio.app._services import services
-
-SETTING = "allow_unsandboxed_code"
+from studio.engine.code import local_sandbox_status
+from studio.runs import ALLOW_UNSANDBOXED as SETTING
 
 
 def _toggled(svc) -> None:  # noqa: ANN001
@@ -20,13 +18,14 @@ with page_guard("Settings"):
     svc = services()
     st.title("⚙️ Settings")
     st.subheader("Running code")
-    bwrap = shutil.which("bwrap")
-    if bwrap:
-        st.success(f"bubblewrap is installed ({bwrap}): code that agents write runs in a sandbox "
-                   "that cannot touch your files or the network.", icon="🛡️")
+    sandbox, problem = local_sandbox_status()
+    if sandbox == "bubblewrap":
+        st.success("bubblewrap works here: code that agents write runs in a sandbox that cannot "
+                   "touch your files or the network.", icon="🛡️")
     else:
-        st.warning("bubblewrap is not installed, so code cannot run in a sandbox here. Install it "
-                   "(`sudo apt-get install bubblewrap`) — or allow unsandboxed code below.", icon="⚠️")
+        st.warning(f"{problem[0].upper() + problem[1:] if problem else 'No sandbox'}, so code cannot "
+                   "run in a sandbox here. Install it (`sudo apt-get install bubblewrap`) — or allow "
+                   "unsandboxed code below. Docker executors are not affected.", icon="⚠️")
     st.session_state["allow_unsandboxed_toggle"] = bool(svc.store.get_setting(SETTING, False))
     st.toggle("Allow code to run without a sandbox when bubblewrap is missing",
               key="allow_unsandboxed_toggle", on_change=_toggled, args=(svc,))

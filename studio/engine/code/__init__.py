@@ -4,7 +4,7 @@ from ._blocks import extract_code_blocks, format_code_result, normalize_language
 from ._docker import DEFAULT_IMAGE, DockerExecutor, cleanup_stale_containers, default_base_url
 from ._env import is_secret_name, scrubbed_environment
 from ._interface import CodeBlock, CodeExecutionError, CodeExecutor, CodeResult, FileInfo
-from ._local import Limits, LocalExecutor, NoExecutor
+from ._local import Limits, LocalExecutor, NoExecutor, local_sandbox_status
 
 __all__ = [
     "DEFAULT_IMAGE",
@@ -22,6 +22,7 @@ __all__ = [
     "extract_code_blocks",
     "format_code_result",
     "is_secret_name",
+    "local_sandbox_status",
     "normalize_language",
     "scrubbed_environment",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import shutil
@@ -59,6 +60,17 @@ class NoExecutor:
 
     def cleanup(self) -> None:
         """Nothing to clean."""
+
+
+@functools.lru_cache(maxsize=4)
+def local_sandbox_status(python: str | None = None) -> tuple[str, str | None]:
+    """Which sandbox the local executor would use here: ("bubblewrap", None), or
+    ("none", why not) when bubblewrap is missing or does not start (checked once)."""
+    setup = bw.find_setup()
+    if setup is None:
+        return "none", "bubblewrap (bwrap) is not installed"
+    problem = bw.probe(setup, python or sys.executable or "python3")
+    return ("bubblewrap", None) if problem is None else ("none", f"bubblewrap does not start here: {problem}")
 
 
 class LocalExecutor(BlockExecutor):
