@@ -1,0 +1,348 @@
+"""The Builder's form for one agent: every setting the engine has, checked as you type.
+
+Widgets are keyed ``b<gen>_a<index>_<field>`` (see :class:`studio.app._builder_session.Draft`);
+each one's value is set from the draft the first time it is drawn and written back to the
+draft by its ``on_change`` callback. Problems found by validation appear under the field
+they concern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from studio.engine.code import DEFAULT_IMAGE, local_sandbox_status
+from studio.spec import AgentKind, TemplateSpec
+
+from .. import _builder_draft as draft
+from .. import _builder_session as session
+from ._builder_fields import put
+
+DEFAULT = "(default)"
+NO_MODEL = "(no model)"
+_KINDS = [k.value for k in AgentKind]
+_KIND_LABELS = {"assistant": "Assistant (LLM)", "user_proxy": "User proxy (human / runs code)",
+                "conversable": "Conversable (custom)"}
+_HUMAN = [DEFAULT, "always", "terminate", "never"]
+_HUMAN_HELP = ("always: you are asked on every message · terminate: only when the chat would "
+               "end · never: fully automatic. Default: always for a user proxy, never otherwise.")
+_TERMINATION_KINDS = ["ends_with", "exact", "contains", "regex"]
+_EXECUTORS = ["none", "local", "docker"]
+_SUMMARY = ["last_msg", "reflection"]
+FORM_ERROR = "builder_form_error"
+FORM_TARGET = "builder_form_target"  # (generation, agent index) the form was last drawn for
+FORM_PREFIX = "builder_form_prefix"  # key prefix of the form's widgets as drawn now
+
+
+def form_prefix(ctx: session.Draft, index: int) -> str:
+    """A fresh key prefix each time the form switches to another agent, so no widget of an
+    earlier form can write into this one (and theirs are ignored)."""
+    target = (ctx.gen, index)
+    if st.session_state.get(FORM_TARGET) != target or FORM_PREFIX not in st.session_state:
+        count = int(st.session_state.get("builder_form_count", 0)) + 1
+        st.session_state["builder_form_count"] = count
+        st.session_state[FORM_TARGET] = target
+        st.session_state[FORM_PREFIX] = ctx.key(f"f{count}", "a", index)
+    return str(st.session_state[FORM_PREFIX])
+
+
+def _live(*keys: str) -> bool:
+    """Whether these widgets belong to the form as drawn now (a stale one is ignored)."""
+    prefix = st.session_state.get(FORM_PREFIX, "")
+    return all(k.startswith(f"{prefix}_") and session.is_live(k) for k in keys)
+
+
+def _spec() -> TemplateSpec:
+    return st.session_state[session.SPEC]
+
+
+def _apply(ctx: session.Draft, change: Callable[[TemplateSpec], TemplateSpec], *,
+           reset_forms: bool = False) -> None:
+    try:
+        spec = change(_spec())
+    except ValueError as exc:  # pydantic: a value the template format does not accept
+        st.session_state[FORM_ERROR] = f"That value was not applied: {exc}"
+        return
+    session.commit(ctx.svc, spec, reset_forms=reset_forms)
+
+
+def _set_field(ctx: session.Draft, index: int, field: str, key: str,
+               convert: Callable[[Any], Any] = lambda v: v) -> None:
+    if not _live(key):
+        return
+    value = convert(st.session_state[key])
+    _apply(ctx, lambda spec: draft.update_agent(spec, index, **{field: value}))
+
+
+def _problems(ctx: session.Draft, name: str, field: str) -> None:
+    for problem in draft.problems_for_agent(ctx.problems, name, field):
+        (st.error if problem.severity == "error" else st.warning)(
+            f"{problem.message}  \n`{problem.path}`", icon="⛔" if problem.severity == "error"
+            else "⚠️")
+
+
+def model_options(ctx: session.Draft) -> list[str]:
+    """The template's own models, then registry presets and stored configs."""
+    names = list(ctx.spec.models) + [m for m in ctx.registry.models if m not in ctx.spec.models]
+    return names
+
+
+def render_agent_form(ctx: session.Draft, index: int) -> None:
+    agent = ctx.spec.agents[index]
+    name = agent.name
+    error = st.session_state.pop(FORM_ERROR, None)
+    if error:
+        st.error(error, icon="⚠️")
+    for problem in draft.problems_for_agent(ctx.problems, name, ""):
+        (st.error if problem.severity == "error" else st.warning)(problem.message)
+
+    prefix = form_prefix(ctx, index)
+
+    def key(field: str) -> str:
+        return f"{prefix}_{field}"
+
+    def bind(field: str, value: Any, convert: Callable[[Any], Any] = lambda v: v,
+             ) -> dict[str, Any]:
+        k = session.live(f"{key(field)}_{session.digest(value)}")
+        return {"key": k, "value": value, "on_change": _set_field,
+                "args": (ctx, index, field, k, convert)}
+
+    left, right = st.columns(2)
+    put(left.text_input, "Name", help="Letters, digits, '_' or '-' (the model API's rule); unique.",
+                    **bind("name", name, str.strip))
+    put(right.selectbox, "Kind", _KINDS, format_func=_KIND_LABELS.get,
+                    **bind("kind", agent.kind.value))
+    _problems(ctx, name, "name")
+    put(st.text_input, "Description", help="Who this agent is; the group chat manager reads it to "
+                  "pick speakers.", **bind("description", agent.description))
+    put(st.text_area, "System message", height=180, placeholder="Empty: the kind's default prompt.",
+                 **bind("system_message", agent.system_message or "", lambda v: v or None))
+    models = model_options(ctx)
+    options = [NO_MODEL] + models + ([agent.model] if agent.model and agent.model not in models
+                                     else [])
+    put(st.selectbox, "Model", options, help="The template's models, model presets and the models "
+                 "you added on the Models page.",
+                 **bind("model", agent.model or NO_MODEL, lambda v: None if v == NO_MODEL else v))
+    _problems(ctx, name, "model")
+    left, right = st.columns(2)
+    put(left.selectbox, "Human input", _HUMAN, help=_HUMAN_HELP,
+                   **bind("human_input", agent.human_input.value if agent.human_input else DEFAULT,
+                          lambda v: None if v == DEFAULT else v))
+    put(right.number_input, "Max auto-replies", min_value=0, step=1, placeholder="no limit",
+                       help="Consecutive automatic replies before the chat stops (or asks you).",
+                       **bind("max_consecutive_auto_reply", agent.max_consecutive_auto_reply))
+    _termination(ctx, index, key)
+    _tools(ctx, index, bind)
+    _code_execution(ctx, index, key)
+    _nested_chats(ctx, index, key)
+    with st.expander("More: sampling, default reply, streaming"):
+        _model_settings(ctx, index, key)
+        put(st.text_input, "Default auto-reply", help="Sent when nothing else answers (empty by "
+                      "default).", **bind("default_auto_reply", agent.default_auto_reply))
+        put(st.checkbox, "Stream tokens as they come", **bind("stream", agent.stream))
+    st.button("Delete this agent", key=key("delete"), icon="🗑️", on_click=_delete,
+              args=(ctx, index))
+
+
+def _delete(ctx: session.Draft, index: int) -> None:
+    _apply(ctx, lambda spec: draft.delete_agent(spec, index), reset_forms=True)
+    session.select(None)
+
+
+def _termination(ctx: session.Draft, index: int, key: Callable[[str], str]) -> None:
+    agent = ctx.spec.agents[index]
+    term = agent.termination
+    with st.expander("Termination" + (" (custom)" if term else " (ends with TERMINATE)"),
+                     expanded=term is not None):
+        fields = {"custom": term is not None, "term_kind": term.kind if term else "ends_with",
+                  "term_value": term.value if term else "TERMINATE",
+                  "max_messages": term.max_messages if term else None,
+                  "max_turns": term.max_turns if term else None}
+        group = session.digest(fields)
+        keys, vals = {f: session.live(f"{key(f)}_{group}") for f in fields}, fields
+        args = (ctx, index, keys)
+        custom = put(st.toggle, "Custom termination", key=keys["custom"], value=vals["custom"], on_change=_set_termination, args=args)
+        if custom:
+            left, right = st.columns([1, 2])
+            put(left.selectbox, "Match", _TERMINATION_KINDS, key=keys["term_kind"], value=vals["term_kind"],
+                           on_change=_set_termination, args=args)
+            put(right.text_input, "Text", key=keys["term_value"], value=vals["term_value"], on_change=_set_termination, args=args)
+            left, right = st.columns(2)
+            put(left.number_input, "Max messages", min_value=1, step=1, placeholder="no limit",
+                              key=keys["max_messages"], value=vals["max_messages"], on_change=_set_termination, args=args)
+            put(right.number_input, "Max turns", min_value=1, step=1, placeholder="no limit",
+                               key=keys["max_turns"], value=vals["max_turns"], on_change=_set_termination, args=args)
+        _problems(ctx, agent.name, "termination")
+
+
+def _set_termination(ctx: session.Draft, index: int, keys: dict[str, str]) -> None:
+    if not _live(*keys.values()):
+        return
+    state = st.session_state
+    value = None
+    if state[keys["custom"]]:
+        value = {"kind": state[keys["term_kind"]], "value": state[keys["term_value"]],
+                 "max_messages": state[keys["max_messages"]], "max_turns": state[keys["max_turns"]]}
+    _apply(ctx, lambda spec: draft.update_agent(spec, index, termination=value))
+
+
+def _tools(ctx: session.Draft, index: int, bind: Callable[..., dict[str, Any]]) -> None:
+    agent = ctx.spec.agents[index]
+    names = [t if isinstance(t, str) else t.name for t in agent.tools]
+    inline = [t for t in agent.tools if not isinstance(t, str)]
+    known = list(ctx.registry.tools) + [t.name for t in ctx.spec.tools]
+    options = known + [n for n in names if n not in known]
+
+    def to_tools(values: list[str]) -> list[Any]:
+        by_name = {t.name: t for t in inline}
+        return [by_name[v].model_dump() if v in by_name else v for v in values]
+
+    put(st.multiselect, "Tools (offered to this agent's model)", options, help="Python functions "
+                   "from the registry; the agent that answers runs them.",
+                   **bind("tools", names, to_tools))
+    _problems(ctx, agent.name, "tools")
+    exec_options = known + [n for n in agent.execute_tools if n not in known]
+    put(st.multiselect, "Runs tools for others", exec_options, help="Tools this agent executes when "
+                   "another agent's model calls them.",
+                   **bind("execute_tools", list(agent.execute_tools)))
+    _problems(ctx, agent.name, "execute_tools")
+
+
+def _code_execution(ctx: session.Draft, index: int, key: Callable[[str], str]) -> None:
+    agent = ctx.spec.agents[index]
+    code = agent.code_execution
+    with st.expander("Code execution" + (f" ({code.executor})" if code else " (none)"),
+                     expanded=bool(code and code.executor != "none")):
+        fields = {"executor": code.executor if code else "none",
+                  "timeout": code.timeout if code else 60, "image": (code.image or "") if code
+                  else "", "approve": code.approve if code else False,
+                  "network": code.network if code else False}
+        group = session.digest(fields)
+        keys, vals = {f: session.live(f"{key(f)}_{group}") for f in fields}, fields
+        args = (ctx, index, keys, vals)
+        executor = put(st.radio, "Run code blocks", _EXECUTORS, key=keys["executor"], value=vals["executor"], horizontal=True,
+                 on_change=_set_code, args=args, help="local: a sandboxed subprocess; docker: a "
+                 "container (Docker or Podman).")
+        if executor != "none":
+            left, right = st.columns(2)
+            put(left.number_input, "Timeout (s)", min_value=1, max_value=3600, step=1,
+                              key=keys["timeout"], value=vals["timeout"], on_change=_set_code, args=args)
+            put(right.text_input, "Image (docker)", key=keys["image"], value=vals["image"], on_change=_set_code, args=args,
+                             disabled=executor != "docker")
+            put(st.checkbox, "Let the container use the network", key=keys["network"],
+                value=vals["network"], on_change=_set_code, args=args, disabled=executor != "docker",
+                help="Off by default: code in a container cannot reach the network.")
+            put(st.checkbox, "Ask me before running each piece of code", key=keys["approve"], value=vals["approve"],
+                        on_change=_set_code, args=args)
+            st.caption(_sandbox_note(executor, vals["image"], vals["network"]))
+        _problems(ctx, agent.name, "code_execution")
+
+
+def _sandbox_note(executor: str, image: str, network: bool) -> str:
+    """Where this agent's code will run, in words (the run view shows where it did run)."""
+    if executor == "docker":
+        return (f"🐳 Runs in a container from `{image or DEFAULT_IMAGE}`, network "
+                f"{'on' if network else 'off'}, removed after each run.")
+    sandbox, problem = local_sandbox_status()
+    if sandbox == "bubblewrap":
+        return "🛡️ Runs in the bubblewrap sandbox: no network, no access to your files."
+    return f"⚠️ {problem}: code runs only if unsandboxed code is allowed in Settings."
+
+
+def _set_code(ctx: session.Draft, index: int, keys: dict[str, str], vals: dict[str, Any]) -> None:
+    # Only the drawn fields can be live: with executor "none" the others are not shown yet.
+    if not _live(*(k for k in keys.values() if k in st.session_state)):
+        return
+
+    def current(field: str) -> Any:  # a field not drawn (executor "none") keeps its value
+        return st.session_state.get(keys[field], vals[field])
+
+    value = {"executor": current("executor"), "timeout": int(current("timeout") or 60),
+             "image": str(current("image") or "").strip() or None,
+             "approve": bool(current("approve")), "network": bool(current("network"))}
+    _apply(ctx, lambda spec: draft.update_agent(spec, index, code_execution=value))
+
+
+def _nested_chats(ctx: session.Draft, index: int, key: Callable[[str], str]) -> None:
+    agent = ctx.spec.agents[index]
+    chats = agent.nested_chats
+    with st.expander(f"Nested chats ({len(chats)})", expanded=bool(chats)):
+        st.caption("Before replying, this agent consults another agent and replies with the "
+                   "summary of that chat.")
+        others = [a.name for a in ctx.spec.agents if a.name != agent.name]
+        all_keys: list[dict[str, str]] = []
+        all_vals: list[dict[str, Any]] = []
+        group = session.digest([c.model_dump() for c in chats])
+        for j, chat in enumerate(chats):
+            fields = {"recipient": chat.recipient, "message": chat.message or "",
+                      "turns": chat.max_turns, "summary": chat.summary_method}
+            all_keys.append({f: session.live(f"{key(f'n{j}_{f}')}_{group}") for f in fields})
+            all_vals.append(fields)
+        args = (ctx, index, all_keys)
+        for j, (chat, keys, vals) in enumerate(zip(chats, all_keys, all_vals, strict=True)):
+            options = others + ([chat.recipient] if chat.recipient not in others else [])
+            left, mid, right = st.columns([2, 1, 1])
+            put(left.selectbox, f"Consults #{j + 1}", options, key=keys["recipient"], value=vals["recipient"],
+                           on_change=_set_nested, args=args)
+            put(mid.number_input, "Max turns", min_value=1, step=1, key=keys["turns"], value=vals["turns"],
+                             on_change=_set_nested, args=args)
+            put(right.selectbox, "Summary", _SUMMARY, key=keys["summary"], value=vals["summary"], on_change=_set_nested,
+                            args=args)
+            put(st.text_input, "Message", key=keys["message"], value=vals["message"], on_change=_set_nested, args=args,
+                          placeholder="Empty: the message the agent received; {message} works")
+            st.button("Remove", key=key(f"n{j}_remove"), on_click=_remove_nested,
+                      args=(ctx, index, j))
+        _problems(ctx, agent.name, "nested_chats")
+        st.button("Add a nested chat", key=key("nested_add"), icon="➕", disabled=not others,
+                  on_click=_add_nested, args=(ctx, index, others[0] if others else ""))
+
+
+def _set_nested(ctx: session.Draft, index: int, all_keys: list[dict[str, str]]) -> None:
+    if not _live(*(k for keys in all_keys for k in keys.values())):
+        return
+    state = st.session_state
+    value = [{"recipient": state[k["recipient"]], "message": state[k["message"]] or None,
+              "max_turns": int(state[k["turns"]] or 1), "summary_method": state[k["summary"]]}
+             for k in all_keys]
+    _apply(ctx, lambda spec: draft.update_agent(spec, index, nested_chats=value))
+
+
+def _add_nested(ctx: session.Draft, index: int, recipient: str) -> None:
+    chats = [c.model_dump() for c in _spec().agents[index].nested_chats]
+    chats.append({"recipient": recipient})
+    _apply(ctx, lambda spec: draft.update_agent(spec, index, nested_chats=chats), reset_forms=True)
+
+
+def _remove_nested(ctx: session.Draft, index: int, j: int) -> None:
+    chats = [c.model_dump() for c in _spec().agents[index].nested_chats]
+    chats.pop(j)
+    _apply(ctx, lambda spec: draft.update_agent(spec, index, nested_chats=chats), reset_forms=True)
+
+
+def _model_settings(ctx: session.Draft, index: int, key: Callable[[str], str]) -> None:
+    settings = ctx.spec.agents[index].model_settings
+    fields = {"temperature": settings.temperature if settings else None,
+              "max_tokens": settings.max_tokens if settings else None}
+    group = session.digest(fields)
+    keys, vals = {f: session.live(f"{key(f)}_{group}") for f in fields}, fields
+    args = (ctx, index, keys)
+    left, right = st.columns(2)
+    put(left.number_input, "Temperature", min_value=0.0, max_value=2.0, step=0.1,
+                      placeholder="model default", key=keys["temperature"], value=vals["temperature"],
+                      on_change=_set_model_settings, args=args)
+    put(right.number_input, "Max tokens", min_value=1, step=1, placeholder="model default",
+                       key=keys["max_tokens"], value=vals["max_tokens"], on_change=_set_model_settings, args=args)
+
+
+def _set_model_settings(ctx: session.Draft, index: int, keys: dict[str, str]) -> None:
+    if not _live(*keys.values()):
+        return
+    state = st.session_state
+    base = _spec().agents[index].model_settings
+    value = {**(base.model_dump() if base else {}), "temperature": state[keys["temperature"]],
+             "max_tokens": state[keys["max_tokens"]]}
+    empty = all(v is None for v in value.values())
+    _apply(ctx, lambda spec: draft.update_agent(spec, index, model_settings=None if empty
+                                                 else value))

@@ -1,0 +1,231 @@
+"""The Builder's file operations: open, new team, save (each save a new version), versions
+with view and restore, duplicate, delete with undo, and Run (hands over to the Playground)."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from studio.spec import SpecError, TemplateSpec, dump_yaml, load_template
+from studio.store import NotFound, StoreError
+
+from .. import _builder_draft as draft
+from .. import _builder_session as session
+from .._catalog import templates
+from .._guard import show_error
+
+NOTICE_KEY = "builder_notice"
+DELETED_KEY = "builder_deleted"
+PLAYGROUND_REQUEST = "playground_template"  # what the Gallery's Run button sets
+
+
+def bundled_names(ctx: session.Draft) -> dict[str, str]:
+    """Display name -> bundled file name."""
+    from .._catalog import _bundled
+
+    return {spec.name: key for key, spec in _bundled(ctx.registry).items()}
+
+
+def _notice(text: str, kind: str = "success") -> None:
+    st.session_state[NOTICE_KEY] = (kind, text)
+
+
+def show_notice() -> None:
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        kind, text = notice
+        {"success": st.success, "error": st.error, "info": st.info}[kind](text)
+
+
+# -- open / new -------------------------------------------------------------------------------
+def _open(ctx: session.Draft, key: str) -> None:
+    entries = templates(ctx.svc.store, ctx.svc.registry)
+    entry = entries.get(key)
+    if entry is None:
+        _notice(f"Template {key!r} is gone; pick another.", "error")
+        return
+    spec = entry.spec
+    if entry.origin == "bundled":
+        spec = draft.update_template(spec, name=f"{spec.name} (my copy)")
+        session.replace(ctx.svc, spec, saved_as=None)
+        _notice(f"Opened a copy of the bundled template “{entry.name}”: save it under a name "
+                "of your own.", "info")
+    else:
+        session.replace(ctx.svc, spec, saved_as=spec.name)
+        _notice(f"Opened “{spec.name}”.", "info")
+
+
+def _new(ctx: session.Draft) -> None:
+    session.replace(ctx.svc, draft.new_team(), saved_as=None)
+    _notice("New team: add agents from the palette, then connect them.", "info")
+
+
+def render_open(ctx: session.Draft) -> None:
+    entries = templates(ctx.svc.store, ctx.svc.registry)
+    keys = list(entries)
+    left, mid, right = st.columns([4, 1, 1], vertical_alignment="bottom")
+    choice = left.selectbox("Open a template", keys, key="builder_open_select",
+                            format_func=lambda k: entries[k].name
+                            + (" (saved)" if entries[k].origin == "saved" else ""))
+    mid.button("Open", key="builder_open", icon="📂", on_click=_open, args=(ctx, choice),
+               disabled=not keys, width="stretch")
+    right.button("New team", key="builder_new", icon="✨", on_click=_new, args=(ctx,),
+                 width="stretch")
+
+
+# -- save, versions, duplicate, delete ----------------------------------------------------------
+def save(ctx: session.Draft, spec: TemplateSpec, note: str = "") -> int:
+    """Save the draft as a new version of the template named like it; returns the version."""
+    if spec.name in bundled_names(ctx):
+        raise StoreError(f"“{spec.name}” is the name of a bundled template: give your team a "
+                         "name of its own (e.g. add “(my copy)”)")
+    load_template(spec, registry=ctx.registry)  # raises SpecError listing the problems
+    version = ctx.svc.store.save_template(spec.name, spec.to_dict(), description=spec.description,
+                                          tags=spec.tags, note=note)
+    session.commit(ctx.svc, spec, saved_as=spec.name)
+    return version.version
+
+
+def _save(ctx: session.Draft) -> None:
+    spec = st.session_state[session.SPEC]
+    try:
+        number = save(ctx, spec)
+    except (SpecError, StoreError) as exc:
+        _notice(f"Not saved: {exc}", "error")
+        return
+    _notice(f"Saved “{spec.name}” as version {number}. It is in the Gallery now.")
+
+
+def _restore(ctx: session.Draft, name: str, version: int) -> None:
+    restored = ctx.svc.store.restore_version(name, version)
+    try:
+        spec = TemplateSpec.model_validate(restored.document)
+    except ValueError as exc:
+        _notice(f"Version {version} could not be opened: {exc}", "error")
+        return
+    session.replace(ctx.svc, spec, saved_as=name)
+    _notice(f"Restored version {version} of “{name}” as version {restored.version}.")
+
+
+def _duplicate(ctx: session.Draft, name: str, key: str) -> None:
+    new_name = st.session_state.get(key, "").strip()
+    try:
+        copied = ctx.svc.store.duplicate_template(name, new_name)
+        spec = draft.update_template(TemplateSpec.model_validate(copied.document), name=new_name)
+        ctx.svc.store.save_template(new_name, spec.to_dict(), description=spec.description,
+                                    tags=spec.tags, note="renamed after duplicating")
+    except (StoreError, ValueError) as exc:
+        _notice(f"Not duplicated: {exc}", "error")
+        return
+    session.replace(ctx.svc, spec, saved_as=new_name)
+    _notice(f"Duplicated “{name}” as “{new_name}”; you are editing the copy.")
+
+
+def _delete(ctx: session.Draft, name: str) -> None:
+    ctx.svc.store.delete_template(name)
+    st.session_state[DELETED_KEY] = name
+    session.commit(ctx.svc, st.session_state[session.SPEC], saved_as=None)
+
+
+def _undo_delete(ctx: session.Draft, name: str) -> None:
+    ctx.svc.store.undelete_template(name)
+    st.session_state.pop(DELETED_KEY, None)
+    session.commit(ctx.svc, st.session_state[session.SPEC], saved_as=name)
+    _notice(f"“{name}” is back, with all its versions.")
+
+
+def _set_meta(ctx: session.Draft, field: str, key: str) -> None:
+    if not session.is_live(key):
+        return
+    value = st.session_state[key]
+    if field == "tags":
+        value = [t.strip() for t in value.split(",") if t.strip()]
+    session.commit(ctx.svc, draft.update_template(st.session_state[session.SPEC], **{field: value}))
+
+
+def render_save(ctx: session.Draft) -> None:
+    spec = ctx.spec
+    fields = {"name": spec.name, "description": spec.description, "tags": ", ".join(spec.tags)}
+    keys = {f: session.live(ctx.key("meta", f, session.digest(v))) for f, v in fields.items()}
+    st.text_input("Template name", value=fields["name"], key=keys["name"], on_change=_set_meta,
+                  args=(ctx, "name", keys["name"]))
+    st.text_area("Description", value=fields["description"], key=keys["description"],
+                 height=80, on_change=_set_meta, args=(ctx, "description", keys["description"]))
+    st.text_input("Tags (comma separated)", value=fields["tags"], key=keys["tags"],
+                  on_change=_set_meta, args=(ctx, "tags", keys["tags"]))
+    reason = _save_blocker(ctx)
+    st.button("Save", key="builder_save", type="primary", icon="💾", on_click=_save, args=(ctx,),
+              disabled=reason is not None, help=reason or "Every save is a new version.")
+    if reason:
+        st.caption(f"Save is off: {reason}")
+    deleted = st.session_state.get(DELETED_KEY)
+    if deleted:
+        st.warning(f"Deleted “{deleted}”.")
+        st.button("Undo delete", key="builder_undo_delete", icon="↩️", on_click=_undo_delete,
+                  args=(ctx, deleted))
+    saved_as = st.session_state.get(session.SAVED_AS)
+    if saved_as:
+        _versions(ctx, saved_as)
+
+
+def _save_blocker(ctx: session.Draft) -> str | None:
+    if ctx.errors:
+        return (f"the draft has {len(ctx.errors)} problem{'s' if len(ctx.errors) != 1 else ''} "
+                "to fix first (your work is kept automatically)")
+    if ctx.spec.name in bundled_names(ctx):
+        return "this is a bundled template's name: choose a name of your own"
+    return None
+
+
+def _versions(ctx: session.Draft, name: str) -> None:
+    try:
+        versions = ctx.svc.store.template_versions(name)
+    except NotFound:
+        return
+    st.markdown(f"**Versions of “{name}”** ({len(versions)})")
+    for version in versions[:12]:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(version.created_at))
+        with st.expander(f"v{version.version} · {when}" + (f" · {version.note}" if version.note
+                                                            else "")):
+            try:
+                st.code(dump_yaml(TemplateSpec.model_validate(version.document)), language="yaml")
+            except ValueError:
+                st.json(version.document)
+            if version.version != versions[0].version:
+                st.button(f"Restore version {version.version}", key=f"builder_restore_{version.version}",
+                          icon="⏪", on_click=_restore, args=(ctx, name, version.version))
+    dup_key = f"builder_duplicate_name_{session.digest(name)}"
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    left.text_input("Copy name", value=f"{name} (copy)", key=dup_key)
+    right.button("Duplicate", key="builder_duplicate", icon="📄", on_click=_duplicate,
+                 args=(ctx, name, dup_key), width="stretch")
+    st.button(f"Delete “{name}”", key="builder_delete", icon="🗑️", on_click=_delete,
+              args=(ctx, name))
+
+
+# -- run ----------------------------------------------------------------------------------------
+def run_blocker(ctx: session.Draft) -> str | None:
+    if ctx.errors:
+        first = ctx.errors[0]
+        more = f" (and {len(ctx.errors) - 1} more)" if len(ctx.errors) > 1 else ""
+        return f"fix the problems first: {first}{more}"
+    return _save_blocker(ctx)
+
+
+def request_run(ctx: session.Draft) -> bool:
+    """Save the draft if it changed since its last version, then ask for the Playground."""
+    spec = st.session_state[session.SPEC]
+    try:
+        latest = ctx.svc.store.get_template(spec.name).document
+    except NotFound:
+        latest = None
+    try:
+        if latest != spec.to_dict() or st.session_state.get(session.SAVED_AS) != spec.name:
+            save(ctx, spec, note="saved to run")
+    except (SpecError, StoreError) as exc:
+        show_error(exc, what="The team could not be saved for the run")
+        return False
+    st.session_state[PLAYGROUND_REQUEST] = f"saved:{spec.name}"
+    return True
+
