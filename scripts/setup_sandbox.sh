@@ -79,7 +79,18 @@ if serving; then
 else
     rm -f "$SOCKET_PATH"
     say "starting podman system service at unix://$SOCKET_PATH (log: $LOG_FILE)"
-    setsid nohup podman system service --time=0 "unix://$SOCKET_PATH" >>"$LOG_FILE" 2>&1 </dev/null &
+    # Detached for real: its own session, no inherited descriptors (a pipe held open would keep
+    # the caller - CI included - waiting for end of file), and a working directory of its own,
+    # since conmon writes files such as `oom` into it.
+    mkdir -p /var/lib/roundtable-podman
+    python3 - "$SOCKET_PATH" "$LOG_FILE" <<'PY'
+import subprocess, sys
+socket_path, log_path = sys.argv[1], sys.argv[2]
+with open(log_path, "ab") as log:
+    subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{socket_path}"],
+                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True,
+                     start_new_session=True, cwd="/var/lib/roundtable-podman")
+PY
     for _ in $(seq 1 150); do
         serving && break
         sleep 0.2
