@@ -1,4 +1,5 @@
-"""The ``roundtable`` command: ``ui``, ``run``, ``templates list``, ``db backup|restore``.
+"""The ``roundtable`` command: ``ui``, ``run``, ``templates list|export|import``,
+``db backup|restore``.
 
 Errors reach people in one shape: one line on stderr and a non-zero exit, never a
 traceback (set ROUNDTABLE_DEBUG=1 to see one).
@@ -82,6 +83,23 @@ def build_parser() -> argparse.ArgumentParser:
     listing = templates_sub.add_parser("list", help="list bundled and stored templates",
                                        description="List bundled and stored templates.")
     _add_storage(listing)
+    export = templates_sub.add_parser(
+        "export", help="write a template as YAML, JSON or a runnable Python script",
+        description="Write TEMPLATE (bundled, stored or a file) as our YAML or JSON, or as a "
+                    "Python script that builds the same team on studio.engine and runs it.")
+    export.add_argument("template", metavar="TEMPLATE")
+    export.add_argument("--format", choices=("yaml", "json", "python"), default="yaml",
+                        help="what to write (default: yaml)")
+    export.add_argument("-o", "--output", default="-", metavar="FILE",
+                        help="the file to write (default: - for stdout)")
+    _add_storage(export)
+    imports = templates_sub.add_parser(
+        "import", help="store the templates of a file (ours, a bundle, or AutoGen Studio)",
+        description="Store every template of FILE: our YAML/JSON, a bundle of several, an "
+                    "AutoGen Studio 0.4 team/gallery or 0.2 workflow. Nothing is stored when "
+                    "any template in the file is invalid.")
+    imports.add_argument("file", metavar="FILE")
+    _add_storage(imports)
 
     db = commands.add_parser("db", help="back up or restore the database",
                              description="Back up or restore the database as one JSON file.")
@@ -243,12 +261,57 @@ def cmd_templates(args: argparse.Namespace) -> int:
     from studio.runs import registry_with_store, template_choices
 
     store = _open_store(args)
+    if args.action == "export":
+        return _export_template(args, store)
+    if args.action == "import":
+        return _import_templates(args, store)
     choices = template_choices(store, registry_with_store(store))
     width = max([len(c.key) for c in choices] + [4])
     print(f"{'NAME':<{width}}  {'PATTERN':<9}  {'ORIGIN':<7}  DESCRIPTION")
     for c in choices:
         description = c.description if len(c.description) <= 70 else c.description[:69] + "…"
         print(f"{c.key:<{width}}  {c.pattern:<9}  {c.origin:<7}  {description}")
+    return 0
+
+
+def _export_template(args: argparse.Namespace, store: Store) -> int:
+    from studio.runs import find_template, registry_with_store
+    from studio.spec import export_file, export_script
+
+    registry = registry_with_store(store)
+    _, spec = find_template(args.template, store=store, registry=registry)
+    text = (export_script(spec, registry=registry) if args.format == "python"
+            else export_file(spec, args.format))
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {args.output}: {exc.strerror}") from exc
+    print(f"wrote {spec.name!r} to {args.output}")
+    return 0
+
+
+def _import_templates(args: argparse.Namespace, store: Store) -> int:
+    from studio.runs import registry_with_store
+    from studio.spec import import_file
+
+    path = Path(args.file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror}") from exc
+    found = import_file(content, path.name, registry=registry_with_store(store))
+    for report in found.reports:  # all parsed and valid before anything is stored
+        spec = report.spec
+        store.save_template(spec.name, spec.to_dict(), description=spec.description,
+                            tags=tuple(spec.tags), note=f"imported from {path.name}")
+        print(f"imported {spec.name!r} ({found.source_format})")
+        for item in report.not_mapped:
+            print(f"  not mapped: {item}")
+        for item in report.warnings:
+            print(f"  warning: {item}")
     return 0
 
 

@@ -203,3 +203,31 @@ def test_bad_database_url_is_one_line(roundtable):
 def test_missing_file_is_one_line(roundtable, tmp_path: Path):
     result = roundtable("run", str(tmp_path / "nope.yaml"), "--human", "never")
     assert_one_line_error(result, "does not exist")
+
+
+def test_templates_export_and_import_round_trip(roundtable, data_dir, tmp_path):
+    out = tmp_path / "helper.json"
+    result = roundtable("templates", "export", "tool_helper", "--format", "json", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    exported = json.loads(out.read_text())
+    assert exported["name"] == load_bundled_template("tool_helper").name
+    exported["name"] = "Imported helper"
+    out.write_text(json.dumps(exported))
+    result = roundtable("templates", "import", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "imported 'Imported helper'" in result.stdout
+    stored = Store.open(data_dir=data_dir).get_template("Imported helper")
+    assert stored.document["agents"] == exported["agents"]
+
+    script = roundtable("templates", "export", "Imported helper", "--format", "python")
+    assert script.returncode == 0 and "from studio.engine import" in script.stdout
+    compile(script.stdout, "exported.py", "exec")
+
+
+def test_templates_import_of_a_bad_file_stores_nothing(roundtable, data_dir, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: 1\nname: Broken\nagents:\n  - name: a b c\n")
+    result = roundtable("templates", "import", str(bad))
+    assert result.returncode == 1
+    assert result.stderr.startswith("roundtable: ") and len(result.stderr.strip().splitlines()) == 1
+    assert Store.open(data_dir=data_dir).list_templates() == []
