@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 SUMMARY_PROMPT = ("Summarize the takeaway from the conversation. Do not add any introductory "
                   "phrases.")
 FirstMessage = str | Message | Callable[..., str] | None
+SUMMARY_METHODS = (None, "last_msg", "reflection")
 
 
 def start_chat(sender: ConversableAgent, recipient: ConversableAgent, message: FirstMessage, *,
@@ -28,65 +29,84 @@ def start_chat(sender: ConversableAgent, recipient: ConversableAgent, message: F
                summary_prompt: str | None, control: RunControl | None,
                context: ChatContext | None, kind: str = "two_agent",
                carryover: str = "") -> ChatResult:
-    """Run a chat from ``sender`` to ``recipient`` and return its result (never raises for
-    runtime failures: they become the stop reason; misconfiguration raises at once)."""
+    """Run a chat from ``sender`` to ``recipient`` and return its result.
+
+    Misconfiguration raises at once (before anything runs, or - for a speaker function
+    that answers nonsense - after the chat is reported finished). Every other failure
+    becomes the stop reason ``error`` with an Error event; a ChatFinished event always
+    closes the chat. Nested chats re-raise so that the outer chat stops too.
+    """
     from ._groupchat import GroupChatManager
 
     if max_turns is not None and max_turns < 1:
         raise ConfigError("max_turns must be at least 1")
-    if context is None:
-        ctx = ChatContext.root(control or RunControl())
-    else:
-        ctx = context
+    if not callable(summary_method) and summary_method not in SUMMARY_METHODS:
+        raise ConfigError(
+            f"unknown summary_method {summary_method!r}: use last_msg, reflection or a function"
+        )
+    ctx = context if context is not None else ChatContext.root(control or RunControl())
     manager = recipient if isinstance(recipient, GroupChatManager) else None
-    is_group = manager is not None
     members = manager.groupchat.agent_names if manager is not None else (sender.name, recipient.name)
-    ctx.emit(ev.ChatStarted, kind="group" if is_group else kind, sender=sender.name,
+    ctx.emit(ev.ChatStarted, kind="group" if manager is not None else kind, sender=sender.name,
              recipient=recipient.name, members=tuple(members),
              parent_chat_id=ctx.parent.chat_id if ctx.parent and kind == "nested" else None)
     if clear_history:
         sender.clear_history(recipient)
         recipient.clear_history(sender)
     history: list[Message] = []
-    error: str | None = None
+    summary = ""
     try:
         first = _first_message(sender, recipient, message, ctx, carryover)
         if first is None:
             reason = StopReason.HUMAN_EXIT
         elif manager is not None:
-            reason, history = manager.run_group(sender, first, ctx)
+            reason, history = manager.run_group(sender, first, ctx, clear=clear_history)
         else:
             reason = _alternate(sender, recipient, first, max_turns, ctx)
-    except Cancelled:
-        reason = StopReason.CANCELLED
-        if ctx.depth > 0:
-            _finish(ctx, reason, "", [], sender, recipient)
-            raise
-    except (ModelError, CodeExecutionError, _NestedFailure) as exc:
-        reason, error = StopReason.ERROR, str(exc)
-        ctx.emit(ev.Error, text=error)
-        if ctx.depth > 0:
-            _finish(ctx, reason, "", [], sender, recipient)
-            raise _NestedFailure(error) from exc
-    if not is_group:
-        history = list(sender.history(recipient))
-    summary = ""
-    if reason not in (StopReason.CANCELLED, StopReason.ERROR):
+        if manager is None:
+            history = list(sender.history(recipient))
         summary = _summarize(sender, recipient, history, summary_method, summary_prompt, ctx)
-    return _finish(ctx, reason, summary, history, sender, recipient, error=error)
+    except Cancelled:
+        _finish(ctx, StopReason.CANCELLED, "")
+        if ctx.depth > 0:
+            raise
+        return _result(ctx, StopReason.CANCELLED, "", history or _history(sender, recipient, manager))
+    except ConfigError as exc:
+        ctx.emit(ev.Error, text=str(exc))
+        _finish(ctx, StopReason.ERROR, "")
+        raise
+    except Exception as exc:  # a model, executor, tool-free bug...: the chat stops, says why
+        error = str(exc) if isinstance(exc, (ModelError, CodeExecutionError, _NestedFailure)) \
+            else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, _NestedFailure):
+            ctx.emit(ev.Error, text=error)
+        _finish(ctx, StopReason.ERROR, "")
+        if ctx.depth > 0:
+            raise _NestedFailure(error) from exc
+        return _result(ctx, StopReason.ERROR, "", history or _history(sender, recipient, manager),
+                       error=error)
+    _finish(ctx, reason, summary)
+    return _result(ctx, reason, summary, history)
+
+
+def _history(sender: ConversableAgent, recipient: ConversableAgent, manager: Any) -> list[Message]:
+    if manager is not None:
+        return list(manager.groupchat.messages)
+    return list(sender.history(recipient))
 
 
 class _NestedFailure(Exception):
     """A nested chat failed; the outer chat stops with the same error."""
 
 
-def _finish(ctx: ChatContext, reason: StopReason, summary: str, history: list[Message],
-            sender: ConversableAgent, recipient: ConversableAgent, *,
+def _finish(ctx: ChatContext, reason: StopReason, summary: str) -> None:
+    ctx.emit(ev.ChatFinished, reason=str(reason), summary=summary, usage=ctx.usage.to_dict())
+
+
+def _result(ctx: ChatContext, reason: StopReason, summary: str, history: list[Message], *,
             error: str | None = None) -> ChatResult:
-    usage = ctx.usage.to_dict()
-    ctx.emit(ev.ChatFinished, reason=str(reason), summary=summary, usage=usage)
     return ChatResult(chat_id=ctx.chat_id, history=history, summary=summary, stop_reason=reason,
-                      usage=usage, human_inputs=list(ctx.human_inputs), error=error)
+                      usage=ctx.usage.to_dict(), human_inputs=list(ctx.human_inputs), error=error)
 
 
 def _first_message(sender: ConversableAgent, recipient: ConversableAgent, message: FirstMessage,
@@ -99,8 +119,8 @@ def _first_message(sender: ConversableAgent, recipient: ConversableAgent, messag
             agent=sender.name, kind="reply",
             prompt=f"What should {sender.name} say to {recipient.name} to start? (exit to cancel)",
         ))
-        if text.strip().lower() == "exit":
-            return None
+        if text.strip().lower() in ("", "exit"):
+            return None  # the human chose not to start
         message = Message(role="user", content=text, name=sender.name, meta={"human": True})
     if isinstance(message, str):
         message = Message(role="user", content=message, name=sender.name)
@@ -134,7 +154,11 @@ def _alternate(sender: ConversableAgent, recipient: ConversableAgent, first: Mes
 
 def _deliver_interjections(speaker: ConversableAgent, listener: ConversableAgent,
                            ctx: ChatContext) -> None:
-    """Messages the human sent from outside go to the agent about to reply, before it does."""
+    """Messages the human sent from outside go to the agent about to reply, before it does
+    (after the answers to pending tool calls, which must directly follow them)."""
+    pending = listener.history(speaker)
+    if pending and pending[-1].tool_calls:
+        return
     for text in ctx.control.take_interjections():
         name = ctx.control.human_name
         message = Message(role="user", content=text, name=name, meta={"interjection": True, "human": True})
@@ -170,7 +194,7 @@ def _summarize(sender: ConversableAgent, recipient: ConversableAgent, history: l
             return ""
         ctx.add_usage(agent.name, response.usage)
         return strip_terminate(response.content)
-    raise ConfigError(f"unknown summary_method {method!r}: use last_msg, reflection or a function")
+    raise ConfigError(f"unknown summary_method {method!r}: use last_msg, reflection or a function")  # pragma: no cover
 
 
 def _system_of(agent: ConversableAgent) -> tuple[Message, ...]:

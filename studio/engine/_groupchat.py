@@ -109,8 +109,11 @@ class GroupChat:
                 pool.remove(last)
         if last_message is not None and last_message.tool_calls:
             names = [c.name for c in last_message.tool_calls]
-            pool = [a for a in pool if a.can_execute(names)] or [
+            executors = [a for a in pool if a.can_execute(names)] or [
                 a for a in self.agents if a.can_execute(names)]
+            # Nobody can run them: whoever speaks answers each call with "not found", so the
+            # model hears about it instead of the chat ending without a word.
+            pool = executors or pool
         return pool
 
     def introductions(self) -> str:
@@ -146,15 +149,16 @@ class GroupChatManager(ConversableAgent):
         self.groupchat = groupchat
         self.max_messages = max_messages
 
-    def run_group(self, starter: ConversableAgent, first: Message, ctx: ChatContext
-                  ) -> tuple[StopReason, list[Message]]:
-        from ._select import select_speaker
+    def run_group(self, starter: ConversableAgent, first: Message, ctx: ChatContext, *,
+                  clear: bool = True) -> tuple[StopReason, list[Message]]:
+        from ._select import HumanEndedChat, select_speaker
 
         chat = self.groupchat
-        chat.messages = []
-        for agent in chat.agents:
-            agent.clear_history(self)
-        if chat.send_introductions:
+        if clear:
+            chat.messages = []
+            for agent in chat.agents:
+                agent.clear_history(self)
+        if chat.send_introductions and clear:
             intro = Message(role="user", content=chat.introductions(), name=self.name,
                             meta={"kind": "introduction"})
             for agent in chat.agents:
@@ -172,8 +176,12 @@ class GroupChatManager(ConversableAgent):
             if round_no == chat.max_round:
                 return StopReason.MAX_ROUNDS, chat.messages
             ctx.checkpoint()
-            last = self._deliver_interjections(ctx) or last
-            chosen = select_speaker(self, speaker, last, ctx, round_no + 1)
+            if not last.tool_calls:  # the calls are answered first; the human speaks after
+                last = self._deliver_interjections(ctx) or last
+            try:
+                chosen = select_speaker(self, speaker, last, ctx, round_no + 1)
+            except HumanEndedChat:
+                return StopReason.HUMAN_EXIT, chat.messages
             if chosen is None:
                 return StopReason.NO_NEXT_SPEAKER, chat.messages
             speaker = chosen

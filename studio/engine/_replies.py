@@ -64,6 +64,7 @@ def check_termination_and_human(agent: ConversableAgent, messages: list[Message]
         return True, Stop(StopReason.HUMAN_EXIT)
     if reply:
         agent._reset_auto_reply(sender)
+        agent._executed_code[sender.name] = len(messages)  # the human answered instead of the code
         out: list[Message] = [
             Message(role="tool", content=USER_INTERRUPTED, tool_call_id=call.id, name=call.name)
             for call in message.tool_calls

@@ -9,6 +9,7 @@ from . import events as ev
 from ._agent import ConversableAgent
 from ._human import HumanInputRequest
 from ._messages import Message
+from ._types import ConfigError
 from .models._interface import ModelRequest
 
 if TYPE_CHECKING:
@@ -25,6 +26,10 @@ SELECT_PROMPT = ("Read the above conversation. Then select the next role from {n
 TOO_MANY = ("You named more than one role ({named}). Reply with exactly one name from {names} "
             "and nothing else.")
 NONE_NAMED = "You did not name a valid role. Reply with exactly one name from {names} and nothing else."
+
+
+class HumanEndedChat(Exception):
+    """The human answered ``exit`` when asked who speaks next."""
 
 
 def select_speaker(manager: GroupChatManager, last: ConversableAgent, last_message: Message,
@@ -52,9 +57,12 @@ def select_speaker(manager: GroupChatManager, last: ConversableAgent, last_messa
     elif method == "manual":
         manual = _manual(manager, last, eligible, ctx)
         if manual is None:
-            return None
+            raise HumanEndedChat()
         chosen = manual
     else:
+        if manager.model is None:
+            raise ConfigError(f"{manager.name} was asked to pick the next speaker automatically but "
+                              "has no model: give the group chat manager a model")
         chosen = _auto(manager, last, eligible, ctx)
     return _chosen(chosen, str(method), ctx, round_no)
 

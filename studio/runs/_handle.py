@@ -144,7 +144,8 @@ class RunHandle:
         if request.kind == "speaker" and request.options and text not in request.options:
             raise RunError(f"{text!r} cannot speak next; choose one of: "
                            + ", ".join(request.options))
-        inner.put(text)
+        if not inner.put(text):
+            raise RunError("that question was already answered or timed out")
 
     def interject(self, text: str) -> None:
         """Step in: the message is delivered before the next turn."""

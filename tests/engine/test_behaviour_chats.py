@@ -288,3 +288,13 @@ def test_case_30_nested_chat_replies_with_summary():
 def test_max_turns_must_be_positive():
     with pytest.raises(ConfigError):
         agent("a").initiate_chat(agent("b"), "x", max_turns=0)
+
+
+def test_case_08_counter_reset_lets_auto_replies_continue():
+    # terminate mode, one auto-reply allowed: the human's text resets the count, so the
+    # agent auto-replies again afterwards instead of stopping at the limit
+    human = ScriptedHuman(["fix it", "exit"])
+    user = agent("user", human_input=HumanInput.TERMINATE, max_consecutive_auto_reply=1)
+    bot = agent("bot", model=ScriptedModel(["a", "b", "c", "d"]))
+    result = user.initiate_chat(bot, "go", control=RunControl(human=human))
+    assert contents(result.history) == ["go", "a", "", "b", "fix it", "c", "", "d"]

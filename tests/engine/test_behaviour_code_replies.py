@@ -60,3 +60,14 @@ def test_approval_before_running_code(tmp_path):
     assert replies[1] == "The user refused to run the code. Reason: no: it deletes files"
     assert "edited run" in replies[2]
     assert [r.kind for r in human.requests] == ["code_approval"] * 3
+
+
+def test_code_the_human_answered_instead_is_not_run_later(tmp_path):
+    seen: list[events.Event] = []
+    coder = ConversableAgent("coder", human_input=HumanInput.NEVER, model=ScriptedModel([
+        "```python\nopen('ran.txt', 'w').write('x')\n```", "Fine, no code then.", "TERMINATE"]))
+    human = ScriptedHuman(["Do NOT run that", ""], then="exit")
+    runner = executor_agent(tmp_path, human_input=HumanInput.ALWAYS, default_auto_reply="ok")
+    runner.initiate_chat(coder, "go", control=RunControl(human=human, on_event=seen.append))
+    assert not any(isinstance(e, events.CodeExecuted) for e in seen)
+    assert not (tmp_path / "ran.txt").exists()

@@ -188,3 +188,36 @@ def test_repeat_speaker_not_allowed():
     chat = GroupChat([a, b], max_round=3, allow_repeat_speaker=False)
     a.initiate_chat(GroupChatManager(chat, model=selector), "go")
     assert [m.name for m in chat.messages] == ["A", "B", "A"]
+
+
+def test_manual_selection_exit_is_a_human_exit():
+    a, b = member("A", []), member("B", ["b"])
+    chat = GroupChat([a, b, member("C", [])], speaker_selection="manual")
+    result = a.initiate_chat(GroupChatManager(chat), "go", control=RunControl(human=ScriptedHuman(["exit"])))
+    assert result.stop_reason == StopReason.HUMAN_EXIT
+
+
+def test_a_tool_call_nobody_can_run_is_answered_not_dropped():
+    caller = member("caller", [[ToolCall(id="t9", name="search", arguments="{}")], "ok TERMINATE"])
+    other = member("other", [])
+    chat = GroupChat([caller, other], max_round=5, speaker_selection="round_robin")
+    result = caller.initiate_chat(GroupChatManager(chat), "go")
+    answers = [m for m in chat.messages if m.role == "tool"]
+    assert answers and answers[0].content == "Error: Function search not found."
+    assert result.stop_reason == StopReason.TERMINATION
+
+
+def test_group_chat_keeps_its_log_when_asked():
+    a, b = member("A", []), member("B", ["b1", "b2"])
+    chat = GroupChat([a, b], max_round=2, speaker_selection="round_robin")
+    manager = GroupChatManager(chat)
+    a.initiate_chat(manager, "first")
+    a.initiate_chat(manager, "second", clear_history=False)
+    assert [m.content for m in chat.messages] == ["first", "b1", "second", "b2"]
+
+
+def test_auto_from_a_speaker_function_without_a_model_is_a_config_error():
+    a, b, c = member("A", []), member("B", ["b"]), member("C", ["c"])
+    chat = GroupChat([a, b, c], speaker_selection=lambda last, chat: "auto")
+    with pytest.raises(ConfigError, match="has no model"):
+        a.initiate_chat(GroupChatManager(chat), "go")

@@ -275,3 +275,121 @@ def test_pause_and_resume_between_turns():
     thread.join(2)
     assert box["r"].stop_reason == StopReason.TERMINATION
     assert any(isinstance(e, events.RunResumed) for e in seen)
+
+
+# -- found in review: each of these once failed ---------------------------------------------
+def test_interjection_waits_until_pending_tool_calls_are_answered():
+    control = RunControl()
+
+    def calls_tool(request):
+        if len(calls_tool.seen) == 0:
+            control.interject("also, be quick")
+            calls_tool.seen.append(1)
+            return [ToolCall(id="call_1", name="add", arguments='{"a": 1, "b": 2}')]
+        return "3. TERMINATE"
+
+    calls_tool.seen = []
+    assistant = agent("assistant", model=FunctionModel(calls_tool), tools=[add])
+    user = agent("user", tools_for_execution=[add])
+    result = user.initiate_chat(assistant, "1+2?", control=control)
+    roles = [(m.role, m.content) for m in result.history]
+    call_at = next(i for i, m in enumerate(result.history) if m.tool_calls)
+    assert roles[call_at + 1] == ("tool", "3")
+    assert ("user", "also, be quick") in roles[call_at + 2:]
+
+
+def test_group_interjection_waits_for_tool_results():
+    control = RunControl()
+
+    def caller_reply(request):
+        if not caller_reply.done:
+            caller_reply.done = True
+            control.interject("hurry")
+            return [ToolCall(id="t1", name="add", arguments='{"a": 2, "b": 2}')]
+        return "four TERMINATE"
+
+    caller_reply.done = False
+    caller = agent("caller", model=FunctionModel(caller_reply))
+    bystander = agent("bystander", model=ScriptedModel(["hm"], then="hm"))
+    executor = agent("executor", tools_for_execution=[add])
+    chat = GroupChat([caller, bystander, executor], max_round=8, speaker_selection="round_robin")
+    caller.initiate_chat(GroupChatManager(chat), "go", control=control)
+    call_at = next(i for i, m in enumerate(chat.messages) if m.tool_calls)
+    assert chat.messages[call_at + 1].role == "tool" and chat.messages[call_at + 1].content == "4"
+    assert chat.messages[call_at + 2].content == "hurry"
+
+
+def test_unexpected_errors_end_the_chat_with_a_reason_and_chat_finished():
+    def broken(request):
+        raise KeyError("choices")
+
+    seen: list[events.Event] = []
+    result = agent("a").initiate_chat(agent("b", model=FunctionModel(broken)), "go",
+                                      control=RunControl(on_event=seen.append))
+    assert result.stop_reason == StopReason.ERROR and "KeyError" in result.error
+    assert isinstance(seen[-1], events.ChatFinished) and seen[-1].reason == "error"
+    assert any(isinstance(e, events.Error) for e in seen)
+
+
+def test_cancel_during_the_reflection_summary():
+    control = RunControl()
+    seen: list[events.Event] = []
+    control._on_event = seen.append
+
+    def model(request):
+        if request.purpose == "summary":
+            control.cancel()
+            raise Cancelled()
+        return "done TERMINATE"
+
+    result = agent("a").initiate_chat(agent("b", model=FunctionModel(model)), "go",
+                                      summary_method="reflection", control=control)
+    assert result.stop_reason == StopReason.CANCELLED
+    assert isinstance(seen[-1], events.ChatFinished) and seen[-1].reason == "cancelled"
+
+
+def test_bad_summary_method_is_refused_before_anything_runs():
+    model = ScriptedModel(["x"])
+    with pytest.raises(Exception, match="summary_method"):
+        agent("a").initiate_chat(agent("b", model=model), "go", summary_method="refelction")
+    assert model.requests == []
+
+
+def test_mailbox_never_carries_a_late_answer_to_the_next_question():
+    mailbox = Mailbox(timeout=0.2)
+    assert mailbox.put("too early") is False
+    user = agent("user", human_input=HumanInput.ALWAYS)
+    bot = agent("bot", model=ScriptedModel(["first", "second"]))
+    control = RunControl(human=mailbox)
+    box = {}
+    thread = threading.Thread(target=lambda: box.setdefault("r", user.initiate_chat(bot, "hi", control=control)))
+    thread.start()
+    deadline = time.monotonic() + 5
+    while mailbox.pending is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert mailbox.put("exit")
+    thread.join(5)
+    assert box["r"].stop_reason == StopReason.HUMAN_EXIT
+    assert mailbox.put("late") is False
+
+
+def test_console_human_honours_cancel_and_timeout():
+    from studio.engine import ConsoleHuman, HumanInputRequest
+    from studio.engine._control import CancelToken
+
+    blocked = threading.Event()
+
+    def never_answers(prompt):
+        blocked.wait(10)
+        return "too late"
+
+    human = ConsoleHuman(never_answers, timeout=0.3, default="")
+    started = time.monotonic()
+    assert human.ask(HumanInputRequest(agent="user", prompt="?"), CancelToken()) == ""
+    assert time.monotonic() - started < 2
+    token = CancelToken()
+    threading.Timer(0.2, token.set).start()
+    with pytest.raises(Cancelled):
+        ConsoleHuman(never_answers).ask(HumanInputRequest(agent="user", prompt="?"), token)
+    blocked.set()
