@@ -276,20 +276,22 @@ def _human_answer_note(event: dict[str, Any]) -> str:
     text = (event.get("text") or "").strip()
     agent = event.get("agent", "")
     kind = event.get("kind", "reply")
+    # the agent that asked may itself be called "you" or "user": "You answered for you" reads oddly
+    as_agent = "" if agent.lower() in ("", "you", "user", "human") else f" as **{agent}**"
     if kind == "speaker":
         return f"You chose **{text}** to speak next."
     if kind == "code_approval":
         lowered = text.lower()
         if lowered in ("", "y", "yes", "approve", "ok", "run"):
-            return f"You approved the code for {agent}."
+            return f"You approved the code{' for ' + agent if agent else ''}."
         if lowered.startswith("edit:"):
-            return f"You edited the code {agent} runs."
+            return f"You edited the code{' ' + agent + ' runs' if agent else ''}."
         return f"You refused the code: {text}"
     if not text:
-        return f"You let {agent} answer automatically."
+        return f"You let **{agent}** answer automatically." if as_agent else "You let the team carry on."
     if text.lower() == "exit":
-        return f"You ended the chat for {agent}."
-    return f"You answered for {agent}."
+        return "You ended the chat."
+    return f"You answered{as_agent}."
 
 
 def agent_order(names: list[str], transcript: Transcript) -> list[str]:

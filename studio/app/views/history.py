@@ -53,8 +53,8 @@ with page_guard("History"):
         st.info("No run matches these filters.")
         st.stop()
     st.dataframe(
-        [{"started": _when(r.started_at), "template": r.template_name,
-          "task": " ".join(r.task.split())[:90], "status": status_badge(r.status),
+        [{"started": _when(r.started_at), "status": status_badge(r.status),
+          "template": r.template_name, "task": " ".join(r.task.split())[:90],
           "tokens": r.total_tokens, "cost ($)": round(r.cost, 4),
           "duration (s)": round(r.duration, 1) if r.duration is not None else None} for r in runs],
         hide_index=True, width="stretch")
@@ -77,7 +77,7 @@ with page_guard("History"):
         st.warning("This run was **interrupted**: the server stopped while it was going. The "
                    "transcript below holds everything said until then.", icon="⚠️")
     export = svc.store.export_run(run_id)
-    a, b, c, _ = st.columns([1, 1, 1, 2])
+    a, b, c, _ = st.columns([3, 3, 3, 2])  # wide enough for the whole labels
     a.download_button("Export Markdown", run_markdown(export), file_name=f"run-{run_id[:8]}.md",
                       mime="text/markdown", key="export_md", icon="📝")
     b.download_button("Export JSON", run_json(export), file_name=f"run-{run_id[:8]}.json",

@@ -73,6 +73,7 @@ def _start(svc, entry, task: str, model: str) -> None:  # noqa: ANN001
         show_error(exc, what="The run could not start")
         return
     st.query_params["run"] = run_id
+    st.rerun()  # show the run at the top, with this form folded away
 
 
 with page_guard("Playground"):
@@ -83,19 +84,22 @@ with page_guard("Playground"):
         st.info("No templates yet. Bundled templates should be here; reinstall the studio, or "
                 "import one on the Gallery page.")
         st.stop()
-    setup_form(svc, entries)
     run_id = st.query_params.get("run")
+    info = None
     if run_id:
         try:
             info = svc.store.get_run(run_id)
         except NotFound:
-            st.warning("That run no longer exists (it may have been deleted). Start a new one above.")
+            st.warning("That run no longer exists (it may have been deleted). Start a new one below.")
             del st.query_params["run"]
-        else:
-            st.divider()
-            st.subheader(f"{info.template_name}")
-            st.markdown(f"> {' '.join(info.task.split())}")
-            render_run(svc, run_id, info, key=f"pg-{run_id[:8]}")
+    if info is not None:  # a run is on screen: fold the form so the transcript starts near the top
+        with st.expander("Start another run: choose a template, model and task", icon="▶️",
+                         key=f"pg_setup_{run_id[:8]}"):  # a new run starts with it folded
+            setup_form(svc, entries)
+        st.subheader(f"{info.template_name}")
+        st.markdown(f"> {' '.join(info.task.split())}")
+        render_run(svc, run_id, info, key=f"pg-{run_id[:8]}")
     else:
+        setup_form(svc, entries)
         st.info("Pick a template, check the task, and press **Run**. With the Demo model it runs "
                 "offline and instantly.", icon="👆")

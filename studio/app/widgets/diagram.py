@@ -20,7 +20,8 @@ def _positions(spec: TemplateSpec) -> dict[str, tuple[float, float]]:
         ys = [y for _, y in layout.values()]
         span_x = (max(xs) - min(xs)) or 1.0
         span_y = (max(ys) - min(ys)) or 1.0
-        pad = 40
+        # room for the longest name under a dot at either edge (about 6 px a letter)
+        pad = min(72, max(40, 3.4 * max(len(n) for n in names) + 4))
         return {n: (pad + (x - min(xs)) / span_x * (_W - 2 * pad) if max(xs) > min(xs) else _W / 2,
                     28 + (y - min(ys)) / span_y * (_H - 62) if max(ys) > min(ys) else _H / 2 - 8)
                 for n, (x, y) in layout.items()}
@@ -60,7 +61,10 @@ def team_svg(spec: TemplateSpec) -> str:
                      f'stroke="{look.hex}" stroke-width="2"/>')
         parts.append(f'<text x="{x:.1f}" y="{y + 6:.1f}" font-size="16" text-anchor="middle">'
                      f'{look.avatar}</text>')
-        parts.append(f'<text x="{x:.1f}" y="{y + _R + 14:.1f}" font-size="11" text-anchor="middle" '
-                     f'font-family="sans-serif" fill="currentColor">{html.escape(name)}</text>')
+        # a light halo keeps the name readable where an arrow passes under it
+        parts.append(f'<text x="{x:.1f}" y="{y + _R + 14:.1f}" font-size="12" text-anchor="middle" '
+                     f'font-family="sans-serif" fill="currentColor" stroke="#ffffff" '
+                     f'stroke-width="3" stroke-opacity="0.85" paint-order="stroke">'
+                     f'{html.escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -28,7 +28,8 @@ def human_panel(handle: Any) -> None:
     request = handle.pending
     if request is None:
         return
-    with st.container(border=True):
+    _scroll_into_view("human_panel", f"{id(request)}")
+    with st.container(border=True, key="human_panel"):
         if request.kind == "speaker":
             st.markdown(f"### 🙋 Who speaks next?\n**{request.agent}** asks you to choose.")
             cols = st.columns(min(max(len(request.options), 1), 4))
@@ -53,7 +54,7 @@ def human_panel(handle: Any) -> None:
                                           args=(handle, "refuse_reason", "", "I do not want this code to run."))
         else:
             st.markdown(f"### 🙋 Your turn\nYou are replying as **{request.agent}**.")
-            with st.expander("The message you are answering", expanded=True):
+            with st.expander("The message you are answering"):
                 st.markdown(safe_markdown(request.prompt))
             with st.form("reply_form", clear_on_submit=True, border=False):
                 st.text_input("Your reply", key="reply_input",
@@ -83,7 +84,9 @@ def step_in(handle: Any) -> None:
     """The chat box, always there while a run goes: answers a pending reply, else steps in."""
     request = handle.pending
     if request is not None and request.kind == "reply":
-        placeholder = f"Reply to {request.agent}…"
+        placeholder = "Your turn: type your reply and press Enter (exit ends the chat)…"
+    elif request is not None and request.kind == "speaker":
+        placeholder = "Choose who speaks next with the buttons above…"
     else:
         placeholder = "Step in: write to the agents (delivered before the next turn)…"
     text = st.chat_input(placeholder, key="interject_input")
@@ -94,6 +97,13 @@ def step_in(handle: Any) -> None:
             st.session_state["pg_flash"] = "Choose who speaks next with the buttons first."
         else:
             _act(handle.interject, text)
+
+
+def _scroll_into_view(key: str, token: str) -> None:
+    """Bring the element ``st-key-<key>`` into view once per ``token`` (a new question)."""
+    st.html(f"<script>/* {token} */ setTimeout(() => document.querySelector('.st-key-{key}')"
+            f"?.scrollIntoView({{behavior: 'smooth', block: 'center'}}), 300);</script>",
+            unsafe_allow_javascript=True)
 
 
 def flash() -> None:

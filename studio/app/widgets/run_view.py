@@ -98,13 +98,20 @@ def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, w
             flash()
             human_panel(handle)
     if right is not None and spec is not None:
-        with right:
-            team_graph(spec, tx, key=f"{key}-graph")
+        _stick_side_column()
+        with right.container(key=f"run_side_{key}"):
+            team_graph(spec, tx, key=f"{key}-graph", status=status)
             if handle is not None and not handle.done:
                 run_controls(handle)
             _usage(handle.usage if handle is not None else info.usage)
     if handle is not None and not handle.done:
         step_in(handle)
+
+
+def _stick_side_column() -> None:
+    """Keep the team graph and the controls in view while the transcript grows."""
+    st.html("<style>div[data-testid='stColumn']:has([class*='st-key-run_side_']) "
+            "{position: sticky; top: 3.5rem; align-self: flex-start;}</style>")
 
 
 def _usage(usage: dict[str, Any]) -> None:

@@ -51,21 +51,24 @@ def graph_data(spec: TemplateSpec, tx: Transcript) -> tuple[list[dict], list[dic
     return nodes, edges
 
 
-def team_graph(spec: TemplateSpec, tx: Transcript, *, key: str, height: int = 360) -> None:
+def team_graph(spec: TemplateSpec, tx: Transcript, *, key: str, height: int = 360,
+               status: str = "") -> None:
     nodes, edges = graph_data(spec, tx)
-    config = {"height": height, "width": 300, "directed": True, "physics": False,
-              "hierarchical": False, "interaction": {"dragNodes": True, "zoomView": False}}
     positions = {n: (p.x, p.y) for n, p in spec.layout.items()}
-    if len(positions) == len(nodes) and nodes:
+    physics = not (len(positions) == len(nodes) and nodes)
+    if not physics:
         xs = [x for x, _ in positions.values()]
         ys = [y for _, y in positions.values()]
         span = max(max(xs) - min(xs), (max(ys) - min(ys)) * 1.3, 1.0)
         for node in nodes:  # fit the canvas layout into the box, keeping its shape
             x, y = positions[node["id"]]
-            node["x"] = (x - (min(xs) + max(xs)) / 2) / span * 220
-            node["y"] = (y - (min(ys) + max(ys)) / 2) / span * 220
-    else:
-        config["physics"] = True
+            # 180 wide in a 300 px box leaves room for a big "speaking" dot and its label
+            node["x"] = (x - (min(xs) + max(xs)) / 2) / span * 180
+            node["y"] = (y - (min(ys) + max(ys)) / 2) / span * 180
+        # a flat team (two agents side by side) needs no tall, empty box
+        height = int(min(height, max(200, (max(ys) - min(ys)) / span * 180 + 150)))
+    config = {"height": height, "width": 300, "directed": True, "physics": physics,
+              "hierarchical": False, "interaction": {"dragNodes": True, "zoomView": False}}
     data = json.dumps({"nodes": nodes, "edges": edges})
     if _component is not None:
         _component(data=data, config=json.dumps(config), key=key, default=None)
@@ -76,6 +79,10 @@ def team_graph(spec: TemplateSpec, tx: Transcript, *, key: str, height: int = 36
             k: v for k, v in e.items() if k not in ("from", "to")}) for e in edges], Config(**config))
     if getattr(tx, "finished", False):
         speaking = f"**{tx.speaker}** spoke last" if tx.speaker else "No messages"
+    elif status == "waiting":
+        speaking = "**Your turn**: the team waits for you"
+    elif status == "paused":
+        speaking = "**Paused**: press Resume to go on"
     else:
         speaking = f"**{tx.speaker}** is speaking" if tx.speaker else "Waiting for the first message"
     st.caption(f"🗣️ {speaking} · numbers on arrows count messages")

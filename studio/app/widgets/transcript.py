@@ -24,6 +24,18 @@ def safe_markdown(text: str) -> str:
     return "".join(p if p.startswith("```") else p.replace("$", "\\$") for p in parts)
 
 
+# the engine's reasons, said in words a workshop participant understands
+_REASONS = {
+    "termination message": "an agent said the work is done",
+    "human exit": "you ended the chat",
+    "max turns": "the turn limit was reached",
+    "max rounds": "the round limit was reached",
+    "max messages": "the message limit was reached",
+    "no reply": "nobody had anything more to say",
+    "cancelled": "you stopped it",
+}
+
+
 def _short(text: str, limit: int = 60) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -54,9 +66,11 @@ class TranscriptView:
                 self._card(card, folded=False)
         for agent, text in self.tx.streaming.items():
             look = self._look(agent)
+            ended = not live or self.tx.finished is not None
             with st.chat_message(agent, avatar=look.avatar):
-                st.markdown(f":{look.colour}[**{agent}**] · _typing…_")
-                st.markdown(safe_markdown(text) + " ▌")
+                st.markdown(f":{look.colour}[**{agent}**] · "
+                            + ("_cut off: the run ended mid-message_" if ended else "_typing…_"))
+                st.markdown(safe_markdown(text) + ("" if ended else " ▌"))
         if self.tx.finished is not None:
             self._finished(self.tx.finished)
 
@@ -80,7 +94,10 @@ class TranscriptView:
     def _message(self, item: Item, *, folded: bool) -> None:
         look = self._look(item.sender, item.human)
         with st.chat_message(item.sender or "message", avatar=look.avatar):
-            to = f" → {item.recipient}" if item.recipient else ""
+            if item.recipient in self.tx.group_managers:  # the manager passes it on to all
+                to = " → everyone"
+            else:
+                to = f" → {item.recipient}" if item.recipient else ""
             tag = " · _stepped in_" if item.human and item.sender not in self.agents else ""
             st.markdown(f":{look.colour}[**{item.sender}**]{to}{tag}")
             if item.children:
@@ -127,7 +144,7 @@ class TranscriptView:
 
     def _finished(self, item: Item) -> None:
         reason = item.reason or "finished"
-        body = f"**The run ended:** {reason}."
+        body = f"**The run ended:** {_REASONS.get(reason, reason)}."
         if item.summary.strip():
             body += f"\n\n**Summary:** {safe_markdown(item.summary.strip())}"
         if reason in ("error", "cancelled", "failed"):
