@@ -19,6 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
+
+# Streamlit reruns the page on every interaction; on a busy 2-core CI machine one rerun can
+# take longer than Playwright's default 5 s for an expectation. Waits stay state-based.
+expect.set_options(timeout=20_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
