@@ -11,6 +11,9 @@ Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>
 - Gallery: one bordered card per template (``st-key-card-<template key>``) with a button
   labelled "Run" (key ``gallery_run_<template key>``, e.g. ``gallery_run_code_assistant``);
   it opens the Playground with that template selected.
+- Gallery, "Import or export templates": expander ``template_files`` with the uploader
+  ``template_upload``, ``template_import_add``, ``template_export_select``,
+  ``template_export_yaml`` / ``_json`` / ``_python`` and ``template_export_all``.
 - Playground: ``template_select``, ``model_select`` (selectboxes), ``task_input`` (text
   area in a form), ``run_button`` (label "Run"). The current run id is kept in the URL as
   ``?run=<id>`` (reloading re-attaches). Each message is an ``st.chat_message``

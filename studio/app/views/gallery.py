@@ -8,6 +8,7 @@ from studio.app._catalog import pattern_label, templates
 from studio.app._guard import page_guard
 from studio.app._services import services
 from studio.app.widgets.diagram import team_svg
+from studio.app.widgets.template_files import template_files
 
 COLUMNS = 3
 
@@ -25,6 +26,7 @@ with page_guard("Gallery"):
     if st.session_state.pop("gallery_open", False):
         st.switch_page("views/playground.py")
     entries = templates(svc.store, svc.registry)
+    template_files(svc.store, svc.registry, entries)
     if not entries:
         st.info("No templates found. The bundled ones ship with the studio: reinstall it.")
     columns = st.columns(COLUMNS, gap="medium")

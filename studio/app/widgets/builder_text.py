@@ -32,11 +32,17 @@ def apply_text(ctx: session.Draft, text: str) -> list[Problem]:
     return problems
 
 
+def _digest(spec: TemplateSpec) -> int:
+    return zlib.crc32(dump_yaml(spec).encode())
+
+
 def _apply(ctx: session.Draft, key: str) -> None:
     problems = apply_text(ctx, st.session_state[key])
     errors = [p for p in problems if p.severity == "error"]
     st.session_state[PROBLEMS_KEY] = [p.to_dict() for p in errors]
-    st.session_state[APPLIED_KEY] = not errors
+    # "Applied" stays shown while the draft is what was applied (a canvas rerun that
+    # follows must not make the confirmation flash away)
+    st.session_state[APPLIED_KEY] = None if errors else _digest(st.session_state[session.SPEC])
 
 
 def render_text_view(ctx: session.Draft) -> None:
@@ -57,7 +63,7 @@ def render_text_view(ctx: session.Draft) -> None:
         st.error(f"Not applied: the text has {len(problems)} problem"
                  f"{'s' if len(problems) != 1 else ''}. Nothing was changed.\n\n{lines}",
                  icon="⛔")
-    elif st.session_state.pop(APPLIED_KEY, False):
+    elif st.session_state.get(APPLIED_KEY) == _digest(ctx.spec):
         st.success("Applied: the canvas and the forms now show this template.", icon="✅")
 
 

@@ -276,6 +276,21 @@ class DockerExecutor(BlockExecutor):
             except Exception:  # removed already (the engine may auto-remove killed containers)
                 pass
 
+    @staticmethod
+    def _exit_code(container: Any, status: dict[str, Any]) -> int:
+        """The exit code from the container's own record, once it says "exited": a wait
+        answer can race the exit (Podman), and its logs are complete only after it."""
+        settle = time.monotonic() + 3.0
+        while True:
+            try:
+                container.reload()
+                state = container.attrs.get("State") or {}
+            except Exception:
+                return int(status.get("StatusCode", 1))
+            if state.get("Status") in ("exited", "stopped", "dead") or time.monotonic() > settle:
+                return int(state.get("ExitCode", status.get("StatusCode", 1)))
+            time.sleep(0.05)
+
     def _wait(self, container: Any, outcome: ProcessOutcome) -> int:
         deadline = time.monotonic() + self.timeout
         while True:
@@ -286,14 +301,7 @@ class DockerExecutor(BlockExecutor):
                 status = container.wait(timeout=max(1, math.ceil(min(remaining, 5))))
             except Exception:  # read timeout: still running
                 continue
-            try:  # the container's own record is the truth (a wait answer may race the exit)
-                container.reload()
-                state = container.attrs.get("State") or {}
-                if state.get("Status") == "exited" or not state.get("Running", False):
-                    return int(state.get("ExitCode", status.get("StatusCode", 1)))
-            except Exception:
-                pass
-            return int(status.get("StatusCode", 1))
+            return self._exit_code(container, status)
         if not outcome.cancelled:
             outcome.timed_out = True
         try:

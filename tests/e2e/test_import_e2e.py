@@ -1,0 +1,48 @@
+"""Import an AutoGen Studio team file through the Gallery, then run it in the Playground."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from .conftest import ROOT
+
+FIXTURE = ROOT / "tests" / "spec" / "fixtures" / "autogen04_team.json"  # a 0.4 RoundRobin team
+BUBBLES = '[data-testid="stChatMessage"]'
+
+
+def test_import_an_autogen_team_and_run_it(app_page: Page):
+    page = app_page
+    section = page.locator(".st-key-template_files")
+    section.get_by_text("Import or export templates").click()
+    page.locator("input[type=file]").set_input_files(str(FIXTURE))
+
+    # the report: the format, what was mapped, what needs attention
+    expect(section.get_by_text("AutoGen Studio 0.4 team").first).to_be_visible()
+    expect(section.get_by_role("heading", name="Default Team")).to_be_visible()
+    expect(section.get_by_text("Mapped", exact=True)).to_be_visible()
+    expect(section.get_by_text("RoundRobinGroupChat").first).to_be_visible()
+    expect(section.get_by_text("OPENAI_API_KEY").first).to_be_visible()  # a warning
+
+    page.locator(".st-key-template_import_add button").click()
+    expect(section.get_by_text("Added to your templates").first).to_be_visible()
+
+    card = page.locator('[class*="st-key-card-saved-"]').filter(has_text="Default Team")
+    expect(card).to_have_count(1)
+    card.get_by_role("button", name="Run").click()
+
+    page.get_by_role("heading", name="Playground").first.wait_for()
+    expect(page.get_by_role("combobox", name="Template")).to_have_value("Default Team")
+    model = page.get_by_role("combobox", name="Model")
+    if not re.search("Demo", model.input_value()):  # never reach the file's OpenAI model
+        model.click()
+        page.get_by_role("option", name="Demo model (offline)").click()
+    expect(model).to_have_value(re.compile("Demo"))
+    page.locator(".st-key-run_button button").click()
+    expect(page).to_have_url(re.compile(r"[?&]run=[0-9a-f]+"))
+
+    expect(page.get_by_text(re.compile(r"^\W*Finished")).first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("The run ended:").first).to_be_visible()
+    assert page.locator(BUBBLES).count() >= 2
+    expect(page.locator(BUBBLES).filter(has_text="assistant_agent").first).to_be_visible()
