@@ -57,6 +57,18 @@ def _pieces(text: str) -> Iterable[str]:
         yield text[start:]
 
 
+def _deliver(request: ModelRequest, response: ModelResponse, on_token: TokenCallback | None,
+             cancel: CancelToken | None, model: str) -> ModelResponse:
+    """Stream the reply when asked and give it a plausible usage when it has none."""
+    if on_token is not None and response.content:
+        _stream(response.content, on_token, cancel)
+    if response.usage != Usage():
+        return response
+    return ModelResponse(content=response.content, tool_calls=response.tool_calls,
+                         usage=_fake_usage(request, response, model),
+                         model=model, finish_reason=response.finish_reason)
+
+
 class ScriptedModel:
     """Replies with the given items in order.
 
@@ -87,16 +99,7 @@ class ScriptedModel:
             raise ModelError("the scripted model has no replies left", kind="unavailable")
         else:
             item = self._then  # type: ignore[assignment]
-        response = _as_response(item, self.model)
-        if on_token is not None and response.content:
-            _stream(response.content, on_token, cancel)
-        if response.usage == Usage():
-            response = ModelResponse(
-                content=response.content, tool_calls=response.tool_calls,
-                usage=_fake_usage(request, response, self.model), model=self.model,
-                finish_reason=response.finish_reason,
-            )
-        return response
+        return _deliver(request, _as_response(item, self.model), on_token, cancel, self.model)
 
 
 class FunctionModel:
@@ -112,13 +115,5 @@ class FunctionModel:
     def complete(self, request: ModelRequest, *, cancel: CancelToken | None = None,
                  on_token: TokenCallback | None = None) -> ModelResponse:
         self.requests.append(request)
-        response = _as_response(self._fn(request), self.model)
-        if on_token is not None and response.content:
-            _stream(response.content, on_token, cancel)
-        if response.usage == Usage():
-            response = ModelResponse(
-                content=response.content, tool_calls=response.tool_calls,
-                usage=_fake_usage(request, response, self.model), model=self.model,
-                finish_reason=response.finish_reason,
-            )
-        return response
+        return _deliver(request, _as_response(self._fn(request), self.model), on_token, cancel,
+                        self.model)
