@@ -188,6 +188,9 @@ def test_text_view_applies_valid_text_and_refuses_invalid_text(builder) -> None:
     at.button(key="builder_text_apply").click().run()
     assert spec_of(at).name == "Edited in text"
     assert spec_of(at).agent_names == spec.agent_names
+    assert any("Applied: the canvas" in s.value for s in at.success)
+    at.run()  # another rerun (the canvas settling) keeps the confirmation
+    assert any("Applied: the canvas" in s.value for s in at.success)
     labels = " ".join(canvas_nodes(at).values())
     assert all(name in labels for name in spec.agent_names), "the canvas follows the text"
     before = spec_of(at)

@@ -114,6 +114,8 @@ def test_editing_the_text_view_updates_the_canvas(app_page: Page, studio: Any) -
     area = page.get_by_role("textbox", name="The template as YAML")
     area.fill(text)
     button(page, "builder_text_apply").click()
+    # the outcome first (the draft is now the text's), then what the page says about it
+    expect(page.get_by_text(re.compile(r"Editing\s+Solver pair"))).to_be_visible()
     expect(page.get_by_text("Applied: the canvas")).to_be_visible()
     page.get_by_role("tab", name="Canvas").click()
     expect(node(canvas, "solver")).to_be_visible()

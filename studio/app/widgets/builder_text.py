@@ -33,7 +33,8 @@ def apply_text(ctx: session.Draft, text: str) -> list[Problem]:
 
 
 def _digest(spec: TemplateSpec) -> int:
-    return zlib.crc32(dump_yaml(spec).encode())
+    """The template without its canvas positions (the canvas may settle them right after)."""
+    return zlib.crc32(dump_yaml(spec.model_copy(update={"layout": {}})).encode())
 
 
 def _apply(ctx: session.Draft, key: str) -> None:
