@@ -84,9 +84,8 @@ def test_wheel_ships_components_and_templates(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
                     str(target), str(wheel)], check=True, capture_output=True)
     code = ("import studio, importlib.resources as r; "
-            "assert str(studio.__file__).startswith(%r), studio.__file__; "
-            "print(sorted(p.name for p in r.files('studio.templates').iterdir() if p.name.endswith('.yaml')))"
-            % str(target))
+            f"assert str(studio.__file__).startswith({str(target)!r}), studio.__file__; "
+            "print(sorted(p.name for p in r.files('studio.templates').iterdir() if p.name.endswith('.yaml')))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                           env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr

@@ -17,8 +17,7 @@ from studio.engine.code import (
     cleanup_stale_containers,
 )
 from studio.engine.code._docker import owner_labels
-
-from .conftest import wait_for
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.sandbox
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from studio.engine.code import CodeBlock, CodeResult, DockerExecutor, LocalExecutor
+from tests.support.processes import processes_with, wait_for
 
-from .conftest import HOSTILE_TIMEOUT, processes_with, wait_for
+from .conftest import HOSTILE_TIMEOUT
 
 pytestmark = pytest.mark.sandbox
 
