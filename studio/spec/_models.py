@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from studio.engine import HumanInput
+
 FORMAT_VERSION: Literal[1] = 1
 NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"  # what the OpenAI API accepts as a message name
 
@@ -26,10 +28,8 @@ class AgentKind(StrEnum):
     CONVERSABLE = "conversable"
 
 
-class HumanInputMode(StrEnum):
-    ALWAYS = "always"
-    TERMINATE = "terminate"
-    NEVER = "never"
+# The engine's own modes: a template names exactly what the engine runs.
+HumanInputMode = HumanInput
 
 
 class PatternKind(StrEnum):

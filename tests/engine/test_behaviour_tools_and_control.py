@@ -40,6 +40,21 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
+def in_thread(start) -> tuple[threading.Thread, dict]:
+    """Run ``start()`` (a chat) on another thread; its result lands in ``box["r"]``."""
+    box: dict = {}
+    thread = threading.Thread(target=lambda: box.setdefault("r", start()))
+    thread.start()
+    return thread, box
+
+
+def wait_until(predicate, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
+
+
 def agent(name: str, **kw) -> ConversableAgent:
     kw.setdefault("human_input", HumanInput.NEVER)
     return ConversableAgent(name, **kw)
@@ -171,13 +186,8 @@ def test_case_40_cancel_mid_stream_keeps_messages():
     control = RunControl(on_event=seen.append)
     b = agent("b", model=ScriptedModel(["first answer"]))
     a = agent("a", model=slow_model(), stream=True)
-    box = {}
-    thread = threading.Thread(target=lambda: box.setdefault("r", a.initiate_chat(b, "go", control=control)))
-    thread.start()
-    deadline = time.monotonic() + 5
-    while not any(isinstance(e, events.TokenDelta) and e.agent == "a" for e in seen):
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    thread, box = in_thread(lambda: a.initiate_chat(b, "go", control=control))
+    wait_until(lambda: any(isinstance(e, events.TokenDelta) and e.agent == "a" for e in seen))
     cancelled_at = time.monotonic()
     control.cancel()
     thread.join(2)
@@ -193,13 +203,8 @@ def test_cancel_while_waiting_for_the_human():
     control = RunControl(human=mailbox)
     user = agent("user", human_input=HumanInput.ALWAYS)
     bot = agent("bot", model=ScriptedModel(["hello"]))
-    box = {}
-    thread = threading.Thread(target=lambda: box.setdefault("r", user.initiate_chat(bot, "hi", control=control)))
-    thread.start()
-    deadline = time.monotonic() + 5
-    while mailbox.pending is None:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    thread, box = in_thread(lambda: user.initiate_chat(bot, "hi", control=control))
+    wait_until(lambda: mailbox.pending is not None)
     control.cancel()
     thread.join(2)
     assert box["r"].stop_reason == StopReason.CANCELLED
@@ -263,13 +268,8 @@ def test_pause_and_resume_between_turns():
     control.pause()
     a = agent("a")
     b = agent("b", model=ScriptedModel(["done TERMINATE"]))
-    box = {}
-    thread = threading.Thread(target=lambda: box.setdefault("r", a.initiate_chat(b, "go", control=control)))
-    thread.start()
-    deadline = time.monotonic() + 5
-    while not any(isinstance(e, events.RunPaused) for e in seen):
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    thread, box = in_thread(lambda: a.initiate_chat(b, "go", control=control))
+    wait_until(lambda: any(isinstance(e, events.RunPaused) for e in seen))
     assert not any(isinstance(e, events.MessageSent) and e.sender == "b" for e in seen)
     control.resume()
     thread.join(2)
@@ -361,13 +361,8 @@ def test_mailbox_never_carries_a_late_answer_to_the_next_question():
     user = agent("user", human_input=HumanInput.ALWAYS)
     bot = agent("bot", model=ScriptedModel(["first", "second"]))
     control = RunControl(human=mailbox)
-    box = {}
-    thread = threading.Thread(target=lambda: box.setdefault("r", user.initiate_chat(bot, "hi", control=control)))
-    thread.start()
-    deadline = time.monotonic() + 5
-    while mailbox.pending is None:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    thread, box = in_thread(lambda: user.initiate_chat(bot, "hi", control=control))
+    wait_until(lambda: mailbox.pending is not None)
     assert mailbox.put("exit")
     thread.join(5)
     assert box["r"].stop_reason == StopReason.HUMAN_EXIT
