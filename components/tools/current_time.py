@@ -1,5 +1,14 @@
 from datetime import datetime, timedelta, timezone
 
+# English names whatever the server's locale (strftime('%A') follows LC_TIME).
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def describe_time(moment: datetime) -> str:
+    """``moment`` as ISO 8601 (seconds) followed by its English weekday in parentheses."""
+    moment = moment.replace(microsecond=0)
+    return f"{moment.isoformat()} ({WEEKDAYS[moment.weekday()]})"
+
 
 def current_time(utc_offset_hours: float = 0.0) -> str:
     """Return the current date and time in ISO 8601 form, with its weekday.
@@ -10,5 +19,4 @@ def current_time(utc_offset_hours: float = 0.0) -> str:
     if not -14 <= utc_offset_hours <= 14:
         raise ValueError("utc_offset_hours must be between -14 and 14")
     zone = timezone(timedelta(hours=utc_offset_hours))
-    now = datetime.now(zone).replace(microsecond=0)
-    return f"{now.isoformat()} ({now.strftime('%A')})"
+    return describe_time(datetime.now(zone))

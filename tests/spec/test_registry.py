@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,21 @@ def test_bundled_tools_have_schemas_and_run(registry):
     assert registry.tool("unit_convert").function()(1, "mi", "km") == "1 mi = 1.6093 km"
     assert registry.tool("word_count").function()("One two. Three!").startswith("3 words, 2 sentences")
     assert "## Heat pumps" in registry.tool("search_notes").function()("heat pump", 1)
-    assert registry.tool("current_time").function()(0).count("T") == 1
+    stamp, weekday = registry.tool("current_time").function()(-5).split(" (")
+    moment = datetime.fromisoformat(stamp)
+    assert moment.utcoffset() == timedelta(hours=-5)
+    assert weekday == WEEKDAYS[moment.weekday()] + ")"
+
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+@pytest.mark.parametrize("day", range(7))
+def test_current_time_names_every_weekday_in_english(registry, day):
+    # Any day of the week, any locale: the ISO part and the weekday come from one moment.
+    describe = registry.tool("current_time").function().__globals__["describe_time"]
+    moment = datetime(2026, 11, 30, 23, 59, 59, 999, tzinfo=timezone.utc) + timedelta(days=day)
+    assert describe(moment) == f"{moment.date().isoformat()}T23:59:59+00:00 ({WEEKDAYS[day]})"
 
 
 def test_add_tool_is_the_same_door(registry):
