@@ -36,6 +36,8 @@ from .code import (
 )
 from .models import (
     DemoModel,
+    DemoPace,
+    DemoScript,
     DemoScriptError,
     DemoTurn,
     FunctionModel,
@@ -66,6 +68,8 @@ __all__ = [
     "ConversableAgent",
     "cost_of",
     "DemoModel",
+    "DemoPace",
+    "DemoScript",
     "DemoScriptError",
     "DemoTurn",
     "DockerExecutor",

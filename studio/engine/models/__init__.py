@@ -1,6 +1,6 @@
 """Model clients: one interface, several providers."""
 
-from ._demo import DemoModel, DemoScriptError, DemoTurn
+from ._demo import DemoModel, DemoPace, DemoScript, DemoScriptError, DemoTurn
 from ._interface import ModelClient, ModelError, ModelRequest, ModelResponse
 from ._local import LocalModel, local_model_available
 from ._openai import OpenAIChatModel
@@ -8,6 +8,8 @@ from ._testing import FunctionModel, ScriptedModel
 
 __all__ = [
     "DemoModel",
+    "DemoPace",
+    "DemoScript",
     "DemoScriptError",
     "DemoTurn",
     "LocalModel",
