@@ -114,7 +114,7 @@ def tool_calls_reply(agent: ConversableAgent, messages: list[Message],
 def code_execution_reply(agent: ConversableAgent, messages: list[Message],
                          sender: ConversableAgent, ctx: ChatContext) -> tuple[bool, ReplyValue]:
     """Run the code blocks of the newest message not yet scanned (code never runs twice)."""
-    from .code import extract_code_blocks, format_code_result
+    from .code import CodeExecutionError, CodeResult, extract_code_blocks, format_code_result
 
     assert agent.code_executor is not None
     scanned = agent._executed_code.get(sender.name, 0)
@@ -133,7 +133,12 @@ def code_execution_reply(agent: ConversableAgent, messages: list[Message],
             blocks = decision
         ctx.checkpoint()
         started = time.monotonic()
-        result = agent.code_executor.execute(blocks, cancel=ctx.control.cancel_token)
+        try:
+            result = agent.code_executor.execute(blocks, cancel=ctx.control.cancel_token)
+        except CodeExecutionError as exc:  # no sandbox, no engine...: a failed execution
+            ctx.emit(ev.Warning, text=f"{agent.name}: the code could not run: {exc}")
+            result = CodeResult(exit_code=1, output=f"The code could not run: {exc}\n",
+                                sandbox="none")
         warning = getattr(agent.code_executor, "sandbox_warning", None)
         if warning and not getattr(agent.code_executor, "_warning_shown", False):
             agent.code_executor._warning_shown = True  # type: ignore[attr-defined]
