@@ -192,8 +192,13 @@ def _summarize(sender: ConversableAgent, recipient: ConversableAgent, history: l
             return _replayed_summary(agent, request, ctx)
         try:
             response = agent.model.complete(request, cancel=ctx.control.cancel_token)
-        except ModelError as exc:
-            ctx.emit(ev.Warning, text=f"the reflection summary failed ({exc}); the summary is empty")
+        except Cancelled:
+            raise
+        except Exception as exc:  # any failure (not only a ModelError): empty summary, a warning
+            if ctx.control.cancelled:
+                raise Cancelled() from exc
+            reason = str(exc) if isinstance(exc, ModelError) else f"{type(exc).__name__}: {exc}"
+            ctx.emit(ev.Warning, text=f"the reflection summary failed ({reason}); the summary is empty")
             return ""
         ctx.add_usage(agent.name, response.usage)
         return strip_terminate(response.content)

@@ -48,8 +48,8 @@ def check_termination_and_human(agent: ConversableAgent, messages: list[Message]
         if not reply and terminating:
             return True, Stop(StopReason.TERMINATION)
     elif at_limit:
-        if agent.human_input == HumanInput.NEVER:
-            return True, Stop(StopReason.MAX_AUTO_REPLIES)
+        if agent.human_input == HumanInput.NEVER:  # a termination message at the limit: it wins
+            return True, Stop(StopReason.TERMINATION if terminating else StopReason.MAX_AUTO_REPLIES)
         reply = _ask(agent, sender, message, ctx)
         if not reply and terminating:
             return True, Stop(StopReason.TERMINATION)
