@@ -7,6 +7,7 @@ import random
 import shutil
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -117,13 +118,31 @@ def test_case_19_unknown_language(executor: LocalExecutor):
     assert "unknown language rust" in result.output
 
 
+def _tiny_wheel(folder: Path) -> str:
+    """A pure-Python wheel holding ``case20_pkg`` (so pip installs offline); its file name."""
+    name = "case20_pkg-1.0-py3-none-any.whl"
+    info = "case20_pkg-1.0.dist-info"
+    with zipfile.ZipFile(folder / name, "w") as wheel:
+        wheel.writestr("case20_pkg.py", "ANSWER = 42\n")
+        wheel.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: case20-pkg\nVersion: 1.0\n")
+        wheel.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: tests\n"
+                                         "Root-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(f"{info}/RECORD", "")
+    return name
+
+
 def test_case_20_untagged_blocks(executor: LocalExecutor):
-    blocks = extract_code_blocks("```\nx = 20\nprint(x * 2)\n```\n```\npip --version\n```")
-    assert [b.language for b in blocks] == ["python", "bash"]
-    result = executor.execute(blocks[:1])
-    assert result.exit_code == 0 and "40" in result.output
-    shell = executor.execute([CodeBlock("python -c 'print(7*6)'", blocks[1].language)])
-    assert "42" in shell.output
+    executor.work_dir.mkdir(parents=True, exist_ok=True)
+    wheel = _tiny_wheel(executor.work_dir)
+    text = (f"Install it:\n```\npip install --no-index --no-deps --no-cache-dir --target site {wheel}\n```\n"
+            "then use it:\n```\nimport sys\nsys.path.insert(0, 'site')\nimport case20_pkg\n"
+            "print(case20_pkg.ANSWER)\n```\nExpected output:\n```\nThe answer: 42\n```")
+    blocks = extract_code_blocks(text)
+    assert [b.language for b in blocks] == ["bash", "python"]  # the sample output is not code
+    result = executor.execute(blocks)
+    assert result.exit_code == 0, result.output
+    assert "Successfully installed case20-pkg-1.0" in result.output  # pip ran, from the shell
+    assert result.output.rstrip().endswith("42")  # the untagged Python ran as Python
 
 
 def test_case_21_filename_persists(executor: LocalExecutor):
