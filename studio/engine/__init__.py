@@ -19,6 +19,7 @@ from ._human import (
     ScriptedHuman,
 )
 from ._messages import Message, ToolCall
+from ._replay import Recording, ReplayError, ReplayMismatch, ResumeUnsafe
 from ._tools import Tool, ToolContext, ToolDefinitionError, tool
 from ._types import ChatResult, ConfigError, HumanInput, StopReason, Termination
 from ._usage import PRICES, Usage, UsageTracker, cost_of
@@ -97,6 +98,10 @@ __all__ = [
     "NoHuman",
     "OpenAIChatModel",
     "ReplyOutcome",
+    "Recording",
+    "ReplayError",
+    "ReplayMismatch",
+    "ResumeUnsafe",
     "RunControl",
     "ScriptedHuman",
     "ScriptedModel",
