@@ -1,6 +1,7 @@
-from studio.components.tools._chess import COLOUR_NAMES, PIECE_NAMES, Board, IllegalMove
+import json
 
-_GAME: dict = {"board": None}
+from studio.components.tools._chess import COLOUR_NAMES, PIECE_NAMES, Board, IllegalMove
+from studio.engine import ToolContext
 
 
 def _list_moves(board: Board) -> str:
@@ -13,7 +14,26 @@ def _position(board: Board) -> str:
     return board.diagram() + (f"\nMoves so far: {moves}" if moves else "")
 
 
-def make_move(move: str) -> str:
+def _game(context: ToolContext) -> Board:
+    """The game so far, replayed from the moves sent earlier in the conversation (so the
+    board needs no memory of its own and survives a run resumed elsewhere)."""
+    board = Board()
+    for _, arguments in context.earlier_calls("make_move"):
+        try:
+            text = str(json.loads(arguments or "{}").get("move", "")).strip()
+        except (ValueError, AttributeError):
+            continue
+        if text.lower() == "new":
+            board = Board()
+        elif not board.outcome():
+            try:
+                board.play(board.parse(text))
+            except IllegalMove:
+                pass  # refused then, refused now
+    return board
+
+
+def make_move(move: str, context: ToolContext) -> str:
     """Play a chess move on the shared board after checking that it is legal.
 
     The board knows every rule of chess: how each piece moves and captures, blocked paths,
@@ -29,11 +49,9 @@ def make_move(move: str) -> str:
             knight) or standard notation ("Nf3", "exd6", "O-O", "e8=Q"); or "new" or "board".
     """
     text = move.strip()
-    board = _GAME["board"]
-    if board is None or text.lower() == "new":
-        board = _GAME["board"] = Board()
-        if text.lower() == "new":
-            return "New game. White to move.\n" + _position(board)
+    if text.lower() == "new":
+        return "New game. White to move.\n" + _position(Board())
+    board = _game(context)
     side = COLOUR_NAMES[board.turn]
     over = board.outcome()
     if text.lower() in ("board", "show", "position", "legal", "moves"):

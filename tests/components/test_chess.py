@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from studio.components.tools._chess import Board, IllegalMove
 
+from studio.engine import Message, ToolCall, ToolContext
 from studio.spec import Registry
 
 # Published perft counts (chessprogramming.org "Perft Results"): the number of move
@@ -32,10 +35,29 @@ def test_perft_4_from_the_start():
     assert Board().perft(4) == 197281
 
 
+class Conversation:
+    """Calls make_move the way the board agent does: with the conversation so far, from
+    which the tool replays the game."""
+
+    def __init__(self) -> None:
+        self.tool = Registry.bundled().tools["make_move"].tool()
+        self.messages = [Message(role="user", content="Let's play.", name="board")]
+
+    def __call__(self, text: str) -> str:
+        call = ToolCall(id=f"call{len(self.messages)}", name="make_move",
+                        arguments=json.dumps({"move": text}))
+        self.messages.append(Message(role="assistant", name="player", tool_calls=(call,)))
+        context = ToolContext(agent="board", call_id=call.id, messages=tuple(self.messages))
+        content, is_error = self.tool.invoke(call.arguments, context)
+        assert not is_error, content
+        self.messages.append(Message(role="tool", content=content, tool_call_id=call.id,
+                                     name="make_move"))
+        return content
+
+
 @pytest.fixture
 def move():
-    """A fresh make_move tool, loaded the way a run loads it (its own board)."""
-    return Registry.bundled().tools["make_move"].function()
+    return Conversation()
 
 
 def play(move, *moves: str) -> str:
@@ -171,3 +193,13 @@ def test_scholars_mate_ends_the_game(move):
     assert said.startswith("Legal: White plays Qxf7# (h5f7). Checkmate: White wins. "
                            "The game is over.")
     assert move("a7a6").startswith("The game is over (Checkmate: White wins).")
+
+
+def test_the_game_is_replayed_from_the_conversation(move):
+    play(move, "e4", "e5")
+    assert move("new").startswith("New game. White to move.")
+    assert move("e7e5").startswith("Illegal: it is White's move")  # the new game counts
+    # a game already decided stays decided, whatever comes after
+    fresh = Conversation()
+    play(fresh, "f3", "e5", "g4", "Qh4")
+    assert fresh("a2a3").startswith("The game is over (Checkmate: Black wins).")
