@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from . import events as ev
 from ._human import HumanInputRequest
 from ._messages import Message
+from ._tools import ToolContext
 from ._types import HumanInput, StopReason
 from ._usage import Usage
 from .models._interface import ModelRequest
@@ -110,7 +111,8 @@ def tool_calls_reply(agent: ConversableAgent, messages: list[Message],
         elif tool is None:
             content, is_error = f"Error: Function {call.name} not found.", True
         else:
-            content, is_error = tool.invoke(call.arguments)
+            context = ToolContext(agent=agent.name, call_id=call.id, messages=tuple(messages))
+            content, is_error = tool.invoke(call.arguments, context)
         ctx.emit(ev.ToolResult, agent=agent.name, call_id=call.id, name=call.name,
                  content=content, is_error=is_error)
         results.append(Message(role="tool", content=content, tool_call_id=call.id, name=call.name,
