@@ -210,6 +210,15 @@ class DemoModel:
                              model=DEMO_MODEL_NAME,
                              finish_reason="tool_calls" if calls else "stop")
 
+    def replay(self, request: ModelRequest, response: ModelResponse) -> None:
+        """A conversation is being rebuilt from its recording: move on as if this reply had
+        just been given (the script chosen, its position and the reply counters follow)."""
+        with self._lock:
+            if not self._started:
+                self._start(request)
+            if request.purpose == "reply":
+                self._reply(request)
+
     # -- choosing the script ----------------------------------------------------------
     def _start(self, request: ModelRequest) -> None:
         first = opening(request.messages)
