@@ -185,10 +185,8 @@ def _summarize(sender: ConversableAgent, recipient: ConversableAgent, history: l
         messages = (*_system_of(agent), *history,
                     Message(role="user", content=prompt or SUMMARY_PROMPT))
         try:
-            response = agent.model.complete(
-                ModelRequest(messages=tuple(messages), agent=agent.name, purpose="summary"),
-                cancel=ctx.control.cancel_token,
-            )
+            response = ctx.call_model(agent.name, agent.model, ModelRequest(
+                messages=tuple(messages), agent=agent.name, purpose="summary"))
         except ModelError as exc:
             ctx.emit(ev.Warning, text=f"the reflection summary failed ({exc}); the summary is empty")
             return ""

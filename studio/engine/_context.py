@@ -9,6 +9,7 @@ from . import events as ev
 from ._control import RunControl
 from ._human import HumanInputRequest
 from ._usage import Usage, UsageTracker
+from .models._interface import ModelClient, ModelRequest, ModelResponse, TokenCallback
 
 
 @dataclass
@@ -35,6 +36,14 @@ class ChatContext:
 
     def emit(self, event_type: type[ev.Event], **fields: Any) -> None:
         self.control.emit(event_type(chat_id=self.chat_id, depth=self.depth, **fields))
+
+    def call_model(self, agent: str, model: ModelClient, request: ModelRequest,
+                   on_token: TokenCallback | None = None) -> ModelResponse:
+        """Ask ``model`` on behalf of ``agent``, announcing the call (a live view shows the
+        wait) and letting a cancel interrupt it."""
+        self.emit(ev.ModelCallStarted, agent=agent, model=str(getattr(model, "label", "") or ""),
+                  purpose=request.purpose)
+        return model.complete(request, cancel=self.control.cancel_token, on_token=on_token)
 
     def add_usage(self, agent: str, usage: Usage) -> None:
         ctx: ChatContext | None = self
