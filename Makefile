@@ -33,6 +33,7 @@ format:
 bench:
 	$(PYTHON) bench/engine_overhead.py
 	$(PYTHON) bench/sandbox.py
+	$(PYTHON) bench/cli_startup.py
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache test-artifacts
