@@ -37,6 +37,10 @@ def parse_text(text: str) -> Any:
     """Parse YAML or JSON text (JSON is YAML) into plain data; a SpecError if it does not parse."""
     try:
         return yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        pass
+    try:  # the pure-Python parser points at the problem more precisely than libyaml
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
