@@ -56,12 +56,14 @@ class RunManager:
     # -- starting --------------------------------------------------------------------------
     def start(self, template: dict[str, Any] | TemplateSpec, task: str, *, template_name: str,
               model: str | None = None, human: HumanChoice = "mailbox",
+              timeout: float | None = None, retries: int | None = None,
               demo_pace: DemoPace | str | None = None) -> str:
         """Start a run and return its id.
 
         ``model``: None runs the template's own models; "demo", "local" or a stored model
         config name makes every agent use that model. ``human``: "mailbox" (answer through
-        the handle), "never" (humans are never asked) or a provider. A template that does
+        the handle), "never" (humans are never asked) or a provider. ``timeout`` (seconds)
+        and ``retries`` replace every OpenAI-compatible model's own. A template that does
         not validate raises ``SpecError``; one that cannot be built here (missing API key,
         unknown model) raises ``BuildError``/``RunError``, and nothing is recorded.
         ``demo_pace`` (default: the manager's) paces the Demo model: instant or readable.
@@ -78,7 +80,8 @@ class RunManager:
             work_dir.mkdir(parents=True, exist_ok=False)
             pace = DemoPace(demo_pace or self.demo_pace)
             setup = ModelSetup(spec, self.registry, self.store, demo_pace=pace,
-                               demo_token_delay=self.demo_token_delay or None)
+                               demo_token_delay=self.demo_token_delay or None, timeout=timeout,
+                               retries=retries)
             override = setup.resolve(model) if model else None
             paced = pace == DemoPace.READABLE or self.demo_token_delay > 0
             runnable = streamed_for_demo(spec, self.registry, model) if paced else spec
