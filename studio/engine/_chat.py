@@ -192,7 +192,7 @@ def _summarize(sender: ConversableAgent, recipient: ConversableAgent, history: l
         if ctx.control.replayer is not None:
             return _replayed_summary(agent, request, ctx)
         try:
-            response = agent.model.complete(request, cancel=ctx.control.cancel_token)
+            response = ctx.call_model(agent.name, agent.model, request)
         except Cancelled:
             raise
         except Exception as exc:  # any failure (not only a ModelError): empty summary, a warning

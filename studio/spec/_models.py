@@ -67,6 +67,10 @@ class ModelConfig(_Spec):
     api_key_secret: str | None = None
     api_version: str | None = None  # Azure only
     label: str | None = None
+    # How long to wait for the server to start answering (and between streamed pieces),
+    # and how many more attempts a failure that may pass gets; None: the model's defaults.
+    timeout: float | None = Field(default=None, gt=0, le=3600)
+    retries: int | None = Field(default=None, ge=0, le=10)
 
 
 ModelRef = str | ModelConfig  # a preset / stored config name, or an inline config
