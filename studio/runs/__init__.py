@@ -7,7 +7,7 @@ Depends on :mod:`studio.spec`, :mod:`studio.store` and :mod:`studio.engine` only
 from ._errors import RunError
 from ._handle import FINAL_STATUSES, RunHandle
 from ._manager import RunManager
-from ._models import ALLOW_UNSANDBOXED, registry_with_store
+from ._models import ALLOW_UNSANDBOXED, registry_with_store, request_limits
 from ._persist import TRANSIENT_KINDS
 from ._templates import TemplateChoice, find_template, template_choices
 from ._text import TextTranscript, transcript_text
@@ -23,6 +23,7 @@ __all__ = [
     "TextTranscript",
     "find_template",
     "registry_with_store",
+    "request_limits",
     "template_choices",
     "transcript_text",
 ]
