@@ -6,6 +6,7 @@ Depends on :mod:`studio.spec`, :mod:`studio.store` and :mod:`studio.engine` only
 
 from ._errors import RunError
 from ._handle import FINAL_STATUSES, RunHandle
+from ._imports import ImportItem, ImportPlan, apply_import, plan_import
 from ._manager import RunManager
 from ._models import ALLOW_UNSANDBOXED, registry_with_store
 from ._persist import TRANSIENT_KINDS
@@ -15,13 +16,17 @@ from ._text import TextTranscript, transcript_text
 __all__ = [
     "ALLOW_UNSANDBOXED",
     "FINAL_STATUSES",
+    "ImportItem",
+    "ImportPlan",
     "TRANSIENT_KINDS",
     "RunError",
     "RunHandle",
     "RunManager",
     "TemplateChoice",
     "TextTranscript",
+    "apply_import",
     "find_template",
+    "plan_import",
     "registry_with_store",
     "template_choices",
     "transcript_text",
