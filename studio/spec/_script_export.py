@@ -169,6 +169,10 @@ class _Writer:
         if term is not None and (term.max_messages or term.max_turns):
             out.append(f"    limit_replies({var}, max_messages={term.max_messages}, "
                        f"max_turns={term.max_turns})")
+        if agent.answer_key:
+            out.append(f"    # {agent.name} checks \\boxed{{}} answers to these tasks with code")
+            head = f"    {var}.register_reply(AnswerKey("
+            out += (head + lit(agent.answer_key, len(head)) + "))").split("\n")
         return out
 
     def nested_code(self) -> list[str]:
@@ -267,6 +271,8 @@ class _Writer:
             names.add("Termination")
         if any(a.nested_chats for a in spec.agents):
             names.add("NestedChat")
+        if any(a.answer_key for a in spec.agents):
+            names.add("AnswerKey")
         if spec.pattern.kind == PatternKind.GROUP:
             names |= {"GroupChat", "GroupChatManager"}
         if spec.pattern.kind == PatternKind.SEQUENCE:

@@ -257,3 +257,37 @@ def test_work_dir_is_kept_until_cleanup():
     assert result.exit_code == 0 and (ex.work_dir / "keep.py").exists()
     ex.cleanup()
     assert not ex.work_dir.exists()
+
+
+def test_code_that_cannot_run_after_approval_goes_back_to_the_agents(tmp_path: Path):
+    """No sandbox and no permission to run without one: the approved code fails like any other
+    execution, the writer reads why, and the chat goes on (it used to end the whole run)."""
+    from studio.engine import (
+        ConversableAgent,
+        HumanInput,
+        RunControl,
+        ScriptedHuman,
+        ScriptedModel,
+        StopReason,
+        events,
+    )
+
+    seen: list[events.Event] = []
+    writer = ScriptedModel(["```python\nprint('hi')\n```", "Then I will answer in words. TERMINATE"])
+    coder = ConversableAgent("coder", human_input=HumanInput.NEVER, model=writer)
+    runner = ConversableAgent(
+        "runner", human_input=HumanInput.NEVER, approve_code=True,
+        code_executor=LocalExecutor(sandbox="none", work_dir=tmp_path),  # refuses: not allowed
+    )
+    human = ScriptedHuman(["approve"])
+    result = runner.initiate_chat(coder, "go", control=RunControl(human=human, on_event=seen.append))
+    assert result.stop_reason == StopReason.TERMINATION and result.error in (None, "")
+    reply = result.history[2]
+    assert reply.name == "runner" and reply.meta["kind"] == "code_result"
+    assert reply.content.startswith("exitcode: 1 (execution failed)\nCode output: The code could not run:")
+    assert "allow unsandboxed execution in Settings" in reply.content
+    assert "allow unsandboxed execution in Settings" in writer.requests[1].messages[-1].content
+    executed = [e for e in seen if isinstance(e, events.CodeExecuted)]
+    assert len(executed) == 1 and executed[0].exit_code == 1
+    assert any(isinstance(e, events.Warning) and "could not run" in e.text for e in seen)
+    assert not any(isinstance(e, events.Error) for e in seen)
