@@ -172,7 +172,7 @@ class _Writer:
         if agent.answer_key:
             out.append(f"    # {agent.name} checks \\boxed{{}} answers to these tasks with code")
             head = f"    {var}.register_reply(AnswerKey("
-            out += (head + lit(agent.answer_key, len(head)) + "))").split("\n")
+            out += (head + lit(agent.answer_key, len(head), 4) + "))").split("\n")
         return out
 
     def nested_code(self) -> list[str]:

@@ -16,14 +16,35 @@ WIDTH = 100  # the longest line a script holds
 
 
 # -- literals that fit in WIDTH columns ---------------------------------------------------
-def lit(value: Any, column: int = 0) -> str:
-    """A Python literal for ``value`` written from ``column`` on: a readable triple-quoted
-    block for multi-line text that fits, else pprint wrapped to the width left."""
+def lit(value: Any, column: int = 0, indent: int | None = None) -> str:
+    """A Python literal for ``value`` written from ``column`` on, in a statement indented by
+    ``indent`` (default: ``column``): a readable triple-quoted block for multi-line text that
+    fits, else pprint wrapped to the width left, else one item per line."""
     if isinstance(value, str) and "\n" in value and _fits_block(value):
         return '"""\\\n' + value.replace("\\", "\\\\") + '"""'
     text = pprint.pformat(value, width=max(40, WIDTH - column - 1), sort_dicts=False)
     pad = " " * column
-    return "\n".join(line if i == 0 else pad + line for i, line in enumerate(text.split("\n")))
+    lines = [line if i == 0 else pad + line for i, line in enumerate(text.split("\n"))]
+    if len(lines[0]) + column < WIDTH and all(len(line) < WIDTH for line in lines[1:]) or \
+            not isinstance(value, (dict, list, tuple)) or not value:
+        return "\n".join(lines)
+    return _spread(value, column if indent is None else indent)
+
+
+def _spread(value: dict | list | tuple, indent: int) -> str:
+    """A container one item a line (keys too long for pprint, e.g. whole questions)."""
+    inner = " " * (indent + 4)
+    opening, closing = {dict: "{}", list: "[]", tuple: "()"}[type(value)]
+    lines = [opening]
+    pairs = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+    for key, item in pairs:
+        head = inner
+        if isinstance(value, dict):
+            head = inner + lit(key, len(inner), indent + 4) + ": "
+        last = head.split("\n")[-1]
+        lines.append(head + lit(item, len(last), indent + 4) + ",")
+    lines.append(" " * indent + closing)
+    return "\n".join(lines)
 
 
 def _fits_block(text: str) -> bool:

@@ -84,6 +84,8 @@ def test_export_prints_what_roundtable_run_prints(name, tmp_path):
 
 def test_every_export_passes_ruff(tmp_path):
     """With ruff's own defaults and with this project's rules (100-character lines)."""
+    ruff_bin = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
+    assert ruff_bin.returncode == 0, "ruff is part of the dev extra"
     for name in bundled_template_names():
         (tmp_path / f"{name}.py").write_text(export_script(load_bundled_template(name)))
     spec = import_file((FIXTURES / "autogen04_team.json").read_bytes(), "team.json").spec
@@ -93,7 +95,9 @@ def test_every_export_passes_ruff(tmp_path):
             "--output-format", "concise"]
     for rules in ([], ["--select", "E,F,W,I,B,UP", "--line-length", "100",
                        "--target-version", "py311"]):
-        proc = subprocess.run([*ruff, *rules, str(tmp_path)], capture_output=True, text=True)
+        # from the scripts' own folder, where `studio` is an installed package, as for users
+        proc = subprocess.run([*ruff, *rules, "."], cwd=tmp_path, capture_output=True,
+                              text=True)
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
