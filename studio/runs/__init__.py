@@ -8,7 +8,7 @@ from ._errors import RunError
 from ._handle import FINAL_STATUSES, RunHandle
 from ._imports import ImportItem, ImportPlan, apply_import, plan_import
 from ._manager import RunManager
-from ._models import ALLOW_UNSANDBOXED, registry_with_store
+from ._models import ALLOW_UNSANDBOXED, registry_with_store, request_limits
 from ._persist import TRANSIENT_KINDS
 from ._templates import TemplateChoice, find_template, template_choices
 from ._text import TextTranscript, transcript_text
@@ -28,6 +28,7 @@ __all__ = [
     "find_template",
     "plan_import",
     "registry_with_store",
+    "request_limits",
     "template_choices",
     "transcript_text",
 ]

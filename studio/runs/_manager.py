@@ -44,12 +44,14 @@ class RunManager:
 
     # -- starting --------------------------------------------------------------------------
     def start(self, template: dict[str, Any] | TemplateSpec, task: str, *, template_name: str,
-              model: str | None = None, human: HumanChoice = "mailbox") -> str:
+              model: str | None = None, human: HumanChoice = "mailbox",
+              timeout: float | None = None, retries: int | None = None) -> str:
         """Start a run and return its id.
 
         ``model``: None runs the template's own models; "demo", "local" or a stored model
         config name makes every agent use that model. ``human``: "mailbox" (answer through
-        the handle), "never" (humans are never asked) or a provider. A template that does
+        the handle), "never" (humans are never asked) or a provider. ``timeout`` (seconds)
+        and ``retries`` replace every OpenAI-compatible model's own. A template that does
         not validate raises ``SpecError``; one that cannot be built here (missing API key,
         unknown model) raises ``BuildError``/``RunError``, and nothing is recorded.
         """
@@ -64,7 +66,8 @@ class RunManager:
         try:
             work_dir.mkdir(parents=True, exist_ok=False)
             setup = ModelSetup(spec, self.registry, self.store,
-                               demo_token_delay=self.demo_token_delay)
+                               demo_token_delay=self.demo_token_delay, timeout=timeout,
+                               retries=retries)
             override = setup.resolve(model) if model else None
             runnable = (streamed_for_demo(spec, self.registry, model)
                         if self.demo_token_delay > 0 else spec)

@@ -36,6 +36,7 @@ def registry_with_store(store: Store, base: Registry | None = None) -> Registry:
                 data[key] = value
         if config.api_type == "azure" and provider != "azure":
             data["api_type"] = "azure"
+        data.update(request_limits(config.extra))
         try:
             registry.add_model(config.name, data, origin="user")
         except RegistryError:
@@ -46,6 +47,19 @@ def registry_with_store(store: Store, base: Registry | None = None) -> Registry:
         except RegistryError:
             continue
     return registry
+
+
+def request_limits(extra: dict[str, Any] | None) -> dict[str, Any]:
+    """The request timeout (seconds) and retry budget kept in a stored config's ``extra``."""
+    limits: dict[str, Any] = {}
+    for key, kind in (("timeout", float), ("retries", int)):
+        value = (extra or {}).get(key)
+        if value is not None:
+            try:
+                limits[key] = kind(value)
+            except (TypeError, ValueError):
+                continue  # a hand-edited backup: the model keeps its default
+    return limits
 
 
 def _secret_names(spec: TemplateSpec, registry: Registry) -> set[str]:
@@ -101,12 +115,14 @@ class ModelSetup:
     """The model resolver of one run, recording the labels of the clients it hands out."""
 
     def __init__(self, spec: TemplateSpec, registry: Registry, store: Store, *,
-                 demo_token_delay: float) -> None:
+                 demo_token_delay: float, timeout: float | None = None,
+                 retries: int | None = None) -> None:
         from studio.spec._resolve import default_model_resolver
 
         self._resolve = default_model_resolver(
             registry, spec.demo_script_dicts(), _secrets(store, _secret_names(spec, registry)),
-            dict(spec.models), demo_token_delay=demo_token_delay)
+            dict(spec.models), demo_token_delay=demo_token_delay, timeout=timeout,
+            retries=retries)
         self.labels: list[str] = []
 
     def resolve(self, name: str) -> ModelClient:

@@ -40,7 +40,8 @@ __all__ = ["export_script"]
 _RESERVED = {"DEMO_SCRIPT", "TASK", "WORK_DIR", "MODEL", "TOOLS", "build_team", "run", "main",
              "limit_replies", "os", "sys", "tempfile", "Path"}
 _CLASSES = {AgentKind.ASSISTANT: "AssistantAgent", AgentKind.USER_PROXY: "UserProxyAgent",
-            AgentKind.CONVERSABLE: "ConversableAgent"}
+            AgentKind.CONVERSABLE: "ConversableAgent",
+            AgentKind.RETRIEVE_USER_PROXY: "RetrieveUserProxyAgent"}
 
 
 def export_script(spec: TemplateSpec, *, registry: Registry | None = None) -> str:
@@ -161,6 +162,21 @@ class _Writer:
             raw(f"approve_code={code.approve}")
         if agent.default_auto_reply:
             add("default_auto_reply", agent.default_auto_reply)
+        retrieval = agent.retrieval
+        if agent.kind == AgentKind.RETRIEVE_USER_PROXY and retrieval is not None:
+            self.imports.add(ast.ImportFrom(module="studio.engine.retrieval", level=0,
+                                            names=[ast.alias("BM25Index")]))
+            if retrieval.collection:
+                lines.append(f"{' ' * kw}# the studio collection {retrieval.collection!r} is "
+                             "not exported: put its texts here")
+            head = f"{' ' * kw}retriever=BM25Index.from_texts("
+            texts = {d.source: d.text for d in retrieval.documents}
+            lines.extend((head + lit(texts, len(head), kw)
+                          + f", chunk_size={retrieval.chunk_size}),").split("\n"))
+            raw(f"n_results={retrieval.n_results}")
+            add("task", retrieval.task)
+            if not retrieval.update_context:
+                raw("update_context=False")
         if agent.stream:
             raw("stream=True")
         var = self.vars[agent.name]

@@ -17,9 +17,6 @@ from studio.engine.code import CodeBlock, CodeExecutionError, LocalExecutor
 
 pytestmark = pytest.mark.sandbox
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
 @pytest.fixture(scope="module")
 def tmp_venv(tmp_path_factory, bwrap_ready) -> Path:
     """A venv under /tmp that sees the project and its dependencies through a .pth file."""
@@ -31,8 +28,10 @@ def tmp_venv(tmp_path_factory, bwrap_ready) -> Path:
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True, text=True, check=True, timeout=60).stdout.strip()
-    ours = [str(ROOT), *site.getsitepackages(), sysconfig.get_paths()["purelib"]]
-    Path(purelib, "roundtable_test_paths.pth").write_text("\n".join(dict.fromkeys(ours)) + "\n")
+    # as site dirs, so that their own .pth files (an editable install's finder) apply too
+    ours = dict.fromkeys([*site.getsitepackages(), sysconfig.get_paths()["purelib"]])
+    Path(purelib, "roundtable_test_paths.pth").write_text(
+        "".join(f"import site; site.addsitedir({d!r})\n" for d in ours))
     return venv
 
 

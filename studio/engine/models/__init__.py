@@ -3,10 +3,12 @@
 from ._demo import DemoModel, DemoScriptError, DemoTurn
 from ._interface import ModelClient, ModelError, ModelRequest, ModelResponse
 from ._local import LocalModel, local_model_available
-from ._openai import OpenAIChatModel
+from ._openai import DEFAULT_RETRIES, DEFAULT_TIMEOUT, OpenAIChatModel
 from ._testing import FunctionModel, ScriptedModel
 
 __all__ = [
+    "DEFAULT_RETRIES",
+    "DEFAULT_TIMEOUT",
     "DemoModel",
     "DemoScriptError",
     "DemoTurn",
