@@ -305,6 +305,7 @@ class _Writer:
         spec = self.spec
         self.collect_tools()
         tool_lines = self.tool_section()
+        agent_lines = [line for agent in spec.agents for line in self.agent_code(agent)]
         for module in ("os", "sys", "tempfile"):
             self.imports.add(ast.Import(names=[ast.alias(module)]))
         self.imports.add(ast.ImportFrom(module="pathlib", names=[ast.alias("Path")], level=0))
@@ -348,8 +349,7 @@ class _Writer:
             out += _LIMIT_HELPER
         out += ["def build_team():",
                 '    """Create the agents and wire them as the template\'s pattern says."""']
-        for agent in spec.agents:
-            out += self.agent_code(agent)
+        out += agent_lines  # written first: an agent may need an import (BM25Index)
         out += self.nested_code()
         group = spec.pattern.kind == PatternKind.GROUP
         if group:
