@@ -8,13 +8,20 @@ from ._errors import RunError
 from ._handle import FINAL_STATUSES, RunHandle
 from ._imports import ImportItem, ImportPlan, apply_import, plan_import
 from ._manager import RunManager
-from ._models import ALLOW_UNSANDBOXED, registry_with_store, request_limits
+from ._models import (
+    ALLOW_UNSANDBOXED,
+    DEMO_PACE,
+    demo_pace,
+    registry_with_store,
+    request_limits,
+)
 from ._persist import TRANSIENT_KINDS
 from ._templates import TemplateChoice, find_template, template_choices
 from ._text import TextTranscript, transcript_text
 
 __all__ = [
     "ALLOW_UNSANDBOXED",
+    "DEMO_PACE",
     "FINAL_STATUSES",
     "ImportItem",
     "ImportPlan",
@@ -25,6 +32,7 @@ __all__ = [
     "TemplateChoice",
     "TextTranscript",
     "apply_import",
+    "demo_pace",
     "find_template",
     "plan_import",
     "registry_with_store",

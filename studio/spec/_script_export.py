@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["export_script"]
 
-_RESERVED = {"DEMO_SCRIPT", "TASK", "WORK_DIR", "MODEL", "TOOLS", "build_team", "run", "main",
+_RESERVED = {"DEMO_SCRIPTS", "TASK_FORMATS", "TASK", "WORK_DIR", "MODEL", "TOOLS", "build_team", "run", "main",
              "limit_replies", "os", "sys", "tempfile", "Path"}
 _CLASSES = {AgentKind.ASSISTANT: "AssistantAgent", AgentKind.USER_PROXY: "UserProxyAgent",
             AgentKind.CONVERSABLE: "ConversableAgent",
@@ -320,7 +320,7 @@ class _Writer:
             "",
             *textwrap.wrap(" ".join(doc.split()), 92),
             "",
-            "Runs offline on the Demo model, which replays the template's demo script:",
+            "Runs offline on the Demo model, which rehearses the template's demo scripts:",
             '    python this_script.py ["your task"] [--json]',
             "It prints what `roundtable run` prints (--json, or ROUNDTABLE_TRANSCRIPT_JSON=1: one",
             "JSON event per line) and exits non-zero, saying why, when the run fails.",
@@ -333,10 +333,12 @@ class _Writer:
             "    os.environ.get('ROUNDTABLE_WORK_DIR') or tempfile.mkdtemp(prefix='roundtable-')",
             ")",
             "",
-            "# The Demo model replays these turns, so the run looks like the real thing offline.",
-            *_demo_script(spec.demo_script_dicts()),
+            "# The Demo model rehearses these conversations (one per sample task; one without a",
+            "# task for any other task, filled with its words), so a run looks real offline.",
+            *_demo_scripts(spec.demo_scripts_dicts()),
+            *(f"TASK_FORMATS = {lit(spec.task_formats, 15, 0)}").split("\n"),
             "",
-            "MODEL = DemoModel(script=DEMO_SCRIPT)",
+            "MODEL = DemoModel(scripts=DEMO_SCRIPTS, task_formats=TASK_FORMATS)",
             "# To use a real model instead, replace the line above, for example:",
             "#   from studio.engine.models import OpenAIChatModel",
             "#   MODEL = OpenAIChatModel('gpt-4o-mini', api_key_env='OPENAI_API_KEY')",
@@ -392,19 +394,27 @@ def _message(template: str, indent: int, keyword: str = "") -> list[str]:
     return (head + lit(template, len(head)) + ",").split("\n")
 
 
-def _demo_script(turns: list[dict[str, Any]]) -> list[str]:
-    """``DEMO_SCRIPT = [...]``: one turn per entry, multi-line text kept readable."""
-    lines = ["DEMO_SCRIPT = ["]
-    for turn in turns:
-        entry = {k: turn[k] for k in ("agent", "tool_calls", "content") if turn.get(k) is not None}
-        one = f"    {entry!r},"
-        if len(one) <= WIDTH and "\n" not in one:
-            lines.append(one)
-            continue
+def _demo_scripts(scripts: list[dict[str, Any]]) -> list[str]:
+    """``DEMO_SCRIPTS = [...]``: one entry per script (its sample task, or none for any
+    other task), one turn per entry, multi-line text kept readable."""
+    lines = ["DEMO_SCRIPTS = ["]
+    for script in scripts:
         lines.append("    {")
-        for key, value in entry.items():
-            lines += _kwarg_dict(key, value, 8)
-        lines.append("    },")
+        if script.get("task"):
+            lines += _kwarg_dict("task", script["task"], 8)
+        lines.append("        'turns': [")
+        for turn in script["turns"]:
+            entry = {k: turn[k] for k in ("agent", "tool_calls", "content")
+                     if turn.get(k) is not None}
+            one = f"            {entry!r},"
+            if len(one) <= WIDTH and "\n" not in one:
+                lines.append(one)
+                continue
+            lines.append("            {")
+            for key, value in entry.items():
+                lines += _kwarg_dict(key, value, 16)
+            lines.append("            },")
+        lines += ["        ],", "    },"]
     lines.append("]")
     return lines
 

@@ -110,8 +110,9 @@ def test_a_failed_run_says_why_and_exits_non_zero(tmp_path):
         real = (f"from studio.engine.models import OpenAIChatModel\n"
                 f"MODEL = OpenAIChatModel('test-model', base_url={server.base_url!r}, "
                 "api_key='sk-wrong', max_retries=0)")
-        assert "MODEL = DemoModel(script=DEMO_SCRIPT)" in source
-        proc = run_script(source.replace("MODEL = DemoModel(script=DEMO_SCRIPT)", real),
+        demo = "MODEL = DemoModel(scripts=DEMO_SCRIPTS, task_formats=TASK_FORMATS)"
+        assert demo in source
+        proc = run_script(source.replace(demo, real),
                           tmp_path)
     assert proc.returncode == 1
     (line,) = proc.stderr.strip().splitlines()
@@ -125,7 +126,7 @@ def test_script_reads_like_a_program():
     assert source.startswith('"""Research, write, review')
     assert "def search_notes(query: str, max_results: int = 2) -> str:" in source  # inlined
     assert "from studio.engine import (" in source and "studio.spec" not in source
-    assert "MODEL = DemoModel(script=DEMO_SCRIPT)" in source
+    assert "MODEL = DemoModel(scripts=DEMO_SCRIPTS, task_formats=TASK_FORMATS)" in source
     assert "#   MODEL = OpenAIChatModel('gpt-4o-mini', api_key_env='OPENAI_API_KEY')" in source
     assert "    researcher = AssistantAgent(" in source
     assert source.rstrip().endswith("if __name__ == '__main__':\n    sys.exit(main(sys.argv[1:]))")
