@@ -158,7 +158,7 @@ def build_team(
     """
     registry = registry or default_registry()
     if resolve_model is None:
-        resolve_model = default_model_resolver(registry, spec.demo_script_dicts(),
+        resolve_model = default_model_resolver(registry, spec.demo_options(),
                                                configs=spec.models)
     if human_input_override is not None and human_input_override not in set(HumanInputMode):
         raise BuildError(f"human_input_override must be always, terminate or never, "
