@@ -127,6 +127,7 @@ def _first_message(sender: ConversableAgent, recipient: ConversableAgent, messag
         message = Message(role="user", content=text, name=sender.name, meta={"human": True})
     if isinstance(message, str):
         message = Message(role="user", content=message, name=sender.name)
+    message = sender.prepare_first_message(message)
     if carryover:
         message = Message(role=message.role, content=f"{message.text}\nContext: \n{carryover}",
                           name=message.name or sender.name, meta=message.meta)

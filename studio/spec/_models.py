@@ -26,6 +26,12 @@ class AgentKind(StrEnum):
     ASSISTANT = "assistant"
     USER_PROXY = "user_proxy"
     CONVERSABLE = "conversable"
+    RETRIEVE_USER_PROXY = "retrieve_user_proxy"  # a user proxy that sends document passages
+
+    @property
+    def is_proxy(self) -> bool:
+        """Stands for the person (a human-input agent without a model of its own)."""
+        return self in (AgentKind.USER_PROXY, AgentKind.RETRIEVE_USER_PROXY)
 
 
 # The engine's own modes: a template names exactly what the engine runs.
@@ -115,6 +121,24 @@ class NestedChatSpec(_Spec):
     summary_method: SummaryMethod = "last_msg"
 
 
+class DocumentSpec(_Spec):
+    """A document written into the template, so sample documents travel with it."""
+
+    source: str = Field(min_length=1)  # a file name: "handbook.md" (.md is read as Markdown)
+    text: str
+
+
+class RetrievalSpec(_Spec):
+    """Where a retrieval proxy finds passages, and how many it sends at a time."""
+
+    collection: str | None = None  # a document collection kept in the studio, by name
+    documents: list[DocumentSpec] = Field(default_factory=list)  # used without a collection
+    n_results: int = Field(default=3, ge=1, le=20)  # passages per message
+    task: Literal["qa", "code"] = "qa"  # answer questions, or write code from documentation
+    update_context: bool = True  # on UPDATE CONTEXT, send the next passages by itself
+    chunk_size: int = Field(default=1000, ge=200, le=8000)  # characters, template documents
+
+
 class AgentSpec(_Spec):
     name: str
     kind: AgentKind = AgentKind.ASSISTANT
@@ -134,6 +158,7 @@ class AgentSpec(_Spec):
     # expected final answers by task: a \boxed{} answer to one of these tasks is checked
     # with code (studio.engine.AnswerKey) before the agent's other replies
     answer_key: dict[str, str] = Field(default_factory=dict)
+    retrieval: RetrievalSpec | None = None  # retrieve_user_proxy only
 
 
 # -- pattern -----------------------------------------------------------------------------

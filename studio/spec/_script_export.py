@@ -26,7 +26,8 @@ __all__ = ["export_script"]
 _RESERVED = {"DEMO_SCRIPT", "TASK", "WORK_DIR", "MODEL", "build_team", "run", "main",
              "limit_replies", "print_event", "os", "sys", "json", "tempfile", "Path"}
 _CLASSES = {AgentKind.ASSISTANT: "AssistantAgent", AgentKind.USER_PROXY: "UserProxyAgent",
-            AgentKind.CONVERSABLE: "ConversableAgent"}
+            AgentKind.CONVERSABLE: "ConversableAgent",
+            AgentKind.RETRIEVE_USER_PROXY: "RetrieveUserProxyAgent"}
 
 
 def export_script(spec: TemplateSpec, *, registry: Registry | None = None) -> str:
@@ -153,6 +154,17 @@ class _Writer:
             add(f"approve_code={code.approve}")
         if agent.default_auto_reply:
             add(f"default_auto_reply={agent.default_auto_reply!r}")
+        retrieval = agent.retrieval
+        if agent.kind == AgentKind.RETRIEVE_USER_PROXY and retrieval is not None:
+            texts = {d.source: d.text for d in retrieval.documents}
+            note = (f"# the studio collection {retrieval.collection!r} is not exported: "
+                    "put its texts here\n" if retrieval.collection else "")
+            add(f"{note}retriever=BM25Index.from_texts({_lit(texts)}, "
+                f"chunk_size={retrieval.chunk_size})")
+            add(f"n_results={retrieval.n_results}")
+            add(f"task={retrieval.task!r}")
+            if not retrieval.update_context:
+                add("update_context=False")
         if agent.stream:
             add("stream=True")
         var = self.vars[agent.name]
@@ -287,6 +299,8 @@ class _Writer:
         ]
         if executors:
             out.append(f"from studio.engine.code import {', '.join(executors)}")
+        if AgentKind.RETRIEVE_USER_PROXY in kinds:
+            out.append("from studio.engine.retrieval import BM25Index")
         out += [
             "from studio.engine.models import DemoModel",
             "",

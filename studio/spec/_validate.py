@@ -147,6 +147,7 @@ class _Checker:
             except re.error as exc:
                 self.add(f"{path}.termination.value", f"not a valid regular expression: {exc}",
                          agent=name, field="termination")
+        self.check_retrieval(path, agent)
         code = agent.code_execution
         if code is not None and code.image and code.executor != "docker":
             self.add(f"{path}.code_execution.image", "an image is only used by the docker "
@@ -159,6 +160,24 @@ class _Checker:
             elif nested.recipient == name:
                 self.add(npath, "an agent cannot consult itself in a nested chat", agent=name,
                          field="nested_chats")
+
+    def check_retrieval(self, path: str, agent: Any) -> None:
+        name, retrieval = agent.name, agent.retrieval
+        if agent.kind != AgentKind.RETRIEVE_USER_PROXY:
+            if retrieval is not None:
+                self.add(f"{path}.retrieval", "only a retrieval proxy uses documents; change "
+                         "the kind to retrieve_user_proxy or remove them", agent=name,
+                         field="retrieval", warning=True)
+            return
+        if retrieval is None or (not retrieval.collection and not retrieval.documents):
+            self.add(f"{path}.retrieval", "a retrieval proxy needs documents: choose a document "
+                     "collection or add documents", agent=name, field="retrieval")
+            return
+        sources = [d.source for d in retrieval.documents]
+        for j, source in enumerate(sources):
+            if sources.index(source) != j:
+                self.add(f"{path}.retrieval.documents[{j}].source",
+                         f"duplicate document name {source!r}", agent=name, field="retrieval")
 
     def check_tool_executors(self) -> None:
         """A tool the model calls is run by the agent answering it: someone else must have it."""

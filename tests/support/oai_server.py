@@ -1,7 +1,9 @@
 """A real OpenAI-compatible HTTP server on loopback, programmed by each test.
 
 It serves ``POST /v1/chat/completions`` (streaming and not, tool calls), the Azure shape
-``POST /openai/deployments/{name}/chat/completions?api-version=...`` and ``GET /v1/models``.
+``POST /openai/deployments/{name}/chat/completions?api-version=...``, ``GET /v1/models`` and
+``POST /v1/embeddings`` (deterministic bag-of-words vectors: texts sharing words are close;
+floats or base64 as the client asks; a queued error reply answers it too).
 Each test queues scripted replies (:func:`text`, :func:`tool_calls`, :func:`error`,
 :func:`html`, :func:`slow`, :func:`stall`, :func:`cut`, :func:`empty_stream`); with an empty
 queue the server answers at once with a short echo (the mode the benchmark uses). Every
@@ -25,12 +27,14 @@ As a separate process (for benchmarks, away from the client's GIL)::
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import re
 import socket
 import struct
 import threading
 import time
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +43,8 @@ from urllib.parse import parse_qs, urlsplit
 
 _AZURE_PATH = re.compile(r"^/openai/deployments/([^/]+)/chat/completions$")
 _CHAT_PATHS = ("/v1/chat/completions",)
+_EMBEDDING_PATHS = ("/v1/embeddings",)
+EMBEDDING_DIMS = 64
 
 
 @dataclass
@@ -127,8 +133,10 @@ class OAIServer:
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, models: tuple[str, ...] = ("test-model",),
                  api_key: str | None = None, record: bool = True, honour_usage_option: bool = True,
-                 echo_tools: bool = False, stream_style: str = "openai") -> None:
+                 echo_tools: bool = False, stream_style: str = "openai",
+                 embedding_models: tuple[str, ...] = ("test-embed",)) -> None:
         self.models = models  # empty: any model is served
+        self.embedding_models = embedding_models  # empty: any embeddings model is served
         self.api_key = api_key  # None: any key (or none) is accepted
         self.record = record
         self.honour_usage_option = honour_usage_option
@@ -191,6 +199,10 @@ class OAIServer:
     def pending(self) -> int:
         with self._cond:
             return len(self._queue)
+
+    def embedding_requests(self) -> list[RecordedRequest]:
+        with self._cond:
+            return [r for r in self.requests if r.path.endswith("/embeddings")]
 
     def chat_requests(self) -> list[RecordedRequest]:
         with self._cond:
@@ -267,6 +279,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         app._record(RecordedRequest("POST", split.path, parse_qs(split.query), {k.lower(): v for k, v in self.headers.items()}, body,
                                     connection=int(self.client_address[1])))
+        if split.path in _EMBEDDING_PATHS:
+            self._embeddings(body)
+            return
         azure = _AZURE_PATH.match(split.path)
         if split.path not in _CHAT_PATHS and not azure:
             self._send(404, b"404 page not found", "text/plain")
@@ -295,6 +310,36 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(reply, body, model)
         else:
             self._send(200, json.dumps(_completion(reply, body, model)).encode())
+
+    def _embeddings(self, body: Any) -> None:
+        app = self.server.app
+        if app.api_key is not None and not self._authorized(app.api_key):
+            self._error(401, "Incorrect API key provided.", code="invalid_api_key")
+            return
+        inputs = body.get("input") if isinstance(body, dict) else None
+        inputs = [inputs] if isinstance(inputs, str) else inputs
+        if not isinstance(inputs, list) or not all(isinstance(t, str) for t in inputs):
+            self._error(400, "'input' must be a string or a list of strings")
+            return
+        model = str(body.get("model", ""))
+        if app.embedding_models and model not in app.embedding_models:
+            self._error(404, f"model '{model}' not found", code="model_not_found")
+            return
+        reply = app._next_reply()
+        if reply is not None and (reply.body is not None or reply.status != 200):
+            self._send(reply.status, reply.body or b"", reply.content_type, reply.headers)
+            return
+        as_base64 = body.get("encoding_format") == "base64"
+        data = []
+        for index, text in enumerate(inputs):
+            vector = embed_text(text)
+            encoded: Any = (base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+                            if as_base64 else vector)
+            data.append({"object": "embedding", "index": index, "embedding": encoded})
+        tokens = sum(len(t.split()) for t in inputs)
+        self._send(200, json.dumps({"object": "list", "data": data, "model": model,
+                                    "usage": {"prompt_tokens": tokens,
+                                              "total_tokens": tokens}}).encode())
 
     # -- helpers ----------------------------------------------------------------------
     def _authorized(self, key: str) -> bool:
@@ -344,6 +389,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+
+def embed_text(text: str) -> list[float]:
+    """The server's embedding: word counts hashed into EMBEDDING_DIMS numbers, so texts that
+    share words point the same way (a stand-in for a real embeddings model)."""
+    vector = [0.0] * EMBEDDING_DIMS
+    for word in re.findall(r"\w+", text.lower()):
+        vector[zlib.crc32(word.encode()) % EMBEDDING_DIMS] += 1.0
+    return vector
 
 
 def _stream_events(reply: Reply, body: dict[str, Any], model: str, app: OAIServer) -> list[dict[str, Any]]:

@@ -105,7 +105,7 @@ def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, w
     status = handle.status if handle is not None else info.status
     spec = spec_of(info)
     agents = agent_order(spec.agent_names if spec else [], tx)
-    humans = {a.name for a in spec.agents if a.kind.value == "user_proxy"} if spec else set()
+    humans = {a.name for a in spec.agents if a.kind.is_proxy} if spec else set()
     work_dir = handle.work_dir if handle is not None else (Path(info.work_dir) if info.work_dir else None)
     status_line(status, tx, info, model_wait(handle))
     if handle is not None and handle.error:

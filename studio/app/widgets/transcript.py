@@ -102,12 +102,35 @@ class TranscriptView:
             st.markdown(f":{look.colour}[**{item.sender}**]{to}{tag}")
             if item.children:
                 self._nested(item.children, f"how {item.sender} got to this answer", folded=folded)
-            if item.content.strip():
+            if item.passages is not None:
+                self._passages(item, folded=folded)
+            elif item.check is not None:
+                _answer_check(item)
+            elif item.content.strip():
                 st.markdown(safe_markdown(item.content))
             elif not item.cards:
                 st.caption("(an empty reply)")
             for card in item.cards:
                 self._card(card, folded=folded)
+
+    @staticmethod
+    def _passages(item: Item, *, folded: bool) -> None:
+        """Which passages of which documents went out, then the message itself, folded."""
+        passages = item.passages or []
+        if not passages:
+            st.markdown(f"📚 {safe_markdown(item.content.split(chr(10), 1)[0])}")
+            return
+        st.markdown(f"📚 **{len(passages)} passage{'s' if len(passages) != 1 else ''} from "
+                    "the documents**")
+        rows = []
+        for p in passages:
+            where = str(p.get("location") or "").rsplit(" › ", 1)[-1]
+            rows.append(f"- **[{p.get('n')}]** {safe_markdown(str(p.get('source', '')))}"
+                        + (f" · {safe_markdown(where)}" if where else "")
+                        + f" · _rank {p.get('rank')}, score {p.get('score')}_")
+        st.markdown("\n".join(rows))
+        with _fold("The message as sent, passages included", folded):
+            st.markdown(safe_markdown(item.content))
 
     def _nested(self, children: list[Item], title: str, *, folded: bool) -> None:
         count = sum(1 for c in children if c.kind == "message")
@@ -177,6 +200,15 @@ class TranscriptView:
         st.caption(f"Sandbox: **{where}** · exit code {card.exit_code} · {card.duration:.2f} s")
         for index, file in enumerate(card.files):
             file_viewer(self.work_dir, file, key=f"{self.key}-file-{card.seq}-{index}")
+
+
+def _answer_check(item: Item) -> None:
+    check = item.check or {}
+    text = safe_markdown(item.content.replace("TERMINATE", "").strip())
+    if check.get("correct"):
+        st.success(text, icon="✅")
+    else:
+        st.error(text, icon="❌")
 
 
 @contextmanager
