@@ -73,8 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
                           "asked (default: console when stdin is a terminal, else never)")
     run.add_argument("--json", action="store_true",
                      help="print one JSON event per line instead of text")
+    run.add_argument("--demo-pace", choices=("instant", "readable"), default="instant",
+                     help="the Demo model's pace: instant, or readable (words stream in, about "
+                          "a second and a half per message, as in a live demo; default: instant)")
     run.add_argument("--demo-delay", type=float, default=0.0, metavar="SECONDS",
-                     help="pace the Demo model's streaming (seconds per word), as in a live demo")
+                     help="pace the Demo model's streaming (seconds per word; overrides "
+                          "--demo-pace)")
     run.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                      help="how long to wait for an OpenAI-compatible model to start answering, "
                           "and between two streamed pieces (default: each model's own "
@@ -202,7 +206,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError(f"template {name!r} has no sample task: give one with --task", EXIT_USAGE)
     human = args.human or ("console" if sys.stdin.isatty() else "never")
     manager = RunManager(store, registry, data_dir=_data_dir(args),
-                         demo_token_delay=args.demo_delay)
+                         demo_token_delay=args.demo_delay, demo_pace=args.demo_pace)
     run_id = manager.start(spec, task, template_name=name, model=args.model,
                            human="mailbox" if human == "console" else "never",
                            timeout=args.timeout, retries=args.retries)

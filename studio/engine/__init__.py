@@ -39,6 +39,8 @@ from .code import (
 )
 from .models import (
     DemoModel,
+    DemoPace,
+    DemoScript,
     DemoScriptError,
     DemoTurn,
     FunctionModel,
@@ -70,6 +72,8 @@ __all__ = [
     "ConversableAgent",
     "cost_of",
     "DemoModel",
+    "DemoPace",
+    "DemoScript",
     "DemoScriptError",
     "DemoTurn",
     "DockerExecutor",

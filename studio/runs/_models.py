@@ -109,20 +109,27 @@ def streamed_for_demo(spec: TemplateSpec, registry: Registry, model: str | None)
 
 
 ALLOW_UNSANDBOXED = "allow_unsandboxed_code"  # setting: run local code without bubblewrap
+DEMO_PACE = "demo_pace"  # setting: how fast the Demo model streams, "instant" or "readable"
+
+
+def demo_pace(store: Store, default: str = "readable") -> str:
+    """The studio's Demo pace setting (``default`` until someone chooses)."""
+    value = store.get_setting(DEMO_PACE, default)
+    return value if value in ("instant", "readable") else default
 
 
 class ModelSetup:
     """The model resolver of one run, recording the labels of the clients it hands out."""
 
     def __init__(self, spec: TemplateSpec, registry: Registry, store: Store, *,
-                 demo_token_delay: float, timeout: float | None = None,
-                 retries: int | None = None) -> None:
+                 demo_pace: str = "instant", demo_token_delay: float | None = None,
+                 timeout: float | None = None, retries: int | None = None) -> None:
         from studio.spec._resolve import default_model_resolver
 
         self._resolve = default_model_resolver(
-            registry, spec.demo_script_dicts(), _secrets(store, _secret_names(spec, registry)),
-            dict(spec.models), demo_token_delay=demo_token_delay, timeout=timeout,
-            retries=retries)
+            registry, spec.demo_options(), _secrets(store, _secret_names(spec, registry)),
+            dict(spec.models), demo_pace=demo_pace, demo_token_delay=demo_token_delay,
+            timeout=timeout, retries=retries)
         self.labels: list[str] = []
 
     def resolve(self, name: str) -> ModelClient:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from studio.engine import HumanInput
 
@@ -212,6 +212,15 @@ class DemoTurn(_Spec):
     tool_calls: list[DemoToolCall] | None = None
 
 
+class DemoScriptSpec(_Spec):
+    """The conversation the Demo model rehearses for ``task`` (one of the sample tasks, as
+    typed); without ``task``, for any task no other script knows, using ``{{placeholders}}``
+    such as ``{{topic}}`` to speak about it (see ``studio.engine.models._demo_script``)."""
+
+    task: str | None = None
+    turns: list[DemoTurn] = Field(default_factory=list)
+
+
 class Position(_Spec):
     x: float
     y: float
@@ -227,8 +236,24 @@ class TemplateSpec(_Spec):
     tools: list[ToolSpec] = Field(default_factory=list)
     pattern: PatternSpec
     sample_tasks: list[str] = Field(default_factory=list)
-    demo_script: list[DemoTurn] = Field(default_factory=list)
+    demo_scripts: list[DemoScriptSpec] = Field(default_factory=list)
     layout: dict[str, Position] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_script_of_old(cls, data: Any) -> Any:
+        """Templates written before ``demo_scripts`` had one ``demo_script``: the
+        conversation of the first sample task."""
+        if not isinstance(data, dict) or "demo_script" not in data:
+            return data
+        data = dict(data)
+        turns = data.pop("demo_script") or []
+        if turns:
+            tasks = data.get("sample_tasks") or []
+            first = tasks[0] if tasks and isinstance(tasks[0], str) else None
+            data["demo_scripts"] = [{"task": first, "turns": turns},
+                                    *(data.get("demo_scripts") or [])]
+        return data
 
     # -- helpers used by the builder, the canvas and the runner ---------------------------
     def agent(self, name: str) -> AgentSpec:
@@ -245,9 +270,24 @@ class TemplateSpec(_Spec):
     def default_task(self) -> str:
         return self.sample_tasks[0] if self.sample_tasks else ""
 
-    def demo_script_dicts(self) -> list[dict[str, Any]]:
-        """The demo script as plain dicts, the shape ``DemoModel(script=...)`` takes."""
-        return [t.model_dump(mode="json", exclude_none=True) for t in self.demo_script]
+    def demo_scripts_dicts(self) -> list[dict[str, Any]]:
+        """The demo scripts as plain dicts, the shape ``DemoModel(scripts=...)`` takes."""
+        return [s.model_dump(mode="json", exclude_none=True) for s in self.demo_scripts]
+
+    @property
+    def task_formats(self) -> list[str]:
+        """The templates of the opening messages (``"Challenge: {task}"``): the Demo model
+        reads the task back from them."""
+        formats = [self.pattern.message, *(e.message for e in self.pattern.edges if e.message)]
+        if "{task}" in self.pattern.message:  # a nested chat's {message} is the opening one
+            formats += [n.message.replace("{message}", self.pattern.message)
+                        for a in self.agents for n in a.nested_chats
+                        if n.message and "{message}" in n.message]
+        return list(dict.fromkeys(f for f in formats if "{task}" in f)) or ["{task}"]
+
+    def demo_options(self) -> dict[str, Any]:
+        """What ``DemoModel(**...)`` needs to rehearse this team: scripts and task formats."""
+        return {"scripts": self.demo_scripts_dicts(), "task_formats": self.task_formats}
 
     def to_dict(self) -> dict[str, Any]:
         """A compact JSON-ready dict: defaults left out, ``format`` always present."""

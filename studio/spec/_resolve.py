@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,17 +33,20 @@ class BuildError(ValueError):
 
 def default_model_resolver(
     registry: Registry,
-    demo_script: Sequence[Mapping[str, Any]] | None = None,
+    demo: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
     configs: Mapping[str, str | ModelConfig | Mapping[str, Any]] | None = None,
     *,
-    demo_token_delay: float = 0.0,
+    demo_pace: str = "instant",
+    demo_token_delay: float | None = None,
     timeout: float | None = None,
     retries: int | None = None,
 ) -> ModelResolver:
     """A resolver mapping model names to clients, one shared instance per name.
 
-    ``demo`` (and any preset of api_type demo) -> ``DemoModel(script=demo_script)``;
+    ``demo`` (and any preset of api_type demo) -> ``DemoModel(**demo, pace=demo_pace)``
+    (``demo`` is ``TemplateSpec.demo_options()``: the scripts and task formats; a
+    ``demo_token_delay`` in seconds per word overrides the pace);
     ``local`` -> ``LocalModel``; other presets, the registry's stored configs and the
     inline ``configs`` (a template's ``models``) -> ``OpenAIChatModel``. API keys come
     from ``secrets`` (by ``api_key_secret``) or the environment (by ``api_key_env``).
@@ -54,6 +57,9 @@ def default_model_resolver(
     configs = {k: ModelConfig.model_validate(v) if isinstance(v, Mapping) else v
                for k, v in (configs or {}).items()}
     secrets = dict(secrets or {})
+    demo_options = {**(demo or {}), "pace": demo_pace}
+    if demo_token_delay is not None:
+        demo_options["token_delay"] = demo_token_delay
     cache: dict[str, ModelClient] = {}
     lock = threading.Lock()
 
@@ -71,11 +77,10 @@ def default_model_resolver(
         if isinstance(ref, str):
             return resolve_inner(ref, seen)
         if isinstance(ref, ModelConfig):
-            return _client(name, _preset_for(registry, name, ref), secrets, demo_script,
-                           demo_token_delay, limits)
-        if name in registry.models:
-            return _client(name, registry.models[name], secrets, demo_script, demo_token_delay,
+            return _client(name, _preset_for(registry, name, ref), secrets, demo_options,
                            limits)
+        if name in registry.models:
+            return _client(name, registry.models[name], secrets, demo_options, limits)
         known = sorted(set(configs) | set(registry.models))
         raise BuildError(f"unknown model {name!r}; known: {', '.join(known)}")
 
@@ -111,12 +116,11 @@ class _Limits:
 
 
 def _client(name: str, preset: ModelPreset, secrets: Mapping[str, str],
-            demo_script: Sequence[Mapping[str, Any]] | None, token_delay: float,
-            limits: _Limits) -> ModelClient:
+            demo_options: Mapping[str, Any], limits: _Limits) -> ModelClient:
     if preset.api_type == "demo":
         from studio.engine.models import DemoModel
 
-        return DemoModel(script=list(demo_script or []), token_delay=token_delay)
+        return DemoModel(**demo_options)
     if preset.api_type == "local":
         from studio.engine.models import LocalModel, local_model_available
 

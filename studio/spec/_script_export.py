@@ -308,10 +308,12 @@ class _Writer:
             "WORK_DIR = Path(os.environ.get('ROUNDTABLE_WORK_DIR') or "
             "tempfile.mkdtemp(prefix='roundtable-'))",
             "",
-            "# The Demo model replays these turns, so the run looks like the real thing offline.",
-            *_demo_script(spec.demo_script_dicts()),
+            "# The Demo model rehearses these conversations (one per sample task; one without a",
+            "# task for any other task, filled with its words), so a run looks real offline.",
+            *_demo_scripts(spec.demo_scripts_dicts()),
+            f"TASK_FORMATS = {spec.task_formats!r}",
             "",
-            "MODEL = DemoModel(script=DEMO_SCRIPT)",
+            "MODEL = DemoModel(scripts=DEMO_SCRIPTS, task_formats=TASK_FORMATS)",
             "# To use a real model instead, replace the line above, for example:",
             "#   from studio.engine.models import OpenAIChatModel",
             "#   MODEL = OpenAIChatModel('gpt-4o-mini', api_key_env='OPENAI_API_KEY')",
@@ -363,17 +365,21 @@ def _message(template: str) -> str:
     return repr(template)
 
 
-def _demo_script(turns: list[dict[str, Any]]) -> list[str]:
-    """``DEMO_SCRIPT = [...]`` with one turn per entry and readable multi-line text."""
-    lines = ["DEMO_SCRIPT = ["]
-    for turn in turns:
-        head = f"    {{'agent': {turn['agent']!r}"
-        if turn.get("tool_calls"):
-            head += f", 'tool_calls': {turn['tool_calls']!r}"
-        if turn.get("content") is None:
-            lines.append(head + "},")
-        else:
-            lines.append(head + f", 'content': {_lit(turn['content'])}}},")
+def _demo_scripts(scripts: list[dict[str, Any]]) -> list[str]:
+    """``DEMO_SCRIPTS = [...]``: one entry per script, one line per turn, readable text."""
+    lines = ["DEMO_SCRIPTS = ["]
+    for script in scripts:
+        lines.append("    {" + (f"'task': {_lit(script['task'])}, " if script.get("task") else "")
+                     + "'turns': [")
+        for turn in script["turns"]:
+            head = f"        {{'agent': {turn['agent']!r}"
+            if turn.get("tool_calls"):
+                head += f", 'tool_calls': {turn['tool_calls']!r}"
+            if turn.get("content") is None:
+                lines.append(head + "},")
+            else:
+                lines.append(head + f", 'content': {_lit(turn['content'])}}},")
+        lines.append("    ]},")
     lines.append("]")
     return lines
 

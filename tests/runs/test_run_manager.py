@@ -303,3 +303,21 @@ def test_delete_removes_record_and_work_dir(make_manager, store):
     manager.delete(run_id)
     assert not handle.work_dir.exists()
     assert store.list_runs() == [] and manager.get(run_id) is None
+
+
+def test_the_demo_pace_is_chosen_per_run(make_manager):
+    manager = make_manager()
+    spec = load_bundled_template("brainstorm")
+    task = "Plan a one-day workshop for teachers"
+    paced = manager.get(manager.start(spec, task, template_name=spec.name, human="never",
+                                      demo_pace="readable"))
+    instant = manager.get(manager.start(spec, task, template_name=spec.name, human="never"))
+    assert paced is not None and instant is not None
+    assert paced.wait(60) and instant.wait(60)
+    assert "token" in kinds(paced.events_since(0)), "readable: the words stream in"
+    assert "token" not in kinds(instant.events_since(0)), "instant (the default): whole messages"
+    said = [e["message"]["content"] for e in messages(instant.events_since(0))]
+    assert said == [e["message"]["content"] for e in messages(paced.events_since(0))]
+    assert any("How might we plan a one-day workshop for teachers?" in s for s in said)
+    with pytest.raises(ValueError):
+        manager.start(spec, task, template_name=spec.name, demo_pace="slow")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from studio.app._guard import page_guard
 from studio.app._services import services
+from studio.app.widgets.demo_note import pace_control
 from studio.engine.code import BWRAP_MISSING, local_sandbox_status
 from studio.runs import ALLOW_UNSANDBOXED as SETTING
 
@@ -35,6 +36,11 @@ with page_guard("Settings"):
                "normal process with your permissions: it could read or delete your files. It still "
                "gets a time limit, an output cap and an environment without API keys. Turn it on "
                "only for templates you trust.")
+    st.subheader("Demo model")
+    pace_control(svc.store, key="settings_demo_pace")
+    st.caption("Readable suits a live demo: messages stream in word by word, each within about "
+               "a second and a half. Instant shows each message at once. The command line "
+               "always runs instant unless given `--demo-pace readable`.")
     st.subheader("Data")
     st.markdown(f"- **Data folder:** `{svc.data_dir}`\n- **Database:** `{svc.db_url}`\n"
                 f"- **Runs kept:** {svc.store.count_runs()}")

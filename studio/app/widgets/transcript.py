@@ -183,6 +183,9 @@ class TranscriptView:
                 self._tool_body(card)
             else:
                 self._code_body(card)
+        figure = _figure(card.result) if card.kind == "tool" and not card.is_error else ""
+        if figure:  # a tool that draws (a chess board...) is shown, not hidden in the card
+            st.code(figure, language="text")
 
     @staticmethod
     def _tool_body(card: Card) -> None:
@@ -225,7 +228,16 @@ def _fold(label: str, folded: bool) -> Iterator[None]:
 
 def _tool_label(card: Card) -> str:
     state = "⏳" if card.result is None else ("❌" if card.is_error else "✅")
-    return f"🔧 Tool **{card.name}** ({_short(card.arguments, 40)}) {state}"
+    said = (card.result or "").strip().split("\n", 1)[0] if card.result else ""
+    said = "" if said.startswith("```") else said
+    return (f"🔧 Tool **{card.name}** ({_short(card.arguments, 40)}) {state}"
+            + (f" — {safe_markdown(_short(said, 90))}" if said else ""))
+
+
+def _figure(result: str | None) -> str:
+    """The last fenced block of a tool's result: what the tool drew for people to see."""
+    blocks = re.findall(r"```[a-z]*\n(.*?)\n```", result or "", re.S)
+    return blocks[-1] if blocks else ""
 
 
 def _code_label(card: Card) -> str:

@@ -1,6 +1,6 @@
 """Model clients: one interface, several providers."""
 
-from ._demo import DemoModel, DemoScriptError, DemoTurn
+from ._demo import DemoModel, DemoPace, DemoScript, DemoScriptError, DemoTurn
 from ._interface import ModelClient, ModelError, ModelRequest, ModelResponse
 from ._local import LocalModel, local_model_available
 from ._openai import DEFAULT_RETRIES, DEFAULT_TIMEOUT, OpenAIChatModel
@@ -10,6 +10,8 @@ __all__ = [
     "DEFAULT_RETRIES",
     "DEFAULT_TIMEOUT",
     "DemoModel",
+    "DemoPace",
+    "DemoScript",
     "DemoScriptError",
     "DemoTurn",
     "LocalModel",
