@@ -314,6 +314,7 @@ def _export_template(args: argparse.Namespace, store: Store) -> int:
 
 def _import_templates(args: argparse.Namespace, store: Store) -> int:
     from studio.runs import apply_import, plan_import, registry_with_store
+    from studio.spec import summarise
 
     path = Path(args.file)
     try:
@@ -324,7 +325,7 @@ def _import_templates(args: argparse.Namespace, store: Store) -> int:
     plan = plan_import(content, path.name, store=store, registry=registry)
     if not plan.ok:
         raise CliError(f"{args.file} cannot be imported; nothing was stored: "
-                       + "; ".join(plan.problems))
+                       + "; ".join(summarise(plan.problems)))
     for item in plan.items:  # the plan first: what will be added, and under which name
         print(f"{item.plan_line()} ({item.source_format})")
     for item in apply_import(plan, store=store, registry=registry):
@@ -367,10 +368,10 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 # -- entry point ---------------------------------------------------------------------------
 def _one_line(exc: BaseException) -> str:
-    from studio.spec import SpecError
+    from studio.spec import SpecError, summarise
 
     if isinstance(exc, SpecError):
-        return "invalid template: " + "; ".join(str(p) for p in exc.errors or exc.problems)
+        return "invalid template: " + "; ".join(summarise(exc.errors or exc.problems))
     text = " ".join(str(exc).split())
     if isinstance(exc, KeyError) and text.startswith(("'", '"')):
         text = text[1:-1]

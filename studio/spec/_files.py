@@ -166,7 +166,7 @@ def _parse(content: str | bytes, source: str) -> Any:
     if not content.strip():
         raise SpecError([Problem(source, "the file is empty")])
     try:
-        data = parse_text(content.lstrip("\ufeff"))
+        data = parse_text(content.lstrip("\ufeff"), max_bytes=_MAX_BYTES)  # maybe a bundle
     except SpecError as exc:
         if _looks_like_python(content):
             raise _python_export(source) from None
