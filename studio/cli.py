@@ -13,7 +13,7 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from studio.runs import RunHandle
@@ -378,6 +378,19 @@ def _one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def _exit_now(code: int) -> NoReturn:
+    """Leave at once after Ctrl-C, as the program (not when main() is called with argv).
+
+    The run has been cancelled and its end stored (every write is committed); tearing the
+    interpreter down would only keep the person waiting (seconds on a busy machine)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed pipe: nothing more to say
+            pass
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -386,9 +399,13 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args)
     except CliError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
+        if exc.code == EXIT_INTERRUPTED and argv is None:
+            _exit_now(exc.code)
         return exc.code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
+        if argv is None:
+            _exit_now(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except Exception as exc:  # errors reach people as one line, never a traceback
         if os.environ.get("ROUNDTABLE_DEBUG"):

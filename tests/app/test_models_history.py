@@ -130,3 +130,19 @@ def test_history_status_column_shows_whole_words(app, svc) -> None:
     assert all(len(label) <= 18 for label in table["status"])
     assert at.selectbox(key="history_status").format_func("interrupted") == "⚠️ Interrupted"
     assert any("interrupted" in w.body and "server stopped" in w.body for w in at.warning)
+
+
+def test_an_interrupted_run_does_not_say_someone_is_speaking(app, svc) -> None:
+    spec = load_bundled_template("human_in_the_loop")
+    run_id = svc.store.create_run(spec.name, spec.to_dict(), "a task", "demo")
+    message = {"type": "message", "seq": 1, "chat_id": "c1", "depth": 0, "time": 0.0,
+               "sender": "assistant", "recipient": "you",
+               "message": {"role": "assistant", "content": "A first draft.", "name": "assistant"}}
+    svc.store.append_event(run_id, 1, "message", message, chat_id="c1", sender="assistant",
+                           recipient="you", role="assistant", content="A first draft.")
+    svc.store.finish_run(run_id, "interrupted", "the server stopped while the run was going")
+    at = app("history")
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "is speaking" not in captions
+    assert "Interrupted" in captions and "assistant" in captions

@@ -3,8 +3,9 @@
 A live run's page is drawn by the server; once the server is killed, nothing on the page
 changes by itself and it would keep saying "Running ... is speaking". This small script
 (in the page, not an iframe) asks the server's health endpoint every two seconds; after two
-failed checks it hides the live status lines (elements whose key starts with
-``run_live_``) and shows a banner saying the run is interrupted. When the server answers
+failed checks it hides the live parts (elements whose key starts with ``run_live_``: the
+status line, "... is speaking", the reply panel, the controls; and the step-in box) and
+shows a banner saying the run is interrupted. When the server answers
 again (restarted: the run is then recorded as interrupted), the banner goes away and the
 page reloads itself from the server.
 """
@@ -26,7 +27,8 @@ _SCRIPT = """
   if (window.__rtWatchdog) return;
   const banner = "%(banner)s", message = %(message)s;
   const style = document.createElement("style");
-  style.textContent = `body.rt-offline [class*="st-key-%(prefix)s"] {display: none !important;}
+  style.textContent = `body.rt-offline [class*="st-key-%(prefix)s"],
+    body.rt-offline [data-testid="stChatInput"] {display: none !important;}
     #${banner} {position: fixed; top: 0; left: 0; right: 0; z-index: 1000000; padding: 0.9rem
     1.2rem; background: #fff4e5; color: #5f2b00; border-bottom: 2px solid #e8710a;
     font: 600 1rem/1.4 sans-serif; text-align: center;}`;

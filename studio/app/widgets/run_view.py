@@ -122,13 +122,15 @@ def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, w
             live=handle is not None and not handle.done)
         if handle is not None and not handle.done:
             flash()
-            human_panel(handle)
+            with st.container(key=f"{LIVE_KEY_PREFIX}human_{key}"):
+                human_panel(handle)
     if right is not None and spec is not None:
         _stick_side_column()
         with right.container(key=f"run_side_{key}"):
             team_graph(spec, tx, key=f"{key}-graph", status=status)
             if handle is not None and not handle.done:
-                run_controls(handle)
+                with st.container(key=f"{LIVE_KEY_PREFIX}controls_{key}"):
+                    run_controls(handle)
             _usage(handle.usage if handle is not None else info.usage)
     if handle is not None and not handle.done:
         step_in(handle)

@@ -17,6 +17,9 @@ except ImportError:  # pragma: no cover - older streamlit-agraph
     _component = None
 
 
+ENDED = frozenset({"finished", "failed", "cancelled", "interrupted"})
+
+
 def graph_data(spec: TemplateSpec, tx: Transcript) -> tuple[list[dict], list[dict]]:
     """Nodes and edges as vis.js dicts: the template's edges plus those people used."""
     names = spec.agent_names
@@ -87,14 +90,18 @@ def team_graph(spec: TemplateSpec, tx: Transcript, *, key: str, height: int = 36
         agraph([Node(**n) for n in nodes], [Edge(source=e["from"], target=e["to"], **{
             k: v for k, v in e.items() if k not in ("from", "to")}) for e in edges],
             Config(height=height, width=300, physics=physics))
-    if getattr(tx, "finished", False):
+    ended = getattr(tx, "finished", False) or status in ENDED
+    if ended:
         speaking = f"**{tx.speaker}** spoke last" if tx.speaker else "No messages"
+        if status == "interrupted":
+            speaking = "**Interrupted**: the server stopped" + (
+                f"; **{tx.speaker}** spoke last" if tx.speaker else "")
     elif status == "waiting":
         speaking = "**Your turn**: the team waits for you"
     elif status == "paused":
         speaking = "**Paused**: press Resume to go on"
     else:
         speaking = f"**{tx.speaker}** is speaking" if tx.speaker else "Waiting for the first message"
-    live = not getattr(tx, "finished", False)  # hidden by the page if the server goes away
-    with st.container(key=f"run_live_speaking_{key}" if live else f"run_speaking_{key}"):
+    # a live caption is hidden by the page if the server goes away (widgets/connection.py)
+    with st.container(key=f"run_speaking_{key}" if ended else f"run_live_speaking_{key}"):
         st.caption(f"🗣️ {speaking} · numbers on arrows count messages")
