@@ -7,6 +7,7 @@ Depends on :mod:`studio.spec`, :mod:`studio.store` and :mod:`studio.engine` only
 from ._errors import RunError
 from ._handle import FINAL_STATUSES, RunHandle
 from ._imports import ImportItem, ImportPlan, apply_import, plan_import
+from ._lineage import LINEAGE, ForkPoint, continue_run, fork_points, fork_run
 from ._manager import RunManager
 from ._models import (
     ALLOW_UNSANDBOXED,
@@ -20,6 +21,11 @@ from ._templates import TemplateChoice, find_template, template_choices
 from ._text import TextTranscript, transcript_text
 
 __all__ = [
+    "LINEAGE",
+    "ForkPoint",
+    "continue_run",
+    "fork_points",
+    "fork_run",
     "ALLOW_UNSANDBOXED",
     "DEMO_PACE",
     "FINAL_STATUSES",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -14,6 +15,7 @@ from studio.engine import (
     HumanInputProvider,
     Mailbox,
     NoHuman,
+    Recording,
     RunControl,
     events,
 )
@@ -22,6 +24,7 @@ from studio.spec import TemplateSpec, load_template
 
 from ._errors import RunError
 from ._handle import CANCELLED, FAILED, RunHandle, TrackedHuman
+from ._lineage import LINEAGE
 from ._models import ALLOW_UNSANDBOXED, ModelSetup, build, streamed_for_demo
 from ._persist import is_persisted, persist
 
@@ -56,7 +59,8 @@ class RunManager:
     def start(self, template: dict[str, Any] | TemplateSpec, task: str, *, template_name: str,
               model: str | None = None, human: HumanChoice = "mailbox",
               timeout: float | None = None, retries: int | None = None,
-              demo_pace: DemoPace | str | None = None) -> str:
+              demo_pace: DemoPace | str | None = None, replay: Recording | None = None,
+              followup: str | None = None, lineage: dict[str, Any] | None = None) -> str:
         """Start a run and return its id.
 
         ``model``: None runs the template's own models; "demo", "local" or a stored model
@@ -66,6 +70,9 @@ class RunManager:
         not validate raises ``SpecError``; one that cannot be built here (missing API key,
         unknown model) raises ``BuildError``/``RunError``, and nothing is recorded.
         ``demo_pace`` (default: the manager's) paces the Demo model: instant or readable.
+        ``replay``: a recording of an earlier run of the same team, copied into this one
+        and rebuilt from (see :mod:`studio.runs._lineage`); ``followup`` then continues the
+        conversation with that message; ``lineage`` is shown at the top of the transcript.
         """
         spec = template if isinstance(template, TemplateSpec) else load_template(
             template, registry=self.registry)
@@ -96,13 +103,14 @@ class RunManager:
                               run_id=run_id)
         holder: list[RunHandle] = []
         control = RunControl(on_event=lambda event: self._on_event(holder[0], event),
-                             human=tracked)
+                             human=tracked, replay=replay, echo_replayed=replay is not None)
         handle = RunHandle(run_id, template_name=template_name, task=task, model_label=label,
                            work_dir=work_dir, control=control, human=tracked)
         holder.append(handle)
         with self._lock:
             self._runs[run_id] = handle
         thread = threading.Thread(target=self._run, args=(handle, team, task, control),
+                                  kwargs={"followup": followup, "lineage": lineage},
                                   name=f"run-{run_id[:8]}", daemon=True)
         thread.start()
         return run_id
@@ -126,11 +134,16 @@ class RunManager:
             total = handle.usage["total"]
             self.store.update_run_usage(handle.run_id, total["total_tokens"], total["cost"])
 
-    def _run(self, handle: RunHandle, team: Any, task: str, control: RunControl) -> None:
+    def _run(self, handle: RunHandle, team: Any, task: str, control: RunControl, *,
+             followup: str | None = None, lineage: dict[str, Any] | None = None) -> None:
         outcome = RunOutcome(FAILED, "error")
         try:
             self._on_event(handle, events.RunStarted(task=task))
-            result = team.run(task, control)
+            if lineage:  # where this run comes from (a studio note: never replayed)
+                self._on_event(handle, {"type": LINEAGE, **lineage, "chat_id": "", "depth": 0,
+                                        "time": time.time()})
+            result = (team.run(task, control, followup=followup) if followup is not None
+                      else team.run(task, control))
             outcome = run_outcome(result.chats, cancelled=control.cancelled,
                                   last_error=handle._last_error)
         except Cancelled:

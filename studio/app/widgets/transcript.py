@@ -212,6 +212,8 @@ class TranscriptView:
             st.caption("⏸️ Paused")
         elif item.note_kind == "resumed":
             st.caption("▶️ Resumed")
+        elif item.note_kind == "lineage":
+            st.info(item.content)
         else:
             st.caption(f"🙋 {item.content}")
 
