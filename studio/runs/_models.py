@@ -132,3 +132,17 @@ def build(spec: TemplateSpec, *, registry: Registry, resolve_model: Callable[[st
     return build_team(spec, resolve_model=resolve_model, registry=registry, work_dir=work_dir,
                       model_override=model_override, human_input_override=human_input_override,
                       allow_unsandboxed=allow_unsandboxed)
+
+
+def make_team(spec: TemplateSpec, *, store: Store, registry: Registry, work_dir: Path,
+              model: str | None, human_never: bool, demo_token_delay: float) -> tuple[Any, str]:
+    """The team a run executes and its model label: the template's own models, or every
+    agent on ``model`` ("demo", "local" or a stored model config). Raises ``BuildError``
+    (or ``RunError``) when it cannot be built here."""
+    setup = ModelSetup(spec, registry, store, demo_token_delay=demo_token_delay)
+    override = setup.resolve(model) if model else None
+    runnable = streamed_for_demo(spec, registry, model) if demo_token_delay > 0 else spec
+    team = build(runnable, registry=registry, resolve_model=setup.resolve, work_dir=work_dir,
+                 model_override=override, human_input_override="never" if human_never else None,
+                 allow_unsandboxed=bool(store.get_setting(ALLOW_UNSANDBOXED, False)))
+    return team, setup.label or (model or "")

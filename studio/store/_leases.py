@@ -27,9 +27,10 @@ def _live_lease_ids(at: float) -> object:
 
 
 class LeasesMixin(StoreBase):
-    def open_lease(self, kind: str, ttl: float) -> str:
-        """Start a lease for this process (``kind``: studio, cli or worker); returns its id."""
-        lease_id = f"{kind}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    def open_lease(self, kind: str, ttl: float, lease_id: str | None = None) -> str:
+        """Start a lease for this process (``kind``: studio, cli or worker); returns its id
+        (``lease_id`` opens that one again after it was lost)."""
+        lease_id = lease_id or f"{kind}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         stamp = now()
         with self._write() as session:
             session.add(LeaseRow(id=lease_id, kind=kind, host=socket.gethostname(),
