@@ -1,14 +1,18 @@
-"""Runs a template in the background: live events, message-by-message persistence,
-the human-input mailbox, pause/resume/cancel and status.
+"""Runs a template in the background -- in this process, or on Celery workers over Redis --
+with live events, message-by-message persistence, the human-input mailbox,
+pause/resume/cancel and status.
 
 Depends on :mod:`studio.spec`, :mod:`studio.store` and :mod:`studio.engine` only.
 """
 
+from ._celery import broker_url, check_broker, start_worker
 from ._errors import RunError
 from ._handle import FINAL_STATUSES, RunHandle
 from ._manager import RunManager
 from ._models import ALLOW_UNSANDBOXED, registry_with_store
+from ._notes import configuration_notes, masked_url
 from ._persist import TRANSIENT_KINDS
+from ._remote import RemoteHandle
 from ._templates import TemplateChoice, find_template, template_choices
 from ._text import TextTranscript, transcript_text
 
@@ -16,13 +20,19 @@ __all__ = [
     "ALLOW_UNSANDBOXED",
     "FINAL_STATUSES",
     "TRANSIENT_KINDS",
+    "RemoteHandle",
     "RunError",
     "RunHandle",
     "RunManager",
     "TemplateChoice",
     "TextTranscript",
+    "broker_url",
+    "check_broker",
+    "configuration_notes",
     "find_template",
+    "masked_url",
     "registry_with_store",
+    "start_worker",
     "template_choices",
     "transcript_text",
 ]

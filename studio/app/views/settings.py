@@ -8,6 +8,7 @@ from studio.app._guard import page_guard
 from studio.app._services import services
 from studio.engine.code import local_sandbox_status
 from studio.runs import ALLOW_UNSANDBOXED as SETTING
+from studio.runs import configuration_notes, masked_url
 
 
 def _toggled(svc) -> None:  # noqa: ANN001
@@ -34,6 +35,11 @@ with page_guard("Settings"):
                "gets a time limit, an output cap and an environment without API keys. Turn it on "
                "only for templates you trust.")
     st.subheader("Data")
+    runs_where = (f"on Celery workers (broker `{masked_url(svc.broker)}`)" if svc.broker
+                  else "in this studio process")
     st.markdown(f"- **Data folder:** `{svc.data_dir}`\n- **Database:** `{svc.db_url}`\n"
-                f"- **Runs kept:** {svc.store.count_runs()}")
-    st.caption("Set ROUNDTABLE_DATA_DIR or ROUNDTABLE_DB_URL before `roundtable ui` to change them.")
+                f"- **Runs kept:** {svc.store.count_runs()}\n- **Runs execute:** {runs_where}")
+    for note in configuration_notes(svc.store, svc.broker):
+        st.warning(note[0].upper() + note[1:] + ".", icon="🗄️")
+    st.caption("Set ROUNDTABLE_DATA_DIR, ROUNDTABLE_DB_URL or ROUNDTABLE_BROKER_URL before "
+               "`roundtable ui` to change them.")
