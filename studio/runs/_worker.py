@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from studio.engine import Cancelled, CancelToken, HumanInputRequest, NoHuman, Recording, RunControl
 from studio.spec import TemplateSpec
+from studio.store import NotFound
 
 from ._channel import RunChannel, redis_client
 from ._execution import Execution, describe
@@ -122,8 +123,11 @@ class WorkerRuntime:
         with self._lock:
             if run_id in self._live:
                 return "already running here"
-        if not self.store.claim_run(run_id, self.lease_id):
-            return "held by another worker, or over"
+        try:
+            if not self.store.claim_run(run_id, self.lease_id):
+                return "held by another worker, or over"
+        except NotFound:
+            return "not in this worker's database (check that studios and workers share --db-url)"
         info = self.store.get_run(run_id)
         channel = RunChannel(self.redis, run_id)
         stored = self.store.run_events(run_id)
