@@ -17,6 +17,7 @@ When a run ends, the keys expire after a while; the store keeps the transcript.
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ class RunChannel:
         from redis.exceptions import ResponseError
 
         try:
-            self.redis.xadd(self.events_key, {"e": json.dumps(event)}, id=_stream_id(event["seq"]))
+            self.redis.xadd(self.events_key, {"e": json.dumps(event), "t": repr(time.time())},
+                            id=_stream_id(event["seq"]))
         except ResponseError as exc:
             if "equal or smaller" in str(exc):
                 return False
