@@ -93,8 +93,20 @@ def build_parser() -> argparse.ArgumentParser:
                           "asked (default: console when stdin is a terminal, else never)")
     run.add_argument("--json", action="store_true",
                      help="print one JSON event per line instead of text")
+    run.add_argument("--demo-pace", choices=("instant", "readable"), default="instant",
+                     help="the Demo model's pace: instant, or readable (words stream in, about "
+                          "a second and a half per message, as in a live demo; default: instant)")
     run.add_argument("--demo-delay", type=float, default=0.0, metavar="SECONDS",
-                     help="pace the Demo model's streaming (seconds per word), as in a live demo")
+                     help="pace the Demo model's streaming (seconds per word; overrides "
+                          "--demo-pace)")
+    run.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                     help="how long to wait for an OpenAI-compatible model to start answering, "
+                          "and between two streamed pieces (default: each model's own "
+                          "setting, 60 s unless set on the Models page or in the template)")
+    run.add_argument("--retries", type=int, default=None, metavar="N",
+                     help="how many more attempts a model call gets after a failure that may "
+                          "pass: rate limit, server error, timeout (default: each model's own "
+                          "setting, 2 unless set)")
     _add_storage(run)
 
     templates = commands.add_parser("templates", help="list templates",
@@ -117,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="store the templates of a file (ours, a bundle, or AutoGen Studio)",
         description="Store every template of FILE: our YAML/JSON, a bundle of several, an "
                     "AutoGen Studio 0.4 team/gallery or 0.2 workflow. Nothing is stored when "
-                    "any template in the file is invalid.")
+                    "any template in the file is invalid. A template never replaces one that "
+                    "is already there: a name in use gets ' (imported)' (then a number), and "
+                    "a template identical to one you have is not added again.")
     imports.add_argument("file", metavar="FILE")
     _add_storage(imports)
 
@@ -253,6 +267,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.demo_delay < 0:
         raise CliError("--demo-delay must be 0 or more seconds", EXIT_USAGE)
+    if args.timeout is not None and not 0 < args.timeout <= 3600:
+        raise CliError("--timeout must be more than 0 and at most 3600 seconds", EXIT_USAGE)
+    if args.retries is not None and not 0 <= args.retries <= 10:
+        raise CliError("--retries must be between 0 and 10", EXIT_USAGE)
     store = _open_store(args)
     registry = registry_with_store(store)
     name, spec = find_template(args.template, store=store, registry=registry)
@@ -261,9 +279,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError(f"template {name!r} has no sample task: give one with --task", EXIT_USAGE)
     human = args.human or ("console" if sys.stdin.isatty() else "never")
     manager = RunManager(store, registry, data_dir=_data_dir(args),
-                         demo_token_delay=args.demo_delay)
+                         demo_token_delay=args.demo_delay, demo_pace=args.demo_pace)
     run_id = manager.start(spec, task, template_name=name, model=args.model,
-                           human="mailbox" if human == "console" else "never")
+                           human="mailbox" if human == "console" else "never",
+                           timeout=args.timeout, retries=args.retries)
     handle = manager.get(run_id)
     assert handle is not None
     try:
@@ -286,7 +305,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _follow(handle: RunHandle, out: TextIO, *, as_json: bool) -> None:
     """Print events as they come; answer the agents' questions from stdin."""
-    from studio.runs import TextTranscript
+    from studio.engine.transcript import TextTranscript, render
 
     text = TextTranscript()
     seen = 0
@@ -294,7 +313,7 @@ def _follow(handle: RunHandle, out: TextIO, *, as_json: bool) -> None:
     while True:
         for event in handle.wait_for_events(seen, timeout=0.2):
             seen = event["seq"]
-            out.write(json.dumps(event) + "\n" if as_json else text.feed(event))
+            out.write(render(event, text, as_json=as_json))
         out.flush()
         if handle.done and seen == handle.last_seq:
             return
@@ -365,24 +384,27 @@ def _export_template(args: argparse.Namespace, store: Store) -> int:
 
 
 def _import_templates(args: argparse.Namespace, store: Store) -> int:
-    from studio.runs import registry_with_store
-    from studio.spec import import_file
+    from studio.runs import apply_import, plan_import, registry_with_store
 
     path = Path(args.file)
     try:
         content = path.read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read {args.file}: {exc.strerror}") from exc
-    found = import_file(content, path.name, registry=registry_with_store(store))
-    for report in found.reports:  # all parsed and valid before anything is stored
-        spec = report.spec
-        store.save_template(spec.name, spec.to_dict(), description=spec.description,
-                            tags=tuple(spec.tags), note=f"imported from {path.name}")
-        print(f"imported {spec.name!r} ({found.source_format})")
-        for item in report.not_mapped:
-            print(f"  not mapped: {item}")
-        for item in report.warnings:
-            print(f"  warning: {item}")
+    registry = registry_with_store(store)
+    plan = plan_import(content, path.name, store=store, registry=registry)
+    if not plan.ok:
+        raise CliError(f"{args.file} cannot be imported; nothing was stored: "
+                       + "; ".join(plan.problems))
+    for item in plan.items:  # the plan first: what will be added, and under which name
+        print(f"{item.plan_line()} ({item.source_format})")
+    for item in apply_import(plan, store=store, registry=registry):
+        if item.action != "unchanged":
+            print(f"imported {item.name!r}")
+        for line in item.not_mapped:
+            print(f"  not mapped: {line}")
+        for line in item.warnings:
+            print(f"  warning: {line}")
     return 0
 
 

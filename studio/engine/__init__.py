@@ -5,6 +5,7 @@ Stands alone: it imports nothing else from ``studio``.
 
 from . import events
 from ._agent import AssistantAgent, ConversableAgent, ReplyOutcome, Stop, UserProxyAgent
+from ._answers import AnswerKey
 from ._chat import ChatSpec, NestedChat, initiate_chats
 from ._context import ChatContext
 from ._control import Cancelled, CancelToken, RunControl
@@ -19,7 +20,8 @@ from ._human import (
 )
 from ._messages import Message, ToolCall
 from ._replay import Recording, ReplayError, ReplayMismatch, ResumeUnsafe
-from ._tools import Tool, ToolDefinitionError, tool
+from ._retrieve import RetrieveUserProxyAgent
+from ._tools import Tool, ToolContext, ToolDefinitionError, tool
 from ._types import ChatResult, ConfigError, HumanInput, StopReason, Termination
 from ._usage import PRICES, Usage, UsageTracker, cost_of
 from .code import (
@@ -37,6 +39,8 @@ from .code import (
 )
 from .models import (
     DemoModel,
+    DemoPace,
+    DemoScript,
     DemoScriptError,
     DemoTurn,
     FunctionModel,
@@ -52,6 +56,7 @@ from .models import (
 
 __all__ = [
     "PRICES",
+    "AnswerKey",
     "AssistantAgent",
     "Cancelled",
     "CancelToken",
@@ -67,6 +72,8 @@ __all__ = [
     "ConversableAgent",
     "cost_of",
     "DemoModel",
+    "DemoPace",
+    "DemoScript",
     "DemoScriptError",
     "DemoTurn",
     "DockerExecutor",
@@ -96,6 +103,7 @@ __all__ = [
     "NoHuman",
     "OpenAIChatModel",
     "ReplyOutcome",
+    "RetrieveUserProxyAgent",
     "Recording",
     "ReplayError",
     "ReplayMismatch",
@@ -109,6 +117,7 @@ __all__ = [
     "tool",
     "Tool",
     "ToolCall",
+    "ToolContext",
     "ToolDefinitionError",
     "Usage",
     "UsageTracker",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from . import events as ev
 from ._human import HumanInputRequest
 from ._messages import Message
+from ._tools import ToolContext
 from ._types import HumanInput, StopReason
 from ._usage import Usage
 from .models._interface import ModelRequest
@@ -110,7 +111,8 @@ def tool_calls_reply(agent: ConversableAgent, messages: list[Message],
         elif tool is None:
             content, is_error = f"Error: Function {call.name} not found.", True
         else:
-            content, is_error = tool.invoke(call.arguments)
+            context = ToolContext(agent=agent.name, call_id=call.id, messages=tuple(messages))
+            content, is_error = tool.invoke(call.arguments, context)
         ctx.emit(ev.ToolResult, agent=agent.name, call_id=call.id, name=call.name,
                  content=content, is_error=is_error)
         results.append(Message(role="tool", content=content, tool_call_id=call.id, name=call.name,
@@ -121,7 +123,7 @@ def tool_calls_reply(agent: ConversableAgent, messages: list[Message],
 def code_execution_reply(agent: ConversableAgent, messages: list[Message],
                          sender: ConversableAgent, ctx: ChatContext) -> tuple[bool, ReplyValue]:
     """Run the code blocks of the newest message not yet scanned (code never runs twice)."""
-    from .code import extract_code_blocks, format_code_result
+    from .code import CodeExecutionError, CodeResult, extract_code_blocks, format_code_result
 
     assert agent.code_executor is not None
     scanned = agent._executed_code.get(sender.name, 0)
@@ -145,7 +147,12 @@ def code_execution_reply(agent: ConversableAgent, messages: list[Message],
         if recorded is not None:
             result = recorded
         else:
-            result = agent.code_executor.execute(blocks, cancel=ctx.control.cancel_token)
+            try:
+                result = agent.code_executor.execute(blocks, cancel=ctx.control.cancel_token)
+            except CodeExecutionError as exc:  # no sandbox, no engine...: a failed execution
+                ctx.emit(ev.Warning, text=f"{agent.name}: the code could not run: {exc}")
+                result = CodeResult(exit_code=1, output=f"The code could not run: {exc}\n",
+                                    sandbox="none")
         warning = getattr(agent.code_executor, "sandbox_warning", None)
         if recorded is None and warning and not getattr(agent.code_executor, "_warning_shown", False):
             agent.code_executor._warning_shown = True  # type: ignore[attr-defined]
@@ -233,7 +240,7 @@ def model_reply(agent: ConversableAgent, messages: list[Message], sender: Conver
     if agent.stream:
         def on_token(delta: str) -> None:
             ctx.emit(ev.TokenDelta, agent=agent.name, delta=delta)
-    response = agent.model.complete(request, cancel=ctx.control.cancel_token, on_token=on_token)
+    response = ctx.call_model(agent.name, agent.model, request, on_token)
     ctx.add_usage(agent.name, response.usage)
     if response.content is None and not response.tool_calls:
         return True, Message(role="assistant", content="", name=agent.name,

@@ -8,8 +8,15 @@ Depends on :mod:`studio.spec`, :mod:`studio.store` and :mod:`studio.engine` only
 from ._celery import broker_url, check_broker, start_worker
 from ._errors import RunError
 from ._handle import FINAL_STATUSES, RunHandle
+from ._imports import ImportItem, ImportPlan, apply_import, plan_import
 from ._manager import RunManager
-from ._models import ALLOW_UNSANDBOXED, registry_with_store
+from ._models import (
+    ALLOW_UNSANDBOXED,
+    DEMO_PACE,
+    demo_pace,
+    registry_with_store,
+    request_limits,
+)
 from ._notes import configuration_notes, masked_url
 from ._persist import TRANSIENT_KINDS
 from ._remote import RemoteHandle
@@ -18,7 +25,10 @@ from ._text import TextTranscript, transcript_text
 
 __all__ = [
     "ALLOW_UNSANDBOXED",
+    "DEMO_PACE",
     "FINAL_STATUSES",
+    "ImportItem",
+    "ImportPlan",
     "TRANSIENT_KINDS",
     "RemoteHandle",
     "RunError",
@@ -26,12 +36,16 @@ __all__ = [
     "RunManager",
     "TemplateChoice",
     "TextTranscript",
+    "apply_import",
     "broker_url",
     "check_broker",
     "configuration_notes",
+    "demo_pace",
     "find_template",
     "masked_url",
+    "plan_import",
     "registry_with_store",
+    "request_limits",
     "start_worker",
     "template_choices",
     "transcript_text",

@@ -9,15 +9,15 @@ run's Redis stream. That order makes the store's order the engine's order.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from studio.engine import Cancelled, ReplayError, RunControl, events
+from studio.engine.transcript import RunOutcome, describe_error, event_record, run_outcome
 from studio.store import LeaseLost
 
-from ._handle import CANCELLED, FAILED, FINISHED, INTERRUPTED, RunHandle
+from ._handle import CANCELLED, FAILED, INTERRUPTED, RunHandle
 from ._persist import is_persisted, persist
 
 if TYPE_CHECKING:
@@ -48,9 +48,7 @@ class Execution:
         if self.lost:
             return
         handle = self.handle
-        # JSON-shaped (tuples become lists) so live events equal the stored ones
-        data = json.loads(json.dumps(event.to_dict() if isinstance(event, events.Event)
-                                     else event, default=str))
+        data = event_record(event)  # JSON-shaped so live events equal the stored ones
         kind = data["type"]
         with handle._changed:  # one writer at a time keeps seq order == store order
             if kind == "run_started" and handle._saw_start:
@@ -104,37 +102,29 @@ class Execution:
         """
         self.control = control
         handle = self.handle
-        status, reason, summary, error = FAILED, "error", "", None
+        outcome = RunOutcome(FAILED, "error")
         try:
             if announce:
                 self.on_event(events.RunStarted(task=task))
             result = team.run(task, control)
-            reason = str(getattr(result, "stop_reason", None) or getattr(result, "reason", ""))
-            summary = str(getattr(result, "summary", "") or "")
-            if control.cancelled or reason == "cancelled":
-                status, reason = CANCELLED, "cancelled"
-            elif reason == "error":
-                error = handle._last_error or "the run stopped on an error"
-            else:
-                status = FINISHED
+            outcome = run_outcome(result.chats, cancelled=control.cancelled,
+                                  last_error=handle._last_error)
         except Cancelled:
-            status, reason = CANCELLED, "cancelled"
+            outcome = RunOutcome(CANCELLED, "cancelled")
         except ReplayError as exc:  # it cannot safely go on from where it stopped
-            status, reason = INTERRUPTED, str(exc)
+            outcome = RunOutcome(INTERRUPTED, str(exc))
         except Exception as exc:  # anything else ends the run as failed, with what happened
-            error = describe(exc)
-            self.safe_emit({"type": "error", "text": error, "agent": ""})
+            outcome = RunOutcome(FAILED, "error", error=describe_error(exc))
+            self.safe_emit({"type": "error", "text": outcome.error, "agent": ""})
         if self.lost:
             handle._finish(INTERRUPTED, reason="another process took the run over",
                            summary="", error=None)
             return
         usage = handle.usage
-        self.safe_emit({
-            "type": "run_finished", "final": True, "status": status, "reason": reason,
-            "summary": summary, "error": error, "usage": usage,
-            "chat_id": "", "depth": 0, "time": time.time()})
-        self.record_finish(status, reason, summary, error, usage)
-        handle._finish(status, reason=reason, summary=summary, error=error)
+        self.safe_emit({**outcome.final_record(usage), "final": True})
+        self.record_finish(outcome.status, outcome.reason, outcome.summary, outcome.error, usage)
+        handle._finish(outcome.status, reason=outcome.reason, summary=outcome.summary,
+                       error=outcome.error)
 
     def record_finish(self, status: str, reason: str, summary: str, error: str | None,
                       usage: dict[str, Any]) -> None:
@@ -147,7 +137,3 @@ class Execution:
         except Exception:
             pass  # lost, or the store is gone: the transcript is already stored
 
-
-def describe(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text if text else f"{type(exc).__name__} (no message)"

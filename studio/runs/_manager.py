@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from studio.engine import HumanInputProvider, Mailbox, NoHuman, RunControl
+from studio.engine import DemoPace, HumanInputProvider, Mailbox, NoHuman, RunControl
 from studio.spec import TemplateSpec, load_template
 from studio.store import LIVE_STATUSES, NotFound
 
@@ -43,11 +43,13 @@ class RunManager:
     """
 
     def __init__(self, store: Store, registry: Registry, *, data_dir: Path,
-                 demo_token_delay: float = 0.0, broker: str | None = None) -> None:
+                 demo_token_delay: float = 0.0, demo_pace: DemoPace | str = DemoPace.INSTANT,
+                 broker: str | None = None) -> None:
         self.store = store
         self.registry = registry
         self.data_dir = Path(data_dir)
-        self.demo_token_delay = demo_token_delay
+        self.demo_token_delay = demo_token_delay  # seconds per word; overrides the pace
+        self.demo_pace = DemoPace(demo_pace)
         self.broker = broker or None
         self._runs: dict[str, RunHandle] = {}
         self._remote: dict[str, RemoteHandle] = {}
@@ -73,31 +75,39 @@ class RunManager:
 
     # -- starting --------------------------------------------------------------------------
     def start(self, template: dict[str, Any] | TemplateSpec, task: str, *, template_name: str,
-              model: str | None = None, human: HumanChoice = "mailbox") -> str:
+              model: str | None = None, human: HumanChoice = "mailbox",
+              timeout: float | None = None, retries: int | None = None,
+              demo_pace: DemoPace | str | None = None) -> str:
         """Start a run and return its id.
 
         ``model``: None runs the template's own models; "demo", "local" or a stored model
         config name makes every agent use that model. ``human``: "mailbox" (answer through
-        the handle), "never" (humans are never asked) or a provider (in-process only). A
-        template that does not validate raises ``SpecError``; one that cannot be built here
-        (missing API key, unknown model) raises ``BuildError``/``RunError``, and nothing is
-        recorded.
+        the handle), "never" (humans are never asked) or a provider (in-process only).
+        ``timeout`` (seconds) and ``retries`` replace every OpenAI-compatible model's own.
+        A template that does not validate raises ``SpecError``; one that cannot be built
+        here (missing API key, unknown model) raises ``BuildError``/``RunError``, and
+        nothing is recorded. ``demo_pace`` (default: the manager's) paces the Demo model:
+        instant or readable.
         """
         spec = template if isinstance(template, TemplateSpec) else load_template(
             template, registry=self.registry)
         task = task.strip() or spec.default_task
         if not task:
             raise RunError("give the run a task: the template has no sample task to use")
+        options = {"model": model, "human": human if isinstance(human, str) else "provider",
+                   "timeout": timeout, "retries": retries,
+                   "demo_pace": str(DemoPace(demo_pace or self.demo_pace).value),
+                   "demo_token_delay": self.demo_token_delay}
         if self._dispatch is not None:
-            return self._enqueue(spec, task, template_name=template_name, model=model, human=human)
+            return self._enqueue(spec, task, template_name=template_name, options=options,
+                                 human=human)
         run_id = uuid.uuid4().hex
         work_dir = self.data_dir / "runs" / run_id
         tracked = TrackedHuman(_provider(human))
         try:
             work_dir.mkdir(parents=True, exist_ok=False)
             team, label = make_team(spec, store=self.store, registry=self.registry,
-                                    work_dir=work_dir, model=model, human_never=human == "never",
-                                    demo_token_delay=self.demo_token_delay)
+                                    work_dir=work_dir, options=options)
         except BaseException:
             shutil.rmtree(work_dir, ignore_errors=True)
             raise
@@ -116,8 +126,8 @@ class RunManager:
         thread.start()
         return run_id
 
-    def _enqueue(self, spec: TemplateSpec, task: str, *, template_name: str, model: str | None,
-                 human: HumanChoice) -> str:
+    def _enqueue(self, spec: TemplateSpec, task: str, *, template_name: str,
+                 options: dict[str, Any], human: HumanChoice) -> str:
         """Check the team builds, record the run as queued and hand it to the workers."""
         if not isinstance(human, str) or human not in ("mailbox", "never"):
             raise RunError("a run on a worker is answered through the studio: "
@@ -125,11 +135,8 @@ class RunManager:
         assert self._dispatch is not None
         with tempfile.TemporaryDirectory(prefix="roundtable-check-") as scratch:
             _team, label = make_team(spec, store=self.store, registry=self.registry,
-                                     work_dir=Path(scratch), model=model,
-                                     human_never=human == "never",
-                                     demo_token_delay=self.demo_token_delay)
+                                     work_dir=Path(scratch), options=options)
         run_id = uuid.uuid4().hex
-        options = {"model": model, "human": human, "demo_token_delay": self.demo_token_delay}
         self.store.create_run(template_name, spec.to_dict(), task, label, run_id=run_id,
                               mode="celery", options=options)
         RunChannel(self._redis, run_id).set_state(status=QUEUED)

@@ -36,6 +36,7 @@ def registry_with_store(store: Store, base: Registry | None = None) -> Registry:
                 data[key] = value
         if config.api_type == "azure" and provider != "azure":
             data["api_type"] = "azure"
+        data.update(request_limits(config.extra))
         try:
             registry.add_model(config.name, data, origin="user")
         except RegistryError:
@@ -46,6 +47,19 @@ def registry_with_store(store: Store, base: Registry | None = None) -> Registry:
         except RegistryError:
             continue
     return registry
+
+
+def request_limits(extra: dict[str, Any] | None) -> dict[str, Any]:
+    """The request timeout (seconds) and retry budget kept in a stored config's ``extra``."""
+    limits: dict[str, Any] = {}
+    for key, kind in (("timeout", float), ("retries", int)):
+        value = (extra or {}).get(key)
+        if value is not None:
+            try:
+                limits[key] = kind(value)
+            except (TypeError, ValueError):
+                continue  # a hand-edited backup: the model keeps its default
+    return limits
 
 
 def _secret_names(spec: TemplateSpec, registry: Registry) -> set[str]:
@@ -95,18 +109,27 @@ def streamed_for_demo(spec: TemplateSpec, registry: Registry, model: str | None)
 
 
 ALLOW_UNSANDBOXED = "allow_unsandboxed_code"  # setting: run local code without bubblewrap
+DEMO_PACE = "demo_pace"  # setting: how fast the Demo model streams, "instant" or "readable"
+
+
+def demo_pace(store: Store, default: str = "readable") -> str:
+    """The studio's Demo pace setting (``default`` until someone chooses)."""
+    value = store.get_setting(DEMO_PACE, default)
+    return value if value in ("instant", "readable") else default
 
 
 class ModelSetup:
     """The model resolver of one run, recording the labels of the clients it hands out."""
 
     def __init__(self, spec: TemplateSpec, registry: Registry, store: Store, *,
-                 demo_token_delay: float) -> None:
+                 demo_pace: str = "instant", demo_token_delay: float | None = None,
+                 timeout: float | None = None, retries: int | None = None) -> None:
         from studio.spec._resolve import default_model_resolver
 
         self._resolve = default_model_resolver(
-            registry, spec.demo_script_dicts(), _secrets(store, _secret_names(spec, registry)),
-            dict(spec.models), demo_token_delay=demo_token_delay)
+            registry, spec.demo_options(), _secrets(store, _secret_names(spec, registry)),
+            dict(spec.models), demo_pace=demo_pace, demo_token_delay=demo_token_delay,
+            timeout=timeout, retries=retries)
         self.labels: list[str] = []
 
     def resolve(self, name: str) -> ModelClient:
@@ -135,14 +158,22 @@ def build(spec: TemplateSpec, *, registry: Registry, resolve_model: Callable[[st
 
 
 def make_team(spec: TemplateSpec, *, store: Store, registry: Registry, work_dir: Path,
-              model: str | None, human_never: bool, demo_token_delay: float) -> tuple[Any, str]:
-    """The team a run executes and its model label: the template's own models, or every
-    agent on ``model`` ("demo", "local" or a stored model config). Raises ``BuildError``
-    (or ``RunError``) when it cannot be built here."""
-    setup = ModelSetup(spec, registry, store, demo_token_delay=demo_token_delay)
+              options: dict[str, Any]) -> tuple[Any, str]:
+    """The team a run executes and its model label. ``options`` are how the run was started
+    (kept on its record, so a worker builds the same team): ``model`` (None: the template's
+    own; else every agent on "demo", "local" or a stored config), ``human`` ("never" asks no
+    one), ``timeout``/``retries``, ``demo_pace`` and ``demo_token_delay``. Raises
+    ``BuildError`` (or ``RunError``) when it cannot be built here."""
+    model = options.get("model")
+    pace = str(options.get("demo_pace") or "instant")
+    delay = float(options.get("demo_token_delay") or 0.0)
+    setup = ModelSetup(spec, registry, store, demo_pace=pace, demo_token_delay=delay or None,
+                       timeout=options.get("timeout"), retries=options.get("retries"))
     override = setup.resolve(model) if model else None
-    runnable = streamed_for_demo(spec, registry, model) if demo_token_delay > 0 else spec
+    paced = pace == "readable" or delay > 0
+    runnable = streamed_for_demo(spec, registry, model) if paced else spec
     team = build(runnable, registry=registry, resolve_model=setup.resolve, work_dir=work_dir,
-                 model_override=override, human_input_override="never" if human_never else None,
+                 model_override=override,
+                 human_input_override="never" if options.get("human") == "never" else None,
                  allow_unsandboxed=bool(store.get_setting(ALLOW_UNSANDBOXED, False)))
     return team, setup.label or (model or "")

@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.engine import Cancelled, CancelToken, HumanInputRequest, NoHuman, Recording, RunControl
+from studio.engine.transcript import describe_error
 from studio.spec import TemplateSpec
 from studio.store import NotFound
 
 from ._channel import RunChannel, redis_client
-from ._execution import Execution, describe
+from ._execution import Execution
 from ._handle import FINAL_STATUSES, RunHandle, TrackedHuman
 from ._lease import Heartbeat
 from ._models import make_team
@@ -166,10 +167,9 @@ class WorkerRuntime:
             try:
                 team, _label = make_team(
                     TemplateSpec.model_validate(info.template_snapshot), store=self.store,
-                    registry=self.registry, work_dir=work_dir, model=options.get("model"),
-                    human_never=never, demo_token_delay=float(options.get("demo_token_delay", 0)))
+                    registry=self.registry, work_dir=work_dir, options=options)
             except Exception as exc:  # the worker cannot build this team (a missing key...)
-                return self._cannot_build(execution, describe(exc))
+                return self._cannot_build(execution, describe_error(exc))
             if resumed:
                 execution.notice(
                     "Resumed on another worker: the worker running this conversation stopped; "
