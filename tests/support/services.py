@@ -91,9 +91,24 @@ def fresh_pg_database(admin_url: str) -> Iterator[str]:
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop(admin, name)
         admin.dispose()
+
+
+def _drop(admin: sa.Engine, name: str) -> None:
+    """Drop the database. PostgreSQL's own autovacuum may be visiting it, which our role may
+    not terminate: then try again once it has moved on."""
+    import time
+
+    for attempt in range(40):
+        try:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except sa.exc.ProgrammingError as exc:
+            if "pg_signal_backend" not in str(exc) or attempt == 39:
+                raise
+            time.sleep(0.25)
 
 
 @contextmanager
