@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from studio.runs import TRANSIENT_KINDS
 from studio.store import Store
 from tests.support.services import (
     ServiceMissing,
@@ -145,7 +146,7 @@ def shape(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     out = []
     for e in events:
         kind = e.get("type")
-        if kind in ("token", "paused", "resumed", "notice"):
+        if kind in TRANSIENT_KINDS or kind == "notice":
             continue
         message = e.get("message") or {}
         out.append((kind, e.get("chat_id"), e.get("sender") or e.get("agent") or e.get("speaker"),
