@@ -29,6 +29,7 @@ from studio.spec import (
     export_script,
     file_name_for,
     load_template,
+    summarise,
 )
 from studio.store import Store
 
@@ -97,7 +98,7 @@ def _import_part(store: Store, registry: Registry | None) -> None:
     plan = plan_import(upload.getvalue(), upload.name, store=store, registry=registry)
     if not plan.ok:
         st.error(f"**{upload.name} cannot be imported; nothing was stored.**\n"
-                 + "\n".join(f"- {p}" for p in plan.problems), icon="⚠️")
+                 + "\n".join(f"- {p}" for p in summarise(plan.problems)), icon="⚠️")
         return
     count = len(plan.items)
     st.markdown(f"**{upload.name}**: {FORMAT_LABELS.get(plan.source_format, plan.source_format)}"
