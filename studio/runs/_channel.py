@@ -32,7 +32,7 @@ def redis_client(url: str) -> Redis:
     try:
         from redis import Redis
     except ImportError as exc:  # pragma: no cover - a dependency of the package
-        raise RuntimeError("the redis package is missing: pip install 'celery[redis]'") from exc
+        raise RuntimeError("the redis package is missing: pip install celery redis") from exc
     return Redis.from_url(url, decode_responses=True, health_check_interval=30,
                           socket_keepalive=True)
 
