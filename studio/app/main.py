@@ -5,7 +5,8 @@ Streamlit route direct URLs the old multipage way, skipping st.navigation and th
 Pages (st.navigation; URL paths in brackets): Gallery [/ (the default page)], Playground
 [/playground], Builder [/builder], Models [/models], History [/history], Compare [/compare],
 Settings [/settings].
-ROUNDTABLE_DATA_DIR and ROUNDTABLE_DB_URL choose the data folder and the database.
+ROUNDTABLE_DATA_DIR and ROUNDTABLE_DB_URL choose the data folder and the database;
+ROUNDTABLE_BROKER_URL (a Redis URL) hands runs to Celery workers (``roundtable worker``).
 
 Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>``):
 
