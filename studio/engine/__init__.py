@@ -10,14 +10,19 @@ from ._context import ChatContext
 from ._control import Cancelled, CancelToken, RunControl
 from ._groupchat import GroupChat, GroupChatManager
 from ._human import (
+    CodeDecision,
     ConsoleHuman,
+    HumanAnswer,
     HumanInputProvider,
     HumanInputRequest,
     Mailbox,
     NoHuman,
     ScriptedHuman,
+    check_answer,
+    read_code_decision,
 )
 from ._messages import Message, ToolCall
+from ._safeguard import ClearedBy, CodeGate, CodeVerdict
 from ._tools import Tool, ToolDefinitionError, tool
 from ._types import ChatResult, ConfigError, HumanInput, StopReason, Termination
 from ._usage import PRICES, Usage, UsageTracker, cost_of
@@ -51,15 +56,21 @@ from .models import (
 
 __all__ = [
     "PRICES",
+    "read_code_decision",
     "AssistantAgent",
     "Cancelled",
     "CancelToken",
     "ChatContext",
+    "check_answer",
     "ChatResult",
     "ChatSpec",
+    "ClearedBy",
     "CodeBlock",
+    "CodeDecision",
     "CodeExecutionError",
     "CodeExecutor",
+    "CodeGate",
+    "CodeVerdict",
     "CodeResult",
     "ConfigError",
     "ConsoleHuman",
@@ -76,6 +87,7 @@ __all__ = [
     "FunctionModel",
     "GroupChat",
     "GroupChatManager",
+    "HumanAnswer",
     "HumanInput",
     "HumanInputProvider",
     "HumanInputRequest",

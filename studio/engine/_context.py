@@ -7,7 +7,7 @@ from typing import Any
 
 from . import events as ev
 from ._control import RunControl
-from ._human import HumanInputRequest
+from ._human import CodeDecision, HumanInputRequest, check_answer
 from ._usage import Usage, UsageTracker
 
 
@@ -47,15 +47,31 @@ class ChatContext:
         self.control.checkpoint(self.chat_id, self.depth)
 
     def ask_human(self, request: HumanInputRequest) -> str:
-        """Ask the human (blocking), with the request/answer events around it."""
+        """Ask the human for text (a reply, a speaker), with the request/answer events around it."""
+        answer = check_answer(request, self._ask(request))
+        assert isinstance(answer, str)
+        self.emit(ev.HumanInputReceived, agent=request.agent, text=answer, kind=request.kind)
+        self._record(answer)
+        return answer
+
+    def ask_code_decision(self, request: HumanInputRequest) -> CodeDecision:
+        """Ask the human to approve, refuse or edit the code of ``request`` (kind code_approval)."""
+        decision = check_answer(request, self._ask(request))
+        assert isinstance(decision, CodeDecision)
+        self.emit(ev.HumanInputReceived, agent=request.agent, text=decision.describe(),
+                  kind=request.kind, decision=decision.to_dict())
+        self._record(decision.describe())
+        return decision
+
+    def _ask(self, request: HumanInputRequest) -> object:
         self.emit(ev.HumanInputRequested, agent=request.agent, prompt=request.prompt,
-                  kind=request.kind, options=request.options)
+                  kind=request.kind, options=request.options, blocks=request.blocks)
         answer = self.control.human.ask(request, self.control.cancel_token)
         self.control.cancel_token.raise_if_set()
-        answer = answer if isinstance(answer, str) else ""
-        self.emit(ev.HumanInputReceived, agent=request.agent, text=answer, kind=request.kind)
+        return answer
+
+    def _record(self, text: str) -> None:
         ctx: ChatContext | None = self
         while ctx is not None:
-            ctx.human_inputs.append(answer)
+            ctx.human_inputs.append(text)
             ctx = ctx.parent
-        return answer
