@@ -56,9 +56,10 @@ def test_newcomer_runs_the_group_chat_and_watches_it_grow(app_page: Page):
 
 
 def answer(page: Page, text: str) -> None:
-    box = page.locator(".st-key-reply_input input")
+    """Type the reply into the one chat box and press Enter."""
+    box = page.locator('[data-testid="stChatInputTextArea"]')
     box.fill(text)
-    page.locator('[data-testid="stFormSubmitButton"] button', has_text="Send").click()
+    box.press("Enter")
 
 
 def test_human_answers_every_turn_then_exits(app_page: Page):
