@@ -151,6 +151,9 @@ class _Writer:
                 add(f"code_executor=DockerExecutor(work_dir=WORK_DIR, timeout={code.timeout}"
                     f"{image})")
             add(f"approve_code={code.approve}")
+            if code.cleared_by is not None:
+                add(f"code_gate=ClearedBy({code.cleared_by.agent!r}, "
+                    f"tool={code.cleared_by.tool!r})")
         if agent.default_auto_reply:
             add(f"default_auto_reply={agent.default_auto_reply!r}")
         if agent.stream:
@@ -251,6 +254,8 @@ class _Writer:
                                  if spec.pattern.kind == PatternKind.GROUP else set())
                               | ({"ChatSpec", "initiate_chats"}
                                  if spec.pattern.kind == PatternKind.SEQUENCE else set())
+                              | ({"ClearedBy"} if any(a.code_execution and a.code_execution.cleared_by
+                                                      for a in spec.agents) else set())
                               | {"ConsoleHuman", "NoHuman", "events"})
         code_kinds = {a.code_execution.executor for a in spec.agents if a.code_execution}
         executors = sorted({"local": "LocalExecutor", "docker": "DockerExecutor"}[k]

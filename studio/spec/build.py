@@ -220,6 +220,10 @@ class _Builder:
         if code is not None and code.executor != "none":
             kwargs["code_executor"] = self.executor(spec, path)
             kwargs["approve_code"] = code.approve
+            if code.cleared_by is not None:
+                from studio.engine import ClearedBy
+
+                kwargs["code_gate"] = ClearedBy(code.cleared_by.agent, tool=code.cleared_by.tool)
         cls = {AgentKind.ASSISTANT: AssistantAgent, AgentKind.USER_PROXY: UserProxyAgent,
                AgentKind.CONVERSABLE: ConversableAgent}[spec.kind]
         try:

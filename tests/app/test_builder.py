@@ -279,3 +279,16 @@ def test_turning_code_execution_on_and_the_container_network(builder) -> None:
     code = spec_of(at).agents[0].code_execution
     assert (code.executor, code.network) == ("docker", True)
     assert "network on" in " ".join(c.value for c in at.caption)
+
+
+def test_the_safeguard_clearance_survives_form_edits_and_follows_a_rename(builder, svc) -> None:
+    doc = load_bundled_template("safeguarded_code").to_dict()
+    svc.store.set_setting("builder_draft", {"doc": doc, "saved_as": None})
+    at = builder()
+    select_agent(at, 0)  # the commander
+    assert any("has checked with" in c.value and "safeguard" in c.value for c in at.caption)
+    at.number_input(key=form_key(at, "timeout")).set_value(12).run()
+    code = spec_of(at).agents[0].code_execution
+    assert (code.timeout, code.cleared_by.agent) == (12, "safeguard"), "editing keeps the gate"
+    name_input(at, 2).set_value("guard").run()
+    assert spec_of(at).agents[0].code_execution.cleared_by.agent == "guard"
