@@ -15,8 +15,6 @@ from studio.store import Store, default_data_dir
 if TYPE_CHECKING:
     from studio.runs import RunManager
 
-DEMO_TOKEN_DELAY = 0.02  # seconds per token, so demo runs visibly stream
-
 
 @dataclass(frozen=True)
 class Services:
@@ -44,6 +42,6 @@ def _build(data_dir: str, db_url: str | None) -> Services:
     directory = Path(data_dir)
     store = Store.open(db_url, directory)
     registry = registry_with_store(store)  # bundled components plus the user's own
-    manager = RunManager(store, registry, data_dir=directory, demo_token_delay=DEMO_TOKEN_DELAY)
+    manager = RunManager(store, registry, data_dir=directory)  # each run gets the Demo pace
     return Services(store=store, registry=registry, manager=manager, data_dir=directory,
                     db_url=store.engine.url.render_as_string(hide_password=True))

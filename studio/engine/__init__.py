@@ -5,6 +5,7 @@ Stands alone: it imports nothing else from ``studio``.
 
 from . import events
 from ._agent import AssistantAgent, ConversableAgent, ReplyOutcome, Stop, UserProxyAgent
+from ._answers import AnswerKey
 from ._chat import ChatSpec, NestedChat, initiate_chats
 from ._context import ChatContext
 from ._control import Cancelled, CancelToken, RunControl
@@ -22,8 +23,10 @@ from ._human import (
     read_code_decision,
 )
 from ._messages import Message, ToolCall
+from ._replay import Recording, ReplayError, ReplayMismatch, ResumeUnsafe
+from ._retrieve import RetrieveUserProxyAgent
 from ._safeguard import ClearedBy, CodeGate, CodeVerdict
-from ._tools import Tool, ToolDefinitionError, tool
+from ._tools import Tool, ToolContext, ToolDefinitionError, tool
 from ._types import ChatResult, ConfigError, HumanInput, StopReason, Termination
 from ._usage import PRICES, Usage, UsageTracker, cost_of
 from .code import (
@@ -41,6 +44,8 @@ from .code import (
 )
 from .models import (
     DemoModel,
+    DemoPace,
+    DemoScript,
     DemoScriptError,
     DemoTurn,
     FunctionModel,
@@ -56,7 +61,7 @@ from .models import (
 
 __all__ = [
     "PRICES",
-    "read_code_decision",
+    "AnswerKey",
     "AssistantAgent",
     "Cancelled",
     "CancelToken",
@@ -77,6 +82,8 @@ __all__ = [
     "ConversableAgent",
     "cost_of",
     "DemoModel",
+    "DemoPace",
+    "DemoScript",
     "DemoScriptError",
     "DemoTurn",
     "DockerExecutor",
@@ -107,6 +114,12 @@ __all__ = [
     "NoHuman",
     "OpenAIChatModel",
     "ReplyOutcome",
+    "RetrieveUserProxyAgent",
+    "read_code_decision",
+    "Recording",
+    "ReplayError",
+    "ReplayMismatch",
+    "ResumeUnsafe",
     "RunControl",
     "ScriptedHuman",
     "ScriptedModel",
@@ -116,6 +129,7 @@ __all__ = [
     "tool",
     "Tool",
     "ToolCall",
+    "ToolContext",
     "ToolDefinitionError",
     "Usage",
     "UsageTracker",

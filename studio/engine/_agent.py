@@ -182,6 +182,8 @@ class ConversableAgent:
             if message.name is None and message.role != "tool":
                 message = Message(role=message.role, content=message.content, name=self.name,
                                   tool_calls=message.tool_calls, meta=message.meta)
+            if emit:
+                message = ctx.settle(self.name, recipient.name, message)
             own.append(_as_sent(message))
             theirs.append(_as_received(message))
             if emit:
@@ -219,6 +221,11 @@ class ConversableAgent:
         return ReplyOutcome(None, StopReason.NO_REPLY)
 
     # -- starting chats ------------------------------------------------------------------------
+    def prepare_first_message(self, message: Message) -> Message:
+        """The first message of a chat this agent starts, as it is sent (unchanged here; the
+        retrieval proxy puts passages of its documents around the question)."""
+        return message
+
     def initiate_chat(
         self,
         recipient: ConversableAgent,

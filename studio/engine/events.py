@@ -1,7 +1,8 @@
 """Typed events the engine emits while a conversation runs.
 
 Every event is a small frozen dataclass with a ``type`` tag. The UI, the CLI and the
-store all consume the same stream. ``chat_id`` names the chat an event belongs to;
+store all consume the same stream. ``transient`` events (token deltas, model calls) are
+for live views only: a stored transcript leaves them out. ``chat_id`` names the chat an event belongs to;
 nested chats carry ``parent_chat_id`` on their :class:`ChatStarted` and a ``depth`` > 0.
 """
 
@@ -18,6 +19,9 @@ from ._messages import Message
 @dataclass(frozen=True, kw_only=True)
 class Event:
     type: ClassVar[str] = "event"
+    #: True for events about the live moment (a streamed token, a pause), which are not
+    #: part of the conversation: stores may skip them, and a :class:`Recording` ignores them.
+    transient: ClassVar[bool] = False
     chat_id: str = ""
     depth: int = 0
     time: float = field(default_factory=time.time)
@@ -52,6 +56,7 @@ class SpeakerSelected(Event):
     speaker: str = ""
     method: str = ""
     round: int = 0
+    usage: dict[str, Any] | None = None  # auto selection: what its model calls used
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,8 +64,22 @@ class TokenDelta(Event):
     """A piece of a message being streamed by ``agent``; a :class:`MessageSent` follows."""
 
     type: ClassVar[str] = "token"
+    transient: ClassVar[bool] = True
     agent: str = ""
     delta: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelCallStarted(Event):
+    """``agent`` asked its model (labelled ``model``) for a reply, a speaker choice or a
+    summary (``purpose``). Transient: the run's next event ends the wait, so a live view
+    can show "waiting for the model (12 s)" in between."""
+
+    type: ClassVar[str] = "model_call"
+    transient: ClassVar[bool] = True
+    agent: str = ""
+    model: str = ""
+    purpose: str = "reply"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +110,15 @@ class ToolResult(Event):
     name: str = ""
     content: str = ""
     is_error: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class CodeExecutionStarted(Event):
+    """Code is about to run (recorded, so a resumed run knows whether it was in flight)."""
+
+    type: ClassVar[str] = "code_started"
+    agent: str = ""
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,11 +164,13 @@ class Interjection(Event):
 @dataclass(frozen=True, kw_only=True)
 class RunPaused(Event):
     type: ClassVar[str] = "paused"
+    transient: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, kw_only=True)
 class RunResumed(Event):
     type: ClassVar[str] = "resumed"
+    transient: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,9 +209,11 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ChatStarted,
     SpeakerSelected,
     TokenDelta,
+    ModelCallStarted,
     MessageSent,
     ToolCallStarted,
     ToolResult,
+    CodeExecutionStarted,
     CodeExecuted,
     HumanInputRequested,
     HumanInputReceived,
@@ -193,3 +225,6 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ChatFinished,
     RunFinished,
 )
+
+#: Event types about the live moment only (see :attr:`Event.transient`).
+TRANSIENT_TYPES: frozenset[str] = frozenset(cls.type for cls in ALL_EVENTS if cls.transient)

@@ -7,13 +7,20 @@ Depends on :mod:`studio.spec`, :mod:`studio.store` and :mod:`studio.engine` only
 from ._errors import RunError
 from ._handle import FINAL_STATUSES, RunHandle
 from ._manager import RunManager
-from ._models import ALLOW_UNSANDBOXED, registry_with_store
+from ._models import (
+    ALLOW_UNSANDBOXED,
+    DEMO_PACE,
+    demo_pace,
+    registry_with_store,
+    request_limits,
+)
 from ._persist import TRANSIENT_KINDS
 from ._templates import TemplateChoice, find_template, template_choices
 from ._text import TextTranscript, transcript_text
 
 __all__ = [
     "ALLOW_UNSANDBOXED",
+    "DEMO_PACE",
     "FINAL_STATUSES",
     "TRANSIENT_KINDS",
     "RunError",
@@ -21,8 +28,10 @@ __all__ = [
     "RunManager",
     "TemplateChoice",
     "TextTranscript",
+    "demo_pace",
     "find_template",
     "registry_with_store",
+    "request_limits",
     "template_choices",
     "transcript_text",
 ]

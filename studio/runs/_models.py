@@ -36,6 +36,7 @@ def registry_with_store(store: Store, base: Registry | None = None) -> Registry:
                 data[key] = value
         if config.api_type == "azure" and provider != "azure":
             data["api_type"] = "azure"
+        data.update(request_limits(config.extra))
         try:
             registry.add_model(config.name, data, origin="user")
         except RegistryError:
@@ -46,6 +47,19 @@ def registry_with_store(store: Store, base: Registry | None = None) -> Registry:
         except RegistryError:
             continue
     return registry
+
+
+def request_limits(extra: dict[str, Any] | None) -> dict[str, Any]:
+    """The request timeout (seconds) and retry budget kept in a stored config's ``extra``."""
+    limits: dict[str, Any] = {}
+    for key, kind in (("timeout", float), ("retries", int)):
+        value = (extra or {}).get(key)
+        if value is not None:
+            try:
+                limits[key] = kind(value)
+            except (TypeError, ValueError):
+                continue  # a hand-edited backup: the model keeps its default
+    return limits
 
 
 def _secret_names(spec: TemplateSpec, registry: Registry) -> set[str]:
@@ -95,18 +109,27 @@ def streamed_for_demo(spec: TemplateSpec, registry: Registry, model: str | None)
 
 
 ALLOW_UNSANDBOXED = "allow_unsandboxed_code"  # setting: run local code without bubblewrap
+DEMO_PACE = "demo_pace"  # setting: how fast the Demo model streams, "instant" or "readable"
+
+
+def demo_pace(store: Store, default: str = "readable") -> str:
+    """The studio's Demo pace setting (``default`` until someone chooses)."""
+    value = store.get_setting(DEMO_PACE, default)
+    return value if value in ("instant", "readable") else default
 
 
 class ModelSetup:
     """The model resolver of one run, recording the labels of the clients it hands out."""
 
     def __init__(self, spec: TemplateSpec, registry: Registry, store: Store, *,
-                 demo_token_delay: float) -> None:
+                 demo_pace: str = "instant", demo_token_delay: float | None = None,
+                 timeout: float | None = None, retries: int | None = None) -> None:
         from studio.spec._resolve import default_model_resolver
 
         self._resolve = default_model_resolver(
-            registry, spec.demo_script_dicts(), _secrets(store, _secret_names(spec, registry)),
-            dict(spec.models), demo_token_delay=demo_token_delay)
+            registry, spec.demo_options(), _secrets(store, _secret_names(spec, registry)),
+            dict(spec.models), demo_pace=demo_pace, demo_token_delay=demo_token_delay,
+            timeout=timeout, retries=retries)
         self.labels: list[str] = []
 
     def resolve(self, name: str) -> ModelClient:

@@ -1,15 +1,17 @@
 """Which events make up a run's transcript, and how each becomes a store row.
 
-Everything but token deltas and pause/resume markers is written the moment it is
-emitted; the final ``message`` event carries the full text of a streamed message.
+Everything but token deltas, model-call markers and pause/resume markers is written the
+moment it is emitted; the final ``message`` event carries the full text of a streamed message.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
+from studio.engine.events import TRANSIENT_TYPES
+
 #: Event types kept in memory only (live view), never written to the store.
-TRANSIENT_KINDS = frozenset({"token", "paused", "resumed"})
+TRANSIENT_KINDS = TRANSIENT_TYPES
 
 
 class EventSink(Protocol):

@@ -21,9 +21,9 @@ from studio.engine.code import (
     FileInfo,
     LocalExecutor,
     NoExecutor,
+    code_environment,
     extract_code_blocks,
     format_code_result,
-    is_secret_name,
 )
 from tests.support.processes import processes_with
 from tests.support.processes import wait_for as _wait_for
@@ -205,20 +205,26 @@ def test_files_created_or_changed_are_listed(executor: LocalExecutor):
     assert {(f.name, f.size) for f in result.files} == {("old.txt", 5), ("sub/new.bin", 10)}
 
 
-def test_secrets_never_reach_the_code(executor: LocalExecutor, monkeypatch):
-    secrets = {
+def test_only_allowed_variables_reach_the_code(executor: LocalExecutor, monkeypatch):
+    """An allow-list: innocent names (SLACK_WEBHOOK, DB_URL) stay out as surely as API keys."""
+    host = {
         "OPENAI_API_KEY": "sk-test-123", "AZURE_OPENAI_ENDPOINT": "https://x", "GITHUB_TOKEN": "",
         "MY_SECRET": "", "DB_PASSWORD": "", "aws_secret_access_key": "", "SOME_CREDENTIALS": "",
+        "SLACK_WEBHOOK": "https://hooks.example/canary", "DB_URL": "postgresql://u:pw@db/canary",
+        "ROUNDTABLE_DATA_DIR": "/srv/canary-data", "HARMLESS_SETTING": "",
     }
-    secrets = {name: value or f"canary-{name.lower()}-value" for name, value in secrets.items()}
-    for name, value in secrets.items():
+    host = {name: value or f"canary-{name.lower()}-value" for name, value in host.items()}
+    for name, value in host.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("HARMLESS_SETTING", "visible")
-    result = run(executor, "```python\nimport os\nfor k, v in os.environ.items(): print(k, '=', v)\n```")
-    assert "HARMLESS_SETTING = visible" in result.output
-    for name, value in secrets.items():
-        assert name not in result.output and value not in result.output
-    assert is_secret_name("X_AUTH_HEADER") and not is_secret_name("PATH") and not is_secret_name("PWD")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    result = run(executor, "```python\nimport os\nfor k, v in os.environ.items(): print(f'{k}={v}')\n```")
+    seen = dict(line.split("=", 1) for line in result.output.splitlines() if "=" in line)
+    for name, value in host.items():
+        assert name not in seen and value not in result.output
+    assert seen["LANG"] == "C.UTF-8" and seen["HOME"] == str(executor.work_dir)
+    assert seen["PATH"].split(":")[-3:] == ["/usr/local/bin", "/usr/bin", "/bin"]
+    allowed = set(code_environment(home="", host=dict(os.environ)))
+    assert set(seen) <= allowed | {"PWD", "SHLVL", "_"}  # the shell's own
 
 
 def test_cancel_kills_at_once_and_raises(executor: LocalExecutor):
@@ -257,3 +263,37 @@ def test_work_dir_is_kept_until_cleanup():
     assert result.exit_code == 0 and (ex.work_dir / "keep.py").exists()
     ex.cleanup()
     assert not ex.work_dir.exists()
+
+
+def test_code_that_cannot_run_after_approval_goes_back_to_the_agents(tmp_path: Path):
+    """No sandbox and no permission to run without one: the approved code fails like any other
+    execution, the writer reads why, and the chat goes on (it used to end the whole run)."""
+    from studio.engine import (
+        ConversableAgent,
+        HumanInput,
+        RunControl,
+        ScriptedHuman,
+        ScriptedModel,
+        StopReason,
+        events,
+    )
+
+    seen: list[events.Event] = []
+    writer = ScriptedModel(["```python\nprint('hi')\n```", "Then I will answer in words. TERMINATE"])
+    coder = ConversableAgent("coder", human_input=HumanInput.NEVER, model=writer)
+    runner = ConversableAgent(
+        "runner", human_input=HumanInput.NEVER, approve_code=True,
+        code_executor=LocalExecutor(sandbox="none", work_dir=tmp_path),  # refuses: not allowed
+    )
+    human = ScriptedHuman(["approve"])
+    result = runner.initiate_chat(coder, "go", control=RunControl(human=human, on_event=seen.append))
+    assert result.stop_reason == StopReason.TERMINATION and result.error in (None, "")
+    reply = result.history[2]
+    assert reply.name == "runner" and reply.meta["kind"] == "code_result"
+    assert reply.content.startswith("exitcode: 1 (execution failed)\nCode output: The code could not run:")
+    assert "allow unsandboxed execution in Settings" in reply.content
+    assert "allow unsandboxed execution in Settings" in writer.requests[1].messages[-1].content
+    executed = [e for e in seen if isinstance(e, events.CodeExecuted)]
+    assert len(executed) == 1 and executed[0].exit_code == 1
+    assert any(isinstance(e, events.Warning) and "could not run" in e.text for e in seen)
+    assert not any(isinstance(e, events.Error) for e in seen)

@@ -6,7 +6,8 @@ import streamlit as st
 
 from studio.app._guard import page_guard
 from studio.app._services import services
-from studio.engine.code import local_sandbox_status
+from studio.app.widgets.demo_note import pace_control
+from studio.engine.code import BWRAP_MISSING, local_sandbox_status
 from studio.runs import ALLOW_UNSANDBOXED as SETTING
 
 
@@ -23,9 +24,11 @@ with page_guard("Settings"):
         st.success("bubblewrap works here: code that agents write runs in a sandbox that cannot "
                    "touch your files or the network.", icon="🛡️")
     else:
+        fix = ("Install it (`sudo apt-get install bubblewrap`)" if problem == BWRAP_MISSING
+               else "Use containers (executor 'docker') for code")
         st.warning(f"{problem[0].upper() + problem[1:] if problem else 'No sandbox'}, so code cannot "
-                   "run in a sandbox here. Install it (`sudo apt-get install bubblewrap`) — or allow "
-                   "unsandboxed code below. Docker executors are not affected.", icon="⚠️")
+                   f"run in a sandbox here. {fix} — or allow unsandboxed code below. Docker "
+                   "executors are not affected.", icon="⚠️")
     st.session_state["allow_unsandboxed_toggle"] = bool(svc.store.get_setting(SETTING, False))
     st.toggle("Allow code to run without a sandbox when bubblewrap is missing",
               key="allow_unsandboxed_toggle", on_change=_toggled, args=(svc,))
@@ -33,6 +36,11 @@ with page_guard("Settings"):
                "normal process with your permissions: it could read or delete your files. It still "
                "gets a time limit, an output cap and an environment without API keys. Turn it on "
                "only for templates you trust.")
+    st.subheader("Demo model")
+    pace_control(svc.store, key="settings_demo_pace")
+    st.caption("Readable suits a live demo: messages stream in word by word, each within about "
+               "a second and a half. Instant shows each message at once. The command line "
+               "always runs instant unless given `--demo-pace readable`.")
     st.subheader("Data")
     st.markdown(f"- **Data folder:** `{svc.data_dir}`\n- **Database:** `{svc.db_url}`\n"
                 f"- **Runs kept:** {svc.store.count_runs()}")
