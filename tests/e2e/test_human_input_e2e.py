@@ -56,11 +56,13 @@ def studio_page(page: Page, studio_with_approval: StudioServer,
         (ARTIFACTS / f"{name}.server.log").write_text(studio_with_approval.log_tail(400))
 
 
-def start(page: Page, template: str) -> None:
+def start(page: Page, template: str, task: str) -> None:
+    """Run ``template`` on the Demo model with ``task`` (a sample task: its rehearsed script)."""
     page.get_by_role("combobox", name="Template").click()
     page.get_by_role("option", name=template, exact=True).click()
     expect(page.get_by_role("combobox", name="Template")).to_have_value(template)
     expect(page.get_by_role("combobox", name="Model")).to_have_value(re.compile("Demo"))
+    page.locator(".st-key-task_input textarea").fill(task)
     page.locator(".st-key-run_button button").click()
     expect(page).to_have_url(re.compile(r"[?&]run=[0-9a-f]+"))
 
@@ -77,7 +79,7 @@ def text_boxes(page: Page) -> int:
 
 def test_the_typed_reply_is_what_is_sent(studio_page: Page) -> None:
     page = studio_page
-    start(page, "Human in the loop")
+    start(page, "Human in the loop", load_bundled_template("human_in_the_loop").sample_tasks[0])
     expect(waiting(page)).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Your turn").first).to_be_visible()
     assert text_boxes(page) == 1, "one box to type the reply into"
@@ -85,16 +87,17 @@ def test_the_typed_reply_is_what_is_sent(studio_page: Page) -> None:
     box.fill("Please mention the Wednesday demo.")
     box.press("Enter")
     bubbles = page.locator(BUBBLES)
-    expect(bubbles.filter(has_text="Please mention the Wednesday demo.")).to_be_visible()
+    mine = bubbles.filter(has_text=re.compile(r"you\s*→\s*assistant"))
+    expect(mine.filter(has_text="Please mention the Wednesday demo.")).to_be_visible()
     expect(bubbles.filter(has_text="Revised with your feedback")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("You answered").first).to_be_visible()
     expect(page.get_by_text("You let the team carry on")).to_have_count(0)
-    expect(bubbles.filter(has_text="Looks good. Please make it final.")).to_have_count(0)
+    expect(mine.filter(has_text="Looks good. Please make it final.")).to_have_count(0)
 
     # letting the agent answer instead: its canned reply says it is automatic
     expect(waiting(page)).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="Continue without me").click()
-    canned = bubbles.filter(has_text="Looks good. Please make it final.")
+    canned = mine.filter(has_text="Looks good. Please make it final.")
     expect(canned).to_be_visible(timeout=30_000)
     expect(canned.get_by_text("automatic reply, not typed by you")).to_be_visible()
     page.locator(".st-key-stop_button button").click()
@@ -103,10 +106,10 @@ def test_the_typed_reply_is_what_is_sent(studio_page: Page) -> None:
 
 def test_refusing_code_with_any_reason_never_runs_it(studio_page: Page) -> None:
     page = studio_page
-    start(page, APPROVING)
+    start(page, APPROVING, load_bundled_template("code_assistant").sample_tasks[0])
     card = page.locator(".st-key-human_panel")
     expect(card.get_by_text("Run this code?")).to_be_visible(timeout=60_000)
-    expect(card.get_by_text("is_prime = [True] * limit")).to_be_visible()
+    expect(card.locator("code").filter(has_text="is_prime = [True] * limit")).to_be_visible()
     page.get_by_text("Edit the code, or refuse it").click()
     page.get_by_label("Why not? (the agents read this)").fill("ok")
     page.get_by_role("button", name="Refuse", exact=True).click()
@@ -121,7 +124,7 @@ def test_refusing_code_with_any_reason_never_runs_it(studio_page: Page) -> None:
 
 def test_approving_code_runs_it(studio_page: Page, studio_with_approval: StudioServer) -> None:
     page = studio_page
-    start(page, APPROVING)
+    start(page, APPROVING, load_bundled_template("code_assistant").sample_tasks[0])
     card = page.locator(".st-key-human_panel")
     expect(card.get_by_text("Run this code?")).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Approve and run").click()
