@@ -13,7 +13,7 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from studio.runs import RunHandle
@@ -109,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="store the templates of a file (ours, a bundle, or AutoGen Studio)",
         description="Store every template of FILE: our YAML/JSON, a bundle of several, an "
                     "AutoGen Studio 0.4 team/gallery or 0.2 workflow. Nothing is stored when "
-                    "any template in the file is invalid.")
+                    "any template in the file is invalid. A template never replaces one that "
+                    "is already there: a name in use gets ' (imported)' (then a number), and "
+                    "a template identical to one you have is not added again.")
     imports.add_argument("file", metavar="FILE")
     _add_storage(imports)
 
@@ -232,7 +234,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _follow(handle: RunHandle, out: TextIO, *, as_json: bool) -> None:
     """Print events as they come; answer the agents' questions from stdin."""
-    from studio.runs import TextTranscript
+    from studio.engine.transcript import TextTranscript, render
 
     text = TextTranscript()
     seen = 0
@@ -240,7 +242,7 @@ def _follow(handle: RunHandle, out: TextIO, *, as_json: bool) -> None:
     while True:
         for event in handle.wait_for_events(seen, timeout=0.2):
             seen = event["seq"]
-            out.write(json.dumps(event) + "\n" if as_json else text.feed(event))
+            out.write(render(event, text, as_json=as_json))
         out.flush()
         if handle.done and seen == handle.last_seq:
             return
@@ -322,24 +324,28 @@ def _export_template(args: argparse.Namespace, store: Store) -> int:
 
 
 def _import_templates(args: argparse.Namespace, store: Store) -> int:
-    from studio.runs import registry_with_store
-    from studio.spec import import_file
+    from studio.runs import apply_import, plan_import, registry_with_store
+    from studio.spec import summarise
 
     path = Path(args.file)
     try:
         content = path.read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read {args.file}: {exc.strerror}") from exc
-    found = import_file(content, path.name, registry=registry_with_store(store))
-    for report in found.reports:  # all parsed and valid before anything is stored
-        spec = report.spec
-        store.save_template(spec.name, spec.to_dict(), description=spec.description,
-                            tags=tuple(spec.tags), note=f"imported from {path.name}")
-        print(f"imported {spec.name!r} ({found.source_format})")
-        for item in report.not_mapped:
-            print(f"  not mapped: {item}")
-        for item in report.warnings:
-            print(f"  warning: {item}")
+    registry = registry_with_store(store)
+    plan = plan_import(content, path.name, store=store, registry=registry)
+    if not plan.ok:
+        raise CliError(f"{args.file} cannot be imported; nothing was stored: "
+                       + "; ".join(summarise(plan.problems)))
+    for item in plan.items:  # the plan first: what will be added, and under which name
+        print(f"{item.plan_line()} ({item.source_format})")
+    for item in apply_import(plan, store=store, registry=registry):
+        if item.action != "unchanged":
+            print(f"imported {item.name!r}")
+        for line in item.not_mapped:
+            print(f"  not mapped: {line}")
+        for line in item.warnings:
+            print(f"  warning: {line}")
     return 0
 
 
@@ -373,14 +379,27 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 # -- entry point ---------------------------------------------------------------------------
 def _one_line(exc: BaseException) -> str:
-    from studio.spec import SpecError
+    from studio.spec import SpecError, summarise
 
     if isinstance(exc, SpecError):
-        return "invalid template: " + "; ".join(str(p) for p in exc.errors or exc.problems)
+        return "invalid template: " + "; ".join(summarise(exc.errors or exc.problems))
     text = " ".join(str(exc).split())
     if isinstance(exc, KeyError) and text.startswith(("'", '"')):
         text = text[1:-1]
     return text or type(exc).__name__
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Leave at once after Ctrl-C, as the program (not when main() is called with argv).
+
+    The run has been cancelled and its end stored (every write is committed); tearing the
+    interpreter down would only keep the person waiting (seconds on a busy machine)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed pipe: nothing more to say
+            pass
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -391,9 +410,13 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args)
     except CliError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
+        if exc.code == EXIT_INTERRUPTED and argv is None:
+            _exit_now(exc.code)
         return exc.code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
+        if argv is None:
+            _exit_now(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except Exception as exc:  # errors reach people as one line, never a traceback
         if os.environ.get("ROUNDTABLE_DEBUG"):

@@ -6,6 +6,7 @@ Depends on :mod:`studio.spec`, :mod:`studio.store` and :mod:`studio.engine` only
 
 from ._errors import RunError
 from ._handle import FINAL_STATUSES, RunHandle
+from ._imports import ImportItem, ImportPlan, apply_import, plan_import
 from ._manager import RunManager
 from ._models import (
     ALLOW_UNSANDBOXED,
@@ -22,14 +23,18 @@ __all__ = [
     "ALLOW_UNSANDBOXED",
     "DEMO_PACE",
     "FINAL_STATUSES",
+    "ImportItem",
+    "ImportPlan",
     "TRANSIENT_KINDS",
     "RunError",
     "RunHandle",
     "RunManager",
     "TemplateChoice",
     "TextTranscript",
+    "apply_import",
     "demo_pace",
     "find_template",
+    "plan_import",
     "registry_with_store",
     "request_limits",
     "template_choices",

@@ -87,7 +87,14 @@ def test_killed_server_leaves_an_interrupted_run_with_its_messages(app_page: Pag
     page = app_page
     open_template(page, "planning_group")
     bubble_count_above(page, 2)
+    expect(page.get_by_text(re.compile(r"is speaking|Waiting for the first")).first).to_be_visible()
     studio.kill9()
+    # the page cannot hear from the dead server: it says so instead of "Running ... speaking"
+    banner = page.locator("#rt-connection-lost")
+    expect(banner).to_be_visible(timeout=20_000)
+    expect(banner).to_contain_text("this run is interrupted")
+    expect(page.get_by_text(re.compile(r"is speaking")).filter(visible=True)).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^\W*Running")).filter(visible=True)).to_have_count(0)
     store = Store.open(data_dir=studio.data_dir)
     (run,) = store.list_runs()
     assert run.status == "running"  # nobody could finish it

@@ -17,6 +17,7 @@ from studio.store import RunInfo
 
 from .._services import Services
 from .._transcript import Transcript, agent_order
+from .connection import LIVE_KEY_PREFIX, connection_watchdog
 from .human import flash, human_panel, run_controls, step_in
 from .team_graph import team_graph
 from .transcript import TranscriptView
@@ -29,9 +30,10 @@ _BADGES = {
 }
 
 
-def status_badge(status: str) -> str:
+def status_badge(status: str, *, short: bool = False) -> str:
+    """The status with its icon; ``short``: the words alone, for a table column."""
     icon, label = _BADGES.get(status, ("•", status))
-    return f"{icon} {label}"
+    return f"{icon} {label.split(' (')[0] if short else label}"
 
 
 def spec_of(info: RunInfo) -> TemplateSpec | None:
@@ -107,7 +109,11 @@ def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, w
     agents = agent_order(spec.agent_names if spec else [], tx)
     humans = {a.name for a in spec.agents if a.kind.is_proxy} if spec else set()
     work_dir = handle.work_dir if handle is not None else (Path(info.work_dir) if info.work_dir else None)
-    status_line(status, tx, info, model_wait(handle))
+    live = handle is not None and not handle.done
+    if live:
+        connection_watchdog()  # if the server dies now, the page must not say "Running"
+    with st.container(key=f"{LIVE_KEY_PREFIX}status_{key}" if live else f"run_status_{key}"):
+        status_line(status, tx, info, model_wait(handle))
     if handle is not None and handle.error:
         st.error(f"The run failed: {handle.error}", icon="🚨")
     left, right = st.columns([3, 2], gap="large") if graph and spec else (st.container(), None)
@@ -116,13 +122,15 @@ def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, w
             live=handle is not None and not handle.done)
         if handle is not None and not handle.done:
             flash()
-            human_panel(handle)
+            with st.container(key=f"{LIVE_KEY_PREFIX}human_{key}"):
+                human_panel(handle)
     if right is not None and spec is not None:
         _stick_side_column()
         with right.container(key=f"run_side_{key}"):
             team_graph(spec, tx, key=f"{key}-graph", status=status)
             if handle is not None and not handle.done:
-                run_controls(handle)
+                with st.container(key=f"{LIVE_KEY_PREFIX}controls_{key}"):
+                    run_controls(handle)
             _usage(handle.usage if handle is not None else info.usage)
     if handle is not None and not handle.done:
         step_in(handle)

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -16,12 +17,35 @@ from ._look import look_for
 from .files import file_viewer
 
 _FENCE = re.compile(r"(```.*?(?:```|$))", re.S)
+_INLINE_CODE = re.compile(r"(`[^`\n]*`)")
+# ![alt](url "title"), ![alt](<url>), ![alt][ref] and ![ref]: every way markdown shows an image
+_IMAGE = re.compile(r"!\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"
+                    r"(\(\s*<?[^)\s>]*>?(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)|\[[^\]\n]*\])?")
+_URL = re.compile(r"\(\s*<?([^)\s>]*)")
 
 
 def safe_markdown(text: str) -> str:
-    """Markdown with dollar signs kept literal outside code (Streamlit reads $..$ as maths)."""
+    """Markdown that is safe to show: dollar signs kept literal outside code (Streamlit reads
+    $..$ as maths), and images shown as links, never fetched. An image in an agent's message
+    would make the browser fetch it from any host, so a transcript could be sent to a third
+    party through the image's address; a link is fetched only when someone clicks it."""
     parts = _FENCE.split(text)
-    return "".join(p if p.startswith("```") else p.replace("$", "\\$") for p in parts)
+    return "".join(p if p.startswith("```") else _safe_prose(p) for p in parts)
+
+
+def _safe_prose(text: str) -> str:
+    parts = _INLINE_CODE.split(text)
+    return "".join(p if p.startswith("`") and p.endswith("`") and len(p) > 1
+                   else _IMAGE.sub(_image_link, p).replace("$", "\\$") for p in parts)
+
+
+def _image_link(match: re.Match[str]) -> str:
+    alt, target = match.group(1).strip(), match.group(2) or ""
+    url = _URL.match(target)
+    where = urlsplit(url.group(1)).hostname if url else None
+    label = f"🖼️ image: {alt or 'no description'}" + (f" ({where})" if where else "")
+    label = label.replace("[", "(").replace("]", ")")
+    return f"[{label}]{target}" if target else f"[{label}]"
 
 
 # the engine's reasons, said in words a workshop participant understands
