@@ -89,52 +89,8 @@ def _code_approval(handle: Any, request: Any, token: str) -> None:
             st.form_submit_button("Refuse", on_click=_refused, args=(handle, reason_key))
 
 
-def run_controls(handle: Any) -> None:
-    """Pause / Resume and Stop for a live run."""
-    left, right = st.columns(2)
-    if handle.status == "paused":
-        left.button("Resume", key="resume_button", icon="▶️", on_click=_act, args=(handle.resume,),
-                    width="stretch")
-    else:
-        left.button("Pause", key="pause_button", icon="⏸️", on_click=_act, args=(handle.pause,),
-                    width="stretch")
-    right.button("Stop", key="stop_button", icon="⏹️", on_click=_act, args=(handle.cancel,),
-                 width="stretch")
-
-
-def step_in(handle: Any) -> None:
-    """The one chat box, there all through a live run: when it is the person's turn what they
-    type is their reply (sent as typed), otherwise it steps in before the next turn."""
-    request = handle.pending
-    if request is not None and request.kind == "reply":
-        as_agent = "" if request.agent.lower() in ("you", "user", "human") else f" as {request.agent}"
-        placeholder = f"Your reply{as_agent}: type it and press Enter (exit ends the chat)…"
-    elif request is not None:
-        placeholder = "Answer the question above first…"
-    else:
-        placeholder = "Step in: write to the agents (delivered before the next turn)…"
-    text = st.chat_input(placeholder, key="interject_input")
-    if not text:
-        return
-    if request is not None and request.kind == "reply":
-        _act(handle.answer, text)
-    elif request is not None and request.kind == "speaker":
-        st.session_state["pg_flash"] = "Choose who speaks next with the buttons first."
-    elif request is not None:
-        st.session_state["pg_flash"] = ("Approve, edit or refuse the code first; your message "
-                                        f"was not sent: \u201c{text}\u201d")
-    else:
-        _act(handle.interject, text)
-
-
 def _scroll_into_view(key: str, token: str) -> None:
     """Bring the element ``st-key-<key>`` into view once per ``token`` (a new question)."""
     st.html(f"<script>/* {token} */ setTimeout(() => document.querySelector('.st-key-{key}')"
             f"?.scrollIntoView({{behavior: 'smooth', block: 'center'}}), 300);</script>",
             unsafe_allow_javascript=True)
-
-
-def flash() -> None:
-    message = st.session_state.pop("pg_flash", None)
-    if message:
-        st.warning(message, icon="⚠️")
