@@ -72,9 +72,11 @@ def waiting(page: Page) -> Any:
 
 
 def text_boxes(page: Page) -> int:
-    """Visible places to type in the page's main area (text inputs, text areas)."""
+    """Visible places to type an answer in the page's main area (the run's editable task
+    above the transcript aside)."""
     return page.locator('[data-testid="stMain"]').locator(
-        "input[type=text]:visible, textarea:visible").count()
+        "input[type=text]:visible, textarea:visible").and_(
+        page.locator(':not([aria-label="Task"])')).count()
 
 
 def test_the_typed_reply_is_what_is_sent(studio_page: Page) -> None:
