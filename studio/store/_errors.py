@@ -25,13 +25,17 @@ class AlreadyExists(StoreError):
         self.name = name
 
 
+class Forbidden(StoreError, PermissionError):
+    """The actor may not do this (not the owner, not an administrator); says who may."""
+
+
 class SchemaTooNew(StoreError):
     """The database was written by a newer Roundtable Studio than this one."""
 
-    def __init__(self, database_version: int, code_version: int) -> None:
+    def __init__(self, database_version: str, code_version: str) -> None:
         super().__init__(
-            f"the database schema is version {database_version} but this Roundtable Studio "
-            f"only knows up to version {code_version}; upgrade roundtable-studio "
+            f"the database schema is at revision {database_version}, which this Roundtable "
+            f"Studio does not know (it knows up to {code_version}); upgrade roundtable-studio "
             "(pip install -U roundtable-studio) or point it at another database"
         )
         self.database_version = database_version
