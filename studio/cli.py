@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from studio.runs import RunHandle
-    from studio.store import Store
+    from studio.spec import Registry
+    from studio.store import Actor, Store
 
 PROG = "roundtable"
 EXIT_FAILED = 1
@@ -134,6 +135,20 @@ def _open_store(args: argparse.Namespace) -> Store:
     return Store.open(_db_url(args), data_dir=_data_dir(args))
 
 
+def _local() -> Actor:
+    """The command line acts as the person at this machine: personal mode's one user."""
+    from studio.store import Actor
+
+    return Actor.local()
+
+
+def _registry(store: Store) -> Registry:
+    from studio.runs import actor_registry
+    from studio.spec import Registry
+
+    return actor_registry(store, _local(), Registry.bundled())
+
+
 # -- ui ------------------------------------------------------------------------------------
 def cmd_ui(args: argparse.Namespace) -> int:
     import studio
@@ -178,22 +193,23 @@ def _check_port_free(host: str, port: int) -> None:
 
 # -- run -----------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
-    from studio.runs import RunManager, find_template, registry_with_store
+    from studio.runs import RunManager, find_template
+    from studio.spec import Registry
 
     if args.demo_delay < 0:
         raise CliError("--demo-delay must be 0 or more seconds", EXIT_USAGE)
     store = _open_store(args)
-    registry = registry_with_store(store)
-    name, spec = find_template(args.template, store=store, registry=registry)
+    registry = _registry(store)
+    name, spec = find_template(args.template, store=store, registry=registry, actor=_local())
     task = args.task if args.task is not None else spec.default_task
     if not task.strip():
         raise CliError(f"template {name!r} has no sample task: give one with --task", EXIT_USAGE)
     human = args.human or ("console" if sys.stdin.isatty() else "never")
-    manager = RunManager(store, registry, data_dir=_data_dir(args),
+    manager = RunManager(store, Registry.bundled(), data_dir=_data_dir(args),
                          demo_token_delay=args.demo_delay)
-    run_id = manager.start(spec, task, template_name=name, model=args.model,
+    run_id = manager.start(_local(), spec, task, template_name=name, model=args.model,
                            human="mailbox" if human == "console" else "never")
-    handle = manager.get(run_id)
+    handle = manager.get(_local(), run_id)
     assert handle is not None
     try:
         _follow(handle, sys.stdout, as_json=args.json)
@@ -258,14 +274,14 @@ def _silence_stdout() -> None:
 
 # -- templates, db -------------------------------------------------------------------------
 def cmd_templates(args: argparse.Namespace) -> int:
-    from studio.runs import registry_with_store, template_choices
+    from studio.runs import template_choices
 
     store = _open_store(args)
     if args.action == "export":
         return _export_template(args, store)
     if args.action == "import":
         return _import_templates(args, store)
-    choices = template_choices(store, registry_with_store(store))
+    choices = template_choices(store, _registry(store), _local())
     width = max([len(c.key) for c in choices] + [4])
     print(f"{'NAME':<{width}}  {'PATTERN':<9}  {'ORIGIN':<7}  DESCRIPTION")
     for c in choices:
@@ -275,11 +291,11 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
 
 def _export_template(args: argparse.Namespace, store: Store) -> int:
-    from studio.runs import find_template, registry_with_store
+    from studio.runs import find_template
     from studio.spec import export_file, export_script
 
-    registry = registry_with_store(store)
-    _, spec = find_template(args.template, store=store, registry=registry)
+    registry = _registry(store)
+    _, spec = find_template(args.template, store=store, registry=registry, actor=_local())
     text = (export_script(spec, registry=registry) if args.format == "python"
             else export_file(spec, args.format))
     if args.output == "-":
@@ -294,7 +310,6 @@ def _export_template(args: argparse.Namespace, store: Store) -> int:
 
 
 def _import_templates(args: argparse.Namespace, store: Store) -> int:
-    from studio.runs import registry_with_store
     from studio.spec import import_file
 
     path = Path(args.file)
@@ -302,10 +317,10 @@ def _import_templates(args: argparse.Namespace, store: Store) -> int:
         content = path.read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read {args.file}: {exc.strerror}") from exc
-    found = import_file(content, path.name, registry=registry_with_store(store))
+    found = import_file(content, path.name, registry=_registry(store))
     for report in found.reports:  # all parsed and valid before anything is stored
         spec = report.spec
-        store.save_template(spec.name, spec.to_dict(), description=spec.description,
+        store.save_template(_local(), spec.name, spec.to_dict(), description=spec.description,
                             tags=tuple(spec.tags), note=f"imported from {path.name}")
         print(f"imported {spec.name!r} ({found.source_format})")
         for item in report.not_mapped:
@@ -318,7 +333,7 @@ def _import_templates(args: argparse.Namespace, store: Store) -> int:
 def cmd_db(args: argparse.Namespace) -> int:
     store = _open_store(args)
     if args.action == "backup":
-        data = store.backup()
+        data = store.backup(_local())
         text = json.dumps(data, indent=2, ensure_ascii=False)
         if args.file == "-":
             sys.stdout.write(text + "\n")
@@ -338,7 +353,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         raise CliError(f"{args.file} is not JSON (line {exc.lineno}): {exc.msg}") from exc
     if not isinstance(data, dict):
         raise CliError(f"{args.file} is not a Roundtable backup (expected a JSON object)")
-    restored = store.restore(data)
+    restored = store.restore(_local(), data)
     print(f"restored from {args.file}: " + ", ".join(f"{n} {k}" for k, n in restored.items()))
     return 0
 

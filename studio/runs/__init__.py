@@ -2,18 +2,33 @@
 the human-input mailbox, pause/resume/cancel and status.
 
 Depends on :mod:`studio.spec`, :mod:`studio.store` and :mod:`studio.engine` only.
+
+Who is acting
+-------------
+Every :class:`RunManager` call takes the acting :class:`studio.store.Actor` first
+(``manager.start(actor, spec, task, ...)``, ``manager.get(actor, run_id)``,
+``manager.active(actor)``, ``manager.stop(actor, run_id)``, ``manager.transcript(actor,
+run_id)``, ``manager.delete(actor, run_id)``), as do :func:`template_choices`,
+:func:`find_template` (keyword ``actor``) and :func:`registry_with_store`. The owner of
+a run is stored on its row (``owner_id``) and on its handle, so any process can check it:
+a member sees and controls only their own runs (another person's run is ``None`` /
+``NotFound``), administrators all of them. ``start`` enforces the member's budget
+(:class:`BudgetExceeded`, a clear sentence). API keys reach a model only through
+:func:`api_key_for` (the same rules for a run and for the Models page's Test).
 """
 
-from ._errors import RunError
+from ._errors import BudgetExceeded, RunError
 from ._handle import FINAL_STATUSES, RunHandle
+from ._keys import api_key_for
 from ._manager import RunManager
-from ._models import ALLOW_UNSANDBOXED, registry_with_store
+from ._models import ALLOW_UNSANDBOXED, actor_registry, registry_with_store
 from ._persist import TRANSIENT_KINDS
 from ._templates import TemplateChoice, find_template, template_choices
 from ._text import TextTranscript, transcript_text
 
 __all__ = [
     "ALLOW_UNSANDBOXED",
+    "BudgetExceeded",
     "FINAL_STATUSES",
     "TRANSIENT_KINDS",
     "RunError",
@@ -21,6 +36,8 @@ __all__ = [
     "RunManager",
     "TemplateChoice",
     "TextTranscript",
+    "actor_registry",
+    "api_key_for",
     "find_template",
     "registry_with_store",
     "template_choices",

@@ -13,14 +13,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from studio.engine import Cancelled, HumanInputProvider, Mailbox, NoHuman, RunControl, events
 from studio.spec import TemplateSpec, load_template
 
-from ._errors import RunError
+from ._errors import BudgetExceeded, RunError
 from ._handle import CANCELLED, FAILED, FINISHED, RunHandle, TrackedHuman
-from ._models import ALLOW_UNSANDBOXED, ModelSetup, build, streamed_for_demo
+from ._models import ALLOW_UNSANDBOXED, ModelSetup, actor_registry, build, streamed_for_demo
 from ._persist import is_persisted, persist
 
 if TYPE_CHECKING:
     from studio.spec import Registry
-    from studio.store import Store
+    from studio.store import Actor, Store
+
+BUDGET_WINDOW = 24 * 3600.0  # "per day": the last 24 hours
 
 HumanChoice = Literal["mailbox", "never"] | HumanInputProvider
 
@@ -31,6 +33,11 @@ class RunManager:
     On creation, runs a previous process left ``running`` are marked ``interrupted``
     (their messages stay). Every transcript event is committed to the store from the
     run's thread the moment it is emitted; token deltas stay in memory.
+
+    ``registry`` holds the components everyone has (the bundled ones); each run adds the
+    model configs and tools of the person starting it. Every call takes the acting
+    :class:`~studio.store.Actor`: a run is seen and controlled by the person who started
+    it and by administrators; members' runs are held to their budgets.
     """
 
     def __init__(self, store: Store, registry: Registry, *, data_dir: Path,
@@ -44,18 +51,51 @@ class RunManager:
         self.interrupted_on_start = store.mark_interrupted_runs()
 
     # -- starting --------------------------------------------------------------------------
-    def start(self, template: dict[str, Any] | TemplateSpec, task: str, *, template_name: str,
-              model: str | None = None, human: HumanChoice = "mailbox") -> str:
-        """Start a run and return its id.
+    def registry_for(self, actor: Actor) -> Registry:
+        """The bundled components plus the actor's own (and shared) models and tools."""
+        return actor_registry(self.store, actor, self.registry)
+
+    def check_budget(self, actor: Actor) -> None:
+        """Raise :class:`BudgetExceeded` (saying which limit, and what to do) when the
+        actor's budget does not allow one more run now."""
+        budget = self.store.budget_for(actor)
+        if budget.concurrent_runs is not None:
+            going = self.store.count_runs(actor, status="running") if not actor.is_admin else 0
+            if going >= budget.concurrent_runs:
+                raise BudgetExceeded(
+                    f"Budget reached: you have {going} run{'s' if going != 1 else ''} going and "
+                    f"may run {budget.concurrent_runs} at a time. Stop one, or wait for it to "
+                    "end.")
+        if budget.tokens_per_day is None and budget.cost_per_day is None:
+            return
+        tokens, cost = self.store.usage_since(actor, time.time() - BUDGET_WINDOW)
+        if budget.tokens_per_day is not None and tokens >= budget.tokens_per_day:
+            raise BudgetExceeded(
+                f"Budget reached: your runs used {tokens:,} tokens in the last 24 hours, and "
+                f"your budget is {budget.tokens_per_day:,} a day. Ask the workshop's "
+                "administrator for more, or try again later.")
+        if budget.cost_per_day is not None and cost >= budget.cost_per_day:
+            raise BudgetExceeded(
+                f"Budget reached: your runs cost ${cost:.4f} in the last 24 hours, and your "
+                f"budget is ${budget.cost_per_day:.2f} a day. Ask the workshop's "
+                "administrator for more, or try again later.")
+
+    def start(self, actor: Actor, template: dict[str, Any] | TemplateSpec, task: str, *,
+              template_name: str, model: str | None = None,
+              human: HumanChoice = "mailbox") -> str:
+        """Start a run owned by ``actor`` and return its id.
 
         ``model``: None runs the template's own models; "demo", "local" or a stored model
         config name makes every agent use that model. ``human``: "mailbox" (answer through
         the handle), "never" (humans are never asked) or a provider. A template that does
         not validate raises ``SpecError``; one that cannot be built here (missing API key,
-        unknown model) raises ``BuildError``/``RunError``, and nothing is recorded.
+        unknown model) raises ``BuildError``/``RunError``, and nothing is recorded. A
+        member over budget gets :class:`BudgetExceeded`.
         """
+        self.check_budget(actor)
+        registry = self.registry_for(actor)
         spec = template if isinstance(template, TemplateSpec) else load_template(
-            template, registry=self.registry)
+            template, registry=registry)
         task = task.strip() or spec.default_task
         if not task:
             raise RunError("give the run a task: the template has no sample task to use")
@@ -64,12 +104,12 @@ class RunManager:
         tracked = TrackedHuman(_provider(human))
         try:
             work_dir.mkdir(parents=True, exist_ok=False)
-            setup = ModelSetup(spec, self.registry, self.store,
+            setup = ModelSetup(spec, registry, self.store, actor,
                                demo_token_delay=self.demo_token_delay)
             override = setup.resolve(model) if model else None
-            runnable = (streamed_for_demo(spec, self.registry, model)
+            runnable = (streamed_for_demo(spec, registry, model)
                         if self.demo_token_delay > 0 else spec)
-            team = build(runnable, registry=self.registry, resolve_model=setup.resolve,
+            team = build(runnable, registry=registry, resolve_model=setup.resolve,
                          work_dir=work_dir, model_override=override,
                          human_input_override="never" if human == "never" else None,
                          allow_unsandboxed=bool(self.store.get_setting(ALLOW_UNSANDBOXED, False)))
@@ -77,13 +117,14 @@ class RunManager:
             shutil.rmtree(work_dir, ignore_errors=True)
             raise
         label = setup.label or (model or "")
-        self.store.create_run(template_name, spec.to_dict(), task, label, work_dir=work_dir,
-                              run_id=run_id)
+        self.store.create_run(actor, template_name, spec.to_dict(), task, label,
+                              work_dir=work_dir, run_id=run_id)
         holder: list[RunHandle] = []
         control = RunControl(on_event=lambda event: self._on_event(holder[0], event),
                              human=tracked)
         handle = RunHandle(run_id, template_name=template_name, task=task, model_label=label,
-                           work_dir=work_dir, control=control, human=tracked)
+                           work_dir=work_dir, control=control, human=tracked,
+                           owner_id=actor.id, owner_name=actor.name)
         holder.append(handle)
         with self._lock:
             self._runs[run_id] = handle
@@ -149,7 +190,7 @@ class RunManager:
                        error: str | None, usage: dict[str, Any]) -> None:
         total = usage.get("total", {})
         try:
-            if self.store.get_run(run_id).status != "running":
+            if self.store.get_run(_system(), run_id).status != "running":
                 return  # marked interrupted by a newer manager: leave that verdict
             self.store.finish_run(run_id, status, f"error: {error}" if error else reason, summary,
                                   {**usage, "total_tokens": total.get("total_tokens", 0),
@@ -158,28 +199,40 @@ class RunManager:
             pass  # the next start marks it interrupted; the transcript is already stored
 
     # -- looking up ------------------------------------------------------------------------
-    def get(self, run_id: str) -> RunHandle | None:
-        """The run if it was started by this process (None after a restart)."""
+    def get(self, actor: Actor, run_id: str) -> RunHandle | None:
+        """The live run if it was started by this process and the actor may see it (its
+        owner, or an administrator); None otherwise (another person's run does not exist
+        for a member)."""
         with self._lock:
-            return self._runs.get(run_id)
+            handle = self._runs.get(run_id)
+        return handle if handle is not None and actor.owns(handle.owner_id) else None
 
-    def active(self) -> list[RunHandle]:
-        """Runs of this process that have not ended, oldest first."""
+    def active(self, actor: Actor) -> list[RunHandle]:
+        """The actor's runs of this process that have not ended (administrators: everyone's),
+        oldest first."""
         with self._lock:
             handles = list(self._runs.values())
-        return [h for h in handles if not h.done]
+        return [h for h in handles if not h.done and actor.owns(h.owner_id)]
 
-    def transcript(self, run_id: str) -> list[dict[str, Any]]:
+    def stop(self, actor: Actor, run_id: str) -> None:
+        """Stop a run going in this process: its owner or an administrator."""
+        handle = self.get(actor, run_id)
+        if handle is None:
+            raise RunError(f"run {run_id} is not going here (or is not yours to stop)")
+        handle.cancel()
+
+    def transcript(self, actor: Actor, run_id: str) -> list[dict[str, Any]]:
         """The run's persisted events from the store, in order (token deltas excluded)."""
-        return [{**event.data, "seq": event.seq} for event in self.store.run_events(run_id)]
+        return [{**event.data, "seq": event.seq}
+                for event in self.store.run_events(actor, run_id)]
 
     # -- housekeeping ----------------------------------------------------------------------
-    def delete(self, run_id: str) -> None:
+    def delete(self, actor: Actor, run_id: str) -> None:
         """Delete a run that has ended: its record, transcript and work dir."""
-        handle = self.get(run_id)
+        handle = self.get(actor, run_id)
         if handle is not None and not handle.done:
             raise RunError(f"run {run_id} is still going: cancel it before deleting it")
-        work_dir = self.store.delete_run(run_id)
+        work_dir = self.store.delete_run(actor, run_id)
         if work_dir:
             shutil.rmtree(work_dir, ignore_errors=True)
         with self._lock:
@@ -187,10 +240,17 @@ class RunManager:
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Cancel every active run and wait for them; True if all ended in time."""
-        handles = self.active()
+        handles = self.active(_system())
         for handle in handles:
             handle.cancel()
         return all(handle.wait(timeout) for handle in handles)
+
+
+def _system() -> Actor:
+    """The manager's own housekeeping on runs it holds (sees every run)."""
+    from studio.store import Actor
+
+    return Actor(None, "system", "admin")
 
 
 def _provider(human: HumanChoice) -> HumanInputProvider:

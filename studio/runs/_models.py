@@ -12,20 +12,29 @@ from studio.spec import Registry, RegistryError, TemplateSpec
 
 if TYPE_CHECKING:
     from studio.engine import ModelClient
-    from studio.store import Store
+    from studio.store import Actor, Store
 
 _PROVIDERS = ("openai", "azure", "ollama", "lmstudio", "vllm", "llamacpp", "openai_compatible",
               "demo", "local")
 
 
-def registry_with_store(store: Store, base: Registry | None = None) -> Registry:
-    """A registry holding the bundled components plus the store's model configs and tools.
+def actor_registry(store: Store, actor: Actor, base: Registry) -> Registry:
+    """A fresh registry: ``base`` (left untouched) plus what the actor may use from the store."""
+    fresh = Registry()
+    fresh.models, fresh.agent_presets, fresh.tools = (dict(base.models), dict(base.agent_presets),
+                                                      dict(base.tools))
+    return registry_with_store(store, actor, fresh)
+
+
+def registry_with_store(store: Store, actor: Actor, base: Registry | None = None) -> Registry:
+    """A registry holding the bundled components plus the model configs and tools the
+    actor may use (their own, and the shared models).
 
     Entries that cannot be loaded (a broken custom tool) are skipped here; the Builder
     reports them where they are edited.
     """
     registry = Registry.bundled() if base is None else base
-    for config in store.list_model_configs():
+    for config in store.list_model_configs(actor):
         if config.name in registry.models and registry.models[config.name].origin == "bundled":
             continue
         provider = config.provider if config.provider in _PROVIDERS else "openai_compatible"
@@ -40,32 +49,12 @@ def registry_with_store(store: Store, base: Registry | None = None) -> Registry:
             registry.add_model(config.name, data, origin="user")
         except RegistryError:
             continue
-    for tool in store.list_tools():
+    for tool in store.list_tools(actor):
         try:
             registry.add_tool(tool.name, tool.source, description=tool.description, origin="user")
         except RegistryError:
             continue
     return registry
-
-
-def _secret_names(spec: TemplateSpec, registry: Registry) -> set[str]:
-    names = {p.api_key_secret for p in registry.models.values() if p.api_key_secret}
-    for ref in spec.models.values():
-        if isinstance(ref, SpecModelConfig) and ref.api_key_secret:
-            names.add(ref.api_key_secret)
-    return names
-
-
-def _secrets(store: Store, names: set[str]) -> dict[str, str]:
-    from studio.store import NotFound
-
-    found: dict[str, str] = {}
-    for name in sorted(names):
-        try:
-            found[name] = store.get_secret(name)
-        except NotFound:
-            continue  # the resolver says which model lacks it, if one is used
-    return found
 
 
 def _demo_backed(spec: TemplateSpec, registry: Registry, ref: str | None) -> bool:
@@ -100,13 +89,15 @@ ALLOW_UNSANDBOXED = "allow_unsandboxed_code"  # setting: run local code without 
 class ModelSetup:
     """The model resolver of one run, recording the labels of the clients it hands out."""
 
-    def __init__(self, spec: TemplateSpec, registry: Registry, store: Store, *,
+    def __init__(self, spec: TemplateSpec, registry: Registry, store: Store, actor: Actor, *,
                  demo_token_delay: float) -> None:
         from studio.spec._resolve import default_model_resolver
 
+        from ._keys import key_provider
+
         self._resolve = default_model_resolver(
-            registry, spec.demo_script_dicts(), _secrets(store, _secret_names(spec, registry)),
-            dict(spec.models), demo_token_delay=demo_token_delay)
+            registry, spec.demo_script_dicts(), None, dict(spec.models),
+            demo_token_delay=demo_token_delay, api_key=key_provider(store, actor))
         self.labels: list[str] = []
 
     def resolve(self, name: str) -> ModelClient:

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from .registry import ModelPreset, Registry
 
 ModelResolver = Callable[[str], "ModelClient"]
+#: Finds the API key of a model (name, merged preset) or raises BuildError; lets the
+#: caller apply its own rules (whose key, which host it may go to).
+KeyProvider = Callable[[str, "ModelPreset"], str]
 
 
 class BuildError(ValueError):
@@ -37,13 +40,15 @@ def default_model_resolver(
     configs: Mapping[str, str | ModelConfig | Mapping[str, Any]] | None = None,
     *,
     demo_token_delay: float = 0.0,
+    api_key: KeyProvider | None = None,
 ) -> ModelResolver:
     """A resolver mapping model names to clients, one shared instance per name.
 
     ``demo`` (and any preset of api_type demo) -> ``DemoModel(script=demo_script)``;
     ``local`` -> ``LocalModel``; other presets, the registry's stored configs and the
     inline ``configs`` (a template's ``models``) -> ``OpenAIChatModel``. API keys come
-    from ``secrets`` (by ``api_key_secret``) or the environment (by ``api_key_env``).
+    from ``secrets`` (by ``api_key_secret``) or the environment (by ``api_key_env``), or
+    from ``api_key`` when given (then ``secrets`` is not used).
     """
     configs = {k: ModelConfig.model_validate(v) if isinstance(v, Mapping) else v
                for k, v in (configs or {}).items()}
@@ -66,9 +71,10 @@ def default_model_resolver(
             return resolve_inner(ref, seen)
         if isinstance(ref, ModelConfig):
             return _client(name, _preset_for(registry, name, ref), secrets, demo_script,
-                           demo_token_delay)
+                           demo_token_delay, api_key)
         if name in registry.models:
-            return _client(name, registry.models[name], secrets, demo_script, demo_token_delay)
+            return _client(name, registry.models[name], secrets, demo_script, demo_token_delay,
+                           api_key)
         known = sorted(set(configs) | set(registry.models))
         raise BuildError(f"unknown model {name!r}; known: {', '.join(known)}")
 
@@ -96,7 +102,8 @@ def _preset_for(registry: Registry, name: str, config: ModelConfig) -> ModelPres
 
 
 def _client(name: str, preset: ModelPreset, secrets: Mapping[str, str],
-            demo_script: Sequence[Mapping[str, Any]] | None, token_delay: float) -> ModelClient:
+            demo_script: Sequence[Mapping[str, Any]] | None, token_delay: float,
+            api_key: KeyProvider | None = None) -> ModelClient:
     if preset.api_type == "demo":
         from studio.engine.models import DemoModel
 
@@ -110,7 +117,7 @@ def _client(name: str, preset: ModelPreset, secrets: Mapping[str, str],
         return LocalModel()
     if not preset.model:
         raise BuildError(f"model {name!r}: set the model name (e.g. gpt-4o-mini)")
-    key = _api_key(name, preset, secrets)
+    key = api_key(name, preset) if api_key is not None else _api_key(name, preset, secrets)
     try:
         from studio.engine.models import OpenAIChatModel  # type: ignore[attr-defined]
     except ImportError:  # not exported yet

@@ -8,7 +8,10 @@ from pathlib import Path
 from studio.app._export import run_json, run_markdown
 from studio.app._models import import_oai_config_list, parse_oai_config_list
 from studio.spec import load_bundled_template
+from studio.store import Actor
 from tests.support.oai_server import OAIServer, text
+
+LOCAL = Actor.local()
 
 KEY = "sk-test-abcdefghijklmnop1234"
 
@@ -29,8 +32,9 @@ def test_added_model_keeps_its_key_masked_and_tests_ok(app, svc, texts) -> None:
     with OAIServer() as server:
         server.push(text("OK"))
         _add(at, "loop", server.base_url, KEY)
-        config = svc.store.get_model_config("loop")
-        assert config.api_key_secret and svc.store.get_secret(config.api_key_secret) == KEY
+        config = svc.store.get_model_config(LOCAL, "loop")
+        assert config.api_key_secret and svc.store.secret_for_use(LOCAL, config.api_key_secret,
+                                                                  server.base_url) == KEY
         shown = texts(at)
         assert "Saved **loop**" in shown
         assert "...1234" in shown and KEY not in shown, "the key is shown masked only"
@@ -57,14 +61,14 @@ def test_oai_config_list_import_stores_keys_as_secrets(svc) -> None:
         {"model": "gpt-4o", "api_type": "azure", "base_url": "https://x.openai.azure.com",
          "api_version": "2024-06-01", "api_key": "another-secret-key"},
     ]))
-    names = import_oai_config_list(svc.store, entries)
+    names = import_oai_config_list(svc.store, LOCAL, entries)
     assert names == ["gpt-4o-mini", "llama3.1", "gpt-4o"]
-    ollama = svc.store.get_model_config("llama3.1")
+    ollama = svc.store.get_model_config(LOCAL, "llama3.1")
     assert ollama.provider == "ollama" and ollama.api_key_secret is None
-    azure = svc.store.get_model_config("gpt-4o")
+    azure = svc.store.get_model_config(LOCAL, "gpt-4o")
     assert azure.api_type == "azure" and azure.api_version == "2024-06-01"
-    assert svc.store.get_secret(svc.store.get_model_config("gpt-4o-mini").api_key_secret) == KEY
-    assert KEY not in json.dumps(svc.store.backup(), default=str)
+    assert svc.store.secret_for_use(LOCAL, svc.store.get_model_config(LOCAL, "gpt-4o-mini").api_key_secret, None) == KEY
+    assert KEY not in json.dumps(svc.store.backup(LOCAL), default=str)
     for bad in ("not json", '{"api_key": "x"}', "[1]"):
         try:
             parse_oai_config_list(bad)
@@ -76,8 +80,8 @@ def test_oai_config_list_import_stores_keys_as_secrets(svc) -> None:
 
 def _finished_run(svc) -> str:
     spec = load_bundled_template("code_assistant")
-    run_id = svc.manager.start(spec, spec.default_task, template_name=spec.name, human="never")
-    assert svc.manager.get(run_id).wait(30)
+    run_id = svc.manager.start(LOCAL, spec, spec.default_task, template_name=spec.name, human="never")
+    assert svc.manager.get(LOCAL, run_id).wait(30)
     return run_id
 
 
@@ -89,7 +93,7 @@ def test_history_lists_a_finished_run_and_exports_it(app, svc, texts) -> None:
     assert at.selectbox(key="history_run_select").value == run_id
     assert len(at.chat_message) >= 3, "the whole transcript is shown"
     assert len(at.get("download_button")) >= 2, "Export Markdown and Export JSON"
-    export = svc.store.export_run(run_id)
+    export = svc.store.export_run(LOCAL, run_id)
     markdown = run_markdown(export)
     assert markdown.startswith("# Code assistant") and "exit code 0" in markdown
     assert "1060" in markdown
@@ -98,7 +102,7 @@ def test_history_lists_a_finished_run_and_exports_it(app, svc, texts) -> None:
 
 def test_history_filters_and_deletes_a_run(app, svc) -> None:
     run_id = _finished_run(svc)
-    work_dir = Path(svc.store.get_run(run_id).work_dir)
+    work_dir = Path(svc.store.get_run(LOCAL, run_id).work_dir)
     assert work_dir.is_dir()
     at = app("history")
     at.selectbox(key="history_status").set_value("cancelled").run()
@@ -106,12 +110,12 @@ def test_history_filters_and_deletes_a_run(app, svc) -> None:
     at.selectbox(key="history_status").set_value("all").run()
     at.button(key="delete_run_confirm").click().run()
     assert not at.exception
-    assert svc.store.count_runs() == 0 and not work_dir.exists()
+    assert svc.store.count_runs(LOCAL) == 0 and not work_dir.exists()
     assert "No runs yet" in " ".join(i.body for i in at.info)
 
 
 def test_interrupted_runs_are_marked(app, svc, texts) -> None:
-    run_id = svc.store.create_run("Ghost", {"name": "Ghost"}, "a task", "demo")
+    run_id = svc.store.create_run(LOCAL, "Ghost", {"name": "Ghost"}, "a task", "demo")
     svc.store.finish_run(run_id, "interrupted", "the server stopped while the run was going")
     at = app("history")
     assert not at.exception

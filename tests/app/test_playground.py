@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from studio.store import Actor
+
+LOCAL = Actor.local()
+
 
 def _start(at: AppTest, template: str) -> str:
     at.selectbox(key="template_select").set_value(template).run()
@@ -16,7 +20,7 @@ def _start(at: AppTest, template: str) -> str:
 def test_demo_run_shows_messages_code_card_and_its_end(app, svc, wait_until, texts) -> None:
     at = app("playground")
     run_id = _start(at, "code_assistant")
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(LOCAL, run_id)
     # the user proxy asks the human on the assistant's TERMINATE
     wait_until(lambda: handle.status == "waiting", what="the question to the human")
     at.run()
@@ -43,7 +47,7 @@ def _has_key(at: AppTest, key: str) -> bool:
 def test_reply_sent_from_the_form_reaches_the_run(app, svc, wait_until) -> None:
     at = app("playground")
     run_id = _start(at, "human_in_the_loop")
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(LOCAL, run_id)
     wait_until(lambda: handle.status == "waiting", what="the first question")
     at.run()
     at.text_input(key="reply_input").input("Please add the new date in bold.")
@@ -58,7 +62,7 @@ def test_reply_sent_from_the_form_reaches_the_run(app, svc, wait_until) -> None:
 def test_pause_resume_and_stop(app, svc, wait_until) -> None:
     at = app("playground")
     run_id = _start(at, "planning_group")
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(LOCAL, run_id)
     assert _has_key(at, "pause_button") and _has_key(at, "stop_button")
     at.button(key="pause_button").click().run()
     assert handle.status == "paused"
@@ -75,7 +79,7 @@ def test_pause_resume_and_stop(app, svc, wait_until) -> None:
 def test_interjection_from_the_chat_box(app, svc, wait_until) -> None:
     at = app("playground")
     run_id = _start(at, "planning_group")
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(LOCAL, run_id)
     at.chat_input(key="interject_input").set_value("Keep it under 50 words.").run()
     assert not at.exception
     wait_until(lambda: handle.done or any(e.get("type") == "interjection"
@@ -86,8 +90,8 @@ def test_interjection_from_the_chat_box(app, svc, wait_until) -> None:
 
 def test_reload_reattaches_to_the_run(app, svc) -> None:
     spec = __import__("studio.spec", fromlist=["x"]).load_bundled_template("tool_helper")
-    run_id = svc.manager.start(spec, spec.default_task, template_name=spec.name, human="never")
-    assert svc.manager.get(run_id).wait(30)
+    run_id = svc.manager.start(LOCAL, spec, spec.default_task, template_name=spec.name, human="never")
+    assert svc.manager.get(LOCAL, run_id).wait(30)
     at = app("playground")
     at.query_params["run"] = run_id
     at.run()

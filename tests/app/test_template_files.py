@@ -13,13 +13,15 @@ from studio.app.widgets.template_files import (
     unique_name,
 )
 from studio.spec import export_file, load_bundled_template
-from studio.store import Store
+from studio.store import Actor, Store
+
+LOCAL = Actor.local()
 
 FIXTURES = Path(__file__).resolve().parents[1] / "spec" / "fixtures"
 
 
 def _names(store: Store) -> list[str]:
-    return [info.name for info in store.list_templates()]
+    return [info.name for info in store.list_templates(LOCAL)]
 
 
 def test_gallery_shows_the_import_export_section(app) -> None:
@@ -44,11 +46,11 @@ def test_autogen_team_is_reported_then_stored(svc) -> None:
     assert item.mapped and item.not_mapped and item.warnings
     assert any("memory" in line for line in item.not_mapped)
     assert _names(svc.store) == []  # reading stores nothing
-    assert save_imported(preview, svc.store, svc.registry) == ["Travel Planning Team"]
+    assert save_imported(preview, svc.store, LOCAL, svc.registry) == ["Travel Planning Team"]
     assert _names(svc.store) == ["Travel Planning Team"]
     # the same file again does not overwrite: it gets a suffix, then a number
-    assert save_imported(preview, svc.store, svc.registry) == ["Travel Planning Team (imported)"]
-    assert save_imported(preview, svc.store, svc.registry) == [
+    assert save_imported(preview, svc.store, LOCAL, svc.registry) == ["Travel Planning Team (imported)"]
+    assert save_imported(preview, svc.store, LOCAL, svc.registry) == [
         "Travel Planning Team (imported 2)"]
 
 
@@ -56,9 +58,9 @@ def test_a_bundled_name_is_not_shadowed(svc) -> None:
     spec = load_bundled_template("writer_with_critic")
     preview = read_upload(export_file(spec, "yaml").encode(), "w.yaml", svc.registry)
     assert preview.ok and preview.source_format == "roundtable"
-    (name,) = save_imported(preview, svc.store, svc.registry)
+    (name,) = save_imported(preview, svc.store, LOCAL, svc.registry)
     assert name == f"{spec.name} (imported)"
-    assert svc.store.get_template(name).document["name"] == name
+    assert svc.store.get_template(LOCAL, name).document["name"] == name
 
 
 def test_bad_file_names_the_place_and_stores_nothing(svc) -> None:
@@ -83,18 +85,18 @@ def test_bundle_of_my_templates_restores_into_an_empty_store(svc, tmp_path) -> N
     for fixture in ("autogen04_team.json", "autogen02_workflow.json"):
         preview = read_upload((FIXTURES / fixture).read_bytes(), fixture, svc.registry)
         assert preview.ok, preview.problems
-        save_imported(preview, svc.store, svc.registry)
-    mine = {s.name: s.to_dict() for s in stored_specs(svc.store, svc.registry)}
+        save_imported(preview, svc.store, LOCAL, svc.registry)
+    mine = {s.name: s.to_dict() for s in stored_specs(svc.store, LOCAL, svc.registry)}
     assert len(mine) >= 2
-    text = export_all_text(svc.store, svc.registry)
+    text = export_all_text(svc.store, LOCAL, svc.registry)
 
     empty = Store.open(None, tmp_path / "other")
     try:
         preview = read_upload(text.encode(), "roundtable_templates.json", svc.registry)
         assert preview.ok and preview.source_format == "roundtable-bundle"
-        assert sorted(save_imported(preview, empty, svc.registry)) == sorted(mine)
+        assert sorted(save_imported(preview, empty, LOCAL, svc.registry)) == sorted(mine)
         for name, document in mine.items():
-            assert empty.get_template(name).document == document
+            assert empty.get_template(LOCAL, name).document == document
     finally:
         empty.close()
 

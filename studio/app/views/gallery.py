@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.app._auth import current_actor
 from studio.app._catalog import pattern_label, templates
 from studio.app._guard import page_guard
 from studio.app._services import services
@@ -25,8 +26,10 @@ with page_guard("Gallery"):
                "Demo model runs offline, so every template works out of the box.")
     if st.session_state.pop("gallery_open", False):
         st.switch_page("views/playground.py")
-    entries = templates(svc.store, svc.registry)
-    template_files(svc.store, svc.registry, entries)
+    actor = current_actor()
+    registry = svc.registry_for(actor)
+    entries = templates(svc.store, registry, actor, svc.registry)
+    template_files(svc.store, actor, registry, entries)
     if not entries:
         st.info("No templates found. The bundled ones ship with the studio: reinstall it.")
     columns = st.columns(COLUMNS, gap="medium")
@@ -35,7 +38,8 @@ with page_guard("Gallery"):
         with columns[index % COLUMNS].container(border=True, key=f"card-{key.replace(':', '-')}"):
             st.markdown(f"#### {spec.name}")
             st.caption(f"{pattern_label(spec)} · {len(spec.agents)} agents"
-                       + (" · saved" if entry.origin == "saved" else ""))
+                       + (f" · shared by {entry.owner}" if entry.owner
+                          else " · saved" if entry.origin == "saved" else ""))
             st.markdown(team_svg(spec), unsafe_allow_html=True)
             st.markdown(" ".join(spec.description.split()))
             if spec.tags:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.app._auth import current_actor
 from studio.app._guard import page_guard
 from studio.app._services import services
 from studio.engine.code import local_sandbox_status
@@ -11,7 +12,8 @@ from studio.runs import ALLOW_UNSANDBOXED as SETTING
 
 
 def _toggled(svc) -> None:  # noqa: ANN001
-    svc.store.set_setting(SETTING, bool(st.session_state["allow_unsandboxed_toggle"]))
+    svc.store.set_setting(current_actor(), SETTING,
+                          bool(st.session_state["allow_unsandboxed_toggle"]))
 
 
 with page_guard("Settings"):
@@ -35,5 +37,5 @@ with page_guard("Settings"):
                "only for templates you trust.")
     st.subheader("Data")
     st.markdown(f"- **Data folder:** `{svc.data_dir}`\n- **Database:** `{svc.db_url}`\n"
-                f"- **Runs kept:** {svc.store.count_runs()}")
+                f"- **Runs kept:** {svc.store.count_runs(current_actor())}")
     st.caption("Set ROUNDTABLE_DATA_DIR or ROUNDTABLE_DB_URL before `roundtable ui` to change them.")

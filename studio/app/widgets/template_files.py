@@ -31,7 +31,7 @@ from studio.spec import (
     import_file,
     load_template,
 )
-from studio.store import Store
+from studio.store import Actor, Store
 
 FORMAT_LABELS = {
     "roundtable": "Roundtable template",
@@ -83,11 +83,12 @@ def read_upload(content: bytes | str, filename: str, registry: Registry | None) 
     return ImportPreview(filename, found.source_format, items)
 
 
-def taken_names(store: Store, registry: Registry | None) -> set[str]:
+def taken_names(store: Store, actor: Actor, registry: Registry | None) -> set[str]:
     """Names already used by a stored or a bundled template (case-insensitive)."""
     from studio.app._catalog import _bundled
 
-    names = {info.name for info in store.list_templates(include_deleted=True)}
+    names = {info.name for info in store.list_templates(actor, include_deleted=True)
+             if actor.is_owner(info.owner_id)}
     if registry is not None:
         names |= {spec.name for spec in _bundled(registry).values()}
     return {n.casefold() for n in names}
@@ -103,7 +104,8 @@ def unique_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def save_imported(preview: ImportPreview, store: Store, registry: Registry | None) -> list[str]:
+def save_imported(preview: ImportPreview, store: Store, actor: Actor,
+                  registry: Registry | None) -> list[str]:
     """Store every template of a good preview; returns the names they were stored under.
 
     Every document is renamed and re-checked before the first one is written, so a
@@ -111,7 +113,7 @@ def save_imported(preview: ImportPreview, store: Store, registry: Registry | Non
     """
     if not preview.ok:
         raise ValueError("the file has problems; nothing was imported")
-    taken = taken_names(store, registry)
+    taken = taken_names(store, actor, registry)
     planned: list[tuple[str, dict, TemplateSpec]] = []
     for item in preview.items:
         name = unique_name(item.spec.name, taken)
@@ -121,25 +123,28 @@ def save_imported(preview: ImportPreview, store: Store, registry: Registry | Non
         spec = load_template(document, registry=registry)  # raises SpecError, nothing stored
         planned.append((name, document, spec))
     for name, document, spec in planned:
-        store.save_template(name, document, description=spec.description, tags=tuple(spec.tags),
+        store.save_template(actor, name, document, description=spec.description, tags=tuple(spec.tags),
                             note=f"imported from {preview.filename}")
     return [name for name, _, _ in planned]
 
 
-def stored_specs(store: Store, registry: Registry | None) -> list[TemplateSpec]:
-    """Every stored template that loads (the newest version of each)."""
+def stored_specs(store: Store, actor: Actor, registry: Registry | None) -> list[TemplateSpec]:
+    """Every stored template of the actor's own that loads (the newest version of each)."""
     specs = []
-    for info in store.list_templates():
+    for info in store.list_templates(actor):
+        if not actor.is_owner(info.owner_id):
+            continue
         try:
-            specs.append(load_template(store.get_template(info.name).document, registry=registry))
+            specs.append(load_template(store.get_template(actor, info.name).document,
+                                       registry=registry))
         except Exception:  # noqa: BLE001 - a broken stored template is left out
             continue
     return specs
 
 
-def export_all_text(store: Store, registry: Registry | None) -> str:
+def export_all_text(store: Store, actor: Actor, registry: Registry | None) -> str:
     """Every stored template as one bundle JSON file (import it to restore them)."""
-    return export_bundle_text(stored_specs(store, registry), "json")
+    return export_bundle_text(stored_specs(store, actor, registry), "json")
 
 
 # -- the widget -------------------------------------------------------------------------
@@ -148,16 +153,17 @@ def _bullets(title: str, lines: list[str]) -> None:
         st.markdown(f"**{title}**\n" + "\n".join(f"- {line}" for line in lines))
 
 
-def _add(preview: ImportPreview, store: Store, registry: Registry | None, file_id: str) -> None:
+def _add(preview: ImportPreview, store: Store, actor: Actor, registry: Registry | None,
+         file_id: str) -> None:
     try:
-        names = save_imported(preview, store, registry)
+        names = save_imported(preview, store, actor, registry)
     except (SpecError, ValueError) as exc:
         st.session_state["template_import_done"] = (file_id, [], str(exc))
         return
     st.session_state["template_import_done"] = (file_id, names, "")
 
 
-def _import_part(store: Store, registry: Registry | None) -> None:
+def _import_part(store: Store, actor: Actor, registry: Registry | None) -> None:
     upload = st.file_uploader(
         "Import a template file", type=["yaml", "yml", "json"], key="template_upload",
         help="A Roundtable template (YAML or JSON), a bundle of templates, an AutoGen Studio "
@@ -191,10 +197,10 @@ def _import_part(store: Store, registry: Registry | None) -> None:
             _bullets("Not mapped", item.not_mapped)
             _bullets("Warnings", item.warnings)
     st.button("Add to my templates", key="template_import_add", type="primary", icon="📥",
-              on_click=_add, args=(preview, store, registry, file_id))
+              on_click=_add, args=(preview, store, actor, registry, file_id))
 
 
-def _export_part(store: Store, registry: Registry | None,
+def _export_part(store: Store, actor: Actor, registry: Registry | None,
                  entries: dict[str, TemplateEntry]) -> None:
     if entries:
         key = st.selectbox(
@@ -217,10 +223,10 @@ def _export_part(store: Store, registry: Registry | None,
                                file_name=file_name_for(spec, "json").removesuffix(".json") + ".py",
                                mime="text/x-python", key="template_export_python", icon="🐍",
                                width="stretch")
-    stored = store.list_templates()
+    stored = [i for i in store.list_templates(actor) if actor.is_owner(i.owner_id)]
     if stored:
         st.download_button(f"Download all my templates ({len(stored)})",
-                           export_all_text(store, registry),
+                           export_all_text(store, actor, registry),
                            file_name="roundtable_templates.json", mime="application/json",
                            key="template_export_all", icon="🗂️", width="stretch",
                            help="One bundle file with every template you saved or imported; "
@@ -229,7 +235,7 @@ def _export_part(store: Store, registry: Registry | None,
         st.caption("Templates you save or import can be downloaded here all at once.")
 
 
-def template_files(store: Store, registry: Registry | None,
+def template_files(store: Store, actor: Actor, registry: Registry | None,
                    entries: dict[str, TemplateEntry]) -> None:
     """The "Import or export templates" section (an expander, closed by default)."""
     with st.expander("Import or export templates", icon="📁", expanded=False,
@@ -237,7 +243,7 @@ def template_files(store: Store, registry: Registry | None,
         left, right = st.columns(2, gap="large")
         with left:
             st.markdown("**Import**")
-            _import_part(store, registry)
+            _import_part(store, actor, registry)
         with right:
             st.markdown("**Export**")
-            _export_part(store, registry, entries)
+            _export_part(store, actor, registry, entries)
