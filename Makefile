@@ -3,7 +3,7 @@
 PYTHON ?= python3
 PORT ?= 8501
 
-.PHONY: studio install test test-fast setup-tests lint format bench clean
+.PHONY: studio install test test-fast setup-tests lint format bench clean constraints
 
 ## Install the studio and start it on the built-in defaults (SQLite, the Demo model).
 studio: install
@@ -33,6 +33,11 @@ format:
 bench:
 	$(PYTHON) bench/engine_overhead.py
 	$(PYTHON) bench/sandbox.py
+
+## Regenerate constraints.txt from pyproject.toml (the project's own tree, every extra) in a
+## fresh temporary venv. Keeps today's pins that still fit; `make constraints UPGRADE=1` re-resolves.
+constraints:
+	$(PYTHON) scripts/lock_constraints.py
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache test-artifacts

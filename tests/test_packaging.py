@@ -90,3 +90,79 @@ def test_wheel_ships_components_and_templates(tmp_path):
                           env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr
     assert ".yaml" in proc.stdout
+
+
+def _pins() -> dict[str, tuple[str, set[str]]]:
+    """constraints.txt as {canonical name: (version, {canonical names it is 'via'})}."""
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        spec, _, comment = line.partition("#")
+        name, _, version = spec.strip().partition("==")
+        via = comment.strip().removeprefix("via").split(",") if comment else []
+        pins[canonicalize_name(name)] = (version, {canonicalize_name(v.strip()) for v in via if v.strip()})
+    return pins
+
+
+def _installed_requirements(name: str, extras: set[str]) -> dict[str, set[str]]:
+    """The installed distributions `name[extras]` requires: {canonical name: extras asked}."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found: dict[str, set[str]] = {}
+    for text in metadata.requires(name) or []:
+        req = Requirement(text)
+        if req.marker is None or any(req.marker.evaluate({"extra": e}) for e in ("", *extras)):
+            found.setdefault(canonicalize_name(req.name), set()).update(req.extras)
+    return found
+
+
+def test_constraints_pin_the_projects_own_tree_and_nothing_else():
+    """Every pin is pulled in by the project (its `# via` chain reaches roundtable-studio), every
+    installed package of the tree is pinned, and each installed `via` link is real."""
+    from importlib import metadata
+
+    pins = _pins()
+    project = "roundtable-studio"
+    reachable, todo = {project}, [project]
+    children: dict[str, set[str]] = {}
+    for name, (_, via) in pins.items():
+        for parent in via:
+            children.setdefault(parent, set()).add(name)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in reachable:
+                reachable.add(child)
+                todo.append(child)
+    assert sorted(set(pins) - reachable) == [], "pinned but not in the project's tree"
+
+    extras = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+                 ["optional-dependencies"])
+    tree, todo2, unpinned, false_links = {project: extras}, [project], [], []
+    while todo2:
+        name = todo2.pop()
+        try:
+            requires = _installed_requirements(name, tree[name])
+        except metadata.PackageNotFoundError:
+            continue  # e.g. llm: installed without its dependencies by install_local_model.sh
+        for dep, dep_extras in requires.items():
+            if dep not in pins:
+                unpinned.append(f"{dep} (required by {name})")
+            if dep not in tree:
+                tree[dep] = set(dep_extras)
+                todo2.append(dep)
+    for name, (_, via) in pins.items():
+        for parent in via - {project}:
+            try:
+                requires = _installed_requirements(parent, tree.get(parent, set()))
+            except metadata.PackageNotFoundError:
+                continue
+            if name not in requires:
+                false_links.append(f"{name} via {parent}")
+    assert unpinned == [], "the tree needs these but constraints.txt lacks them: `make constraints`"
+    assert false_links == [], "stale `# via` links: `make constraints`"

@@ -53,9 +53,10 @@ def test_cli_help_lists_what_the_readme_shows():
                 assert option in text, f"`roundtable {' '.join(command)} --help` lacks {option}"
 
 
-def test_library_example_runs():
+def test_library_example_prints_what_the_readme_says():
     example = _blocks("python")[0]
+    expected = example.strip().splitlines()[-1].removeprefix("# ")
     proc = subprocess.run([sys.executable, "-c", example], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip()
+    assert proc.stdout.strip() == expected  # an error prints "error - <the reason>" instead

@@ -5,6 +5,7 @@ Stands alone: it imports nothing else from ``studio``.
 
 from . import events
 from ._agent import AssistantAgent, ConversableAgent, ReplyOutcome, Stop, UserProxyAgent
+from ._answers import AnswerKey
 from ._chat import ChatSpec, NestedChat, initiate_chats
 from ._context import ChatContext
 from ._control import Cancelled, CancelToken, RunControl
@@ -18,7 +19,8 @@ from ._human import (
     ScriptedHuman,
 )
 from ._messages import Message, ToolCall
-from ._tools import Tool, ToolDefinitionError, tool
+from ._replay import Recording, ReplayError, ReplayMismatch, ResumeUnsafe
+from ._tools import Tool, ToolContext, ToolDefinitionError, tool
 from ._types import ChatResult, ConfigError, HumanInput, StopReason, Termination
 from ._usage import PRICES, Usage, UsageTracker, cost_of
 from .code import (
@@ -51,6 +53,7 @@ from .models import (
 
 __all__ = [
     "PRICES",
+    "AnswerKey",
     "AssistantAgent",
     "Cancelled",
     "CancelToken",
@@ -95,6 +98,10 @@ __all__ = [
     "NoHuman",
     "OpenAIChatModel",
     "ReplyOutcome",
+    "Recording",
+    "ReplayError",
+    "ReplayMismatch",
+    "ResumeUnsafe",
     "RunControl",
     "ScriptedHuman",
     "ScriptedModel",
@@ -104,6 +111,7 @@ __all__ = [
     "tool",
     "Tool",
     "ToolCall",
+    "ToolContext",
     "ToolDefinitionError",
     "Usage",
     "UsageTracker",

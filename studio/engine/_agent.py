@@ -179,6 +179,8 @@ class ConversableAgent:
             if message.name is None and message.role != "tool":
                 message = Message(role=message.role, content=message.content, name=self.name,
                                   tool_calls=message.tool_calls, meta=message.meta)
+            if emit:
+                message = ctx.settle(self.name, recipient.name, message)
             own.append(_as_sent(message))
             theirs.append(_as_received(message))
             if emit:

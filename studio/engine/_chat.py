@@ -11,6 +11,7 @@ from ._context import ChatContext
 from ._control import Cancelled, RunControl
 from ._human import HumanInputRequest
 from ._messages import Message
+from ._replay import ReplayError
 from ._types import ChatResult, ConfigError, StopReason, strip_terminate
 from .code._interface import CodeExecutionError
 from .models._interface import ModelError, ModelRequest
@@ -66,6 +67,8 @@ def start_chat(sender: ConversableAgent, recipient: ConversableAgent, message: F
         if manager is None:
             history = list(sender.history(recipient))
         summary = _summarize(sender, recipient, history, summary_method, summary_prompt, ctx)
+    except ReplayError:
+        raise  # the recording cannot be replayed: the caller decides what the run becomes
     except Cancelled:
         _finish(ctx, StopReason.CANCELLED, "")
         if ctx.depth > 0:
@@ -159,7 +162,7 @@ def _deliver_interjections(speaker: ConversableAgent, listener: ConversableAgent
     pending = listener.history(speaker)
     if pending and pending[-1].tool_calls:
         return
-    for text in ctx.control.take_interjections():
+    for text in ctx.take_interjections():
         name = ctx.control.human_name
         message = Message(role="user", content=text, name=name, meta={"interjection": True, "human": True})
         listener.history(speaker).append(message)
@@ -184,17 +187,35 @@ def _summarize(sender: ConversableAgent, recipient: ConversableAgent, history: l
             return ""
         messages = (*_system_of(agent), *history,
                     Message(role="user", content=prompt or SUMMARY_PROMPT))
+        request = ModelRequest(messages=tuple(messages), agent=agent.name, purpose="summary")
+        if ctx.control.replayer is not None:
+            return _replayed_summary(agent, request, ctx)
         try:
-            response = agent.model.complete(
-                ModelRequest(messages=tuple(messages), agent=agent.name, purpose="summary"),
-                cancel=ctx.control.cancel_token,
-            )
-        except ModelError as exc:
-            ctx.emit(ev.Warning, text=f"the reflection summary failed ({exc}); the summary is empty")
+            response = agent.model.complete(request, cancel=ctx.control.cancel_token)
+        except Cancelled:
+            raise
+        except Exception as exc:  # any failure (not only a ModelError): empty summary, a warning
+            if ctx.control.cancelled:
+                raise Cancelled() from exc
+            reason = str(exc) if isinstance(exc, ModelError) else f"{type(exc).__name__}: {exc}"
+            ctx.emit(ev.Warning, text=f"the reflection summary failed ({reason}); the summary is empty")
             return ""
         ctx.add_usage(agent.name, response.usage)
         return strip_terminate(response.content)
     raise ConfigError(f"unknown summary_method {method!r}: use last_msg, reflection or a function")  # pragma: no cover
+
+
+def _replayed_summary(agent: ConversableAgent, request: ModelRequest, ctx: ChatContext) -> str:
+    """The reflection summary the recording holds (after its warning, if it failed)."""
+    from .models._interface import ModelResponse
+
+    finished = ctx.recorded("chat_finished")
+    assert finished is not None
+    summary = str(finished.get("summary", "") or "")
+    hook = getattr(agent.model, "replay", None)
+    if callable(hook):  # a model that keeps state is told about the call it made
+        hook(request, ModelResponse(content=summary))
+    return summary
 
 
 def _system_of(agent: ConversableAgent) -> tuple[Message, ...]:

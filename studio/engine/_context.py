@@ -8,6 +8,8 @@ from typing import Any
 from . import events as ev
 from ._control import RunControl
 from ._human import HumanInputRequest
+from ._messages import Message
+from ._replay import recorded_message
 from ._usage import Usage, UsageTracker
 
 
@@ -46,11 +48,48 @@ class ChatContext:
     def checkpoint(self) -> None:
         self.control.checkpoint(self.chat_id, self.depth)
 
+    def recorded(self, kind: str) -> dict[str, Any] | None:
+        """While replaying: the recorded ``kind`` event ahead, after re-emitting the warnings
+        recorded before it (anything else there raises ReplayMismatch). None when live."""
+        replayer = self.control.replayer
+        if replayer is None:
+            return None
+        found = replayer.ahead(kind)
+        if found is None:
+            replayer.expect(kind)  # raises, saying what the recording holds instead
+        while (warning := replayer.peek()) is not None and warning["type"] == "warning":
+            self.emit(ev.Warning, text=str(warning.get("text", "")))
+        return found
+
+    def take_interjections(self) -> list[str]:
+        """The human's messages to deliver now (while replaying: the recorded ones)."""
+        replayer = self.control.replayer
+        if replayer is not None:
+            return replayer.interjections()
+        return self.control.take_interjections()
+
+    def settle(self, sender: str, recipient: str, message: Message) -> Message:
+        """The message as it is about to be sent; while replaying, the recorded one (the
+        recording is the truth about what was said)."""
+        replayer = self.control.replayer
+        if replayer is None:
+            return message
+        recorded = replayer.expect("message", sender=sender, recipient=recipient)
+        assert recorded is not None
+        return recorded_message(recorded)
+
     def ask_human(self, request: HumanInputRequest) -> str:
-        """Ask the human (blocking), with the request/answer events around it."""
+        """Ask the human (blocking), with the request/answer events around it. While
+        replaying, the recorded answer is used."""
         self.emit(ev.HumanInputRequested, agent=request.agent, prompt=request.prompt,
                   kind=request.kind, options=request.options)
-        answer = self.control.human.ask(request, self.control.cancel_token)
+        replayer = self.control.replayer
+        recorded = (replayer.expect("human_input_received", agent=request.agent, kind=request.kind)
+                    if replayer is not None else None)
+        if recorded is not None:
+            answer = recorded.get("text", "")
+        else:
+            answer = self.control.human.ask(request, self.control.cancel_token)
         self.control.cancel_token.raise_if_set()
         answer = answer if isinstance(answer, str) else ""
         self.emit(ev.HumanInputReceived, agent=request.agent, text=answer, kind=request.kind)

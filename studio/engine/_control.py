@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from . import events as ev
 from ._human import HumanInputProvider, NoHuman
+from ._replay import Recording, Replayer
 from ._usage import UsageTracker
 
 
@@ -70,7 +71,12 @@ class CancelToken:
 
 
 class RunControl:
-    """What a run shares with the outside: events out; cancel, pause and messages in."""
+    """What a run shares with the outside: events out; cancel, pause and messages in.
+
+    ``replay``: a :class:`Recording` of this conversation so far. The run then rebuilds
+    its state from it (no model, human, tool or code call is made for what it holds, and
+    its events are not emitted again unless ``echo_replayed``) and goes on live after it.
+    """
 
     def __init__(
         self,
@@ -78,6 +84,8 @@ class RunControl:
         human: HumanInputProvider | None = None,
         *,
         human_name: str = "human",
+        replay: Recording | None = None,
+        echo_replayed: bool = False,
     ) -> None:
         self._on_event = on_event
         self.human: HumanInputProvider = human or NoHuman()
@@ -89,11 +97,28 @@ class RunControl:
         self._inbox: deque[str] = deque()
         self._lock = threading.Lock()
         self._chat_counter = 0
+        self._replayer = Replayer(replay) if replay is not None and len(replay) else None
+        self.echo_replayed = echo_replayed
 
     # -- events -------------------------------------------------------------------------
     def emit(self, event: ev.Event) -> None:
+        replayer = self.replayer
+        if replayer is not None:
+            if event.transient or not replayer.consume(event) or not self.echo_replayed:
+                return  # already recorded
         if self._on_event is not None:
             self._on_event(event)
+
+    @property
+    def replayer(self) -> Replayer | None:
+        """The recording being replayed, while some of it is left (engine-internal)."""
+        replayer = self._replayer
+        return replayer if replayer is not None and replayer.active else None
+
+    @property
+    def replaying(self) -> bool:
+        """True while the run is still rebuilding itself from its recording."""
+        return self.replayer is not None
 
     def new_chat_id(self) -> str:
         with self._lock:

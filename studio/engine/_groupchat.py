@@ -164,6 +164,7 @@ class GroupChatManager(ConversableAgent):
             for agent in chat.agents:
                 agent.history(self).append(intro)
         speaker: ConversableAgent = starter
+        first = ctx.settle(starter.name, self.name, first)
         batch: tuple[Message, ...] = (first,)
         ctx.emit(ev.MessageSent, sender=starter.name, recipient=self.name, message=first)
         for round_no in range(1, chat.max_round + 1):
@@ -188,10 +189,13 @@ class GroupChatManager(ConversableAgent):
             outcome = speaker.generate_reply(speaker.history(self), self, ctx)
             if outcome.messages is None:
                 return outcome.stop_reason or StopReason.NO_REPLY, chat.messages
-            batch = tuple(_named(m, speaker) for m in outcome.messages)
-            for message in batch:
+            sent = []
+            for reply in outcome.messages:
+                message = ctx.settle(speaker.name, self.name, _named(reply, speaker))
                 ctx.emit(ev.MessageSent, sender=speaker.name, recipient=self.name, message=message,
                          usage=message.meta.get("usage"))
+                sent.append(message)
+            batch = tuple(sent)
         return StopReason.MAX_ROUNDS, chat.messages
 
     def _record(self, speaker: ConversableAgent, batch: tuple[Message, ...]) -> None:
@@ -210,7 +214,7 @@ class GroupChatManager(ConversableAgent):
 
     def _deliver_interjections(self, ctx: ChatContext) -> Message | None:
         last = None
-        for text in ctx.control.take_interjections():
+        for text in ctx.take_interjections():
             name = ctx.control.human_name
             message = Message(role="user", content=text, name=name,
                               meta={"interjection": True, "human": True})

@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING
 from . import events as ev
 from ._human import HumanInputRequest
 from ._messages import Message
+from ._tools import ToolContext
 from ._types import HumanInput, StopReason
+from ._usage import Usage
 from .models._interface import ModelRequest
 
 if TYPE_CHECKING:
     from ._agent import ConversableAgent, ReplyValue
     from ._context import ChatContext
+    from .code import CodeResult
 
 USER_INTERRUPTED = "USER INTERRUPTED"
 
@@ -46,8 +49,8 @@ def check_termination_and_human(agent: ConversableAgent, messages: list[Message]
         if not reply and terminating:
             return True, Stop(StopReason.TERMINATION)
     elif at_limit:
-        if agent.human_input == HumanInput.NEVER:
-            return True, Stop(StopReason.MAX_AUTO_REPLIES)
+        if agent.human_input == HumanInput.NEVER:  # a termination message at the limit: it wins
+            return True, Stop(StopReason.TERMINATION if terminating else StopReason.MAX_AUTO_REPLIES)
         reply = _ask(agent, sender, message, ctx)
         if not reply and terminating:
             return True, Stop(StopReason.TERMINATION)
@@ -100,10 +103,16 @@ def tool_calls_reply(agent: ConversableAgent, messages: list[Message],
         ctx.emit(ev.ToolCallStarted, agent=agent.name, call_id=call.id, name=call.name,
                  arguments=call.arguments)
         tool = agent.tools_for_execution.get(call.name)
-        if tool is None:
+        replayer = ctx.control.replayer
+        recorded = (replayer.expect("tool_result", agent=agent.name, call_id=call.id)
+                    if replayer is not None else None)
+        if recorded is not None:
+            content, is_error = str(recorded.get("content", "")), bool(recorded.get("is_error"))
+        elif tool is None:
             content, is_error = f"Error: Function {call.name} not found.", True
         else:
-            content, is_error = tool.invoke(call.arguments)
+            context = ToolContext(agent=agent.name, call_id=call.id, messages=tuple(messages))
+            content, is_error = tool.invoke(call.arguments, context)
         ctx.emit(ev.ToolResult, agent=agent.name, call_id=call.id, name=call.name,
                  content=content, is_error=is_error)
         results.append(Message(role="tool", content=content, tool_call_id=call.id, name=call.name,
@@ -114,7 +123,7 @@ def tool_calls_reply(agent: ConversableAgent, messages: list[Message],
 def code_execution_reply(agent: ConversableAgent, messages: list[Message],
                          sender: ConversableAgent, ctx: ChatContext) -> tuple[bool, ReplyValue]:
     """Run the code blocks of the newest message not yet scanned (code never runs twice)."""
-    from .code import extract_code_blocks, format_code_result
+    from .code import CodeExecutionError, CodeResult, extract_code_blocks, format_code_result
 
     assert agent.code_executor is not None
     scanned = agent._executed_code.get(sender.name, 0)
@@ -133,13 +142,23 @@ def code_execution_reply(agent: ConversableAgent, messages: list[Message],
             blocks = decision
         ctx.checkpoint()
         started = time.monotonic()
-        result = agent.code_executor.execute(blocks, cancel=ctx.control.cancel_token)
+        languages = tuple(b.language for b in blocks)
+        recorded = _recorded_code_result(agent, languages, ctx)
+        if recorded is not None:
+            result = recorded
+        else:
+            try:
+                result = agent.code_executor.execute(blocks, cancel=ctx.control.cancel_token)
+            except CodeExecutionError as exc:  # no sandbox, no engine...: a failed execution
+                ctx.emit(ev.Warning, text=f"{agent.name}: the code could not run: {exc}")
+                result = CodeResult(exit_code=1, output=f"The code could not run: {exc}\n",
+                                    sandbox="none")
         warning = getattr(agent.code_executor, "sandbox_warning", None)
-        if warning and not getattr(agent.code_executor, "_warning_shown", False):
+        if recorded is None and warning and not getattr(agent.code_executor, "_warning_shown", False):
             agent.code_executor._warning_shown = True  # type: ignore[attr-defined]
             ctx.emit(ev.Warning, text=f"{agent.name}: {warning}")
         files = tuple({"name": f.name, "size": f.size} for f in result.files)
-        ctx.emit(ev.CodeExecuted, agent=agent.name, languages=tuple(b.language for b in blocks),
+        ctx.emit(ev.CodeExecuted, agent=agent.name, languages=languages,
                  exit_code=result.exit_code, output=result.output, sandbox=result.sandbox,
                  files=files, duration=result.duration or time.monotonic() - started)
         return True, Message(
@@ -148,6 +167,39 @@ def code_execution_reply(agent: ConversableAgent, messages: list[Message],
                   "files": list(files)},
         )
     return False, None
+
+
+def _recorded_code_result(agent: ConversableAgent, languages: tuple[str, ...],
+                          ctx: ChatContext) -> CodeResult | None:
+    """Say code is starting; while replaying, the recorded result instead of running it.
+
+    A recording that ends once the code had started (a resumed run) stops the run with
+    :class:`ResumeUnsafe`: running the code again might repeat what it did.
+    """
+    from ._replay import ResumeUnsafe
+    from .code import CodeResult, FileInfo
+
+    before = ctx.control.replayer
+    ctx.emit(ev.CodeExecutionStarted, agent=agent.name, languages=languages)
+    if before is None:
+        return None  # live: the code runs now
+    replayer = ctx.control.replayer
+    if before.strict and (replayer is None or replayer.ahead("code_executed") is None):
+        raise ResumeUnsafe(
+            f"{agent.name} was running code when the run stopped; it is not run a second "
+            "time, since that could repeat what the code did")
+    warned = replayer is not None and (replayer.peek() or {}).get("type") == "warning"
+    recorded = ctx.recorded("code_executed")
+    if recorded is None:
+        return None  # a recording cut on purpose just before: the code runs now
+    if warned:  # the sandbox warning was shown already
+        agent.code_executor._warning_shown = True  # type: ignore[union-attr]
+    files = tuple(FileInfo(name=str(f.get("name", "")), size=int(f.get("size", 0) or 0))
+                  for f in recorded.get("files") or ())
+    return CodeResult(exit_code=int(recorded.get("exit_code", 0) or 0),
+                      output=str(recorded.get("output", "")), files=files,
+                      sandbox=str(recorded.get("sandbox", "")),
+                      duration=float(recorded.get("duration", 0.0) or 0.0))
 
 
 def _approve(agent: ConversableAgent, sender: ConversableAgent, blocks: list,
@@ -181,6 +233,9 @@ def model_reply(agent: ConversableAgent, messages: list[Message], sender: Conver
         agent=agent.name,
         settings=agent.model_settings,
     )
+    replayer = ctx.control.replayer
+    if replayer is not None:
+        return True, _recorded_reply(agent, sender, request, ctx)
     on_token = None
     if agent.stream:
         def on_token(delta: str) -> None:
@@ -192,6 +247,27 @@ def model_reply(agent: ConversableAgent, messages: list[Message], sender: Conver
                              meta={"usage": response.usage.to_dict()})
     return True, Message(role="assistant", content=response.content, name=agent.name,
                          tool_calls=response.tool_calls, meta={"usage": response.usage.to_dict()})
+
+
+def _recorded_reply(agent: ConversableAgent, sender: ConversableAgent, request: ModelRequest,
+                    ctx: ChatContext) -> Message:
+    """The reply the recording holds; a model that keeps state is told about it."""
+    from ._replay import recorded_message, recorded_usage
+    from .models._interface import ModelResponse
+
+    replayer = ctx.control.replayer
+    assert replayer is not None
+    recorded = replayer.expect("message", sender=agent.name, recipient=sender.name)
+    assert recorded is not None
+    message = recorded_message(recorded)
+    usage = recorded_usage(message.meta.get("usage"))
+    if usage is not None:
+        ctx.add_usage(agent.name, usage)
+    hook = getattr(agent.model, "replay", None)
+    if callable(hook):
+        hook(request, ModelResponse(content=message.content, tool_calls=message.tool_calls,
+                                    usage=usage or Usage()))
+    return message
 
 
 def _with_system(agent: ConversableAgent, messages: list[Message]) -> tuple[Message, ...]:

@@ -10,6 +10,7 @@ from ._agent import ConversableAgent
 from ._human import HumanInputRequest
 from ._messages import Message
 from ._types import ConfigError
+from ._usage import Usage
 from .models._interface import ModelRequest
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ def select_speaker(manager: GroupChatManager, last: ConversableAgent, last_messa
         chosen = chat.next_agent(last, eligible)
     elif method == "random":
         chosen = chat._rng.choice(eligible)
+        if ctx.control.replayer is not None:  # the draw above keeps the generator in step
+            chosen = _recorded_choice(manager, eligible, ctx)
     elif method == "manual":
         manual = _manual(manager, last, eligible, ctx)
         if manual is None:
@@ -63,13 +66,44 @@ def select_speaker(manager: GroupChatManager, last: ConversableAgent, last_messa
         if manager.model is None:
             raise ConfigError(f"{manager.name} was asked to pick the next speaker automatically but "
                               "has no model: give the group chat manager a model")
-        chosen = _auto(manager, last, eligible, ctx)
+        if ctx.control.replayer is not None:
+            chosen = _recorded_choice(manager, eligible, ctx)
+            return _chosen(chosen, str(method), ctx, round_no,
+                           usage=_recorded_selection_usage(manager, ctx))
+        chosen, usage = _auto(manager, last, eligible, ctx)
+        return _chosen(chosen, str(method), ctx, round_no, usage=usage.to_dict())
     return _chosen(chosen, str(method), ctx, round_no)
 
 
-def _chosen(agent: ConversableAgent, method: str, ctx: ChatContext, round_no: int) -> ConversableAgent:
-    ctx.emit(ev.SpeakerSelected, speaker=agent.name, method=method, round=round_no)
+def _chosen(agent: ConversableAgent, method: str, ctx: ChatContext, round_no: int,
+            usage: dict | None = None) -> ConversableAgent:
+    ctx.emit(ev.SpeakerSelected, speaker=agent.name, method=method, round=round_no, usage=usage)
     return agent
+
+
+def _recorded_choice(manager: GroupChatManager, eligible: list[ConversableAgent],
+                     ctx: ChatContext) -> ConversableAgent:
+    """The speaker the recording holds (after re-emitting its warnings)."""
+    recorded = ctx.recorded("speaker_selected")
+    assert recorded is not None and ctx.control.replayer is not None
+    chosen = next((a for a in eligible if a.name == recorded.get("speaker")), None)
+    if chosen is None:
+        ctx.control.replayer.expect("speaker_selected",
+                                    speaker=f"one of {[a.name for a in eligible]}")
+    assert chosen is not None
+    return chosen
+
+
+def _recorded_selection_usage(manager: GroupChatManager, ctx: ChatContext) -> dict | None:
+    from ._replay import recorded_usage
+
+    replayer = ctx.control.replayer
+    recorded = replayer.peek() if replayer is not None else None
+    data = recorded.get("usage") if recorded is not None else None
+    usage = recorded_usage(data)
+    if usage is not None:
+        ctx.add_usage(manager.name, usage)
+    return data
 
 
 def mentioned(text: str, candidates: list[ConversableAgent]) -> list[ConversableAgent]:
@@ -84,7 +118,7 @@ def mentioned(text: str, candidates: list[ConversableAgent]) -> list[Conversable
 
 
 def _auto(manager: GroupChatManager, last: ConversableAgent, eligible: list[ConversableAgent],
-          ctx: ChatContext) -> ConversableAgent:
+          ctx: ChatContext) -> tuple[ConversableAgent, Usage]:
     chat: GroupChat = manager.groupchat
     assert manager.model is not None
     names = [a.name for a in eligible]
@@ -96,6 +130,7 @@ def _auto(manager: GroupChatManager, last: ConversableAgent, eligible: list[Conv
         for m in chat.messages if m.role != "tool"
     )
     messages.append(Message(role="user", content=SELECT_PROMPT.format(names=names)))
+    used = Usage(model="")
     for _attempt in range(1 + chat.max_retries_for_selecting):
         ctx.checkpoint()
         response = manager.model.complete(
@@ -104,16 +139,19 @@ def _auto(manager: GroupChatManager, last: ConversableAgent, eligible: list[Conv
             cancel=ctx.control.cancel_token,
         )
         ctx.add_usage(manager.name, response.usage)
+        used = Usage(used.prompt_tokens + response.usage.prompt_tokens,
+                     used.completion_tokens + response.usage.completion_tokens,
+                     used.cost + response.usage.cost, response.usage.model or used.model)
         named = mentioned(response.content or "", eligible)
         if len(named) == 1:
-            return named[0]
+            return named[0], used
         messages.append(Message(role="assistant", content=response.content or ""))
         correction = TOO_MANY.format(named=", ".join(a.name for a in named), names=names) \
             if named else NONE_NAMED.format(names=names)
         messages.append(Message(role="user", content=correction))
     fallback = chat.next_agent(last, eligible)
     ctx.emit(ev.Warning, text=f"speaker selection gave no single valid name; {fallback.name} speaks next")
-    return fallback
+    return fallback, used
 
 
 def _describe_calls(message: Message) -> str:

@@ -4,6 +4,10 @@ The JSON schema comes from the signature (types through pydantic) and the docstr
 (summary and per-parameter descriptions, Google/NumPy/Sphinx styles) or
 ``Annotated[type, "description"]``. A parameter with no description is rejected at
 registration: the model cannot use what it is not told about.
+
+A parameter annotated :class:`ToolContext` is not shown to the model: the agent that
+executes the call fills it with the conversation so far, so a tool can read the task or
+replay its own earlier calls (a simulated world rebuilt from them keeps no hidden state).
 """
 
 from __future__ import annotations
@@ -14,15 +18,56 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, get_args, get_origin, get_type_hints
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
+if TYPE_CHECKING:
+    from ._messages import Message
+
 
 class ToolDefinitionError(ValueError):
     """A function cannot be turned into a tool (says which parameter and why)."""
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool is told about the call it serves (see the module doc).
+
+    ``messages`` is the executing agent's conversation with the caller, up to and
+    including the message that holds this call (``call_id``).
+    """
+
+    agent: str = ""
+    call_id: str = ""
+    messages: tuple[Message, ...] = field(default=())
+
+    @property
+    def task(self) -> str:
+        """The text of the conversation's first message (in a team run: the task)."""
+        first = next((m for m in self.messages if m.role != "system" and m.content
+                      and m.meta.get("kind") != "introduction"), None)
+        return first.content or "" if first is not None else ""
+
+    def earlier_calls(self, name: str) -> list[tuple[str, str]]:
+        """``(call id, JSON arguments)`` of the calls to tool ``name`` that ran before this
+        one, in order: answered calls of earlier messages, then the calls ahead of this one
+        in its own message. Calls a person interrupted are left out."""
+        answered = {m.tool_call_id: m.content for m in self.messages if m.role == "tool"}
+        calls: list[tuple[str, str]] = []
+        for message in self.messages:
+            for call in message.tool_calls:
+                if call.id == self.call_id:
+                    return calls
+                if call.name != name:
+                    continue
+                result = answered.get(call.id)
+                ran = result is not None and result != "USER INTERRUPTED"
+                if ran or message is self.messages[-1]:
+                    calls.append((call.id, call.arguments))
+        return calls
 
 
 _PARAM_LINE = re.compile(
@@ -79,6 +124,7 @@ class Tool:
     parameters: dict[str, Any]
     function: Callable[..., Any]
     args_model: type[BaseModel]
+    context_parameter: str | None = None  # the parameter that receives a ToolContext
 
     @classmethod
     def from_function(cls, fn: Tool | Callable[..., Any], *, name: str | None = None,
@@ -96,10 +142,14 @@ class Tool:
         except Exception as exc:  # unresolvable annotations
             raise ToolDefinitionError(f"tool {tool_name!r}: cannot read type hints: {exc}") from exc
         fields: dict[str, Any] = {}
+        context_parameter: str | None = None
         for param in inspect.signature(fn).parameters.values():
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 raise ToolDefinitionError(f"tool {tool_name!r}: *args/**kwargs cannot be described to a model")
             annotation = hints.get(param.name, Any)
+            if annotation is ToolContext:
+                context_parameter = param.name
+                continue
             desc = doc_params.get(param.name)
             field_info: FieldInfo | None = None
             if get_origin(annotation) is Annotated:
@@ -137,6 +187,7 @@ class Tool:
             parameters=schema,
             function=fn,
             args_model=model,
+            context_parameter=context_parameter,
         )
 
     @property
@@ -147,8 +198,10 @@ class Tool:
             "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
         }
 
-    def invoke(self, arguments: str) -> tuple[str, bool]:
+    def invoke(self, arguments: str, context: ToolContext | None = None) -> tuple[str, bool]:
         """Run the tool on the model's JSON ``arguments``; returns (content, is_error).
+
+        ``context`` goes to the tool's :class:`ToolContext` parameter, if it has one.
 
         Never raises for the model's mistakes or the tool's failures: they come back as
         text the model can read.
@@ -169,6 +222,8 @@ class Tool:
             return (f"Error: the arguments to {self.name} do not match its schema ({problems}). "
                     "Call the tool again with valid JSON arguments."), True
         kwargs = {name: getattr(parsed, name) for name in self.args_model.model_fields}
+        if self.context_parameter is not None:
+            kwargs[self.context_parameter] = context if context is not None else ToolContext()
         try:
             result = self.function(**kwargs)
             if inspect.isawaitable(result):

@@ -18,6 +18,9 @@ from ._messages import Message
 @dataclass(frozen=True, kw_only=True)
 class Event:
     type: ClassVar[str] = "event"
+    #: True for events about the live moment (a streamed token, a pause), which are not
+    #: part of the conversation: stores may skip them, and a :class:`Recording` ignores them.
+    transient: ClassVar[bool] = False
     chat_id: str = ""
     depth: int = 0
     time: float = field(default_factory=time.time)
@@ -52,6 +55,7 @@ class SpeakerSelected(Event):
     speaker: str = ""
     method: str = ""
     round: int = 0
+    usage: dict[str, Any] | None = None  # auto selection: what its model calls used
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +63,7 @@ class TokenDelta(Event):
     """A piece of a message being streamed by ``agent``; a :class:`MessageSent` follows."""
 
     type: ClassVar[str] = "token"
+    transient: ClassVar[bool] = True
     agent: str = ""
     delta: str = ""
 
@@ -91,6 +96,15 @@ class ToolResult(Event):
     name: str = ""
     content: str = ""
     is_error: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class CodeExecutionStarted(Event):
+    """Code is about to run (recorded, so a resumed run knows whether it was in flight)."""
+
+    type: ClassVar[str] = "code_started"
+    agent: str = ""
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,11 +148,13 @@ class Interjection(Event):
 @dataclass(frozen=True, kw_only=True)
 class RunPaused(Event):
     type: ClassVar[str] = "paused"
+    transient: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, kw_only=True)
 class RunResumed(Event):
     type: ClassVar[str] = "resumed"
+    transient: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,6 +196,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     MessageSent,
     ToolCallStarted,
     ToolResult,
+    CodeExecutionStarted,
     CodeExecuted,
     HumanInputRequested,
     HumanInputReceived,
@@ -191,3 +208,6 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ChatFinished,
     RunFinished,
 )
+
+#: Event types about the live moment only (see :attr:`Event.transient`).
+TRANSIENT_TYPES: frozenset[str] = frozenset(cls.type for cls in ALL_EVENTS if cls.transient)

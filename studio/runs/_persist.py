@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from studio.engine.events import TRANSIENT_TYPES
+
 #: Event types kept in memory only (live view), never written to the store.
-TRANSIENT_KINDS = frozenset({"token", "paused", "resumed"})
+TRANSIENT_KINDS = TRANSIENT_TYPES
 
 
 class EventSink(Protocol):

@@ -127,6 +127,9 @@ class AgentSpec(_Spec):
     default_auto_reply: str = ""
     nested_chats: list[NestedChatSpec] = Field(default_factory=list)
     stream: bool = False
+    # expected final answers by task: a \boxed{} answer to one of these tasks is checked
+    # with code (studio.engine.AnswerKey) before the agent's other replies
+    answer_key: dict[str, str] = Field(default_factory=dict)
 
 
 # -- pattern -----------------------------------------------------------------------------

@@ -165,6 +165,9 @@ class _Writer:
         if term is not None and (term.max_messages or term.max_turns):
             lines.append(f"    limit_replies({var}, max_messages={term.max_messages}, "
                          f"max_turns={term.max_turns})")
+        if agent.answer_key:
+            lines.append(f"    # {agent.name} checks \\boxed{{}} answers to these tasks with code")
+            lines.append(f"    {var}.register_reply(AnswerKey({agent.answer_key!r}))")
         return lines
 
     def nested_code(self) -> list[str]:
@@ -246,6 +249,8 @@ class _Writer:
                               | ({"Termination"} if any(a.termination for a in spec.agents)
                                  else set())
                               | ({"NestedChat"} if any(a.nested_chats for a in spec.agents)
+                                 else set())
+                              | ({"AnswerKey"} if any(a.answer_key for a in spec.agents)
                                  else set())
                               | ({"GroupChat", "GroupChatManager"}
                                  if spec.pattern.kind == PatternKind.GROUP else set())

@@ -228,6 +228,10 @@ class _Builder:
             raise BuildError(str(exc), path=path, agent=spec.name) from exc
         if spec.termination is not None:
             _limit_replies(agent, spec.termination)
+        if spec.answer_key:
+            from studio.engine import AnswerKey
+
+            agent.register_reply(AnswerKey(spec.answer_key))
         return agent
 
     def human_input(self, spec: AgentSpec) -> str | None:

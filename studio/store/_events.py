@@ -7,9 +7,10 @@ from typing import Any
 
 from studio.engine import events as ev
 
-# Events worth keeping in a transcript. Token deltas are not: the message follows them.
+# Events worth keeping in a transcript. Live-only ones (token deltas: the message follows
+# them; pause markers) are not.
 PERSISTED_EVENTS: frozenset[str] = frozenset(
-    cls.type for cls in ev.ALL_EVENTS if cls is not ev.TokenDelta
+    cls.type for cls in ev.ALL_EVENTS if not cls.transient
 )
 
 

@@ -73,8 +73,8 @@ def test_case_04_default_and_exact_termination():
     a = agent("a", is_termination=Termination.exact("TERMINATE"), max_consecutive_auto_reply=1)
     b = agent("b", model=ScriptedModel(["Done. TERMINATE", "more"]))
     result = a.initiate_chat(b, "go")
-    assert contents(result.history)[:3] == ["go", "Done. TERMINATE", ""]
-    assert result.stop_reason != StopReason.TERMINATION
+    assert contents(result.history) == ["go", "Done. TERMINATE", "", "more"]
+    assert result.stop_reason == StopReason.MAX_AUTO_REPLIES
 
 
 def test_case_05_max_turns_gives_two_messages_per_turn():
@@ -104,19 +104,24 @@ def test_case_07_always_mode_exit_sends_nothing_more():
 
 
 def test_case_08_human_text_is_sent_as_user_and_resets_counter():
-    human = ScriptedHuman(["please add tests", "exit"])
+    # the empty answer lets the agent auto-reply (count 1); the typed text resets the count to 0;
+    # the chat then ends on a termination message, which does not touch the count
+    human = ScriptedHuman(["", "please add tests", ""])
     control, seen = recorder()
     control.human = human
-    user = agent("user", human_input=HumanInput.ALWAYS, max_consecutive_auto_reply=1)
-    bot = agent("bot", model=ScriptedModel(["v1", "v2"]))
+    user = agent("user", human_input=HumanInput.ALWAYS, default_auto_reply="carry on")
+    bot = agent("bot", model=ScriptedModel(["v1", "v2", "v3 TERMINATE"]))
     result = user.initiate_chat(bot, "write code", control=control)
-    assert contents(result.history) == ["write code", "v1", "please add tests", "v2"]
+    assert contents(result.history) == ["write code", "v1", "carry on", "v2", "please add tests",
+                                        "v3 TERMINATE"]
+    assert result.stop_reason == StopReason.TERMINATION
     sent = [e for e in seen if isinstance(e, events.MessageSent) and e.sender == "user"]
-    human_msg = sent[1].message
+    assert not sent[1].message.meta.get("human")  # the automatic reply is not the person's
+    human_msg = sent[2].message
     assert human_msg.role == "user" and human_msg.meta.get("human")
-    assert bot.history(user)[2].role == "user"
+    assert bot.history(user)[4].role == "user"
     assert user.auto_reply_count(bot) == 0
-    assert result.human_inputs == ["please add tests", "exit"]
+    assert result.human_inputs == ["", "please add tests", ""]
 
 
 def test_case_09_always_mode_empty_input_uses_auto_reply():
@@ -237,13 +242,17 @@ def test_case_27_reflection_summary_makes_one_call():
     assert result.summary == "the summary"
     assert len(model.requests) == 2 and model.requests[1].purpose == "summary"
 
-    control, seen = recorder()
-    failing = ScriptedModel(["answer TERMINATE", ModelError("boom", kind="server")])
-    a = agent("a", model=failing)
-    b = agent("b", model=failing)
-    result = a.initiate_chat(b, "go", summary_method="reflection", control=control)
-    assert result.summary == ""
-    assert any(isinstance(e, events.Warning) and "summary" in e.text for e in seen)
+    for failure in (ModelError("boom", kind="server"), KeyError("choices"), RuntimeError("bad")):
+        control, seen = recorder()
+        failing = ScriptedModel(["answer TERMINATE", failure])
+        a = agent("a", model=failing)
+        b = agent("b", model=failing)
+        result = a.initiate_chat(b, "go", summary_method="reflection", control=control)
+        assert (result.stop_reason, result.summary, result.error) == (StopReason.TERMINATION, "", None)
+        warnings = [e.text for e in seen if isinstance(e, events.Warning)]
+        assert len(warnings) == 1 and "summary" in warnings[0]
+        assert not any(isinstance(e, events.Error) for e in seen)
+        assert seen[-1].reason == "termination message"
 
 
 def test_case_28_sequential_chats_carry_summaries():
@@ -298,3 +307,19 @@ def test_case_08_counter_reset_lets_auto_replies_continue():
     bot = agent("bot", model=ScriptedModel(["a", "b", "c", "d"]))
     result = user.initiate_chat(bot, "go", control=RunControl(human=human))
     assert contents(result.history) == ["go", "a", "", "b", "fix it", "c", "", "d"]
+
+
+def test_a_termination_message_at_the_limit_stops_as_a_termination():
+    # never mode, one auto-reply allowed: b's second message arrives at the limit and ends
+    # with TERMINATE; the stop reason is the termination, not the limit
+    a = agent("a", max_consecutive_auto_reply=1)
+    b = agent("b", model=ScriptedModel(["x", "done TERMINATE"]))
+    result = a.initiate_chat(b, "go")
+    assert contents(result.history) == ["go", "x", "", "done TERMINATE"]
+    assert result.stop_reason == StopReason.TERMINATION
+
+    human = ScriptedHuman([""])  # terminate mode at the limit: the person is asked, empty ends
+    a = agent("a", human_input=HumanInput.TERMINATE, max_consecutive_auto_reply=1)
+    b = agent("b", model=ScriptedModel(["x", "done TERMINATE"]))
+    result = a.initiate_chat(b, "go", control=RunControl(human=human))
+    assert len(human.requests) == 1 and result.stop_reason == StopReason.TERMINATION

@@ -7,6 +7,7 @@ import random
 import shutil
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -117,13 +118,31 @@ def test_case_19_unknown_language(executor: LocalExecutor):
     assert "unknown language rust" in result.output
 
 
+def _tiny_wheel(folder: Path) -> str:
+    """A pure-Python wheel holding ``case20_pkg`` (so pip installs offline); its file name."""
+    name = "case20_pkg-1.0-py3-none-any.whl"
+    info = "case20_pkg-1.0.dist-info"
+    with zipfile.ZipFile(folder / name, "w") as wheel:
+        wheel.writestr("case20_pkg.py", "ANSWER = 42\n")
+        wheel.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: case20-pkg\nVersion: 1.0\n")
+        wheel.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: tests\n"
+                                         "Root-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(f"{info}/RECORD", "")
+    return name
+
+
 def test_case_20_untagged_blocks(executor: LocalExecutor):
-    blocks = extract_code_blocks("```\nx = 20\nprint(x * 2)\n```\n```\npip --version\n```")
-    assert [b.language for b in blocks] == ["python", "bash"]
-    result = executor.execute(blocks[:1])
-    assert result.exit_code == 0 and "40" in result.output
-    shell = executor.execute([CodeBlock("python -c 'print(7*6)'", blocks[1].language)])
-    assert "42" in shell.output
+    executor.work_dir.mkdir(parents=True, exist_ok=True)
+    wheel = _tiny_wheel(executor.work_dir)
+    text = (f"Install it:\n```\npip install --no-index --no-deps --no-cache-dir --target site {wheel}\n```\n"
+            "then use it:\n```\nimport sys\nsys.path.insert(0, 'site')\nimport case20_pkg\n"
+            "print(case20_pkg.ANSWER)\n```\nExpected output:\n```\nThe answer: 42\n```")
+    blocks = extract_code_blocks(text)
+    assert [b.language for b in blocks] == ["bash", "python"]  # the sample output is not code
+    result = executor.execute(blocks)
+    assert result.exit_code == 0, result.output
+    assert "Successfully installed case20-pkg-1.0" in result.output  # pip ran, from the shell
+    assert result.output.rstrip().endswith("42")  # the untagged Python ran as Python
 
 
 def test_case_21_filename_persists(executor: LocalExecutor):
@@ -238,3 +257,37 @@ def test_work_dir_is_kept_until_cleanup():
     assert result.exit_code == 0 and (ex.work_dir / "keep.py").exists()
     ex.cleanup()
     assert not ex.work_dir.exists()
+
+
+def test_code_that_cannot_run_after_approval_goes_back_to_the_agents(tmp_path: Path):
+    """No sandbox and no permission to run without one: the approved code fails like any other
+    execution, the writer reads why, and the chat goes on (it used to end the whole run)."""
+    from studio.engine import (
+        ConversableAgent,
+        HumanInput,
+        RunControl,
+        ScriptedHuman,
+        ScriptedModel,
+        StopReason,
+        events,
+    )
+
+    seen: list[events.Event] = []
+    writer = ScriptedModel(["```python\nprint('hi')\n```", "Then I will answer in words. TERMINATE"])
+    coder = ConversableAgent("coder", human_input=HumanInput.NEVER, model=writer)
+    runner = ConversableAgent(
+        "runner", human_input=HumanInput.NEVER, approve_code=True,
+        code_executor=LocalExecutor(sandbox="none", work_dir=tmp_path),  # refuses: not allowed
+    )
+    human = ScriptedHuman(["approve"])
+    result = runner.initiate_chat(coder, "go", control=RunControl(human=human, on_event=seen.append))
+    assert result.stop_reason == StopReason.TERMINATION and result.error in (None, "")
+    reply = result.history[2]
+    assert reply.name == "runner" and reply.meta["kind"] == "code_result"
+    assert reply.content.startswith("exitcode: 1 (execution failed)\nCode output: The code could not run:")
+    assert "allow unsandboxed execution in Settings" in reply.content
+    assert "allow unsandboxed execution in Settings" in writer.requests[1].messages[-1].content
+    executed = [e for e in seen if isinstance(e, events.CodeExecuted)]
+    assert len(executed) == 1 and executed[0].exit_code == 1
+    assert any(isinstance(e, events.Warning) and "could not run" in e.text for e in seen)
+    assert not any(isinstance(e, events.Error) for e in seen)

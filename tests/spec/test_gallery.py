@@ -62,15 +62,6 @@ def test_retrieval_qa_refines_its_query_and_cites(tmp_path):
     assert "[fees]" in result.summary and "[water]" in result.summary
 
 
-def test_grounding_agent_unblocks_the_assistant(tmp_path):
-    _, result, _ = run("decision_grounding", tmp_path)
-    speakers = [name for name, _ in said(result) if name in ("assistant", "grounding_agent")]
-    assert speakers[:2] == ["assistant", "grounding_agent"]
-    observations = tool_results(result)
-    assert observations[1] == "Nothing happens."  # the ungrounded attempt fails
-    assert observations[-1].endswith("Task complete!")
-
-
 def test_safeguard_clears_the_code_before_the_commander_runs_it(tmp_path):
     _, result, seen = run("safeguarded_code", tmp_path)
     names = [name for name, _ in said(result)]
@@ -78,34 +69,6 @@ def test_safeguard_clears_the_code_before_the_commander_runs_it(tmp_path):
     executed = next(i for i, (_, text) in enumerate(said(result)) if text.startswith("exitcode:"))
     assert tool_results(result)[0].startswith("SAFE:") and check < executed
     assert names[executed] == "commander" and "extra cost: 300 euros/day" in said(result)[executed][1]
-
-
-def test_chess_board_rejects_illegal_moves_and_sees_the_mate(tmp_path):
-    _, result, _ = run("chess_game", tmp_path)
-    verdicts = [r.splitlines()[0] for r in tool_results(result)]
-    assert verdicts[1] == "Illegal: a pawn cannot move from e7 to e4. Black to move."
-    assert sum(v.startswith("Legal:") for v in verdicts) == 7
-    assert verdicts[-1] == "Legal: white queen h5-f7 takes the pawn. Checkmate! White wins."
-
-
-def test_chess_validator_knows_pins_blocks_and_turns(tmp_path):
-    spec = load_bundled_template("chess_game")
-    team = build_team(spec, work_dir=tmp_path)
-    move = team.agents["board"].tools_for_execution["make_move"].function
-    assert move("new").startswith("New game. White to move.")
-    assert move("f1c4").startswith("Illegal: a bishop cannot move from f1 to c4")  # e2 blocks
-    assert move("e2e4").startswith("Legal: white pawn e2-e4. Black to move.")
-    assert move("e2e3").startswith("Illegal: there is no piece on e2")
-    assert move("d2d4").startswith("Illegal: it is black's turn")
-    assert move("e7e5").startswith("Legal")
-    assert move("d2d4").startswith("Legal")
-    assert "Check! White to move." in move("f8b4")
-    assert move("g1f3").startswith("Illegal: g1f3 would leave the white king in check")
-    assert move("b1c3").startswith("Legal")  # blocks the check...
-    assert move("a7a6").startswith("Legal")
-    assert move("c3d5").startswith("Illegal: c3d5 would leave the white king in check")  # pinned
-    assert move("e1e3").startswith("Illegal: a king cannot move from e1 to e3")
-    assert move("zz").startswith("Illegal: 'zz' is not a move like e2e4")
 
 
 def test_workshop_favourites(tmp_path):

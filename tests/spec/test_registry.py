@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -60,7 +60,7 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 def test_current_time_names_every_weekday_in_english(registry, day):
     # Any day of the week, any locale: the ISO part and the weekday come from one moment.
     describe = registry.tool("current_time").function().__globals__["describe_time"]
-    moment = datetime(2026, 11, 30, 23, 59, 59, 999, tzinfo=timezone.utc) + timedelta(days=day)
+    moment = datetime(2026, 11, 30, 23, 59, 59, 999, tzinfo=UTC) + timedelta(days=day)
     assert describe(moment) == f"{moment.date().isoformat()}T23:59:59+00:00 ({WEEKDAYS[day]})"
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 from studio.app._auth import current_actor
 from studio.app._guard import page_guard
 from studio.app._services import services
-from studio.engine.code import local_sandbox_status
+from studio.engine.code import BWRAP_MISSING, local_sandbox_status
 from studio.runs import ALLOW_UNSANDBOXED as SETTING
 
 
@@ -25,9 +25,11 @@ with page_guard("Settings"):
         st.success("bubblewrap works here: code that agents write runs in a sandbox that cannot "
                    "touch your files or the network.", icon="🛡️")
     else:
+        fix = ("Install it (`sudo apt-get install bubblewrap`)" if problem == BWRAP_MISSING
+               else "Use containers (executor 'docker') for code")
         st.warning(f"{problem[0].upper() + problem[1:] if problem else 'No sandbox'}, so code cannot "
-                   "run in a sandbox here. Install it (`sudo apt-get install bubblewrap`) — or allow "
-                   "unsandboxed code below. Docker executors are not affected.", icon="⚠️")
+                   f"run in a sandbox here. {fix} — or allow unsandboxed code below. Docker "
+                   "executors are not affected.", icon="⚠️")
     st.session_state["allow_unsandboxed_toggle"] = bool(svc.store.get_setting(SETTING, False))
     st.toggle("Allow code to run without a sandbox when bubblewrap is missing",
               key="allow_unsandboxed_toggle", on_change=_toggled, args=(svc,))

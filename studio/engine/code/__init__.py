@@ -4,9 +4,10 @@ from ._blocks import extract_code_blocks, format_code_result, normalize_language
 from ._docker import DEFAULT_IMAGE, DockerExecutor, cleanup_stale_containers, default_base_url
 from ._env import is_secret_name, scrubbed_environment
 from ._interface import CodeBlock, CodeExecutionError, CodeExecutor, CodeResult, FileInfo
-from ._local import Limits, LocalExecutor, NoExecutor, local_sandbox_status
+from ._local import BWRAP_MISSING, Limits, LocalExecutor, NoExecutor, local_sandbox_status
 
 __all__ = [
+    "BWRAP_MISSING",
     "DEFAULT_IMAGE",
     "CodeBlock",
     "CodeExecutionError",

@@ -11,6 +11,7 @@ Two ways to get an unprivileged user id:
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -54,10 +55,28 @@ def _under(path: str, dirs: Iterable[str]) -> bool:
     return any(path == d or path.startswith(d + "/") for d in dirs)
 
 
-def _python_dirs(python: str) -> list[str]:
-    """Where the interpreter lives; re-exposed read-only when it sits in a hidden home dir."""
-    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(python).resolve().parent.parent)}
-    return sorted(os.path.realpath(d) for d in dirs if os.path.isdir(d))
+@functools.lru_cache(maxsize=8)
+def interpreter_dirs(python: str) -> tuple[str, ...]:
+    """The folders the interpreter needs, wherever they live: its prefixes (a venv and the
+    Python it was made from) and the directories on its ``sys.path``.
+
+    Asked of the interpreter itself, once (``-I``: no PYTHONPATH, no user site, no cwd).
+    """
+    dirs = {str(Path(python).absolute().parent), str(Path(python).resolve().parent)}
+    script = ("import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, sys.exec_prefix,"
+              " sys.base_exec_prefix, *sys.path]))")
+    try:
+        done = subprocess.run([python, "-I", "-c", script], capture_output=True, text=True,
+                              timeout=30, env={"PATH": "/usr/bin:/bin"})
+        dirs.update(p for p in json.loads(done.stdout) if isinstance(p, str) and p)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        dirs.update({sys.prefix, sys.base_prefix, sys.exec_prefix})
+    found = set()
+    for d in dirs:
+        real = os.path.realpath(d)
+        if os.path.isdir(real) and real != "/":
+            found.add(real)
+    return tuple(sorted(d for d in found if not _under(d, found - {d})))
 
 
 def _parents(path: str, tmpfs_roots: Iterable[str]) -> list[str]:
@@ -87,8 +106,8 @@ def bwrap_argv(
     for path in hidden:
         argv += ["--perms", "0755", "--size", str(1024 * 1024), "--tmpfs", path]
     tmpfs_roots = [*_PRIVATE_TMPFS, *hidden]
-    for path in _python_dirs(python):
-        if _under(path, hidden) and not _under(work, [path]):
+    for path in interpreter_dirs(python):
+        if _under(path, tmpfs_roots) and not _under(work, [path]):
             argv += [*_parents(path, tmpfs_roots), "--ro-bind", path, path]
     argv += [*_parents(work, tmpfs_roots), "--bind", work, work, "--chdir", work]
     argv += ["--die-with-parent", "--new-session", "--hostname", "sandbox"]
@@ -101,16 +120,14 @@ def bwrap_argv(
     return [*argv, "--", *command]
 
 
-@functools.lru_cache(maxsize=8)
-def probe(setup: BwrapSetup, python: str) -> str | None:
-    """None when the sandbox starts here, else why not (bubblewrap's own message)."""
+def _try(setup: BwrapSetup, python: str, command: list[str]) -> str | None:
+    """Run ``command`` in a throw-away sandbox; None when it wrote its marker file."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="roundtable-probe-") as tmp:
         if setup.drops_to_nobody:
             os.chown(tmp, NOBODY, NOBODY)
-        argv = bwrap_argv(setup, Path(tmp), [python, "-c", "open('ok','w').write('1')"],
-                          python=python, tmp_size_mb=1)
+        argv = bwrap_argv(setup, Path(tmp), command, python=python, tmp_size_mb=1)
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=20, cwd=tmp)
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -118,3 +135,16 @@ def probe(setup: BwrapSetup, python: str) -> str | None:
         if done.returncode != 0 or not (Path(tmp) / "ok").exists():
             return (done.stderr or done.stdout).strip() or f"exit status {done.returncode}"
     return None
+
+
+@functools.lru_cache(maxsize=8)
+def probe(setup: BwrapSetup, python: str) -> str | None:
+    """None when code runs in the sandbox here, else a sentence saying what does not work:
+    bubblewrap itself, or the interpreter inside it (each with the underlying message)."""
+    problem = _try(setup, python, [python, "-c", "open('ok','w').write('1')"])
+    if problem is None:
+        return None
+    if _try(setup, python, ["/bin/sh", "-c", "echo 1 > ok"]) is None:
+        return (f"bubblewrap works, but the Python interpreter {python} does not run inside "
+                f"the sandbox: {problem}")
+    return f"bubblewrap does not start here: {problem}"

@@ -36,12 +36,9 @@ _SOCKETS = (
     "/run/podman/podman.sock",
 )
 SETUP_HINT = "bash scripts/setup_sandbox.sh"
-# Merge stdout and stderr, pass on at most LIMIT bytes as they come (dd, unlike head, does not
-# buffer: a killed container keeps what it printed), and exit with the code's status.
-_WRAPPER = (
-    '{ "$@" 2>&1; echo $? > /tmp/.rt_rc; } | dd bs=65536 count=%d iflag=count_bytes status=none; '
-    'exit "$(cat /tmp/.rt_rc 2>/dev/null || echo 141)"'
-)
+# stdout and stderr merged at the source, so the log keeps their order; the host reads the log
+# as it grows and stops the container once it has printed more than the cap.
+_WRAPPER = 'exec "$@" 2>&1'
 
 
 def default_base_url() -> str:
@@ -213,8 +210,7 @@ class DockerExecutor(BlockExecutor):
         user = f"{_NOBODY}:{_NOBODY}" if os.geteuid() == 0 else f"{os.getuid()}:{os.getgid()}"
         args: dict[str, Any] = {
             "image": self.image,
-            "command": ["timeout", "-s", "KILL", str(guard), "sh", "-c",
-                        _WRAPPER % (self.max_output_bytes + 1), "rt", *argv],
+            "command": ["timeout", "-s", "KILL", str(guard), "sh", "-c", _WRAPPER, "rt", *argv],
             "working_dir": WORKSPACE,
             "volumes": {str(self._work_dir): {"bind": WORKSPACE, "mode": "rw"}},
             "read_only": True,
@@ -258,16 +254,16 @@ class DockerExecutor(BlockExecutor):
                 pass
 
         remove = cancel.on_cancel(on_cancel) if cancel is not None else (lambda: None)
+        reader: threading.Thread | None = None
         try:
             if not outcome.cancelled:
                 container.start()
+                reader = threading.Thread(target=self._read_logs, args=(container, outcome),
+                                          name="container-logs", daemon=True)
+                reader.start()
                 outcome.returncode = self._wait(container, outcome)
-            if outcome.cancelled:
-                return outcome
-            logs = container.logs(stdout=True, stderr=True)
-            outcome.total_bytes = len(logs)
-            outcome.overflowed = len(logs) > self.max_output_bytes
-            outcome.output = logs[: self.output_limit + 1]
+            if reader is not None:
+                reader.join(10)
             return outcome
         finally:
             remove()
@@ -275,6 +271,28 @@ class DockerExecutor(BlockExecutor):
                 container.remove(force=True, v=True)
             except Exception:  # removed already (the engine may auto-remove killed containers)
                 pass
+
+    def _read_logs(self, container: Any, outcome: ProcessOutcome) -> None:
+        """Follow the container's output: keep the first part, stop it past the cap."""
+        keep = self.output_limit + 1
+        kept: list[bytes] = []
+        size = 0
+        try:
+            for chunk in container.logs(stdout=True, stderr=True, stream=True, follow=True):
+                outcome.total_bytes += len(chunk)
+                if size < keep:
+                    kept.append(chunk[: keep - size])
+                    size += len(kept[-1])
+                if outcome.total_bytes > self.max_output_bytes and not outcome.overflowed:
+                    outcome.overflowed = True
+                    try:
+                        container.kill()
+                    except Exception:  # it stopped meanwhile
+                        pass
+        except Exception:  # the stream ends with an error when the container is removed
+            pass
+        finally:
+            outcome.output = b"".join(kept)
 
     @staticmethod
     def _exit_code(container: Any, status: dict[str, Any]) -> int:

@@ -28,6 +28,11 @@ SandboxChoice = Literal["auto", "bubblewrap", "none"]
 INSTALL_HINT = (
     "install bubblewrap (apt-get install bubblewrap) or allow unsandboxed execution in Settings"
 )
+BWRAP_MISSING = "bubblewrap (bwrap) is not installed"
+NOT_STARTING_HINT = (
+    "run code in containers instead (executor 'docker') or allow unsandboxed execution in "
+    "Settings"
+)
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,9 @@ def local_sandbox_status(python: str | None = None) -> tuple[str, str | None]:
     ("none", why not) when bubblewrap is missing or does not start (checked once)."""
     setup = bw.find_setup()
     if setup is None:
-        return "none", "bubblewrap (bwrap) is not installed"
+        return "none", BWRAP_MISSING
     problem = bw.probe(setup, python or sys.executable or "python3")
-    return ("bubblewrap", None) if problem is None else ("none", f"bubblewrap does not start here: {problem}")
+    return ("bubblewrap", None) if problem is None else ("none", problem)
 
 
 class LocalExecutor(BlockExecutor):
@@ -119,17 +124,18 @@ class LocalExecutor(BlockExecutor):
                 )
             return
         setup = bw.find_setup()
-        problem = "bubblewrap (bwrap) is not installed" if setup is None else bw.probe(setup, self.python)
+        problem = BWRAP_MISSING if setup is None else bw.probe(setup, self.python)
         if setup is not None and problem is None:
             self._bwrap = setup
             return
-        problem = problem if setup is None else f"bubblewrap does not start here: {problem}"
         if sandbox == "auto" and allow_unsandboxed:
             self.sandbox_warning = f"{problem}; code runs UNSANDBOXED (allowed in Settings)"
-        elif sandbox == "auto":
-            self._refusal = f"{problem}: cannot run code safely; {INSTALL_HINT}"
+        elif setup is None:
+            hint = INSTALL_HINT if sandbox == "auto" else "apt-get install bubblewrap"
+            self._refusal = f"{problem}: cannot run code safely; {hint}"
         else:
-            self._refusal = f"{problem}: install bubblewrap (apt-get install bubblewrap)"
+            hint = NOT_STARTING_HINT if sandbox == "auto" else "run code in containers instead"
+            self._refusal = f"{problem}. Code cannot run safely; {hint}"
 
     @property
     def sandbox(self) -> str:

@@ -175,6 +175,13 @@ class DemoModel:
                              model=DEMO_MODEL_NAME,
                              finish_reason="tool_calls" if calls else "stop")
 
+    def replay(self, request: ModelRequest, response: ModelResponse) -> None:
+        """A conversation is being rebuilt from its recording: move on as if this reply had
+        just been given (the script's position and the reply counters follow)."""
+        with self._lock:
+            if request.purpose == "reply":
+                self._reply(request)
+
     # -- purposes ---------------------------------------------------------------------
     def _reply(self, request: ModelRequest) -> tuple[str | None, tuple[ToolCall, ...]]:
         agent = request.agent

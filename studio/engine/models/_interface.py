@@ -63,7 +63,14 @@ class ModelError(Exception):
 
 @runtime_checkable
 class ModelClient(Protocol):
-    """A chat model. ``label`` is what the UI shows (e.g. "Demo model (offline)")."""
+    """A chat model. ``label`` is what the UI shows (e.g. "Demo model (offline)").
+
+    A model that keeps state between calls (a script's position) may also define
+    ``replay(request, response)``: when a conversation is rebuilt from its recording
+    (:class:`studio.engine.Recording`) the engine calls it instead of ``complete`` for
+    every reply the recording already holds, so the model can move on as if it had
+    answered. Stateless models need nothing.
+    """
 
     label: str
 

@@ -90,6 +90,13 @@ class ScriptedModel:
     def remaining(self) -> int:
         return len(self._replies)
 
+    def replay(self, request: ModelRequest, response: ModelResponse) -> None:
+        """A conversation is being rebuilt from its recording: this reply was already given,
+        so the script moves past it (see :class:`studio.engine.Recording`)."""
+        self.requests.append(request)
+        if self._replies:
+            self._replies.pop(0)
+
     def complete(self, request: ModelRequest, *, cancel: CancelToken | None = None,
                  on_token: TokenCallback | None = None) -> ModelResponse:
         self.requests.append(request)
