@@ -1,8 +1,17 @@
 # Roundtable Studio in a container: the studio on the built-in defaults (SQLite in /data,
 # the Demo model), served on port 8501 by a non-root user.
 #
+# Listening on every address of the container makes it a SHARED studio: people sign in,
+# each sees their own work, and it needs an administrator. Give the first one on start:
+#
 #   docker build -t roundtable-studio .
-#   docker run -p 8501:8501 -v roundtable-data:/data roundtable-studio
+#   docker run -p 8501:8501 -v roundtable-data:/data \
+#       -e ROUNDTABLE_ADMIN=teacher -e ROUNDTABLE_ADMIN_PASSWORD='a long password' \
+#       roundtable-studio
+#
+# (or once: `docker run -it -v roundtable-data:/data roundtable-studio roundtable admin create
+# teacher`). Stored API keys are encrypted with /data/secret.key (mode 0600), or with
+# $ROUNDTABLE_SECRET_KEY when set: keep it with your backups of the volume.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

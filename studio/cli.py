@@ -1,5 +1,9 @@
 """The ``roundtable`` command: ``ui``, ``run``, ``templates list|export|import``,
-``db backup|restore``.
+``db backup|restore``, ``admin create|password|list``.
+
+``roundtable ui`` on a loopback address is personal mode (no sign-in); ``--shared`` or any
+other ``--host`` is shared mode, which refuses to start until an administrator exists.
+The other commands act as the person at this machine (``Actor.local()``).
 
 Errors reach people in one shape: one line on stderr and a non-zero exit, never a
 traceback (set ROUNDTABLE_DEBUG=1 to see one).
@@ -56,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1",
                     help="address to listen on (default: 127.0.0.1, this machine only)")
     ui.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+    ui.add_argument("--shared", action="store_true",
+                    help="shared mode: people sign in and see only their own work (implied by "
+                         "any --host other than this machine; needs `roundtable admin create`)")
     _add_storage(ui)
 
     run = commands.add_parser(
@@ -115,6 +122,29 @@ def build_parser() -> argparse.ArgumentParser:
                                             "of the same name. All or nothing.")
     restore.add_argument("file", metavar="FILE", help="the JSON backup file")
     _add_storage(restore)
+
+    admin = commands.add_parser(
+        "admin", help="accounts for shared mode",
+        description="Accounts for shared mode (a workshop): the first administrator, "
+                    "passwords, who is there. The password is asked twice on a terminal, "
+                    "read from one line of standard input otherwise, or from --password-env.")
+    admin_sub = admin.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = admin_sub.add_parser("create", help="add an administrator (or --member)",
+                                  description="Add an account: an administrator unless --member.")
+    create.add_argument("name", metavar="NAME", help="the user name to sign in with")
+    create.add_argument("--member", action="store_true", help="a member, not an administrator")
+    create.add_argument("--password-env", metavar="VAR", default=None,
+                        help="read the password from this environment variable")
+    _add_storage(create)
+    password = admin_sub.add_parser("password", help="set a new password for NAME",
+                                    description="Set a new password; NAME's sessions end.")
+    password.add_argument("name", metavar="NAME")
+    password.add_argument("--password-env", metavar="VAR", default=None,
+                          help="read the password from this environment variable")
+    _add_storage(password)
+    listing = admin_sub.add_parser("list", help="list the accounts",
+                                   description="List the accounts and their roles.")
+    _add_storage(listing)
     return parser
 
 
@@ -159,10 +189,25 @@ def cmd_ui(args: argparse.Namespace) -> int:
     _check_port_free(args.host, args.port)
     data_dir = _data_dir(args)
     store = _open_store(args)  # fail here, in one line, on a bad data dir or database URL
+    shared = args.shared or not _is_loopback(args.host)
+    if shared:
+        _bootstrap_admin(store)
+        if not store.has_admin():
+            how = "" if args.shared else (f" (--host {args.host} lets other machines in, so "
+                                          "the studio is shared)")
+            raise CliError(
+                f"shared mode needs an administrator first{how}: run `roundtable admin create "
+                "NAME` with the same --data-dir/--db-url, then start again (or set "
+                f"{ADMIN_NAME_ENV} and {ADMIN_PASSWORD_ENV})")
     interrupted = store.mark_interrupted_runs()  # runs of a server that died are not "running"
     if interrupted:
         print(f"{interrupted} run(s) left running by a stopped server are marked interrupted.")
     env = dict(os.environ, ROUNDTABLE_DATA_DIR=str(data_dir))
+    env.pop(ADMIN_PASSWORD_ENV, None)  # used above; the server does not need it
+    if shared:
+        env["ROUNDTABLE_MODE"] = "shared"
+    else:
+        env.pop("ROUNDTABLE_MODE", None)
     if _db_url(args):
         env["ROUNDTABLE_DB_URL"] = str(_db_url(args))
     package_root = str(app.parents[2])  # so the app finds `studio` from a checkout too
@@ -172,10 +217,30 @@ def cmd_ui(args: argparse.Namespace) -> int:
                "--server.port", str(args.port), "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
-    print(f"Roundtable Studio: http://{host}:{args.port}  (data: {data_dir}; Ctrl-C stops it)",
-          flush=True)
+    mode = "shared: people sign in" if shared else "personal: this machine only"
+    print(f"Roundtable Studio: http://{host}:{args.port}  ({mode}; data: {data_dir}; "
+          "Ctrl-C stops it)", flush=True)
     os.execve(sys.executable, command, env)  # the server takes this process's place
     return 0  # pragma: no cover - execve does not return
+
+
+ADMIN_NAME_ENV = "ROUNDTABLE_ADMIN"
+ADMIN_PASSWORD_ENV = "ROUNDTABLE_ADMIN_PASSWORD"
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip().lower().strip("[]")
+    return host in ("localhost", "::1", "ip6-localhost") or host.startswith("127.")
+
+
+def _bootstrap_admin(store: Store) -> None:
+    """Containers: the first administrator from $ROUNDTABLE_ADMIN / $ROUNDTABLE_ADMIN_PASSWORD
+    (only while there is none)."""
+    name = os.environ.get(ADMIN_NAME_ENV, "").strip()
+    password = os.environ.get(ADMIN_PASSWORD_ENV, "")
+    if name and password and not store.has_admin():
+        store.create_account(_local(), name, password, role="admin")
+        print(f"Created the administrator {name!r} from {ADMIN_NAME_ENV}.", flush=True)
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -330,6 +395,49 @@ def _import_templates(args: argparse.Namespace, store: Store) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_env:
+        value = os.environ.get(args.password_env, "")
+        if not value:
+            raise CliError(f"the environment variable {args.password_env} is empty or unset",
+                           EXIT_USAGE)
+        return value
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Password (8 characters or more): ")
+        if getpass.getpass("The same password again: ") != first:
+            raise CliError("the two passwords differ; nothing was changed", EXIT_USAGE)
+        return first
+    line = sys.stdin.readline()
+    if not line:
+        raise CliError("no password given: type it on a terminal, pipe one line, or use "
+                       "--password-env VAR", EXIT_USAGE)
+    return line.rstrip("\r\n")
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    if args.action == "list":
+        accounts = store.list_accounts(_local())
+        if not accounts:
+            print("No accounts yet: `roundtable admin create NAME` adds the administrator.")
+        for account in accounts:
+            state = "" if account.active else "  (access ended)"
+            print(f"{account.name:<24} {account.role:<7} {account.label}{state}")
+        return 0
+    password = _read_password(args)
+    if args.action == "password":
+        store.set_password(_local(), args.name, password)
+        print(f"New password set for {args.name!r}; their sessions ended.")
+        return 0
+    role = "member" if args.member else "admin"
+    account = store.create_account(_local(), args.name, password, role=role)
+    print(f"Created the {'administrator' if role == 'admin' else 'member'} {account.name!r}. "
+          "Start the shared studio with `roundtable ui --shared` (or --host 0.0.0.0).")
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     store = _open_store(args)
     if args.action == "backup":
@@ -373,7 +481,8 @@ def _one_line(exc: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"ui": cmd_ui, "run": cmd_run, "templates": cmd_templates, "db": cmd_db}
+    handlers = {"ui": cmd_ui, "run": cmd_run, "templates": cmd_templates, "db": cmd_db,
+                "admin": cmd_admin}
     try:
         return handlers[args.command](args)
     except CliError as exc:

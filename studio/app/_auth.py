@@ -99,6 +99,7 @@ def cookie_writer() -> None:
               "window.parent.document.cookie=c;})();</script>")
     import streamlit.components.v1 as components
 
+    # (st.iframe, its announced successor, does not let the script reach the page's cookies)
     components.html(script, height=0)
 
 

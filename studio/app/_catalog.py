@@ -18,6 +18,7 @@ class TemplateEntry:
     spec: TemplateSpec
     origin: str  # "bundled" | "saved"
     owner: str = ""  # who shared it with you ("" for your own and the bundled ones)
+    shared: bool = False  # offered to the whole workshop
 
     @property
     def name(self) -> str:
@@ -44,7 +45,7 @@ def templates(store: Store, registry: Registry, actor: Actor,
             spec = load_template(document, registry=registry)
         except Exception:  # noqa: BLE001 - a broken saved template is left out of the list
             continue
-        entries[key] = TemplateEntry(key, spec, "saved", owner)
+        entries[key] = TemplateEntry(key, spec, "saved", owner, info.shared)
     return entries
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
-from studio.app._auth import current_actor
+from studio.app._auth import current_actor, shared_mode
 from studio.app._catalog import pattern_label, templates
 from studio.app._guard import page_guard
 from studio.app._services import services
@@ -12,6 +14,13 @@ from studio.app.widgets.diagram import team_svg
 from studio.app.widgets.template_files import template_files
 
 COLUMNS = 3
+
+
+def _share(svc, name: str, key: str) -> None:  # noqa: ANN001 - Services
+    try:
+        svc.store.share_template(current_actor(), name, bool(st.session_state[key]))
+    except Exception as exc:  # noqa: BLE001 - shown, the toggle goes back
+        st.session_state["gallery_flash"] = f"Could not change sharing: {exc}"
 
 
 def _open(key: str) -> None:
@@ -26,6 +35,8 @@ with page_guard("Gallery"):
                "Demo model runs offline, so every template works out of the box.")
     if st.session_state.pop("gallery_open", False):
         st.switch_page("views/playground.py")
+    if "gallery_flash" in st.session_state:
+        st.error(st.session_state.pop("gallery_flash"))
     actor = current_actor()
     registry = svc.registry_for(actor)
     entries = templates(svc.store, registry, actor, svc.registry)
@@ -46,3 +57,9 @@ with page_guard("Gallery"):
                 st.caption(" ".join(f"`{t}`" for t in spec.tags))
             st.button("Run", key=f"gallery_run_{key.replace(':', '-')}", type="primary", icon="▶️",
                       on_click=_open, args=(key,), width="stretch")
+            if shared_mode() and entry.origin == "saved" and not entry.owner:
+                share_key = "share_" + re.sub(r"[^A-Za-z0-9_-]", "-", key.replace(":", "-"))
+                st.session_state[share_key] = entry.shared
+                st.toggle("Shared with the workshop", key=share_key,
+                          on_change=_share, args=(svc, key.removeprefix("saved:"), share_key),
+                          help="Everyone in the workshop can then see and run it (not change it).")

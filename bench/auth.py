@@ -1,0 +1,115 @@
+"""What sign-in and the per-request ownership checks add to a page rerun, as a ratio.
+
+    python bench/auth.py [--runs N] [--stored 1000]
+
+Two data dirs hold the same number of stored runs (default 1,000, with their events): one
+in personal mode (the local user, no sign-in), one in shared mode owned by a signed-in
+member among other people's runs. The History page (it lists runs) is re-run with
+Streamlit's AppTest, alternating the two, and the medians are compared in the same run. In
+shared mode every rerun checks the session token against the database and every query is
+filtered by owner. Target: under 5% (a figure, not a pass/fail test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from studio.store import Actor, Store, actor_of  # noqa: E402
+
+MAIN = Path(__file__).resolve().parents[1] / "studio" / "app" / "main.py"
+PASSWORD = "bench password 1"
+
+
+def fill(store: Store, owner: Actor, count: int, others: list[Actor]) -> None:
+    """``count`` finished runs of ``owner`` (and as many of other people), 6 events each."""
+    for index in range(count):
+        for actor in (owner, *others):
+            run_id = store.create_run(actor, f"Template {index % 7}", {"agents": []},
+                                      f"Task number {index}")
+            for seq in range(1, 7):
+                store.append_event(run_id, seq, "message", {"n": seq}, sender="a",
+                                   content=f"message {seq}")
+            store.finish_run(run_id, "finished", usage={"total_tokens": 100, "cost": 0.001})
+
+
+def page(data_dir: Path, shared: bool, token: str | None) -> AppTest:
+    os.environ["ROUNDTABLE_DATA_DIR"] = str(data_dir)
+    if shared:
+        os.environ["ROUNDTABLE_MODE"] = "shared"
+    else:
+        os.environ.pop("ROUNDTABLE_MODE", None)
+    at = AppTest.from_file(str(MAIN), default_timeout=60)
+    if token:
+        at.session_state["auth_token"] = token
+    at.run()
+    at.switch_page("views/history.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def rerun_ms(at: AppTest, data_dir: Path, shared: bool) -> float:
+    os.environ["ROUNDTABLE_DATA_DIR"] = str(data_dir)
+    if shared:
+        os.environ["ROUNDTABLE_MODE"] = "shared"
+    else:
+        os.environ.pop("ROUNDTABLE_MODE", None)
+    started = time.perf_counter()
+    at.run()
+    elapsed = (time.perf_counter() - started) * 1000
+    assert not at.exception, at.exception
+    assert any("Task number" in str(row) for row in [at.dataframe[0].value.to_dict()]), \
+        "the History page lists the runs"
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="reruns of each page (default 15)")
+    parser.add_argument("--stored", type=int, default=1000, help="stored runs (default 1000)")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="rt-bench-auth-"))
+    personal_dir, shared_dir = root / "personal", root / "shared"
+
+    local = Actor.local()
+    store = Store.open(data_dir=personal_dir)
+    fill(store, local, args.stored, [])
+    store.close()
+    store = Store.open(data_dir=shared_dir)
+    teacher = actor_of(store.create_account(local, "teacher", PASSWORD, role="admin"))
+    member = store.create_account(teacher, "ann", PASSWORD)
+    other = actor_of(store.create_account(teacher, "bob", PASSWORD))
+    fill(store, actor_of(member), args.stored, [other])
+    started = time.perf_counter()
+    token = store.start_session(store.sign_in("ann", PASSWORD))
+    sign_in_ms = (time.perf_counter() - started) * 1000
+    store.close()
+
+    personal = page(personal_dir, False, None)
+    shared = page(shared_dir, True, token)
+    times: dict[str, list[float]] = {"personal": [], "shared": []}
+    for _ in range(args.runs):
+        times["personal"].append(rerun_ms(personal, personal_dir, False))
+        times["shared"].append(rerun_ms(shared, shared_dir, True))
+    p, s = statistics.median(times["personal"]), statistics.median(times["shared"])
+    print(f"History page rerun with {args.stored:,} stored runs each ({args.runs} reruns, "
+          "medians):")
+    print(f"  personal mode (no sign-in, no owner filter): {p:8.1f} ms")
+    print(f"  shared mode (session check + owner filter; {args.stored:,} runs of other people "
+          f"too): {s:8.1f} ms")
+    print(f"  ratio shared / personal: {s / p:.3f}  ({(s / p - 1) * 100:+.1f}%; target < +5%)")
+    print(f"  one sign-in (Argon2id verify + session row), paid once per session: "
+          f"{sign_in_ms:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
