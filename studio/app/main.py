@@ -33,6 +33,11 @@ Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>
   ``history_run_select``, downloads "Export Markdown" (``export_md``) and "Export JSON"
   (``export_json``), "Delete run" (``delete_run``) confirmed by ``delete_run_confirm``.
 - Settings: toggle ``allow_unsandboxed_toggle``.
+- Shared mode (``ROUNDTABLE_MODE=shared``): until someone signs in, the only page is
+  "Sign in" (see ``views/sign_in.py``); then the sidebar says "Signed in as <name>" with
+  "Sign out" (``sign_out``), administrators get the Workshop page [/workshop] (see
+  ``views/workshop.py``), and one's own saved templates have the Gallery toggle "Shared with
+  the workshop" (``share_saved-<name>``, other characters as ``-``).
 """
 
 from __future__ import annotations

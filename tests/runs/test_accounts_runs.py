@@ -5,6 +5,8 @@ Models page's Test route), checked at real loopback servers that record what the
 from __future__ import annotations
 
 import copy
+import json
+import logging
 import os
 from typing import Any
 
@@ -93,8 +95,10 @@ def _spec_with_key(base_url: str, *, secret: str | None = None,
     return spec
 
 
-def test_a_stored_key_goes_only_to_its_own_host(make_manager, people) -> None:
-    _, a, _ = people
+def test_a_stored_key_goes_only_to_its_own_host(make_manager, people, data_dir,
+                                                caplog) -> None:
+    admin, a, _ = people
+    caplog.set_level(logging.DEBUG)
     manager = make_manager()
     with OAIServer() as good, OAIServer(host="127.0.0.2") as other:
         manager.store.set_secret(a, "my-key", KEY, base_url=good.base_url)
@@ -109,6 +113,15 @@ def test_a_stored_key_goes_only_to_its_own_host(make_manager, people) -> None:
         assert manager.get(a, run_id).wait(20)
         auth = {r.headers.get("authorization") for r in good.chat_requests()}
         assert auth == {f"Bearer {KEY}"}
+    # ...and is nowhere else: not in the export, the backup, the logs or the database files
+    store = manager.store
+    assert KEY not in json.dumps(store.export_run(a, run_id), default=str)
+    assert KEY not in json.dumps(store.backup(admin), default=str)
+    assert KEY not in caplog.text
+    store.checkpoint()
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            assert KEY.encode() not in path.read_bytes(), path
 
 
 def test_a_member_cannot_retarget_a_shared_model_or_read_server_variables(

@@ -18,6 +18,7 @@ def _toggled(svc) -> None:  # noqa: ANN001
 
 with page_guard("Settings"):
     svc = services()
+    actor = current_actor()
     st.title("⚙️ Settings")
     st.subheader("Running code")
     sandbox, problem = local_sandbox_status()
@@ -32,12 +33,18 @@ with page_guard("Settings"):
                    "executors are not affected.", icon="⚠️")
     st.session_state["allow_unsandboxed_toggle"] = bool(svc.store.get_setting(SETTING, False))
     st.toggle("Allow code to run without a sandbox when bubblewrap is missing",
-              key="allow_unsandboxed_toggle", on_change=_toggled, args=(svc,))
+              key="allow_unsandboxed_toggle", on_change=_toggled, args=(svc,),
+              disabled=not actor.is_admin)
+    if not actor.is_admin:
+        st.caption("🔒 Only the workshop's administrator can change the studio's settings.")
     st.caption("Off by default. When on and bubblewrap is missing, code written by agents runs as a "
                "normal process with your permissions: it could read or delete your files. It still "
                "gets a time limit, an output cap and an environment without API keys. Turn it on "
                "only for templates you trust.")
     st.subheader("Data")
+    if not actor.is_admin:  # where the server keeps its files is not the members' business
+        st.markdown(f"- **Your runs kept:** {svc.store.count_runs(actor)}")
+        st.stop()
     st.markdown(f"- **Data folder:** `{svc.data_dir}`\n- **Database:** `{svc.db_url}`\n"
-                f"- **Runs kept:** {svc.store.count_runs(current_actor())}")
+                f"- **Runs kept:** {svc.store.count_runs(actor)}")
     st.caption("Set ROUNDTABLE_DATA_DIR or ROUNDTABLE_DB_URL before `roundtable ui` to change them.")
