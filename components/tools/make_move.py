@@ -11,7 +11,7 @@ def _list_moves(board: Board) -> str:
 
 def _position(board: Board) -> str:
     moves = board.movetext()
-    return board.diagram() + (f"\nMoves so far: {moves}" if moves else "")
+    return f"```text\n{board.diagram()}\n```" + (f"\nMoves so far: {moves}" if moves else "")
 
 
 def _game(context: ToolContext) -> Board:

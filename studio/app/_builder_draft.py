@@ -118,9 +118,10 @@ def rename_agent(spec: TemplateSpec, index: int, new_name: str) -> TemplateSpec:
         for nested in agent["nested_chats"]:
             if nested["recipient"] == old:
                 nested["recipient"] = new_name
-    for turn in doc["demo_script"]:
-        if turn["agent"] == old:
-            turn["agent"] = new_name
+    for script in doc["demo_scripts"]:
+        for turn in script["turns"]:
+            if turn["agent"] == old:
+                turn["agent"] = new_name
     if old in doc["layout"]:
         doc["layout"][new_name] = doc["layout"].pop(old)
     return _spec(doc)
@@ -147,7 +148,9 @@ def delete_agent(spec: TemplateSpec, index: int) -> TemplateSpec:
     pattern["edges"] = [e for e in pattern["edges"] if name not in (e["source"], e["target"])]
     for agent in doc["agents"]:
         agent["nested_chats"] = [n for n in agent["nested_chats"] if n["recipient"] != name]
-    doc["demo_script"] = [t for t in doc["demo_script"] if t["agent"] != name]
+    for script in doc["demo_scripts"]:
+        script["turns"] = [t for t in script["turns"] if t["agent"] != name]
+    doc["demo_scripts"] = [s for s in doc["demo_scripts"] if s["turns"]]
     doc["layout"].pop(name, None)
     return _spec(doc)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -18,9 +19,11 @@ def secret_name_for(config_name: str) -> str:
 
 def save_from_form(store: Store, actor: Actor, *, preset: str, name: str, base_url: str,
                    model: str, api_version: str, key_env: str, key_value: str,
-                   registry: Registry, shared: bool = False) -> ModelConfig:
+                   registry: Registry, shared: bool = False, timeout: float | None = None,
+                   retries: int | None = None) -> ModelConfig:
     """Save a config; a pasted key becomes a stored secret (only its name is in the config),
-    bound to the host of the base URL (or the preset's)."""
+    bound to the host of the base URL (or the preset's). ``timeout`` and ``retries`` are the
+    model's request limits (None: the defaults)."""
     name = name.strip()
     if not name:
         raise ValueError("Give the model a name (e.g. 'my-gpt').")
@@ -37,12 +40,43 @@ def save_from_form(store: Store, actor: Actor, *, preset: str, name: str, base_u
         api_type="azure" if provider == "azure" else "openai",
         api_version=api_version.strip() or None,
         api_key_env=None if secret else (key_env.strip() or None), api_key_secret=secret,
-        shared=shared)
+        shared=shared, extra=_limits(timeout, retries))
     if config.api_key_env:  # refused before anything is stored
         store.check_key_env(actor, config.api_key_env, url)
     if secret:
         store.set_secret(actor, secret, key_value.strip(), base_url=url)
     return store.save_model_config(actor, config)
+
+
+def _limits(timeout: float | None, retries: int | None) -> dict[str, Any]:
+    if timeout is not None and not 0 < timeout <= 3600:
+        raise ValueError("The timeout is a number of seconds between 1 and 3600.")
+    if retries is not None and not 0 <= retries <= 10:
+        raise ValueError("Retries is a number between 0 and 10.")
+    return {k: v for k, v in (("timeout", timeout), ("retries", retries)) if v is not None}
+
+
+def limits_of(config: ModelConfig) -> tuple[float, int]:
+    """The (timeout seconds, retries) a model config runs with."""
+    from studio.engine.models import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+    from studio.runs import request_limits
+
+    limits = request_limits(config.extra)
+    return float(limits.get("timeout", DEFAULT_TIMEOUT)), int(limits.get("retries", DEFAULT_RETRIES))
+
+
+def set_limits(store: Store, actor: Actor, name: str, timeout: float,
+               retries: int) -> ModelConfig:
+    """Change a stored config's request timeout and retry budget, and nothing else."""
+    config = store.get_model_config(actor, name)
+    extra = {**config.extra, **_limits(timeout, retries)}
+    return store.save_model_config(actor, dataclasses.replace(config, extra=extra))
+
+
+def describe_limits(config: ModelConfig) -> str:
+    timeout, retries = limits_of(config)
+    return (f"waits up to {timeout:g} s for an answer, then tries {retries} more "
+            f"time{'s' if retries != 1 else ''}")
 
 
 def parse_oai_config_list(text: str) -> list[dict[str, Any]]:
@@ -138,7 +172,8 @@ _HINTS = {
     "bad_url": "Check the base URL: most servers need it to end in /v1 (e.g. http://localhost:11434/v1).",
     "auth": "The key was refused or is missing: check the key, or the environment variable's value.",
     "not_found": "The server does not know this model name: check the spelling, or pull/load the model.",
-    "timeout": "The server did not answer in time: it may be busy or loading the model; try again.",
+    "timeout": "The server did not answer in time: it may be busy or loading the model; try again, "
+               "or give it a longer timeout under Timeout and retries.",
     "rate_limit": "The server says too many requests or no quota left: wait, or check your plan.",
     "server": "The server had an internal error: look at its log.",
 }

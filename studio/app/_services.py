@@ -15,8 +15,6 @@ from studio.store import Actor, Store, default_data_dir
 if TYPE_CHECKING:
     from studio.runs import RunManager
 
-DEMO_TOKEN_DELAY = 0.02  # seconds per token, so demo runs visibly stream
-
 
 @dataclass(frozen=True)
 class Services:
@@ -48,6 +46,6 @@ def _build(data_dir: str, db_url: str | None) -> Services:
     directory = Path(data_dir)
     store = Store.open(db_url, directory)
     registry = Registry.bundled()  # each person's models and tools are added per call
-    manager = RunManager(store, registry, data_dir=directory, demo_token_delay=DEMO_TOKEN_DELAY)
+    manager = RunManager(store, registry, data_dir=directory)  # each run gets the Demo pace
     return Services(store=store, registry=registry, manager=manager, data_dir=directory,
                     db_url=store.engine.url.render_as_string(hide_password=True))

@@ -56,6 +56,8 @@ class Item:
     usage: dict[str, Any] = field(default_factory=dict)
     chat_kind: str = ""
     members: tuple[str, ...] = ()
+    passages: list[dict[str, Any]] | None = None  # a retrieval proxy's message: what it sent
+    check: dict[str, Any] | None = None  # an answer key's verdict on a \boxed{} answer
 
 
 def normalise(event: dict[str, Any]) -> dict[str, Any]:
@@ -160,6 +162,10 @@ class Transcript:
         item = Item("message", seq, depth, sender=sender, recipient=recipient,
                     content=message.get("content") or "", role=message.get("role", ""),
                     human=bool(meta.get("human") or meta.get("interjection")))
+        if meta.get("kind") == "retrieved_context":
+            item.passages = list(meta.get("chunks") or [])
+        elif meta.get("kind") == "answer_check":
+            item.check = {k: meta.get(k) for k in ("correct", "answer", "expected")}
         for call in message.get("tool_calls") or ():
             card = self._tool_cards.get(call.get("id", ""))
             if card is None:

@@ -20,6 +20,7 @@ from ._human import (
 )
 from ._messages import Message, ToolCall
 from ._replay import Recording, ReplayError, ReplayMismatch, ResumeUnsafe
+from ._retrieve import RetrieveUserProxyAgent
 from ._tools import Tool, ToolContext, ToolDefinitionError, tool
 from ._types import ChatResult, ConfigError, HumanInput, StopReason, Termination
 from ._usage import PRICES, Usage, UsageTracker, cost_of
@@ -38,6 +39,8 @@ from .code import (
 )
 from .models import (
     DemoModel,
+    DemoPace,
+    DemoScript,
     DemoScriptError,
     DemoTurn,
     FunctionModel,
@@ -69,6 +72,8 @@ __all__ = [
     "ConversableAgent",
     "cost_of",
     "DemoModel",
+    "DemoPace",
+    "DemoScript",
     "DemoScriptError",
     "DemoTurn",
     "DockerExecutor",
@@ -98,6 +103,7 @@ __all__ = [
     "NoHuman",
     "OpenAIChatModel",
     "ReplyOutcome",
+    "RetrieveUserProxyAgent",
     "Recording",
     "ReplayError",
     "ReplayMismatch",

@@ -218,6 +218,11 @@ class ConversableAgent:
         return ReplyOutcome(None, StopReason.NO_REPLY)
 
     # -- starting chats ------------------------------------------------------------------------
+    def prepare_first_message(self, message: Message) -> Message:
+        """The first message of a chat this agent starts, as it is sent (unchanged here; the
+        retrieval proxy puts passages of its documents around the question)."""
+        return message
+
     def initiate_chat(
         self,
         recipient: ConversableAgent,

@@ -127,6 +127,7 @@ def _first_message(sender: ConversableAgent, recipient: ConversableAgent, messag
         message = Message(role="user", content=text, name=sender.name, meta={"human": True})
     if isinstance(message, str):
         message = Message(role="user", content=message, name=sender.name)
+    message = sender.prepare_first_message(message)
     if carryover:
         message = Message(role=message.role, content=f"{message.text}\nContext: \n{carryover}",
                           name=message.name or sender.name, meta=message.meta)
@@ -191,7 +192,7 @@ def _summarize(sender: ConversableAgent, recipient: ConversableAgent, history: l
         if ctx.control.replayer is not None:
             return _replayed_summary(agent, request, ctx)
         try:
-            response = agent.model.complete(request, cancel=ctx.control.cancel_token)
+            response = ctx.call_model(agent.name, agent.model, request)
         except Cancelled:
             raise
         except Exception as exc:  # any failure (not only a ModelError): empty summary, a warning

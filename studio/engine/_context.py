@@ -11,6 +11,7 @@ from ._human import HumanInputRequest
 from ._messages import Message
 from ._replay import recorded_message
 from ._usage import Usage, UsageTracker
+from .models._interface import ModelClient, ModelRequest, ModelResponse, TokenCallback
 
 
 @dataclass
@@ -37,6 +38,14 @@ class ChatContext:
 
     def emit(self, event_type: type[ev.Event], **fields: Any) -> None:
         self.control.emit(event_type(chat_id=self.chat_id, depth=self.depth, **fields))
+
+    def call_model(self, agent: str, model: ModelClient, request: ModelRequest,
+                   on_token: TokenCallback | None = None) -> ModelResponse:
+        """Ask ``model`` on behalf of ``agent``, announcing the call (a live view shows the
+        wait) and letting a cancel interrupt it."""
+        self.emit(ev.ModelCallStarted, agent=agent, model=str(getattr(model, "label", "") or ""),
+                  purpose=request.purpose)
+        return model.complete(request, cancel=self.control.cancel_token, on_token=on_token)
 
     def add_usage(self, agent: str, usage: Usage) -> None:
         ctx: ChatContext | None = self

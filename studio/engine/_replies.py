@@ -240,7 +240,7 @@ def model_reply(agent: ConversableAgent, messages: list[Message], sender: Conver
     if agent.stream:
         def on_token(delta: str) -> None:
             ctx.emit(ev.TokenDelta, agent=agent.name, delta=delta)
-    response = agent.model.complete(request, cancel=ctx.control.cancel_token, on_token=on_token)
+    response = ctx.call_model(agent.name, agent.model, request, on_token)
     ctx.add_usage(agent.name, response.usage)
     if response.content is None and not response.tool_calls:
         return True, Message(role="assistant", content="", name=agent.name,

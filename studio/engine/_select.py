@@ -133,11 +133,9 @@ def _auto(manager: GroupChatManager, last: ConversableAgent, eligible: list[Conv
     used = Usage(model="")
     for _attempt in range(1 + chat.max_retries_for_selecting):
         ctx.checkpoint()
-        response = manager.model.complete(
-            ModelRequest(messages=tuple(messages), agent=manager.name, purpose="select_speaker",
-                         candidates=tuple(names)),
-            cancel=ctx.control.cancel_token,
-        )
+        response = ctx.call_model(manager.name, manager.model, ModelRequest(
+            messages=tuple(messages), agent=manager.name, purpose="select_speaker",
+            candidates=tuple(names)))
         ctx.add_usage(manager.name, response.usage)
         used = Usage(used.prompt_tokens + response.usage.prompt_tokens,
                      used.completion_tokens + response.usage.completion_tokens,

@@ -1,7 +1,8 @@
 """Typed events the engine emits while a conversation runs.
 
 Every event is a small frozen dataclass with a ``type`` tag. The UI, the CLI and the
-store all consume the same stream. ``chat_id`` names the chat an event belongs to;
+store all consume the same stream. ``transient`` events (token deltas, model calls) are
+for live views only: a stored transcript leaves them out. ``chat_id`` names the chat an event belongs to;
 nested chats carry ``parent_chat_id`` on their :class:`ChatStarted` and a ``depth`` > 0.
 """
 
@@ -66,6 +67,19 @@ class TokenDelta(Event):
     transient: ClassVar[bool] = True
     agent: str = ""
     delta: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelCallStarted(Event):
+    """``agent`` asked its model (labelled ``model``) for a reply, a speaker choice or a
+    summary (``purpose``). Transient: the run's next event ends the wait, so a live view
+    can show "waiting for the model (12 s)" in between."""
+
+    type: ClassVar[str] = "model_call"
+    transient: ClassVar[bool] = True
+    agent: str = ""
+    model: str = ""
+    purpose: str = "reply"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,6 +207,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ChatStarted,
     SpeakerSelected,
     TokenDelta,
+    ModelCallStarted,
     MessageSent,
     ToolCallStarted,
     ToolResult,

@@ -21,7 +21,14 @@ from ._errors import BudgetExceeded, RunError
 from ._handle import FINAL_STATUSES, RunHandle
 from ._keys import api_key_for
 from ._manager import RunManager
-from ._models import ALLOW_UNSANDBOXED, actor_registry, registry_with_store
+from ._models import (
+    ALLOW_UNSANDBOXED,
+    DEMO_PACE,
+    actor_registry,
+    demo_pace,
+    registry_with_store,
+    request_limits,
+)
 from ._persist import TRANSIENT_KINDS
 from ._templates import TemplateChoice, find_template, template_choices
 from ._text import TextTranscript, transcript_text
@@ -29,6 +36,7 @@ from ._text import TextTranscript, transcript_text
 __all__ = [
     "ALLOW_UNSANDBOXED",
     "BudgetExceeded",
+    "DEMO_PACE",
     "FINAL_STATUSES",
     "TRANSIENT_KINDS",
     "RunError",
@@ -38,8 +46,10 @@ __all__ = [
     "TextTranscript",
     "actor_registry",
     "api_key_for",
+    "demo_pace",
     "find_template",
     "registry_with_store",
+    "request_limits",
     "template_choices",
     "transcript_text",
 ]

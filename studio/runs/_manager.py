@@ -10,7 +10,15 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from studio.engine import Cancelled, HumanInputProvider, Mailbox, NoHuman, RunControl, events
+from studio.engine import (
+    Cancelled,
+    DemoPace,
+    HumanInputProvider,
+    Mailbox,
+    NoHuman,
+    RunControl,
+    events,
+)
 from studio.spec import TemplateSpec, load_template
 
 from ._errors import BudgetExceeded, RunError
@@ -41,11 +49,13 @@ class RunManager:
     """
 
     def __init__(self, store: Store, registry: Registry, *, data_dir: Path,
-                 demo_token_delay: float = 0.0) -> None:
+                 demo_token_delay: float = 0.0, demo_pace: DemoPace | str = DemoPace.INSTANT,
+                 ) -> None:
         self.store = store
         self.registry = registry
         self.data_dir = Path(data_dir)
-        self.demo_token_delay = demo_token_delay
+        self.demo_token_delay = demo_token_delay  # seconds per word; overrides the pace
+        self.demo_pace = DemoPace(demo_pace)
         self._runs: dict[str, RunHandle] = {}
         self._lock = threading.Lock()
         self.interrupted_on_start = store.mark_interrupted_runs()
@@ -81,16 +91,19 @@ class RunManager:
                 "administrator for more, or try again later.")
 
     def start(self, actor: Actor, template: dict[str, Any] | TemplateSpec, task: str, *,
-              template_name: str, model: str | None = None,
-              human: HumanChoice = "mailbox") -> str:
+              template_name: str, model: str | None = None, human: HumanChoice = "mailbox",
+              timeout: float | None = None, retries: int | None = None,
+              demo_pace: DemoPace | str | None = None) -> str:
         """Start a run owned by ``actor`` and return its id.
 
         ``model``: None runs the template's own models; "demo", "local" or a stored model
         config name makes every agent use that model. ``human``: "mailbox" (answer through
-        the handle), "never" (humans are never asked) or a provider. A template that does
+        the handle), "never" (humans are never asked) or a provider. ``timeout`` (seconds)
+        and ``retries`` replace every OpenAI-compatible model's own. A template that does
         not validate raises ``SpecError``; one that cannot be built here (missing API key,
         unknown model) raises ``BuildError``/``RunError``, and nothing is recorded. A
         member over budget gets :class:`BudgetExceeded`.
+        ``demo_pace`` (default: the manager's) paces the Demo model: instant or readable.
         """
         self.check_budget(actor)
         registry = self.registry_for(actor)
@@ -104,11 +117,13 @@ class RunManager:
         tracked = TrackedHuman(_provider(human))
         try:
             work_dir.mkdir(parents=True, exist_ok=False)
-            setup = ModelSetup(spec, registry, self.store, actor,
-                               demo_token_delay=self.demo_token_delay)
+            pace = DemoPace(demo_pace or self.demo_pace)
+            setup = ModelSetup(spec, registry, self.store, actor, demo_pace=pace,
+                               demo_token_delay=self.demo_token_delay or None, timeout=timeout,
+                               retries=retries)
             override = setup.resolve(model) if model else None
-            runnable = (streamed_for_demo(spec, registry, model)
-                        if self.demo_token_delay > 0 else spec)
+            paced = pace == DemoPace.READABLE or self.demo_token_delay > 0
+            runnable = streamed_for_demo(spec, registry, model) if paced else spec
             team = build(runnable, registry=registry, resolve_model=setup.resolve,
                          work_dir=work_dir, model_override=override,
                          human_input_override="never" if human == "never" else None,

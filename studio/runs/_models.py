@@ -45,6 +45,7 @@ def registry_with_store(store: Store, actor: Actor, base: Registry | None = None
                 data[key] = value
         if config.api_type == "azure" and provider != "azure":
             data["api_type"] = "azure"
+        data.update(request_limits(config.extra))
         try:
             registry.add_model(config.name, data, origin="user")
         except RegistryError:
@@ -55,6 +56,19 @@ def registry_with_store(store: Store, actor: Actor, base: Registry | None = None
         except RegistryError:
             continue
     return registry
+
+
+def request_limits(extra: dict[str, Any] | None) -> dict[str, Any]:
+    """The request timeout (seconds) and retry budget kept in a stored config's ``extra``."""
+    limits: dict[str, Any] = {}
+    for key, kind in (("timeout", float), ("retries", int)):
+        value = (extra or {}).get(key)
+        if value is not None:
+            try:
+                limits[key] = kind(value)
+            except (TypeError, ValueError):
+                continue  # a hand-edited backup: the model keeps its default
+    return limits
 
 
 def _demo_backed(spec: TemplateSpec, registry: Registry, ref: str | None) -> bool:
@@ -84,20 +98,29 @@ def streamed_for_demo(spec: TemplateSpec, registry: Registry, model: str | None)
 
 
 ALLOW_UNSANDBOXED = "allow_unsandboxed_code"  # setting: run local code without bubblewrap
+DEMO_PACE = "demo_pace"  # setting: how fast the Demo model streams, "instant" or "readable"
+
+
+def demo_pace(store: Store, default: str = "readable") -> str:
+    """The studio's Demo pace setting (``default`` until someone chooses)."""
+    value = store.get_setting(DEMO_PACE, default)
+    return value if value in ("instant", "readable") else default
 
 
 class ModelSetup:
     """The model resolver of one run, recording the labels of the clients it hands out."""
 
     def __init__(self, spec: TemplateSpec, registry: Registry, store: Store, actor: Actor, *,
-                 demo_token_delay: float) -> None:
+                 demo_pace: str = "instant", demo_token_delay: float | None = None,
+                 timeout: float | None = None, retries: int | None = None) -> None:
         from studio.spec._resolve import default_model_resolver
 
         from ._keys import key_provider
 
         self._resolve = default_model_resolver(
-            registry, spec.demo_script_dicts(), None, dict(spec.models),
-            demo_token_delay=demo_token_delay, api_key=key_provider(store, actor))
+            registry, spec.demo_options(), None, dict(spec.models), demo_pace=demo_pace,
+            demo_token_delay=demo_token_delay, timeout=timeout, retries=retries,
+            api_key=key_provider(store, actor))
         self.labels: list[str] = []
 
     def resolve(self, name: str) -> ModelClient:

@@ -1,7 +1,7 @@
 """Which events make up a run's transcript, and how each becomes a store row.
 
-Everything but token deltas and pause/resume markers is written the moment it is
-emitted; the final ``message`` event carries the full text of a streamed message.
+Everything but token deltas, model-call markers and pause/resume markers is written the
+moment it is emitted; the final ``message`` event carries the full text of a streamed message.
 """
 
 from __future__ import annotations

@@ -29,9 +29,17 @@ def default_registry() -> Registry:
     return _bundled_registry()
 
 
+# libyaml's parser when PyYAML has it: the pure-Python one costs most of `templates list`.
+YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_text(text: str) -> Any:
     """Parse YAML or JSON text (JSON is YAML) into plain data; a SpecError if it does not parse."""
     try:
+        return yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        pass
+    try:  # the pure-Python parser points at the problem more precisely than libyaml
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from studio.engine import HumanInput
 
@@ -26,6 +26,12 @@ class AgentKind(StrEnum):
     ASSISTANT = "assistant"
     USER_PROXY = "user_proxy"
     CONVERSABLE = "conversable"
+    RETRIEVE_USER_PROXY = "retrieve_user_proxy"  # a user proxy that sends document passages
+
+    @property
+    def is_proxy(self) -> bool:
+        """Stands for the person (a human-input agent without a model of its own)."""
+        return self in (AgentKind.USER_PROXY, AgentKind.RETRIEVE_USER_PROXY)
 
 
 # The engine's own modes: a template names exactly what the engine runs.
@@ -61,6 +67,10 @@ class ModelConfig(_Spec):
     api_key_secret: str | None = None
     api_version: str | None = None  # Azure only
     label: str | None = None
+    # How long to wait for the server to start answering (and between streamed pieces),
+    # and how many more attempts a failure that may pass gets; None: the model's defaults.
+    timeout: float | None = Field(default=None, gt=0, le=3600)
+    retries: int | None = Field(default=None, ge=0, le=10)
 
 
 ModelRef = str | ModelConfig  # a preset / stored config name, or an inline config
@@ -111,6 +121,24 @@ class NestedChatSpec(_Spec):
     summary_method: SummaryMethod = "last_msg"
 
 
+class DocumentSpec(_Spec):
+    """A document written into the template, so sample documents travel with it."""
+
+    source: str = Field(min_length=1)  # a file name: "handbook.md" (.md is read as Markdown)
+    text: str
+
+
+class RetrievalSpec(_Spec):
+    """Where a retrieval proxy finds passages, and how many it sends at a time."""
+
+    collection: str | None = None  # a document collection kept in the studio, by name
+    documents: list[DocumentSpec] = Field(default_factory=list)  # used without a collection
+    n_results: int = Field(default=3, ge=1, le=20)  # passages per message
+    task: Literal["qa", "code"] = "qa"  # answer questions, or write code from documentation
+    update_context: bool = True  # on UPDATE CONTEXT, send the next passages by itself
+    chunk_size: int = Field(default=1000, ge=200, le=8000)  # characters, template documents
+
+
 class AgentSpec(_Spec):
     name: str
     kind: AgentKind = AgentKind.ASSISTANT
@@ -130,6 +158,7 @@ class AgentSpec(_Spec):
     # expected final answers by task: a \boxed{} answer to one of these tasks is checked
     # with code (studio.engine.AnswerKey) before the agent's other replies
     answer_key: dict[str, str] = Field(default_factory=dict)
+    retrieval: RetrievalSpec | None = None  # retrieve_user_proxy only
 
 
 # -- pattern -----------------------------------------------------------------------------
@@ -183,6 +212,15 @@ class DemoTurn(_Spec):
     tool_calls: list[DemoToolCall] | None = None
 
 
+class DemoScriptSpec(_Spec):
+    """The conversation the Demo model rehearses for ``task`` (one of the sample tasks, as
+    typed); without ``task``, for any task no other script knows, using ``{{placeholders}}``
+    such as ``{{topic}}`` to speak about it (see ``studio.engine.models._demo_script``)."""
+
+    task: str | None = None
+    turns: list[DemoTurn] = Field(default_factory=list)
+
+
 class Position(_Spec):
     x: float
     y: float
@@ -198,8 +236,24 @@ class TemplateSpec(_Spec):
     tools: list[ToolSpec] = Field(default_factory=list)
     pattern: PatternSpec
     sample_tasks: list[str] = Field(default_factory=list)
-    demo_script: list[DemoTurn] = Field(default_factory=list)
+    demo_scripts: list[DemoScriptSpec] = Field(default_factory=list)
     layout: dict[str, Position] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_script_of_old(cls, data: Any) -> Any:
+        """Templates written before ``demo_scripts`` had one ``demo_script``: the
+        conversation of the first sample task."""
+        if not isinstance(data, dict) or "demo_script" not in data:
+            return data
+        data = dict(data)
+        turns = data.pop("demo_script") or []
+        if turns:
+            tasks = data.get("sample_tasks") or []
+            first = tasks[0] if tasks and isinstance(tasks[0], str) else None
+            data["demo_scripts"] = [{"task": first, "turns": turns},
+                                    *(data.get("demo_scripts") or [])]
+        return data
 
     # -- helpers used by the builder, the canvas and the runner ---------------------------
     def agent(self, name: str) -> AgentSpec:
@@ -216,9 +270,24 @@ class TemplateSpec(_Spec):
     def default_task(self) -> str:
         return self.sample_tasks[0] if self.sample_tasks else ""
 
-    def demo_script_dicts(self) -> list[dict[str, Any]]:
-        """The demo script as plain dicts, the shape ``DemoModel(script=...)`` takes."""
-        return [t.model_dump(mode="json", exclude_none=True) for t in self.demo_script]
+    def demo_scripts_dicts(self) -> list[dict[str, Any]]:
+        """The demo scripts as plain dicts, the shape ``DemoModel(scripts=...)`` takes."""
+        return [s.model_dump(mode="json", exclude_none=True) for s in self.demo_scripts]
+
+    @property
+    def task_formats(self) -> list[str]:
+        """The templates of the opening messages (``"Challenge: {task}"``): the Demo model
+        reads the task back from them."""
+        formats = [self.pattern.message, *(e.message for e in self.pattern.edges if e.message)]
+        if "{task}" in self.pattern.message:  # a nested chat's {message} is the opening one
+            formats += [n.message.replace("{message}", self.pattern.message)
+                        for a in self.agents for n in a.nested_chats
+                        if n.message and "{message}" in n.message]
+        return list(dict.fromkeys(f for f in formats if "{task}" in f)) or ["{task}"]
+
+    def demo_options(self) -> dict[str, Any]:
+        """What ``DemoModel(**...)`` needs to rehearse this team: scripts and task formats."""
+        return {"scripts": self.demo_scripts_dicts(), "task_formats": self.task_formats}
 
     def to_dict(self) -> dict[str, Any]:
         """A compact JSON-ready dict: defaults left out, ``format`` always present."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._models import ModelConfig
@@ -35,24 +36,35 @@ class BuildError(ValueError):
 
 def default_model_resolver(
     registry: Registry,
-    demo_script: Sequence[Mapping[str, Any]] | None = None,
+    demo: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
     configs: Mapping[str, str | ModelConfig | Mapping[str, Any]] | None = None,
     *,
-    demo_token_delay: float = 0.0,
+    demo_pace: str = "instant",
+    demo_token_delay: float | None = None,
+    timeout: float | None = None,
+    retries: int | None = None,
     api_key: KeyProvider | None = None,
 ) -> ModelResolver:
     """A resolver mapping model names to clients, one shared instance per name.
 
-    ``demo`` (and any preset of api_type demo) -> ``DemoModel(script=demo_script)``;
+    ``demo`` (and any preset of api_type demo) -> ``DemoModel(**demo, pace=demo_pace)``
+    (``demo`` is ``TemplateSpec.demo_options()``: the scripts and task formats; a
+    ``demo_token_delay`` in seconds per word overrides the pace);
     ``local`` -> ``LocalModel``; other presets, the registry's stored configs and the
     inline ``configs`` (a template's ``models``) -> ``OpenAIChatModel``. API keys come
     from ``secrets`` (by ``api_key_secret``) or the environment (by ``api_key_env``), or
     from ``api_key`` when given (then ``secrets`` is not used).
+    ``timeout`` and ``retries``, when given, replace every OpenAI-compatible model's own
+    (a run started with ``roundtable run --timeout/--retries``).
     """
+    limits = _Limits(timeout, retries)
     configs = {k: ModelConfig.model_validate(v) if isinstance(v, Mapping) else v
                for k, v in (configs or {}).items()}
     secrets = dict(secrets or {})
+    demo_options = {**(demo or {}), "pace": demo_pace}
+    if demo_token_delay is not None:
+        demo_options["token_delay"] = demo_token_delay
     cache: dict[str, ModelClient] = {}
     lock = threading.Lock()
 
@@ -70,11 +82,10 @@ def default_model_resolver(
         if isinstance(ref, str):
             return resolve_inner(ref, seen)
         if isinstance(ref, ModelConfig):
-            return _client(name, _preset_for(registry, name, ref), secrets, demo_script,
-                           demo_token_delay, api_key)
+            return _client(name, _preset_for(registry, name, ref), secrets, demo_options,
+                           limits, api_key)
         if name in registry.models:
-            return _client(name, registry.models[name], secrets, demo_script, demo_token_delay,
-                           api_key)
+            return _client(name, registry.models[name], secrets, demo_options, limits, api_key)
         known = sorted(set(configs) | set(registry.models))
         raise BuildError(f"unknown model {name!r}; known: {', '.join(known)}")
 
@@ -101,13 +112,21 @@ def _preset_for(registry: Registry, name: str, config: ModelConfig) -> ModelPres
                                        "needs_key": provider in ("openai", "azure")})
 
 
+@dataclass(frozen=True)
+class _Limits:
+    """Run-wide overrides of the models' request timeout and retry budget."""
+
+    timeout: float | None = None
+    retries: int | None = None
+
+
 def _client(name: str, preset: ModelPreset, secrets: Mapping[str, str],
-            demo_script: Sequence[Mapping[str, Any]] | None, token_delay: float,
+            demo_options: Mapping[str, Any], limits: _Limits,
             api_key: KeyProvider | None = None) -> ModelClient:
     if preset.api_type == "demo":
         from studio.engine.models import DemoModel
 
-        return DemoModel(script=list(demo_script or []), token_delay=token_delay)
+        return DemoModel(**demo_options)
     if preset.api_type == "local":
         from studio.engine.models import LocalModel, local_model_available
 
@@ -118,14 +137,18 @@ def _client(name: str, preset: ModelPreset, secrets: Mapping[str, str],
     if not preset.model:
         raise BuildError(f"model {name!r}: set the model name (e.g. gpt-4o-mini)")
     key = api_key(name, preset) if api_key is not None else _api_key(name, preset, secrets)
-    try:
-        from studio.engine.models import OpenAIChatModel  # type: ignore[attr-defined]
-    except ImportError:  # not exported yet
-        from studio.engine.models._openai import OpenAIChatModel
+    from studio.engine.models import DEFAULT_RETRIES, DEFAULT_TIMEOUT, OpenAIChatModel
+
+    timeout = limits.timeout or preset.timeout or DEFAULT_TIMEOUT
+    retries = next((r for r in (limits.retries, preset.retries) if r is not None), DEFAULT_RETRIES)
+    # A stored configuration is named by the person: runs show that name. A template's
+    # inline entry without a label is shown as "model (host)".
+    named = preset.label != name or preset.origin == "user"
     return OpenAIChatModel(
         preset.model, base_url=preset.base_url, api_key=key,
         api_type="azure" if preset.api_type == "azure" else "openai",
-        api_version=preset.api_version, label=preset.label if preset.label != name else None,
+        api_version=preset.api_version, label=preset.label if named else None,
+        timeout=timeout, max_retries=retries,
     )
 
 

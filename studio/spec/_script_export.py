@@ -26,7 +26,8 @@ __all__ = ["export_script"]
 _RESERVED = {"DEMO_SCRIPT", "TASK", "WORK_DIR", "MODEL", "build_team", "run", "main",
              "limit_replies", "print_event", "os", "sys", "json", "tempfile", "Path"}
 _CLASSES = {AgentKind.ASSISTANT: "AssistantAgent", AgentKind.USER_PROXY: "UserProxyAgent",
-            AgentKind.CONVERSABLE: "ConversableAgent"}
+            AgentKind.CONVERSABLE: "ConversableAgent",
+            AgentKind.RETRIEVE_USER_PROXY: "RetrieveUserProxyAgent"}
 
 
 def export_script(spec: TemplateSpec, *, registry: Registry | None = None) -> str:
@@ -153,6 +154,17 @@ class _Writer:
             add(f"approve_code={code.approve}")
         if agent.default_auto_reply:
             add(f"default_auto_reply={agent.default_auto_reply!r}")
+        retrieval = agent.retrieval
+        if agent.kind == AgentKind.RETRIEVE_USER_PROXY and retrieval is not None:
+            texts = {d.source: d.text for d in retrieval.documents}
+            note = (f"# the studio collection {retrieval.collection!r} is not exported: "
+                    "put its texts here\n" if retrieval.collection else "")
+            add(f"{note}retriever=BM25Index.from_texts({_lit(texts)}, "
+                f"chunk_size={retrieval.chunk_size})")
+            add(f"n_results={retrieval.n_results}")
+            add(f"task={retrieval.task!r}")
+            if not retrieval.update_context:
+                add("update_context=False")
         if agent.stream:
             add("stream=True")
         var = self.vars[agent.name]
@@ -287,6 +299,8 @@ class _Writer:
         ]
         if executors:
             out.append(f"from studio.engine.code import {', '.join(executors)}")
+        if AgentKind.RETRIEVE_USER_PROXY in kinds:
+            out.append("from studio.engine.retrieval import BM25Index")
         out += [
             "from studio.engine.models import DemoModel",
             "",
@@ -294,10 +308,12 @@ class _Writer:
             "WORK_DIR = Path(os.environ.get('ROUNDTABLE_WORK_DIR') or "
             "tempfile.mkdtemp(prefix='roundtable-'))",
             "",
-            "# The Demo model replays these turns, so the run looks like the real thing offline.",
-            *_demo_script(spec.demo_script_dicts()),
+            "# The Demo model rehearses these conversations (one per sample task; one without a",
+            "# task for any other task, filled with its words), so a run looks real offline.",
+            *_demo_scripts(spec.demo_scripts_dicts()),
+            f"TASK_FORMATS = {spec.task_formats!r}",
             "",
-            "MODEL = DemoModel(script=DEMO_SCRIPT)",
+            "MODEL = DemoModel(scripts=DEMO_SCRIPTS, task_formats=TASK_FORMATS)",
             "# To use a real model instead, replace the line above, for example:",
             "#   from studio.engine.models import OpenAIChatModel",
             "#   MODEL = OpenAIChatModel('gpt-4o-mini', api_key_env='OPENAI_API_KEY')",
@@ -349,17 +365,21 @@ def _message(template: str) -> str:
     return repr(template)
 
 
-def _demo_script(turns: list[dict[str, Any]]) -> list[str]:
-    """``DEMO_SCRIPT = [...]`` with one turn per entry and readable multi-line text."""
-    lines = ["DEMO_SCRIPT = ["]
-    for turn in turns:
-        head = f"    {{'agent': {turn['agent']!r}"
-        if turn.get("tool_calls"):
-            head += f", 'tool_calls': {turn['tool_calls']!r}"
-        if turn.get("content") is None:
-            lines.append(head + "},")
-        else:
-            lines.append(head + f", 'content': {_lit(turn['content'])}}},")
+def _demo_scripts(scripts: list[dict[str, Any]]) -> list[str]:
+    """``DEMO_SCRIPTS = [...]``: one entry per script, one line per turn, readable text."""
+    lines = ["DEMO_SCRIPTS = ["]
+    for script in scripts:
+        lines.append("    {" + (f"'task': {_lit(script['task'])}, " if script.get("task") else "")
+                     + "'turns': [")
+        for turn in script["turns"]:
+            head = f"        {{'agent': {turn['agent']!r}"
+            if turn.get("tool_calls"):
+                head += f", 'tool_calls': {turn['tool_calls']!r}"
+            if turn.get("content") is None:
+                lines.append(head + "},")
+            else:
+                lines.append(head + f", 'content': {_lit(turn['content'])}}},")
+        lines.append("    ]},")
     lines.append("]")
     return lines
 

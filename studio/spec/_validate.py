@@ -147,6 +147,7 @@ class _Checker:
             except re.error as exc:
                 self.add(f"{path}.termination.value", f"not a valid regular expression: {exc}",
                          agent=name, field="termination")
+        self.check_retrieval(path, agent)
         code = agent.code_execution
         if code is not None and code.image and code.executor != "docker":
             self.add(f"{path}.code_execution.image", "an image is only used by the docker "
@@ -159,6 +160,24 @@ class _Checker:
             elif nested.recipient == name:
                 self.add(npath, "an agent cannot consult itself in a nested chat", agent=name,
                          field="nested_chats")
+
+    def check_retrieval(self, path: str, agent: Any) -> None:
+        name, retrieval = agent.name, agent.retrieval
+        if agent.kind != AgentKind.RETRIEVE_USER_PROXY:
+            if retrieval is not None:
+                self.add(f"{path}.retrieval", "only a retrieval proxy uses documents; change "
+                         "the kind to retrieve_user_proxy or remove them", agent=name,
+                         field="retrieval", warning=True)
+            return
+        if retrieval is None or (not retrieval.collection and not retrieval.documents):
+            self.add(f"{path}.retrieval", "a retrieval proxy needs documents: choose a document "
+                     "collection or add documents", agent=name, field="retrieval")
+            return
+        sources = [d.source for d in retrieval.documents]
+        for j, source in enumerate(sources):
+            if sources.index(source) != j:
+                self.add(f"{path}.retrieval.documents[{j}].source",
+                         f"duplicate document name {source!r}", agent=name, field="retrieval")
 
     def check_tool_executors(self) -> None:
         """A tool the model calls is run by the agent answering it: someone else must have it."""
@@ -273,18 +292,37 @@ class _Checker:
 
     # -- demo script and layout ----------------------------------------------------------------
     def check_demo_script(self) -> None:
+        from studio.engine.models._demo_script import PLACEHOLDERS, placeholder_problems, task_key
+
         tools_of = {a.name: {t if isinstance(t, str) else t.name for t in a.tools}
                     for a in self.spec.agents}
-        for i, turn in enumerate(self.spec.demo_script):
-            path = f"demo_script[{i}]"
-            if turn.agent not in self.names:
-                self.add(f"{path}.agent", f"unknown agent {turn.agent!r}")
-            if not (turn.content or "").strip() and not turn.tool_calls:
-                self.add(path, "a turn needs non-empty content or tool_calls")
-            for j, call in enumerate(turn.tool_calls or []):
-                if turn.agent in tools_of and call.name not in tools_of[turn.agent]:
-                    self.add(f"{path}.tool_calls[{j}].name", f"agent {turn.agent!r} has no tool "
-                             f"{call.name!r}", agent=turn.agent)
+        tasks: dict[str, int] = {}
+        for k, script in enumerate(self.spec.demo_scripts):
+            where = f"demo_scripts[{k}]"
+            key = task_key(script.task) if script.task is not None else ""
+            if script.task is not None and not script.task.strip():
+                self.add(f"{where}.task", "write the task this script is for, or leave 'task' "
+                         "out for the script played for any other task")
+            elif key in tasks:
+                self.add(f"{where}.task", f"demo_scripts[{tasks[key]}] is already for "
+                         + ("this task" if script.task is not None else "any other task"))
+            tasks.setdefault(key, k)
+            if not script.turns:
+                self.add(f"{where}.turns", "a script needs at least one turn")
+            for i, turn in enumerate(script.turns):
+                path = f"{where}.turns[{i}]"
+                if turn.agent not in self.names:
+                    self.add(f"{path}.agent", f"unknown agent {turn.agent!r}")
+                if not (turn.content or "").strip() and not turn.tool_calls:
+                    self.add(path, "a turn needs non-empty content or tool_calls")
+                texts = [turn.content or ""] + [repr(c.arguments) for c in turn.tool_calls or []]
+                for name in sorted({n for t in texts for n in placeholder_problems(t)}):
+                    self.add(path, f"unknown placeholder {{{{{name}}}}}; known are "
+                             + ", ".join(PLACEHOLDERS))
+                for j, call in enumerate(turn.tool_calls or []):
+                    if turn.agent in tools_of and call.name not in tools_of[turn.agent]:
+                        self.add(f"{path}.tool_calls[{j}].name", f"agent {turn.agent!r} has no "
+                                 f"tool {call.name!r}", agent=turn.agent)
 
     def check_layout(self) -> None:
         allowed = self.names | ({self.group_manager_name()} - {None})

@@ -23,6 +23,7 @@ from ._models import (
     ToolSpec,
 )
 from ._resolve import BuildError, ModelResolver, default_model_resolver
+from ._retrieval import CollectionResolver, retrieval_options
 from ._tool_source import ToolSourceError, make_tool
 from ._validate import group_members, sequence_edges
 
@@ -125,6 +126,7 @@ def build_team(
     model_override: ModelClient | None = None,
     human_input_override: str | None = None,
     allow_unsandboxed: bool = False,
+    resolve_collection: CollectionResolver | None = None,
 ) -> Team:
     """Create the engine agents, tools, executors and group manager of ``spec``.
 
@@ -136,10 +138,12 @@ def build_team(
     conversable agent ("never" applies to every agent: an unattended run).
     ``allow_unsandboxed`` lets local code run without bubblewrap where it is missing
     (the studio's Settings); otherwise such code is refused with what to install.
+    ``resolve_collection(name)`` gives the retriever of a stored document collection
+    (the studio passes one that knows who is acting).
     """
     registry = registry or default_registry()
     if resolve_model is None:
-        resolve_model = default_model_resolver(registry, spec.demo_script_dicts(),
+        resolve_model = default_model_resolver(registry, spec.demo_options(),
                                                configs=spec.models)
     if human_input_override is not None and human_input_override not in set(HumanInputMode):
         raise BuildError(f"human_input_override must be always, terminate or never, "
@@ -147,14 +151,15 @@ def build_team(
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     builder = _Builder(spec, registry, resolve_model, work_dir, model_override,
-                       human_input_override, allow_unsandboxed)
+                       human_input_override, allow_unsandboxed, resolve_collection)
     return builder.build()
 
 
 class _Builder:
     def __init__(self, spec: TemplateSpec, registry: Registry, resolve: ModelResolver,
                  work_dir: Path, override: ModelClient | None, human: str | None,
-                 allow_unsandboxed: bool = False) -> None:
+                 allow_unsandboxed: bool = False,
+                 resolve_collection: CollectionResolver | None = None) -> None:
         self.spec = spec
         self.registry = registry
         self.resolve = resolve
@@ -162,6 +167,7 @@ class _Builder:
         self.override = override
         self.human = human
         self.allow_unsandboxed = allow_unsandboxed
+        self.resolve_collection = resolve_collection
         self.models: dict[str, ModelClient] = {}
         self.tools: dict[str, Tool] = {}
 
@@ -192,7 +198,12 @@ class _Builder:
 
     # -- agents ------------------------------------------------------------------------------
     def agent(self, index: int, spec: AgentSpec) -> ConversableAgent:
-        from studio.engine import AssistantAgent, ConversableAgent, UserProxyAgent
+        from studio.engine import (
+            AssistantAgent,
+            ConversableAgent,
+            RetrieveUserProxyAgent,
+            UserProxyAgent,
+        )
 
         path = f"agents[{index}]"
         kwargs: dict[str, Any] = {"description": spec.description, "stream": spec.stream,
@@ -220,8 +231,12 @@ class _Builder:
         if code is not None and code.executor != "none":
             kwargs["code_executor"] = self.executor(spec, path)
             kwargs["approve_code"] = code.approve
+        if spec.kind == AgentKind.RETRIEVE_USER_PROXY:
+            kwargs.update(retrieval_options(spec.retrieval, path, spec.name,
+                                            self.resolve_collection))
         cls = {AgentKind.ASSISTANT: AssistantAgent, AgentKind.USER_PROXY: UserProxyAgent,
-               AgentKind.CONVERSABLE: ConversableAgent}[spec.kind]
+               AgentKind.CONVERSABLE: ConversableAgent,
+               AgentKind.RETRIEVE_USER_PROXY: RetrieveUserProxyAgent}[spec.kind]
         try:
             agent = cls(spec.name, **kwargs)
         except ValueError as exc:

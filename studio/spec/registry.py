@@ -41,6 +41,8 @@ class ModelPreset(BaseModel):
     needs_key: bool = False
     description: str = ""
     origin: Origin = "bundled"
+    timeout: float | None = Field(default=None, gt=0, le=3600)  # seconds; None: the default
+    retries: int | None = Field(default=None, ge=0, le=10)
 
     def merged(self, config: ModelConfig) -> ModelPreset:
         """This preset with the fields set in ``config`` laid over it."""
@@ -193,7 +195,9 @@ class Registry:
 
 
 def _read_yaml_mapping(path: Traversable) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    from ._io import YAML_LOADER
+
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}  # noqa: S506
     if not isinstance(data, dict):
         raise RegistryError(f"{path.name}: expected a mapping of names to entries")
     return data

@@ -8,7 +8,7 @@ from typing import Any
 from studio.engine import events as ev
 
 # Events worth keeping in a transcript. Live-only ones (token deltas: the message follows
-# them; pause markers) are not.
+# them; model-call announcements: the next event ends the wait; pause markers) are not.
 PERSISTED_EVENTS: frozenset[str] = frozenset(
     cls.type for cls in ev.ALL_EVENTS if not cls.transient
 )

@@ -98,3 +98,15 @@ def test_reload_reattaches_to_the_run(app, svc) -> None:
     assert not at.exception
     assert len(at.chat_message) >= 2
     assert any("Tool" in e.label for e in at.expander), "tool calls are folded cards"
+
+
+def test_the_demo_model_says_it_is_a_rehearsal(app, svc, wait_until, texts) -> None:
+    from studio.app.widgets.demo_note import BANNER
+
+    at = app("playground")
+    assert BANNER in texts(at), "before the run: Demo is the default model"
+    assert at.get("segmented_control")[0].value in ("readable", "instant")
+    run_id = _start(at, "brainstorm")
+    assert svc.manager.get(LOCAL, run_id).wait(60)
+    at.run()
+    assert BANNER in texts(at), "on the run"

@@ -52,6 +52,16 @@ def model() -> LocalModel:
     return local
 
 
+def test_installed_build_is_portable(model: LocalModel) -> None:
+    # scripts/install_local_model.sh builds without AVX-512/AMX: a "native" build crashed with
+    # SIGSEGV in ggml's AMX kernels on a VM that advertises AMX, taking the test run with it.
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode()
+    assert "AVX2 = 1" in info
+    assert "AMX_INT8 = 1" not in info and "AVX512 = 1" not in info, info
+
+
 def test_labels_and_interface(model: LocalModel, tmp_path) -> None:
     assert isinstance(model, ModelClient)
     assert model.label == DEFAULT_LABEL == "Local model (SmolLM2-135M, offline)"

@@ -14,8 +14,18 @@ from studio.engine._messages import Message, ToolCall
 from studio.engine._usage import cost_of
 from studio.engine.models._interface import ModelClient, ModelError, ModelRequest
 from studio.engine.models._openai import OpenAIChatModel
-from studio.engine.models._openai_wire import PrefixCache, build_body, message_json
-from tests.support.oai_server import OAIServer, error, html, slow, stall, text, tool_calls
+from studio.engine.models._openai_wire import PrefixCache, StreamAssembler, build_body, message_json
+from tests.support.oai_server import (
+    OAIServer,
+    cut,
+    empty_stream,
+    error,
+    html,
+    slow,
+    stall,
+    text,
+    tool_calls,
+)
 
 SECRET = "sk-test-9f8e7d6c5b4a-secret"
 
@@ -106,6 +116,33 @@ def test_two_tool_calls_in_one_reply(server: OAIServer, stream: bool) -> None:
     assert response.finish_reason == "tool_calls"
     assert tokens == []
     assert (server.chat_requests()[0].body or {})["tools"] == [{"type": "function", "function": {"name": "add"}}]
+
+
+def test_llama_cpp_python_repeating_the_whole_tool_name_in_every_chunk() -> None:
+    with OAIServer(stream_style="llama-cpp-python") as srv:
+        srv.push(tool_calls(("calculator", {"expression": "6 * 7 + 1", "precision": 2}),
+                            ("lookup", {"query": "weather in Paris"})))
+        response = make(srv).complete(ask(), on_token=lambda _t: None)
+        chunks = [c for c in srv.chat_requests()]
+    assert len(chunks) == 1
+    assert [c.name for c in response.tool_calls] == ["calculator", "lookup"]
+    assert [c.arguments for c in response.tool_calls] == [
+        '{"expression": "6 * 7 + 1", "precision": 2}', '{"query": "weather in Paris"}']
+    assert response.tool_calls[0].id == "call__0_calculator_cmpl-loopback"
+    assert response.finish_reason == "tool_calls"
+
+
+def test_tool_names_sent_in_pieces_are_joined() -> None:
+    assembler = StreamAssembler("m", None)
+
+    def call(**function: str) -> dict[str, object]:
+        return {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": function}]}}]}
+
+    for chunk in (call(name="get_", arguments=""), call(name="weather", arguments='{"city"'),
+                  call(name="get_weather", arguments=': "Oslo"}')):  # whole again: not appended
+        assembler.feed(chunk)
+    (only,) = assembler.result().tool_calls
+    assert (only.name, only.arguments) == ("get_weather", '{"city": "Oslo"}')
 
 
 def test_tool_history_goes_out_in_wire_format(server: OAIServer) -> None:
@@ -231,9 +268,108 @@ def test_connection_refused_says_no_server_is_listening() -> None:
         model.check()
 
 
+def test_an_empty_stream_is_an_error_and_its_connection_is_not_reused(server: OAIServer) -> None:
+    server.push(empty_stream(), text("fine"))
+    model = make(server, max_retries=0)
+    with pytest.raises(ModelError) as caught:
+        model.complete(ask(), on_token=lambda _t: None)
+    assert caught.value.kind == "server" and caught.value.retryable
+    assert "ended before the model finished (no finish reason, before anything arrived)" in str(caught.value)
+    assert model.complete(ask(), on_token=lambda _t: None).content == "fine"
+    first, second = server.chat_requests()
+    assert first.connection != second.connection
+
+
+def test_an_empty_stream_is_retried_when_nothing_was_shown(server: OAIServer) -> None:
+    server.push(empty_stream(), text("recovered"))
+    tokens: list[str] = []
+    assert make(server, max_retries=1).complete(ask(), on_token=tokens.append).content == "recovered"
+    assert "".join(tokens) == "recovered" and len(server.chat_requests()) == 2
+
+
+def test_a_stream_ending_without_a_finish_reason_after_text_is_an_error(server: OAIServer) -> None:
+    reply = text("half an answer")
+    reply.finish_reason = ""  # the server never says it finished
+    server.push(reply)
+    tokens: list[str] = []
+    with pytest.raises(ModelError, match=r"ended before the model finished \(no finish reason, "
+                                         r"after 3 pieces of the answer\)"):
+        make(server).complete(ask(), on_token=tokens.append)
+    assert "".join(tokens) == "half an answer"
+    assert len(server.chat_requests()) == 1  # what was shown cannot be taken back: no retry
+
+
+def test_a_stream_cut_midway_says_it_broke_not_that_it_could_not_connect(server: OAIServer) -> None:
+    server.push(cut("one two three four five", after=2))
+    tokens: list[str] = []
+    with pytest.raises(ModelError) as caught:
+        make(server).complete(ask(), on_token=tokens.append)
+    message = str(caught.value)
+    assert "the connection to" in message and "broke in the middle of the answer" in message
+    assert "after 2 pieces of the answer" in message and "could not connect" not in message
+    assert caught.value.kind == "server"
+    assert tokens == ["one", " two"] and len(server.chat_requests()) == 1
+
+
+def test_a_connection_dropped_before_any_answer_is_not_could_not_connect(server: OAIServer) -> None:
+    server.push(cut("never sent"), text("second try"))
+    with pytest.raises(ModelError) as caught:
+        make(server, max_retries=0).complete(ask())
+    assert "closed the connection without a complete answer" in str(caught.value)
+    assert "could not connect" not in str(caught.value)
+    server.push(cut("never sent"), text("second try"))
+    assert make(server, max_retries=1).complete(ask()).content == "second try"
+
+
+def test_a_silent_server_costs_the_timeout_times_the_attempts_and_names_the_setting(
+        server: OAIServer) -> None:
+    server.push(slow(30), slow(30), text("too late"))
+    with pytest.raises(ModelError) as caught:
+        make(server, timeout=0.3, max_retries=1).complete(ask())
+    assert caught.value.kind == "timeout"
+    assert "did not answer within 0.3 s" in str(caught.value)
+    assert "raise the model's timeout (now 0.3 s)" in str(caught.value)
+    assert "gave up after 2 attempts" in str(caught.value)
+    assert len(server.chat_requests()) == 2
+
+
+def test_a_stream_that_goes_silent_midway_times_out_with_what_happened(server: OAIServer) -> None:
+    server.push(stall("one two three", after=1))
+    tokens: list[str] = []
+    with pytest.raises(ModelError) as caught:
+        make(server, timeout=0.3).complete(ask(), on_token=tokens.append)
+    assert caught.value.kind == "timeout" and tokens == ["one"]
+    assert "stopped sending for 0.3 s in the middle of its answer (after 1 piece of the answer)" \
+        in str(caught.value)
+
+
+def test_timeout_must_be_positive(server: OAIServer) -> None:
+    with pytest.raises(ModelError, match="timeout must be more than 0 seconds"):
+        make(server, timeout=0)
+
+
 def test_check_reports_ok(server: OAIServer) -> None:
     assert make(server).check().startswith("test-model (127.0.0.1:")
     assert "OK, model 'test-model' answered" in make(server).check()
+
+
+# -- the live "waiting for the model" signal ---------------------------------------------------
+def test_each_model_call_is_announced_before_its_reply(server: OAIServer) -> None:
+    from studio.engine import ConversableAgent, HumanInput, RunControl, events
+
+    server.push(text("Hello Bob."), text("TERMINATE"))
+    seen: list[events.Event] = []
+    model = make(server, label="My server")
+    bob = ConversableAgent("bob", human_input=HumanInput.NEVER, max_consecutive_auto_reply=1)
+    alice = ConversableAgent("alice", model=model, human_input=HumanInput.NEVER)
+    bob.initiate_chat(alice, "hi", max_turns=1, control=RunControl(on_event=seen.append))
+    kinds = [e.type for e in seen]
+    call = kinds.index("model_call")
+    assert kinds[call + 1] == "message"
+    started = seen[call]
+    assert isinstance(started, events.ModelCallStarted) and started.transient
+    assert (started.agent, started.model, started.purpose) == ("alice", "My server", "reply")
+    assert not events.MessageSent.transient
 
 
 # -- cancellation ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from studio.engine import ScriptedHuman
-from studio.runs import RunError, RunManager
+from studio.runs import TRANSIENT_KINDS, RunError, RunManager
 from studio.spec import load_bundled_template
 from studio.store import Actor, Store
 from tests.support.oai_server import OAIServer, error
@@ -63,8 +63,9 @@ def test_a_run_streams_events_in_order_and_persists_them(make_manager, store, da
     assert handle.reason == "termination message"
     assert handle.work_dir == data_dir / "runs" / run_id and handle.work_dir.is_dir()
     assert handle.events_since(len(events) - 1) == events[-1:]
-    # The store holds exactly the same events (no tokens here), in order.
-    assert manager.transcript(LOCAL, run_id) == events
+    # The store holds the same events but the transient ones (model calls here), in order.
+    assert "model_call" in kinds(events)
+    assert manager.transcript(LOCAL, run_id) == [e for e in events if e["type"] not in TRANSIENT_KINDS]
     info = store.get_run(LOCAL, run_id)
     assert info.status == "finished" and info.template_name == spec.name
     assert info.model_label == "Demo model (offline)" and info.work_dir == str(handle.work_dir)
@@ -83,8 +84,8 @@ def test_tokens_stream_live_but_only_the_message_is_stored(make_manager):
     assert tokens, "a paced Demo run streams its messages"
     assert "".join(t["delta"] for t in tokens) == events[first]["message"]["content"]
     stored = manager.transcript(LOCAL, run_id)
-    assert "token" not in kinds(stored)
-    assert stored == [e for e in events if e["type"] != "token"]
+    assert "token" not in kinds(stored) and "model_call" not in kinds(stored)
+    assert stored == [e for e in events if e["type"] not in ("token", "model_call")]
 
 
 def test_human_input_round_trip_through_the_mailbox(make_manager):
@@ -271,7 +272,7 @@ def test_two_runs_at_once_do_not_mix_events(make_manager):
         names = set(spec.agent_names) | {"chat_manager"}
         assert {m["sender"] for m in messages(events)} <= names
         assert events[0]["task"] == spec.default_task
-        assert manager.transcript(LOCAL, handle.run_id) == [e for e in events if e["type"] != "token"]
+        assert manager.transcript(LOCAL, handle.run_id) == [e for e in events if e["type"] not in TRANSIENT_KINDS]
     assert first.status == second.status == "finished"
 
 
@@ -304,3 +305,21 @@ def test_delete_removes_record_and_work_dir(make_manager, store):
     manager.delete(LOCAL, run_id)
     assert not handle.work_dir.exists()
     assert store.list_runs(LOCAL) == [] and manager.get(LOCAL, run_id) is None
+
+
+def test_the_demo_pace_is_chosen_per_run(make_manager):
+    manager = make_manager()
+    spec = load_bundled_template("brainstorm")
+    task = "Plan a one-day workshop for teachers"
+    paced = manager.get(LOCAL, manager.start(LOCAL, spec, task, template_name=spec.name, human="never",
+                                      demo_pace="readable"))
+    instant = manager.get(LOCAL, manager.start(LOCAL, spec, task, template_name=spec.name, human="never"))
+    assert paced is not None and instant is not None
+    assert paced.wait(60) and instant.wait(60)
+    assert "token" in kinds(paced.events_since(0)), "readable: the words stream in"
+    assert "token" not in kinds(instant.events_since(0)), "instant (the default): whole messages"
+    said = [e["message"]["content"] for e in messages(instant.events_since(0))]
+    assert said == [e["message"]["content"] for e in messages(paced.events_since(0))]
+    assert any("How might we plan a one-day workshop for teachers?" in s for s in said)
+    with pytest.raises(ValueError):
+        manager.start(LOCAL, spec, task, template_name=spec.name, demo_pace="slow")

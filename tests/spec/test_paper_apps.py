@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studio.engine import RunControl, StopReason, events
+import pytest
+
+from studio.engine import RunControl, ScriptedHuman, StopReason, events
 from studio.spec import load_bundled_template
 from studio.spec.build import build_team
 
@@ -49,3 +51,52 @@ def test_grounding_agent_unblocks_the_assistant(tmp_path):
         "1. Your last action 'take mug from countertop 1' did nothing because there is no "
         "mug in/on countertop 1.")
     assert observations[-1].endswith("Task complete!")
+
+
+def test_retrieval_qa_fetches_more_context_by_itself_and_cites(tmp_path):
+    _, result, _ = run("retrieval_qa", tmp_path)
+    first, ask, more, answer = result.messages
+    assert first.meta["kind"] == "retrieved_context"
+    assert [c["id"] for c in first.meta["chunks"]] == ["faq.md#1", "handbook.md#3"]
+    assert "15 euros for students" not in first.content  # the fees are not in the first two
+    assert ask.content == "UPDATE CONTEXT"
+    assert more.name == "rag_proxy" and more.meta["round"] == 2  # the proxy, not the model
+    assert more.meta["chunks"][0] == {"n": 3, "id": "handbook.md#2", "source": "handbook.md",
+                                      "location": "Community garden handbook › Fees",
+                                      "score": pytest.approx(1.5, abs=0.1), "rank": 3}
+    assert "[3] handbook.md, Community garden handbook › Fees" in more.content
+    assert "[3]" in answer.content and "[2]" in answer.content
+    assert result.stop_reason == StopReason.TERMINATION
+
+
+def test_retrieval_code_runs_code_written_from_the_documentation(tmp_path):
+    _, result, seen = run("retrieval_code", tmp_path)
+    first = result.messages[0]
+    assert [c["location"].split(" › ")[-1] for c in first.meta["chunks"]] == [
+        "Simple linear regression", "Relations between two inputs: covariance and correlation"]
+    ran = [e for e in seen if isinstance(e, events.CodeExecuted)]
+    assert len(ran) == 1 and ran[0].exit_code == 0
+    assert "score = 5.60 * hours + 46.20" in ran[0].output
+    assert "46.20" in result.summary
+
+
+def test_math_answers_are_checked_by_the_proxys_code(tmp_path):
+    _, result, seen = run("math_problem_solving", tmp_path)
+    check = result.messages[-1]
+    assert check.name == "user" and check.meta == {"kind": "answer_check", "correct": True,
+                                                    "answer": "10", "expected": "10"}
+    assert result.summary == "Checked by code: \\boxed{10} matches the expected answer 10."
+
+
+def test_math_with_you_in_the_loop_asks_for_a_hint_when_the_answer_is_wrong(tmp_path):
+    spec = load_bundled_template("math_with_human")
+    human = ScriptedHuman(["", "Each ordered roll of three dice is equally likely.", "", ""],
+                          then="")
+    team = build_team(spec, work_dir=tmp_path)
+    result = team.run(control=RunControl(human=human))
+    checks = [m for m in result.messages if m.meta.get("kind") == "answer_check"]
+    assert [c.meta["correct"] for c in checks] == [False, True]
+    assert "answered \\frac{3}{28}, which is not the expected answer" in human.requests[1].prompt
+    assert checks[0].content.endswith(
+        "A hint from the person: Each ordered roll of three dice is equally likely.")
+    assert "\\boxed{\\frac{1}{8}}" in result.summary

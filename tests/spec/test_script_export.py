@@ -26,7 +26,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def reference(spec, tmp_path: Path, task: str | None = None) -> list[tuple[Any, Any]]:
     """The transcript of the same template built by build_team on the Demo model."""
     team = build_team(spec, work_dir=tmp_path / "ref",
-                      model_override=DemoModel(script=spec.demo_script_dicts()))
+                      model_override=DemoModel(**spec.demo_options()))
     result = team.run(task, control=RunControl())
     return [(m.name, m.content) for m in result.messages]
 
@@ -66,7 +66,7 @@ def test_script_reads_like_a_program(tmp_path):
     assert source.startswith("#!/usr/bin/env python3\n\"\"\"Research, write, review")
     assert "def search_notes(query: str, max_results: int = 2) -> str:" in source  # inlined
     assert "from studio.engine import (" in source and "studio.spec" not in source
-    assert "MODEL = DemoModel(script=DEMO_SCRIPT)" in source
+    assert "MODEL = DemoModel(scripts=DEMO_SCRIPTS, task_formats=TASK_FORMATS)" in source
     assert "#   MODEL = OpenAIChatModel('gpt-4o-mini', api_key_env='OPENAI_API_KEY')" in source
     assert "researcher = AssistantAgent(" in source
     assert source.rstrip().endswith("if __name__ == '__main__':\n    sys.exit(main(sys.argv[1:]))")

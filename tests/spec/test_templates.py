@@ -30,7 +30,7 @@ def test_the_first_journey_templates_are_bundled():
 def test_bundled_template_is_clean_and_complete(name, registry):
     spec = load_bundled_template(name, registry=registry)
     assert validate(spec, registry=registry) == []  # not even a warning
-    assert spec.description and spec.tags and spec.sample_tasks and spec.demo_script
+    assert spec.description and spec.tags and spec.sample_tasks and spec.demo_scripts
     assert set(spec.layout) == set(spec.agent_names)
     assert "{task}" in spec.pattern.message or any(
         "{task}" in (e.message or "") for e in spec.pattern.edges)
@@ -56,9 +56,11 @@ def test_dump_is_compact_and_readable(registry):
     assert "system_message: |-\n" in text  # multi-line text stays readable
 
 
-def test_demo_script_dicts_have_the_demo_model_shape(registry):
+def test_demo_scripts_dicts_have_the_demo_model_shape(registry):
     spec = load_bundled_template("tool_helper", registry=registry)
-    turns = spec.demo_script_dicts()
+    scripts = spec.demo_scripts_dicts()
+    assert scripts[0]["task"] == spec.sample_tasks[0]
+    turns = scripts[0]["turns"]
     assert turns[0] == {"agent": "assistant", "tool_calls": [
         {"name": "unit_convert", "arguments": {"value": 350, "from_unit": "F", "to_unit": "C"}}]}
     assert set(turns[-1]) == {"agent", "content"}

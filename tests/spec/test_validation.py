@@ -105,18 +105,39 @@ def test_assistant_needs_a_model(doc, registry):
 
 
 def test_demo_script_turn_naming_an_unknown_agent(doc, registry):
-    doc["demo_script"] = [{"agent": "assistant", "content": "ok"}, {"agent": "asistant",
-                                                                    "content": "hi"}]
-    assert errors(doc, registry) == {"demo_script[1].agent": "unknown agent 'asistant'"}
+    doc["demo_scripts"] = [{"task": "What is 2 + 2?", "turns": [
+        {"agent": "assistant", "content": "ok"}, {"agent": "asistant", "content": "hi"}]}]
+    assert errors(doc, registry) == {
+        "demo_scripts[0].turns[1].agent": "unknown agent 'asistant'"}
 
 
 def test_demo_script_tool_call_must_be_a_tool_of_the_agent(doc, registry):
-    doc["demo_script"] = [{"agent": "assistant",
-                           "tool_calls": [{"name": "word_count", "arguments": {"text": "a"}}]},
-                          {"agent": "assistant"}]
+    doc["demo_scripts"] = [{"turns": [
+        {"agent": "assistant", "tool_calls": [{"name": "word_count", "arguments": {"text": "a"}}]},
+        {"agent": "assistant"}]}]
     found = errors(doc, registry)
-    assert found["demo_script[0].tool_calls[0].name"] == "agent 'assistant' has no tool 'word_count'"
-    assert found["demo_script[1]"] == "a turn needs non-empty content or tool_calls"
+    assert (found["demo_scripts[0].turns[0].tool_calls[0].name"]
+            == "agent 'assistant' has no tool 'word_count'")
+    assert found["demo_scripts[0].turns[1]"] == "a turn needs non-empty content or tool_calls"
+
+
+def test_a_template_of_old_has_its_one_demo_script_for_the_first_sample_task(doc, registry):
+    doc["demo_script"] = [{"agent": "assistant", "content": "4. TERMINATE"}]
+    spec = load_template(doc, registry=registry)
+    assert [(s.task, len(s.turns)) for s in spec.demo_scripts] == [("What is 2 + 2?", 1)]
+    assert "demo_script" not in spec.to_dict() and spec.to_dict()["demo_scripts"]
+
+
+def test_demo_scripts_tasks_are_unique_and_placeholders_known(doc, registry):
+    turn = {"agent": "assistant", "content": "About {{topic}}: {{topc}}. TERMINATE"}
+    doc["demo_scripts"] = [{"task": "What is 2 + 2?", "turns": [turn]},
+                           {"task": "what is 2 + 2", "turns": [turn]},
+                           {"turns": [turn]}, {"turns": []}]
+    found = errors(doc, registry)
+    assert found["demo_scripts[1].task"] == "demo_scripts[0] is already for this task"
+    assert found["demo_scripts[3].task"] == "demo_scripts[2] is already for any other task"
+    assert found["demo_scripts[3].turns"] == "a script needs at least one turn"
+    assert found["demo_scripts[2].turns[0]"].startswith("unknown placeholder {{topc}}; known are task,")
 
 
 def test_shape_errors_have_paths(doc, registry):

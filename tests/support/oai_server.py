@@ -1,10 +1,17 @@
 """A real OpenAI-compatible HTTP server on loopback, programmed by each test.
 
 It serves ``POST /v1/chat/completions`` (streaming and not, tool calls), the Azure shape
-``POST /openai/deployments/{name}/chat/completions?api-version=...`` and ``GET /v1/models``.
+``POST /openai/deployments/{name}/chat/completions?api-version=...``, ``GET /v1/models`` and
+``POST /v1/embeddings`` (deterministic bag-of-words vectors: texts sharing words are close;
+floats or base64 as the client asks; a queued error reply answers it too).
 Each test queues scripted replies (:func:`text`, :func:`tool_calls`, :func:`error`,
-:func:`html`, :func:`slow`, :func:`stall`); with an empty queue the server answers at once
-with a short echo (the mode the benchmark uses). Every request is recorded.
+:func:`html`, :func:`slow`, :func:`stall`, :func:`cut`, :func:`empty_stream`); with an empty
+queue the server answers at once with a short echo (the mode the benchmark uses). Every
+request is recorded, with the connection it came on.
+
+``stream_style="llama-cpp-python"`` streams tool calls the way llama-cpp-python's server
+does: every chunk repeats the call's id, type and whole name next to a piece of the
+arguments, plus the legacy ``function_call`` field.
 
 In a thread::
 
@@ -20,11 +27,14 @@ As a separate process (for benchmarks, away from the client's GIL)::
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import re
 import socket
+import struct
 import threading
 import time
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +43,8 @@ from urllib.parse import parse_qs, urlsplit
 
 _AZURE_PATH = re.compile(r"^/openai/deployments/([^/]+)/chat/completions$")
 _CHAT_PATHS = ("/v1/chat/completions",)
+_EMBEDDING_PATHS = ("/v1/embeddings",)
+EMBEDDING_DIMS = 64
 
 
 @dataclass
@@ -47,8 +59,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (a slow model)
     stall_after: int | None = None  # streaming: stop sending after this many text chunks
+    cut_after: int | None = None  # streaming: close the connection after this many chunks
+    empty: bool = False  # streaming: HTTP 200 and an empty body, then reset the connection
     usage: tuple[int, int] | None = None  # (prompt, completion) tokens; None = counted words
-    finish_reason: str | None = None
+    finish_reason: str | None = None  # None: stop / tool_calls; "": none is sent
 
 
 def text(content: str, *, usage: tuple[int, int] | None = None) -> Reply:
@@ -84,6 +98,19 @@ def stall(content: str, *, after: int = 1) -> Reply:
     return Reply(content=content, stall_after=after)
 
 
+def cut(content: str, *, after: int = 1) -> Reply:
+    """Streamed: send ``after`` text chunks, then drop the connection mid-answer. Not
+    streamed: drop the connection without answering."""
+    return Reply(content=content, cut_after=after)
+
+
+def empty_stream() -> Reply:
+    """Streamed: HTTP 200 with an empty event stream (no chunk, no finish reason), as a
+    server that failed after sending its headers does; a request sent again on the same
+    connection is then answered with a connection reset."""
+    return Reply(empty=True)
+
+
 @dataclass
 class RecordedRequest:
     method: str
@@ -92,6 +119,7 @@ class RecordedRequest:
     headers: dict[str, str]  # names in lower case
     body: dict[str, Any] | None
     at: float = field(default_factory=time.monotonic)  # when it arrived
+    connection: int = 0  # the client's port: equal for requests on one kept-alive connection
 
 
 def _pieces(content: str) -> list[str]:
@@ -105,12 +133,17 @@ class OAIServer:
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, models: tuple[str, ...] = ("test-model",),
                  api_key: str | None = None, record: bool = True, honour_usage_option: bool = True,
-                 echo_tools: bool = False) -> None:
+                 echo_tools: bool = False, stream_style: str = "openai",
+                 embedding_models: tuple[str, ...] = ("test-embed",)) -> None:
         self.models = models  # empty: any model is served
+        self.embedding_models = embedding_models  # empty: any embeddings model is served
         self.api_key = api_key  # None: any key (or none) is accepted
         self.record = record
         self.honour_usage_option = honour_usage_option
         self.echo_tools = echo_tools  # echo mode: call the first offered tool instead of replying
+        if stream_style not in ("openai", "llama-cpp-python"):
+            raise ValueError(f"unknown stream_style {stream_style!r}")
+        self.stream_style = stream_style
         self.requests: list[RecordedRequest] = []
         self._queue: deque[Reply] = deque()
         self._cond = threading.Condition()
@@ -166,6 +199,10 @@ class OAIServer:
     def pending(self) -> int:
         with self._cond:
             return len(self._queue)
+
+    def embedding_requests(self) -> list[RecordedRequest]:
+        with self._cond:
+            return [r for r in self.requests if r.path.endswith("/embeddings")]
 
     def chat_requests(self) -> list[RecordedRequest]:
         with self._cond:
@@ -224,7 +261,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         app = self.server.app
         split = urlsplit(self.path)
-        app._record(RecordedRequest("GET", split.path, parse_qs(split.query), {k.lower(): v for k, v in self.headers.items()}, None))
+        app._record(RecordedRequest("GET", split.path, parse_qs(split.query), {k.lower(): v for k, v in self.headers.items()}, None,
+                                    connection=int(self.client_address[1])))
         if split.path == "/v1/models":
             data = [{"id": m, "object": "model", "owned_by": "loopback"} for m in app.models]
             self._send(200, json.dumps({"object": "list", "data": data}).encode())
@@ -239,7 +277,11 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        app._record(RecordedRequest("POST", split.path, parse_qs(split.query), {k.lower(): v for k, v in self.headers.items()}, body))
+        app._record(RecordedRequest("POST", split.path, parse_qs(split.query), {k.lower(): v for k, v in self.headers.items()}, body,
+                                    connection=int(self.client_address[1])))
+        if split.path in _EMBEDDING_PATHS:
+            self._embeddings(body)
+            return
         azure = _AZURE_PATH.match(split.path)
         if split.path not in _CHAT_PATHS and not azure:
             self._send(404, b"404 page not found", "text/plain")
@@ -258,12 +300,46 @@ class _Handler(BaseHTTPRequestHandler):
         reply = app._next_reply() or _echo(body, app.echo_tools)
         if reply.delay and app._stopping.wait(reply.delay):
             return
+        if reply.cut_after is not None and not body.get("stream"):
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)  # no answer at all
+            return
         if reply.body is not None or reply.status != 200:
             self._send(reply.status, reply.body or b"", reply.content_type, reply.headers)
         elif body.get("stream"):
             self._stream(reply, body, model)
         else:
             self._send(200, json.dumps(_completion(reply, body, model)).encode())
+
+    def _embeddings(self, body: Any) -> None:
+        app = self.server.app
+        if app.api_key is not None and not self._authorized(app.api_key):
+            self._error(401, "Incorrect API key provided.", code="invalid_api_key")
+            return
+        inputs = body.get("input") if isinstance(body, dict) else None
+        inputs = [inputs] if isinstance(inputs, str) else inputs
+        if not isinstance(inputs, list) or not all(isinstance(t, str) for t in inputs):
+            self._error(400, "'input' must be a string or a list of strings")
+            return
+        model = str(body.get("model", ""))
+        if app.embedding_models and model not in app.embedding_models:
+            self._error(404, f"model '{model}' not found", code="model_not_found")
+            return
+        reply = app._next_reply()
+        if reply is not None and (reply.body is not None or reply.status != 200):
+            self._send(reply.status, reply.body or b"", reply.content_type, reply.headers)
+            return
+        as_base64 = body.get("encoding_format") == "base64"
+        data = []
+        for index, text in enumerate(inputs):
+            vector = embed_text(text)
+            encoded: Any = (base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+                            if as_base64 else vector)
+            data.append({"object": "embedding", "index": index, "embedding": encoded})
+        tokens = sum(len(t.split()) for t in inputs)
+        self._send(200, json.dumps({"object": "list", "data": data, "model": model,
+                                    "usage": {"prompt_tokens": tokens,
+                                              "total_tokens": tokens}}).encode())
 
     # -- helpers ----------------------------------------------------------------------
     def _authorized(self, key: str) -> bool:
@@ -282,38 +358,88 @@ class _Handler(BaseHTTPRequestHandler):
     def _stream(self, reply: Reply, body: dict[str, Any], model: str) -> None:
         self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                          b"Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n")
-        base = {"id": "chatcmpl-loopback", "object": "chat.completion.chunk", "created": 0, "model": model}
-
-        def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-            return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-
-        events: list[dict[str, Any]] = [chunk({"role": "assistant", "content": ""})]
-        texts = _pieces(reply.content) if reply.content else []
-        events += [chunk({"content": piece}) for piece in texts]
-        for i, (name, args) in enumerate(reply.tool_calls):
-            half = len(args) // 2
-            events.append(chunk({"tool_calls": [{"index": i, "id": f"call_{i}", "type": "function",
-                                                 "function": {"name": name, "arguments": ""}}]}))
-            events.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": args[:half]}}]}))
-            events.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": args[half:]}}]}))
-        events.append(chunk({}, _finish(reply)))
-        options = body.get("stream_options") or {}
-        if options.get("include_usage") and self.server.app.honour_usage_option:
-            events.append({**base, "choices": [], "usage": _usage(reply, body)})
+        if reply.empty:
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+            self._reset_on_next_request()
+            return
+        events = _stream_events(reply, body, model, self.server.app)
         for n, event in enumerate(events):
             if reply.stall_after is not None and n > reply.stall_after:
                 self.server.app._stopping.wait(60)
+                return
+            if reply.cut_after is not None and n > reply.cut_after:
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)  # no final chunk: a broken stream
                 return
             self._chunk(b"data: " + json.dumps(event).encode() + b"\n\n")
         self._chunk(b"data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
 
+    def _reset_on_next_request(self) -> None:
+        """Keep the connection open; if the client sends another request on it, reset it."""
+        self.close_connection = True
+        try:
+            if self.rfile.readline():  # another request on this connection
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
 
 
-def _finish(reply: Reply) -> str:
-    return reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
+def embed_text(text: str) -> list[float]:
+    """The server's embedding: word counts hashed into EMBEDDING_DIMS numbers, so texts that
+    share words point the same way (a stand-in for a real embeddings model)."""
+    vector = [0.0] * EMBEDDING_DIMS
+    for word in re.findall(r"\w+", text.lower()):
+        vector[zlib.crc32(word.encode()) % EMBEDDING_DIMS] += 1.0
+    return vector
+
+
+def _stream_events(reply: Reply, body: dict[str, Any], model: str, app: OAIServer) -> list[dict[str, Any]]:
+    """The ``chat.completion.chunk`` events of one streamed reply."""
+    base = {"id": "chatcmpl-loopback", "object": "chat.completion.chunk", "created": 0, "model": model}
+    llama = app.stream_style == "llama-cpp-python"
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    first: dict[str, Any] = {"role": "assistant", "content": None if llama and reply.tool_calls else ""}
+    if llama:
+        first.update(function_call=None, tool_calls=None)
+    events: list[dict[str, Any]] = [chunk(first)]
+    texts = _pieces(reply.content) if reply.content else []
+    events += [chunk({"content": piece}) for piece in texts]
+    for i, (name, args) in enumerate(reply.tool_calls):
+        if llama:  # every chunk: the same id and the whole name, and a piece of the arguments
+            call_id = f"call__{i}_{name}_cmpl-loopback"
+            for piece in _pieces(args):
+                function = {"name": name, "arguments": piece}
+                events.append(chunk({"role": None, "content": None, "function_call": function,
+                                     "tool_calls": [{"index": i, "id": call_id, "type": "function",
+                                                     "function": function}]}))
+            continue
+        half = len(args) // 2
+        events.append(chunk({"tool_calls": [{"index": i, "id": f"call_{i}", "type": "function",
+                                             "function": {"name": name, "arguments": ""}}]}))
+        events.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": args[:half]}}]}))
+        events.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": args[half:]}}]}))
+    events.append(chunk({}, _finish(reply)))
+    options = body.get("stream_options") or {}
+    if options.get("include_usage") and app.honour_usage_option:
+        events.append({**base, "choices": [], "usage": _usage(reply, body)})
+    return events
+
+
+def _finish(reply: Reply) -> str | None:
+    """The finish reason; a reply whose ``finish_reason`` is "" never says it finished."""
+    if reply.finish_reason is not None:
+        return reply.finish_reason or None
+    return "tool_calls" if reply.tool_calls else "stop"
 
 
 def _usage(reply: Reply, body: dict[str, Any]) -> dict[str, int]:

@@ -101,6 +101,35 @@ def configured(svc) -> None:  # noqa: ANN001
             result = st.session_state.get(f"test_result_{config.name}")
             if result:
                 (st.success if result[0] == "success" else st.error)(result[1])
+            limits(svc, config)
+
+
+def _save_limits(svc, name: str) -> None:  # noqa: ANN001
+    state = st.session_state
+    try:
+        config = mc.set_limits(svc.store, current_actor(), name, state[f"timeout_{name}"],
+                               state[f"retries_{name}"])
+    except Exception as exc:  # noqa: BLE001 - shown with what to do
+        state["models_flash"] = ("error", str(exc))
+        return
+    state["models_flash"] = ("success", f"**{name}** now {mc.describe_limits(config)}.")
+
+
+def limits(svc, config) -> None:  # noqa: ANN001 - Services, ModelConfig
+    """The model's request timeout and retry budget, editable in place."""
+    timeout, retries = mc.limits_of(config)
+    with st.expander(f"Timeout and retries: {timeout:g} s, {retries} retr{'ies' if retries != 1 else 'y'}"):
+        with st.form(f"limits_form_{config.name}", border=False):
+            left, right = st.columns(2)
+            left.number_input("Timeout (seconds)", min_value=1.0, max_value=3600.0, step=5.0,
+                              value=timeout, key=f"timeout_{config.name}",
+                              help="How long to wait for the server to start answering, and "
+                                   "between two pieces of a streamed answer.")
+            right.number_input("Retries", min_value=0, max_value=10, step=1, value=retries,
+                               key=f"retries_{config.name}",
+                               help="How many more attempts a call gets after a failure that "
+                                    "may pass (rate limit, server error, timeout).")
+            st.form_submit_button("Save", on_click=_save_limits, args=(svc, config.name))
 
 
 def add_form(svc) -> None:  # noqa: ANN001

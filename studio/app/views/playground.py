@@ -8,6 +8,7 @@ from studio.app._auth import current_actor
 from studio.app._catalog import DEMO, model_choices, pattern_label, templates
 from studio.app._guard import page_guard, show_error
 from studio.app._services import services
+from studio.app.widgets.demo_note import current_pace, demo_banner
 from studio.app.widgets.run_view import render_run
 from studio.store import NotFound
 
@@ -49,6 +50,8 @@ def setup_form(svc, entries: dict) -> None:  # noqa: ANN001 - Services
                     on_change=_remember, args=("model_select", "pg_model"),
                     help="Demo and Local run offline. Add OpenAI-compatible models on the Models page.")
     entry = entries[chosen]
+    if st.session_state["model_select"] == DEMO:
+        demo_banner(key="setup", store=svc.store)
     st.caption(f"{pattern_label(entry.spec)} · {len(entry.spec.agents)} agents · "
                f"{' '.join(entry.spec.description.split())}")
     with st.form("run_form", border=False):
@@ -70,7 +73,8 @@ def _start(svc, entry, task: str, model: str) -> None:  # noqa: ANN001
         with st.spinner("Starting the run…"):
             run_id = svc.manager.start(current_actor(), entry.spec, task,
                                        template_name=entry.name,
-                                       model=None if model == "template" else model)
+                                       model=None if model == "template" else model,
+                                       demo_pace=current_pace(svc.store))
     except Exception as exc:  # noqa: BLE001 - shown with what to do
         show_error(exc, what="The run could not start")
         return
@@ -100,9 +104,11 @@ with page_guard("Playground"):
                          key=f"pg_setup_{run_id[:8]}"):  # a new run starts with it folded
             setup_form(svc, entries)
         st.subheader(f"{info.template_name}")
+        if "Demo model" in (info.model_label or ""):
+            demo_banner(key="run")
         st.markdown(f"> {' '.join(info.task.split())}")
         render_run(svc, run_id, info, key=f"pg-{run_id[:8]}")
     else:
         setup_form(svc, entries)
-        st.info("Pick a template, check the task, and press **Run**. With the Demo model it runs "
-                "offline and instantly.", icon="👆")
+        st.caption("👆 Pick a template, check the task, and press **Run**. The Demo model runs "
+                   "offline, with no key.")

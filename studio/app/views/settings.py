@@ -7,6 +7,7 @@ import streamlit as st
 from studio.app._auth import current_actor
 from studio.app._guard import page_guard
 from studio.app._services import services
+from studio.app.widgets.demo_note import pace_control
 from studio.engine.code import BWRAP_MISSING, local_sandbox_status
 from studio.runs import ALLOW_UNSANDBOXED as SETTING
 
@@ -41,6 +42,11 @@ with page_guard("Settings"):
                "normal process with your permissions: it could read or delete your files. It still "
                "gets a time limit, an output cap and an environment without API keys. Turn it on "
                "only for templates you trust.")
+    st.subheader("Demo model")
+    pace_control(svc.store, key="settings_demo_pace")
+    st.caption("Readable suits a live demo: messages stream in word by word, each within about "
+               "a second and a half. Instant shows each message at once. The command line "
+               "always runs instant unless given `--demo-pace readable`.")
     st.subheader("Data")
     if not actor.is_admin:  # where the server keeps its files is not the members' business
         st.markdown(f"- **Your runs kept:** {svc.store.count_runs(actor)}")

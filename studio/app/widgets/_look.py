@@ -35,4 +35,4 @@ def look_for(name: str, agents: list[str], *, human: bool = False) -> Look:
 
 def human_agents(spec_agents: list[tuple[str, str]]) -> set[str]:
     """Names of user-proxy agents (they speak for the human)."""
-    return {name for name, kind in spec_agents if kind == "user_proxy"}
+    return {name for name, kind in spec_agents if kind in ("user_proxy", "retrieve_user_proxy")}

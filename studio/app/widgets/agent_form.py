@@ -24,7 +24,8 @@ DEFAULT = "(default)"
 NO_MODEL = "(no model)"
 _KINDS = [k.value for k in AgentKind]
 _KIND_LABELS = {"assistant": "Assistant (LLM)", "user_proxy": "User proxy (human / runs code)",
-                "conversable": "Conversable (custom)"}
+                "conversable": "Conversable (custom)",
+                "retrieve_user_proxy": "Retrieval proxy (your documents)"}
 _HUMAN = [DEFAULT, "always", "terminate", "never"]
 _HUMAN_HELP = ("always: you are asked on every message · terminate: only when the chat would "
                "end · never: fully automatic. Default: always for a user proxy, never otherwise.")

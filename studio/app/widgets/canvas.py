@@ -39,6 +39,8 @@ _EDGE_HELP = {
 
 def agent_icon(agent: AgentSpec) -> str:
     code = agent.code_execution is not None and agent.code_execution.executor != "none"
+    if agent.kind == AgentKind.RETRIEVE_USER_PROXY:
+        return "📚"
     if agent.kind == AgentKind.USER_PROXY:
         return "▶️" if code and agent.human_input != "always" else "🧑"
     if agent.tools:
@@ -65,7 +67,8 @@ def flow_elements(spec: TemplateSpec, problems: list[Problem], selected: int | N
     nodes: list[dict[str, Any]] = []
     for i, agent in enumerate(spec.agents):
         badge, colour = _badge(draft.problems_for_agent(problems, agent.name))
-        kind = "human" if agent.kind == AgentKind.USER_PROXY else agent.kind.value
+        kind = {AgentKind.USER_PROXY: "human", AgentKind.RETRIEVE_USER_PROXY: "documents"}.get(
+            agent.kind, agent.kind.value)
         lines = [f"{agent_icon(agent)} **{agent.name}**", f"<sub>{kind}"
                  + (" · starts" if spec.pattern.starter == agent.name else "") + "</sub>"]
         if badge:

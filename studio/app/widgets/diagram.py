@@ -56,7 +56,7 @@ def team_svg(spec: TemplateSpec) -> str:
                      f'stroke-width="1.6"{dashed} marker-end="url(#arrow)"/>')
     for name in names:
         x, y = pos[name]
-        look = look_for(name, names, human=spec.agent(name).kind.value == "user_proxy")
+        look = look_for(name, names, human=spec.agent(name).kind.is_proxy)
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{_R}" fill="{look.hex}" fill-opacity="0.18" '
                      f'stroke="{look.hex}" stroke-width="2"/>')
         parts.append(f'<text x="{x:.1f}" y="{y + 6:.1f}" font-size="16" text-anchor="middle">'

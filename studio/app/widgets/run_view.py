@@ -56,12 +56,32 @@ def transcript_for(svc: Services, run_id: str) -> Transcript:
     return tx
 
 
-def status_line(status: str, tx: Transcript, info: RunInfo) -> None:
+WAIT_SHOWN_AFTER = 1.0  # seconds: a model that answers at once shows no waiting line
+
+
+def model_wait(handle: Any) -> tuple[str, float] | None:
+    """(agent, seconds) while a model call is outstanding: the run's newest event is the
+    call's announcement (any later event - a token, the message, an error - ends the wait)."""
+    if handle is None or handle.done:
+        return None
+    newest = handle.events_since(max(handle.last_seq - 1, 0))
+    if not newest or newest[-1].get("type") != "model_call":
+        return None
+    waited = time.time() - float(newest[-1].get("time") or time.time())
+    return (str(newest[-1].get("agent") or ""), waited) if waited >= WAIT_SHOWN_AFTER else None
+
+
+def status_line(status: str, tx: Transcript, info: RunInfo,
+                waiting: tuple[str, float] | None = None) -> None:
     turn = tx.rounds or tx.messages
     cost = f"${tx.cost:.4f}" if tx.cost else "$0"
     tokens = tx.tokens or info.total_tokens
     elapsed = (info.finished_at or time.time()) - info.started_at
-    st.markdown(f"**{status_badge(status)}** &nbsp;·&nbsp; turn **{turn}** &nbsp;·&nbsp; "
+    wait = ""
+    if waiting is not None:
+        who = f"{waiting[0]} is " if waiting[0] else ""
+        wait = f" &nbsp;·&nbsp; ⏳ {who}waiting for the model ({waiting[1]:.0f} s)…"
+    st.markdown(f"**{status_badge(status)}**{wait} &nbsp;·&nbsp; turn **{turn}** &nbsp;·&nbsp; "
                 f"**{tokens:,}** tokens &nbsp;·&nbsp; cost **{cost}** &nbsp;·&nbsp; "
                 f"{elapsed:.0f} s &nbsp;·&nbsp; model: {info.model_label or 'as in the template'}")
 
@@ -86,9 +106,9 @@ def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, w
     status = handle.status if handle is not None else info.status
     spec = spec_of(info)
     agents = agent_order(spec.agent_names if spec else [], tx)
-    humans = {a.name for a in spec.agents if a.kind.value == "user_proxy"} if spec else set()
+    humans = {a.name for a in spec.agents if a.kind.is_proxy} if spec else set()
     work_dir = handle.work_dir if handle is not None else (Path(info.work_dir) if info.work_dir else None)
-    status_line(status, tx, info)
+    status_line(status, tx, info, model_wait(handle))
     if handle is not None and handle.error:
         st.error(f"The run failed: {handle.error}", icon="🚨")
     left, right = st.columns([3, 2], gap="large") if graph and spec else (st.container(), None)

@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - older streamlit-agraph
 def graph_data(spec: TemplateSpec, tx: Transcript) -> tuple[list[dict], list[dict]]:
     """Nodes and edges as vis.js dicts: the template's edges plus those people used."""
     names = spec.agent_names
-    humans = {a.name for a in spec.agents if a.kind.value == "user_proxy"}
+    humans = {a.name for a in spec.agents if a.kind.is_proxy}
     nodes = []
     for name in names:
         look = look_for(name, names, human=name in humans)

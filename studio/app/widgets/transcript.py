@@ -102,12 +102,35 @@ class TranscriptView:
             st.markdown(f":{look.colour}[**{item.sender}**]{to}{tag}")
             if item.children:
                 self._nested(item.children, f"how {item.sender} got to this answer", folded=folded)
-            if item.content.strip():
+            if item.passages is not None:
+                self._passages(item, folded=folded)
+            elif item.check is not None:
+                _answer_check(item)
+            elif item.content.strip():
                 st.markdown(safe_markdown(item.content))
             elif not item.cards:
                 st.caption("(an empty reply)")
             for card in item.cards:
                 self._card(card, folded=folded)
+
+    @staticmethod
+    def _passages(item: Item, *, folded: bool) -> None:
+        """Which passages of which documents went out, then the message itself, folded."""
+        passages = item.passages or []
+        if not passages:
+            st.markdown(f"📚 {safe_markdown(item.content.split(chr(10), 1)[0])}")
+            return
+        st.markdown(f"📚 **{len(passages)} passage{'s' if len(passages) != 1 else ''} from "
+                    "the documents**")
+        rows = []
+        for p in passages:
+            where = str(p.get("location") or "").rsplit(" › ", 1)[-1]
+            rows.append(f"- **[{p.get('n')}]** {safe_markdown(str(p.get('source', '')))}"
+                        + (f" · {safe_markdown(where)}" if where else "")
+                        + f" · _rank {p.get('rank')}, score {p.get('score')}_")
+        st.markdown("\n".join(rows))
+        with _fold("The message as sent, passages included", folded):
+            st.markdown(safe_markdown(item.content))
 
     def _nested(self, children: list[Item], title: str, *, folded: bool) -> None:
         count = sum(1 for c in children if c.kind == "message")
@@ -160,6 +183,9 @@ class TranscriptView:
                 self._tool_body(card)
             else:
                 self._code_body(card)
+        figure = _figure(card.result) if card.kind == "tool" and not card.is_error else ""
+        if figure:  # a tool that draws (a chess board...) is shown, not hidden in the card
+            st.code(figure, language="text")
 
     @staticmethod
     def _tool_body(card: Card) -> None:
@@ -179,6 +205,15 @@ class TranscriptView:
             file_viewer(self.work_dir, file, key=f"{self.key}-file-{card.seq}-{index}")
 
 
+def _answer_check(item: Item) -> None:
+    check = item.check or {}
+    text = safe_markdown(item.content.replace("TERMINATE", "").strip())
+    if check.get("correct"):
+        st.success(text, icon="✅")
+    else:
+        st.error(text, icon="❌")
+
+
 @contextmanager
 def _fold(label: str, folded: bool) -> Iterator[None]:
     """An expander, or (inside one already: Streamlit cannot nest them) a bordered box."""
@@ -193,7 +228,16 @@ def _fold(label: str, folded: bool) -> Iterator[None]:
 
 def _tool_label(card: Card) -> str:
     state = "⏳" if card.result is None else ("❌" if card.is_error else "✅")
-    return f"🔧 Tool **{card.name}** ({_short(card.arguments, 40)}) {state}"
+    said = (card.result or "").strip().split("\n", 1)[0] if card.result else ""
+    said = "" if said.startswith("```") else said
+    return (f"🔧 Tool **{card.name}** ({_short(card.arguments, 40)}) {state}"
+            + (f" — {safe_markdown(_short(said, 90))}" if said else ""))
+
+
+def _figure(result: str | None) -> str:
+    """The last fenced block of a tool's result: what the tool drew for people to see."""
+    blocks = re.findall(r"```[a-z]*\n(.*?)\n```", result or "", re.S)
+    return blocks[-1] if blocks else ""
 
 
 def _code_label(card: Card) -> str:

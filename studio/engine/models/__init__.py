@@ -1,13 +1,17 @@
 """Model clients: one interface, several providers."""
 
-from ._demo import DemoModel, DemoScriptError, DemoTurn
+from ._demo import DemoModel, DemoPace, DemoScript, DemoScriptError, DemoTurn
 from ._interface import ModelClient, ModelError, ModelRequest, ModelResponse
 from ._local import LocalModel, local_model_available
-from ._openai import OpenAIChatModel
+from ._openai import DEFAULT_RETRIES, DEFAULT_TIMEOUT, OpenAIChatModel
 from ._testing import FunctionModel, ScriptedModel
 
 __all__ = [
+    "DEFAULT_RETRIES",
+    "DEFAULT_TIMEOUT",
     "DemoModel",
+    "DemoPace",
+    "DemoScript",
     "DemoScriptError",
     "DemoTurn",
     "LocalModel",

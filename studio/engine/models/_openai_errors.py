@@ -1,19 +1,22 @@
-"""Turning ``openai`` SDK exceptions into :class:`ModelError` messages that say what to fix.
+"""Turning failed requests into :class:`ModelError` messages that say what to fix.
 
-No message ever holds the API key: every text taken from a server goes through
-:func:`scrub` first.
+The SDK's exceptions arrive already described as plain data (:class:`SdkError`, made by
+the adapter), so this module does not import the SDK. No message ever holds the API key:
+every text taken from a server goes through :func:`scrub` first.
 """
 
 from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from ._interface import ModelError
+
+if TYPE_CHECKING:
+    from ._openai_sdk import SdkError
 
 
 @dataclass
@@ -24,33 +27,42 @@ class Failure:
     retry_after: float | None = None
 
 
+@dataclass(frozen=True)
+class Where:
+    """Who failed, for the messages: the model's label, URL and name, and its settings."""
+
+    label: str
+    url: str
+    model: str
+    key_hint: str
+    secret: str | None
+    timeout: float
+
+
 def scrub(text: str, secret: str | None) -> str:
     if secret and len(secret) >= 4:
         text = text.replace(secret, "***")
     return text
 
 
-def _server_message(exc: openai.APIStatusError) -> tuple[str, str]:
+def _server_message(error: SdkError) -> tuple[str, str]:
     """(message, code) from an error body, whatever its shape."""
-    body: Any = exc.body
+    body: Any = error.body
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         body = body["error"]
     if isinstance(body, dict):
         return str(body.get("message") or ""), str(body.get("code") or body.get("type") or "")
     if isinstance(body, str):
         return body.strip()[:200], ""
-    try:
-        return exc.response.text.strip()[:200], ""
-    except Exception:  # a streamed body that was not read
-        return "", ""
+    return error.text, ""
 
 
-def _retry_after(exc: openai.APIStatusError) -> float | None:
-    headers = exc.response.headers
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    lowered = {k.lower(): v for k, v in headers.items()}
     try:
-        if headers.get("retry-after-ms"):
-            return float(headers["retry-after-ms"]) / 1000
-        value = headers.get("retry-after")
+        if lowered.get("retry-after-ms"):
+            return float(lowered["retry-after-ms"]) / 1000
+        value = lowered.get("retry-after")
         if value is None:
             return None
         try:
@@ -62,53 +74,81 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
         return None
 
 
-def _refused(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, ConnectionRefusedError) or "refused" in str(seen).lower():
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+def _pieces(received: int) -> str:
+    return "before anything arrived" if received == 0 else \
+        f"after {received} piece{'s' if received != 1 else ''} of the answer"
 
 
-def translate(exc: Exception, *, label: str, url: str, model: str, key_hint: str,
-              secret: str | None) -> Failure:
-    """Map one SDK exception to a :class:`Failure`."""
-    if isinstance(exc, openai.APITimeoutError):
-        return Failure(ModelError(f"{label}: {url} did not answer in time: the server may be overloaded; "
-                                  "raise the timeout or try again", kind="timeout", retryable=True))
-    if isinstance(exc, openai.APIConnectionError):
-        if _refused(exc):
+def broken_stream(error: SdkError, where: Where, received: int) -> Failure:
+    """The connection failed after the server had started answering."""
+    cause = scrub(error.text, where.secret)
+    if error.kind == "timeout":
+        return Failure(ModelError(
+            f"{where.label}: {where.url} stopped sending for {where.timeout:g} s in the middle of "
+            f"its answer ({_pieces(received)}): the model may be stuck; raise the model's timeout "
+            f"(now {where.timeout:g} s) or look at the server", kind="timeout", retryable=True))
+    if error.kind == "stream_error":
+        return Failure(ModelError(f"{where.label}: {where.url} reported an error in the middle of its "
+                                  f"answer ({_pieces(received)}): {cause}", kind="server",
+                                  retryable=True))
+    return Failure(ModelError(
+        f"{where.label}: the connection to {where.url} broke in the middle of the answer "
+        f"({_pieces(received)}; {cause}): the server may have crashed or restarted; look at its log",
+        kind="server", retryable=True))
+
+
+def unfinished_stream(where: Where, received: int) -> Failure:
+    """The stream ended cleanly but the model never said it had finished."""
+    return Failure(ModelError(
+        f"{where.label}: the answer from {where.url} ended before the model finished "
+        f"(no finish reason, {_pieces(received)}): the server may have failed while answering "
+        "(crashed, out of memory); look at its log", kind="server", retryable=True))
+
+
+def translate(error: SdkError, where: Where) -> Failure:
+    """Map one failed request (no answer read yet) to a :class:`Failure`."""
+    label, url = where.label, where.url
+    if error.kind == "timeout":
+        return Failure(ModelError(
+            f"{label}: {url} did not answer within {where.timeout:g} s: the server may be busy "
+            f"or still loading the model; raise the model's timeout (now {where.timeout:g} s) "
+            "or try again", kind="timeout", retryable=True))
+    if error.kind == "connect":
+        if error.refused:
             text = (f"{label}: no server is listening at {url}: start the model server "
                     "(e.g. `ollama serve`) or fix the base URL")
         else:
-            cause = scrub(str(exc.__cause__ or exc), secret)
+            cause = scrub(error.text, where.secret)
             text = f"{label}: could not connect to {url} ({cause}): check the base URL and the network"
         return Failure(ModelError(text, kind="connection", retryable=True))
-    if not isinstance(exc, openai.APIStatusError):
-        text = scrub(f"{type(exc).__name__}: {exc}", secret)
+    if error.kind in ("broken", "stream_error"):
+        cause = scrub(error.text, where.secret)
+        return Failure(ModelError(
+            f"{label}: {url} closed the connection without a complete answer ({cause}): the server "
+            "may have crashed or restarted; look at its log", kind="server", retryable=True))
+    if error.kind != "status" or error.status is None:
+        text = scrub(error.text, where.secret)
         return Failure(ModelError(f"{label}: the request failed: {text}", kind="bad_request"))
-    status = exc.status_code
-    message, code = _server_message(exc)
-    message = scrub(message, secret)
+    status = error.status
+    message, code = _server_message(error)
+    message = scrub(message, where.secret)
     said = f" (the server said: {message})" if message else ""
     if status in (401, 403):
         return Failure(ModelError(
-            f"{label}: the API key was rejected by {url} (HTTP {status}){said}: {key_hint}",
+            f"{label}: the API key was rejected by {url} (HTTP {status}){said}: {where.key_hint}",
             kind="auth", status=status))
     if status == 429:
         if code == "insufficient_quota":
             return Failure(ModelError(f"{label}: the account is out of quota (HTTP 429){said}: "
                                       "add credit or use another key", kind="rate_limit", status=status))
         return Failure(ModelError(f"{label}: rate limited by {url} (HTTP 429){said}", kind="rate_limit",
-                                  retryable=True, status=status), _retry_after(exc))
+                                  retryable=True, status=status), _retry_after(error.headers))
     if status >= 500 or status in (408, 409):
         return Failure(ModelError(f"{label}: the server at {url} failed (HTTP {status}){said}",
-                                  kind="server", retryable=True, status=status), _retry_after(exc))
-    if status == 404 and _about_model(message, code, model):
-        return Failure(ModelError(f"{label}: model '{model}' is not served by {url}{said}",
+                                  kind="server", retryable=True, status=status),
+                       _retry_after(error.headers))
+    if status == 404 and _about_model(message, code, where.model):
+        return Failure(ModelError(f"{label}: model '{where.model}' is not served by {url}{said}",
                                   kind="not_found", status=status))
     if status in (404, 405):
         return Failure(ModelError(

@@ -122,6 +122,25 @@ def parse_completion(data: Any, model: str, price: tuple[float, float] | None,
                          finish_reason=choice.get("finish_reason"))
 
 
+def has_finish(chunk: Any) -> bool:
+    """Whether a ``chat.completion.chunk`` dict says the model has finished."""
+    if not isinstance(chunk, dict):
+        return False
+    return any(isinstance(c, dict) and c.get("finish_reason") for c in chunk.get("choices") or ())
+
+
+def _join_name(current: str, piece: str) -> str:
+    """A streamed tool name, as the OpenAI reference client keeps it.
+
+    OpenAI sends the whole name once; some servers (llama-cpp-python) repeat it whole in
+    every chunk, others send it in pieces. A name that arrives whole again (or grown
+    from what we have) replaces it; only a genuinely new piece is appended.
+    """
+    if not current or piece.startswith(current):
+        return piece
+    return current + piece
+
+
 class StreamAssembler:
     """Folds ``chat.completion.chunk`` dicts into one :class:`ModelResponse`."""
 
@@ -133,7 +152,8 @@ class StreamAssembler:
         self._usage: Any = None
         self._finish: str | None = None
         self._served = ""
-        self.tokens = 0
+        self.tokens = 0  # text deltas
+        self.pieces = 0  # chunks that carried part of the answer (text or tool calls)
 
     def feed(self, chunk: Any) -> str:
         """Take one chunk; return its text delta ('' when none)."""
@@ -150,13 +170,15 @@ class StreamAssembler:
         if choice.get("finish_reason"):
             self._finish = choice["finish_reason"]
         delta = choice.get("delta") or {}
+        if delta.get("content") or delta.get("tool_calls"):
+            self.pieces += 1
         for call in delta.get("tool_calls") or ():
             slot = self._calls.setdefault(int(call.get("index") or 0), ["", "", ""])
             function = call.get("function") or {}
             if call.get("id"):
                 slot[0] = str(call["id"])
             if function.get("name"):
-                slot[1] += str(function["name"])
+                slot[1] = _join_name(slot[1], str(function["name"]))
             if function.get("arguments"):
                 slot[2] += str(function["arguments"])
         text = delta.get("content")

@@ -1,0 +1,213 @@
+"""The Demo model's own words when no script has a turn: short role-aware replies that use
+the task's words, summaries, and tool arguments made up from the task."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._messages import Message
+from ._interface import ModelRequest
+
+TERMINATE = "TERMINATE"
+
+
+_ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("planner", ("planner", "plan")),
+    ("coder", ("coder", "code", "engineer", "programmer", "developer", "python")),
+    ("critic", ("critic", "review", "reviewer", "critique")),
+    ("writer", ("writer", "author", "story", "poet", "editor")),
+    ("assistant", ("assistant", "helper")),
+)
+
+
+def detect_role(agent: str, system_message: str = "") -> str:
+    """The demo role (planner, coder, critic, writer, assistant, other) of an agent."""
+    by_name = _first_role(agent)
+    if by_name not in ("assistant", "other"):
+        return by_name
+    by_system = _first_role(system_message)
+    if by_system in ("assistant", "other") and re.search(r"\b(code|python)\b",
+                                                          system_message, re.I):
+        return "coder"  # a generic assistant asked to write code (the classic AutoGen pair)
+    return by_system if by_system != "other" else by_name
+
+
+def _first_role(text: str) -> str:
+    for word in re.findall(r"[a-z]+", text.lower().replace("_", " ")):
+        for role, keys in _ROLES:  # the earliest role word wins ("you review code" -> critic)
+            if word in keys:
+                return role
+    return "other"
+
+
+def role_reply(request: ModelRequest, ending: bool, turn: int = 1, task: str = "") -> str:
+    """A short reply in the agent's role about ``task`` (default: the opening message)."""
+    messages = request.messages
+    system = next((m.text for m in messages if m.role == "system"), "")
+    role = detect_role(request.agent, system)
+    task = _snippet(task or opening(messages), 80) or "the task"
+    last = _last(messages)
+    last_text = _snippet(_strip_terminate(last.text) if last else "", 100)
+    last_who = (last.name if last and last.name else "you")
+    if last is not None and last.role == "tool":
+        body = f"The tool returned: {last_text or '(no output)'}. That answers {task!r}."
+        return _end(body, ending=True)
+    ran = _latest_code_result(messages)
+    if role == "coder":
+        return _coder_reply(task, ran or (last.text if last else ""), ending)
+    if role == "planner" and turn > 1:
+        body = (f"Progress check on {task!r}: the work so far covers the plan. "
+                "Next step: confirm the result and wrap up.")
+    elif role == "planner":
+        body = (f"Plan for {task!r}:\n1. Clarify what a good result looks like.\n"
+                "2. Do the smallest piece of work that shows progress.\n"
+                "3. Review it and decide whether we are done.")
+    elif role == "critic" and last is not None and last.text.lstrip().startswith("exitcode:"):
+        output = _snippet(last.text.split("Code output:", 1)[-1], 100) or "(no output)"
+        body = (f"Review: the code ran and printed {output!r}. That answers {task!r}; "
+                "I see nothing to fix.")
+    elif role == "critic":
+        body = (f"Review of {last_who}'s message: it addresses {task!r} clearly. "
+                "One improvement: state the main point in the first sentence.")
+    elif role == "writer":
+        body = (f"Draft: Here is a short piece about {task!r}. It starts with the key idea, "
+                "gives one concrete example and ends with a clear takeaway.")
+    elif role == "assistant":
+        body = (f"Here is my answer to {task!r}: break it into small steps, check each one, "
+                "and keep the result simple.")
+    else:
+        name = request.agent or "Agent"
+        body = (f"{name} here. About {last_who}'s point \"{last_text}\": that sounds "
+                "reasonable, and I would add one concrete next step.")
+    return _end(body, ending)
+
+
+def _coder_reply(task: str, last_text: str, ending: bool) -> str:
+    result = re.match(r"\s*exitcode:\s*(-?\d+)", last_text)
+    if result and result.group(1) == "0":
+        output = last_text.split("Code output:", 1)[-1].strip()
+        body = f"The code ran successfully. Output: {_snippet(output, 120) or '(none)'}"
+        return _end(body, ending=True)
+    if ending:
+        body = ("The code did not work out as planned; let's stop here." if result
+                else f"That covers {task!r}; nothing more to add from me.")
+        return _end(body, ending=True)
+    if result:
+        return ("That failed; here is a simpler version:\n\n```python\n"
+                f"print({('Done: ' + task)!r})\n```")
+    return ("Here is a small Python script for it:\n\n```python\n"
+            f"task = {task!r}\n"
+            "words = task.split()\n"
+            "print(f\"The task has {len(words)} words; the longest is {max(words, key=len)!r}.\")\n"
+            "```")
+
+
+EXECUTOR_NAME = re.compile(r"proxy|exec|runner|user|human|terminal", re.I)
+
+
+def _latest_code_result(messages: Sequence[Message]) -> str:
+    """The text of the latest code execution result, if any."""
+    found = next((m.text for m in reversed(messages) if m.text.lstrip().startswith("exitcode:")),
+                 "")
+    return found
+
+
+def has_code(text: str) -> bool:
+    return "```" in text and not re.match(r"\s*exitcode:", text)
+
+
+def _end(body: str, ending: bool) -> str:
+    return f"{body}\n\n{TERMINATE}" if ending else body
+
+
+def summary_of(messages: Sequence[Message]) -> str:
+    said = [m for m in messages if m.role != "system" and (m.text.strip() or m.tool_calls)]
+    if len(said) > 1 and not said[-1].name and said[-1].role == "user":
+        said = said[:-1]  # the summary prompt itself
+    parts = []
+    for m in said[-3:]:
+        text = _strip_terminate(m.text)
+        if text.startswith("exitcode:"):
+            text = "ran the code, output: " + text.split("Code output:", 1)[-1].strip()
+        text = re.sub(r"```.*?(```|$)", "(code)", text, flags=re.S)
+        text = text or ", ".join(f"called {c.name}" for c in m.tool_calls)
+        parts.append(f"{m.name or m.role}: {_snippet(_first_sentence(text), 90)}")
+    return "Summary: " + ("; ".join(parts) if parts else "nothing was said yet.")
+
+
+# -- helpers --------------------------------------------------------------------------
+def arguments_for(schema: Mapping[str, Any], task: str) -> dict[str, Any]:
+    props: Mapping[str, Any] = schema.get("properties") or {}
+    required = list(schema.get("required") or props)
+    arguments: dict[str, Any] = {}
+    number = 2
+    for name in required:
+        spec = props.get(name) or {}
+        kind = spec.get("type", "string")
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), "string")
+        if "default" in spec:
+            arguments[name] = spec["default"]
+        elif spec.get("enum"):
+            arguments[name] = spec["enum"][0]
+        elif kind == "integer":
+            arguments[name], number = number, number + 1
+        elif kind == "number":
+            arguments[name], number = float(number), number + 1
+        elif kind == "boolean":
+            arguments[name] = True
+        elif kind == "array":
+            arguments[name] = []
+        elif kind == "object":
+            arguments[name] = {}
+        else:
+            arguments[name] = _snippet(task, 60) or "example"
+    return arguments
+
+
+def estimate_tokens(text: str) -> int:
+    return max(round(len(text.split()) * 1.3), len(text) // 4) if text else 0
+
+
+def norm(name: str) -> str:
+    return re.sub(r"[\s_]+", "_", name.strip().lower())
+
+
+def conversation_length(messages: Sequence[Message]) -> int:
+    return sum(1 for m in messages if m.role != "system")
+
+
+def opening(messages: Sequence[Message]) -> str:
+    """The conversation's first message (a group chat's introductions do not count)."""
+    first = next((m for m in messages if m.role != "system" and m.text.strip()
+                  and (m.meta or {}).get("kind") != "introduction"), None)
+    return first.text.strip() if first else ""
+
+
+def last_said(messages: Sequence[Message]) -> str:
+    """The text of the last message (a tool's result included), without TERMINATE."""
+    last = _last(messages)
+    return _strip_terminate(last.text) if last is not None else ""
+
+
+def _last(messages: Sequence[Message]) -> Message | None:
+    return next((m for m in reversed(messages) if m.role != "system"), None)
+
+
+def _strip_terminate(text: str) -> str:
+    stripped = text.strip()
+    if stripped.endswith(TERMINATE):
+        stripped = stripped[: -len(TERMINATE)].rstrip()
+    return stripped
+
+
+def _first_sentence(text: str) -> str:
+    match = re.match(r"(.+?[.!?])(\s|$)", text.strip(), re.S)
+    return match.group(1) if match else text.strip()
+
+
+def _snippet(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

@@ -1,0 +1,286 @@
+"""The words of a task, for the Demo model to use where a script would (names, the topic,
+the question), and filling a script's ``{{placeholders}}`` with them. Plain heuristics on
+English text: no model, deterministic, instant."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._demo_script import PLACEHOLDER, DemoTurn
+
+_POLITE = re.compile(
+    r"^(?:(?:please|kindly|hey|hi|hello|ok|okay|so)\b[,!]?\s*)*"
+    r"(?:(?:can|could|would|will) you\s+(?:please\s+)?|i(?:'d| would) like (?:you )?to\s+|"
+    r"i (?:want|need) (?:you )?to\s+|let'?s\s+|help (?:me|us)(?: to)?\s+|we (?:need|want) to\s+"
+    r"|(?:your|the) task(?: is)?:\s*)*", re.I)
+_MODALS = "should|must|can|could|will|would|shall|may|might"
+_MOTION = re.compile(rf"^((?:\S+\s+){{0,3}}?\S+)\s+({_MODALS})\s+(.+)$", re.I)
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%\s*of\s*(\d+(?:\.\d+)?)", re.I)
+_VERBS = frozenset("""
+    analyse analyze brainstorm build calculate check choose compare compute convert count create
+    debate decide describe design discuss draft encourage estimate explain find get give help
+    host improve increase invent launch list lower make name organise organize outline pick plan
+    prepare propose raise reduce research review run save set show solve start suggest summarise
+    summarize teach tell translate write cut come think figure work turn keep add play fix
+""".split())
+_PARTICLES = frozenset({"up", "with", "of", "out", "about", "on", "me", "us", "to"})
+_QUESTION_WORDS = frozenset("what why how when where who which whose".split())
+_AUXILIARIES = frozenset("""
+    is are was were do does did can could should would will shall may might must has have had
+    makes make happens
+""".split())
+_PRONOUNS = frozenset({"i", "we", "you"})
+# verbs that end the subject of a "how/why do ..." question ("how do rainbows | form")
+_QUESTION_VERBS = frozenset("""
+    work works matter matters form forms happen happens grow grows fly flies change changes help
+    helps come comes get gets make makes use uses need needs mean means affect affects start
+    starts fall falls go goes move moves live lives feel feels learn learns know knows see sees
+    stay stays turn turns rise rises shine shines sleep sleeps eat eats teach teaches fight
+    fights keep keeps cause causes exist exists die dies float floats spread spreads
+""".split())
+_COMMON = _VERBS | _QUESTION_WORDS | _AUXILIARIES | _PRONOUNS | frozenset("""
+    a an the our my your their this that these those every each some any all one no
+    it its there here and or but if to for of in on at by with from about as into
+""".split())
+_STOP = _COMMON | frozenset("""
+    more most less very much many also just only really than then them they he she his her
+    me us not so such own same other new good best way ways thing things something someone
+    people need needs want wants like get gets use used using tell give them what which while
+    please could would should can will shall have has had been being does did done make
+""".split())
+_NOT_NAMES = frozenset("""
+    I Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May
+    June July August September October November December OK AI
+""".split())
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_EXPRESSION = re.compile(r"[(\d][\d\s.,+\-*/×÷^%()x]*[\d)]")
+_OPERATOR = re.compile(r"\d\s*(?:\*\*|[-+*/×÷^x])\s*[\d(]")
+
+
+@dataclass(frozen=True)
+class TaskWords:
+    """What a task says, in the forms a script needs (see ``PLACEHOLDERS``)."""
+
+    task: str
+    request: str
+    topic: str
+    question: str
+    names: tuple[str, ...]
+    keywords: tuple[str, ...]
+    expression: str
+    code: str
+
+    @classmethod
+    def of(cls, task: str) -> TaskWords:
+        text = task.strip()
+        line = " ".join(_first_paragraph(text).split())
+        request = _request(line)
+        topic = _topic(request)
+        return cls(task=text, request=request, topic=topic, question=_question(line, request,
+                                                                               topic),
+                   names=_names(line), keywords=_keywords(topic or request),
+                   expression=_expression(line), code=_code(text))
+
+    def values(self) -> dict[str, str]:
+        return {
+            "task": self.task, "request": self.request, "topic": self.topic,
+            "Topic": self.topic[:1].upper() + self.topic[1:], "question": self.question,
+            "names": _join(self.names), "name": self.names[0] if self.names else "",
+            "keywords": ", ".join(self.keywords),
+            "keyword": self.keywords[0] if self.keywords else "",
+            "expression": self.expression,
+            "task_quoted": json.dumps(self.task, ensure_ascii=False),
+            "code": self.code,
+        }
+
+
+def fill(text: str, words: TaskWords, **more: str) -> str:
+    """``text`` with every known ``{{placeholder}}`` replaced (unknown ones stay as they are).
+    ``more`` adds values known only later (``last_message``, when the turn is said)."""
+    values = {**words.values(), **more}
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name not in values:
+            return match.group(0)
+        return values[name] or (default.strip() if default is not None else "")
+
+    return PLACEHOLDER.sub(replace, text)
+
+
+def lacks_words(turn: DemoTurn, words: TaskWords) -> bool:
+    """Whether ``turn`` uses a placeholder without a default that the task has no words for
+    (``{{expression}}`` when the task holds no sum): such a turn is left out."""
+    values = words.values()
+    texts = [turn.content or ""] + [json.dumps(dict(c.arguments)) for c in turn.tool_calls]
+    return any(m.group(2) is None and m.group(1) in values and not values[m.group(1)]
+               for text in texts for m in PLACEHOLDER.finditer(text))
+
+
+def fill_turn(turn: DemoTurn, words: TaskWords, **more: str) -> DemoTurn:
+    """A turn with its text and tool-call arguments filled from ``words`` (and ``more``)."""
+    if "{{" not in (turn.content or "") and not turn.tool_calls:
+        return turn
+    calls = tuple(type(c)(name=c.name, arguments=_fill_value(dict(c.arguments), words, more))
+                  for c in turn.tool_calls)
+    content = fill(turn.content, words, **more) if turn.content is not None else None
+    return DemoTurn(agent=turn.agent, content=content, tool_calls=calls)
+
+
+def _fill_value(value: Any, words: TaskWords, more: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return fill(value, words, **more)
+    if isinstance(value, Mapping):
+        return {k: _fill_value(v, words, more) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill_value(v, words, more) for v in value]
+    return value
+
+
+# -- the heuristics ---------------------------------------------------------------------------
+def _first_paragraph(text: str) -> str:
+    """The prose of a task: up to the first blank line (code or data may follow it)."""
+    return re.split(r"\n\s*\n", text, maxsplit=1)[0]
+
+
+def _proper_start(text: str) -> bool:
+    """Whether the first word looks like the start of a name ("James Webb", "NASA")."""
+    words = text.split(" ", 2)
+    first = words[0]
+    if len(first) > 1 and first.isupper():
+        return True
+    return len(words) > 1 and words[1][:1].isupper() and first[:1].isupper()
+
+
+def _request(line: str) -> str:
+    text = _POLITE.sub("", line, count=1).strip() or line
+    text = re.sub(r"[\s.!?…:;,]+$", "", text)
+    if text[:1].isupper() and not _proper_start(text):
+        text = text[:1].lower() + text[1:]
+    return text
+
+
+def _topic(request: str) -> str:
+    request = re.split(r"(?<=[.!?])\s+", request, maxsplit=1)[0].rstrip(".!?")
+    words = request.split(" ")
+    lowered = [w.lower().strip(",") for w in words]
+    start = 0
+    if lowered and lowered[0] in _QUESTION_WORDS:
+        start = 1
+        while start < len(words) - 1 and lowered[start] in _AUXILIARIES | {"to"}:
+            start += 1
+        if start < len(words) - 1 and lowered[start] in _PRONOUNS:
+            start += 1
+    elif lowered and lowered[0] in _AUXILIARIES:  # "Is this safe", "Should we ..."
+        start = 1
+    elif lowered and lowered[0] in _VERBS:
+        start = 1
+        while start < len(words) - 1 and lowered[start] in _PARTICLES:
+            start += 1
+        if start < len(words) - 1 and lowered[start] in _QUESTION_WORDS:  # "explain how ..."
+            return _topic(" ".join(words[start:]))
+    rest = words[start:]
+    if lowered and lowered[0] in ("how", "why") and start >= 2:
+        if lowered[1] in ("do", "does", "did"):  # "how do rainbows form" -> "rainbows"
+            cut = next((i for i, w in enumerate(rest)
+                        if i and w.lower().strip(",;") in _QUESTION_VERBS), None)
+            rest = rest[:cut] if cut else rest
+        elif lowered[1] in ("is", "are") and len(rest) >= 3 and "," not in " ".join(rest):
+            rest = rest[:-1]  # "why is the sky blue" -> "the sky"
+    topic = " ".join(rest) or request
+    return re.split(r",\s+|;\s+|\s+[—–]\s+|:\s+|\?\s*", topic, maxsplit=1)[0].strip() or topic
+
+
+def _question(line: str, request: str, topic: str) -> str:
+    if line.rstrip().endswith("?"):
+        return re.split(r"(?<=\?)\s", line, maxsplit=1)[0].strip()
+    first = request.split(" ", 1)[0].lower()
+    if first in _VERBS:
+        return f"How do we {request}?"
+    motion = _MOTION.match(request)
+    if motion and not any(w.lower() in _QUESTION_WORDS for w in motion.group(1).split()):
+        subject, modal, rest = motion.groups()
+        return f"{modal.capitalize()} {subject} {rest}?"
+    return f"What about {topic}?"
+
+
+def _names(line: str) -> tuple[str, ...]:
+    names: list[str] = []
+    sentence_start = True
+    current: list[str] = []
+    for match in re.finditer(r"\S+", line):
+        raw = match.group(0)
+        word = re.sub(r"['’]s$", "", raw.strip("\"'“”‘’()[],.;:!?"))
+        capital = bool(re.match(r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*$|[A-Z]{2,}$", word))
+        if sentence_start and capital and not current:
+            following = line[match.end():].lstrip().split(" ", 1)[0]
+            sentence_start = not following[:1].isupper()  # "James Webb ..." is a name
+        if capital and not sentence_start and word not in _NOT_NAMES:
+            current.append(word)
+        elif capital and sentence_start and current:
+            current.append(word)
+        else:
+            if current:
+                names.append(" ".join(current))
+            current = []
+        if current and re.search(r"[,.;:!?)]$", raw):
+            names.append(" ".join(current))
+            current = []
+        sentence_start = bool(re.search(r"[.!?:]$", raw))
+    if current:
+        names.append(" ".join(current))
+    unique: list[str] = []
+    for name in names:
+        if name not in unique:
+            unique.append(name)
+    return tuple(unique)
+
+
+def _keywords(topic: str) -> tuple[str, ...]:
+    found: list[str] = []
+    for index, word in enumerate(_WORD.findall(topic)):
+        word = word.strip("'’-")
+        lowered = word.lower()
+        if len(lowered) < 3 or lowered in _STOP or lowered in (f.lower() for f in found):
+            continue
+        proper = (index > 0 and word[:1].isupper()) or (len(word) > 1 and word.isupper())
+        found.append(word if proper else lowered)
+        if len(found) == 3:
+            break
+    return tuple(found)
+
+
+def _expression(line: str) -> str:
+    line = _PERCENT.sub(lambda m: f"{m.group(1)} / 100 * {m.group(2)}", line)
+    best = ""
+    for match in _EXPRESSION.finditer(line):
+        candidate = match.group(0).strip().rstrip(",.")
+        if _OPERATOR.search(candidate) and len(candidate) > len(best):
+            best = candidate
+    if not best:
+        return ""
+    best = best.replace("×", "*").replace("÷", "/").replace("^", "**")
+    best = re.sub(r"(?<=\d)\s*x\s*(?=\d)", " * ", best)
+    return " ".join(best.split())
+
+
+def _code(text: str) -> str:
+    fenced = re.search(r"```[^\n]*\n(.*?)(?:```|$)", text, re.S)
+    if fenced:
+        return fenced.group(1).strip("\n")
+    parts = re.split(r"\n\s*\n", text, maxsplit=1)
+    if len(parts) == 2 and parts[1].strip():
+        return parts[1].strip("\n")
+    if re.search(r"^\s*(def |class |import |from \S+ import |for |while |if )", text, re.M):
+        return text
+    return ""
+
+
+def _join(items: tuple[str, ...]) -> str:
+    if len(items) <= 1:
+        return items[0] if items else ""
+    return ", ".join(items[:-1]) + " and " + items[-1]
