@@ -21,4 +21,4 @@ def test_timeout_and_retries_are_shown_and_saved(app, svc, texts) -> None:
     assert (config.base_url, config.model) == ("http://127.0.0.1:9/v1", "m"), "nothing else changed"
     assert "**lab** now waits up to 150 s for an answer, then tries 0 more times." in texts(at)
     assert "Timeout and retries: 150 s, 0 retries" in [e.label for e in at.expander]
-    assert svc.registry.model("lab").timeout == 150.0, "runs started now use it"
+    assert svc.registry_for(LOCAL).model("lab").timeout == 150.0, "runs started now use it"
