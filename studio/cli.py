@@ -63,6 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--shared", action="store_true",
                     help="shared mode: people sign in and see only their own work (implied by "
                          "any --host other than this machine; needs `roundtable admin create`)")
+    ui.add_argument("--sso-issuer", metavar="URL", default=None,
+                    help="shared mode: also offer single sign-on with this OpenID Connect "
+                         "provider (its issuer URL); the client secret comes from "
+                         "$ROUNDTABLE_SSO_CLIENT_SECRET")
+    ui.add_argument("--sso-client-id", metavar="ID", default=None,
+                    help="the studio's client id at the --sso-issuer provider")
+    ui.add_argument("--public-url", metavar="URL", default=None,
+                    help="the address people open (for the sign-on redirect; default: "
+                         "http://localhost:PORT)")
     _add_storage(ui)
 
     run = commands.add_parser(
@@ -222,12 +231,14 @@ def cmd_ui(args: argparse.Namespace) -> int:
         env.pop("ROUNDTABLE_MODE", None)
     if _db_url(args):
         env["ROUNDTABLE_DB_URL"] = str(_db_url(args))
+    secrets_args = _sso_secrets(args, data_dir, shared)
     package_root = str(app.parents[2])  # so the app finds `studio` from a checkout too
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     command = [sys.executable, "-m", "streamlit", "run", str(app),
                "--server.headless", "true", "--server.address", args.host,
                "--server.port", str(args.port), "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
+               "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
+               *secrets_args]
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     mode = "shared: people sign in" if shared else "personal: this machine only"
     print(f"Roundtable Studio: http://{host}:{args.port}  ({mode}; data: {data_dir}; "
@@ -253,6 +264,50 @@ def _bootstrap_admin(store: Store) -> None:
     if name and password and not store.has_admin():
         store.create_account(_local(), name, password, role="admin")
         print(f"Created the administrator {name!r} from {ADMIN_NAME_ENV}.", flush=True)
+
+
+SSO_SECRET_ENV = "ROUNDTABLE_SSO_CLIENT_SECRET"
+
+
+def _sso_secrets(args: argparse.Namespace, data_dir: Path, shared: bool) -> list[str]:
+    """Single sign-on through Streamlit's own ``st.login``: its ``[auth]`` settings go to a
+    0600 file in the data dir (never on a command line), with a cookie secret kept there
+    too so sign-ins survive a restart. Returns the Streamlit options that point at it."""
+    if not (args.sso_issuer or args.sso_client_id):
+        return []
+    if not shared:
+        raise CliError("single sign-on is for shared mode: add --shared", EXIT_USAGE)
+    if not (args.sso_issuer and args.sso_client_id):
+        raise CliError("single sign-on needs both --sso-issuer and --sso-client-id", EXIT_USAGE)
+    client_secret = os.environ.get(SSO_SECRET_ENV, "")
+    if not client_secret:
+        raise CliError(f"single sign-on needs the client secret in ${SSO_SECRET_ENV}",
+                       EXIT_USAGE)
+    import secrets as token_source
+
+    issuer = args.sso_issuer.rstrip("/")
+    metadata = (issuer if issuer.endswith("/.well-known/openid-configuration")
+                else f"{issuer}/.well-known/openid-configuration")
+    public = (args.public_url or f"http://localhost:{args.port}").rstrip("/")
+    cookie_file = data_dir / "sso_cookie.key"
+    if not cookie_file.exists():
+        _write_private(cookie_file, token_source.token_urlsafe(32))
+    cookie_secret = cookie_file.read_text(encoding="utf-8").strip()
+    values = {"redirect_uri": f"{public}/oauth2callback", "cookie_secret": cookie_secret,
+              "client_id": args.sso_client_id, "client_secret": client_secret,
+              "server_metadata_url": metadata}
+    toml = "[auth]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
+    target = data_dir / "sso_secrets.toml"
+    _write_private(target, toml)
+    return ["--secrets.files", str(target)]
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
 
 
 def _check_port_free(host: str, port: int) -> None:

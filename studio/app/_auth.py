@@ -24,6 +24,7 @@ COOKIE = "rt_session"
 _ACTOR = "auth_actor"
 _TOKEN = "auth_token"
 _COOKIE_OP = "auth_cookie_op"
+_SSO = "auth_sso"
 
 
 def shared_mode() -> bool:
@@ -49,6 +50,8 @@ def sign_in_state(store) -> Actor | None:  # noqa: ANN001 - studio.store.Store
         return Actor.local()
     token = st.session_state.get(_TOKEN) or _cookie_token()
     actor = store.session_actor(token) if token else None
+    if actor is None and not token and sso_configured():
+        return _sso_actor(store)
     if actor is None:
         st.session_state.pop(_ACTOR, None)
         st.session_state.pop(_TOKEN, None)
@@ -76,10 +79,35 @@ def signed_in(token: str, actor: Actor) -> None:
 
 def sign_out(store) -> None:  # noqa: ANN001
     """End the session everywhere (database, cookie, this browser tab)."""
+    sso = bool(st.session_state.get(_SSO))
     store.end_session(st.session_state.get(_TOKEN))
     for key in list(st.session_state):
         del st.session_state[key]
     st.session_state[_COOKIE_OP] = ("clear", "")
+    if sso:
+        st.logout()  # Streamlit's own sign-on cookie
+
+
+def _sso_actor(store) -> Actor | None:  # noqa: ANN001
+    """The account of the person signed in through single sign-on (``st.login``), made on
+    their first visit as a member; None when nobody is, or their access has ended."""
+    from studio.store import SignInError, actor_of
+
+    user = st.user
+    if not user.get("is_logged_in"):
+        return None
+    try:
+        account = store.oidc_account(str(user.get("iss") or ""), str(user.get("sub") or ""),
+                                     email=str(user.get("email") or ""),
+                                     display_name=str(user.get("name") or ""))
+    except SignInError as exc:
+        st.session_state["sign_in_flash"] = str(exc)[0].upper() + str(exc)[1:] + "."
+        st.session_state.pop(_ACTOR, None)
+        return None
+    actor = actor_of(account)
+    st.session_state[_ACTOR] = actor
+    st.session_state[_SSO] = True
+    return actor
 
 
 def cookie_writer() -> None:

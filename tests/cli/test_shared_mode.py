@@ -78,3 +78,16 @@ def test_a_container_gets_its_administrator_from_the_environment(data_dir):
         os.killpg(process.pid, 15)
         process.wait(10)
     assert Store.open(data_dir=data_dir).has_admin()
+
+
+def test_single_sign_on_options_say_what_is_missing(roundtable):
+    port = str(_free_port())
+    personal = roundtable("ui", "--port", port, "--sso-issuer", "http://127.0.0.1:9",
+                          "--sso-client-id", "x")
+    assert personal.returncode == 2 and "for shared mode: add --shared" in personal.stderr
+    roundtable("admin", "create", "teacher", input=PASSWORD + "\n")
+    half = roundtable("ui", "--port", port, "--shared", "--sso-issuer", "http://127.0.0.1:9")
+    assert half.returncode == 2 and "both --sso-issuer and --sso-client-id" in half.stderr
+    no_secret = roundtable("ui", "--port", port, "--shared", "--sso-issuer",
+                           "http://127.0.0.1:9", "--sso-client-id", "x")
+    assert no_secret.returncode == 2 and "$ROUNDTABLE_SSO_CLIENT_SECRET" in no_secret.stderr
