@@ -117,6 +117,8 @@ def cookie_writer() -> None:
     if not op:
         return
     action, token = op
+    if (_cookie_token() or "") == token:
+        return  # the browser sent this very cookie: nothing to write
     if action == "set":
         assignment = (f"{COOKIE}=" + token + "; path=/; max-age=" + str(14 * 86400)
                       + "; SameSite=Strict")

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
@@ -316,18 +317,22 @@ class AccountsMixin(StoreBase):
         return token
 
     def session_actor(self, token: str | None) -> Actor | None:
-        """Who a session token signs in, or None (unknown, expired, access ended)."""
+        """Who a session token signs in, or None (unknown, expired, access ended). Called on
+        every page run in shared mode: one indexed lookup, no ORM objects."""
         if not token:
             return None
-        with self._read() as session:
-            found = session.exec(
-                select(AccountSessionRow, AccountRow)
-                .join(AccountRow, col(AccountRow.id) == col(AccountSessionRow.account_id))
-                .where(AccountSessionRow.token_hash == _digest(token))).first()
-        if found is None:
-            return None
-        record, row = found
-        if record.expires_at < now() or row.disabled_at is not None:
+        account, record = AccountRow.__table__, AccountSessionRow.__table__  # type: ignore[attr-defined]
+        query = (sa.select(account.c.id, account.c.name, account.c.display_name,
+                           account.c.role)
+                 .join(record, record.c.account_id == account.c.id)
+                 .where(record.c.token_hash == _digest(token),
+                        record.c.expires_at >= now(), account.c.disabled_at.is_(None)))
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(query).first()
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"database error while reading: {exc.orig}") from exc
+        if row is None:
             return None
         return Actor(row.id, row.display_name or row.name, row.role)
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    Index,
     Integer,
     Text,
     UniqueConstraint,
@@ -116,6 +117,7 @@ class TemplateVersionRow(SQLModel, table=True):
 
 class RunRow(SQLModel, table=True):
     __tablename__ = "run"
+    __table_args__ = (Index("ix_run_owner_started", "owner_id", "started_at"),)
     id: str = Field(primary_key=True)
     template_name: str = Field(index=True)
     template_snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

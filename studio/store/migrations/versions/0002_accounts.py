@@ -95,6 +95,8 @@ def upgrade() -> None:
             op.create_index(f"uq_{table}_owner_name", table,
                             [sa.text("coalesce(owner_id, 0)"), "name"], unique=True)
 
+    # a member's History: their runs, newest first, without sorting everyone's
+    op.create_index("ix_run_owner_started", "run", ["owner_id", "started_at"])
     _move_global_draft(bind)
 
 
