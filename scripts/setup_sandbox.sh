@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up the code-execution sandboxes for Roundtable Studio (run as root; idempotent).
 #
-#   1. installs bubblewrap, podman, runc and debootstrap with apt (skipped when present);
+#   1. installs bubblewrap, podman, runc and debootstrap with apt (skipped when present), and
+#      what the per-run limits use: util-linux (setpriv, prlimit, mount) and e2fsprogs
+#      (mkfs.ext4: as root, a run's work dir becomes a size-capped file system of its own);
 #   2. writes a containers.conf (runtime runc, bounded ulimits) for the Podman service;
 #   3. serves Podman's Docker-compatible API on unix:///run/roundtable-podman.sock;
 #   4. builds the image localhost/roundtable-python:latest from a minimal Debian root file
@@ -29,16 +31,17 @@ die() { printf 'setup_sandbox: error: %s\n' "$*" >&2; exit 1; }
 
 # 1. packages ---------------------------------------------------------------------------
 missing=()
-for pair in bwrap:bubblewrap podman:podman runc:runc debootstrap:debootstrap; do
+for pair in bwrap:bubblewrap podman:podman runc:runc debootstrap:debootstrap \
+            setpriv:util-linux prlimit:util-linux mkfs.ext4:e2fsprogs; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq "${missing[@]}"
+    apt-get install -y -qq $(printf '%s\n' "${missing[@]}" | sort -u)
 else
-    say "bubblewrap, podman, runc and debootstrap are installed"
+    say "bubblewrap, podman, runc, debootstrap, util-linux and e2fsprogs are installed"
 fi
 
 # 2. containers.conf (used by the service through CONTAINERS_CONF) ------------------------

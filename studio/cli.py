@@ -126,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="store the templates of a file (ours, a bundle, or AutoGen Studio)",
         description="Store every template of FILE: our YAML/JSON, a bundle of several, an "
                     "AutoGen Studio 0.4 team/gallery or 0.2 workflow. Nothing is stored when "
-                    "any template in the file is invalid.")
+                    "any template in the file is invalid. A template never replaces one that "
+                    "is already there: a name in use gets ' (imported)' (then a number), and "
+                    "a template identical to one you have is not added again.")
     imports.add_argument("file", metavar="FILE")
     _add_storage(imports)
 
@@ -368,7 +370,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _follow(handle: RunHandle, out: TextIO, *, as_json: bool) -> None:
     """Print events as they come; answer the agents' questions from stdin."""
-    from studio.runs import TextTranscript
+    from studio.engine.transcript import TextTranscript, render
 
     text = TextTranscript()
     seen = 0
@@ -376,7 +378,7 @@ def _follow(handle: RunHandle, out: TextIO, *, as_json: bool) -> None:
     while True:
         for event in handle.wait_for_events(seen, timeout=0.2):
             seen = event["seq"]
-            out.write(json.dumps(event) + "\n" if as_json else text.feed(event))
+            out.write(render(event, text, as_json=as_json))
         out.flush()
         if handle.done and seen == handle.last_seq:
             return
@@ -447,23 +449,27 @@ def _export_template(args: argparse.Namespace, store: Store) -> int:
 
 
 def _import_templates(args: argparse.Namespace, store: Store) -> int:
-    from studio.spec import import_file
+    from studio.runs import apply_import, plan_import
 
     path = Path(args.file)
     try:
         content = path.read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read {args.file}: {exc.strerror}") from exc
-    found = import_file(content, path.name, registry=_registry(store))
-    for report in found.reports:  # all parsed and valid before anything is stored
-        spec = report.spec
-        store.save_template(_local(), spec.name, spec.to_dict(), description=spec.description,
-                            tags=tuple(spec.tags), note=f"imported from {path.name}")
-        print(f"imported {spec.name!r} ({found.source_format})")
-        for item in report.not_mapped:
-            print(f"  not mapped: {item}")
-        for item in report.warnings:
-            print(f"  warning: {item}")
+    registry = _registry(store)
+    plan = plan_import(content, path.name, store=store, actor=_local(), registry=registry)
+    if not plan.ok:
+        raise CliError(f"{args.file} cannot be imported; nothing was stored: "
+                       + "; ".join(plan.problems))
+    for item in plan.items:  # the plan first: what will be added, and under which name
+        print(f"{item.plan_line()} ({item.source_format})")
+    for item in apply_import(plan, store=store, actor=_local(), registry=registry):
+        if item.action != "unchanged":
+            print(f"imported {item.name!r}")
+        for line in item.not_mapped:
+            print(f"  not mapped: {line}")
+        for line in item.warnings:
+            print(f"  warning: {line}")
     return 0
 
 

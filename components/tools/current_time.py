@@ -14,7 +14,7 @@ def current_time(utc_offset_hours: float = 0.0) -> str:
     """Return the current date and time in ISO 8601 form, with its weekday.
 
     Args:
-        utc_offset_hours: Hours east of UTC of the wanted time zone, e.g. 1 for Paris in winter, -5 for New York.
+        utc_offset_hours: Hours east of UTC, e.g. 1 for Paris in winter, -5 for New York.
     """
     if not -14 <= utc_offset_hours <= 14:
         raise ValueError("utc_offset_hours must be between -14 and 14")

@@ -1,10 +1,11 @@
 _FACTORS = {
     # length, in metres
-    "mm": ("length", 0.001), "cm": ("length", 0.01), "m": ("length", 1.0), "km": ("length", 1000.0),
-    "in": ("length", 0.0254), "ft": ("length", 0.3048), "yd": ("length", 0.9144),
-    "mi": ("length", 1609.344),
+    "mm": ("length", 0.001), "cm": ("length", 0.01), "m": ("length", 1.0),
+    "km": ("length", 1000.0), "in": ("length", 0.0254), "ft": ("length", 0.3048),
+    "yd": ("length", 0.9144), "mi": ("length", 1609.344),
     # mass, in kilograms
-    "g": ("mass", 0.001), "kg": ("mass", 1.0), "lb": ("mass", 0.45359237), "oz": ("mass", 0.028349523125),
+    "g": ("mass", 0.001), "kg": ("mass", 1.0), "lb": ("mass", 0.45359237),
+    "oz": ("mass", 0.028349523125),
     # volume, in litres
     "ml": ("volume", 0.001), "l": ("volume", 1.0), "gal": ("volume", 3.785411784),
 }
@@ -27,7 +28,8 @@ def unit_convert(value: float, from_unit: str, to_unit: str) -> str:
     else:
         for unit in (from_unit, to_unit):
             if unit not in _FACTORS:
-                raise ValueError(f"unknown unit {unit!r}; use one of {', '.join(_FACTORS)}, C, F, K")
+                known = ", ".join(_FACTORS)
+                raise ValueError(f"unknown unit {unit!r}; use one of {known}, C, F, K")
         (kind_from, f_from), (kind_to, f_to) = _FACTORS[from_unit], _FACTORS[to_unit]
         if kind_from != kind_to:
             raise ValueError(f"cannot convert {kind_from} ({from_unit}) to {kind_to} ({to_unit})")

@@ -19,6 +19,7 @@ a member sees and controls only their own runs (another person's run is ``None``
 
 from ._errors import BudgetExceeded, RunError
 from ._handle import FINAL_STATUSES, RunHandle
+from ._imports import ImportItem, ImportPlan, apply_import, plan_import
 from ._keys import api_key_for
 from ._manager import RunManager
 from ._models import (
@@ -38,6 +39,8 @@ __all__ = [
     "BudgetExceeded",
     "DEMO_PACE",
     "FINAL_STATUSES",
+    "ImportItem",
+    "ImportPlan",
     "TRANSIENT_KINDS",
     "RunError",
     "RunHandle",
@@ -46,8 +49,10 @@ __all__ = [
     "TextTranscript",
     "actor_registry",
     "api_key_for",
+    "apply_import",
     "demo_pace",
     "find_template",
+    "plan_import",
     "registry_with_store",
     "request_limits",
     "template_choices",

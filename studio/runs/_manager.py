@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import threading
 import time
@@ -19,10 +18,11 @@ from studio.engine import (
     RunControl,
     events,
 )
+from studio.engine.transcript import RunOutcome, describe_error, event_record, run_outcome
 from studio.spec import TemplateSpec, load_template
 
 from ._errors import BudgetExceeded, RunError
-from ._handle import CANCELLED, FAILED, FINISHED, RunHandle, TrackedHuman
+from ._handle import CANCELLED, FAILED, RunHandle, TrackedHuman
 from ._models import ALLOW_UNSANDBOXED, ModelSetup, actor_registry, build, streamed_for_demo
 from ._persist import is_persisted, persist
 
@@ -150,9 +150,7 @@ class RunManager:
 
     # -- the run thread --------------------------------------------------------------------
     def _on_event(self, handle: RunHandle, event: events.Event | dict[str, Any]) -> None:
-        # JSON-shaped (tuples become lists) so live events equal the stored ones
-        data = json.loads(json.dumps(event.to_dict() if isinstance(event, events.Event)
-                                     else event, default=str))
+        data = event_record(event)  # JSON-shaped so live events equal the stored ones
         kind = data["type"]
         with handle._changed:  # one writer at a time keeps seq order == store order
             if kind == "run_started" and any(e["type"] == kind for e in handle._events[:3]):
@@ -170,28 +168,21 @@ class RunManager:
             self.store.update_run_usage(handle.run_id, total["total_tokens"], total["cost"])
 
     def _run(self, handle: RunHandle, team: Any, task: str, control: RunControl) -> None:
-        status, reason, summary, error = FAILED, "error", "", None
+        outcome = RunOutcome(FAILED, "error")
         try:
             self._on_event(handle, events.RunStarted(task=task))
             result = team.run(task, control)
-            reason = str(getattr(result, "stop_reason", None) or getattr(result, "reason", ""))
-            summary = str(getattr(result, "summary", "") or "")
-            if control.cancelled or reason == "cancelled":
-                status, reason = CANCELLED, "cancelled"
-            elif reason == "error":
-                error = handle._last_error or "the run stopped on an error"
-            else:
-                status = FINISHED
+            outcome = run_outcome(result.chats, cancelled=control.cancelled,
+                                  last_error=handle._last_error)
         except Cancelled:
-            status, reason = CANCELLED, "cancelled"
+            outcome = RunOutcome(CANCELLED, "cancelled")
         except Exception as exc:  # anything else ends the run as failed, with what happened
-            error = _describe(exc)
-            self._safe_emit(handle, {"type": "error", "text": error, "agent": ""})
+            outcome = RunOutcome(FAILED, "error", error=describe_error(exc))
+            self._safe_emit(handle, {"type": "error", "text": outcome.error, "agent": ""})
         usage = handle.usage
-        self._safe_emit(handle, {
-            "type": "run_finished", "final": True, "status": status, "reason": reason,
-            "summary": summary, "error": error, "usage": usage,
-            "chat_id": "", "depth": 0, "time": time.time()})
+        self._safe_emit(handle, {**outcome.final_record(usage), "final": True})
+        status, reason, summary, error = (outcome.status, outcome.reason, outcome.summary,
+                                          outcome.error)
         self._record_finish(handle.run_id, status, reason, summary, error, usage)
         handle._finish(status, reason=reason, summary=summary, error=error)
 
@@ -276,8 +267,3 @@ def _provider(human: HumanChoice) -> HumanInputProvider:
     if isinstance(human, str):
         raise RunError(f"unknown human input {human!r}: use 'mailbox', 'never' or a provider")
     return human
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text if text else f"{type(exc).__name__} (no message)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,7 +43,7 @@ def template_choices(store: Store | None, registry: Registry,
     if store is not None:
         assert actor is not None, "template_choices: give the acting user with a store"
         for info in store.list_templates(actor):
-            document = store.get_template(actor, info.name).document
+            document = store.template_document(actor, info.name, owner_id=info.owner_id)
             pattern = (document.get("pattern") or {}).get("kind", "?")
             owner = "" if actor.is_owner(info.owner_id) else info.owner_name
             choices.append(TemplateChoice(info.name, info.name, str(pattern),
@@ -80,19 +81,31 @@ def find_template(ref: str, *, store: Store | None, registry: Registry,
             pass
         else:
             return ref, load_template(version.document, registry=registry)
-    wanted = ref.strip().lower().replace("-", "_")
+    wanted = _folded(ref)
     names: list[str] = []
     for key in bundled_template_names():
         spec = load_bundled_template(key, registry=registry)
-        if wanted in (key.lower(), spec.name.lower()):
+        if wanted in (_folded(key), _folded(spec.name)):
             return spec.name, spec
         names += [key, spec.name]
     if store is not None:
-        names += [info.name for info in store.list_templates(actor)]  # type: ignore[arg-type]
-    close = difflib.get_close_matches(ref, names, n=3, cutoff=0.5) or difflib.get_close_matches(
-        wanted, [n.lower() for n in names], n=3, cutoff=0.5)
+        for info in store.list_templates(actor):  # type: ignore[arg-type]
+            if _folded(info.name) == wanted:
+                document = store.template_document(actor, info.name,  # type: ignore[arg-type]
+                                                   owner_id=info.owner_id)
+                return info.name, load_template(document, registry=registry)
+            names.append(info.name)
+    by_folded = {_folded(n): n for n in reversed(names)}
+    close = [by_folded[n] for n in difflib.get_close_matches(wanted, list(by_folded), n=3,
+                                                             cutoff=0.5)]
     hint = f"; did you mean {', '.join(repr(n) for n in close)}?" if close else ""
     raise RunError(f"unknown template {ref!r}{hint} (`roundtable templates list` shows them all)")
+
+
+def _folded(name: str) -> str:
+    """A name as people may type it: any case, '-', '_' and spaces alike
+    (``retrieval_qa``, ``Retrieval-augmented question answering``)."""
+    return " ".join(re.sub(r"[-_\s]+", " ", name).casefold().split())
 
 
 def _one_line(text: str) -> str:

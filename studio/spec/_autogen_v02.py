@@ -182,6 +182,13 @@ class _Workflow:
             ctx.error(f"{path}.config.llm_config", "an assistant needs an llm_config with a "
                       "config_list (the model it uses)")
         code = config.get("code_execution_config")
+        if isinstance(code, str) or code is True:  # AutoGen Studio's short form
+            kind = "local" if code is True else code.strip().lower()
+            if kind in ("local", "docker"):
+                code = {"use_docker": kind == "docker"}
+            elif kind not in ("", "none", "false"):
+                ctx.not_mapped.append(f"{what}: code_execution_config {code!r} (expected "
+                                      "local, docker or none): the agent runs no code")
         if isinstance(code, dict):
             agent["code_execution"] = {"executor": "docker" if code.get("use_docker") else "local"}
             timeout = code.get("timeout")

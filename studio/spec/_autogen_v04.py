@@ -229,6 +229,11 @@ class _Team:
                 tname = self.tool(tool, f"{path}.config.tools[{j}]", what)
                 if tname:
                     tools.append(tname)
+            for tool, tool_path in self.workbench_tools(config.get("workbench"),
+                                                        f"{path}.config.workbench", what):
+                tname = self.tool(tool, tool_path, what)
+                if tname and tname not in tools:
+                    tools.append(tname)
             if tools:
                 agent["tools"] = tools
                 self.tool_users.append(name)
@@ -238,7 +243,6 @@ class _Team:
     def unsupported(self, config: dict[str, Any], what: str) -> None:
         ctx = self.ctx
         notes = {"memory": "memory is not supported", "handoffs": "handoffs are not supported",
-                 "workbench": "workbenches are not supported",
                  "output_content_type": "structured output is not supported",
                  "reflect_on_tool_use": "reflect_on_tool_use is not supported (the agent "
                                         "answers from the tool result on its next turn)"}
@@ -250,6 +254,34 @@ class _Team:
                 "", "UnboundedChatCompletionContext"):
             ctx.not_mapped.append(f"{what}: model_context {_short(context.get('provider'))} "
                                   "(the whole conversation is sent)")
+
+    def workbench_tools(self, workbench: Any, path: str, what: str
+                        ) -> list[tuple[Any, str]]:
+        """The tools of an agent's workbench(es): ``(tool component, its path)`` each.
+
+        A StaticWorkbench is a plain list of tools (every team of AutoGen Studio's own
+        gallery keeps its tools there); other workbenches (MCP servers) are not mapped.
+        """
+        if not workbench:
+            return []
+        benches = workbench if isinstance(workbench, list) else [workbench]
+        prefix = path if isinstance(workbench, list) else None
+        found: list[tuple[Any, str]] = []
+        for i, bench in enumerate(benches):
+            where = f"{prefix}[{i}]" if prefix else path
+            if not isinstance(bench, dict):
+                self.ctx.error(self.p(where), "expected a workbench component (an object)")
+                continue
+            provider = _short(bench.get("provider"))
+            if provider != "StaticWorkbench":
+                self.ctx.not_mapped.append(
+                    f"{what}: workbench {provider or bench.get('provider')!r} (only a "
+                    "StaticWorkbench's tools can be imported; MCP servers are not supported)")
+                continue
+            tools = obj(bench.get("config")).get("tools") or []
+            for j, tool in enumerate(tools if isinstance(tools, list) else []):
+                found.append((tool, f"{where}.config.tools[{j}]"))
+        return found
 
     def model(self, client: dict[str, Any], path: str, what: str) -> str | None:
         ctx = self.ctx

@@ -8,6 +8,7 @@ bundle, an AutoGen Studio 0.4 team or gallery, a 0.2 workflow). A bad file raise
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -117,7 +118,42 @@ def import_file(content: str | bytes, filename: str = "", *,
                                                   source_format="roundtable")])
 
 
+_PYTHON_SUFFIXES = (".py", ".python", ".pyw", ".ipynb")
+
+
+def _is_python(content: str | bytes, source: str) -> bool:
+    """A Python script (our export or any other), by its name or its first line."""
+    if source.lower().endswith(_PYTHON_SUFFIXES):
+        return True
+    head = content[:300].decode("utf-8", "replace") if isinstance(content, bytes) \
+        else content[:300]
+    first = head.lstrip("\ufeff").lstrip().split("\n", 1)[0]
+    return (first.startswith("#!") and "python" in first) or \
+        "(exported from Roundtable Studio)" in first
+
+
+def _looks_like_python(text: str) -> bool:
+    """Text that is not YAML but is a Python program (checked after YAML failed)."""
+    if len(text) > 2_000_000 or not re.search(r"^(import |from \S+ import |def |class )",
+                                               text, re.MULTILINE):
+        return False
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _python_export(source: str) -> SpecError:
+    return SpecError([Problem(source, "Python exports cannot be imported: a script is code, "
+                                      "not a template. Import the template's YAML or JSON "
+                                      "export instead (`roundtable templates export NAME "
+                                      "--format yaml`, or Download YAML in the Gallery)")])
+
+
 def _parse(content: str | bytes, source: str) -> Any:
+    if _is_python(content, source):
+        raise _python_export(source)
     if isinstance(content, bytes):
         if len(content) > _MAX_BYTES:
             raise SpecError([Problem(source, "the file is larger than 20 MB: not a template")])
@@ -129,9 +165,14 @@ def _parse(content: str | bytes, source: str) -> Any:
     if not content.strip():
         raise SpecError([Problem(source, "the file is empty")])
     try:
-        return parse_text(content.lstrip("\ufeff"))
+        data = parse_text(content.lstrip("\ufeff"))
     except SpecError as exc:
+        if _looks_like_python(content):
+            raise _python_export(source) from None
         raise _prefixed(exc, source, "") from None
+    if _looks_like_python(content):  # a script can also read as YAML (one string, a mapping)
+        raise _python_export(source)
+    return data
 
 
 def _bundle(data: Any, source: str, registry: Registry | None) -> list[ImportReport]:

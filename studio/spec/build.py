@@ -75,7 +75,22 @@ class Team:
             "{task}", task)
 
     def run(self, task: str | None = None, control: RunControl | None = None) -> TeamResult:
-        """Run the team on ``task`` (default: the first sample task)."""
+        """Run the team on ``task`` (default: the first sample task). When it ends, the code
+        sandbox's hold on the run (its cgroup, the work dir's own file system) is released;
+        the files stay in the work dir."""
+        try:
+            return self._run(task, control)
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Let go of what the executors hold for this run (they take it again if used)."""
+        for agent in self.agents.values():
+            cleanup = getattr(agent.code_executor, "cleanup", None)
+            if cleanup is not None:
+                cleanup()
+
+    def _run(self, task: str | None, control: RunControl | None) -> TeamResult:
         from studio.engine import ChatSpec, RunControl, StopReason, events, initiate_chats
 
         control = control or RunControl()

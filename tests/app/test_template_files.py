@@ -5,19 +5,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from studio.app.widgets.template_files import (
-    export_all_text,
-    read_upload,
-    save_imported,
-    stored_specs,
-    unique_name,
-)
-from studio.spec import export_file, load_bundled_template
+from studio.app.widgets.template_files import export_all_text, stored_specs
+from studio.runs import apply_import, plan_import
+from studio.spec import load_bundled_template
 from studio.store import Actor, Store
 
 LOCAL = Actor.local()
 
 FIXTURES = Path(__file__).resolve().parents[1] / "spec" / "fixtures"
+
+
+def read_upload(content, filename, registry, store):
+    return plan_import(content, filename, store=store, actor=LOCAL, registry=registry)
+
+
+def save_imported(plan, store, registry) -> list[str]:
+    return [i.name for i in apply_import(plan, store=store, actor=LOCAL, registry=registry)
+            if i.action != "unchanged"]
 
 
 def _names(store: Store) -> list[str]:
@@ -37,45 +41,19 @@ def test_gallery_shows_the_import_export_section(app) -> None:
     assert {"template_export_yaml", "template_export_json", "template_export_python"} <= keys
 
 
-def test_autogen_team_is_reported_then_stored(svc) -> None:
-    content = (FIXTURES / "autogen04_selector.json").read_bytes()
-    preview = read_upload(content, "autogen04_selector.json", svc.registry)
-    assert preview.ok and preview.source_format == "autogen-0.4"
-    (item,) = preview.items
-    assert item.spec.name == "Travel Planning Team"
-    assert item.mapped and item.not_mapped and item.warnings
-    assert any("memory" in line for line in item.not_mapped)
-    assert _names(svc.store) == []  # reading stores nothing
-    assert save_imported(preview, svc.store, LOCAL, svc.registry) == ["Travel Planning Team"]
-    assert _names(svc.store) == ["Travel Planning Team"]
-    # the same file again does not overwrite: it gets a suffix, then a number
-    assert save_imported(preview, svc.store, LOCAL, svc.registry) == ["Travel Planning Team (imported)"]
-    assert save_imported(preview, svc.store, LOCAL, svc.registry) == [
-        "Travel Planning Team (imported 2)"]
-
-
-def test_a_bundled_name_is_not_shadowed(svc) -> None:
-    spec = load_bundled_template("writer_with_critic")
-    preview = read_upload(export_file(spec, "yaml").encode(), "w.yaml", svc.registry)
-    assert preview.ok and preview.source_format == "roundtable"
-    (name,) = save_imported(preview, svc.store, LOCAL, svc.registry)
-    assert name == f"{spec.name} (imported)"
-    assert svc.store.get_template(LOCAL, name).document["name"] == name
-
-
 def test_bad_file_names_the_place_and_stores_nothing(svc) -> None:
     spec = load_bundled_template("writer_with_critic")
     good = spec.to_dict()
     bad = dict(good, name="Broken one", agents=[dict(good["agents"][0], name="")])
     bundle = {"kind": "roundtable-bundle", "format": 1, "templates": [good, bad]}
-    preview = read_upload(json.dumps(bundle).encode(), "mine.json", svc.registry)
+    preview = read_upload(json.dumps(bundle).encode(), "mine.json", svc.registry, svc.store)
     assert not preview.ok
     assert any("mine.json" in p and "templates[1]" in p for p in preview.problems), \
         preview.problems
     assert _names(svc.store) == []
 
     for content in (b"{not json", b"just: [a, list", b"42", b'{"hello": "world"}'):
-        preview = read_upload(content, "x.json", svc.registry)
+        preview = read_upload(content, "x.json", svc.registry, svc.store)
         assert not preview.ok and preview.problems
         assert all(p for p in preview.problems)
     assert _names(svc.store) == []
@@ -83,25 +61,35 @@ def test_bad_file_names_the_place_and_stores_nothing(svc) -> None:
 
 def test_bundle_of_my_templates_restores_into_an_empty_store(svc, tmp_path) -> None:
     for fixture in ("autogen04_team.json", "autogen02_workflow.json"):
-        preview = read_upload((FIXTURES / fixture).read_bytes(), fixture, svc.registry)
+        preview = read_upload((FIXTURES / fixture).read_bytes(), fixture, svc.registry, svc.store)
         assert preview.ok, preview.problems
-        save_imported(preview, svc.store, LOCAL, svc.registry)
+        save_imported(preview, svc.store, svc.registry)
     mine = {s.name: s.to_dict() for s in stored_specs(svc.store, LOCAL, svc.registry)}
     assert len(mine) >= 2
     text = export_all_text(svc.store, LOCAL, svc.registry)
 
     empty = Store.open(None, tmp_path / "other")
     try:
-        preview = read_upload(text.encode(), "roundtable_templates.json", svc.registry)
+        preview = read_upload(text.encode(), "roundtable_templates.json", svc.registry, empty)
         assert preview.ok and preview.source_format == "roundtable-bundle"
-        assert sorted(save_imported(preview, empty, LOCAL, svc.registry)) == sorted(mine)
+        assert sorted(save_imported(preview, empty, svc.registry)) == sorted(mine)
         for name, document in mine.items():
             assert empty.get_template(LOCAL, name).document == document
     finally:
         empty.close()
 
 
-def test_unique_name() -> None:
-    assert unique_name("A", set()) == "A"
-    assert unique_name("A", {"a"}) == "A (imported)"
-    assert unique_name("A", {"a", "a (imported)"}) == "A (imported 2)"
+
+def test_the_gallery_shows_the_name_an_import_will_get(app, svc) -> None:
+    """An upload whose name is taken says so before anything is added (AppTest has no file
+    uploader: the section's report is checked through the same plan it renders)."""
+    spec = load_bundled_template("writer_with_critic").to_dict()
+    spec["description"] = "changed"
+    plan = read_upload(json.dumps(spec).encode(), "w.json", svc.registry, svc.store)
+    (item,) = plan.items
+    assert item.action == "rename" and item.name.endswith("(imported)")
+    assert save_imported(plan, svc.store, svc.registry) == [item.name]
+    at = app()
+    assert not at.exception, at.exception
+    select = at.selectbox(key="template_export_select")
+    assert f"{item.name} (saved)" in select.options  # the app lists what was imported

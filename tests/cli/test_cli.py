@@ -233,3 +233,35 @@ def test_templates_import_of_a_bad_file_stores_nothing(roundtable, data_dir, tmp
     assert result.returncode == 1
     assert result.stderr.startswith("roundtable: ") and len(result.stderr.strip().splitlines()) == 1
     assert Store.open(data_dir=data_dir).list_templates(LOCAL) == []
+
+
+def test_templates_import_uses_the_gallerys_name_rule(roundtable, data_dir, tmp_path):
+    """A template named like a bundled one is stored as '... (imported)' (so the app lists
+    it), the plan is printed first, and the same file again adds nothing."""
+    from studio.app._catalog import templates
+    from studio.spec import Registry
+
+    spec = load_bundled_template("tool_helper")
+    changed = tmp_path / "helper.json"
+    changed.write_text(json.dumps(spec.to_dict() | {"description": "My own helper."}))
+    result = roundtable("templates", "import", str(changed))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == (f"{spec.name!r} will be added as '{spec.name} (imported)': a bundled "
+                        f"template is named {spec.name!r}, which stays as it is (roundtable)")
+    assert lines[1] == f"imported '{spec.name} (imported)'"
+    store = Store.open(data_dir=data_dir)
+    listed = {e.name: e for e in templates(store, Registry.bundled(), LOCAL).values()}
+    assert listed[f"{spec.name} (imported)"].spec.description == "My own helper."
+    assert listed[spec.name].origin == "bundled"
+    store.close()
+
+    again = roundtable("templates", "import", str(changed))
+    assert again.returncode == 0, again.stderr
+    assert "already in your templates" in again.stdout and "imported '" not in again.stdout
+
+    script = tmp_path / "helper.python"
+    script.write_text(roundtable("templates", "export", "tool_helper", "--format",
+                                 "python").stdout)
+    refused = roundtable("templates", "import", str(script))
+    assert_one_line_error(refused, "Python exports cannot be imported")

@@ -21,9 +21,9 @@ from studio.engine.code import (
     FileInfo,
     LocalExecutor,
     NoExecutor,
+    code_environment,
     extract_code_blocks,
     format_code_result,
-    is_secret_name,
 )
 from tests.support.processes import processes_with
 from tests.support.processes import wait_for as _wait_for
@@ -205,20 +205,26 @@ def test_files_created_or_changed_are_listed(executor: LocalExecutor):
     assert {(f.name, f.size) for f in result.files} == {("old.txt", 5), ("sub/new.bin", 10)}
 
 
-def test_secrets_never_reach_the_code(executor: LocalExecutor, monkeypatch):
-    secrets = {
+def test_only_allowed_variables_reach_the_code(executor: LocalExecutor, monkeypatch):
+    """An allow-list: innocent names (SLACK_WEBHOOK, DB_URL) stay out as surely as API keys."""
+    host = {
         "OPENAI_API_KEY": "sk-test-123", "AZURE_OPENAI_ENDPOINT": "https://x", "GITHUB_TOKEN": "",
         "MY_SECRET": "", "DB_PASSWORD": "", "aws_secret_access_key": "", "SOME_CREDENTIALS": "",
+        "SLACK_WEBHOOK": "https://hooks.example/canary", "DB_URL": "postgresql://u:pw@db/canary",
+        "ROUNDTABLE_DATA_DIR": "/srv/canary-data", "HARMLESS_SETTING": "",
     }
-    secrets = {name: value or f"canary-{name.lower()}-value" for name, value in secrets.items()}
-    for name, value in secrets.items():
+    host = {name: value or f"canary-{name.lower()}-value" for name, value in host.items()}
+    for name, value in host.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("HARMLESS_SETTING", "visible")
-    result = run(executor, "```python\nimport os\nfor k, v in os.environ.items(): print(k, '=', v)\n```")
-    assert "HARMLESS_SETTING = visible" in result.output
-    for name, value in secrets.items():
-        assert name not in result.output and value not in result.output
-    assert is_secret_name("X_AUTH_HEADER") and not is_secret_name("PATH") and not is_secret_name("PWD")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    result = run(executor, "```python\nimport os\nfor k, v in os.environ.items(): print(f'{k}={v}')\n```")
+    seen = dict(line.split("=", 1) for line in result.output.splitlines() if "=" in line)
+    for name, value in host.items():
+        assert name not in seen and value not in result.output
+    assert seen["LANG"] == "C.UTF-8" and seen["HOME"] == str(executor.work_dir)
+    assert seen["PATH"].split(":")[-3:] == ["/usr/local/bin", "/usr/bin", "/bin"]
+    allowed = set(code_environment(home="", host=dict(os.environ)))
+    assert set(seen) <= allowed | {"PWD", "SHLVL", "_"}  # the shell's own
 
 
 def test_cancel_kills_at_once_and_raises(executor: LocalExecutor):

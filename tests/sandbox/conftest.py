@@ -26,9 +26,6 @@ HOSTILE_TIMEOUT = 3.0
 
 
 
-
-
-
 def _docker_state(base_url: str) -> str | None:
     """None when the engine answers and has the image, else what is wrong."""
     import docker
@@ -87,27 +84,40 @@ def _containers(base_url: str, label: str) -> list[object]:
         client.close()
 
 
+HOSTILE_LIMITS = Limits(memory_mb=256, max_processes=64, file_size_mb=10, disk_mb=64,
+                        tmp_size_mb=16)
+
+
+def make_hostile(kind: str, work: Path, request, run_label: str) -> LocalExecutor | DockerExecutor:
+    """An executor with small limits, of the kind the test asks for."""
+    if kind == "bubblewrap":
+        request.getfixturevalue("bwrap_ready")
+        executor = LocalExecutor(sandbox="bubblewrap", timeout=HOSTILE_TIMEOUT,
+                                 limits=HOSTILE_LIMITS, max_output_bytes=1_000_000, work_dir=work)
+        assert executor.sandbox == "bubblewrap"
+        return executor
+    lim = HOSTILE_LIMITS
+    return DockerExecutor(
+        base_url=request.getfixturevalue("docker_url"), timeout=HOSTILE_TIMEOUT,
+        memory_mb=lim.memory_mb, pids_limit=lim.max_processes, file_size_mb=lim.file_size_mb,
+        disk_mb=lim.disk_mb, max_output_bytes=1_000_000, tmp_size_mb=lim.tmp_size_mb,
+        work_dir=work, run_label=run_label,
+    )
+
+
+def release(executor: LocalExecutor | DockerExecutor, run_label: str) -> None:
+    """Clean the executor up; no container, mount or cgroup of the test may be left."""
+    executor.cleanup()
+    assert str(executor.work_dir) not in Path("/proc/self/mounts").read_text(), "a mount was left"
+    if isinstance(executor, DockerExecutor):
+        executor.close()
+        base_url = executor.base_url
+        assert wait_for(lambda: not _containers(base_url, run_label), 10), "a container was left"
+
+
 @pytest.fixture(params=["bubblewrap", "docker"])
 def hostile(request, tmp_path: Path, run_label: str) -> Iterator[LocalExecutor | DockerExecutor]:
-    """An executor with small limits; afterwards no container of this test may be left."""
-    work = tmp_path / "work"
-    if request.param == "bubblewrap":
-        request.getfixturevalue("bwrap_ready")
-        executor: LocalExecutor | DockerExecutor = LocalExecutor(
-            sandbox="bubblewrap",
-            timeout=HOSTILE_TIMEOUT,
-            limits=Limits(memory_mb=256, max_processes=64, file_size_mb=10, tmp_size_mb=16),
-            max_output_bytes=1_000_000,
-            work_dir=work,
-        )
-        assert executor.sandbox == "bubblewrap"
-        yield executor
-        return
-    base_url = request.getfixturevalue("docker_url")
-    executor = DockerExecutor(
-        base_url=base_url, timeout=HOSTILE_TIMEOUT, memory_mb=256, pids_limit=64,
-        max_output_bytes=1_000_000, tmp_size_mb=16, work_dir=work, run_label=run_label,
-    )
+    """An executor with small limits; afterwards nothing of this test may be left."""
+    executor = make_hostile(request.param, tmp_path / "work", request, run_label)
     yield executor
-    executor.close()
-    assert wait_for(lambda: not _containers(base_url, run_label), 10), "a container was left"
+    release(executor, run_label)

@@ -156,11 +156,12 @@ def test_socket_to_the_host_is_refused(hostile):
     assert accepted == []
 
 
-def test_secret_environment_is_scrubbed(hostile, monkeypatch):
+def test_host_environment_stays_out(hostile, monkeypatch):
     secrets = {
         "OPENAI_API_KEY": "sk-canary-openai", "AZURE_OPENAI_API_KEY": "canary-azure",
         "ANTHROPIC_API_KEY": "canary-anthropic", "GITHUB_TOKEN": "canary-gh-token",
         "DB_PASSWORD": "canary-db-password", "SERVICE_SECRET": "canary-service-secret",
+        "SLACK_WEBHOOK": "https://hooks.example/canary", "DB_URL": "postgresql://canary@db/x",
     }
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)

@@ -240,3 +240,64 @@ def test_imports_keep_the_original_data_untouched():
     before = copy.deepcopy(data)
     imported("team.json", data)
     assert data == before
+
+
+def test_04_workbench_tools_are_imported_as_tools(tmp_path):
+    """AutoGen Studio keeps tools in a StaticWorkbench (every team of its own gallery)."""
+    report = imported("autogen04_workbench.json").reports[0]
+    spec = report.spec
+    assert spec.agent("assistant_agent").tools == ["calculator"]
+    assert spec.agent("user").execute_tools == ["calculator"]
+    assert "agent 'assistant_agent': tool 'calculator' (inline Python function)" in report.mapped
+    assert not any("workbenches are not supported" in n for n in report.not_mapped)
+    assert any("McpWorkbench" in n and "MCP servers are not supported" in n
+               for n in report.not_mapped)
+    result = run(spec, tmp_path, [
+        {"agent": "assistant_agent", "tool_calls": [
+            {"name": "calculator", "arguments": {"a": 6, "b": 7, "operator": "*"}}]},
+        {"agent": "assistant_agent", "content": "6 times 7 is 42. TERMINATE"}])
+    assert [m.content for m in result.messages if m.role == "tool"] == ["42.0"]
+
+
+def test_04_single_workbench_object_and_bad_workbench():
+    data = load("autogen04_workbench.json")
+    agent = data["config"]["participants"][0]["config"]
+    agent["workbench"] = agent["workbench"][0]  # one component instead of a list
+    assert imported("team.json", data).spec.agent("assistant_agent").tools == ["calculator"]
+    agent["workbench"] = ["not a component"]
+    with pytest.raises(SpecError, match=r"participants\[0\]\.config\.workbench\[0\]: expected a "
+                                        "workbench component"):
+        imported("team.json", data)
+
+
+@pytest.mark.parametrize(("value", "executor"), [
+    ("local", "local"), ("docker", "docker"), ("Local", "local"), (True, "local"),
+    ("none", None), (False, None),
+])
+def test_02_code_execution_in_its_short_form(value, executor):
+    data = load("autogen02_workflow.json")
+    data["sender"]["config"]["code_execution_config"] = value
+    report = imported("flow.json", data).reports[0]
+    code = report.spec.agent("userproxy").code_execution
+    assert (code.executor if code else None) == executor
+    if executor:
+        assert f"agent 'userproxy': runs code ({executor})" in report.mapped
+
+
+def test_02_local_string_form_really_runs_code(tmp_path):
+    data = load("autogen02_workflow.json")
+    data["sender"]["config"]["code_execution_config"] = "local"
+    spec = imported("flow.json", data).spec
+    result = run(spec, tmp_path, [
+        {"agent": "primary_assistant", "content": "```python\nprint(6 * 7)\n```"},
+        {"agent": "primary_assistant", "content": "It printed 42. TERMINATE"}])
+    outputs = [m.content for m in result.messages if m.name == "userproxy"]
+    assert any("42" in (text or "") and "exitcode: 0" in (text or "") for text in outputs), outputs
+
+
+def test_02_unknown_short_form_is_reported():
+    data = load("autogen02_workflow.json")
+    data["sender"]["config"]["code_execution_config"] = "jupyter"
+    report = imported("flow.json", data).reports[0]
+    assert report.spec.agent("userproxy").code_execution is None
+    assert any("code_execution_config 'jupyter'" in n for n in report.not_mapped)

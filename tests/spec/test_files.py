@@ -124,3 +124,22 @@ def test_a_bad_template_file_points_at_the_field():
         import_file(json.dumps(doc), "team.json")
     assert any(s.startswith("team.json: agents[0].api_key") and "never stored" in s
                for s in problems(exc)), problems(exc)
+
+
+@pytest.mark.parametrize("filename", ["x.python", "x.py", "export.txt"])
+def test_python_exports_are_refused_as_such(filename):
+    from studio.spec import export_script
+
+    script = export_script(load_bundled_template("tool_helper"))
+    with pytest.raises(SpecError) as exc:
+        import_file(script.encode(), filename)
+    (said,) = problems(exc)
+    assert said.startswith(f"{filename}: Python exports cannot be imported")
+    assert "YAML or JSON export" in said
+
+
+@pytest.mark.parametrize("script", ["import os\nprint(os.getcwd())\n",
+                                    "def f(x):\n    return {'a': x}\n"])
+def test_any_python_file_is_refused_as_such(script):
+    with pytest.raises(SpecError, match="Python exports cannot be imported"):
+        import_file(script, "notes.txt")

@@ -23,8 +23,12 @@ def default_pace() -> str:
     return value if value in _PACES else "readable"
 
 
+MY_PACE = "demo_pace_mine"  # a member's own choice (the studio's setting is the admin's)
+
+
 def current_pace(store: Store) -> str:
-    return demo_pace(store, default_pace())
+    mine = st.session_state.get(MY_PACE)
+    return mine if mine in _PACES else demo_pace(store, default_pace())
 
 
 def demo_banner(*, key: str, store: Store | None = None) -> None:
@@ -40,9 +44,15 @@ def demo_banner(*, key: str, store: Store | None = None) -> None:
 
 
 def _pace_changed(store: Store, key: str) -> None:
+    from studio.app._auth import current_actor
+
     value = st.session_state.get(key)
     if value in _PACES:
-        store.set_setting(DEMO_PACE, value)
+        actor = current_actor()
+        if actor.is_admin:
+            store.set_setting(actor, DEMO_PACE, value)
+        else:  # members choose for themselves, in this browser session
+            st.session_state[MY_PACE] = value
 
 
 def pace_control(store: Store, *, key: str = "demo_pace_choice") -> None:

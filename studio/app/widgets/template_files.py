@@ -1,25 +1,25 @@
 """Import and export templates as files, shown in the Gallery.
 
 Import: our YAML/JSON template, a bundle of templates, an AutoGen Studio 0.4 team (or
-gallery) or a 0.2 workflow export, with a report per template of what was mapped and what
-could not be. A bad file shows every problem with its place, and nothing is stored; a good
-file is stored all at once, a name already taken gets " (imported)" (then a number).
+gallery) or a 0.2 workflow export, with a report per template of what was mapped, what
+could not be, and the name it will be stored under (the rule of :mod:`studio.runs`, shared
+with ``roundtable templates import``: nothing already there is replaced). A bad file shows
+every problem with its place, and nothing is stored; a good file is stored all at once.
 Export: one template as YAML, JSON or a runnable Python script, or every stored template
 as one bundle file that restores into an empty database.
 
 Widget keys: ``template_upload``, ``template_import_add``, ``template_export_select``,
 ``template_export_yaml``, ``template_export_json``, ``template_export_python``,
-``template_export_all``. The logic is in plain functions (:func:`read_upload`,
-:func:`save_imported`, :func:`export_all_text`) so it can be tested without a browser.
+``template_export_all``. The import itself is :func:`studio.runs.plan_import` and
+:func:`studio.runs.apply_import`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import streamlit as st
 
 from studio.app._catalog import TemplateEntry
+from studio.runs import ImportPlan, apply_import, plan_import
 from studio.spec import (
     Registry,
     SpecError,
@@ -28,7 +28,6 @@ from studio.spec import (
     export_file,
     export_script,
     file_name_for,
-    import_file,
     load_template,
 )
 from studio.store import Actor, Store
@@ -39,93 +38,6 @@ FORMAT_LABELS = {
     "autogen-0.4": "AutoGen Studio 0.4 team",
     "autogen-0.2": "AutoGen Studio 0.2 workflow",
 }
-
-
-@dataclass
-class ImportItem:
-    """One template of an uploaded file and what happened to it on the way in."""
-
-    spec: TemplateSpec
-    source_format: str
-    mapped: list[str] = field(default_factory=list)
-    not_mapped: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ImportPreview:
-    """What an uploaded file holds: templates ready to store, or the problems found."""
-
-    filename: str
-    source_format: str = ""
-    items: list[ImportItem] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # "path: message" each
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and bool(self.items)
-
-
-def read_upload(content: bytes | str, filename: str, registry: Registry | None) -> ImportPreview:
-    """Parse and check an uploaded file; never raises for a bad file, stores nothing."""
-    try:
-        found = import_file(content, filename, registry=registry)
-    except SpecError as exc:
-        problems = [str(p) for p in (exc.errors or exc.problems)]
-        return ImportPreview(filename, problems=problems or [str(exc)])
-    except (ValueError, UnicodeDecodeError) as exc:
-        return ImportPreview(filename, problems=[f"{filename}: {exc}"])
-    items = [ImportItem(r.spec, r.source_format or found.source_format, list(r.mapped),
-                        list(r.not_mapped), list(r.warnings)) for r in found.reports]
-    if not items:
-        return ImportPreview(filename, found.source_format,
-                             problems=[f"{filename}: the file holds no templates"])
-    return ImportPreview(filename, found.source_format, items)
-
-
-def taken_names(store: Store, actor: Actor, registry: Registry | None) -> set[str]:
-    """Names already used by a stored or a bundled template (case-insensitive)."""
-    from studio.app._catalog import _bundled
-
-    names = {info.name for info in store.list_templates(actor, include_deleted=True)
-             if actor.is_owner(info.owner_id)}
-    if registry is not None:
-        names |= {spec.name for spec in _bundled(registry).values()}
-    return {n.casefold() for n in names}
-
-
-def unique_name(name: str, taken: set[str]) -> str:
-    """``name``, else ``name (imported)``, else ``name (imported 2)``, ..."""
-    candidate = name
-    number = 1
-    while candidate.casefold() in taken:
-        candidate = f"{name} (imported)" if number == 1 else f"{name} (imported {number})"
-        number += 1
-    return candidate
-
-
-def save_imported(preview: ImportPreview, store: Store, actor: Actor,
-                  registry: Registry | None) -> list[str]:
-    """Store every template of a good preview; returns the names they were stored under.
-
-    Every document is renamed and re-checked before the first one is written, so a
-    problem leaves the store untouched.
-    """
-    if not preview.ok:
-        raise ValueError("the file has problems; nothing was imported")
-    taken = taken_names(store, actor, registry)
-    planned: list[tuple[str, dict, TemplateSpec]] = []
-    for item in preview.items:
-        name = unique_name(item.spec.name, taken)
-        taken.add(name.casefold())
-        document = item.spec.to_dict()
-        document["name"] = name
-        spec = load_template(document, registry=registry)  # raises SpecError, nothing stored
-        planned.append((name, document, spec))
-    for name, document, spec in planned:
-        store.save_template(actor, name, document, description=spec.description, tags=tuple(spec.tags),
-                            note=f"imported from {preview.filename}")
-    return [name for name, _, _ in planned]
 
 
 def stored_specs(store: Store, actor: Actor, registry: Registry | None) -> list[TemplateSpec]:
@@ -153,14 +65,16 @@ def _bullets(title: str, lines: list[str]) -> None:
         st.markdown(f"**{title}**\n" + "\n".join(f"- {line}" for line in lines))
 
 
-def _add(preview: ImportPreview, store: Store, actor: Actor, registry: Registry | None,
+def _add(plan: ImportPlan, store: Store, actor: Actor, registry: Registry | None,
          file_id: str) -> None:
     try:
-        names = save_imported(preview, store, actor, registry)
+        items = apply_import(plan, store=store, actor=actor, registry=registry)
     except (SpecError, ValueError) as exc:
-        st.session_state["template_import_done"] = (file_id, [], str(exc))
+        st.session_state["template_import_done"] = (file_id, [], [], str(exc))
         return
-    st.session_state["template_import_done"] = (file_id, names, "")
+    added = [item.name for item in items if item.action != "unchanged"]
+    kept = [item.name for item in items if item.action == "unchanged"]
+    st.session_state["template_import_done"] = (file_id, added, kept, "")
 
 
 def _import_part(store: Store, actor: Actor, registry: Registry | None) -> None:
@@ -173,31 +87,42 @@ def _import_part(store: Store, actor: Actor, registry: Registry | None) -> None:
     file_id = getattr(upload, "file_id", upload.name)
     done = st.session_state.get("template_import_done")
     if done and done[0] == file_id:
-        _, names, error = done
+        _, added, kept, error = done
         if error:
             st.error(f"Nothing was imported: {error}", icon="⚠️")
-        else:
-            st.success("Added to your templates: " + ", ".join(f"**{n}**" for n in names)
+            return
+        if added:
+            st.success("Added to your templates: " + ", ".join(f"**{n}**" for n in added)
                        + ". Find them in the Gallery below.", icon="✅")
+        if kept:
+            st.info("Already in your templates, so not added again: "
+                    + ", ".join(f"**{n}**" for n in kept) + ".", icon="ℹ️")
         return
-    preview = read_upload(upload.getvalue(), upload.name, registry)
-    if not preview.ok:
+    plan = plan_import(upload.getvalue(), upload.name, store=store, actor=actor,
+                       registry=registry)
+    if not plan.ok:
         st.error(f"**{upload.name} cannot be imported; nothing was stored.**\n"
-                 + "\n".join(f"- {p}" for p in preview.problems), icon="⚠️")
+                 + "\n".join(f"- {p}" for p in plan.problems), icon="⚠️")
         return
-    count = len(preview.items)
-    st.markdown(f"**{upload.name}**: {FORMAT_LABELS.get(preview.source_format, preview.source_format)}"
+    count = len(plan.items)
+    st.markdown(f"**{upload.name}**: {FORMAT_LABELS.get(plan.source_format, plan.source_format)}"
                 f", {count} template{'s' if count != 1 else ''}.")
-    for item in preview.items:
+    for item in plan.items:
         with st.container(border=True):
-            st.markdown(f"##### {item.spec.name}")
+            st.markdown(f"##### {item.name_in_file}")
             st.caption(f"From: {FORMAT_LABELS.get(item.source_format, item.source_format)} · "
                        f"{len(item.spec.agents)} agents")
-            _bullets("Mapped", item.mapped)
-            _bullets("Not mapped", item.not_mapped)
-            _bullets("Warnings", item.warnings)
+            if item.action != "add":
+                st.markdown(f"**Name:** {item.plan_line()}.")
+            _bullets("Mapped", list(item.mapped))
+            _bullets("Not mapped", list(item.not_mapped))
+            _bullets("Warnings", list(item.warnings))
+    if not plan.to_add:
+        st.info("Every template of this file is already in your templates: nothing to add.",
+                icon="ℹ️")
+        return
     st.button("Add to my templates", key="template_import_add", type="primary", icon="📥",
-              on_click=_add, args=(preview, store, actor, registry, file_id))
+              on_click=_add, args=(plan, store, actor, registry, file_id))
 
 
 def _export_part(store: Store, actor: Actor, registry: Registry | None,

@@ -2,9 +2,10 @@
 
 from ._blocks import extract_code_blocks, format_code_result, normalize_language
 from ._docker import DEFAULT_IMAGE, DockerExecutor, cleanup_stale_containers, default_base_url
-from ._env import is_secret_name, scrubbed_environment
+from ._env import code_environment
 from ._interface import CodeBlock, CodeExecutionError, CodeExecutor, CodeResult, FileInfo
-from ._local import BWRAP_MISSING, Limits, LocalExecutor, NoExecutor, local_sandbox_status
+from ._local import BWRAP_MISSING, LocalExecutor, NoExecutor, local_sandbox_status
+from ._resources import Limits
 
 __all__ = [
     "BWRAP_MISSING",
@@ -19,11 +20,10 @@ __all__ = [
     "LocalExecutor",
     "NoExecutor",
     "cleanup_stale_containers",
+    "code_environment",
     "default_base_url",
     "extract_code_blocks",
     "format_code_result",
-    "is_secret_name",
     "local_sandbox_status",
     "normalize_language",
-    "scrubbed_environment",
 ]

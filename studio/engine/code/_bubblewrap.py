@@ -1,10 +1,17 @@
 """The bubblewrap sandbox: the command line, and a one-time check that it works here.
 
+The sandbox starts from an empty root and sees only an allow-list: the system's programs and
+libraries (``/usr`` and the ``/bin``, ``/lib``... links into it), a few files of ``/etc``
+(users, time zone, certificates, the loader cache), the interpreter's own folders wherever
+they live, and the run's work dir (the only writable place besides a small private ``/tmp``).
+Home folders, ``/data``, ``/var``, ``/run``, the studio's data dir, other runs' folders and
+whatever else the host holds simply do not exist inside.
+
 Two ways to get an unprivileged user id:
 
 - run by root (CI, containers): bubblewrap runs privileged, without a user namespace, and
   ``setpriv`` switches to uid/gid 65534 (nobody) inside. The code then really is ``nobody`` on
-  the host: it cannot read root's files, and the process-count limit holds.
+  the host.
 - run by anybody else: bubblewrap makes a user namespace and maps the user to uid 65534 inside.
 """
 
@@ -21,8 +28,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NOBODY = 65534
-_HIDDEN = ("/root", "/home")  # home dirs: ~/.ssh, cloud credentials, shell history...
-_PRIVATE_TMPFS = ("/tmp", "/var/tmp", "/run")  # /run: host sockets (Docker, Podman, D-Bus)
+# Top-level links and folders of the system's programs and libraries (merged /usr or not).
+_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# What programs read from /etc; nothing else of it (no credentials, no host configuration).
+_ETC = (
+    "alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone",
+    "passwd", "group", "nsswitch.conf", "host.conf", "hosts", "gai.conf", "protocols",
+    "services", "ssl", "ca-certificates", "ca-certificates.conf", "pki", "crypto-policies",
+    "mime.types", "magic", "magic.mime", "os-release", "debian_version", "lsb-release",
+    "locale.alias", "fonts", "matplotlibrc", "python3", "pythonrc",
+)
+# Never bound whole, even when an interpreter reports them: they hold other people's data.
+_TOO_WIDE = frozenset({"/", "/home", "/root", "/tmp", "/var", "/var/tmp", "/run", "/data",
+                       "/srv", "/mnt", "/media", "/opt", "/etc"})
 
 
 @dataclass(frozen=True)
@@ -43,16 +61,15 @@ def find_setup() -> BwrapSetup | None:
     return BwrapSetup(bwrap=bwrap, setpriv=setpriv)
 
 
-def _hidden_dirs() -> list[str]:
-    hidden = list(_HIDDEN)
-    home = os.path.realpath(os.path.expanduser("~"))
-    if home != "/" and not any(home == h or home.startswith(h + "/") for h in hidden + list(_PRIVATE_TMPFS)):
-        hidden.append(home)
-    return [h for h in hidden if os.path.isdir(h)]
-
-
 def _under(path: str, dirs: Iterable[str]) -> bool:
-    return any(path == d or path.startswith(d + "/") for d in dirs)
+    return any(path == d or path.startswith(d.rstrip("/") + "/") for d in dirs)
+
+
+def _home_dirs() -> set[str]:
+    homes = {"/root", os.path.realpath(os.path.expanduser("~"))}
+    if os.path.isdir("/home"):
+        homes.update(os.path.join("/home", name) for name in os.listdir("/home"))
+    return homes
 
 
 @functools.lru_cache(maxsize=8)
@@ -61,6 +78,8 @@ def interpreter_dirs(python: str) -> tuple[str, ...]:
     Python it was made from) and the directories on its ``sys.path``.
 
     Asked of the interpreter itself, once (``-I``: no PYTHONPATH, no user site, no cwd).
+    A folder that would expose much more than Python (``/``, a home folder, ``/tmp``) is
+    replaced by its ``bin``, ``lib`` and ``lib64`` subfolders.
     """
     dirs = {str(Path(python).absolute().parent), str(Path(python).resolve().parent)}
     script = ("import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, sys.exec_prefix,"
@@ -71,45 +90,58 @@ def interpreter_dirs(python: str) -> tuple[str, ...]:
         dirs.update(p for p in json.loads(done.stdout) if isinstance(p, str) and p)
     except (OSError, ValueError, subprocess.SubprocessError):
         dirs.update({sys.prefix, sys.base_prefix, sys.exec_prefix})
-    found = set()
+    too_wide = _TOO_WIDE | _home_dirs()
+    found: set[str] = set()
     for d in dirs:
         real = os.path.realpath(d)
-        if os.path.isdir(real) and real != "/":
+        if real in too_wide:
+            found.update(os.path.join(real, sub) for sub in ("bin", "lib", "lib64")
+                         if os.path.isdir(os.path.join(real, sub)))
+        elif os.path.isdir(real) and not _under(real, _SYSTEM):
             found.add(real)
     return tuple(sorted(d for d in found if not _under(d, found - {d})))
 
 
-def _parents(path: str, tmpfs_roots: Iterable[str]) -> list[str]:
-    """``--dir`` options making the parents of ``path`` inside a tmpfs traversable (0755)."""
-    root = next((r for r in tmpfs_roots if path.startswith(r + "/")), None)
-    if root is None:
-        return []
+def _parents(path: str) -> list[str]:
+    """``--dir`` options making every parent of ``path`` traversable (0755) in the new root."""
     args: list[str] = []
-    current = root
-    for part in Path(path).relative_to(root).parts[:-1]:
+    current = ""
+    for part in Path(path).parts[1:-1]:
         current = f"{current}/{part}"
         args += ["--perms", "0755", "--dir", current]
     return args
+
+
+def _system_args() -> list[str]:
+    argv: list[str] = []
+    for path in _SYSTEM:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    argv += ["--perms", "0755", "--dir", "/etc"]
+    for name in _ETC:
+        path = f"/etc/{name}"
+        if os.path.lexists(path):
+            argv += ["--ro-bind-try", path, path]
+    return argv
 
 
 def bwrap_argv(
     setup: BwrapSetup, work_dir: Path, command: list[str], *, python: str, tmp_size_mb: int
 ) -> list[str]:
     """The full command line running ``command`` in the sandbox, cwd = ``work_dir``."""
-    hidden = _hidden_dirs()
     work = str(work_dir)
-    argv = [setup.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    for path in _PRIVATE_TMPFS:
-        if os.path.isdir(path):
-            size = tmp_size_mb if path != "/run" else 1
-            argv += ["--perms", "1777", "--size", str(size * 1024 * 1024), "--tmpfs", path]
-    for path in hidden:
-        argv += ["--perms", "0755", "--size", str(1024 * 1024), "--tmpfs", path]
-    tmpfs_roots = [*_PRIVATE_TMPFS, *hidden]
+    tmp_bytes = str(tmp_size_mb * 1024 * 1024)
+    argv = [setup.bwrap, *_system_args()]
+    argv += ["--dev", "/dev", "--proc", "/proc"]
+    argv += ["--perms", "1777", "--size", tmp_bytes, "--tmpfs", "/tmp"]
+    argv += ["--perms", "1777", "--size", tmp_bytes, "--tmpfs", "/dev/shm"]
+    argv += ["--perms", "0755", "--dir", "/var", "--symlink", "../tmp", "/var/tmp"]
     for path in interpreter_dirs(python):
-        if _under(path, tmpfs_roots) and not _under(work, [path]):
-            argv += [*_parents(path, tmpfs_roots), "--ro-bind", path, path]
-    argv += [*_parents(work, tmpfs_roots), "--bind", work, work, "--chdir", work]
+        if not _under(work, [path]):
+            argv += [*_parents(path), "--ro-bind", path, path]
+    argv += [*_parents(work), "--bind", work, work, "--chdir", work]
     argv += ["--die-with-parent", "--new-session", "--hostname", "sandbox"]
     if setup.setpriv is not None:
         argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]

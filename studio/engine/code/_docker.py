@@ -7,6 +7,7 @@ by a process that died can be removed later (:func:`cleanup_stale_containers`).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import socket
@@ -14,8 +15,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from ._env import code_environment
 from ._interface import CodeExecutionError
 from ._process import ProcessOutcome
+from ._resources import Limits
 from ._runner import BlockExecutor
 from ._workdir import make_work_dir
 
@@ -102,7 +105,10 @@ def cleanup_stale_containers(client: Any) -> list[str]:
 
 class DockerExecutor(BlockExecutor):
     """Runs each code block in a new container: read-only root, the work dir at /workspace,
-    a private /tmp, no network unless enabled, memory/CPU/process limits; removed afterwards."""
+    a private /tmp, no network unless enabled, memory/CPU/process/file-size limits; removed
+    afterwards. One container at a time per executor, so the container's memory and process
+    limits hold for all the code's processes; the work dir's disk limit is shared with every
+    executor of the run (see :class:`Limits`)."""
 
     name = "docker"
 
@@ -119,6 +125,8 @@ class DockerExecutor(BlockExecutor):
         output_limit: int = 20_000,
         max_output_bytes: int = 4_000_000,
         tmp_size_mb: int = 64,
+        disk_mb: int | None = 512,
+        file_size_mb: int | None = 100,
         work_dir: str | os.PathLike[str] | None = None,
         run_label: str = "",
     ) -> None:
@@ -134,6 +142,8 @@ class DockerExecutor(BlockExecutor):
         self.cpus = cpus
         self.pids_limit = pids_limit
         self.tmp_size_mb = tmp_size_mb
+        self.disk_mb = disk_mb
+        self.file_size_mb = file_size_mb
         self.run_label = run_label
         self._client: Any = None
         self._lock = threading.Lock()
@@ -141,6 +151,32 @@ class DockerExecutor(BlockExecutor):
     @property
     def sandbox(self) -> str:
         return "docker"
+
+    def _run_limits(self) -> Limits:
+        return Limits(memory_mb=self.memory_mb, max_processes=self.pids_limit,
+                      file_size_mb=self.file_size_mb, disk_mb=self.disk_mb,
+                      tmp_size_mb=self.tmp_size_mb)
+
+    @property
+    def limits_report(self) -> dict[str, str]:
+        """Each limit and what enforces it here."""
+        report = {
+            "memory": f"{self.memory_mb} MB for the container (all its processes, /tmp included)",
+            "processes": f"{self.pids_limit} for the container",
+        }
+        if self.resources.disk is not None:
+            report["disk"] = self.resources.disk.description
+        if self.file_size_mb is not None:
+            report["file size"] = f"{self.file_size_mb} MB per file"
+        return report
+
+    @property
+    def sandbox_warning(self) -> str | None:
+        disk = self._resources.disk if self._resources is not None else None
+        if disk is not None and disk.mode == "watched":
+            return (f"limits: the disk limit of {disk.limit_mb} MB is checked every few tenths "
+                    f"of a second, not enforced by a file system ({disk.reason})")
+        return None
 
     # -- connection -------------------------------------------------------------------------
     def _no_engine(self, exc: BaseException) -> CodeExecutionError:
@@ -223,11 +259,17 @@ class DockerExecutor(BlockExecutor):
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
             "labels": owner_labels(self.run_label),
-            "environment": {
-                "HOME": WORKSPACE, "TMPDIR": "/tmp", "PYTHONUNBUFFERED": "1",
-                "PYTHONDONTWRITEBYTECODE": "1",
-            },
+            "environment": code_environment(home=WORKSPACE, host={}),
         }
+        size = self.resources.file_size_bytes()
+        if size is not None:
+            from docker.types import Ulimit
+
+            # Giving any ulimit replaces the engine's defaults, which it may not raise past its
+            # own (the start fails): open files and processes stay at scripts/setup_sandbox.sh's.
+            args["ulimits"] = [Ulimit(name="fsize", soft=size, hard=size),
+                               Ulimit(name="nofile", soft=1024, hard=1024),
+                               Ulimit(name="nproc", soft=1024, hard=1024)]
         if not self.network:
             args["network_mode"] = "none"
             args["network_disabled"] = True
@@ -257,7 +299,12 @@ class DockerExecutor(BlockExecutor):
         reader: threading.Thread | None = None
         try:
             if not outcome.cancelled:
-                container.start()
+                try:
+                    container.start()
+                except APIError as exc:
+                    raise CodeExecutionError(
+                        f"the engine at {self.base_url} would not start a container from "
+                        f"{self.image}: {exc.explanation or exc}") from exc
                 reader = threading.Thread(target=self._read_logs, args=(container, outcome),
                                           name="container-logs", daemon=True)
                 reader.start()
@@ -315,9 +362,14 @@ class DockerExecutor(BlockExecutor):
             remaining = deadline - time.monotonic()
             if remaining <= 0 or outcome.cancelled:
                 break
+            watched = self.resources.disk is not None and self.resources.disk.mode == "watched"
             try:
-                status = container.wait(timeout=max(1, math.ceil(min(remaining, 5))))
+                status = container.wait(timeout=max(1, math.ceil(min(remaining, 1 if watched else 5))))
             except Exception:  # read timeout: still running
+                if (reason := self.resources.check()) and not outcome.note:
+                    outcome.note = reason
+                    with contextlib.suppress(Exception):
+                        container.kill()
                 continue
             return self._exit_code(container, status)
         if not outcome.cancelled:

@@ -1,38 +1,48 @@
-"""The environment code runs with: the host's, minus anything that looks like a secret."""
+"""The environment code runs with: an allow-list, never the host's variables wholesale.
+
+Only the locale, the time zone and the terminal type come from the host; everything else is
+set here (PATH, HOME in the work dir, a private TMPDIR). A variable with an innocent name
+(SLACK_WEBHOOK, DB_URL) reaches code no more than OPENAI_API_KEY does.
+"""
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-# Matched against the variable NAME, case-insensitively.
-_SECRET_NAME = re.compile(
-    r"KEY|TOKEN|SECRET|PASSW(OR)?D|PASSPHRASE|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|SIGNATURE"
-    r"|(^|_)PASS($|_)|(^|_)DSN($|_)|CONN(ECTION)?_?STR|DATABASE_URL",
-    re.IGNORECASE,
-)
-_SECRET_PREFIXES = ("OPENAI_", "AZURE_", "ANTHROPIC_", "AWS_", "GOOGLE_", "GCP_", "HF_", "ROUNDTABLE_")
-_KEEP = frozenset({"PWD", "OLDPWD"})
+PASSED_FROM_HOST = frozenset({
+    "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE",
+    "LC_MONETARY", "LC_MESSAGES", "LC_PAPER", "LC_NAME", "LC_ADDRESS", "LC_TELEPHONE",
+    "LC_MEASUREMENT", "LC_IDENTIFICATION", "TZ", "TERM",
+})
+SYSTEM_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
 
 
-def is_secret_name(name: str) -> bool:
-    """True when a variable named ``name`` must not reach executed code."""
-    if name in _KEEP:
-        return False
-    upper = name.upper()
-    return upper.startswith(_SECRET_PREFIXES) or bool(_SECRET_NAME.search(name))
-
-
-def scrubbed_environment(
-    base: Mapping[str, str] | None = None, extra: Mapping[str, str] | None = None
+def code_environment(
+    *, home: str, path: Iterable[str] = (), tmp: str = "/tmp",
+    extra: Mapping[str, str] | None = None, host: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """``base`` (default: ``os.environ``) without secret-looking variables, plus ``extra``."""
-    source = os.environ if base is None else base
-    env = {k: v for k, v in source.items() if not is_secret_name(k)}
-    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
-    env["PYTHONUNBUFFERED"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    """The whole environment of executed code.
+
+    ``path``: folders searched before the system's (the interpreter's own ``bin``, so that
+    ``python`` and ``pip`` in shell blocks mean the interpreter that runs Python blocks).
+    ``host`` (default ``os.environ``) only contributes the names in :data:`PASSED_FROM_HOST`.
+    """
+    source = os.environ if host is None else host
+    env = {name: value for name, value in source.items() if name in PASSED_FROM_HOST}
+    env.setdefault("LANG", "C.UTF-8")
+    env.update(
+        PATH=os.pathsep.join(dict.fromkeys([*path, *SYSTEM_PATH])),
+        HOME=home,
+        TMPDIR=tmp,
+        XDG_CACHE_HOME=f"{tmp}/.cache",
+        XDG_CONFIG_HOME=f"{tmp}/.config",
+        MPLCONFIGDIR=f"{tmp}/.matplotlib",
+        MPLBACKEND="Agg",
+        PYTHONUNBUFFERED="1",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONIOENCODING="utf-8",
+    )
     if extra:
         env.update(extra)
     return env

@@ -7,7 +7,7 @@ import selectors
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -54,11 +54,14 @@ def run_process(
     keep_bytes: int,
     max_bytes: int,
     cancel: CancelToken | None = None,
+    check: Callable[[], str | None] | None = None,
+    check_every: float = 0.25,
 ) -> ProcessOutcome:
     """Run ``argv`` in a new session; stdout and stderr are merged, stdin is empty.
 
     On timeout, cancel or more than ``max_bytes`` of output the whole process group is killed.
-    Leftover members of the group are killed when the leader exits.
+    Leftover members of the group are killed when the leader exits. ``check`` is called every
+    ``check_every`` seconds while it runs: a reason it returns stops the group (``note``).
     """
     proc = subprocess.Popen(
         list(argv),
@@ -82,6 +85,7 @@ def run_process(
 
     remove = cancel.on_cancel(on_cancel) if cancel is not None else (lambda: None)
     deadline = time.monotonic() + timeout
+    next_check = time.monotonic() + check_every
     exited_at: float | None = None
     selector = selectors.DefaultSelector()
     selector.register(fd, selectors.EVENT_READ)
@@ -96,6 +100,12 @@ def run_process(
             if exited_at is None and now >= deadline and not outcome.timed_out:
                 outcome.timed_out = True
                 _kill_group(proc.pid)
+            if check is not None and exited_at is None and now >= next_check and not outcome.note:
+                next_check = now + check_every
+                reason = check()
+                if reason:
+                    outcome.note = reason
+                    _kill_group(proc.pid)
             wait = 0.05 if exited_at is None else max(0.0, _EOF_GRACE - (now - exited_at))
             if not selector.select(timeout=min(wait, max(0.0, deadline - now)) or 0.01):
                 continue

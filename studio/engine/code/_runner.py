@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 import signal
 import time
+import weakref
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,7 @@ from .._control import Cancelled
 from ._blocks import BASH, PYTHON, SH, SUPPORTED_LANGUAGES, block_filename, normalize_language
 from ._interface import CodeBlock, CodeResult
 from ._process import ProcessOutcome
+from ._resources import Limits, RunResources, acquire, release
 from ._workdir import SCRATCH_DIR, changed_files, give_to, resolve_inside, snapshot
 
 if TYPE_CHECKING:
@@ -48,6 +51,8 @@ class BlockExecutor(ABC):
         self.timeout = float(timeout)
         self.output_limit = output_limit
         self.max_output_bytes = max(max_output_bytes, output_limit)
+        self._resources: RunResources | None = None
+        self._release: Callable[[], object] = lambda: None
 
     @property
     def work_dir(self) -> Path:
@@ -70,8 +75,27 @@ class BlockExecutor(ABC):
     def _run(self, argv: list[str], cancel: CancelToken | None) -> ProcessOutcome:
         """Run ``argv`` in the work dir with this executor's limits."""
 
+    def _run_limits(self) -> Limits:
+        """The limits of the run's shared resources (the disk limit, the cgroup)."""
+        return Limits()
+
+    @property
+    def resources(self) -> RunResources:
+        """The run's cgroup and disk limit, shared with every executor of this work dir."""
+        if self._resources is None:
+            self._work_dir.mkdir(parents=True, exist_ok=True)
+            self._resources = acquire(self._work_dir, self._run_limits(), self._sandbox_user())
+            # released by cleanup(), or when the executor is dropped without it
+            self._release = weakref.finalize(self, release, self._resources)
+        return self._resources
+
     def cleanup(self) -> None:
-        """Delete the work dir if this executor created it (a given work dir is left alone)."""
+        """Release the run's limits (the last executor of the work dir gives its files back
+        from their own file system); delete the work dir if this executor created it (a given
+        work dir is left alone)."""
+        if self._resources is not None:
+            self._release()
+            self._resources = None
         if self._owns_work_dir:
             shutil.rmtree(self._work_dir, ignore_errors=True)
 
@@ -80,6 +104,7 @@ class BlockExecutor(ABC):
         started = time.monotonic()
         self._prepare()
         self._work_dir.mkdir(parents=True, exist_ok=True)
+        _ = self.resources
         self._give_work_dir()
         before = snapshot(self._work_dir)
         outputs: list[str] = []
@@ -163,7 +188,7 @@ class BlockExecutor(ABC):
         if code < 0:
             code = 128 - code
         if outcome.note:
-            return code, text, f"\n{outcome.note}"
+            return code or 1, text, f"\n{outcome.note}"
         if code > 128 and code - 128 in (signal.SIGKILL, signal.SIGXCPU, signal.SIGXFSZ):
             return code, text, f"\nKilled by {_signal_name(code - 128)}{self._limit_hint(code - 128)}."
         return code, text, ""

@@ -222,7 +222,10 @@ class DemoModel:
     # -- choosing the script ----------------------------------------------------------
     def _start(self, request: ModelRequest) -> None:
         first = opening(request.messages)
-        task = self.task_of(first) if first else ""
+        # a retrieval proxy wraps the question in passages; it says which question it asked
+        asked = next((str(m.meta["query"]) for m in request.messages
+                      if m.meta.get("kind") == "retrieved_context" and m.meta.get("query")), "")
+        task = asked or (self.task_of(first) if first else "")
         self._task, self._started = task, True
         self._chosen = self._script_for(task, first)
         self._words = TaskWords.of(task or "the task")

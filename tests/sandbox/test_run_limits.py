@@ -1,0 +1,135 @@
+"""A run's memory, process and disk limits hold for all of its processes together, in bubblewrap
+and in containers (several processes each staying under the limit cannot add up past it), and
+the executor says how each limit is enforced on this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from studio.engine.code import CodeBlock, DockerExecutor
+from studio.engine.code._diskcap import used_bytes
+
+from .conftest import HOSTILE_LIMITS
+from .test_hostile_code import run_marked
+
+pytestmark = pytest.mark.sandbox
+
+MB = 1024 * 1024
+ENOUGH_TIME = 30  # these take a few seconds of real work; the timeout is not what is tested
+
+
+def _enforced_for_the_run(executor, what: str) -> None:
+    """Skip (saying why) where this machine cannot hold ``what`` for a whole run; the executor
+    must then say so itself."""
+    report = executor.limits_report
+    if isinstance(executor, DockerExecutor) or "for the run" in report.get(what, "") \
+            or "all of the run's" in report.get(what, "") or "of its own" in report.get(what, ""):
+        return
+    assert executor.sandbox_warning and "limits:" in executor.sandbox_warning
+    pytest.skip(f"{what} cannot be limited per run here: {report.get(what)}")
+
+
+def test_memory_of_several_processes_adds_up(hostile):
+    """Four children of 100 MB each fit a per-process limit but not 256 MB together."""
+    code = (
+        "import os, time, sys\n"
+        "kids = []\n"
+        "for i in range(4):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        try:\n"
+        "            block = bytearray(100 * 1024 * 1024)\n"
+        "            for j in range(0, len(block), 4096):\n"
+        "                block[j] = 1\n"
+        "            open(f'held-{i}', 'w').close()\n"
+        "            time.sleep(1.5)\n"
+        "            os._exit(0)\n"
+        "        except MemoryError:\n"
+        "            os._exit(3)\n"
+        "    kids.append(pid)\n"
+        "codes = [os.waitpid(pid, 0)[1] for pid in kids]\n"
+        "print('STATUS', codes, sorted(n for n in os.listdir('.') if n.startswith('held-')))\n"
+    )
+    hostile.timeout = ENOUGH_TIME
+    result, _ = run_marked(hostile, code)
+    _enforced_for_the_run(hostile, "memory")
+    status = next(line for line in result.output.splitlines() if line.startswith("STATUS"))
+    codes = json.loads(status.split(" ", 1)[1].split("] ")[0] + "]")
+    survivors = [c for c in codes if c == 0]
+    assert len(survivors) < 4, result.output  # 400 MB never lived at once under 256 MB
+    assert len(survivors) * 100 <= HOSTILE_LIMITS.memory_mb, result.output
+    assert any(c != 0 for c in codes)
+    if not isinstance(hostile, DockerExecutor):
+        assert "memory limit of 256 MB together" in result.output, result.output
+
+
+def test_processes_of_several_parents_add_up(hostile):
+    """Four workers each try to start 30 sleepers: 120 > 64 for the run, fewer than 64 live."""
+    code = (
+        "import subprocess, sys, time\n"
+        "worker = '''\n"
+        "import subprocess, sys, time\n"
+        "started = []\n"
+        "for _ in range(30):\n"
+        "    try:\n"
+        "        started.append(subprocess.Popen(['sleep', '3']))\n"
+        "    except OSError:\n"
+        "        break\n"
+        "print(len(started), flush=True)\n"
+        "time.sleep(1.5)\n"
+        "'''\n"
+        "workers = []\n"
+        "for _ in range(4):\n"
+        "    try:\n"
+        "        workers.append(subprocess.Popen([sys.executable, '-c', worker],\n"
+        "                                        stdout=subprocess.PIPE, text=True))\n"
+        "    except OSError as exc:\n"
+        "        print('worker refused', exc)\n"
+        "counts = [int(w.communicate()[0].strip() or 0) for w in workers]\n"
+        "print('STARTED', sum(counts), counts)\n"
+    )
+    hostile.timeout = ENOUGH_TIME
+    result, _ = run_marked(hostile, code)
+    _enforced_for_the_run(hostile, "processes")
+    line = next(line for line in result.output.splitlines() if line.startswith("STARTED"))
+    started = int(line.split()[1])
+    assert 0 < started < HOSTILE_LIMITS.max_processes, result.output
+
+
+def test_disk_written_by_several_processes_adds_up(hostile):
+    """Three writers of 30 MB each (files of 5 MB, under the 10 MB file limit): 90 MB > 64 MB."""
+    writer = (
+        "import os, sys\n"
+        "n = sys.argv[1]\n"
+        "for i in range(6):\n"
+        "    try:\n"
+        "        with open(f'w{n}-{i}.bin', 'wb') as fh:\n"
+        "            fh.write(os.urandom(5 * 1024 * 1024))\n"
+        "    except OSError as exc:\n"
+        "        print('refused', n, i, exc, flush=True)\n"
+        "        break\n"
+    )
+    code = (
+        "import subprocess, sys\n"
+        f"writers = [subprocess.Popen([sys.executable, '-c', {writer!r}, str(n)]) for n in range(3)]\n"
+        "print('EXIT', [w.wait() for w in writers])\n"
+    )
+    hostile.timeout = ENOUGH_TIME
+    result, _ = run_marked(hostile, code)
+    _enforced_for_the_run(hostile, "disk")
+    used = used_bytes(hostile.work_dir)
+    assert used <= (HOSTILE_LIMITS.disk_mb + 2) * MB, (used, result.output)
+    assert "No space left on device" in result.output, result.output
+
+
+def test_the_report_says_what_enforces_each_limit(hostile):
+    hostile.execute([CodeBlock("print(1)", "python")])
+    report = hostile.limits_report
+    assert set(report) == {"memory", "processes", "disk", "file size"}
+    if os.geteuid() == 0 and isinstance(hostile, DockerExecutor):
+        assert "of its own" in report["disk"]
+    for text in report.values():
+        assert "MB" in text or "for the" in text
