@@ -86,7 +86,7 @@ def test_bundled_names_are_never_shadowed(store, registry):
     assert "a bundled template is named" in item.plan_line()
     assert _names(store) == [f"{spec.name} (imported)"]
     # what was stored is what people find by name
-    name, found = find_template(f"{spec.name} (imported)", store=store, registry=registry)
+    name, found = find_template(f"{spec.name} (imported)", store=store, registry=registry, actor=LOCAL)
     assert found.description == "My own version."
 
 
@@ -135,9 +135,9 @@ def test_templates_are_found_as_people_type_them(registry, typed):
 def test_stored_names_are_found_the_same_way_and_misses_suggest(store, registry):
     spec = load_bundled_template("tool_helper").to_dict() | {"name": "My tool-using team"}
     _import(json.dumps(spec), "m.json", store, registry)
-    assert find_template("my tool using_team", store=store, registry=registry)[0] == \
+    assert find_template("my tool using_team", store=store, registry=registry, actor=LOCAL)[0] == \
         "My tool-using team"
     from studio.runs import RunError
 
     with pytest.raises(RunError, match=r"did you mean 'Retrieval-augmented question answering'"):
-        find_template("Retrieval augmented question answerin", store=store, registry=registry)
+        find_template("Retrieval augmented question answerin", store=store, registry=registry, actor=LOCAL)
