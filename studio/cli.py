@@ -17,7 +17,7 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from studio.runs import RunHandle
@@ -450,6 +450,7 @@ def _export_template(args: argparse.Namespace, store: Store) -> int:
 
 def _import_templates(args: argparse.Namespace, store: Store) -> int:
     from studio.runs import apply_import, plan_import
+    from studio.spec import summarise
 
     path = Path(args.file)
     try:
@@ -460,7 +461,7 @@ def _import_templates(args: argparse.Namespace, store: Store) -> int:
     plan = plan_import(content, path.name, store=store, actor=_local(), registry=registry)
     if not plan.ok:
         raise CliError(f"{args.file} cannot be imported; nothing was stored: "
-                       + "; ".join(plan.problems))
+                       + "; ".join(summarise(plan.problems)))
     for item in plan.items:  # the plan first: what will be added, and under which name
         print(f"{item.plan_line()} ({item.source_format})")
     for item in apply_import(plan, store=store, actor=_local(), registry=registry):
@@ -546,14 +547,27 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 # -- entry point ---------------------------------------------------------------------------
 def _one_line(exc: BaseException) -> str:
-    from studio.spec import SpecError
+    from studio.spec import SpecError, summarise
 
     if isinstance(exc, SpecError):
-        return "invalid template: " + "; ".join(str(p) for p in exc.errors or exc.problems)
+        return "invalid template: " + "; ".join(summarise(exc.errors or exc.problems))
     text = " ".join(str(exc).split())
     if isinstance(exc, KeyError) and text.startswith(("'", '"')):
         text = text[1:-1]
     return text or type(exc).__name__
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Leave at once after Ctrl-C, as the program (not when main() is called with argv).
+
+    The run has been cancelled and its end stored (every write is committed); tearing the
+    interpreter down would only keep the person waiting (seconds on a busy machine)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed pipe: nothing more to say
+            pass
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -565,9 +579,13 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args)
     except CliError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
+        if exc.code == EXIT_INTERRUPTED and argv is None:
+            _exit_now(exc.code)
         return exc.code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
+        if argv is None:
+            _exit_now(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except Exception as exc:  # errors reach people as one line, never a traceback
         if os.environ.get("ROUNDTABLE_DEBUG"):

@@ -95,6 +95,7 @@ class Transcript:
         self.cost = 0.0
         self.edge_counts: dict[tuple[str, str], int] = {}
         self.finished: Item | None = None
+        self.engine_paused = False  # the engine has stopped at a pause (not just been asked to)
         self.group_managers: set[str] = set()
         self._pending: dict[int, list[Item]] = {}  # depth -> nested items awaiting a parent
         self._open_cards: dict[str, list[Card]] = {}  # agent -> cards awaiting their message
@@ -146,6 +147,8 @@ class Transcript:
                                  summary=event.get("summary", ""), usage=event.get("usage") or {})
             self._usage_totals(self.finished.usage)
         elif kind in _NOTE_KINDS:
+            if kind in ("paused", "resumed"):
+                self.engine_paused = kind == "paused"
             text = event.get("text", "")
             if kind == "human_input_received":
                 text = _human_answer_note(event)

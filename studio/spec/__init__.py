@@ -45,7 +45,7 @@ from ._models import (
     TerminationSpec,
     ToolSpec,
 )
-from ._problems import Problem, SpecError
+from ._problems import Problem, SpecError, summarise
 from ._script_export import export_script
 from ._tool_source import ToolSourceError
 from ._validate import group_members, reached_agents, sequence_edges, validate
@@ -96,6 +96,7 @@ __all__ = [
     "parse_text",
     "reached_agents",
     "sequence_edges",
+    "summarise",
     "validate",
     "BUNDLE_KIND",
     "FileImport",

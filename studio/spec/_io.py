@@ -11,7 +11,7 @@ import yaml
 from ._models import TemplateSpec
 from ._problems import Problem, SpecError
 from ._resources import bundled_dir
-from ._validate import validate
+from ._validate import MAX_DOCUMENT_BYTES, validate
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -33,8 +33,31 @@ def default_registry() -> Registry:
 YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def parse_text(text: str) -> Any:
-    """Parse YAML or JSON text (JSON is YAML) into plain data; a SpecError if it does not parse."""
+MAX_TEMPLATE_BYTES = MAX_DOCUMENT_BYTES  # a template (agents, tools, documents) fits in 2 MB
+MAX_DEPTH = 64  # a template nests a dozen levels; deeper is not a template
+
+
+def parse_text(text: str, *, max_bytes: int = MAX_TEMPLATE_BYTES) -> Any:
+    """Parse YAML or JSON text (JSON is YAML) into plain data; a SpecError if it does not
+    parse, is larger than ``max_bytes``, nests deeper than :data:`MAX_DEPTH` levels or uses
+    YAML aliases (checked before parsing: deep nesting crashes libyaml's loader, and aliases
+    can make a small file expand into a huge one)."""
+    size = len(text.encode("utf-8", "replace"))
+    if size > max_bytes:
+        raise SpecError([Problem("", f"the text is {_megabytes(size)}; a template is at most "
+                                     f"{_megabytes(max_bytes)}")])
+    if text.lstrip()[:1] in ("{", "["):  # JSON: the json module reads it ten times faster
+        try:
+            data = json.loads(text)
+        except RecursionError:
+            raise SpecError([Problem("", _TOO_DEEP)]) from None
+        except ValueError:
+            pass  # YAML flow style, or broken: the YAML parser says where
+        else:
+            if _depth_over(data, MAX_DEPTH):
+                raise SpecError([Problem("", _TOO_DEEP)])
+            return data
+    _check_structure(text)
     try:
         return yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError:
@@ -46,6 +69,53 @@ def parse_text(text: str) -> Any:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecError([Problem("", f"not valid YAML/JSON{where}: {problem}")]) from exc
+    except RecursionError:
+        raise SpecError([Problem("", _TOO_DEEP)]) from None
+
+
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep: a template nests at most {MAX_DEPTH} levels"
+
+
+def _depth_over(data: Any, limit: int) -> bool:
+    """Whether lists and mappings nest more than ``limit`` levels (without recursing)."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth >= limit:
+                return True
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items if isinstance(item, (dict, list)))
+    return False
+
+
+_OPENERS = (yaml.BlockSequenceStartToken, yaml.BlockMappingStartToken,
+            yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken)
+_CLOSERS = (yaml.BlockEndToken, yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
+
+
+def _check_structure(text: str) -> None:
+    """Nesting depth and aliases, from the scanner's tokens (it does not recurse)."""
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=YAML_LOADER):
+            if isinstance(token, _OPENERS):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise SpecError([Problem("", _TOO_DEEP)])
+            elif isinstance(token, _CLOSERS):
+                depth -= 1
+            elif isinstance(token, yaml.AliasToken):
+                raise SpecError([Problem("", f"YAML aliases (*{token.value}) are not supported "
+                                             "in templates: write the value out")])
+    except yaml.YAMLError:
+        return  # the parser below says where the text is broken
+
+
+def _megabytes(size: int) -> str:
+    if size < 100_000:
+        return f"{size / 1000:.0f} kB"
+    return f"{size / 1_000_000:.1f}".removesuffix(".0") + " MB"
 
 
 def load_template(doc_or_text: dict[str, Any] | str | TemplateSpec, *,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 Severity = Literal["error", "warning"]
+MAX_MESSAGE = 240  # characters of one problem's message
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,10 @@ class Problem:
     field: str | None = None
     severity: Severity = "error"
 
+    def __post_init__(self) -> None:
+        if len(self.message) > MAX_MESSAGE:  # a value quoted in full can be megabytes long
+            object.__setattr__(self, "message", self.message[:MAX_MESSAGE - 3] + "...")
+
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
 
@@ -33,14 +38,27 @@ class Problem:
                 "field": self.field, "severity": self.severity}
 
 
+SUMMARY_LIMIT = 10  # problems shown before "... and N more"
+
+
+def summarise(problems: list[Problem] | list[str], limit: int = SUMMARY_LIMIT) -> list[str]:
+    """The first ``limit`` problems as text, then one line saying how many more there are."""
+    lines = [str(p) for p in problems[:limit]]
+    more = len(problems) - limit
+    if more > 0:
+        lines.append(f"... and {more:,} more problem{'s' if more != 1 else ''}")
+    return lines
+
+
 class SpecError(ValueError):
-    """A template is not valid. ``problems`` lists every error (and warning) found."""
+    """A template is not valid. ``problems`` lists every error (and warning) found; the
+    message shows the first :data:`SUMMARY_LIMIT` of them."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)
         errors = [p for p in self.problems if p.severity == "error"] or self.problems
-        lines = "\n".join(f"  {p}" for p in errors)
-        super().__init__(f"the template has {len(errors)} problem(s):\n{lines}")
+        lines = "\n".join(f"  {line}" for line in summarise(errors))
+        super().__init__(f"the template has {len(errors):,} problem(s):\n{lines}")
 
     @property
     def errors(self) -> list[Problem]:
@@ -80,7 +98,8 @@ def problems_from_validation(exc: ValidationError, doc: Any) -> list[Problem]:
             if message.startswith("Input should be"):
                 message = "should be" + message[len("Input should be"):]
                 if value is not None and not isinstance(value, (dict, list)):
-                    message += f" (got {value!r})"
+                    shown = repr(value)
+                    message += f" (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
         path = format_path(loc)
         agent, field = _agent_of(doc, loc)
         key = f"{path}|{message}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -26,11 +27,38 @@ def validate(doc: dict[str, Any] | TemplateSpec, *, registry: Registry) -> list[
     if "format" in doc and doc["format"] != 1:
         return [Problem("format", f"unsupported template format {doc['format']!r}; this studio "
                                   "reads format 1")]
+    too_big = _over_the_caps(doc)
+    if too_big:
+        return too_big
     try:
         spec = TemplateSpec.model_validate(doc)
     except ValidationError as exc:
         return problems_from_validation(exc, doc)
     return check_spec(spec, registry=registry)
+
+
+MAX_AGENTS = 100
+MAX_TOOLS = 200
+MAX_DOCUMENT_BYTES = 2_000_000  # the same cap as a template's text (spec._io)
+
+
+def _over_the_caps(doc: dict[str, Any]) -> list[Problem]:
+    """A template far past what a team is (10,000 agents) is refused with one problem
+    naming the cap, not one problem per agent."""
+    for key, cap in (("agents", MAX_AGENTS), ("tools", MAX_TOOLS)):
+        items = doc.get(key)
+        if isinstance(items, list) and len(items) > cap:
+            return [Problem(key, f"a template has at most {cap} {key}; this one has "
+                                 f"{len(items):,}")]
+    try:
+        size = len(json.dumps(doc, default=str))
+    except (ValueError, TypeError, RecursionError):
+        return [Problem("", "the template is not plain data (a cycle or a value that is not "
+                            "text, a number, a list or a mapping)")]
+    if size > MAX_DOCUMENT_BYTES:
+        return [Problem("", f"the template is {size / 1_000_000:.1f} MB; a template is at most "
+                            f"{MAX_DOCUMENT_BYTES / 1_000_000:g} MB")]
+    return []
 
 
 def check_spec(spec: TemplateSpec, *, registry: Registry) -> list[Problem]:

@@ -12,7 +12,7 @@ def test_timeout_and_retries_are_shown_and_saved(app, svc, texts) -> None:
                                             base_url="http://127.0.0.1:9/v1"))
     at = app("models")
     assert "Timeout and retries: 60 s, 2 retries" in [e.label for e in at.expander]
-    at.number_input(key="timeout_lab").set_value(150.0)
+    at.number_input(key="timeout_lab").set_value(150)
     at.number_input(key="retries_lab").set_value(0)
     at.button(key="FormSubmitter:limits_form_lab-Save").click().run()
     assert not at.exception, at.exception

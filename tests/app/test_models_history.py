@@ -120,3 +120,33 @@ def test_interrupted_runs_are_marked(app, svc, texts) -> None:
     at = app("history")
     assert not at.exception
     assert "interrupted" in texts(at)
+
+
+def test_history_status_column_shows_whole_words(app, svc) -> None:
+    """The status column is a table cell: a short label ("⚠️ Interrupted") that fits, with
+    the explanation said once under the table, not clipped mid-word in every row."""
+    run_id = svc.store.create_run(LOCAL, "Ghost", {"name": "Ghost"}, "a task", "demo")
+    svc.store.finish_run(run_id, "interrupted", "the server stopped while the run was going")
+    at = app("history")
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert list(table["status"]) == ["⚠️ Interrupted"]
+    assert all(len(label) <= 18 for label in table["status"])
+    assert at.selectbox(key="history_status").format_func("interrupted") == "⚠️ Interrupted"
+    assert any("interrupted" in w.body and "server stopped" in w.body for w in at.warning)
+
+
+def test_an_interrupted_run_does_not_say_someone_is_speaking(app, svc) -> None:
+    spec = load_bundled_template("human_in_the_loop")
+    run_id = svc.store.create_run(LOCAL, spec.name, spec.to_dict(), "a task", "demo")
+    message = {"type": "message", "seq": 1, "chat_id": "c1", "depth": 0, "time": 0.0,
+               "sender": "assistant", "recipient": "you",
+               "message": {"role": "assistant", "content": "A first draft.", "name": "assistant"}}
+    svc.store.append_event(run_id, 1, "message", message, chat_id="c1", sender="assistant",
+                           recipient="you", role="assistant", content="A first draft.")
+    svc.store.finish_run(run_id, "interrupted", "the server stopped while the run was going")
+    at = app("history")
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "is speaking" not in captions
+    assert "Interrupted" in captions and "assistant" in captions

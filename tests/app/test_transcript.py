@@ -68,3 +68,18 @@ def test_store_rows_normalise_like_live_events() -> None:
 def test_dollars_stay_literal_outside_code() -> None:
     assert safe_markdown("costs $5 and $6\n```\necho $HOME\n```") == (
         "costs \\$5 and \\$6\n```\necho $HOME\n```")
+
+
+def test_images_in_messages_become_links_and_are_never_fetched() -> None:
+    shown = safe_markdown("Look: ![plan](https://evil.example/p.png?d=secret \"t\") ok")
+    assert "![" not in shown
+    assert shown == ('Look: [🖼️ image: plan (evil.example)](https://evil.example/p.png?d=secret '
+                     '"t") ok')
+    assert safe_markdown("![x][r]\n\n[r]: //h.test/i.png") == \
+        "[🖼️ image: x][r]\n\n[r]: //h.test/i.png"
+    assert safe_markdown("![a [b] c](<http://h.test/i.png>)") == \
+        "[🖼️ image: a (b) c (h.test)](<http://h.test/i.png>)"
+    # code shows the markdown as it was written
+    assert safe_markdown("`![c](http://x.test/i.png)`") == "`![c](http://x.test/i.png)`"
+    assert safe_markdown("```\n![c](http://x.test/i.png)\n```") == \
+        "```\n![c](http://x.test/i.png)\n```"

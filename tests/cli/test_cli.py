@@ -265,3 +265,18 @@ def test_templates_import_uses_the_gallerys_name_rule(roundtable, data_dir, tmp_
                                  "python").stdout)
     refused = roundtable("templates", "import", str(script))
     assert_one_line_error(refused, "Python exports cannot be imported")
+
+
+def test_a_file_with_many_problems_gives_a_short_line(tmp_path, capsys):
+    """The first problems and how many more, not a line of every problem (in this process:
+    the message is what is tested)."""
+    from studio.cli import main
+
+    doc = load_bundled_template("tool_helper").to_dict()
+    doc["agents"] = [dict(doc["agents"][1], name=f"bad name {i}") for i in range(60)]
+    bad = tmp_path / "many.json"
+    bad.write_text(json.dumps(doc))
+    assert main(["templates", "import", str(bad), "--data-dir", str(tmp_path / "d")]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"roundtable: {bad} cannot be imported; nothing was stored: ")
+    assert re.search(r"\.\.\. and \d+ more problems$", line) and len(line) < 3000

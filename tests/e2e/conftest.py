@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -142,14 +143,21 @@ class StudioServer:
             return "(no log)"
 
 
-@pytest.fixture
-def studio(tmp_path: Path) -> Iterator[StudioServer]:
-    server = StudioServer(tmp_path / "data", tmp_path / "studio.log")
+@contextmanager
+def running_studio(root: Path) -> Iterator[StudioServer]:
+    """A studio on ``root/data`` (log in ``root/studio.log``), stopped afterwards."""
+    server = StudioServer(root / "data", root / "studio.log")
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> Iterator[StudioServer]:
+    with running_studio(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture

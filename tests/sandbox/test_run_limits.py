@@ -133,3 +133,45 @@ def test_the_report_says_what_enforces_each_limit(hostile):
         assert "of its own" in report["disk"]
     for text in report.values():
         assert "MB" in text or "for the" in text
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a work dir file system of its own needs root")
+def test_a_killed_studio_loses_no_files_and_leaves_no_mount(tmp_path, bwrap_ready):
+    """The process holding a run's work dir file system is killed (-9): the next one to make
+    such a file system puts the files back in the plain folder and removes the mount."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from studio.engine.code import LocalExecutor
+    from tests.support.processes import wait_for
+
+    work = tmp_path / "runs" / "killed"
+    script = (
+        "import sys, time\n"
+        "from studio.engine.code import CodeBlock, LocalExecutor\n"
+        f"ex = LocalExecutor(sandbox='bubblewrap', work_dir={str(work)!r})\n"
+        "r = ex.execute([CodeBlock(\"open('kept.txt', 'w').write('made before the crash')\", "
+        "'python')])\n"
+        "print('READY', r.exit_code, ex.limits_report['disk'], flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        line = holder.stdout.readline()
+        assert line.startswith("READY 0") and "of its own" in line, line
+        mounts = Path("/proc/self/mounts")
+        assert str(work) in mounts.read_text()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    assert str(work) in mounts.read_text()  # nobody cleaned up after the killed process
+    other = LocalExecutor(sandbox="bubblewrap", work_dir=tmp_path / "runs" / "next")
+    try:
+        other.execute([CodeBlock("print(1)", "python")])  # makes a file system: recovers
+        assert wait_for(lambda: str(work) not in mounts.read_text(), 5)
+        assert (work / "kept.txt").read_text() == "made before the crash"
+        assert not [p for p in work.parent.iterdir() if p.name.startswith(".killed.")]
+    finally:
+        other.cleanup()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 import yaml
 
-from studio.spec import SpecError, bundled_templates, load_bundled_template
+from studio.spec import SpecError, bundled_templates, load_bundled_template, load_template
 from studio.spec._files import (
     BUNDLE_KIND,
     export_bundle,
@@ -143,3 +145,62 @@ def test_python_exports_are_refused_as_such(filename):
 def test_any_python_file_is_refused_as_such(script):
     with pytest.raises(SpecError, match="Python exports cannot be imported"):
         import_file(script, "notes.txt")
+
+
+def test_a_huge_team_is_refused_with_one_short_problem_naming_the_cap():
+    doc = {"format": 1, "name": "Crowd", "pattern": {"kind": "group"},
+           "agents": [{"name": f"a{i}", "kind": "assistant"} for i in range(10_000)]}
+    with pytest.raises(SpecError) as exc:
+        import_file(json.dumps(doc), "crowd.json")
+    assert problems(exc) == ["crowd.json: agents: a template has at most 100 agents; this one "
+                             "has 10,000"]
+    assert len(str(exc.value)) < 200
+
+
+def test_a_template_larger_than_the_cap_says_the_cap():
+    doc = {"format": 1, "name": "Novel", "description": "x" * 2_100_000}
+    with pytest.raises(SpecError) as exc:
+        import_file(yaml.safe_dump(doc), "novel.yaml")
+    assert problems(exc) == ["novel.yaml: the template is 2.1 MB; a template is at most 2 MB"]
+    with pytest.raises(SpecError) as exc:  # typed or pasted text (the Builder's text view)
+        load_template(yaml.safe_dump(doc))
+    assert [str(p) for p in exc.value.problems] == [
+        "the text is 2.1 MB; a template is at most 2 MB"]
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, "- " * 100_000 + "x",
+                                  "a: " + "{b: " * 100_000 + "1" + "}" * 100_000],
+                         ids=["json-lists", "yaml-dashes", "yaml-flow-mappings"])
+def test_deep_nesting_is_refused_without_crashing(text, tmp_path):
+    """libyaml's loader crashes the whole process on deep nesting: checked before it runs
+    (in a child process, so a crash fails this test instead of ending the suite)."""
+    (tmp_path / "deep.yaml").write_text(text)
+    code = ("import sys; from studio.spec import SpecError; from studio.spec._files import "
+            "import_file\ntry:\n    import_file(open(sys.argv[1]).read(), 'deep.yaml')\n"
+            "except SpecError as exc:\n    print(exc.problems[0])")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "deep.yaml")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-500:]
+    assert proc.stdout.strip() == ("deep.yaml: nested more than 64 levels deep: a template "
+                                   "nests at most 64 levels")
+
+
+def test_yaml_aliases_are_refused():
+    with pytest.raises(SpecError, match=r"YAML aliases \(\*x\) are not supported"):
+        import_file("format: 1\nname: &x Loop\ndescription: *x\n", "alias.yaml")
+
+
+def test_long_problem_lists_are_summarised():
+    doc = yaml.safe_load(export_file(load_bundled_template("tool_helper")))
+    doc["agents"] = [dict(doc["agents"][1], name=f"bad name {i}") for i in range(40)]
+    with pytest.raises(SpecError) as exc:
+        import_file(json.dumps(doc), "team.json")
+    message = str(exc.value).splitlines()
+    assert len(exc.value.errors) > 40
+    assert len(message) == 12  # the count, ten problems, and how many more
+    assert message[-1] == f"  ... and {len(exc.value.errors) - 10} more problems"
+    doc = yaml.safe_load(export_file(load_bundled_template("tool_helper")))
+    doc["agents"][1]["model"] = "x" * 5000
+    with pytest.raises(SpecError) as exc:
+        import_file(json.dumps(doc), "team.json")
+    assert all(len(p) < 300 for p in problems(exc)), problems(exc)

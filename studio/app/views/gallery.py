@@ -9,11 +9,17 @@ import streamlit as st
 from studio.app._auth import current_actor, shared_mode
 from studio.app._catalog import pattern_label, templates
 from studio.app._guard import page_guard
+from studio.app._launch import launch, show_launch_error
 from studio.app._services import services
 from studio.app.widgets.diagram import team_svg
 from studio.app.widgets.template_files import template_files
 
 COLUMNS = 3
+
+
+OPEN_RUN = "gallery_open_run"
+LAUNCHED = "gallery_launched"  # which drawing of the page a run was started from
+DRAWN = "gallery_drawn"
 
 
 def _share(svc, name: str, key: str) -> None:  # noqa: ANN001 - Services
@@ -23,20 +29,38 @@ def _share(svc, name: str, key: str) -> None:  # noqa: ANN001 - Services
         st.session_state["gallery_flash"] = f"Could not change sharing: {exc}"
 
 
-def _open(key: str) -> None:
-    st.session_state["playground_template"] = key
-    st.session_state["gallery_open"] = True
+def _run(svc, key: str, drawn: int) -> None:  # noqa: ANN001 - Services
+    """One click: start the template on its first sample task, then show the run. A second
+    click on the same drawing of the page (a double click) does not start a second run."""
+    if st.session_state.get(LAUNCHED) == drawn:
+        return
+    actor = current_actor()
+    entry = templates(svc.store, svc.registry_for(actor), actor, svc.registry).get(key)
+    if entry is None:
+        return
+    st.session_state[LAUNCHED] = drawn
+    st.session_state["playground_template"] = key  # "Start another run" opens on it
+    if not entry.spec.default_task.strip():  # nothing to run on: the Playground asks for a task
+        st.session_state[OPEN_RUN] = ""
+        return
+    run_id = launch(svc, entry.spec, entry.spec.default_task, template_name=entry.name)
+    if run_id:
+        st.session_state[OPEN_RUN] = run_id
 
 
 with page_guard("Gallery"):
     svc = services()
     st.title("🖼️ Gallery")
-    st.caption("Ready-made teams of agents. Press **Run** to try one in the Playground — the "
-               "Demo model runs offline, so every template works out of the box.")
-    if st.session_state.pop("gallery_open", False):
-        st.switch_page("views/playground.py")
+    st.caption("Ready-made teams of agents. Press **Run** to watch one work on its first sample "
+               "task (you can change the task above the run) — the Demo model runs offline, so "
+               "every template works out of the box.")
+    opened = st.session_state.pop(OPEN_RUN, None)
+    if opened is not None:
+        st.switch_page("views/playground.py", query_params={"run": opened} if opened else None)
+    show_launch_error()
     if "gallery_flash" in st.session_state:
         st.error(st.session_state.pop("gallery_flash"))
+    drawn = st.session_state[DRAWN] = int(st.session_state.get(DRAWN, 0)) + 1
     actor = current_actor()
     registry = svc.registry_for(actor)
     entries = templates(svc.store, registry, actor, svc.registry)
@@ -55,8 +79,11 @@ with page_guard("Gallery"):
             st.markdown(" ".join(spec.description.split()))
             if spec.tags:
                 st.caption(" ".join(f"`{t}`" for t in spec.tags))
+            task = " ".join(spec.default_task.split())
+            st.caption(f"▶️ Runs on: _{task if len(task) <= 90 else task[:89] + '…'}_" if task
+                       else "▶️ Opens the Playground for you to write a task.")
             st.button("Run", key=f"gallery_run_{key.replace(':', '-')}", type="primary", icon="▶️",
-                      on_click=_open, args=(key,), width="stretch")
+                      on_click=_run, args=(svc, key, drawn), width="stretch")
             if shared_mode() and entry.origin == "saved" and not entry.owner:
                 share_key = "share_" + re.sub(r"[^A-Za-z0-9_-]", "-", key.replace(":", "-"))
                 st.session_state[share_key] = entry.shared

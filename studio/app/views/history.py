@@ -45,7 +45,7 @@ with page_guard("History"):
         st.stop()
     left, right = st.columns(2)
     status = left.selectbox("Status", ["all", *RUN_STATUSES], key="history_status",
-                            format_func=lambda s: "All" if s == "all" else status_badge(s))
+                            format_func=lambda s: "All" if s == "all" else status_badge(s, short=True))
     names = sorted({r.template_name for r in all_runs})
     template = right.selectbox("Template", ["all", *names], key="history_template",
                                format_func=lambda s: "All" if s == "all" else s)
@@ -55,11 +55,12 @@ with page_guard("History"):
         st.info("No run matches these filters.")
         st.stop()
     st.dataframe(
-        [{"started": _when(r.started_at), "status": status_badge(r.status),
+        [{"started": _when(r.started_at), "status": status_badge(r.status, short=True),
           "template": r.template_name, "task": " ".join(r.task.split())[:90],
           "tokens": r.total_tokens, "cost ($)": round(r.cost, 4),
           "duration (s)": round(r.duration, 1) if r.duration is not None else None} for r in runs],
-        hide_index=True, width="stretch")
+        hide_index=True, width="stretch",
+        column_config={"status": st.column_config.TextColumn("status", width="medium")})
     interrupted = sum(1 for r in runs if r.status == "interrupted")
     if interrupted:
         st.warning(f"{interrupted} run{'s were' if interrupted != 1 else ' was'} interrupted: the "
@@ -70,7 +71,7 @@ with page_guard("History"):
     run_id = st.selectbox(
         "Open a run", list(by_id), key="history_run_select",
         format_func=lambda i: f"{_when(by_id[i].started_at)} · {by_id[i].template_name} · "
-                              f"{status_badge(by_id[i].status)} · {' '.join(by_id[i].task.split())[:60]}")
+                              f"{status_badge(by_id[i].status, short=True)} · {' '.join(by_id[i].task.split())[:60]}")
     info = svc.store.get_run(actor, run_id)
     st.divider()
     st.subheader(info.template_name)

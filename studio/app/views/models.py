@@ -121,8 +121,8 @@ def limits(svc, config) -> None:  # noqa: ANN001 - Services, ModelConfig
     with st.expander(f"Timeout and retries: {timeout:g} s, {retries} retr{'ies' if retries != 1 else 'y'}"):
         with st.form(f"limits_form_{config.name}", border=False):
             left, right = st.columns(2)
-            left.number_input("Timeout (seconds)", min_value=1.0, max_value=3600.0, step=5.0,
-                              value=timeout, key=f"timeout_{config.name}",
+            left.number_input("Timeout (seconds)", min_value=1, max_value=3600, step=5,
+                              value=max(1, round(timeout)), key=f"timeout_{config.name}",
                               help="How long to wait for the server to start answering, and "
                                    "between two pieces of a streamed answer.")
             right.number_input("Retries", min_value=0, max_value=10, step=1, value=retries,

@@ -18,7 +18,10 @@ from studio.store import RunInfo
 from .._auth import current_actor
 from .._services import Services
 from .._transcript import Transcript, agent_order
-from .human import flash, human_panel, run_controls, step_in
+from .connection import LIVE_KEY_PREFIX, connection_watchdog
+from .feedback import acknowledge, feedback_script
+from .human import human_panel
+from .run_controls import flash, pausing, run_controls, sending, step_in
 from .team_graph import team_graph
 from .transcript import TranscriptView
 
@@ -30,9 +33,10 @@ _BADGES = {
 }
 
 
-def status_badge(status: str) -> str:
+def status_badge(status: str, *, short: bool = False) -> str:
+    """The status with its icon; ``short``: the words alone, for a table column."""
     icon, label = _BADGES.get(status, ("•", status))
-    return f"{icon} {label}"
+    return f"{icon} {label.split(' (')[0] if short else label}"
 
 
 def spec_of(info: RunInfo) -> TemplateSpec | None:
@@ -81,7 +85,8 @@ def status_line(status: str, tx: Transcript, info: RunInfo,
     if waiting is not None:
         who = f"{waiting[0]} is " if waiting[0] else ""
         wait = f" &nbsp;·&nbsp; ⏳ {who}waiting for the model ({waiting[1]:.0f} s)…"
-    st.markdown(f"**{status_badge(status)}**{wait} &nbsp;·&nbsp; turn **{turn}** &nbsp;·&nbsp; "
+    badge = "⏸️ Pausing after this message…" if pausing(status, tx) else status_badge(status)
+    st.markdown(f"**{badge}**{wait} &nbsp;·&nbsp; turn **{turn}** &nbsp;·&nbsp; "
                 f"**{tokens:,}** tokens &nbsp;·&nbsp; cost **{cost}** &nbsp;·&nbsp; "
                 f"{elapsed:.0f} s &nbsp;·&nbsp; model: {info.model_label or 'as in the template'}")
 
@@ -90,6 +95,8 @@ def render_run(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bo
     """A whole run; live (polling) while it goes on in this process."""
     handle = svc.manager.get(current_actor(), run_id)
     live = handle is not None and not handle.done
+    if live:
+        feedback_script()
 
     @st.fragment(run_every=POLL_SECONDS if live else None)
     def body() -> None:
@@ -108,22 +115,35 @@ def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, w
     agents = agent_order(spec.agent_names if spec else [], tx)
     humans = {a.name for a in spec.agents if a.kind.is_proxy} if spec else set()
     work_dir = handle.work_dir if handle is not None else (Path(info.work_dir) if info.work_dir else None)
-    status_line(status, tx, info, model_wait(handle))
+    live = handle is not None and not handle.done
+    if live:
+        connection_watchdog()  # if the server dies now, the page must not say "Running"
+    with st.container(key=f"{LIVE_KEY_PREFIX}status_{key}" if live else f"run_status_{key}"):
+        status_line(status, tx, info, model_wait(handle))
     if handle is not None and handle.error:
         st.error(f"The run failed: {handle.error}", icon="🚨")
     left, right = st.columns([3, 2], gap="large") if graph and spec else (st.container(), None)
     with left:
+        live = handle is not None and not handle.done
+        still_sending = sending(run_id, tx) if live else []
         TranscriptView(tx, agents, work_dir=work_dir, key=key, humans=humans).render(
-            live=handle is not None and not handle.done)
+            live=live, sending=still_sending)
+        # drawn live or not, so the elements after it keep their places when the run ends
+        answers = sum(1 for i in tx.items if i.kind == "note"
+                      and i.note_kind == "human_input_received")
+        acknowledge(f"{status}|{answers}|{len(still_sending)}|{tx.engine_paused}|"
+                    f"{st.session_state.get('sent_count:' + run_id, 0)}")
         if handle is not None and not handle.done:
             flash()
-            human_panel(handle)
+            with st.container(key=f"{LIVE_KEY_PREFIX}human_{key}"):
+                human_panel(handle)
     if right is not None and spec is not None:
         _stick_side_column()
         with right.container(key=f"run_side_{key}"):
             team_graph(spec, tx, key=f"{key}-graph", status=status)
             if handle is not None and not handle.done:
-                run_controls(handle)
+                with st.container(key=f"{LIVE_KEY_PREFIX}controls_{key}"):
+                    run_controls(handle, tx)
             _usage(handle.usage if handle is not None else info.usage)
     if handle is not None and not handle.done:
         step_in(handle)

@@ -17,6 +17,9 @@ except ImportError:  # pragma: no cover - older streamlit-agraph
     _component = None
 
 
+ENDED = frozenset({"finished", "failed", "cancelled", "interrupted"})
+
+
 def graph_data(spec: TemplateSpec, tx: Transcript) -> tuple[list[dict], list[dict]]:
     """Nodes and edges as vis.js dicts: the template's edges plus those people used."""
     names = spec.agent_names
@@ -30,7 +33,7 @@ def graph_data(spec: TemplateSpec, tx: Transcript) -> tuple[list[dict], list[dic
             "shape": "dot", "size": 30 if speaking else 18,
             "color": {"background": look.hex if speaking else "#ffffff", "border": look.hex},
             "borderWidth": 5 if speaking else 2,
-            "font": {"size": 16, "bold": speaking},
+            "font": {"size": 18 if speaking else 15, "color": "#111111" if speaking else "#444444"},
         })
     known = set(names)
     pairs: dict[tuple[str, str], int] = {(e.source, e.target): 0 for e in spec.pattern.edges}
@@ -51,6 +54,16 @@ def graph_data(spec: TemplateSpec, tx: Transcript) -> tuple[list[dict], list[dic
     return nodes, edges
 
 
+def graph_options(height: int, physics: bool) -> dict:
+    """vis-network options, exactly as vis-network spells them (it logs a browser console
+    error for every option it does not know, on every redraw): sizes are CSS strings,
+    arrows are edge options, the layout is not hierarchical."""
+    return {"height": f"{int(height)}px", "width": "300px", "physics": {"enabled": physics},
+            "layout": {"hierarchical": {"enabled": False}},
+            "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.7}}},
+            "interaction": {"dragNodes": True, "zoomView": False}}
+
+
 def team_graph(spec: TemplateSpec, tx: Transcript, *, key: str, height: int = 360,
                status: str = "") -> None:
     nodes, edges = graph_data(spec, tx)
@@ -67,8 +80,7 @@ def team_graph(spec: TemplateSpec, tx: Transcript, *, key: str, height: int = 36
             node["y"] = (y - (min(ys) + max(ys)) / 2) / span * 180
         # a flat team (two agents side by side) needs no tall, empty box
         height = int(min(height, max(200, (max(ys) - min(ys)) / span * 180 + 150)))
-    config = {"height": height, "width": 300, "directed": True, "physics": physics,
-              "hierarchical": False, "interaction": {"dragNodes": True, "zoomView": False}}
+    config = graph_options(height, physics)
     data = json.dumps({"nodes": nodes, "edges": edges})
     if _component is not None:
         _component(data=data, config=json.dumps(config), key=key, default=None)
@@ -76,13 +88,20 @@ def team_graph(spec: TemplateSpec, tx: Transcript, *, key: str, height: int = 36
         from streamlit_agraph import Config, Edge, Node, agraph
 
         agraph([Node(**n) for n in nodes], [Edge(source=e["from"], target=e["to"], **{
-            k: v for k, v in e.items() if k not in ("from", "to")}) for e in edges], Config(**config))
-    if getattr(tx, "finished", False):
+            k: v for k, v in e.items() if k not in ("from", "to")}) for e in edges],
+            Config(height=height, width=300, physics=physics))
+    ended = getattr(tx, "finished", False) or status in ENDED
+    if ended:
         speaking = f"**{tx.speaker}** spoke last" if tx.speaker else "No messages"
+        if status == "interrupted":
+            speaking = "**Interrupted**: the server stopped" + (
+                f"; **{tx.speaker}** spoke last" if tx.speaker else "")
     elif status == "waiting":
         speaking = "**Your turn**: the team waits for you"
     elif status == "paused":
         speaking = "**Paused**: press Resume to go on"
     else:
         speaking = f"**{tx.speaker}** is speaking" if tx.speaker else "Waiting for the first message"
-    st.caption(f"🗣️ {speaking} · numbers on arrows count messages")
+    # a live caption is hidden by the page if the server goes away (widgets/connection.py)
+    with st.container(key=f"run_speaking_{key}" if ended else f"run_live_speaking_{key}"):
+        st.caption(f"🗣️ {speaking} · numbers on arrows count messages")

@@ -29,6 +29,7 @@ from studio.spec import (
     export_script,
     file_name_for,
     load_template,
+    summarise,
 )
 from studio.store import Actor, Store
 
@@ -102,7 +103,7 @@ def _import_part(store: Store, actor: Actor, registry: Registry | None) -> None:
                        registry=registry)
     if not plan.ok:
         st.error(f"**{upload.name} cannot be imported; nothing was stored.**\n"
-                 + "\n".join(f"- {p}" for p in plan.problems), icon="⚠️")
+                 + "\n".join(f"- {p}" for p in summarise(plan.problems)), icon="⚠️")
         return
     count = len(plan.items)
     st.markdown(f"**{upload.name}**: {FORMAT_LABELS.get(plan.source_format, plan.source_format)}"
