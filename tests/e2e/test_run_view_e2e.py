@@ -67,8 +67,8 @@ LONG = {
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]:
     root = tmp_path_factory.mktemp("run-view")
     store = Store.open(data_dir=root / "data")
-    store.save_template(MANUAL["name"], MANUAL)
-    store.save_template(LONG["name"], LONG)  # a run long enough to act during it
+    store.save_template(LOCAL, MANUAL["name"], MANUAL)
+    store.save_template(LOCAL, LONG["name"], LONG)  # a run long enough to act during it
     store.close()
     with running_studio(root) as server:
         yield server

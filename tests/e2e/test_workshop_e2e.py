@@ -90,10 +90,8 @@ def signed_in_as(page: Page, name: str) -> None:
 def start_run(page: Page, url: str, template_key: str) -> str:
     """Start a run of a Gallery template on the Demo model; returns the run id."""
     page.goto(url)
-    page.locator(f".st-key-gallery_run_{template_key} button").click()
-    page.get_by_role("heading", name="Playground").first.wait_for()
-    expect(page.get_by_role("combobox", name="Model")).to_have_value(re.compile("Demo"))
-    page.locator(".st-key-run_button button").click()
+    page.get_by_role("heading", name="Gallery").first.wait_for()
+    page.locator(f".st-key-gallery_run_{template_key} button").click()  # one click runs it
     page.wait_for_url(re.compile(r"run=[0-9a-f]{32}"))
     expect(page.get_by_text("Waiting for you").first).to_be_visible(timeout=60_000)
     return re.search(r"run=([0-9a-f]{32})", page.url).group(1)  # type: ignore[union-attr]
@@ -198,8 +196,8 @@ def test_a_budget_stops_bobs_next_run_with_a_clear_message(people, workshop) -> 
     teacher.get_by_role("button", name="Save budget").click()
     expect(teacher.get_by_text("Budget saved")).to_be_visible()
     bob.goto(workshop.url)
+    bob.get_by_role("heading", name="Gallery").first.wait_for()
     bob.locator(".st-key-gallery_run_human_in_the_loop button").click()
-    bob.locator(".st-key-run_button button").click()
     expect(bob.get_by_text("Budget reached: you have 1 run going and may run 1 at a time")
            ).to_be_visible()
 
