@@ -27,8 +27,12 @@ from ._process import process_start
 
 _COUNTER = itertools.count(1)
 PREFIX = "roundtable-"
-_JOIN = 'while [ "$1" != -- ]; do echo 0 > "$1" || exit 125; shift; done; shift; exec "$@"'
+# A failed join prints JOIN_FAILED_MARK (and nothing else) and exits 125, so the caller can
+# tell it from code that exits 125 by itself.
 JOIN_FAILED = 125
+JOIN_FAILED_MARK = "rt-join: the run's cgroup is gone"
+_JOIN = ('while [ "$1" != -- ]; do { echo 0 > "$1"; } 2>/dev/null || '
+         f'{{ echo "{JOIN_FAILED_MARK}" >&2; exit {JOIN_FAILED}; }}; shift; done; shift; exec "$@"')
 
 
 def _own_groups() -> dict[str, str]:
@@ -81,9 +85,10 @@ def _remove_stale(parent: Path) -> None:
         name = entry.name
         if not name.startswith(PREFIX):
             continue
-        pid, _, rest = name[len(PREFIX):].partition("-")
-        start = rest.rpartition("-")[0]
-        if pid.isdigit() and process_start(int(pid)) != start:
+        pid, start, counter = (name[len(PREFIX):].split("-") + ["", "", ""])[:3]
+        if not (pid.isdigit() and start.isdigit() and counter.isdigit()):
+            continue  # not a name this version makes: never guess whose group it is
+        if process_start(int(pid)) != start:
             with contextlib.suppress(OSError):
                 entry.rmdir()
 

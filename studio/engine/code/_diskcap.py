@@ -114,12 +114,12 @@ class DiskCap:
         """Mount the image over the work dir; files already there move into it."""
         entries = list(self.work_dir.iterdir())
         if not entries:
-            return _run("mount", "-o", "loop,nosuid,nodev", str(self.image), str(self.work_dir))
+            return _run("mount", "-o", "loop,nosuid,nodev,noatime", str(self.image), str(self.work_dir))
         staging = self.work_dir.parent / f".{self.work_dir.name}.moving"
         staging.mkdir()
         for entry in entries:
             entry.rename(staging / entry.name)
-        problem = _run("mount", "-o", "loop,nosuid,nodev", str(self.image), str(self.work_dir))
+        problem = _run("mount", "-o", "loop,nosuid,nodev,noatime", str(self.image), str(self.work_dir))
         try:
             if problem is None:
                 _copy_entries(staging, self.work_dir)
