@@ -1,4 +1,4 @@
-"""The ``roundtable`` command: ``ui``, ``run``, ``templates list|export|import``,
+"""The ``roundtable`` command: ``ui``, ``worker``, ``run``, ``templates list|export|import``,
 ``db backup|restore``, ``admin create|password|list``.
 
 ``roundtable ui`` on a loopback address is personal mode (no sign-in); ``--shared`` or any
@@ -50,6 +50,12 @@ def _add_storage(parser: argparse.ArgumentParser) -> None:
                              "default: $ROUNDTABLE_DB_URL)")
 
 
+def _add_broker(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument("--broker", default=None, metavar="URL",
+                        help=f"{text} (e.g. redis://127.0.0.1:6379/0; "
+                             "default: $ROUNDTABLE_BROKER_URL)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Roundtable Studio: build and run multi-agent conversations.")
@@ -72,7 +78,21 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--public-url", metavar="URL", default=None,
                     help="the address people open (for the sign-on redirect; default: "
                          "http://localhost:PORT)")
+    _add_broker(ui, "hand every run to Celery workers (`roundtable worker`) through this "
+                    "Redis URL instead of running it in this process")
     _add_storage(ui)
+
+    worker = commands.add_parser(
+        "worker", help="execute runs handed over by studios (a Celery worker)",
+        description="Start a Celery worker that executes the runs studios started with "
+                    "--broker. Runs survive a worker's death: another worker takes them over "
+                    "from their last stored message.")
+    _add_broker(worker, "the Redis URL the studios hand runs to (required)")
+    worker.add_argument("--concurrency", type=int, default=16, metavar="N",
+                        help="how many runs this worker executes at once (default: 16)")
+    worker.add_argument("--name", default=None,
+                        help="the worker's name in logs (default: roundtable-HOST-PID)")
+    _add_storage(worker)
 
     run = commands.add_parser(
         "run", help="run a template headless, printing the transcript live",
@@ -222,9 +242,11 @@ def cmd_ui(args: argparse.Namespace) -> int:
                 f"shared mode needs an administrator first{how}: run `roundtable admin create "
                 "NAME` with the same --data-dir/--db-url, then start again (or set "
                 f"{ADMIN_NAME_ENV} and {ADMIN_PASSWORD_ENV})")
+    broker = _broker(args, required=False)
     interrupted = store.mark_interrupted_runs()  # runs of a server that died are not "running"
     if interrupted:
         print(f"{interrupted} run(s) left running by a stopped server are marked interrupted.")
+    _print_configuration_notes(store, broker)
     env = dict(os.environ, ROUNDTABLE_DATA_DIR=str(data_dir))
     env.pop(ADMIN_PASSWORD_ENV, None)  # used above; the server does not need it
     if shared:
@@ -234,6 +256,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
     if _db_url(args):
         env["ROUNDTABLE_DB_URL"] = str(_db_url(args))
     secrets_args = _sso_secrets(args, data_dir, shared)
+    if broker:
+        env["ROUNDTABLE_BROKER_URL"] = broker
     package_root = str(app.parents[2])  # so the app finds `studio` from a checkout too
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     command = [sys.executable, "-m", "streamlit", "run", str(app),
@@ -243,7 +267,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
                *secrets_args]
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     mode = "shared: people sign in" if shared else "personal: this machine only"
-    print(f"Roundtable Studio: http://{host}:{args.port}  ({mode}; data: {data_dir}; "
+    runs = f"runs on the workers of {_masked(broker)}" if broker else "runs in this process"
+    print(f"Roundtable Studio: http://{host}:{args.port}  ({mode}; data: {data_dir}; {runs}; "
           "Ctrl-C stops it)", flush=True)
     os.execve(sys.executable, command, env)  # the server takes this process's place
     return 0  # pragma: no cover - execve does not return
@@ -323,6 +348,53 @@ def _check_port_free(host: str, port: int) -> None:
         except OSError as exc:
             raise CliError(f"cannot listen on {host}:{port} ({exc.strerror}); "
                            "pick another with --port") from exc
+
+
+def _broker(args: argparse.Namespace, *, required: bool) -> str | None:
+    from studio.runs import RunError, broker_url, check_broker
+
+    url = broker_url(args.broker)
+    if url is None:
+        if required:
+            raise CliError("give the Redis URL of the broker: --broker redis://HOST:6379/0 "
+                           "(or set ROUNDTABLE_BROKER_URL)", EXIT_USAGE)
+        return None
+    try:
+        check_broker(url)
+    except RunError as exc:
+        raise CliError(str(exc)) from exc
+    return url
+
+
+def _masked(url: str | None) -> str:
+    from studio.runs import masked_url
+
+    return masked_url(url)
+
+
+def _print_configuration_notes(store: Store, broker: str | None) -> None:
+    from studio.runs import configuration_notes
+
+    for note in configuration_notes(store, broker):
+        print(f"note: {note}", file=sys.stderr)
+
+
+# -- worker --------------------------------------------------------------------------------
+def cmd_worker(args: argparse.Namespace) -> int:
+    from studio.runs import start_worker
+    from studio.spec import Registry
+
+    if args.concurrency < 1:
+        raise CliError("--concurrency must be at least 1", EXIT_USAGE)
+    broker = _broker(args, required=True)
+    assert broker is not None
+    store = _open_store(args)
+    _print_configuration_notes(store, broker)
+    print(f"Roundtable worker: runs from {_masked(broker)}, {args.concurrency} at a time "
+          f"(data: {_data_dir(args)}; Ctrl-C hands its runs to the other workers)", flush=True)
+    start_worker(broker, store, Registry.bundled(), data_dir=_data_dir(args),  # + the owner's
+                 concurrency=args.concurrency, name=args.name)
+    return 0
 
 
 # -- run -----------------------------------------------------------------------------------
@@ -573,8 +645,8 @@ def _exit_now(code: int) -> NoReturn:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"ui": cmd_ui, "run": cmd_run, "templates": cmd_templates, "db": cmd_db,
-                "admin": cmd_admin}
+    handlers = {"ui": cmd_ui, "worker": cmd_worker, "run": cmd_run, "templates": cmd_templates,
+                "db": cmd_db, "admin": cmd_admin}
     try:
         return handlers[args.command](args)
     except CliError as exc:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Event kinds shown as small notes between messages.
-_NOTE_KINDS = {"human_input_received", "warning", "error", "paused", "resumed"}
+_NOTE_KINDS = {"human_input_received", "warning", "error", "paused", "resumed", "notice"}
 
 
 @dataclass
@@ -144,7 +144,8 @@ class Transcript:
         elif kind == "run_finished":
             self._flush_pending()
             self.finished = Item("run_finished", seq, 0, reason=event.get("reason", ""),
-                                 summary=event.get("summary", ""), usage=event.get("usage") or {})
+                                 summary=event.get("summary", ""), usage=event.get("usage") or {},
+                                 note_kind=str(event.get("status") or ""))
             self._usage_totals(self.finished.usage)
         elif kind in _NOTE_KINDS:
             if kind in ("paused", "resumed"):

@@ -4,7 +4,8 @@ Pages live in ``views/`` (NOT ``pages/``: a ``pages/`` folder beside the entry s
 Streamlit route direct URLs the old multipage way, skipping st.navigation and this file).
 Pages (st.navigation; URL paths in brackets): Gallery [/ (the default page)], Playground
 [/playground], Models [/models], History [/history], Settings [/settings].
-ROUNDTABLE_DATA_DIR and ROUNDTABLE_DB_URL choose the data folder and the database.
+ROUNDTABLE_DATA_DIR and ROUNDTABLE_DB_URL choose the data folder and the database;
+ROUNDTABLE_BROKER_URL (a Redis URL) hands runs to Celery workers (``roundtable worker``).
 
 Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>``):
 

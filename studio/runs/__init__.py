@@ -1,5 +1,6 @@
-"""Runs a template in the background: live events, message-by-message persistence,
-the human-input mailbox, pause/resume/cancel and status.
+"""Runs a template in the background -- in this process, or on Celery workers over Redis --
+with live events, message-by-message persistence, the human-input mailbox,
+pause/resume/cancel and status.
 
 Depends on :mod:`studio.spec`, :mod:`studio.store` and :mod:`studio.engine` only.
 
@@ -17,6 +18,7 @@ a member sees and controls only their own runs (another person's run is ``None``
 :func:`api_key_for` (the same rules for a run and for the Models page's Test).
 """
 
+from ._celery import broker_url, check_broker, start_worker
 from ._errors import BudgetExceeded, RunError
 from ._handle import FINAL_STATUSES, RunHandle
 from ._imports import ImportItem, ImportPlan, apply_import, plan_import
@@ -30,7 +32,9 @@ from ._models import (
     registry_with_store,
     request_limits,
 )
+from ._notes import configuration_notes, masked_url
 from ._persist import TRANSIENT_KINDS
+from ._remote import RemoteHandle
 from ._templates import TemplateChoice, find_template, template_choices
 from ._text import TextTranscript, transcript_text
 
@@ -42,6 +46,7 @@ __all__ = [
     "ImportItem",
     "ImportPlan",
     "TRANSIENT_KINDS",
+    "RemoteHandle",
     "RunError",
     "RunHandle",
     "RunManager",
@@ -50,11 +55,16 @@ __all__ = [
     "actor_registry",
     "api_key_for",
     "apply_import",
+    "broker_url",
+    "check_broker",
+    "configuration_notes",
     "demo_pace",
     "find_template",
+    "masked_url",
     "plan_import",
     "registry_with_store",
     "request_limits",
+    "start_worker",
     "template_choices",
     "transcript_text",
 ]

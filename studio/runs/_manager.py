@@ -1,64 +1,85 @@
-"""The run manager: starts teams in worker threads, fans events out, persists the transcript."""
+"""The run manager: starts runs (a thread here, or a Celery worker) and finds them again."""
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from studio.engine import (
-    Cancelled,
-    DemoPace,
-    HumanInputProvider,
-    Mailbox,
-    NoHuman,
-    RunControl,
-    events,
-)
-from studio.engine.transcript import RunOutcome, describe_error, event_record, run_outcome
+from studio.engine import DemoPace, HumanInputProvider, Mailbox, NoHuman, RunControl
 from studio.spec import TemplateSpec, load_template
+from studio.store import LIVE_STATUSES, NotFound
 
+from ._channel import RunChannel
 from ._errors import BudgetExceeded, RunError
-from ._handle import CANCELLED, FAILED, RunHandle, TrackedHuman
-from ._models import ALLOW_UNSANDBOXED, ModelSetup, actor_registry, build, streamed_for_demo
-from ._persist import is_persisted, persist
+from ._execution import Execution
+from ._handle import FINAL_STATUSES, QUEUED, RunHandle, TrackedHuman
+from ._lease import Heartbeat
+from ._models import actor_registry, make_team
+from ._remote import RemoteHandle
 
 if TYPE_CHECKING:
     from studio.spec import Registry
     from studio.store import Actor, Store
 
-BUDGET_WINDOW = 24 * 3600.0  # "per day": the last 24 hours
+    from ._celery import CeleryDispatch
 
 HumanChoice = Literal["mailbox", "never"] | HumanInputProvider
+BUDGET_WINDOW = 24 * 3600.0  # "per day": the last 24 hours
 
 
 class RunManager:
-    """Runs templates in the background; one per process.
+    """Starts runs and finds them again; one per process. The pages use only this.
 
-    On creation, runs a previous process left ``running`` are marked ``interrupted``
-    (their messages stay). Every transcript event is committed to the store from the
-    run's thread the moment it is emitted; token deltas stay in memory.
+    Without ``broker`` a run is a thread of this process (the embedded runner). With a
+    ``broker`` (a Redis URL; see ``roundtable worker``) runs are handed to Celery workers, and
+    :meth:`get` finds any live run, whichever studio process started it.
+
+    Every transcript event is committed to the store the moment it is emitted; token
+    deltas stay live only. This process's runs are held under its lease (a heartbeat in the
+    store): other processes mark them ``interrupted`` only once that lease has expired.
 
     ``registry`` holds the components everyone has (the bundled ones); each run adds the
     model configs and tools of the person starting it. Every call takes the acting
-    :class:`~studio.store.Actor`: a run is seen and controlled by the person who started
-    it and by administrators; members' runs are held to their budgets.
+    :class:`~studio.store.Actor`: a run (its row holds ``owner_id``, so any process can
+    check) is seen and controlled by the person who started it and by administrators;
+    members' runs are held to their budgets.
     """
 
     def __init__(self, store: Store, registry: Registry, *, data_dir: Path,
                  demo_token_delay: float = 0.0, demo_pace: DemoPace | str = DemoPace.INSTANT,
-                 ) -> None:
+                 broker: str | None = None) -> None:
         self.store = store
         self.registry = registry
         self.data_dir = Path(data_dir)
         self.demo_token_delay = demo_token_delay  # seconds per word; overrides the pace
         self.demo_pace = DemoPace(demo_pace)
+        self.broker = broker or None
         self._runs: dict[str, RunHandle] = {}
+        self._remote: dict[str, RemoteHandle] = {}
         self._lock = threading.Lock()
+        self._dispatch: CeleryDispatch | None = None
+        self._redis: Any = None
+        self._heartbeat: Heartbeat | None = None
+        if self.broker:
+            from ._celery import CeleryDispatch, check_broker
+            from ._channel import redis_client
+
+            check_broker(self.broker)
+            self._dispatch = CeleryDispatch(self.broker)
+            self._redis = redis_client(self.broker)
+        else:
+            self._heartbeat = Heartbeat(store, "studio", on_beat=store.mark_interrupted_runs)
         self.interrupted_on_start = store.mark_interrupted_runs()
+
+    @property
+    def mode(self) -> str:
+        """``in-process`` or ``celery``."""
+        return "celery" if self._dispatch is not None else "in-process"
 
     # -- starting --------------------------------------------------------------------------
     def registry_for(self, actor: Actor) -> Registry:
@@ -70,7 +91,8 @@ class RunManager:
         actor's budget does not allow one more run now."""
         budget = self.store.budget_for(actor)
         if budget.concurrent_runs is not None:
-            going = self.store.count_runs(actor, status="running") if not actor.is_admin else 0
+            going = sum(self.store.count_runs(actor, status=status)
+                        for status in LIVE_STATUSES) if not actor.is_admin else 0
             if going >= budget.concurrent_runs:
                 raise BudgetExceeded(
                     f"Budget reached: you have {going} run{'s' if going != 1 else ''} going and "
@@ -94,16 +116,17 @@ class RunManager:
               template_name: str, model: str | None = None, human: HumanChoice = "mailbox",
               timeout: float | None = None, retries: int | None = None,
               demo_pace: DemoPace | str | None = None) -> str:
-        """Start a run owned by ``actor`` and return its id.
+        """Start a run owned by ``actor`` and return its id (a member over budget gets
+        :class:`BudgetExceeded`).
 
         ``model``: None runs the template's own models; "demo", "local" or a stored model
         config name makes every agent use that model. ``human``: "mailbox" (answer through
-        the handle), "never" (humans are never asked) or a provider. ``timeout`` (seconds)
-        and ``retries`` replace every OpenAI-compatible model's own. A template that does
-        not validate raises ``SpecError``; one that cannot be built here (missing API key,
-        unknown model) raises ``BuildError``/``RunError``, and nothing is recorded. A
-        member over budget gets :class:`BudgetExceeded`.
-        ``demo_pace`` (default: the manager's) paces the Demo model: instant or readable.
+        the handle), "never" (humans are never asked) or a provider (in-process only).
+        ``timeout`` (seconds) and ``retries`` replace every OpenAI-compatible model's own.
+        A template that does not validate raises ``SpecError``; one that cannot be built
+        here (missing API key, unknown model) raises ``BuildError``/``RunError``, and
+        nothing is recorded. ``demo_pace`` (default: the manager's) paces the Demo model:
+        instant or readable.
         """
         self.check_budget(actor)
         registry = self.registry_for(actor)
@@ -112,119 +135,104 @@ class RunManager:
         task = task.strip() or spec.default_task
         if not task:
             raise RunError("give the run a task: the template has no sample task to use")
+        options = {"model": model, "human": human if isinstance(human, str) else "provider",
+                   "timeout": timeout, "retries": retries,
+                   "demo_pace": str(DemoPace(demo_pace or self.demo_pace).value),
+                   "demo_token_delay": self.demo_token_delay}
+        if self._dispatch is not None:
+            return self._enqueue(actor, spec, task, template_name=template_name,
+                                 options=options, human=human, registry=registry)
         run_id = uuid.uuid4().hex
         work_dir = self.data_dir / "runs" / run_id
         tracked = TrackedHuman(_provider(human))
         try:
             work_dir.mkdir(parents=True, exist_ok=False)
-            pace = DemoPace(demo_pace or self.demo_pace)
-            setup = ModelSetup(spec, registry, self.store, actor, demo_pace=pace,
-                               demo_token_delay=self.demo_token_delay or None, timeout=timeout,
-                               retries=retries)
-            override = setup.resolve(model) if model else None
-            paced = pace == DemoPace.READABLE or self.demo_token_delay > 0
-            runnable = streamed_for_demo(spec, registry, model) if paced else spec
-            team = build(runnable, registry=registry, resolve_model=setup.resolve,
-                         work_dir=work_dir, model_override=override,
-                         human_input_override="never" if human == "never" else None,
-                         allow_unsandboxed=bool(self.store.get_setting(ALLOW_UNSANDBOXED, False)))
+            team, label = make_team(spec, store=self.store, registry=registry, actor=actor,
+                                    work_dir=work_dir, options=options)
         except BaseException:
             shutil.rmtree(work_dir, ignore_errors=True)
             raise
-        label = setup.label or (model or "")
+        assert self._heartbeat is not None
         self.store.create_run(actor, template_name, spec.to_dict(), task, label,
-                              work_dir=work_dir, run_id=run_id)
-        holder: list[RunHandle] = []
-        control = RunControl(on_event=lambda event: self._on_event(holder[0], event),
-                             human=tracked)
+                              work_dir=work_dir, run_id=run_id, holder=self._heartbeat.lease_id)
+        control = RunControl(human=tracked)
         handle = RunHandle(run_id, template_name=template_name, task=task, model_label=label,
                            work_dir=work_dir, control=control, human=tracked,
                            owner_id=actor.id, owner_name=actor.name)
-        holder.append(handle)
+        execution = Execution(self.store, handle, holder=self._heartbeat.lease_id)
+        control._on_event = execution.on_event
         with self._lock:
             self._runs[run_id] = handle
-        thread = threading.Thread(target=self._run, args=(handle, team, task, control),
+        thread = threading.Thread(target=execution.run, args=(team, task, control),
                                   name=f"run-{run_id[:8]}", daemon=True)
         thread.start()
         return run_id
 
-    # -- the run thread --------------------------------------------------------------------
-    def _on_event(self, handle: RunHandle, event: events.Event | dict[str, Any]) -> None:
-        data = event_record(event)  # JSON-shaped so live events equal the stored ones
-        kind = data["type"]
-        with handle._changed:  # one writer at a time keeps seq order == store order
-            if kind == "run_started" and any(e["type"] == kind for e in handle._events[:3]):
-                return  # the envelope is ours; a team's own marker would be a duplicate
-            if kind == "run_finished" and not data.pop("final", False):
-                return  # the team's own marker: ours follows, with the run's status
-            data["seq"] = handle._next_seq()
-            if is_persisted(kind):
-                persist(self.store, handle.run_id, data)
-            handle._publish(data)
-        if kind == "error" and data.get("text"):
-            handle._last_error = str(data["text"])
-        if kind == "message" and data.get("usage"):
-            total = handle.usage["total"]
-            self.store.update_run_usage(handle.run_id, total["total_tokens"], total["cost"])
-
-    def _run(self, handle: RunHandle, team: Any, task: str, control: RunControl) -> None:
-        outcome = RunOutcome(FAILED, "error")
-        try:
-            self._on_event(handle, events.RunStarted(task=task))
-            result = team.run(task, control)
-            outcome = run_outcome(result.chats, cancelled=control.cancelled,
-                                  last_error=handle._last_error)
-        except Cancelled:
-            outcome = RunOutcome(CANCELLED, "cancelled")
-        except Exception as exc:  # anything else ends the run as failed, with what happened
-            outcome = RunOutcome(FAILED, "error", error=describe_error(exc))
-            self._safe_emit(handle, {"type": "error", "text": outcome.error, "agent": ""})
-        usage = handle.usage
-        self._safe_emit(handle, {**outcome.final_record(usage), "final": True})
-        status, reason, summary, error = (outcome.status, outcome.reason, outcome.summary,
-                                          outcome.error)
-        self._record_finish(handle.run_id, status, reason, summary, error, usage)
-        handle._finish(status, reason=reason, summary=summary, error=error)
-
-    def _safe_emit(self, handle: RunHandle, data: dict[str, Any]) -> None:
-        try:
-            self._on_event(handle, data)
-        except Exception:  # the store failing here must not hide the run's own outcome
-            pass
-
-    def _record_finish(self, run_id: str, status: str, reason: str, summary: str,
-                       error: str | None, usage: dict[str, Any]) -> None:
-        total = usage.get("total", {})
-        try:
-            if self.store.get_run(_system(), run_id).status != "running":
-                return  # marked interrupted by a newer manager: leave that verdict
-            self.store.finish_run(run_id, status, f"error: {error}" if error else reason, summary,
-                                  {**usage, "total_tokens": total.get("total_tokens", 0),
-                                   "cost": total.get("cost", 0.0)})
-        except Exception:
-            pass  # the next start marks it interrupted; the transcript is already stored
+    def _enqueue(self, actor: Actor, spec: TemplateSpec, task: str, *, template_name: str,
+                 options: dict[str, Any], human: HumanChoice, registry: Registry) -> str:
+        """Check the team builds, record the run as queued and hand it to the workers."""
+        if not isinstance(human, str) or human not in ("mailbox", "never"):
+            raise RunError("a run on a worker is answered through the studio: "
+                           "use human='mailbox' or 'never'")
+        assert self._dispatch is not None
+        with tempfile.TemporaryDirectory(prefix="roundtable-check-") as scratch:
+            _team, label = make_team(spec, store=self.store, registry=registry, actor=actor,
+                                     work_dir=Path(scratch), options=options)
+        run_id = uuid.uuid4().hex
+        self.store.create_run(actor, template_name, spec.to_dict(), task, label, run_id=run_id,
+                              mode="celery", options=options)
+        RunChannel(self._redis, run_id).set_state(status=QUEUED)
+        self._dispatch.enqueue(run_id)
+        return run_id
 
     # -- looking up ------------------------------------------------------------------------
-    def get(self, actor: Actor, run_id: str) -> RunHandle | None:
-        """The live run if it was started by this process and the actor may see it (its
-        owner, or an administrator); None otherwise (another person's run does not exist
-        for a member)."""
+    def get(self, actor: Actor, run_id: str) -> RunHandle | RemoteHandle | None:
+        """The live handle of a run the actor may see (its owner, or an administrator): one
+        started by this process, or (with a broker) any run that is queued or going on a
+        worker. None for a run that has ended elsewhere (read its transcript from the
+        store), an unknown id, or another person's run (for a member it does not exist)."""
         with self._lock:
-            handle = self._runs.get(run_id)
-        return handle if handle is not None and actor.owns(handle.owner_id) else None
+            local = self._runs.get(run_id)
+            remote = self._remote.get(run_id)
+        if local is not None:
+            return local if actor.owns(local.owner_id) else None
+        if self._redis is None:
+            return None
+        if remote is not None:
+            return remote if actor.owns(remote.owner_id) else None
+        channel = RunChannel(self._redis, run_id)
+        state = channel.state()
+        if not state or state.get("status") in FINAL_STATUSES:
+            return None
+        try:
+            info = self.store.get_run(actor, run_id)
+        except NotFound:
+            return None
+        handle = RemoteHandle(channel, info, self.store)
+        with self._lock:
+            self._remote[run_id] = handle
+        return handle
 
-    def active(self, actor: Actor) -> list[RunHandle]:
-        """The actor's runs of this process that have not ended (administrators: everyone's),
-        oldest first."""
+    def active(self, actor: Actor) -> list[RunHandle | RemoteHandle]:
+        """The actor's runs that have not ended (administrators: everyone's), oldest first:
+        this process's, and with a broker every queued or running run on the workers."""
         with self._lock:
-            handles = list(self._runs.values())
-        return [h for h in handles if not h.done and actor.owns(h.owner_id)]
+            handles: list[RunHandle | RemoteHandle] = [
+                h for h in self._runs.values() if not h.done and actor.owns(h.owner_id)]
+        if self._redis is not None:
+            for status in LIVE_STATUSES:
+                for info in self.store.list_runs(actor, limit=1000, status=status):
+                    if info.mode == "celery":
+                        remote = self.get(actor, info.id)
+                        if remote is not None and not remote.done:
+                            handles.append(remote)
+        return sorted(handles, key=lambda h: h.started_at)
 
     def stop(self, actor: Actor, run_id: str) -> None:
-        """Stop a run going in this process: its owner or an administrator."""
+        """Stop a live run: its owner or an administrator."""
         handle = self.get(actor, run_id)
         if handle is None:
-            raise RunError(f"run {run_id} is not going here (or is not yours to stop)")
+            raise RunError(f"run {run_id} is not going (or is not yours to stop)")
         handle.cancel()
 
     def transcript(self, actor: Actor, run_id: str) -> list[dict[str, Any]]:
@@ -241,22 +249,23 @@ class RunManager:
         work_dir = self.store.delete_run(actor, run_id)
         if work_dir:
             shutil.rmtree(work_dir, ignore_errors=True)
+        if self._redis is not None:
+            RunChannel(self._redis, run_id).forget()
         with self._lock:
             self._runs.pop(run_id, None)
+            self._remote.pop(run_id, None)
 
     def shutdown(self, timeout: float = 5.0) -> bool:
-        """Cancel every active run and wait for them; True if all ended in time."""
-        handles = self.active(_system())
+        """Cancel every run of this process and wait for them; True if all ended in time.
+        Runs on workers go on (they belong to the workers)."""
+        with self._lock:
+            handles = [h for h in self._runs.values() if not h.done]
         for handle in handles:
             handle.cancel()
-        return all(handle.wait(timeout) for handle in handles)
-
-
-def _system() -> Actor:
-    """The manager's own housekeeping on runs it holds (sees every run)."""
-    from studio.store import Actor
-
-    return Actor(None, "system", "admin")
+        ended = all(handle.wait(timeout) for handle in handles)
+        if self._heartbeat is not None and ended:
+            self._heartbeat.stop()
+        return ended
 
 
 def _provider(human: HumanChoice) -> HumanInputProvider:

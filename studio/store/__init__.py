@@ -41,11 +41,12 @@ from ._backup import BACKUP_FORMAT
 from ._config import ALLOWED_KEY_ENV
 from ._crypto import KEY_ENV, KEY_FILE_ENV, key_host
 from ._db import default_data_dir, default_db_url
-from ._errors import AlreadyExists, Forbidden, NotFound, SchemaTooNew, StoreError
+from ._errors import AlreadyExists, Forbidden, LeaseLost, NotFound, SchemaTooNew, StoreError
 from ._events import PERSISTED_EVENTS, event_columns
 from ._migrations import head_revision, revisions
 from ._records import (
     FINAL_STATUSES,
+    LIVE_STATUSES,
     RUN_STATUSES,
     Account,
     CustomTool,
@@ -70,6 +71,7 @@ __all__ = [
     "JOIN_CODE",
     "KEY_ENV",
     "KEY_FILE_ENV",
+    "LIVE_STATUSES",
     "MEMBER",
     "PERSISTED_EVENTS",
     "ROLES",
@@ -81,6 +83,7 @@ __all__ = [
     "Budget",
     "CustomTool",
     "Forbidden",
+    "LeaseLost",
     "ModelConfig",
     "NotFound",
     "RunEvent",

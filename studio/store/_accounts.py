@@ -148,6 +148,17 @@ class AccountsMixin(StoreBase):
             raise NotFound("user", str(name_or_id))
         return row
 
+    def actor_by_id(self, owner_id: int | None) -> Actor:
+        """The actor a stored ``owner_id`` stands for (system call: a worker running
+        someone's run acts for them). None is the personal-mode user."""
+        if owner_id is None:
+            return Actor.local()
+        with self._read() as session:
+            row = session.get(AccountRow, owner_id)
+            if row is None:
+                raise NotFound("user", str(owner_id))
+            return Actor(row.id, row.display_name or row.name, row.role)
+
     def get_account(self, actor: Actor, name_or_id: str | int) -> Account:
         """An account: one's own, or anyone's for administrators."""
         with self._read() as session:

@@ -32,6 +32,11 @@ class Actor:
         127.0.0.1, the CLI on this machine)."""
         return cls(None, "you", ADMIN)
 
+    @classmethod
+    def system(cls) -> Actor:
+        """The run machinery itself (run manager housekeeping, workers): sees every run."""
+        return cls(None, "system", ADMIN)
+
     @property
     def is_admin(self) -> bool:
         return self.role == ADMIN

@@ -7,8 +7,8 @@ Alembic's batch mode (tables are copied where ``ALTER TABLE`` cannot do the chan
 foreign keys switched off meanwhile, so copying a parent table never cascades into its
 children; ``PRAGMA foreign_key_check`` must come back empty before the commit.
 
-A database from before Alembic (a ``schema_version`` table at version 1) is stamped at
-revision ``0001``, which holds exactly that schema, and upgraded from there.
+A database from before Alembic (a ``schema_version`` table at version 1 or 2) is stamped
+at the revision holding exactly that schema (``0001``, ``0002``) and upgraded from there.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from ._errors import SchemaTooNew, StoreError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSIONS_DIR = MIGRATIONS_DIR / "versions"
-LEGACY_REVISION = "0001"  # what `schema_version` 1 held
+LEGACY_REVISIONS = {1: "0001", 2: "0002"}  # what each `schema_version` held
 _PG_LOCK_KEY = 0x526F756E  # any constant: serialises migrations across processes
 
 
@@ -79,7 +79,7 @@ def _current(conn: Connection) -> str | None:
     if current is None and sa.inspect(conn).has_table("schema_version"):
         legacy = conn.execute(sa.text("SELECT MAX(version) FROM schema_version")).scalar()
         if legacy:
-            return LEGACY_REVISION if int(legacy) == 1 else f"legacy-{legacy}"
+            return LEGACY_REVISIONS.get(int(legacy), f"legacy-{legacy}")
     return current
 
 
@@ -116,9 +116,9 @@ def migrate(engine: Engine, extra_versions: Sequence[Path] = (),
             current = _current(conn)  # read under the lock: another process may have migrated
             if current is not None and current not in known:
                 raise SchemaTooNew(current, head_revision(extra_versions))
-            if current == LEGACY_REVISION and MigrationContext.configure(
+            if current in LEGACY_REVISIONS.values() and MigrationContext.configure(
                     conn).get_current_revision() is None:
-                MigrationContext.configure(conn).stamp(script, LEGACY_REVISION)
+                MigrationContext.configure(conn).stamp(script, current)
             if current == head:
                 return []
             pending = [r.revision for r in script.iterate_revisions(head, current)][::-1]

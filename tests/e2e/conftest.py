@@ -74,10 +74,10 @@ def free_port() -> int:
 class StudioServer:
     """`python -m studio ui` as a subprocess (the CLI execs into Streamlit: one pid)."""
 
-    def __init__(self, data_dir: Path, log_path: Path, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(self, data_dir: Path, log_path: Path, args: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
-        self.extra_args = extra_args  # e.g. ("--shared",)
+        self.args = args  # more `roundtable ui` options (--broker, --db-url)
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -93,7 +93,7 @@ class StudioServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "studio", "ui", "--port", str(self.port),
-             "--data-dir", str(self.data_dir), *self.extra_args],
+             "--data-dir", str(self.data_dir), *self.args],
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True)
         log.close()
         self._wait_healthy()

@@ -37,7 +37,7 @@ def sso_studio(tmp_path_factory: pytest.TempPathFactory, provider: str) -> Itera
     store.close()
     os.environ["ROUNDTABLE_SSO_CLIENT_SECRET"] = CLIENT_SECRET
     server = StudioServer(root / "data", root / "studio.log",
-                          extra_args=("--shared", "--sso-issuer", provider,
+                          args=("--shared", "--sso-issuer", provider,
                                       "--sso-client-id", "roundtable-studio"))
     try:
         server.start()

@@ -35,7 +35,7 @@ def workshop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]
     spec["name"] = "Ann's email helper"
     store.save_template(ann, "Ann's email helper", spec)
     store.close()
-    server = StudioServer(root / "data", root / "studio.log", extra_args=("--shared",))
+    server = StudioServer(root / "data", root / "studio.log", args=("--shared",))
     server.start()
     try:
         yield server

@@ -144,3 +144,26 @@ def make_v1(url: str) -> None:
             fill_v1(conn)
     finally:
         engine.dispose()
+
+
+def make_v2(url: str) -> None:
+    """A database as `schema_version` 2 (run leases) left it, with the v1 rows and a lease."""
+    make_v1(url)
+    engine = create_db_engine(url)
+    try:
+        with writer(engine).begin() as conn:
+            sa.Table("lease", sa.MetaData(), sa.Column("id", sa.String, primary_key=True),
+                     sa.Column("kind", sa.String, nullable=False),
+                     sa.Column("host", sa.String, nullable=False),
+                     sa.Column("pid", sa.Integer, nullable=False),
+                     sa.Column("started_at", sa.Float, nullable=False),
+                     sa.Column("expires_at", sa.Float, nullable=False, index=True)).create(conn)
+            conn.execute(sa.text("ALTER TABLE run ADD COLUMN holder VARCHAR"))
+            conn.execute(sa.text("ALTER TABLE run ADD COLUMN mode VARCHAR NOT NULL "
+                                 "DEFAULT 'local'"))
+            conn.execute(sa.text("ALTER TABLE run ADD COLUMN options JSON NOT NULL "
+                                 "DEFAULT '{}'"))
+            conn.execute(sa.text("CREATE INDEX ix_run_holder ON run (holder)"))
+            conn.execute(sa.text("INSERT INTO schema_version VALUES (2, 'run leases', 2.0)"))
+    finally:
+        engine.dispose()

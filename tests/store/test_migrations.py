@@ -28,7 +28,7 @@ from studio.store._db import create_db_engine
 from studio.store._migrations import migrate
 from studio.store._tables import ALL_TABLES
 
-from ._legacy import DRAFT, SECRET, make_v1
+from ._legacy import DRAFT, SECRET, make_v1, make_v2
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = Actor.local()
@@ -81,8 +81,10 @@ def _check_v1_data_survived(store: Store, url: str) -> None:
     assert store.template_versions(LOCAL, "Essay")[0].version == 3
 
 
-def test_the_first_release_upgrades_keeping_every_row(store_url: str) -> None:
-    make_v1(store_url)
+@pytest.mark.parametrize("legacy", [1, 2])
+def test_a_database_from_before_alembic_upgrades_keeping_every_row(store_url: str,
+                                                                   legacy: int) -> None:
+    (make_v1 if legacy == 1 else make_v2)(store_url)
     store = Store.open(store_url)
     try:
         assert store.schema_version() == head_revision()

@@ -29,7 +29,8 @@ POLL_SECONDS = 0.3
 _BADGES = {
     "running": ("🟢", "Running"), "waiting": ("🙋", "Waiting for you"), "paused": ("⏸️", "Paused"),
     "finished": ("🏁", "Finished"), "failed": ("❌", "Failed"), "cancelled": ("⏹️", "Stopped"),
-    "interrupted": ("⚠️", "Interrupted (the server stopped during the run)"),
+    "interrupted": ("⚠️", "Interrupted"),
+    "queued": ("⏳", "Waiting for a worker"),
 }
 
 

@@ -212,6 +212,8 @@ class TranscriptView:
             st.caption("⏸️ Paused")
         elif item.note_kind == "resumed":
             st.caption("▶️ Resumed")
+        elif item.note_kind == "notice":
+            st.info(item.content, icon="🔁")
         else:
             st.caption(f"🙋 {item.content}")
 
@@ -229,7 +231,7 @@ class TranscriptView:
         body = f"**The run ended:** {_REASONS.get(reason, reason)}."
         if item.summary.strip():
             body += f"\n\n**Summary:** {safe_markdown(item.summary.strip())}"
-        if reason in ("error", "cancelled", "failed"):
+        if reason in ("error", "cancelled", "failed") or item.note_kind == "interrupted":
             st.warning(body, icon="🛑")
         else:
             st.success(body, icon="🏁")
