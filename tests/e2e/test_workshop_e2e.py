@@ -85,6 +85,8 @@ def sign_in(page: Page, url: str, name: str, password: str = PASSWORD) -> None:
 
 def signed_in_as(page: Page, name: str) -> None:
     expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()
+    # the session cookie (what keeps people signed in across reloads) is in the browser
+    page.wait_for_function("() => document.cookie.includes('rt_session=')")
 
 
 def start_run(page: Page, url: str, template_key: str) -> str:
