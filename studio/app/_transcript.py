@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Event kinds shown as small notes between messages.
-_NOTE_KINDS = {"human_input_received", "warning", "error", "paused", "resumed", "notice"}
+_NOTE_KINDS = {"human_input_received", "warning", "error", "paused", "resumed", "notice",
+               "lineage"}
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Item:
     role: str = ""
     note_kind: str = ""  # for notes: the event type
     human: bool = False
+    auto: bool = False  # the agent's default auto-reply (for a user proxy: not the person's words)
     cards: list[Card] = field(default_factory=list)
     children: list[Item] = field(default_factory=list)  # nested chat items folded under this
     reason: str = ""
@@ -153,6 +155,8 @@ class Transcript:
             text = event.get("text", "")
             if kind == "human_input_received":
                 text = _human_answer_note(event)
+            elif kind == "lineage":
+                text = _lineage_note(event)
             self._add(Item("note", seq, depth, sender=event.get("agent", ""), content=text,
                            note_kind=kind))
 
@@ -165,7 +169,8 @@ class Transcript:
         meta = message.get("meta") or {}
         item = Item("message", seq, depth, sender=sender, recipient=recipient,
                     content=message.get("content") or "", role=message.get("role", ""),
-                    human=bool(meta.get("human") or meta.get("interjection")))
+                    human=bool(meta.get("human") or meta.get("interjection")),
+                    auto=bool(meta.get("auto_reply")))
         if meta.get("kind") == "retrieved_context":
             item.passages = list(meta.get("chunks") or [])
         elif meta.get("kind") == "answer_check":
@@ -291,17 +296,33 @@ def _human_answer_note(event: dict[str, Any]) -> str:
     if kind == "speaker":
         return f"You chose **{text}** to speak next."
     if kind == "code_approval":
-        lowered = text.lower()
-        if lowered in ("", "y", "yes", "approve", "ok", "run"):
+        decision = event.get("decision") or {}
+        action = decision.get("action")
+        if action == "approve":
             return f"You approved the code{' for ' + agent if agent else ''}."
-        if lowered.startswith("edit:"):
+        if action == "edit":
             return f"You edited the code{' ' + agent + ' runs' if agent else ''}."
-        return f"You refused the code: {text}"
+        reason = (decision.get("reason") or "").strip()
+        if action == "refuse":
+            return f"You refused the code: {reason}" if reason else "You refused the code."
+        return f"Code approval: {text}"  # a run stored before answers were structured
     if not text:
         return f"You let **{agent}** answer automatically." if as_agent else "You let the team carry on."
     if text.lower() == "exit":
         return "You ended the chat."
     return f"You answered{as_agent}."
+
+
+def _lineage_note(event: dict[str, Any]) -> str:
+    """Where a continued or forked run comes from (its first messages are copied from there)."""
+    source = str(event.get("from_run") or "")[:8]
+    if event.get("kind") == "continue":
+        return (f"↪️ Continued from run {source}: the conversation up to your follow-up is "
+                "copied from it.")
+    at = int(event.get("at", 0) or 0) + 1
+    edited = " (edited)" if event.get("edited") else ""
+    return (f"🔀 Forked from run {source} at message {at}{edited}: the messages up to it are "
+            "copied from that run; what follows is new.")
 
 
 def agent_order(names: list[str], transcript: Transcript) -> list[str]:

@@ -3,7 +3,8 @@
 Pages live in ``views/`` (NOT ``pages/``: a ``pages/`` folder beside the entry script makes
 Streamlit route direct URLs the old multipage way, skipping st.navigation and this file).
 Pages (st.navigation; URL paths in brackets): Gallery [/ (the default page)], Playground
-[/playground], Models [/models], History [/history], Settings [/settings].
+[/playground], Builder [/builder], Models [/models], History [/history], Compare [/compare],
+Settings [/settings].
 ROUNDTABLE_DATA_DIR and ROUNDTABLE_DB_URL choose the data folder and the database;
 ROUNDTABLE_BROKER_URL (a Redis URL) hands runs to Celery workers (``roundtable worker``).
 
@@ -22,12 +23,21 @@ Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>
   ``?run=<id>`` (reloading re-attaches). Each message is an ``st.chat_message``
   (``[data-testid="stChatMessage"]``) whose first line is the sender's name in bold.
   While live: buttons "Pause" (``pause_button``) / "Resume" (``resume_button``) and
-  "Stop" (``stop_button``); the chat box ``interject_input`` (always there while the
-  run goes: it answers a pending reply, else steps in). When asked: a reply form with
-  ``reply_input`` and the button "Send"; speaker buttons ``speaker_<agent>``; code
-  approval "Approve and run" (``approve_code``). The status line starts with the status
+  "Stop" (``stop_button``); the chat box ``interject_input`` (the only box, always there
+  while the run goes: a pending reply is what is typed there, else it steps in). When asked
+  for a reply: "Continue without me" (``continue_button``) and "End the chat"
+  (``end_chat_button``); speaker buttons ``speaker_<agent>``; code approval "Approve and
+  run" (``approve_code``), and in the expander "Edit the code, or refuse it" the forms
+  ``edit_code_form`` ("Run my version") and ``refuse_code_form`` ("Refuse", with the
+  reason "Why not? (the agents read this)"). The status line starts with the status
   ("Running", "Waiting for you", "Paused", "Finished", "Stopped", "Failed"); the end of a
   run shows "The run ended:" with its reason and summary.
+- Playground / History, under an ended run, "What next?": tabs "💬 Continue" (form
+  ``continue_form_<key>``, text area "Follow-up message", "Continue the conversation"),
+  "🔀 Fork from a message" (``fork_pick_<key>``, ``fork_text_<key>``, ``fork_go_<key>``
+  "Run from this message") and "⚖️ Compare" (a link to Compare with ``?a=<run id>``).
+- Compare [/compare]: pickers ``compare_a`` / ``compare_b`` (``?a=``/``?b=``), a figures table,
+  both transcripts side by side.
 - Models: form ``add_model_form`` (``model_preset`` selectbox outside it, ``model_name``,
   ``model_base_url``, ``model_model``, ``model_key_env``, ``model_key_value``; submit
   "Save model"); per model "Test" (``test_<name>``) and "Delete" (``delete_<name>``);
@@ -78,6 +88,7 @@ def main() -> None:
           if (_HERE / "builder.py").is_file() else []),
         st.Page(_HERE / "models.py", title="Models", icon="🧠", url_path="models"),
         st.Page(_HERE / "history.py", title="History", icon="🕘", url_path="history"),
+        st.Page(_HERE / "compare.py", title="Compare", icon="⚖️", url_path="compare"),
         st.Page(_HERE / "settings.py", title="Settings", icon="⚙️", url_path="settings"),
         *([st.Page(_HERE / "workshop.py", title="Workshop", icon="🧑‍🏫", url_path="workshop")]
           if shared_mode() and actor.is_admin else []),

@@ -23,6 +23,7 @@ from ._errors import BudgetExceeded, RunError
 from ._handle import FINAL_STATUSES, RunHandle
 from ._imports import ImportItem, ImportPlan, apply_import, plan_import
 from ._keys import api_key_for
+from ._lineage import LINEAGE, ForkPoint, continue_run, fork_points, fork_run
 from ._manager import RunManager
 from ._models import (
     ALLOW_UNSANDBOXED,
@@ -39,6 +40,11 @@ from ._templates import TemplateChoice, find_template, template_choices
 from ._text import TextTranscript, transcript_text
 
 __all__ = [
+    "LINEAGE",
+    "ForkPoint",
+    "continue_run",
+    "fork_points",
+    "fork_run",
     "ALLOW_UNSANDBOXED",
     "BudgetExceeded",
     "DEMO_PACE",

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from studio.engine import DemoPace, HumanInputProvider, Mailbox, NoHuman, RunControl
+from studio.engine import DemoPace, HumanInputProvider, Mailbox, NoHuman, Recording, RunControl
 from studio.spec import TemplateSpec, load_template
 from studio.store import LIVE_STATUSES, NotFound
 
@@ -115,7 +115,8 @@ class RunManager:
     def start(self, actor: Actor, template: dict[str, Any] | TemplateSpec, task: str, *,
               template_name: str, model: str | None = None, human: HumanChoice = "mailbox",
               timeout: float | None = None, retries: int | None = None,
-              demo_pace: DemoPace | str | None = None) -> str:
+              demo_pace: DemoPace | str | None = None, replay: Recording | None = None,
+              followup: str | None = None, lineage: dict[str, Any] | None = None) -> str:
         """Start a run owned by ``actor`` and return its id (a member over budget gets
         :class:`BudgetExceeded`).
 
@@ -126,7 +127,10 @@ class RunManager:
         A template that does not validate raises ``SpecError``; one that cannot be built
         here (missing API key, unknown model) raises ``BuildError``/``RunError``, and
         nothing is recorded. ``demo_pace`` (default: the manager's) paces the Demo model:
-        instant or readable.
+        instant or readable. ``replay``: a recording of an earlier run of the same team,
+        copied into this one and rebuilt from (see :mod:`studio.runs._lineage`);
+        ``followup`` then continues the conversation with that message; ``lineage`` is
+        shown at the top of the transcript (in-process runs only, for now).
         """
         self.check_budget(actor)
         registry = self.registry_for(actor)
@@ -140,6 +144,9 @@ class RunManager:
                    "demo_pace": str(DemoPace(demo_pace or self.demo_pace).value),
                    "demo_token_delay": self.demo_token_delay}
         if self._dispatch is not None:
+            if replay is not None or followup is not None:
+                raise RunError("continuing or forking a run needs the studio's own runner: "
+                               "start the studio without a broker to do it")
             return self._enqueue(actor, spec, task, template_name=template_name,
                                  options=options, human=human, registry=registry)
         run_id = uuid.uuid4().hex
@@ -155,7 +162,7 @@ class RunManager:
         assert self._heartbeat is not None
         self.store.create_run(actor, template_name, spec.to_dict(), task, label,
                               work_dir=work_dir, run_id=run_id, holder=self._heartbeat.lease_id)
-        control = RunControl(human=tracked)
+        control = RunControl(human=tracked, replay=replay, echo_replayed=replay is not None)
         handle = RunHandle(run_id, template_name=template_name, task=task, model_label=label,
                            work_dir=work_dir, control=control, human=tracked,
                            owner_id=actor.id, owner_name=actor.name)
@@ -164,6 +171,7 @@ class RunManager:
         with self._lock:
             self._runs[run_id] = handle
         thread = threading.Thread(target=execution.run, args=(team, task, control),
+                                  kwargs={"followup": followup, "lineage": lineage},
                                   name=f"run-{run_id[:8]}", daemon=True)
         thread.start()
         return run_id
