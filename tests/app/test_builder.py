@@ -323,7 +323,7 @@ def test_an_agent_dragged_from_the_palette_lands_where_it_was_dropped(builder) -
 
 def test_the_safeguard_clearance_survives_form_edits_and_follows_a_rename(builder, svc) -> None:
     doc = load_bundled_template("safeguarded_code").to_dict()
-    svc.store.set_setting("builder_draft", {"doc": doc, "saved_as": None})
+    svc.store.save_draft(LOCAL, doc, None)
     at = builder()
     select_agent(at, 0)  # the commander
     assert any("has checked with" in c.value and "safeguard" in c.value for c in at.caption)
