@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -41,12 +42,20 @@ def _listing(request: Any) -> str:
     return "\n\n".join(f"```{b.language}\n{b.code}\n```" for b in request.blocks)
 
 
+def _token(request: Any) -> str:
+    """Names the question across reruns (a run on a worker hands a new object each time), so
+    a half-written edit or reason survives the page's polling."""
+    blocks = "".join(f"{b.language}\n{b.code}" for b in request.blocks)
+    text = f"{request.agent}\0{request.kind}\0{request.prompt}\0{blocks}"
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
 def human_panel(handle: Any) -> None:
     """The prompt for the pending request of ``handle`` (a RunHandle), if any."""
     request = handle.pending
     if request is None:
         return
-    token = f"{id(request)}"
+    token = _token(request)
     _scroll_into_view("human_panel", token)
     with st.container(border=True, key="human_panel"):
         if request.kind == "speaker":
