@@ -73,6 +73,38 @@ def set_limits(store: Store, actor: Actor, name: str, timeout: float,
     return store.save_model_config(actor, dataclasses.replace(config, extra=extra))
 
 
+def price_of(config: ModelConfig) -> tuple[tuple[float, float] | None, str]:
+    """The (input, output) USD price per 1M tokens a config's calls cost, and where it comes
+    from: "yours" (set on the Models page), "list" (the studio's price list) or "unknown"."""
+    from studio.engine import price_for
+
+    if config.price is not None:
+        return config.price, "yours"
+    listed = price_for(config.model or "")
+    return (listed, "list") if listed is not None else (None, "unknown")
+
+
+def set_price(store: Store, actor: Actor, name: str, price_input: float | None,
+              price_output: float | None) -> ModelConfig:
+    """Set (both) or clear (neither) a stored config's price per 1M tokens."""
+    if (price_input is None) != (price_output is None):
+        raise ValueError("Give both prices (input and output), or clear both.")
+    for value in (price_input, price_output):
+        if value is not None and not 0 <= value <= 10_000:
+            raise ValueError("A price is in US dollars per million tokens, from 0 to 10000.")
+    config = store.get_model_config(actor, name)
+    return store.save_model_config(actor, dataclasses.replace(
+        config, price_input=price_input, price_output=price_output))
+
+
+def describe_price(config: ModelConfig) -> str:
+    price, source = price_of(config)
+    if price is None:
+        return "price unknown: its calls count as $0"
+    where = {"yours": "your price", "list": "the studio's price list"}[source]
+    return f"${price[0]:g} in / ${price[1]:g} out per 1M tokens ({where})"
+
+
 def describe_limits(config: ModelConfig) -> str:
     timeout, retries = limits_of(config)
     return (f"waits up to {timeout:g} s for an answer, then tries {retries} more "

@@ -46,6 +46,8 @@ def registry_with_store(store: Store, actor: Actor, base: Registry | None = None
         if config.api_type == "azure" and provider != "azure":
             data["api_type"] = "azure"
         data.update(request_limits(config.extra))
+        if config.price is not None:  # the price set on the Models page
+            data["price_input"], data["price_output"] = config.price
         try:
             registry.add_model(config.name, data, origin="user")
         except RegistryError:

@@ -148,7 +148,7 @@ def _client(name: str, preset: ModelPreset, secrets: Mapping[str, str],
         preset.model, base_url=preset.base_url, api_key=key,
         api_type="azure" if preset.api_type == "azure" else "openai",
         api_version=preset.api_version, label=preset.label if named else None,
-        timeout=timeout, max_retries=retries,
+        timeout=timeout, max_retries=retries, price=preset.price,
     )
 
 

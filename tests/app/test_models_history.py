@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -150,3 +151,41 @@ def test_an_interrupted_run_does_not_say_someone_is_speaking(app, svc) -> None:
     captions = " ".join(c.value for c in at.caption)
     assert "is speaking" not in captions
     assert "Interrupted" in captions and "assistant" in captions
+
+
+def test_a_models_price_is_set_on_the_models_page_and_cleared(app, svc, texts) -> None:
+    at = app("models")
+    _add(at, "gpt", "http://127.0.0.1:9/v1")
+    svc.store.save_model_config(LOCAL, dataclasses.replace(svc.store.get_model_config(LOCAL, "gpt"),
+                                                    model="gpt-4o-mini"))
+    at = app("models")
+    assert any(e.label == "Price: $0.15 in / $0.6 out per 1M tokens (the studio's price list)"
+               for e in at.expander)
+    at.number_input(key="price_in_gpt").set_value(1.5)
+    at.number_input(key="price_out_gpt").set_value(6.0)
+    at.button(key="FormSubmitter:price_form_gpt-Save the price").click().run()
+    assert not at.exception, at.exception
+    assert svc.store.get_model_config(LOCAL, "gpt").price == (1.5, 6.0)
+    assert svc.registry_for(LOCAL).models["gpt"].price == (1.5, 6.0), "new runs use it"
+    assert "$1.5 in / $6 out per 1M tokens (your price)" in texts(at)
+    at.button(key="price_clear_gpt").click().run()
+    assert svc.store.get_model_config(LOCAL, "gpt").price is None
+
+
+def test_a_runs_cost_and_activity_are_charted_per_agent(app, svc) -> None:
+    from studio.app._transcript import Transcript
+    from studio.app.widgets.usage_charts import activity
+
+    spec = load_bundled_template("planning_group")
+    run_id = svc.manager.start(LOCAL, spec, spec.default_task, template_name=spec.name, human="never")
+    assert svc.manager.get(LOCAL, run_id).wait(60)
+    tx = Transcript()
+    tx.feed(svc.manager.transcript(LOCAL, run_id))
+    data = activity(tx, svc.store.get_run(LOCAL, run_id).usage)
+    assert [p["message"] for p in data["running"]] == list(range(1, tx.messages + 1))
+    assert data["running"][-1]["tokens"] == sum(p["tokens"] for p in tx.timeline) > 0
+    rows = {r["agent"]: r for r in data["agents"]}
+    assert rows["coder"]["messages"] == 1 and rows["coder"]["tokens"] > 0
+    assert rows["critic"]["words"] > 10
+    at = app("history")
+    assert any("Cost and activity per agent" in e.label for e in at.expander)

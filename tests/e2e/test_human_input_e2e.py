@@ -32,7 +32,7 @@ def studio_with_approval(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     document["name"] = APPROVING
     document["agents"][0]["code_execution"]["approve"] = True
     store = Store.open(data_dir=folder / "data")
-    store.save_template(APPROVING, document, description="Asks before running code.")
+    store.save_template(LOCAL, APPROVING, document, description="Asks before running code.")
     store.close()
     server = StudioServer(folder / "data", folder / "studio.log")
     server.start()

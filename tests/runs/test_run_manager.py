@@ -332,3 +332,26 @@ def test_the_demo_pace_is_chosen_per_run(make_manager):
     assert any("How might we plan a one-day workshop for teachers?" in s for s in said)
     with pytest.raises(ValueError):
         manager.start(LOCAL, spec, task, template_name=spec.name, demo_pace="slow")
+
+
+def test_the_price_set_for_a_stored_model_is_what_its_calls_cost(store, data_dir):
+    from studio.runs import registry_with_store
+    from studio.store import ModelConfig
+    from tests.support.oai_server import text
+
+    with OAIServer() as server:
+        store.save_model_config(LOCAL, ModelConfig(
+            name="priced", provider="openai_compatible", model="test-model",
+            base_url=server.base_url, price_input=2.0, price_output=10.0))
+        registry = registry_with_store(store, LOCAL)  # what a run of the person sees
+        assert registry.models["priced"].price == (2.0, 10.0)
+        server.push(text("Hello there. TERMINATE", usage=(1000, 200)))
+        manager = RunManager(store, registry, data_dir=data_dir)
+        run_id = manager.start(LOCAL, inline_model_template(server.base_url), "Hi",
+                               template_name="remote pair", model="priced", human="never")
+        handle = manager.get(LOCAL, run_id)
+        assert handle is not None and handle.wait(20), handle.error
+        assert manager.shutdown(5)
+    cost = handle.usage["total"]["cost"]
+    assert cost == pytest.approx((1000 * 2.0 + 200 * 10.0) / 1_000_000)
+    assert store.get_run(LOCAL, run_id).cost == pytest.approx(cost)

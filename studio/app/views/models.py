@@ -102,6 +102,41 @@ def configured(svc) -> None:  # noqa: ANN001
             if result:
                 (st.success if result[0] == "success" else st.error)(result[1])
             limits(svc, config)
+            price(svc, config)
+
+
+def _save_price(svc, name: str, clear: bool = False) -> None:  # noqa: ANN001
+    state = st.session_state
+    try:
+        config = mc.set_price(svc.store, current_actor(), name,
+                              None if clear else state[f"price_in_{name}"],
+                              None if clear else state[f"price_out_{name}"])
+    except Exception as exc:  # noqa: BLE001 - shown with what to do
+        state["models_flash"] = ("error", str(exc))
+        return
+    state["models_flash"] = ("success", f"**{name}**: {mc.describe_price(config)}.")
+
+
+def price(svc, config) -> None:  # noqa: ANN001 - Services, ModelConfig
+    """What the model's tokens cost (the run view's cost and charts use it), editable."""
+    current, source = mc.price_of(config)
+    with st.expander(f"Price: {mc.describe_price(config)}"):
+        with st.form(f"price_form_{config.name}", border=False):
+            left, right = st.columns(2)
+            left.number_input("Input, $ per 1M tokens", min_value=0.0, max_value=10_000.0,
+                              step=0.05, format="%.3f", key=f"price_in_{config.name}",
+                              value=current[0] if current else 0.0,
+                              help="What the provider charges for a million prompt tokens.")
+            right.number_input("Output, $ per 1M tokens", min_value=0.0, max_value=10_000.0,
+                               step=0.05, format="%.3f", key=f"price_out_{config.name}",
+                               value=current[1] if current else 0.0,
+                               help="What it charges for a million tokens it writes.")
+            st.form_submit_button("Save the price", on_click=_save_price,
+                                  args=(svc, config.name))
+        if source == "yours":
+            st.button("Use the studio's price list instead", key=f"price_clear_{config.name}",
+                      on_click=_save_price, args=(svc, config.name, True))
+        st.caption("New runs use this price for their cost; runs already made keep theirs.")
 
 
 def _save_limits(svc, name: str) -> None:  # noqa: ANN001

@@ -9,8 +9,8 @@ from studio.store import Store
 
 from .._launch import MY_PACE, current_pace
 
-BANNER = ("**Demo model: a scripted rehearsal, not an AI.** Connect a model on the Models "
-          "page for real answers.")
+BANNER = ("**Demo model: a scripted rehearsal, not an AI.** Connect a model on the "
+          "[Models page](/models) for real answers.")
 _PACES = {"readable": "Readable", "instant": "Instant"}
 _PACE_HELP = ("How fast the Demo model's messages appear. Readable: words stream in, each "
               "message within about a second and a half, so an audience can follow. Instant: "
@@ -21,12 +21,13 @@ def demo_banner(*, key: str, store: Store | None = None) -> None:
     """The honest label of a Demo run, with the way to a real model (and, given the
     ``store``, the pace control beside it)."""
     with st.container(key=f"demo_banner_{key}"):
-        left, right = st.columns([4, 1] if store is None else [3, 1], vertical_alignment="center")
+        if store is None:
+            st.info(BANNER, icon="🎭")
+            return
+        left, right = st.columns([3, 1], vertical_alignment="center")
         left.info(BANNER, icon="🎭")
         with right:
-            if store is not None:
-                pace_control(store)
-            st.page_link("views/models.py", label="Models page", icon="🧠")
+            pace_control(store)
 
 
 def _pace_changed(store: Store, key: str) -> None:

@@ -24,6 +24,7 @@ from .human import human_panel
 from .run_controls import flash, pausing, run_controls, sending, step_in
 from .team_graph import team_graph
 from .transcript import TranscriptView
+from .usage_charts import usage_charts
 
 POLL_SECONDS = 0.3
 _BADGES = {
@@ -145,7 +146,7 @@ def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, w
             if handle is not None and not handle.done:
                 with st.container(key=f"{LIVE_KEY_PREFIX}controls_{key}"):
                     run_controls(handle, tx)
-            _usage(handle.usage if handle is not None else info.usage)
+            usage_charts(tx, handle.usage if handle is not None else info.usage, key=key)
     if handle is not None and not handle.done:
         step_in(handle)
 
@@ -155,12 +156,3 @@ def _stick_side_column() -> None:
     st.html("<style>div[data-testid='stColumn']:has([class*='st-key-run_side_']) "
             "{position: sticky; top: 3.5rem; align-self: flex-start;}</style>")
 
-
-def _usage(usage: dict[str, Any]) -> None:
-    by_agent = usage.get("by_agent") or {}
-    if not by_agent:
-        return
-    with st.expander("Tokens and cost per agent"):
-        rows = [{"agent": name, "calls": t.get("calls", 0), "tokens": t.get("total_tokens", 0),
-                 "cost ($)": round(float(t.get("cost", 0.0) or 0.0), 6)} for name, t in by_agent.items()]
-        st.dataframe(rows, hide_index=True, width="stretch")
