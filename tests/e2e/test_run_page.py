@@ -11,9 +11,11 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from studio.spec import load_bundled_template
-from studio.store import Store
+from studio.store import Actor, Store
 
 from .conftest import StudioServer
+
+LOCAL = Actor.local()
 
 IMAGE_HOST = "images.example.test"
 IMAGE = f"http://{IMAGE_HOST}/pixel.png?transcript=the-secret-plan"
@@ -29,7 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]:
     first = doc["demo_scripts"][0]["turns"][0]  # the sample task's conversation
     first["content"] = f"Here is the plan as a chart: ![plan chart]({IMAGE})\n\n" + first["content"]
     store = Store.open(data_dir=root / "data")
-    store.save_template(doc["name"], doc)
+    store.save_template(LOCAL, doc["name"], doc)
     store.close()
     studio = StudioServer(root / "data", root / "studio.log")
     studio.start()

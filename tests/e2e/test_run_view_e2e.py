@@ -17,9 +17,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from studio.spec import load_bundled_template
-from studio.store import Store
+from studio.store import Actor, Store
 
 from .conftest import StudioServer, running_studio
+
+LOCAL = Actor.local()
 
 BUBBLES = '[data-testid="stChatMessage"]'
 # (a bubble looked for with .first: while the page redraws, the faded earlier drawing of the
@@ -76,9 +78,9 @@ def _approving() -> dict[str, Any]:
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]:
     root = tmp_path_factory.mktemp("run-view")
     store = Store.open(data_dir=root / "data")
-    store.save_template(MANUAL["name"], MANUAL)
-    store.save_template(LONG["name"], LONG)  # a run long enough to act during it
-    store.save_template("approve_first", _approving())
+    store.save_template(LOCAL, MANUAL["name"], MANUAL)
+    store.save_template(LOCAL, LONG["name"], LONG)  # a run long enough to act during it
+    store.save_template(LOCAL, "approve_first", _approving())
     store.close()
     with running_studio(root) as server:
         yield server
@@ -185,13 +187,13 @@ def test_history_exports_the_run_as_markdown_and_json(app_page: Page, studio: St
 
 def test_a_double_click_on_run_starts_one_run(app_page: Page, studio: StudioServer):
     page = app_page
-    before = len(Store.open(data_dir=studio.data_dir).list_runs())
+    before = len(Store.open(data_dir=studio.data_dir).list_runs(LOCAL))
     page.locator(".st-key-gallery_run_tool_helper button").dblclick()
     page.get_by_role("heading", name="Playground").first.wait_for()
     expect(page.get_by_role("heading", name="Tool helper")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=60_000)
     expect(page.locator(BUBBLES).filter(has_text="176.7").first).to_be_visible()
-    runs = Store.open(data_dir=studio.data_dir).list_runs()
+    runs = Store.open(data_dir=studio.data_dir).list_runs(LOCAL)
     assert len(runs) == before + 1, [r.template_name for r in runs]
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 from studio.runs import DEMO_PACE
 from studio.store import Store
 
-from .._launch import current_pace
+from .._launch import MY_PACE, current_pace
 
 BANNER = ("**Demo model: a scripted rehearsal, not an AI.** Connect a model on the "
           "[Models page](/models) for real answers.")
@@ -31,9 +31,15 @@ def demo_banner(*, key: str, store: Store | None = None) -> None:
 
 
 def _pace_changed(store: Store, key: str) -> None:
+    from studio.app._auth import current_actor
+
     value = st.session_state.get(key)
     if value in _PACES:
-        store.set_setting(DEMO_PACE, value)
+        actor = current_actor()
+        if actor.is_admin:
+            store.set_setting(actor, DEMO_PACE, value)
+        else:  # members choose for themselves, in this browser session
+            st.session_state[MY_PACE] = value
 
 
 def pace_control(store: Store, *, key: str = "demo_pace_choice") -> None:

@@ -15,6 +15,7 @@ import streamlit as st
 from studio.spec import TemplateSpec
 from studio.store import RunInfo
 
+from .._auth import current_actor
 from .._services import Services
 from .._transcript import Transcript, agent_order
 from .connection import LIVE_KEY_PREFIX, connection_watchdog
@@ -53,11 +54,11 @@ def transcript_for(svc: Services, run_id: str) -> Transcript:
     tx = st.session_state.get(key)
     if not isinstance(tx, Transcript):
         tx = st.session_state[key] = Transcript()
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(current_actor(), run_id)
     if handle is not None:
         tx.feed(handle.events_since(tx.last_seq))
     elif tx.finished is None:
-        tx.feed(svc.manager.transcript(run_id))
+        tx.feed(svc.manager.transcript(current_actor(), run_id))
     return tx
 
 
@@ -94,7 +95,7 @@ def status_line(status: str, tx: Transcript, info: RunInfo,
 
 def render_run(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool = True) -> None:
     """A whole run; live (polling) while it goes on in this process."""
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(current_actor(), run_id)
     live = handle is not None and not handle.done
     if live:
         feedback_script()
@@ -107,7 +108,7 @@ def render_run(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bo
 
 
 def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, was_live: bool) -> None:
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(current_actor(), run_id)
     tx = transcript_for(svc, run_id)
     if was_live and (handle is None or handle.done):
         st.rerun()  # the run ended: render once more without polling
