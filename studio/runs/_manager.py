@@ -19,7 +19,9 @@ from ._errors import BudgetExceeded, RunError
 from ._execution import Execution
 from ._handle import FINAL_STATUSES, QUEUED, RunHandle, TrackedHuman
 from ._lease import Heartbeat
+from ._lineage import opening
 from ._models import actor_registry, make_team
+from ._persist import store_row
 from ._remote import RemoteHandle
 
 if TYPE_CHECKING:
@@ -130,7 +132,9 @@ class RunManager:
         instant or readable. ``replay``: a recording of an earlier run of the same team,
         copied into this one and rebuilt from (see :mod:`studio.runs._lineage`);
         ``followup`` then continues the conversation with that message; ``lineage`` is
-        shown at the top of the transcript (in-process runs only, for now).
+        shown at the top of the transcript. On workers such a run is created holding the
+        copy (see :func:`~studio.runs._lineage.opening`), and the worker rebuilds it from the
+        store the way it resumes any run.
         """
         self.check_budget(actor)
         registry = self.registry_for(actor)
@@ -144,11 +148,11 @@ class RunManager:
                    "demo_pace": str(DemoPace(demo_pace or self.demo_pace).value),
                    "demo_token_delay": self.demo_token_delay}
         if self._dispatch is not None:
-            if replay is not None or followup is not None:
-                raise RunError("continuing or forking a run needs the studio's own runner: "
-                               "start the studio without a broker to do it")
+            copy = opening(task, replay, lineage) if replay is not None else []
+            if copy or followup is not None:
+                options["replay"] = {"copied": len(copy), "followup": followup}
             return self._enqueue(actor, spec, task, template_name=template_name,
-                                 options=options, human=human, registry=registry)
+                                 options=options, human=human, registry=registry, copy=copy)
         run_id = uuid.uuid4().hex
         work_dir = self.data_dir / "runs" / run_id
         tracked = TrackedHuman(_provider(human))
@@ -177,8 +181,10 @@ class RunManager:
         return run_id
 
     def _enqueue(self, actor: Actor, spec: TemplateSpec, task: str, *, template_name: str,
-                 options: dict[str, Any], human: HumanChoice, registry: Registry) -> str:
-        """Check the team builds, record the run as queued and hand it to the workers."""
+                 options: dict[str, Any], human: HumanChoice, registry: Registry,
+                 copy: list[dict[str, Any]]) -> str:
+        """Check the team builds, record the run as queued (with ``copy``, the conversation
+        it goes on from) and hand it to the workers."""
         if not isinstance(human, str) or human not in ("mailbox", "never"):
             raise RunError("a run on a worker is answered through the studio: "
                            "use human='mailbox' or 'never'")
@@ -188,8 +194,12 @@ class RunManager:
                                      work_dir=Path(scratch), options=options)
         run_id = uuid.uuid4().hex
         self.store.create_run(actor, template_name, spec.to_dict(), task, label, run_id=run_id,
-                              mode="celery", options=options)
-        RunChannel(self._redis, run_id).set_state(status=QUEUED)
+                              mode="celery", options=options,
+                              events=[store_row(event) for event in copy])
+        channel = RunChannel(self._redis, run_id)
+        for event in copy:  # shown while the run waits for a worker
+            channel.publish(event)
+        channel.set_state(status=QUEUED)
         self._dispatch.enqueue(run_id)
         return run_id
 
