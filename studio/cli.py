@@ -1,4 +1,4 @@
-"""The ``roundtable`` command: ``ui``, ``run``, ``templates list|export|import``,
+"""The ``roundtable`` command: ``ui``, ``run``, ``serve``, ``templates list|export|import``,
 ``db backup|restore``.
 
 Errors reach people in one shape: one line on stderr and a non-zero exit, never a
@@ -88,6 +88,34 @@ def build_parser() -> argparse.ArgumentParser:
                           "pass: rate limit, server error, timeout (default: each model's own "
                           "setting, 2 unless set)")
     _add_storage(run)
+
+    serve = commands.add_parser(
+        "serve", help="serve templates over HTTP (a run API, and OpenAI-compatible models)",
+        description="Serve TEMPLATE(s) as an HTTP service: a native API to start runs, "
+                    "follow their events live (Server-Sent Events), answer the agents, "
+                    "step in, pause, resume and stop; and POST /v1/chat/completions where "
+                    "the model is a template's name, so any OpenAI client can use a team. "
+                    "Runs are stored like any other and show in the studio's History. "
+                    "API keys (made on the studio's Deploy page) are required beyond "
+                    "loopback. The API is described at /docs.")
+    serve.add_argument("templates", nargs="+", metavar="TEMPLATE",
+                       help="a bundled template, a stored template's name or a YAML/JSON file")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only; "
+                            "any other address requires API keys)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--require-key", action="store_true",
+                       help="require an API key on loopback too")
+    serve.add_argument("--model", action="append", default=[], metavar="NAME", dest="models",
+                       help="a model callers may choose besides the template's own and the "
+                            "Demo model: local or a stored model config (repeat for more)")
+    serve.add_argument("--rate-limit", type=int, default=60, metavar="N",
+                       help="requests a minute per API key, for keys without a limit of "
+                            "their own (default: 60)")
+    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                       help="a web origin whose pages may call the service from a browser, "
+                            "e.g. https://demo.example.org (repeat for more; default: none)")
+    _add_storage(serve)
 
     templates = commands.add_parser("templates", help="list templates",
                                     description="Work with templates.")
@@ -275,6 +303,33 @@ def _silence_stdout() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+# -- serve ---------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from studio.runs import RunManager, registry_with_store
+    from studio.serve import ServeOptions, serve
+
+    if not 1 <= args.rate_limit <= 100_000:
+        raise CliError("--rate-limit must be between 1 and 100000 requests a minute",
+                       EXIT_USAGE)
+    for origin in args.cors_origin:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise CliError(f"--cors-origin {origin!r} is not a web origin: write it as "
+                           "https://host[:port] (or * for any)", EXIT_USAGE)
+    _check_port_free(args.host, args.port)
+    store = _open_store(args)
+    registry = registry_with_store(store)
+    manager = RunManager(store, registry, data_dir=_data_dir(args))
+    options = ServeOptions(templates=tuple(args.templates), host=args.host, port=args.port,
+                           require_key=args.require_key,
+                           cors_origins=tuple(o.rstrip("/") for o in args.cors_origin),
+                           models=tuple(args.models), rate_limit=args.rate_limit)
+    try:
+        serve(options, store, manager)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 # -- templates, db -------------------------------------------------------------------------
 def cmd_templates(args: argparse.Namespace) -> int:
     from studio.runs import registry_with_store, template_choices
@@ -394,7 +449,8 @@ def _exit_now(code: int) -> NoReturn:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"ui": cmd_ui, "run": cmd_run, "templates": cmd_templates, "db": cmd_db}
+    handlers = {"ui": cmd_ui, "run": cmd_run, "serve": cmd_serve, "templates": cmd_templates,
+                "db": cmd_db}
     try:
         return handlers[args.command](args)
     except CliError as exc:

@@ -1,0 +1,144 @@
+"""The served templates and the runs callers start with them, over the ``runs`` API.
+
+Everything the HTTP layer does to runs goes through :class:`Teams`: which templates are
+served and under which names, which models a caller may choose, starting a run as the
+caller, and finding a run again only for a caller who may see it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from studio.runs import RunError, find_template
+from studio.spec import TemplateSpec
+
+from ._auth import Caller
+from ._errors import ApiError
+
+if TYPE_CHECKING:
+    from studio.runs import RunManager
+    from studio.spec import Registry
+    from studio.store import RunInfo, Store
+
+TEMPLATE_MODEL = "template"  # the model choice "the template's own models"
+FINAL = ("finished", "failed", "cancelled", "interrupted")
+
+
+@dataclass(frozen=True)
+class Served:
+    """One template this service runs: ``name`` is what callers type (URLs, OpenAI
+    ``model``), ``template_name`` what History shows."""
+
+    name: str
+    template_name: str
+    spec: TemplateSpec
+    models: tuple[str, ...]
+
+
+def url_name(ref: str, spec: TemplateSpec) -> str:
+    """The name a template is served under: the bundled file name or stored name as typed;
+    a file's template by its own name, in lower case with dashes."""
+    if ref.lower().endswith((".yaml", ".yml", ".json")) or "/" in ref:
+        return re.sub(r"[^a-z0-9]+", "-", spec.name.lower()).strip("-") or "template"
+    return ref
+
+
+def _folded(name: str) -> str:
+    return " ".join(re.sub(r"[-_\s]+", " ", name).casefold().split())
+
+
+class Teams:
+    """The templates served and the runs started with them (one per service process)."""
+
+    def __init__(self, store: Store, registry: Registry, manager: RunManager,
+                 templates: list[str], *, extra_models: tuple[str, ...] = ()) -> None:
+        self.store = store
+        self.registry = registry
+        self.manager = manager
+        self.served: dict[str, Served] = {}
+        choices = (TEMPLATE_MODEL, "demo", *[m for m in extra_models if m != "demo"])
+        for ref in templates:
+            template_name, spec = find_template(ref, store=store, registry=registry)
+            name = url_name(ref, spec)
+            if name in self.served:
+                raise RunError(f"template {ref!r} is served twice (as {name!r})")
+            self.served[name] = Served(name, template_name, spec, tuple(dict.fromkeys(choices)))
+
+    # -- templates -------------------------------------------------------------------------
+    def template(self, name: str) -> Served:
+        """The served template called ``name`` (or its display name, any case); 404 naming
+        the served ones otherwise."""
+        found = self.served.get(name)
+        if found is not None:
+            return found
+        wanted = _folded(name)
+        for served in self.served.values():
+            if wanted in (_folded(served.name), _folded(served.spec.name)):
+                return served
+        close = difflib.get_close_matches(name, list(self.served), n=2, cutoff=0.6)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ApiError(404, f"template {name!r} is not served here.{hint} Served: "
+                            f"{', '.join(self.served)}.", "template_not_found")
+
+    # -- runs ------------------------------------------------------------------------------
+    def start(self, caller: Caller, served: Served, task: str, *, model: str | None = None,
+              human: str = "api") -> str:
+        """Start a run of ``served`` owned by the caller's owner; its id."""
+        choice = model or TEMPLATE_MODEL
+        if choice not in served.models:
+            raise ApiError(400, f"model {choice!r} is not offered for {served.name!r}; choose "
+                                f"one of: {', '.join(served.models)}", "model_not_allowed")
+        task = task.strip() or served.spec.default_task
+        if not task:
+            raise ApiError(400, f"give the run a task: {served.name!r} has no sample task",
+                           "task_required")
+        try:
+            return self.manager.start(
+                served.spec, task, template_name=served.template_name,
+                model=None if choice == TEMPLATE_MODEL else choice,
+                human="mailbox" if human == "api" else "never")
+        except RunError as exc:
+            raise ApiError(400, str(exc), "run_not_started") from exc
+        except Exception as exc:  # a team that cannot be built here: missing key, model...
+            raise ApiError(400, f"the run could not start: {_one_line(exc)}",
+                           "run_not_started") from exc
+
+    def handle(self, caller: Caller, run_id: str) -> Any | None:
+        """The run's live handle (this process's, or a worker's), if it is still going and the
+        caller may see it; None otherwise."""
+        self.info(caller, run_id)  # 404 for a run the caller may not see
+        return self.manager.get(run_id)
+
+    def info(self, caller: Caller, run_id: str) -> RunInfo:
+        from studio.store import NotFound
+
+        try:
+            return self.store.get_run(run_id)
+        except NotFound:
+            raise ApiError(404, f"no run {run_id!r} here (it may have been deleted)",
+                           "run_not_found") from None
+
+    def live(self, caller: Caller, run_id: str, action: str) -> Any:
+        """The handle of a run that is going, for a control; 409 once it has ended."""
+        handle = self.handle(caller, run_id)
+        if handle is None or handle.done:
+            status = handle.status if handle is not None else self.info(caller, run_id).status
+            raise ApiError(409, f"cannot {action}: run {run_id} has already {status}",
+                           "run_ended")
+        return handle
+
+    def events_after(self, caller: Caller, run_id: str, seq: int) -> list[dict[str, Any]]:
+        """The run's stored events after ``seq`` (token deltas are never stored)."""
+        return [{**e.data, "seq": e.seq} for e in self.store.run_events(run_id, after_seq=seq)]
+
+    def list_runs(self, caller: Caller, limit: int) -> list[RunInfo]:
+        names = {s.template_name for s in self.served.values()}
+        return [r for r in self.store.list_runs(limit=limit * 4) if r.template_name in names][
+            :limit]
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

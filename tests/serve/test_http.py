@@ -1,0 +1,166 @@
+"""`roundtable serve` end to end, over real HTTP: the official openai client, an SSE client
+that re-attaches, answers and stops sent over HTTP, and the errors a caller sees."""
+
+from __future__ import annotations
+
+import time
+
+import openai
+import pytest
+import requests
+
+from tests.support.oai_server import OAIServer, slow
+from tests.support.processes import wait_for
+from tests.support.serve import ServeProcess, SSEStream
+
+POEM = "Write a four-line poem about a lighthouse keeper's last night on the job."
+EMAIL = "Draft a short email telling my team that the release moves from Tuesday to Thursday."
+
+
+def _client(served: ServeProcess) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{served.url}/v1", api_key="unused-on-loopback",
+                         max_retries=0, timeout=60)
+
+
+def _start(served: ServeProcess, template: str, task: str, **body: object) -> dict:
+    response = requests.post(f"{served.url}/api/templates/{template}/runs",
+                             json={"task": task, **body}, timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def _run(served: ServeProcess, run_id: str) -> dict:
+    response = requests.get(f"{served.url}/api/runs/{run_id}", timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_openai_client_streams_a_teams_answer(served: ServeProcess) -> None:
+    client = _client(served)
+    assert {"writer_with_critic", "human_in_the_loop"} <= {m.id for m in client.models.list()}
+    stream = client.chat.completions.create(
+        model="writer_with_critic", messages=[{"role": "user", "content": POEM}], stream=True,
+        stream_options={"include_usage": True})
+    pieces, roles, usage, run_ids = [], [], None, set()
+    for chunk in stream:
+        run_ids.add(chunk.id.removeprefix("chatcmpl-"))
+        if chunk.usage is not None:
+            usage = chunk.usage
+        for choice in chunk.choices:
+            roles += [choice.delta.role] if choice.delta.role else []
+            pieces += [choice.delta.content] if choice.delta.content else []
+    answer = "".join(pieces)
+    assert roles == ["assistant"] and len(pieces) > 5  # streamed, piece by piece
+    assert "lighthouse" in answer.lower() or "steps" in answer.lower()
+    assert usage is not None and usage.total_tokens > 0
+
+    whole = client.chat.completions.create(
+        model="writer_with_critic", messages=[{"role": "system", "content": "Be brief."},
+                                              {"role": "user", "content": POEM}])
+    assert whole.choices[0].message.content == answer  # the same answer either way
+    assert whole.choices[0].finish_reason == "stop"
+
+    (run_id,) = run_ids  # the streamed run is stored like any other, with its answer
+    run = _run(served, run_id)
+    assert run["status"] == "finished" and run["task"] == POEM
+    assert run["summary"] == answer
+    assert run["template"] == "Writer with a nested critic"
+
+
+def test_an_sse_client_reattaches_with_last_event_id_and_answers_over_http(
+        served: ServeProcess) -> None:
+    run = _start(served, "human_in_the_loop", EMAIL)
+    events_url = f"{served.url}{run['links']['events']}"
+    seen: list[dict] = []
+    with SSEStream(events_url) as stream:  # first connection: up to the first question
+        for event_id, event in stream:
+            assert event_id == str(event["seq"])
+            seen.append(event)
+            if event["type"] == "human_input_requested":
+                break
+    assert seen[0]["type"] == "run_started" and seen[0]["task"] == EMAIL
+    waiting = _run(served, run["id"])
+    assert waiting["status"] == "waiting"
+    assert waiting["pending"]["kind"] == "reply" and waiting["pending"]["agent"] == "you"
+
+    # answered while nobody listens: the run goes on and its events wait for us
+    answer = requests.post(f"{served.url}/api/runs/{run['id']}/answer",
+                           json={"text": "Please mention the demo on Wednesday."}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert wait_for(lambda: _run(served, run["id"])["last_seq"] > seen[-1]["seq"] + 2, 30)
+
+    finished = False
+    with SSEStream(events_url, headers={"Last-Event-ID": str(seen[-1]["seq"])}) as stream:
+        for _event_id, event in stream:
+            seen.append(event)
+            if event["type"] == "human_input_requested":  # asked again: end the chat
+                requests.post(f"{served.url}/api/runs/{run['id']}/answer",
+                              json={"text": "exit"}, timeout=30).raise_for_status()
+            finished = event["type"] == "run_finished"
+    assert finished
+    assert [e["seq"] for e in seen] == list(range(1, len(seen) + 1))  # nothing lost or twice
+    received = [e for e in seen if e["type"] == "human_input_received"]
+    assert received[0]["text"] == "Please mention the demo on Wednesday."
+    first_answer = seen.index(received[0])
+    assert any(e["type"] == "message" and e["sender"] == "assistant"
+               for e in seen[first_answer:])  # the answer moved the run on
+
+    stored = requests.get(f"{served.url}/api/runs/{run['id']}/transcript", timeout=30).json()
+    by_seq = {e["seq"]: e for e in seen}
+    assert stored["events"] and all(by_seq[e["seq"]] == e for e in stored["events"])
+    assert stored["run"]["status"] == "finished"
+    text = requests.get(f"{served.url}/api/runs/{run['id']}/transcript",
+                        params={"format": "text"}, timeout=30)
+    assert text.headers["content-type"].startswith("text/plain")
+    assert f"Task: {EMAIL}" in text.text
+
+
+def test_a_stop_over_http_ends_the_run_within_two_seconds(served: ServeProcess,
+                                                         oai: OAIServer) -> None:
+    oai.push(slow(120.0))  # the model would take two minutes to answer
+    before = len(oai.chat_requests())
+    run = _start(served, "slow-team", "Take your time.")
+    assert wait_for(lambda: len(oai.chat_requests()) > before, 30)  # the model was asked
+    started = time.monotonic()
+    stopped = requests.post(f"{served.url}/api/runs/{run['id']}/stop", timeout=30)
+    elapsed = time.monotonic() - started
+    assert stopped.status_code == 200, stopped.text
+    assert stopped.json()["status"] == "cancelled"
+    assert elapsed < 2.0, f"the stop took {elapsed:.2f} s"
+    again = requests.post(f"{served.url}/api/runs/{run['id']}/stop", timeout=30)
+    assert again.status_code == 200 and again.json()["status"] == "cancelled"
+    refused = requests.post(f"{served.url}/api/runs/{run['id']}/interject",
+                            json={"text": "hello?"}, timeout=30)
+    assert refused.status_code == 409 and "cancelled" in refused.json()["error"]["message"]
+
+
+def test_a_wrong_template_is_a_404_that_names_the_served_ones(served: ServeProcess) -> None:
+    response = requests.post(f"{served.url}/api/templates/writer_with_critics/runs",
+                             json={"task": "hello"}, timeout=30)
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "template_not_found"
+    assert "'writer_with_critics' is not served here" in error["message"]
+    assert "Did you mean 'writer_with_critic'?" in error["message"]
+    with pytest.raises(openai.NotFoundError) as raised:
+        _client(served).chat.completions.create(
+            model="no-such-team", messages=[{"role": "user", "content": "hello"}])
+    assert "model 'no-such-team' does not exist here" in str(raised.value)
+    assert "human_in_the_loop" in str(raised.value)
+    missing = requests.get(f"{served.url}/api/runs/0123456789abcdef", timeout=30)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "run_not_found"
+
+
+def test_bad_requests_say_what_is_wrong(served: ServeProcess) -> None:
+    not_allowed = requests.post(f"{served.url}/api/templates/writer_with_critic/runs",
+                                json={"task": "x", "model": "gpt-17"}, timeout=30)
+    assert not_allowed.status_code == 400
+    assert "choose one of: template, demo" in not_allowed.json()["error"]["message"]
+    no_user = requests.post(f"{served.url}/v1/chat/completions", timeout=30, json={
+        "model": "writer_with_critic", "messages": [{"role": "system", "content": "hi"}]})
+    assert no_user.status_code == 400
+    assert "last user message is the team's task" in no_user.json()["error"]["message"]
+    unknown_field = requests.post(f"{served.url}/api/templates/writer_with_critic/runs",
+                                  json={"tsak": "x"}, timeout=30)
+    assert unknown_field.status_code == 400
+    assert "tsak" in unknown_field.json()["error"]["message"]
