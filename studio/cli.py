@@ -1,4 +1,5 @@
-"""The ``roundtable`` command: ``ui``, ``run``, ``serve``, ``templates list|export|import``,
+"""The ``roundtable`` command: ``ui``, ``worker``, ``run``, ``serve``,
+``templates list|export|import``,
 ``db backup|restore``.
 
 Errors reach people in one shape: one line on stderr and a non-zero exit, never a
@@ -45,6 +46,12 @@ def _add_storage(parser: argparse.ArgumentParser) -> None:
                              "default: $ROUNDTABLE_DB_URL)")
 
 
+def _add_broker(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument("--broker", default=None, metavar="URL",
+                        help=f"{text} (e.g. redis://127.0.0.1:6379/0; "
+                             "default: $ROUNDTABLE_BROKER_URL)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Roundtable Studio: build and run multi-agent conversations.")
@@ -55,7 +62,21 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1",
                     help="address to listen on (default: 127.0.0.1, this machine only)")
     ui.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+    _add_broker(ui, "hand every run to Celery workers (`roundtable worker`) through this "
+                    "Redis URL instead of running it in this process")
     _add_storage(ui)
+
+    worker = commands.add_parser(
+        "worker", help="execute runs handed over by studios (a Celery worker)",
+        description="Start a Celery worker that executes the runs studios started with "
+                    "--broker. Runs survive a worker's death: another worker takes them over "
+                    "from their last stored message.")
+    _add_broker(worker, "the Redis URL the studios hand runs to (required)")
+    worker.add_argument("--concurrency", type=int, default=16, metavar="N",
+                        help="how many runs this worker executes at once (default: 16)")
+    worker.add_argument("--name", default=None,
+                        help="the worker's name in logs (default: roundtable-HOST-PID)")
+    _add_storage(worker)
 
     run = commands.add_parser(
         "run", help="run a template headless, printing the transcript live",
@@ -115,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                        help="a web origin whose pages may call the service from a browser, "
                             "e.g. https://demo.example.org (repeat for more; default: none)")
+    _add_broker(serve, "hand every run to Celery workers (`roundtable worker`) through this "
+                       "Redis URL, as the studio does; without one, runs go on in this process")
     _add_storage(serve)
 
     templates = commands.add_parser("templates", help="list templates",
@@ -186,12 +209,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
     _check_port_free(args.host, args.port)
     data_dir = _data_dir(args)
     store = _open_store(args)  # fail here, in one line, on a bad data dir or database URL
+    broker = _broker(args, required=False)
     interrupted = store.mark_interrupted_runs()  # runs of a server that died are not "running"
     if interrupted:
         print(f"{interrupted} run(s) left running by a stopped server are marked interrupted.")
+    _print_configuration_notes(store, broker)
     env = dict(os.environ, ROUNDTABLE_DATA_DIR=str(data_dir))
     if _db_url(args):
         env["ROUNDTABLE_DB_URL"] = str(_db_url(args))
+    if broker:
+        env["ROUNDTABLE_BROKER_URL"] = broker
     package_root = str(app.parents[2])  # so the app finds `studio` from a checkout too
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     command = [sys.executable, "-m", "streamlit", "run", str(app),
@@ -199,8 +226,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
                "--server.port", str(args.port), "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
-    print(f"Roundtable Studio: http://{host}:{args.port}  (data: {data_dir}; Ctrl-C stops it)",
-          flush=True)
+    runs = f"runs on the workers of {_masked(broker)}" if broker else "runs in this process"
+    print(f"Roundtable Studio: http://{host}:{args.port}  (data: {data_dir}; {runs}; "
+          "Ctrl-C stops it)", flush=True)
     os.execve(sys.executable, command, env)  # the server takes this process's place
     return 0  # pragma: no cover - execve does not return
 
@@ -216,6 +244,52 @@ def _check_port_free(host: str, port: int) -> None:
         except OSError as exc:
             raise CliError(f"cannot listen on {host}:{port} ({exc.strerror}); "
                            "pick another with --port") from exc
+
+
+def _broker(args: argparse.Namespace, *, required: bool) -> str | None:
+    from studio.runs import RunError, broker_url, check_broker
+
+    url = broker_url(args.broker)
+    if url is None:
+        if required:
+            raise CliError("give the Redis URL of the broker: --broker redis://HOST:6379/0 "
+                           "(or set ROUNDTABLE_BROKER_URL)", EXIT_USAGE)
+        return None
+    try:
+        check_broker(url)
+    except RunError as exc:
+        raise CliError(str(exc)) from exc
+    return url
+
+
+def _masked(url: str | None) -> str:
+    from studio.runs import masked_url
+
+    return masked_url(url)
+
+
+def _print_configuration_notes(store: Store, broker: str | None) -> None:
+    from studio.runs import configuration_notes
+
+    for note in configuration_notes(store, broker):
+        print(f"note: {note}", file=sys.stderr)
+
+
+# -- worker --------------------------------------------------------------------------------
+def cmd_worker(args: argparse.Namespace) -> int:
+    from studio.runs import registry_with_store, start_worker
+
+    if args.concurrency < 1:
+        raise CliError("--concurrency must be at least 1", EXIT_USAGE)
+    broker = _broker(args, required=True)
+    assert broker is not None
+    store = _open_store(args)
+    _print_configuration_notes(store, broker)
+    print(f"Roundtable worker: runs from {_masked(broker)}, {args.concurrency} at a time "
+          f"(data: {_data_dir(args)}; Ctrl-C hands its runs to the other workers)", flush=True)
+    start_worker(broker, store, registry_with_store(store), data_dir=_data_dir(args),
+                 concurrency=args.concurrency, name=args.name)
+    return 0
 
 
 # -- run -----------------------------------------------------------------------------------
@@ -317,8 +391,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                            "https://host[:port] (or * for any)", EXIT_USAGE)
     _check_port_free(args.host, args.port)
     store = _open_store(args)
+    broker = _broker(args, required=False)
+    _print_configuration_notes(store, broker)
     registry = registry_with_store(store)
-    manager = RunManager(store, registry, data_dir=_data_dir(args))
+    manager = RunManager(store, registry, data_dir=_data_dir(args), broker=broker)
     options = ServeOptions(templates=tuple(args.templates), host=args.host, port=args.port,
                            require_key=args.require_key,
                            cors_origins=tuple(o.rstrip("/") for o in args.cors_origin),
@@ -449,8 +525,8 @@ def _exit_now(code: int) -> NoReturn:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"ui": cmd_ui, "run": cmd_run, "serve": cmd_serve, "templates": cmd_templates,
-                "db": cmd_db}
+    handlers = {"ui": cmd_ui, "worker": cmd_worker, "run": cmd_run, "serve": cmd_serve,
+                "templates": cmd_templates, "db": cmd_db}
     try:
         return handlers[args.command](args)
     except CliError as exc:

@@ -23,6 +23,7 @@ class Services:
     manager: RunManager
     data_dir: Path
     db_url: str
+    broker: str | None = None  # runs go to Celery workers through this Redis URL
 
 
 def data_dir_from_env() -> Path:
@@ -32,16 +33,18 @@ def data_dir_from_env() -> Path:
 
 def services() -> Services:
     """The process-wide services for the data dir and database named by the environment."""
-    return _build(str(data_dir_from_env()), os.environ.get("ROUNDTABLE_DB_URL") or None)
+    return _build(str(data_dir_from_env()), os.environ.get("ROUNDTABLE_DB_URL") or None,
+                  os.environ.get("ROUNDTABLE_BROKER_URL") or None)
 
 
 @st.cache_resource(show_spinner="Opening the studio's database…")
-def _build(data_dir: str, db_url: str | None) -> Services:
+def _build(data_dir: str, db_url: str | None, broker: str | None = None) -> Services:
     from studio.runs import RunManager, registry_with_store
 
     directory = Path(data_dir)
     store = Store.open(db_url, directory)
     registry = registry_with_store(store)  # bundled components plus the user's own
-    manager = RunManager(store, registry, data_dir=directory)  # each run gets the Demo pace
+    manager = RunManager(store, registry, data_dir=directory,  # each run gets the Demo pace
+                         broker=broker)
     return Services(store=store, registry=registry, manager=manager, data_dir=directory,
-                    db_url=store.engine.url.render_as_string(hide_password=True))
+                    db_url=store.engine.url.render_as_string(hide_password=True), broker=broker)

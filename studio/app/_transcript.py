@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Event kinds shown as small notes between messages.
-_NOTE_KINDS = {"human_input_received", "warning", "error", "paused", "resumed"}
+_NOTE_KINDS = {"human_input_received", "warning", "error", "paused", "resumed", "notice"}
 
 
 @dataclass
@@ -95,6 +95,7 @@ class Transcript:
         self.cost = 0.0
         self.edge_counts: dict[tuple[str, str], int] = {}
         self.finished: Item | None = None
+        self.engine_paused = False  # the engine has stopped at a pause (not just been asked to)
         self.group_managers: set[str] = set()
         self._pending: dict[int, list[Item]] = {}  # depth -> nested items awaiting a parent
         self._open_cards: dict[str, list[Card]] = {}  # agent -> cards awaiting their message
@@ -143,9 +144,12 @@ class Transcript:
         elif kind == "run_finished":
             self._flush_pending()
             self.finished = Item("run_finished", seq, 0, reason=event.get("reason", ""),
-                                 summary=event.get("summary", ""), usage=event.get("usage") or {})
+                                 summary=event.get("summary", ""), usage=event.get("usage") or {},
+                                 note_kind=str(event.get("status") or ""))
             self._usage_totals(self.finished.usage)
         elif kind in _NOTE_KINDS:
+            if kind in ("paused", "resumed"):
+                self.engine_paused = kind == "paused"
             text = event.get("text", "")
             if kind == "human_input_received":
                 text = _human_answer_note(event)

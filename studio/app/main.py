@@ -4,13 +4,16 @@ Pages live in ``views/`` (NOT ``pages/``: a ``pages/`` folder beside the entry s
 Streamlit route direct URLs the old multipage way, skipping st.navigation and this file).
 Pages (st.navigation; URL paths in brackets): Gallery [/ (the default page)], Playground
 [/playground], Models [/models], History [/history], Settings [/settings].
-ROUNDTABLE_DATA_DIR and ROUNDTABLE_DB_URL choose the data folder and the database.
+ROUNDTABLE_DATA_DIR and ROUNDTABLE_DB_URL choose the data folder and the database;
+ROUNDTABLE_BROKER_URL (a Redis URL) hands runs to Celery workers (``roundtable worker``).
 
 Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>``):
 
 - Gallery: one bordered card per template (``st-key-card-<template key>``) with a button
   labelled "Run" (key ``gallery_run_<template key>``, e.g. ``gallery_run_code_assistant``);
-  it opens the Playground with that template selected.
+  it starts the template on its first sample task and shows the run in the Playground.
+- Playground, above a run: the task box ``task_again_<first 8 of the run id>`` and
+  "Run again" (a new run of the same team on the edited task); pills "Other sample tasks".
 - Gallery, "Import or export templates": expander ``template_files`` with the uploader
   ``template_upload``, ``template_import_add``, ``template_export_select``,
   ``template_export_yaml`` / ``_json`` / ``_python`` and ``template_export_all``.

@@ -103,6 +103,8 @@ class RunControl:
     # -- events -------------------------------------------------------------------------
     def emit(self, event: ev.Event) -> None:
         replayer = self.replayer
+        if replayer is not None and self.cancelled and not event.transient:
+            replayer = self._replayer = None  # stopped while rebuilding: the rest is live
         if replayer is not None:
             if event.transient or not replayer.consume(event) or not self.echo_replayed:
                 return  # already recorded

@@ -4,31 +4,42 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from studio.engine import CancelToken, HumanInputProvider, HumanInputRequest, Mailbox, RunControl
+from studio.engine import CancelToken, HumanInputProvider, HumanInputRequest, RunControl
 
 from ._errors import RunError
 
-RUNNING, WAITING, PAUSED = "running", "waiting", "paused"
-FINISHED, FAILED, CANCELLED = "finished", "failed", "cancelled"
-FINAL_STATUSES = (FINISHED, FAILED, CANCELLED)
+QUEUED, RUNNING, WAITING, PAUSED = "queued", "running", "waiting", "paused"
+FINISHED, FAILED, CANCELLED, INTERRUPTED = "finished", "failed", "cancelled", "interrupted"
+FINAL_STATUSES = (FINISHED, FAILED, CANCELLED, INTERRUPTED)
 
 
 class TrackedHuman:
-    """Wraps a human-input provider to know what is being asked right now."""
+    """Wraps a human-input provider to know what is being asked right now.
 
-    def __init__(self, inner: HumanInputProvider) -> None:
+    ``on_change(request or None)`` is told when a question starts and ends (a worker
+    shows it to every studio process).
+    """
+
+    def __init__(self, inner: HumanInputProvider,
+                 on_change: Callable[[HumanInputRequest | None], None] | None = None) -> None:
         self.inner = inner
         self.pending: HumanInputRequest | None = None
+        self.on_change = on_change
 
     def ask(self, request: HumanInputRequest, cancel: CancelToken) -> str:
         self.pending = request
+        if self.on_change is not None:
+            self.on_change(request)
         try:
             return self.inner.ask(request, cancel)
         finally:
             self.pending = None
+            if self.on_change is not None:
+                self.on_change(None)
 
 
 class RunHandle:
@@ -40,7 +51,8 @@ class RunHandle:
     """
 
     def __init__(self, run_id: str, *, template_name: str, task: str, model_label: str,
-                 work_dir: Path, control: RunControl, human: TrackedHuman) -> None:
+                 work_dir: Path, control: RunControl, human: TrackedHuman,
+                 first_seq: int = 1) -> None:
         self.run_id = run_id
         self.template_name = template_name
         self.task = task
@@ -55,6 +67,9 @@ class RunHandle:
         self._control = control
         self._human = human
         self._events: list[dict[str, Any]] = []
+        self._base = first_seq - 1  # a resumed run goes on after the seqs already used
+        self._saw_start = first_seq > 1
+        self._request_seq = 0  # the seq of the question being asked (human_input_requested)
         self._changed = threading.Condition()
         self._final: str | None = None
         self._done = threading.Event()
@@ -66,23 +81,24 @@ class RunHandle:
     @property
     def last_seq(self) -> int:
         with self._changed:
-            return len(self._events)
+            return self._base + len(self._events)
 
     def events_since(self, seq: int = 0) -> list[dict[str, Any]]:
-        """The events whose ``seq`` is greater than ``seq``, in order."""
+        """The events whose ``seq`` is greater than ``seq``, in order (a resumed run holds
+        only those since it was resumed here)."""
         with self._changed:
-            return list(self._events[max(seq, 0):])
+            return list(self._events[max(seq - self._base, 0):])
 
     def wait_for_events(self, seq: int, timeout: float | None = None) -> list[dict[str, Any]]:
         """Block until there are events after ``seq`` or the run ended (or ``timeout``);
         return the new events (possibly none)."""
         with self._changed:
-            self._changed.wait_for(lambda: len(self._events) > seq or self._final is not None,
-                                   timeout)
-            return list(self._events[max(seq, 0):])
+            self._changed.wait_for(
+                lambda: self._base + len(self._events) > seq or self._final is not None, timeout)
+            return list(self._events[max(seq - self._base, 0):])
 
     def _next_seq(self) -> int:
-        return len(self._events) + 1
+        return self._base + len(self._events) + 1
 
     def _publish(self, event: dict[str, Any]) -> None:
         with self._changed:
@@ -92,7 +108,8 @@ class RunHandle:
     # -- state -----------------------------------------------------------------------------
     @property
     def status(self) -> str:
-        """running | waiting (for the human) | paused | finished | failed | cancelled."""
+        """running | waiting (for the human) | paused | finished | failed | cancelled |
+        interrupted (it could not go on safely)."""
         if self._final is not None:
             return self._final
         if self._human.pending is not None:
@@ -136,7 +153,7 @@ class RunHandle:
         """Answer the pending request: reply text, a speaker's name, or yes/no for code."""
         self._require_live("answer")
         inner = self._human.inner
-        if not isinstance(inner, Mailbox):
+        if not hasattr(inner, "put"):
             raise RunError("this run does not take answers: start it with human='mailbox'")
         request = self._human.pending
         if request is None:
@@ -144,7 +161,7 @@ class RunHandle:
         if request.kind == "speaker" and request.options and text not in request.options:
             raise RunError(f"{text!r} cannot speak next; choose one of: "
                            + ", ".join(request.options))
-        if not inner.put(text):
+        if not inner.put(text):  # type: ignore[attr-defined]
             raise RunError("that question was already answered or timed out")
 
     def interject(self, text: str) -> None:

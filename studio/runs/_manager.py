@@ -1,56 +1,77 @@
-"""The run manager: starts teams in worker threads, fans events out, persists the transcript."""
+"""The run manager: starts runs (a thread here, or a Celery worker) and finds them again."""
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from studio.engine import (
-    Cancelled,
-    DemoPace,
-    HumanInputProvider,
-    Mailbox,
-    NoHuman,
-    RunControl,
-    events,
-)
-from studio.engine.transcript import RunOutcome, describe_error, event_record, run_outcome
+from studio.engine import DemoPace, HumanInputProvider, Mailbox, NoHuman, RunControl
 from studio.spec import TemplateSpec, load_template
+from studio.store import LIVE_STATUSES, NotFound
 
+from ._channel import RunChannel
 from ._errors import RunError
-from ._handle import CANCELLED, FAILED, RunHandle, TrackedHuman
-from ._models import ALLOW_UNSANDBOXED, ModelSetup, build, streamed_for_demo
-from ._persist import is_persisted, persist
+from ._execution import Execution
+from ._handle import FINAL_STATUSES, QUEUED, RunHandle, TrackedHuman
+from ._lease import Heartbeat
+from ._models import make_team
+from ._remote import RemoteHandle
 
 if TYPE_CHECKING:
     from studio.spec import Registry
     from studio.store import Store
 
+    from ._celery import CeleryDispatch
+
 HumanChoice = Literal["mailbox", "never"] | HumanInputProvider
 
 
 class RunManager:
-    """Runs templates in the background; one per process.
+    """Starts runs and finds them again; one per process. The pages use only this.
 
-    On creation, runs a previous process left ``running`` are marked ``interrupted``
-    (their messages stay). Every transcript event is committed to the store from the
-    run's thread the moment it is emitted; token deltas stay in memory.
+    Without ``broker`` a run is a thread of this process (the embedded runner). With a
+    ``broker`` (a Redis URL; see ``roundtable worker``) runs are handed to Celery workers, and
+    :meth:`get` finds any live run, whichever studio process started it.
+
+    Every transcript event is committed to the store the moment it is emitted; token
+    deltas stay live only. This process's runs are held under its lease (a heartbeat in the
+    store): other processes mark them ``interrupted`` only once that lease has expired.
     """
 
     def __init__(self, store: Store, registry: Registry, *, data_dir: Path,
                  demo_token_delay: float = 0.0, demo_pace: DemoPace | str = DemoPace.INSTANT,
-                 ) -> None:
+                 broker: str | None = None) -> None:
         self.store = store
         self.registry = registry
         self.data_dir = Path(data_dir)
         self.demo_token_delay = demo_token_delay  # seconds per word; overrides the pace
         self.demo_pace = DemoPace(demo_pace)
+        self.broker = broker or None
         self._runs: dict[str, RunHandle] = {}
+        self._remote: dict[str, RemoteHandle] = {}
         self._lock = threading.Lock()
+        self._dispatch: CeleryDispatch | None = None
+        self._redis: Any = None
+        self._heartbeat: Heartbeat | None = None
+        if self.broker:
+            from ._celery import CeleryDispatch, check_broker
+            from ._channel import redis_client
+
+            check_broker(self.broker)
+            self._dispatch = CeleryDispatch(self.broker)
+            self._redis = redis_client(self.broker)
+        else:
+            self._heartbeat = Heartbeat(store, "studio", on_beat=store.mark_interrupted_runs)
         self.interrupted_on_start = store.mark_interrupted_runs()
+
+    @property
+    def mode(self) -> str:
+        """``in-process`` or ``celery``."""
+        return "celery" if self._dispatch is not None else "in-process"
 
     # -- starting --------------------------------------------------------------------------
     def start(self, template: dict[str, Any] | TemplateSpec, task: str, *, template_name: str,
@@ -61,119 +82,106 @@ class RunManager:
 
         ``model``: None runs the template's own models; "demo", "local" or a stored model
         config name makes every agent use that model. ``human``: "mailbox" (answer through
-        the handle), "never" (humans are never asked) or a provider. ``timeout`` (seconds)
-        and ``retries`` replace every OpenAI-compatible model's own. A template that does
-        not validate raises ``SpecError``; one that cannot be built here (missing API key,
-        unknown model) raises ``BuildError``/``RunError``, and nothing is recorded.
-        ``demo_pace`` (default: the manager's) paces the Demo model: instant or readable.
+        the handle), "never" (humans are never asked) or a provider (in-process only).
+        ``timeout`` (seconds) and ``retries`` replace every OpenAI-compatible model's own.
+        A template that does not validate raises ``SpecError``; one that cannot be built
+        here (missing API key, unknown model) raises ``BuildError``/``RunError``, and
+        nothing is recorded. ``demo_pace`` (default: the manager's) paces the Demo model:
+        instant or readable.
         """
         spec = template if isinstance(template, TemplateSpec) else load_template(
             template, registry=self.registry)
         task = task.strip() or spec.default_task
         if not task:
             raise RunError("give the run a task: the template has no sample task to use")
+        options = {"model": model, "human": human if isinstance(human, str) else "provider",
+                   "timeout": timeout, "retries": retries,
+                   "demo_pace": str(DemoPace(demo_pace or self.demo_pace).value),
+                   "demo_token_delay": self.demo_token_delay}
+        if self._dispatch is not None:
+            return self._enqueue(spec, task, template_name=template_name, options=options,
+                                 human=human)
         run_id = uuid.uuid4().hex
         work_dir = self.data_dir / "runs" / run_id
         tracked = TrackedHuman(_provider(human))
         try:
             work_dir.mkdir(parents=True, exist_ok=False)
-            pace = DemoPace(demo_pace or self.demo_pace)
-            setup = ModelSetup(spec, self.registry, self.store, demo_pace=pace,
-                               demo_token_delay=self.demo_token_delay or None, timeout=timeout,
-                               retries=retries)
-            override = setup.resolve(model) if model else None
-            paced = pace == DemoPace.READABLE or self.demo_token_delay > 0
-            runnable = streamed_for_demo(spec, self.registry, model) if paced else spec
-            team = build(runnable, registry=self.registry, resolve_model=setup.resolve,
-                         work_dir=work_dir, model_override=override,
-                         human_input_override="never" if human == "never" else None,
-                         allow_unsandboxed=bool(self.store.get_setting(ALLOW_UNSANDBOXED, False)))
+            team, label = make_team(spec, store=self.store, registry=self.registry,
+                                    work_dir=work_dir, options=options)
         except BaseException:
             shutil.rmtree(work_dir, ignore_errors=True)
             raise
-        label = setup.label or (model or "")
+        assert self._heartbeat is not None
         self.store.create_run(template_name, spec.to_dict(), task, label, work_dir=work_dir,
-                              run_id=run_id)
-        holder: list[RunHandle] = []
-        control = RunControl(on_event=lambda event: self._on_event(holder[0], event),
-                             human=tracked)
+                              run_id=run_id, holder=self._heartbeat.lease_id)
+        control = RunControl(human=tracked)
         handle = RunHandle(run_id, template_name=template_name, task=task, model_label=label,
                            work_dir=work_dir, control=control, human=tracked)
-        holder.append(handle)
+        execution = Execution(self.store, handle, holder=self._heartbeat.lease_id)
+        control._on_event = execution.on_event
         with self._lock:
             self._runs[run_id] = handle
-        thread = threading.Thread(target=self._run, args=(handle, team, task, control),
+        thread = threading.Thread(target=execution.run, args=(team, task, control),
                                   name=f"run-{run_id[:8]}", daemon=True)
         thread.start()
         return run_id
 
-    # -- the run thread --------------------------------------------------------------------
-    def _on_event(self, handle: RunHandle, event: events.Event | dict[str, Any]) -> None:
-        data = event_record(event)  # JSON-shaped so live events equal the stored ones
-        kind = data["type"]
-        with handle._changed:  # one writer at a time keeps seq order == store order
-            if kind == "run_started" and any(e["type"] == kind for e in handle._events[:3]):
-                return  # the envelope is ours; a team's own marker would be a duplicate
-            if kind == "run_finished" and not data.pop("final", False):
-                return  # the team's own marker: ours follows, with the run's status
-            data["seq"] = handle._next_seq()
-            if is_persisted(kind):
-                persist(self.store, handle.run_id, data)
-            handle._publish(data)
-        if kind == "error" and data.get("text"):
-            handle._last_error = str(data["text"])
-        if kind == "message" and data.get("usage"):
-            total = handle.usage["total"]
-            self.store.update_run_usage(handle.run_id, total["total_tokens"], total["cost"])
-
-    def _run(self, handle: RunHandle, team: Any, task: str, control: RunControl) -> None:
-        outcome = RunOutcome(FAILED, "error")
-        try:
-            self._on_event(handle, events.RunStarted(task=task))
-            result = team.run(task, control)
-            outcome = run_outcome(result.chats, cancelled=control.cancelled,
-                                  last_error=handle._last_error)
-        except Cancelled:
-            outcome = RunOutcome(CANCELLED, "cancelled")
-        except Exception as exc:  # anything else ends the run as failed, with what happened
-            outcome = RunOutcome(FAILED, "error", error=describe_error(exc))
-            self._safe_emit(handle, {"type": "error", "text": outcome.error, "agent": ""})
-        usage = handle.usage
-        self._safe_emit(handle, {**outcome.final_record(usage), "final": True})
-        status, reason, summary, error = (outcome.status, outcome.reason, outcome.summary,
-                                          outcome.error)
-        self._record_finish(handle.run_id, status, reason, summary, error, usage)
-        handle._finish(status, reason=reason, summary=summary, error=error)
-
-    def _safe_emit(self, handle: RunHandle, data: dict[str, Any]) -> None:
-        try:
-            self._on_event(handle, data)
-        except Exception:  # the store failing here must not hide the run's own outcome
-            pass
-
-    def _record_finish(self, run_id: str, status: str, reason: str, summary: str,
-                       error: str | None, usage: dict[str, Any]) -> None:
-        total = usage.get("total", {})
-        try:
-            if self.store.get_run(run_id).status != "running":
-                return  # marked interrupted by a newer manager: leave that verdict
-            self.store.finish_run(run_id, status, f"error: {error}" if error else reason, summary,
-                                  {**usage, "total_tokens": total.get("total_tokens", 0),
-                                   "cost": total.get("cost", 0.0)})
-        except Exception:
-            pass  # the next start marks it interrupted; the transcript is already stored
+    def _enqueue(self, spec: TemplateSpec, task: str, *, template_name: str,
+                 options: dict[str, Any], human: HumanChoice) -> str:
+        """Check the team builds, record the run as queued and hand it to the workers."""
+        if not isinstance(human, str) or human not in ("mailbox", "never"):
+            raise RunError("a run on a worker is answered through the studio: "
+                           "use human='mailbox' or 'never'")
+        assert self._dispatch is not None
+        with tempfile.TemporaryDirectory(prefix="roundtable-check-") as scratch:
+            _team, label = make_team(spec, store=self.store, registry=self.registry,
+                                     work_dir=Path(scratch), options=options)
+        run_id = uuid.uuid4().hex
+        self.store.create_run(template_name, spec.to_dict(), task, label, run_id=run_id,
+                              mode="celery", options=options)
+        RunChannel(self._redis, run_id).set_state(status=QUEUED)
+        self._dispatch.enqueue(run_id)
+        return run_id
 
     # -- looking up ------------------------------------------------------------------------
-    def get(self, run_id: str) -> RunHandle | None:
-        """The run if it was started by this process (None after a restart)."""
+    def get(self, run_id: str) -> RunHandle | RemoteHandle | None:
+        """The live handle of a run: one started by this process, or (with a broker) any
+        run that is queued or going on a worker. None for a run that has ended elsewhere
+        (read its transcript from the store) or an unknown id."""
         with self._lock:
-            return self._runs.get(run_id)
+            local = self._runs.get(run_id)
+            remote = self._remote.get(run_id)
+        if local is not None or self._redis is None:
+            return local
+        if remote is not None:
+            return remote
+        channel = RunChannel(self._redis, run_id)
+        state = channel.state()
+        if not state or state.get("status") in FINAL_STATUSES:
+            return None
+        try:
+            info = self.store.get_run(run_id)
+        except NotFound:
+            return None
+        handle = RemoteHandle(channel, info, self.store)
+        with self._lock:
+            self._remote[run_id] = handle
+        return handle
 
-    def active(self) -> list[RunHandle]:
-        """Runs of this process that have not ended, oldest first."""
+    def active(self) -> list[RunHandle | RemoteHandle]:
+        """Runs that have not ended, oldest first: this process's, and with a broker every
+        queued or running run on the workers."""
         with self._lock:
-            handles = list(self._runs.values())
-        return [h for h in handles if not h.done]
+            handles: list[RunHandle | RemoteHandle] = [
+                h for h in self._runs.values() if not h.done]
+        if self._redis is not None:
+            for status in LIVE_STATUSES:
+                for info in self.store.list_runs(limit=1000, status=status):
+                    if info.mode == "celery":
+                        remote = self.get(info.id)
+                        if remote is not None and not remote.done:
+                            handles.append(remote)
+        return sorted(handles, key=lambda h: h.started_at)
 
     def transcript(self, run_id: str) -> list[dict[str, Any]]:
         """The run's persisted events from the store, in order (token deltas excluded)."""
@@ -188,15 +196,23 @@ class RunManager:
         work_dir = self.store.delete_run(run_id)
         if work_dir:
             shutil.rmtree(work_dir, ignore_errors=True)
+        if self._redis is not None:
+            RunChannel(self._redis, run_id).forget()
         with self._lock:
             self._runs.pop(run_id, None)
+            self._remote.pop(run_id, None)
 
     def shutdown(self, timeout: float = 5.0) -> bool:
-        """Cancel every active run and wait for them; True if all ended in time."""
-        handles = self.active()
+        """Cancel every run of this process and wait for them; True if all ended in time.
+        Runs on workers go on (they belong to the workers)."""
+        with self._lock:
+            handles = [h for h in self._runs.values() if not h.done]
         for handle in handles:
             handle.cancel()
-        return all(handle.wait(timeout) for handle in handles)
+        ended = all(handle.wait(timeout) for handle in handles)
+        if self._heartbeat is not None and ended:
+            self._heartbeat.stop()
+        return ended
 
 
 def _provider(human: HumanChoice) -> HumanInputProvider:

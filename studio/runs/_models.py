@@ -155,3 +155,25 @@ def build(spec: TemplateSpec, *, registry: Registry, resolve_model: Callable[[st
     return build_team(spec, resolve_model=resolve_model, registry=registry, work_dir=work_dir,
                       model_override=model_override, human_input_override=human_input_override,
                       allow_unsandboxed=allow_unsandboxed)
+
+
+def make_team(spec: TemplateSpec, *, store: Store, registry: Registry, work_dir: Path,
+              options: dict[str, Any]) -> tuple[Any, str]:
+    """The team a run executes and its model label. ``options`` are how the run was started
+    (kept on its record, so a worker builds the same team): ``model`` (None: the template's
+    own; else every agent on "demo", "local" or a stored config), ``human`` ("never" asks no
+    one), ``timeout``/``retries``, ``demo_pace`` and ``demo_token_delay``. Raises
+    ``BuildError`` (or ``RunError``) when it cannot be built here."""
+    model = options.get("model")
+    pace = str(options.get("demo_pace") or "instant")
+    delay = float(options.get("demo_token_delay") or 0.0)
+    setup = ModelSetup(spec, registry, store, demo_pace=pace, demo_token_delay=delay or None,
+                       timeout=options.get("timeout"), retries=options.get("retries"))
+    override = setup.resolve(model) if model else None
+    paced = pace == "readable" or delay > 0
+    runnable = streamed_for_demo(spec, registry, model) if paced else spec
+    team = build(runnable, registry=registry, resolve_model=setup.resolve, work_dir=work_dir,
+                 model_override=override,
+                 human_input_override="never" if options.get("human") == "never" else None,
+                 allow_unsandboxed=bool(store.get_setting(ALLOW_UNSANDBOXED, False)))
+    return team, setup.label or (model or "")

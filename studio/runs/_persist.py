@@ -17,7 +17,8 @@ TRANSIENT_KINDS = TRANSIENT_TYPES
 class EventSink(Protocol):
     def append_event(self, run_id: str, seq: int, kind: str, data: dict[str, Any], *,
                      chat_id: str = "", depth: int = 0, sender: str = "", recipient: str = "",
-                     role: str | None = None, content: str | None = None) -> None: ...
+                     role: str | None = None, content: str | None = None,
+                     holder: str | None = None) -> None: ...
 
 
 def is_persisted(kind: str) -> bool:
@@ -47,7 +48,7 @@ def row_fields(event: dict[str, Any]) -> dict[str, Any]:
         fields.update(recipient=event.get("recipient", ""), content=event.get("text"))
     elif kind == "speaker_selected":
         fields.update(sender=event.get("speaker", ""))
-    elif kind in ("error", "warning"):
+    elif kind in ("error", "warning", "notice"):
         fields.update(sender=event.get("agent", ""), content=event.get("text"))
     elif kind in ("chat_finished", "run_finished"):
         fields.update(content=event.get("summary"))
@@ -56,6 +57,9 @@ def row_fields(event: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def persist(sink: EventSink, run_id: str, event: dict[str, Any]) -> None:
-    """Write one event (a dict holding ``seq`` and ``type``) and commit it."""
-    sink.append_event(run_id, int(event["seq"]), str(event["type"]), event, **row_fields(event))
+def persist(sink: EventSink, run_id: str, event: dict[str, Any], *,
+            holder: str | None = None) -> None:
+    """Write one event (a dict holding ``seq`` and ``type``) and commit it; with ``holder``
+    only while that lease holds the run (``LeaseLost`` otherwise)."""
+    sink.append_event(run_id, int(event["seq"]), str(event["type"]), event, holder=holder,
+                      **row_fields(event))

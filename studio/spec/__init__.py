@@ -46,6 +46,7 @@ from ._models import (
     ToolSpec,
 )
 from ._problems import Problem, SpecError, summarise
+from ._retrieval import use_collection
 from ._script_export import export_script
 from ._tool_source import ToolSourceError
 from ._validate import group_members, reached_agents, sequence_edges, validate
@@ -97,6 +98,7 @@ __all__ = [
     "reached_agents",
     "sequence_edges",
     "summarise",
+    "use_collection",
     "validate",
     "BUNDLE_KIND",
     "FileImport",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ._io import load_template
 from ._models import TemplateSpec
 from ._problems import Problem, SpecError
+from ._tool_source import sandbox_notes
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -171,7 +172,8 @@ class Context:
                                      p.message, p.agent, p.field, p.severity)
                              for p in exc.problems]) from exc
         return ImportReport(spec=spec, mapped=self.mapped, not_mapped=self.not_mapped,
-                            warnings=self.warnings, source_format=self.source_format)
+                            warnings=self.warnings + sandbox_notes(spec),
+                            source_format=self.source_format)
 
 
 def obj(value: Any) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from ._autogen_import import ImportReport, import_autogen, is_autogen_document
 from ._io import dump_json, dump_yaml, load_template, parse_text
 from ._models import FORMAT_VERSION, TemplateSpec
 from ._problems import Problem, SpecError
+from ._tool_source import sandbox_notes
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -202,7 +203,7 @@ def _bundle(data: Any, source: str, registry: Registry | None) -> list[ImportRep
             problems.extend(exc.problems)
             continue
         reports.append(ImportReport(spec=spec, mapped=[f"template {spec.name!r}"],
-                                    source_format="roundtable"))
+                                    warnings=sandbox_notes(spec), source_format="roundtable"))
     problems += _check_unique([r.spec.name for r in reports], source, raise_now=False)
     if problems:
         raise SpecError(problems)

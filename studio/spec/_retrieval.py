@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._models import RetrievalSpec
+from ._models import AgentKind, RetrievalSpec, TemplateSpec
 from ._resolve import BuildError
 
 if TYPE_CHECKING:
@@ -44,3 +44,16 @@ def retrieval_options(retrieval: RetrievalSpec | None, path: str, agent: str,
         retriever = template_retriever(retrieval)
     return {"retriever": retriever, "n_results": retrieval.n_results, "task": retrieval.task,
             "update_context": retrieval.update_context}
+
+
+def use_collection(spec: TemplateSpec, collection: str) -> TemplateSpec:
+    """A copy of ``spec`` whose retrieval proxies read the stored collection ``collection``
+    (their own documents stay in the template, for switching back)."""
+    agents = []
+    for agent in spec.agents:
+        if agent.kind == AgentKind.RETRIEVE_USER_PROXY:
+            retrieval = agent.retrieval or RetrievalSpec()
+            agent = agent.model_copy(update={
+                "retrieval": retrieval.model_copy(update={"collection": collection})})
+        agents.append(agent)
+    return spec.model_copy(update={"agents": agents})

@@ -52,12 +52,45 @@ def load_function(name: str, source: str) -> Callable[..., Any]:
     return fn
 
 
-def make_tool(name: str, source: str, description: str = "") -> Any:
-    """An engine ``Tool`` built from the source (schema from signature + docstring)."""
+def docstring_of(name: str, source: str) -> str:
+    """The docstring of function ``name`` in ``source``, read without running anything."""
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return ast.get_docstring(node) or ""
+    return ""
+
+
+def make_tool(name: str, source: str, description: str = "", *, sandbox: Any = None) -> Any:
+    """An engine ``Tool`` built from the source (schema from signature + docstring).
+
+    With ``sandbox`` (a code executor), the source never runs in this process: the schema is
+    read from it and every call runs in that executor's sandbox. That is how tools run whose
+    source the studio did not ship (imported, written in the studio). Without it the source is
+    loaded here: only for the bundled tools.
+    """
     from studio.engine import Tool
 
-    fn = load_function(name, source)
     try:
+        if sandbox is not None:
+            from studio.engine.code import sandboxed_tool
+
+            problem = check_tool_source(name, source)
+            if problem:
+                raise ToolSourceError(problem)
+            return sandboxed_tool(name, source, sandbox, description=description)
+        fn = load_function(name, source)
         return Tool.from_function(fn, name=name, description=description or None)
+    except ToolSourceError:
+        raise
     except Exception as exc:  # the engine rejects e.g. undocumented parameters
         raise ToolSourceError(f"tool {name!r}: {exc}") from exc
+
+
+def sandbox_notes(spec: Any) -> list[str]:
+    """For an import report: where the template's own tools (source that came with the
+    file) will run."""
+    return [f"tool {tool.name!r} comes with the file: it never runs in the studio's own "
+            "process; each call runs in the code sandbox (bubblewrap, or a separate process "
+            "only if unsandboxed code is allowed in Settings), without network access, the "
+            "server's files or its keys" for tool in spec.tools]

@@ -27,6 +27,8 @@ from ._retrieval import CollectionResolver, retrieval_options
 from ._tool_source import ToolSourceError, make_tool
 from ._validate import group_members, sequence_edges
 
+TOOL_TIMEOUT = 60  # seconds a call to a tool that is not bundled may take (in the sandbox)
+
 if TYPE_CHECKING:
     from studio.engine import (
         ChatResult,
@@ -69,6 +71,7 @@ class Team:
     work_dir: Path
     manager: GroupChatManager | None = None
     models: dict[str, ModelClient] = field(default_factory=dict)
+    executors: list[Any] = field(default_factory=list)  # besides the agents' (tools' sandbox)
 
     def first_message(self, task: str, template: str | None = None) -> str:
         return (template if template is not None else self.spec.pattern.message).replace(
@@ -85,8 +88,8 @@ class Team:
 
     def release(self) -> None:
         """Let go of what the executors hold for this run (they take it again if used)."""
-        for agent in self.agents.values():
-            cleanup = getattr(agent.code_executor, "cleanup", None)
+        for executor in [*(a.code_executor for a in self.agents.values()), *self.executors]:
+            cleanup = getattr(executor, "cleanup", None)
             if cleanup is not None:
                 cleanup()
 
@@ -185,6 +188,7 @@ class _Builder:
         self.resolve_collection = resolve_collection
         self.models: dict[str, ModelClient] = {}
         self.tools: dict[str, Tool] = {}
+        self.tool_executor: CodeExecutor | None = None
 
     def build(self) -> Team:
         agents = {a.name: self.agent(i, a) for i, a in enumerate(self.spec.agents)}
@@ -192,7 +196,8 @@ class _Builder:
             self.nested(i, spec, agents)
         manager = self.group(agents) if self.spec.pattern.kind == PatternKind.GROUP else None
         return Team(spec=self.spec, agents=agents, work_dir=self.work_dir, manager=manager,
-                    models=dict(self.models))
+                    models=dict(self.models),
+                    executors=[self.tool_executor] if self.tool_executor is not None else [])
 
     # -- models ------------------------------------------------------------------------------
     def model(self, ref: str, path: str, agent: str | None = None) -> ModelClient:
@@ -281,13 +286,26 @@ class _Builder:
         name = inline.name if inline is not None else str(ref)
         if name not in self.tools:
             try:
-                if inline is not None:
-                    self.tools[name] = make_tool(inline.name, inline.source, inline.description)
+                if inline is not None:  # the template's own source: never run in-process
+                    self.tools[name] = make_tool(inline.name, inline.source, inline.description,
+                                                 sandbox=self.tool_sandbox())
                 else:
-                    self.tools[name] = self.registry.tools[name].tool()
+                    registered = self.registry.tools[name]
+                    self.tools[name] = registered.tool(
+                        None if registered.origin == "bundled" else self.tool_sandbox())
             except ToolSourceError as exc:
                 raise BuildError(str(exc), path=path, agent=agent) from exc
         return self.tools[name]
+
+    def tool_sandbox(self) -> CodeExecutor:
+        """Where the tools that are not bundled run: the run's bubblewrap sandbox (or, when
+        allowed in Settings and bubblewrap is missing, a separate process), in the work dir."""
+        if self.tool_executor is None:
+            from studio.engine.code import LocalExecutor  # type: ignore[attr-defined]
+
+            self.tool_executor = LocalExecutor(work_dir=self.work_dir, timeout=TOOL_TIMEOUT,
+                                               allow_unsandboxed=self.allow_unsandboxed)
+        return self.tool_executor
 
     def executor(self, spec: AgentSpec, path: str) -> CodeExecutor:
         code = spec.code_execution

@@ -15,7 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._models import AgentSpec, ModelConfig, Provider
 from ._resources import bundled_dir
-from ._tool_source import ToolSourceError, check_tool_source, load_function, make_tool
+from ._tool_source import (
+    ToolSourceError,
+    check_tool_source,
+    docstring_of,
+    load_function,
+    make_tool,
+)
 
 Origin = Literal["bundled", "user"]
 
@@ -72,11 +78,20 @@ class RegisteredTool(BaseModel):
     origin: Origin = "bundled"
 
     def function(self) -> Any:
+        """The function itself, loaded in this process: bundled tools only."""
+        if self.origin != "bundled":
+            raise ToolSourceError(f"tool {self.name!r} is not bundled: it runs only in the "
+                                  "code sandbox")
         return load_function(self.name, self.source)
 
-    def tool(self) -> Any:
-        """The engine ``Tool`` (schema from the function's signature and docstring)."""
-        return make_tool(self.name, self.source, self.description)
+    def tool(self, sandbox: Any = None) -> Any:
+        """The engine ``Tool`` (schema from the function's signature and docstring). A tool
+        that is not bundled runs in ``sandbox`` (a code executor), and needs one."""
+        if self.origin != "bundled" and sandbox is None:
+            raise ToolSourceError(f"tool {self.name!r} is not bundled: it runs only in the "
+                                  "code sandbox")
+        return make_tool(self.name, self.source, self.description,
+                         sandbox=None if self.origin == "bundled" else sandbox)
 
 
 class Registry:
@@ -152,11 +167,15 @@ class Registry:
         problem = check_tool_source(name, source)
         if problem:
             raise RegistryError(problem)
-        try:
-            fn = load_function(name, source)
-        except ToolSourceError as exc:
-            raise RegistryError(str(exc)) from exc
-        doc = (fn.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ").strip()
+        if origin == "bundled":
+            try:
+                fn = load_function(name, source)
+            except ToolSourceError as exc:
+                raise RegistryError(str(exc)) from exc
+            doc = fn.__doc__ or ""
+        else:  # not ours: never run here (its calls run in the code sandbox)
+            doc = docstring_of(name, source)
+        doc = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
         tool = RegisteredTool(name=name, description=description or doc, source=source,
                               origin=origin)
         self.tools[name] = tool

@@ -6,11 +6,12 @@ Depends on nothing else in ``studio``.
 
 from ._backup import BACKUP_FORMAT
 from ._db import default_data_dir, default_db_url
-from ._errors import AlreadyExists, NotFound, SchemaTooNew, StoreError
+from ._errors import AlreadyExists, LeaseLost, NotFound, SchemaTooNew, StoreError
 from ._events import PERSISTED_EVENTS, event_columns
 from ._migrations import MIGRATIONS, Migration
 from ._records import (
     FINAL_STATUSES,
+    LIVE_STATUSES,
     RUN_STATUSES,
     CustomTool,
     ModelConfig,
@@ -27,12 +28,14 @@ from ._store import Store
 __all__ = [
     "BACKUP_FORMAT",
     "FINAL_STATUSES",
+    "LIVE_STATUSES",
     "MIGRATIONS",
     "PERSISTED_EVENTS",
     "RUN_EXPORT_FORMAT",
     "RUN_STATUSES",
     "AlreadyExists",
     "CustomTool",
+    "LeaseLost",
     "Migration",
     "ModelConfig",
     "NotFound",

@@ -223,7 +223,7 @@ class BackupMixin(StoreBase):
             settings = {s.key: s.value for s in session.exec(select(SettingRow))}
             runs = []
             for r in session.exec(select(RunRow).order_by(col(RunRow.started_at), col(RunRow.id))):
-                run = r.model_dump(exclude={"owner"})
+                run = r.model_dump(exclude={"owner", "holder", "mode", "options"})
                 events = session.exec(
                     select(RunEventRow)
                     .where(RunEventRow.run_id == r.id)

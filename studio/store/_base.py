@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from ._db import writer
 from ._errors import StoreError
+
+#: How long a write waits for SQLite's write lock (other processes writing) before it
+#: fails. Each attempt waits the connection's busy timeout; between attempts a short,
+#: random pause lets the other writers through (SQLite's own waiting is not fair).
+WRITE_LOCK_WAIT = 600.0
+
+
+def _busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
 
 
 class StoreBase:
@@ -41,15 +53,46 @@ class StoreBase:
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        """A session in one transaction, committed on success, rolled back on error."""
-        with Session(self._writer, expire_on_commit=False) as session:
+        """A session in one transaction, committed on success, rolled back on error.
+
+        On SQLite the write lock is taken first (``BEGIN IMMEDIATE``), waiting -- and trying
+        again -- while other processes write, so a busy database delays a write instead of
+        losing it.
+        """
+        session = self._write_session()
+        try:
+            yield session
+            session.commit()
+        except IntegrityError as exc:
+            session.rollback()
+            raise StoreError(f"the change conflicts with stored data: {exc.orig}") from exc
+        except DBAPIError as exc:
+            session.rollback()
+            raise StoreError(f"database error while writing: {exc.orig}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def _write_session(self) -> Session:
+        deadline = time.monotonic() + WRITE_LOCK_WAIT
+        pause = 0.02
+        while True:
+            session = Session(self._writer, expire_on_commit=False)
             try:
-                with session.begin():
-                    yield session
-            except IntegrityError as exc:
-                raise StoreError(f"the change conflicts with stored data: {exc.orig}") from exc
-            except DBAPIError as exc:
-                raise StoreError(f"database error while writing: {exc.orig}") from exc
+                session.begin()
+                session.connection()  # SQLite: BEGIN IMMEDIATE takes the write lock here
+                return session
+            except OperationalError as exc:
+                session.close()
+                if not _busy(exc) or time.monotonic() > deadline:
+                    raise StoreError(f"database error while writing: {exc.orig}") from exc
+            except BaseException:
+                session.close()
+                raise
+            time.sleep(pause * (0.5 + random.random()))
+            pause = min(pause * 2, 0.5)
 
     def close(self) -> None:
         """Release the connections (the store can't be used afterwards)."""

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from ._errors import StoreError
 
 DB_FILENAME = "roundtable.db"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # per attempt; writes try again (see _base.WRITE_LOCK_WAIT)
 
 
 def default_data_dir() -> Path:

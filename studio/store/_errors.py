@@ -25,6 +25,15 @@ class AlreadyExists(StoreError):
         self.name = name
 
 
+class LeaseLost(StoreError):
+    """This process no longer holds the run (its lease expired and another took the run
+    over): it must stop working on it and write nothing more."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id!r} is no longer held by this process")
+        self.run_id = run_id
+
+
 class SchemaTooNew(StoreError):
     """The database was written by a newer Roundtable Studio than this one."""
 

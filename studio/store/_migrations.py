@@ -150,7 +150,30 @@ def _v1_initial(conn: Connection) -> None:
     md.create_all(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _v1_initial),)
+def _v2_leases(conn: Connection) -> None:
+    """Runs are held by a process lease (a heartbeat with expiry), not a host name."""
+    md = sa.MetaData()
+    sa.Table(
+        "lease",
+        md,
+        sa.Column("id", sa.String, primary_key=True),
+        sa.Column("kind", sa.String, nullable=False),
+        sa.Column("host", sa.String, nullable=False),
+        sa.Column("pid", sa.Integer, nullable=False),
+        sa.Column("started_at", sa.Float, nullable=False),
+        sa.Column("expires_at", sa.Float, nullable=False, index=True),
+    )
+    md.create_all(conn)
+    conn.execute(sa.text("ALTER TABLE run ADD COLUMN holder VARCHAR"))
+    conn.execute(sa.text("ALTER TABLE run ADD COLUMN mode VARCHAR NOT NULL DEFAULT 'local'"))
+    conn.execute(sa.text("ALTER TABLE run ADD COLUMN options JSON NOT NULL DEFAULT '{}'"))
+    conn.execute(sa.text("CREATE INDEX ix_run_holder ON run (holder)"))
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _v1_initial),
+    Migration(2, "run leases", _v2_leases),
+)
 
 
 def _ensure_version_table(engine: Engine) -> None:

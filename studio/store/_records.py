@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-RUN_STATUSES = ("running", "finished", "failed", "cancelled", "interrupted")
-FINAL_STATUSES = RUN_STATUSES[1:]
+RUN_STATUSES = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
+LIVE_STATUSES = RUN_STATUSES[:2]  # queued: waiting for a worker
+FINAL_STATUSES = RUN_STATUSES[2:]
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class RunInfo:
     usage: dict[str, Any]
     work_dir: str | None
     template_snapshot: dict[str, Any] = field(repr=False, default_factory=dict)
+    holder: str | None = None  # the lease of the process executing it
+    mode: str = "local"  # local | celery
+    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def duration(self) -> float | None:

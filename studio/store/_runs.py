@@ -13,9 +13,9 @@ from sqlmodel import Session, col, func, select
 
 from studio.engine.events import Event
 
-from ._base import StoreBase
 from ._errors import NotFound, StoreError
 from ._events import event_columns
+from ._leases import LeasesMixin
 from ._records import FINAL_STATUSES, RunEvent, RunInfo
 from ._tables import RunEventRow, RunRow, now
 
@@ -68,6 +68,9 @@ def run_info(row: RunRow) -> RunInfo:
         usage=copy.deepcopy(row.usage or {}),
         work_dir=row.work_dir,
         template_snapshot=copy.deepcopy(row.template_snapshot or {}),
+        holder=row.holder,
+        mode=row.mode,
+        options=copy.deepcopy(row.options or {}),
     )
 
 
@@ -93,7 +96,7 @@ def _tokens(usage: dict[str, Any]) -> int:
     return int(usage.get("prompt_tokens", 0) or 0) + int(usage.get("completion_tokens", 0) or 0)
 
 
-class RunsMixin(StoreBase):
+class RunsMixin(LeasesMixin):
     def _run_row(self, session: Session, run_id: str) -> RunRow:
         row = session.get(RunRow, run_id)
         if row is None:
@@ -109,8 +112,12 @@ class RunsMixin(StoreBase):
         *,
         work_dir: str | os.PathLike[str] | None = None,
         run_id: str | None = None,
+        holder: str | None = None,
+        mode: str = "local",
+        options: dict[str, Any] | None = None,
     ) -> str:
-        """Record a new run (status ``running``) and return its id."""
+        """Record a new run and return its id: ``running`` under ``holder`` (the lease of the
+        process executing it), or ``queued`` when no holder is given for a ``celery`` run."""
         if not isinstance(template_snapshot, dict):
             raise StoreError("create_run: template_snapshot must be a JSON object (a dict)")
         new_id = run_id or uuid.uuid4().hex
@@ -122,9 +129,12 @@ class RunsMixin(StoreBase):
                     template_snapshot=copy.deepcopy(template_snapshot),
                     task=task,
                     model_label=model_label,
-                    status="running",
+                    status="queued" if holder is None and mode == "celery" else "running",
                     work_dir=None if work_dir is None else os.fspath(work_dir),
                     owner=process_owner(),
+                    holder=holder,
+                    mode=mode,
+                    options=copy.deepcopy(options or {}),
                 )
             )
         return new_id
@@ -148,16 +158,20 @@ class RunsMixin(StoreBase):
         recipient: str = "",
         role: str | None = None,
         content: str | None = None,
+        holder: str | None = None,
     ) -> None:
-        """Write one transcript item and commit it before returning."""
+        """Write one transcript item and commit it before returning. With ``holder``, only
+        while that lease still holds the run (else :class:`LeaseLost`, nothing written)."""
         with self._write() as session:
             exists = session.exec(
                 select(RunEventRow.id).where(RunEventRow.run_id == run_id, RunEventRow.seq == seq)
             ).first()
             if exists is not None:
                 raise StoreError(f"run {run_id!r} already has an event with seq {seq}")
-            if session.get(RunRow, run_id) is None:
+            run = session.get(RunRow, run_id)
+            if run is None:
                 raise NotFound("run", run_id)
+            self._check_holder(run, holder)
             session.add(
                 RunEventRow(
                     run_id=run_id,
@@ -201,14 +215,19 @@ class RunsMixin(StoreBase):
         reason: str = "",
         summary: str = "",
         usage: dict[str, Any] | None = None,
+        *,
+        holder: str | None = None,
     ) -> RunInfo:
         """Close a run. ``usage`` may hold ``total_tokens`` (or prompt/completion tokens)
-        and ``cost``; it is stored whole as well."""
+        and ``cost``; it is stored whole as well. With ``holder``, only while that lease
+        holds the run (:class:`LeaseLost` otherwise); its verdict then replaces an
+        ``interrupted`` one given while its heartbeat was late."""
         if status not in FINAL_STATUSES:
             raise StoreError(f"finish_run: status must be one of {', '.join(FINAL_STATUSES)}")
         usage = dict(usage or {})
         with self._write() as session:
             row = self._run_row(session, run_id)
+            self._check_holder(row, holder)
             row.status = status
             row.reason = reason
             row.summary = summary
@@ -222,12 +241,16 @@ class RunsMixin(StoreBase):
             return run_info(row)
 
     def mark_interrupted_runs(self) -> int:
-        """Mark runs left ``running`` by a process that is gone as ``interrupted`` (their
-        events stay). Call once on start. Runs of another live process on this machine (say
-        a CLI run) are left alone. Returns how many runs were marked."""
+        """Mark local runs whose process is gone as ``interrupted`` (their events stay): runs
+        whose holder's lease has expired, and runs from before leases whose process is not
+        alive on this machine. Runs on Celery workers are never marked (another worker takes
+        them over). Returns how many runs were marked."""
         with self._write() as session:
-            rows = session.exec(select(RunRow).where(RunRow.status == "running").with_for_update())
-            stale = [r for r in rows if not _owner_is_other_live_process(r.owner)]
+            rows = session.exec(select(RunRow).where(
+                RunRow.status == "running", RunRow.mode == "local",
+                self._orphan_filter(now())).with_for_update())  # type: ignore[arg-type]
+            stale = [r for r in rows if r.holder is not None
+                     or not _owner_is_other_live_process(r.owner)]
             stamp = now()
             for row in stale:
                 row.status = "interrupted"

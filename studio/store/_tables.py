@@ -72,6 +72,13 @@ class RunRow(SQLModel, table=True):
     usage: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     work_dir: str | None = None
     owner: str = ""
+    # Who executes the run: the id of a LeaseRow (a process with a heartbeat), NULL while a
+    # run waits in the broker's queue. ``mode``: "local" (a thread of the process that started
+    # it) or "celery" (a worker). ``options``: how it was started (model, human), so another
+    # worker can take it over.
+    holder: str | None = Field(default=None, index=True)
+    mode: str = "local"
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class RunEventRow(SQLModel, table=True):
@@ -96,6 +103,19 @@ class RunEventRow(SQLModel, table=True):
     content: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: float = Field(default_factory=now)
+
+
+class LeaseRow(SQLModel, table=True):
+    """A live process that may hold runs: a studio, a CLI run or a Celery worker. It renews
+    ``expires_at`` while it lives; once that has passed, its runs are orphans."""
+
+    __tablename__ = "lease"
+    id: str = Field(primary_key=True)
+    kind: str = ""  # studio | cli | worker
+    host: str = ""
+    pid: int = 0
+    started_at: float = Field(default_factory=now)
+    expires_at: float = Field(default=0.0, index=True)
 
 
 class ModelConfigRow(SQLModel, table=True):
@@ -148,6 +168,7 @@ ALL_TABLES: tuple[type[SQLModel], ...] = (
     TemplateVersionRow,
     RunRow,
     RunEventRow,
+    LeaseRow,
     ModelConfigRow,
     SecretRow,
     CustomToolRow,

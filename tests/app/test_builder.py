@@ -100,7 +100,8 @@ def test_new_team_adds_presets_with_unique_names_and_connects_by_dragging(builde
     at = add(builder(), "planner", "coder", "coder")
     assert spec_of(at).agent_names == ["planner", "coder", "coder_2"]
     assert spec_of(at).agent("coder").model == "main", "assistants get the template's model"
-    assert "no edge reaches agent 'coder'" in errors_text(at)
+    assert "“coder” is not connected yet" in errors_text(at)
+    assert "`" not in errors_text(at), "problems are sentences, not field paths"
     assert at.button(key="builder_run").disabled
     drag_connect(at, (0, 1), (1, 2), (2, 0))
     spec = spec_of(at)
@@ -115,12 +116,12 @@ def test_duplicate_name_is_flagged_on_the_field_and_the_node(builder) -> None:
     at = add(builder(), "planner", "critic")
     drag_connect(at, (0, 1), (1, 0))
     name_input(at, 1).set_value("planner").run()
-    assert "duplicate agent name 'planner'" in errors_text(at)
+    assert "Two agents are called “planner”: rename one of them." in errors_text(at)
     assert "⛔" in canvas_nodes(at)["n1"]
     assert at.button(key="builder_run").disabled
-    assert "duplicate agent name" in " ".join(c.value for c in at.caption)
+    assert "Two agents are called" in " ".join(c.value for c in at.caption)
     name_input(at, 1).set_value("reviewer").run()
-    assert "duplicate" not in errors_text(at)
+    assert "Two agents are called" not in errors_text(at)
     spec = spec_of(at)
     assert ("planner", "reviewer") in [(e.source, e.target) for e in spec.pattern.edges], \
         "renaming an agent renames its connections"
@@ -130,21 +131,22 @@ def test_duplicate_name_is_flagged_on_the_field_and_the_node(builder) -> None:
 def test_invalid_name_is_explained_under_the_field(builder) -> None:
     at = add(builder(), "assistant")
     name_input(at, 0).set_value("my helper").run()
-    assert "must be 1-64 letters, digits" in errors_text(at)
+    assert "“my helper” cannot be a name: use letters, digits" in errors_text(at)
     assert "⛔" in canvas_nodes(at)["n0"]
 
 
 def test_unreached_agent_group_of_one_and_no_starter(builder) -> None:
     at = add(builder(), "assistant")
     shown = errors_text(at)
-    assert "no edge reaches agent 'assistant'" in shown
-    assert "no starting agent" in shown
-    assert "a group chat needs at least 2 members, found 0" in shown
+    assert "“assistant” is not connected yet" in shown
+    assert "Choose who starts the conversation" in shown
+    assert "Connect at least two agents" in shown
+    at.button_group(key="builder_side").set_value("pattern").run()
     starter = next(s for s in at.selectbox if s.label == "Who starts")
     starter.set_value("assistant").run()
     shown = errors_text(at)
-    assert "a group chat needs at least 2 members, found 1" in shown
-    assert "no starting agent" not in shown
+    assert "Connect at least two agents" in shown
+    assert "Choose who starts the conversation" not in shown
 
 
 def test_unknown_tool_and_model_from_a_restored_draft_show_on_their_fields(builder, svc) -> None:
@@ -156,11 +158,11 @@ def test_unknown_tool_and_model_from_a_restored_draft_show_on_their_fields(build
     assert spec_of(at).agents[1].tools == ["serch"], "a reload restores the autosaved draft"
     select_agent(at, 1)
     shown = errors_text(at)
-    assert "unknown tool 'serch'" in shown
-    assert "unknown model 'gpt-9'" in shown
+    assert "uses a tool that does not exist: “serch”" in shown
+    assert "uses a model that is not set up here: “gpt-9”" in shown
     assert "⛔" in canvas_nodes(at)["n1"] and "⛔" not in canvas_nodes(at)["n0"]
     run_reason = " ".join(c.value for c in at.caption if "Run is off" in c.value)
-    assert "unknown" in run_reason
+    assert "does not exist" in run_reason or "not set up here" in run_reason
 
 
 def test_form_edits_reach_the_draft_and_the_autosave(builder, svc) -> None:
@@ -238,7 +240,8 @@ def test_delete_with_undo_and_duplicate(builder, svc) -> None:
     assert spec_of(at).name == "Temp copy"
 
 
-def test_bundled_template_opens_as_a_copy_and_runs_in_the_playground(builder, svc) -> None:
+def test_a_bundled_template_opens_as_a_copy_and_runs_beside_the_canvas_unsaved(builder,
+                                                                               svc) -> None:
     at = builder()
     at.selectbox(key="builder_open_select").set_value("writer_with_critic").run()
     at.button(key="builder_open").click().run()
@@ -247,8 +250,13 @@ def test_bundled_template_opens_as_a_copy_and_runs_in_the_playground(builder, sv
     assert not at.button(key="builder_run").disabled
     at.button(key="builder_run").click().run()
     assert not at.exception, at.exception
-    assert svc.store.template_versions(spec.name)[0].note == "saved to run"
-    assert at.selectbox(key="template_select").value == f"saved:{spec.name}"
+    assert svc.store.list_templates() == [], "running a draft never adds a Gallery entry"
+    (run,) = svc.store.list_runs()
+    assert (run.template_name, run.task) == (f"{spec.name} (draft)", spec.default_task)
+    assert at.session_state["builder_side"] == "test", "the test panel shows the run"
+    assert svc.manager.get(run.id).wait(60)
+    at.run()
+    assert any("The run ended:" in s.body for s in at.success)
 
 
 def test_deleting_a_node_on_the_canvas_removes_the_agent_and_its_edges(builder) -> None:
@@ -279,3 +287,32 @@ def test_turning_code_execution_on_and_the_container_network(builder) -> None:
     code = spec_of(at).agents[0].code_execution
     assert (code.executor, code.network) == ("docker", True)
     assert "network on" in " ".join(c.value for c in at.caption)
+
+
+def test_a_blank_canvas_shows_no_problems_until_the_person_acts(builder) -> None:
+    at = builder()
+    at.button(key="builder_new").click().run()
+    assert not at.error and not [e for e in at.expander if "before it can run" in e.label]
+    assert any("Start by dragging an agent" in i.body for i in at.info)
+    add(at, "assistant")
+    assert any("things to do before it can run" in e.label for e in at.expander)
+    assert "Connect at least two agents" in errors_text(at)
+
+
+def test_open_takes_the_template_picked_when_it_is_clicked(builder) -> None:
+    at = builder()
+    # the choice and the click reach the page together (a click right after choosing)
+    at.selectbox(key="builder_open_select").set_value("debate_judge")
+    at.button(key="builder_open").click().run()
+    assert spec_of(at).name == "Debate with a judge (my copy)"
+
+
+def test_an_agent_dragged_from_the_palette_lands_where_it_was_dropped(builder) -> None:
+    at = builder()
+    at.button(key="builder_new").click().run()
+    at.text_input(key="builder_drop").input("planner|240.5|130|1").run()
+    spec = spec_of(at)
+    assert spec.agent_names == ["planner"]
+    assert (spec.layout["planner"].x, spec.layout["planner"].y) == (240.5, 130.0)
+    at.run()
+    assert spec_of(at).agent_names == ["planner"], "a drop is taken once"

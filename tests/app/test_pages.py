@@ -32,13 +32,19 @@ def test_gallery_lists_every_bundled_template_with_a_run_button(app, texts) -> N
     assert "<svg" in shown, "each card draws its team"
 
 
-def test_gallery_run_opens_the_playground_with_that_template(app) -> None:
+def test_gallery_run_starts_the_template_on_its_first_sample_task(app, svc) -> None:
     at = app()
     at.button(key="gallery_run_writer_with_critic").click().run()
     assert not at.exception
-    assert at.selectbox(key="template_select").value == "writer_with_critic"
+    run_id = at.query_params["run"]
+    run_id = run_id[0] if isinstance(run_id, list) else run_id
     spec = load_bundled_template("writer_with_critic")
-    assert at.text_area(key="task_input").value == spec.default_task
+    info = svc.store.get_run(run_id)
+    assert (info.template_name, info.task) == (spec.name, spec.default_task)
+    assert at.text_area(key=f"task_again_{run_id[:8]}").value == spec.default_task
+    assert svc.manager.get(run_id).wait(60)
+    # "Start another run" opens on the same template
+    assert at.selectbox(key="template_select").value == "writer_with_critic"
 
 
 def test_settings_toggle_is_stored(app, svc, texts) -> None:

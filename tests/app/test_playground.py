@@ -106,3 +106,22 @@ def test_the_demo_model_says_it_is_a_rehearsal(app, svc, wait_until, texts) -> N
     assert svc.manager.get(run_id).wait(60)
     at.run()
     assert BANNER in texts(at), "on the run"
+
+
+def test_the_task_above_a_run_is_edited_in_place_and_run_again(app, svc, texts) -> None:
+    at = app("playground")
+    first = _start(at, "debate_judge")
+    assert svc.manager.get(first).wait(60)
+    at.run()
+    box = at.text_area(key=f"task_again_{first[:8]}")
+    box.input("Free public transport")
+    at.button(key=f"FormSubmitter:task_again_form_{first[:8]}-Run again").click().run()
+    assert not at.exception
+    second = at.query_params["run"]
+    second = second[0] if isinstance(second, list) else second
+    assert second != first
+    info = svc.store.get_run(second)
+    assert (info.template_name, info.task) == ("Debate with a judge", "Free public transport")
+    assert svc.manager.get(second).wait(60)
+    at.run()
+    assert 'Opening, for the motion "Free public transport"' in texts(at)

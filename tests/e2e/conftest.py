@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +74,10 @@ def free_port() -> int:
 class StudioServer:
     """`python -m studio ui` as a subprocess (the CLI execs into Streamlit: one pid)."""
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    def __init__(self, data_dir: Path, log_path: Path, args: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
+        self.args = args  # more `roundtable ui` options (--broker, --db-url)
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -91,7 +93,7 @@ class StudioServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "studio", "ui", "--port", str(self.port),
-             "--data-dir", str(self.data_dir)],
+             "--data-dir", str(self.data_dir), *self.args],
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True)
         log.close()
         self._wait_healthy()
@@ -141,14 +143,21 @@ class StudioServer:
             return "(no log)"
 
 
-@pytest.fixture
-def studio(tmp_path: Path) -> Iterator[StudioServer]:
-    server = StudioServer(tmp_path / "data", tmp_path / "studio.log")
+@contextmanager
+def running_studio(root: Path) -> Iterator[StudioServer]:
+    """A studio on ``root/data`` (log in ``root/studio.log``), stopped afterwards."""
+    server = StudioServer(root / "data", root / "studio.log")
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> Iterator[StudioServer]:
+    with running_studio(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def test_build_a_group_chat_by_dragging_save_it_and_run_it_from_the_gallery(app_
     page.get_by_role("heading", name="Gallery").first.wait_for()
     run_button = page.locator(".st-key-gallery_run_saved-trio_e2e button")
     expect(run_button).to_be_visible(timeout=15_000)
-    run_button.click()
+    run_button.click()  # the new team has no sample task: the Playground asks for one
     page.get_by_role("heading", name="Playground").first.wait_for()
     expect(page.get_by_role("combobox", name="Model")).to_have_value(re.compile("Demo"))
     page.locator(".st-key-task_input textarea").fill("Plan and write a haiku generator.")

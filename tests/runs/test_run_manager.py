@@ -274,23 +274,32 @@ def test_two_runs_at_once_do_not_mix_events(make_manager):
     assert first.status == second.status == "finished"
 
 
-def test_a_manager_marks_runs_left_running_as_interrupted(store, registry, data_dir):
+def test_a_manager_marks_runs_of_a_dead_process_as_interrupted(store, registry, data_dir):
     old = RunManager(store, registry, data_dir=data_dir)
     spec = load_bundled_template("human_in_the_loop")
     handle = old.get(old.start(spec, "Draft.", template_name=spec.name))
     assert handle is not None
     wait_status(handle, "waiting")
     before = old.transcript(handle.run_id)
-    # "Restart": a new manager on the same database while the old run is still open.
+    # Another process on the same database while the first one lives: nothing is touched.
+    other = RunManager(Store.open(data_dir=data_dir), registry, data_dir=data_dir)
+    assert other.interrupted_on_start == 0
+    assert other.store.get_run(handle.run_id).status == "running"
+    # The first process dies (its heartbeat stops): the next process marks its run.
+    old._heartbeat._stop.set()
+    store.close_lease(old._heartbeat.lease_id)
     new = RunManager(Store.open(data_dir=data_dir), registry, data_dir=data_dir)
     assert new.interrupted_on_start == 1
     assert new.get(handle.run_id) is None
     info = new.store.get_run(handle.run_id)
     assert info.status == "interrupted"
     assert new.transcript(handle.run_id) == before and messages(before)
+    # It was only late, not dead: its own end replaces the verdict.
     handle.cancel()
     assert handle.wait(2)
-    assert new.store.get_run(handle.run_id).status == "interrupted", "the verdict stays"
+    assert new.store.get_run(handle.run_id).status == "cancelled"
+    for manager in (other, new):
+        manager.shutdown()
 
 
 def test_delete_removes_record_and_work_dir(make_manager, store):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from studio.engine.code import LocalExecutor
 from studio.spec import Registry, RegistryError
 from studio.spec._resources import bundled_dir
 
@@ -64,13 +65,16 @@ def test_current_time_names_every_weekday_in_english(registry, day):
     assert describe(moment) == f"{moment.date().isoformat()}T23:59:59+00:00 ({WEEKDAYS[day]})"
 
 
-def test_add_tool_is_the_same_door(registry):
+def test_add_tool_is_the_same_door(registry, tmp_path):
     own = Registry.bundled()
     source = ('def shout(text: str) -> str:\n    """Shout the text.\n\n    Args:\n'
               '        text: What to shout.\n    """\n    return text.upper() + "!"\n')
     added = own.add_tool("shout", source)
     assert added.origin == "user" and added.description == "Shout the text."
-    assert own.tool("shout").tool().invoke('{"text": "hi"}') == ("HI!", False)
+    sandbox = LocalExecutor(sandbox="bubblewrap", work_dir=tmp_path)
+    assert own.tool("shout").tool(sandbox).invoke('{"text": "hi"}') == ("HI!", False)
+    with pytest.raises(ValueError, match="runs only in the code sandbox"):
+        own.tool("shout").tool()  # a user's tool never runs in the studio's process
     assert "shout" not in registry.tools  # registries are independent
 
 
@@ -79,18 +83,27 @@ def test_add_tool_is_the_same_door(registry):
     ("f", "def f(:", "does not parse"),
     ("f", "def g():\n    'doc'\n", "function named 'f'"),
     ("f", "def f():\n    pass\n", "needs a docstring"),
-    ("f", "raise RuntimeError('boom')\ndef f():\n    'doc'\n", "RuntimeError: boom"),
 ])
 def test_add_tool_errors_say_what_to_fix(name, source, message):
     with pytest.raises(RegistryError, match=message):
         Registry().add_tool(name, source)
 
 
-def test_undocumented_parameter_is_rejected_when_made_a_tool():
+def test_a_users_tool_source_is_not_run_when_added(tmp_path):
+    marker = tmp_path / "ran"
+    source = f"open({str(marker)!r}, 'w').close()\ndef f():\n    'Doc.'\n    return 1\n"
+    assert Registry().add_tool("f", source).description == "Doc."
+    assert not marker.exists()
+    with pytest.raises(RegistryError, match="RuntimeError: boom"):  # bundled ones are loaded
+        Registry().add_tool("f", "raise RuntimeError('boom')\ndef f():\n    'doc'\n",
+                            origin="bundled")
+
+
+def test_undocumented_parameter_is_rejected_when_made_a_tool(tmp_path):
     own = Registry()
     own.add_tool("f", "def f(x: int) -> int:\n    'Double.'\n    return 2 * x\n")
     with pytest.raises(ValueError, match="parameter 'x' has no description"):
-        own.tool("f").tool()
+        own.tool("f").tool(LocalExecutor(sandbox="bubblewrap", work_dir=tmp_path))
 
 
 def test_add_model_from_a_preset(registry):

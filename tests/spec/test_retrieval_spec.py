@@ -7,7 +7,7 @@ import pytest
 
 from studio.engine import RetrieveUserProxyAgent
 from studio.engine.retrieval import BM25Index, Chunk
-from studio.spec import BuildError, TemplateSpec, validate
+from studio.spec import BuildError, TemplateSpec, use_collection, validate
 from studio.spec.build import build_team
 
 
@@ -71,3 +71,11 @@ def test_a_stored_collection_is_resolved_by_the_caller(rag, tmp_path):
     with pytest.raises(BuildError, match=r"retrieval\.collection: you have no document "
                                          r"collection named 'club notes'"):
         build_team(spec, work_dir=tmp_path, resolve_collection=missing)
+
+
+def test_a_run_can_point_every_retrieval_proxy_at_a_collection(rag):
+    spec = TemplateSpec.model_validate(rag)
+    moved = use_collection(spec, "club notes")
+    assert moved.agents[0].retrieval.collection == "club notes"
+    assert moved.agents[0].retrieval.documents == spec.agents[0].retrieval.documents  # kept
+    assert moved.agents[1] == spec.agents[1] and spec.agents[0].retrieval.collection is None

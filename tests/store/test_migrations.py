@@ -29,7 +29,8 @@ def _add_run_note(conn: Connection) -> None:
     conn.execute(sa.text("UPDATE run SET note = 'from v1: ' || task"))
 
 
-V2 = (*MIGRATIONS, Migration(2, "add run.note", _add_run_note))
+N = MIGRATIONS[-1].version  # the newest shipped version
+V2 = (*MIGRATIONS, Migration(N + 1, "add run.note", _add_run_note))
 
 
 def _columns(store: Store, table: str) -> dict[str, bool]:
@@ -57,7 +58,7 @@ def test_upgrade_keeps_every_row(store_url: str) -> None:
 
     new = Store.open(store_url, migrations=V2)
     try:
-        assert new.schema_version() == 2
+        assert new.schema_version() == N + 1
         assert "note" in _columns(new, "run")
         with new.engine.connect() as conn:
             note = conn.execute(sa.text("SELECT note FROM run WHERE id = :i"), {"i": run_id})
@@ -73,7 +74,7 @@ def test_upgrade_keeps_every_row(store_url: str) -> None:
         new.close()
 
     # An upgraded database refuses older code instead of misreading it.
-    with pytest.raises(SchemaTooNew, match="version 2 .* up to version 1; upgrade"):
+    with pytest.raises(SchemaTooNew, match=f"version {N + 1} .* up to version {N}; upgrade"):
         Store.open(store_url)
 
 
@@ -84,20 +85,20 @@ def test_a_failing_migration_changes_nothing(store_url: str) -> None:
         conn.execute(sa.text("ALTER TABLE run ADD COLUMN half_done TEXT"))
         raise RuntimeError("boom")
 
-    with pytest.raises(StoreError, match=r"migration 2 \(broken\) failed .* version 1: boom"):
-        Store.open(store_url, migrations=(*MIGRATIONS, Migration(2, "broken", broken)))
+    with pytest.raises(StoreError, match=rf"migration {N + 1} \(broken\) failed .* version {N}: boom"):
+        Store.open(store_url, migrations=(*MIGRATIONS, Migration(N + 1, "broken", broken)))
 
     store = Store.open(store_url)
     try:
-        assert store.schema_version() == 1
+        assert store.schema_version() == N
         assert "half_done" not in _columns(store, "run")
     finally:
         store.close()
 
 
 def test_misnumbered_migrations_are_refused(sqlite_url: str) -> None:
-    with pytest.raises(StoreError, match="position 2 holds version 3"):
-        Store.open(sqlite_url, migrations=(*MIGRATIONS, Migration(3, "gap", _add_run_note)))
+    with pytest.raises(StoreError, match=f"position {N + 1} holds version {N + 2}"):
+        Store.open(sqlite_url, migrations=(*MIGRATIONS, Migration(N + 2, "gap", _add_run_note)))
 
 
 def test_sqlite_connection_settings(tmp_path: Path) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from studio.app._catalog import DEMO, model_choices, pattern_label, templates
-from studio.app._guard import page_guard, show_error
+from studio.app._guard import page_guard
+from studio.app._launch import launch, show_launch_error
 from studio.app._services import services
-from studio.app.widgets.demo_note import current_pace, demo_banner
-from studio.app.widgets.run_view import render_run
+from studio.app.widgets.demo_note import demo_banner
+from studio.app.widgets.run_header import task_bar
+from studio.app.widgets.run_view import render_run, spec_of
 from studio.store import NotFound
 
 REQUEST_KEY = "playground_template"  # set by the Gallery before switching here
@@ -68,13 +70,10 @@ def _start(svc, entry, task: str, model: str) -> None:  # noqa: ANN001
     if not task.strip():
         st.error("Write a task for the team first (or pick a template with a sample task).")
         return
-    try:
-        with st.spinner("Starting the run…"):
-            run_id = svc.manager.start(entry.spec, task, template_name=entry.name,
-                                       model=None if model == "template" else model,
-                                       demo_pace=current_pace(svc.store))
-    except Exception as exc:  # noqa: BLE001 - shown with what to do
-        show_error(exc, what="The run could not start")
+    with st.spinner("Starting the run…"):
+        run_id = launch(svc, entry.spec, task, template_name=entry.name, model=model)
+    if run_id is None:
+        show_launch_error()
         return
     st.query_params["run"] = run_id
     st.rerun()  # show the run at the top, with this form folded away
@@ -88,6 +87,7 @@ with page_guard("Playground"):
         st.info("No templates yet. Bundled templates should be here; reinstall the studio, or "
                 "import one on the Gallery page.")
         st.stop()
+    show_launch_error()
     run_id = st.query_params.get("run")
     info = None
     if run_id:
@@ -103,7 +103,7 @@ with page_guard("Playground"):
         st.subheader(f"{info.template_name}")
         if "Demo model" in (info.model_label or ""):
             demo_banner(key="run")
-        st.markdown(f"> {' '.join(info.task.split())}")
+        task_bar(svc, info, spec_of(info), key=run_id[:8])
         render_run(svc, run_id, info, key=f"pg-{run_id[:8]}")
     else:
         setup_form(svc, entries)

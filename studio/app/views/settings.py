@@ -9,6 +9,7 @@ from studio.app._services import services
 from studio.app.widgets.demo_note import pace_control
 from studio.engine.code import BWRAP_MISSING, local_sandbox_status
 from studio.runs import ALLOW_UNSANDBOXED as SETTING
+from studio.runs import configuration_notes, masked_url
 
 
 def _toggled(svc) -> None:  # noqa: ANN001
@@ -42,6 +43,11 @@ with page_guard("Settings"):
                "a second and a half. Instant shows each message at once. The command line "
                "always runs instant unless given `--demo-pace readable`.")
     st.subheader("Data")
+    runs_where = (f"on Celery workers (broker `{masked_url(svc.broker)}`)" if svc.broker
+                  else "in this studio process")
     st.markdown(f"- **Data folder:** `{svc.data_dir}`\n- **Database:** `{svc.db_url}`\n"
-                f"- **Runs kept:** {svc.store.count_runs()}")
-    st.caption("Set ROUNDTABLE_DATA_DIR or ROUNDTABLE_DB_URL before `roundtable ui` to change them.")
+                f"- **Runs kept:** {svc.store.count_runs()}\n- **Runs execute:** {runs_where}")
+    for note in configuration_notes(svc.store, svc.broker):
+        st.warning(note[0].upper() + note[1:] + ".", icon="🗄️")
+    st.caption("Set ROUNDTABLE_DATA_DIR, ROUNDTABLE_DB_URL or ROUNDTABLE_BROKER_URL before "
+               "`roundtable ui` to change them.")

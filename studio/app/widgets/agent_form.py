@@ -18,17 +18,21 @@ from studio.spec import AgentKind, TemplateSpec
 
 from .. import _builder_draft as draft
 from .. import _builder_session as session
+from .._builder_words import (
+    ASKS_YOU,
+    ASKS_YOU_HELP,
+    KIND_HELP,
+    KIND_LABELS,
+    REPLIES_IN_A_ROW,
+    REPLIES_IN_A_ROW_HELP,
+    sentence,
+)
 from ._builder_fields import put
 
 DEFAULT = "(default)"
 NO_MODEL = "(no model)"
 _KINDS = [k.value for k in AgentKind]
-_KIND_LABELS = {"assistant": "Assistant (LLM)", "user_proxy": "User proxy (human / runs code)",
-                "conversable": "Conversable (custom)",
-                "retrieve_user_proxy": "Retrieval proxy (your documents)"}
 _HUMAN = [DEFAULT, "always", "terminate", "never"]
-_HUMAN_HELP = ("always: you are asked on every message · terminate: only when the chat would "
-               "end · never: fully automatic. Default: always for a user proxy, never otherwise.")
 _TERMINATION_KINDS = ["ends_with", "exact", "contains", "regex"]
 _EXECUTORS = ["none", "local", "docker"]
 _SUMMARY = ["last_msg", "reflection"]
@@ -80,8 +84,7 @@ def _set_field(ctx: session.Draft, index: int, field: str, key: str,
 def _problems(ctx: session.Draft, name: str, field: str) -> None:
     for problem in draft.problems_for_agent(ctx.problems, name, field):
         (st.error if problem.severity == "error" else st.warning)(
-            f"{problem.message}  \n`{problem.path}`", icon="⛔" if problem.severity == "error"
-            else "⚠️")
+            sentence(problem, ctx.spec), icon="⛔" if problem.severity == "error" else "⚠️")
 
 
 def model_options(ctx: session.Draft) -> list[str]:
@@ -97,7 +100,7 @@ def render_agent_form(ctx: session.Draft, index: int) -> None:
     if error:
         st.error(error, icon="⚠️")
     for problem in draft.problems_for_agent(ctx.problems, name, ""):
-        (st.error if problem.severity == "error" else st.warning)(problem.message)
+        (st.error if problem.severity == "error" else st.warning)(sentence(problem, ctx.spec))
 
     prefix = form_prefix(ctx, index)
 
@@ -113,7 +116,7 @@ def render_agent_form(ctx: session.Draft, index: int) -> None:
     left, right = st.columns(2)
     put(left.text_input, "Name", help="Letters, digits, '_' or '-' (the model API's rule); unique.",
                     **bind("name", name, str.strip))
-    put(right.selectbox, "Kind", _KINDS, format_func=_KIND_LABELS.get,
+    put(right.selectbox, "Kind", _KINDS, format_func=KIND_LABELS.get, help=KIND_HELP,
                     **bind("kind", agent.kind.value))
     _problems(ctx, name, "name")
     put(st.text_input, "Description", help="Who this agent is; the group chat manager reads it to "
@@ -128,11 +131,12 @@ def render_agent_form(ctx: session.Draft, index: int) -> None:
                  **bind("model", agent.model or NO_MODEL, lambda v: None if v == NO_MODEL else v))
     _problems(ctx, name, "model")
     left, right = st.columns(2)
-    put(left.selectbox, "Human input", _HUMAN, help=_HUMAN_HELP,
+    put(left.selectbox, "Asks you", _HUMAN, help=ASKS_YOU_HELP,
+        format_func=lambda v: ASKS_YOU["" if v == DEFAULT else v],
                    **bind("human_input", agent.human_input.value if agent.human_input else DEFAULT,
                           lambda v: None if v == DEFAULT else v))
-    put(right.number_input, "Max auto-replies", min_value=0, step=1, placeholder="no limit",
-                       help="Consecutive automatic replies before the chat stops (or asks you).",
+    put(right.number_input, REPLIES_IN_A_ROW, min_value=0, step=1, placeholder="no limit",
+                       help=REPLIES_IN_A_ROW_HELP,
                        **bind("max_consecutive_auto_reply", agent.max_consecutive_auto_reply))
     _termination(ctx, index, key)
     _tools(ctx, index, bind)
@@ -155,7 +159,7 @@ def _delete(ctx: session.Draft, index: int) -> None:
 def _termination(ctx: session.Draft, index: int, key: Callable[[str], str]) -> None:
     agent = ctx.spec.agents[index]
     term = agent.termination
-    with st.expander("Termination" + (" (custom)" if term else " (ends with TERMINATE)"),
+    with st.expander("When it stops" + (" (custom)" if term else " (when it says TERMINATE)"),
                      expanded=term is not None):
         fields = {"custom": term is not None, "term_kind": term.kind if term else "ends_with",
                   "term_value": term.value if term else "TERMINATE",
@@ -214,7 +218,7 @@ def _tools(ctx: session.Draft, index: int, bind: Callable[..., dict[str, Any]]) 
 def _code_execution(ctx: session.Draft, index: int, key: Callable[[str], str]) -> None:
     agent = ctx.spec.agents[index]
     code = agent.code_execution
-    with st.expander("Code execution" + (f" ({code.executor})" if code else " (none)"),
+    with st.expander("Runs code" + (f" ({code.executor})" if code else " (no)"),
                      expanded=bool(code and code.executor != "none")):
         fields = {"executor": code.executor if code else "none",
                   "timeout": code.timeout if code else 60, "image": (code.image or "") if code
@@ -269,7 +273,7 @@ def _set_code(ctx: session.Draft, index: int, keys: dict[str, str], vals: dict[s
 def _nested_chats(ctx: session.Draft, index: int, key: Callable[[str], str]) -> None:
     agent = ctx.spec.agents[index]
     chats = agent.nested_chats
-    with st.expander(f"Nested chats ({len(chats)})", expanded=bool(chats)):
+    with st.expander(f"Consults others before answering ({len(chats)})", expanded=bool(chats)):
         st.caption("Before replying, this agent consults another agent and replies with the "
                    "summary of that chat.")
         others = [a.name for a in ctx.spec.agents if a.name != agent.name]

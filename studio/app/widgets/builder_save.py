@@ -12,12 +12,11 @@ from studio.store import NotFound, StoreError
 
 from .. import _builder_draft as draft
 from .. import _builder_session as session
+from .._builder_words import sentence
 from .._catalog import templates
-from .._guard import show_error
 
 NOTICE_KEY = "builder_notice"
 DELETED_KEY = "builder_deleted"
-PLAYGROUND_REQUEST = "playground_template"  # what the Gallery's Run button sets
 
 
 def bundled_names(ctx: session.Draft) -> dict[str, str]:
@@ -39,7 +38,10 @@ def show_notice() -> None:
 
 
 # -- open / new -------------------------------------------------------------------------------
-def _open(ctx: session.Draft, key: str) -> None:
+def _open(ctx: session.Draft) -> None:
+    """Open what the picker shows now (read when clicked: a click right after choosing a
+    template must not open the one chosen before)."""
+    key = st.session_state.get("builder_open_select")
     entries = templates(ctx.svc.store, ctx.svc.registry)
     entry = entries.get(key)
     if entry is None:
@@ -65,10 +67,10 @@ def render_open(ctx: session.Draft) -> None:
     entries = templates(ctx.svc.store, ctx.svc.registry)
     keys = list(entries)
     left, mid, right = st.columns([4, 1, 1], vertical_alignment="bottom")
-    choice = left.selectbox("Open a template", keys, key="builder_open_select",
+    left.selectbox("Open a template", keys, key="builder_open_select",
                             format_func=lambda k: entries[k].name
                             + (" (saved)" if entries[k].origin == "saved" else ""))
-    mid.button("Open", key="builder_open", icon="📂", on_click=_open, args=(ctx, choice),
+    mid.button("Open", key="builder_open", icon="📂", on_click=_open, args=(ctx,),
                disabled=not keys, width="stretch")
     right.button("New team", key="builder_new", icon="✨", on_click=_new, args=(ctx,),
                  width="stretch")
@@ -206,26 +208,10 @@ def _versions(ctx: session.Draft, name: str) -> None:
 
 # -- run ----------------------------------------------------------------------------------------
 def run_blocker(ctx: session.Draft) -> str | None:
+    """Why the draft cannot run yet, in a sentence (None: it can). Unlike saving, a draft
+    may run under a bundled template's name: running never stores it."""
     if ctx.errors:
-        first = ctx.errors[0]
-        more = f" (and {len(ctx.errors) - 1} more)" if len(ctx.errors) > 1 else ""
-        return f"fix the problems first: {first}{more}"
-    return _save_blocker(ctx)
-
-
-def request_run(ctx: session.Draft) -> bool:
-    """Save the draft if it changed since its last version, then ask for the Playground."""
-    spec = st.session_state[session.SPEC]
-    try:
-        latest = ctx.svc.store.get_template(spec.name).document
-    except NotFound:
-        latest = None
-    try:
-        if latest != spec.to_dict() or st.session_state.get(session.SAVED_AS) != spec.name:
-            save(ctx, spec, note="saved to run")
-    except (SpecError, StoreError) as exc:
-        show_error(exc, what="The team could not be saved for the run")
-        return False
-    st.session_state[PLAYGROUND_REQUEST] = f"saved:{spec.name}"
-    return True
-
+        first = sentence(ctx.errors[0], ctx.spec)
+        more = f" (and {len(ctx.errors) - 1} more below)" if len(ctx.errors) > 1 else ""
+        return f"{first}{more}"
+    return None

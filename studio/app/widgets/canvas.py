@@ -22,6 +22,7 @@ from studio.spec import AgentKind, AgentSpec, PatternKind, Problem, TemplateSpec
 
 from .. import _builder_draft as draft
 from .. import _builder_session as session
+from .._builder_words import NODE_KINDS
 
 WIDGET_KEY = "builder_canvas"  # the component's key (its value lands here)
 STATE_KEY = "builder_flow_state"  # the StreamlitFlowState we last pushed (never the widget key)
@@ -67,8 +68,7 @@ def flow_elements(spec: TemplateSpec, problems: list[Problem], selected: int | N
     nodes: list[dict[str, Any]] = []
     for i, agent in enumerate(spec.agents):
         badge, colour = _badge(draft.problems_for_agent(problems, agent.name))
-        kind = {AgentKind.USER_PROXY: "human", AgentKind.RETRIEVE_USER_PROXY: "documents"}.get(
-            agent.kind, agent.kind.value)
+        kind = NODE_KINDS.get(agent.kind.value, agent.kind.value)
         lines = [f"{agent_icon(agent)} **{agent.name}**", f"<sub>{kind}"
                  + (" · starts" if spec.pattern.starter == agent.name else "") + "</sub>"]
         if badge:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
-from studio.runs import DEMO_PACE, demo_pace
+from studio.runs import DEMO_PACE
 from studio.store import Store
+
+from .._launch import current_pace
 
 BANNER = ("**Demo model: a scripted rehearsal, not an AI.** Connect a model on the Models "
           "page for real answers.")
@@ -15,16 +15,6 @@ _PACES = {"readable": "Readable", "instant": "Instant"}
 _PACE_HELP = ("How fast the Demo model's messages appear. Readable: words stream in, each "
               "message within about a second and a half, so an audience can follow. Instant: "
               "each message appears at once.")
-
-
-def default_pace() -> str:
-    """Readable unless ROUNDTABLE_DEMO_PACE says otherwise (tests run instant)."""
-    value = os.environ.get("ROUNDTABLE_DEMO_PACE", "").strip().lower()
-    return value if value in _PACES else "readable"
-
-
-def current_pace(store: Store) -> str:
-    return demo_pace(store, default_pace())
 
 
 def demo_banner(*, key: str, store: Store | None = None) -> None:

@@ -67,46 +67,8 @@ def human_panel(handle: Any) -> None:
                 end.form_submit_button("End the chat", on_click=_act, args=(handle.answer, "exit"))
 
 
-def run_controls(handle: Any) -> None:
-    """Pause / Resume and Stop for a live run."""
-    left, right = st.columns(2)
-    if handle.status == "paused":
-        left.button("Resume", key="resume_button", icon="▶️", on_click=_act, args=(handle.resume,),
-                    width="stretch")
-    else:
-        left.button("Pause", key="pause_button", icon="⏸️", on_click=_act, args=(handle.pause,),
-                    width="stretch")
-    right.button("Stop", key="stop_button", icon="⏹️", on_click=_act, args=(handle.cancel,),
-                 width="stretch")
-
-
-def step_in(handle: Any) -> None:
-    """The chat box, always there while a run goes: answers a pending reply, else steps in."""
-    request = handle.pending
-    if request is not None and request.kind == "reply":
-        placeholder = "Your turn: type your reply and press Enter (exit ends the chat)…"
-    elif request is not None and request.kind == "speaker":
-        placeholder = "Choose who speaks next with the buttons above…"
-    else:
-        placeholder = "Step in: write to the agents (delivered before the next turn)…"
-    text = st.chat_input(placeholder, key="interject_input")
-    if text:
-        if request is not None and request.kind == "reply":
-            _act(handle.answer, text)
-        elif request is not None and request.kind == "speaker":
-            st.session_state["pg_flash"] = "Choose who speaks next with the buttons first."
-        else:
-            _act(handle.interject, text)
-
-
 def _scroll_into_view(key: str, token: str) -> None:
     """Bring the element ``st-key-<key>`` into view once per ``token`` (a new question)."""
     st.html(f"<script>/* {token} */ setTimeout(() => document.querySelector('.st-key-{key}')"
             f"?.scrollIntoView({{behavior: 'smooth', block: 'center'}}), 300);</script>",
             unsafe_allow_javascript=True)
-
-
-def flash() -> None:
-    message = st.session_state.pop("pg_flash", None)
-    if message:
-        st.warning(message, icon="⚠️")

@@ -13,17 +13,24 @@ from studio.spec import PatternKind, TemplateSpec
 
 from .. import _builder_draft as draft
 from .. import _builder_session as session
+from .._builder_words import (
+    HANDS_ON,
+    HANDS_ON_HELP,
+    MOST_MESSAGES,
+    MOST_MESSAGES_HELP,
+    PATTERN_HELP,
+    PATTERNS,
+    WHO_NEXT,
+    WHO_NEXT_HELP,
+    sentence,
+)
 from ._builder_fields import put
 from .agent_form import FORM_ERROR
 
 NOBODY = "(nobody)"
 DEFAULT = "(default)"
-_KIND_LABELS = {"group": "Group chat", "two_agent": "Two-agent chat", "sequence": "Sequence of chats"}
 _SELECTION = ["auto", "round_robin", "random", "manual"]
-_SELECTION_LABELS = {"auto": "auto (the LLM picks)", "round_robin": "round robin",
-                     "random": "random", "manual": "manual (you pick)"}
 _SUMMARY = ["last_msg", "reflection"]
-_SUMMARY_LABELS = {"last_msg": "last message", "reflection": "LLM reflection"}
 
 
 def _apply(ctx: session.Draft, change: Callable[[TemplateSpec], TemplateSpec], *,
@@ -51,8 +58,7 @@ def render_pattern_panel(ctx: session.Draft) -> None:
     if error:
         st.error(error, icon="⚠️")
     for problem in draft.pattern_problems(ctx.problems):
-        (st.error if problem.severity == "error" else st.warning)(
-            f"{problem.message}  \n`{problem.path}`")
+        (st.error if problem.severity == "error" else st.warning)(sentence(problem, spec))
     names = spec.agent_names
     sig = zlib.crc32("\n".join(names).encode())  # option lists change with the agents
 
@@ -63,7 +69,8 @@ def render_pattern_panel(ctx: session.Draft) -> None:
                 "args": (ctx, key, change, reset_forms)}
 
     left, right = st.columns(2)
-    put(left.selectbox, "Pattern", [k.value for k in PatternKind], format_func=_KIND_LABELS.get,
+    put(left.selectbox, "How they talk", [k.value for k in PatternKind], format_func=PATTERNS.get,
+        help=PATTERN_HELP,
                    **bind("kind", pattern.kind.value,
                           lambda s, v: draft.update_pattern(s, kind=v), reset_forms=True))
     starters = [NOBODY] + names + ([pattern.starter] if pattern.starter and pattern.starter
@@ -81,7 +88,7 @@ def render_pattern_panel(ctx: session.Draft) -> None:
         put(st.number_input, "Max turns", min_value=1, step=1, placeholder="until someone stops",
                         **bind("max_turns", pattern.max_turns,
                                lambda s, v: draft.update_pattern(s, max_turns=v)))
-    put(st.selectbox, "Summary of the chat", _SUMMARY, format_func=_SUMMARY_LABELS.get,
+    put(st.selectbox, "Hands on at the end", _SUMMARY, format_func=HANDS_ON.get, help=HANDS_ON_HELP,
                  **bind("summary_method", pattern.summary_method,
                         lambda s, v: draft.update_pattern(s, summary_method=v)))
     put(st.text_area, "Sample tasks (one per line; the first is the default task)", height=90,
@@ -95,10 +102,10 @@ def _group(ctx: session.Draft, bind: Callable[..., dict[str, Any]]) -> None:
     group = ctx.spec.pattern.group
     selection = group.speaker_selection if group else "auto"
     left, right = st.columns(2)
-    put(left.selectbox, "Speaker selection", _SELECTION, format_func=_SELECTION_LABELS.get,
+    put(left.selectbox, "Who speaks next", _SELECTION, format_func=WHO_NEXT.get, help=WHO_NEXT_HELP,
                    **bind("selection", selection, lambda s, v: draft.update_pattern(
                        s, group={"speaker_selection": v})))
-    put(right.number_input, "Max rounds", min_value=1, step=1,
+    put(right.number_input, MOST_MESSAGES, min_value=1, step=1, help=MOST_MESSAGES_HELP,
                        **bind("max_round", group.max_round if group else 12,
                               lambda s, v: draft.update_pattern(s, group={"max_round": int(v or 12)})))
     left, right = st.columns(2)
@@ -114,7 +121,8 @@ def _group(ctx: session.Draft, bind: Callable[..., dict[str, Any]]) -> None:
         current = group.selector_model if group and group.selector_model else DEFAULT
         if current not in models:
             models.append(current)
-        put(st.selectbox, "Model that picks speakers", models, help="Default: the starter's model.",
+        put(st.selectbox, "Model that decides who speaks", models,
+            help="Default: the model of the agent who starts. Engine term: selector model.",
                      **bind("selector", current, lambda s, v: draft.update_pattern(
                          s, group={"selector_model": None if v == DEFAULT else v})))
 

@@ -18,7 +18,9 @@ from studio.store import RunInfo
 from .._services import Services
 from .._transcript import Transcript, agent_order
 from .connection import LIVE_KEY_PREFIX, connection_watchdog
-from .human import flash, human_panel, run_controls, step_in
+from .feedback import acknowledge, feedback_script
+from .human import human_panel
+from .run_controls import flash, pausing, run_controls, sending, step_in
 from .team_graph import team_graph
 from .transcript import TranscriptView
 
@@ -26,7 +28,8 @@ POLL_SECONDS = 0.3
 _BADGES = {
     "running": ("🟢", "Running"), "waiting": ("🙋", "Waiting for you"), "paused": ("⏸️", "Paused"),
     "finished": ("🏁", "Finished"), "failed": ("❌", "Failed"), "cancelled": ("⏹️", "Stopped"),
-    "interrupted": ("⚠️", "Interrupted (the server stopped during the run)"),
+    "interrupted": ("⚠️", "Interrupted"),
+    "queued": ("⏳", "Waiting for a worker"),
 }
 
 
@@ -82,7 +85,8 @@ def status_line(status: str, tx: Transcript, info: RunInfo,
     if waiting is not None:
         who = f"{waiting[0]} is " if waiting[0] else ""
         wait = f" &nbsp;·&nbsp; ⏳ {who}waiting for the model ({waiting[1]:.0f} s)…"
-    st.markdown(f"**{status_badge(status)}**{wait} &nbsp;·&nbsp; turn **{turn}** &nbsp;·&nbsp; "
+    badge = "⏸️ Pausing after this message…" if pausing(status, tx) else status_badge(status)
+    st.markdown(f"**{badge}**{wait} &nbsp;·&nbsp; turn **{turn}** &nbsp;·&nbsp; "
                 f"**{tokens:,}** tokens &nbsp;·&nbsp; cost **{cost}** &nbsp;·&nbsp; "
                 f"{elapsed:.0f} s &nbsp;·&nbsp; model: {info.model_label or 'as in the template'}")
 
@@ -91,6 +95,8 @@ def render_run(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bo
     """A whole run; live (polling) while it goes on in this process."""
     handle = svc.manager.get(run_id)
     live = handle is not None and not handle.done
+    if live:
+        feedback_script()
 
     @st.fragment(run_every=POLL_SECONDS if live else None)
     def body() -> None:
@@ -118,8 +124,15 @@ def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, w
         st.error(f"The run failed: {handle.error}", icon="🚨")
     left, right = st.columns([3, 2], gap="large") if graph and spec else (st.container(), None)
     with left:
+        live = handle is not None and not handle.done
+        still_sending = sending(run_id, tx) if live else []
         TranscriptView(tx, agents, work_dir=work_dir, key=key, humans=humans).render(
-            live=handle is not None and not handle.done)
+            live=live, sending=still_sending)
+        # drawn live or not, so the elements after it keep their places when the run ends
+        answers = sum(1 for i in tx.items if i.kind == "note"
+                      and i.note_kind == "human_input_received")
+        acknowledge(f"{status}|{answers}|{len(still_sending)}|{tx.engine_paused}|"
+                    f"{st.session_state.get('sent_count:' + run_id, 0)}")
         if handle is not None and not handle.done:
             flash()
             with st.container(key=f"{LIVE_KEY_PREFIX}human_{key}"):
@@ -130,7 +143,7 @@ def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, w
             team_graph(spec, tx, key=f"{key}-graph", status=status)
             if handle is not None and not handle.done:
                 with st.container(key=f"{LIVE_KEY_PREFIX}controls_{key}"):
-                    run_controls(handle)
+                    run_controls(handle, tx)
             _usage(handle.usage if handle is not None else info.usage)
     if handle is not None and not handle.done:
         step_in(handle)

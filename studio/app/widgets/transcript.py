@@ -76,11 +76,23 @@ class TranscriptView:
         self.key = key
         self.humans = humans or set()
 
-    def render(self, *, live: bool = False) -> None:
+    def render(self, *, live: bool = False, sending: list[str] | None = None) -> None:
+        """The page of the transcript being looked at (the newest, unless the person went
+        back); while live, what is being typed and what the person is sending."""
         if not self.tx.items and not self.tx.streaming and not self.tx.pending_nested:
             st.caption("The conversation appears here as soon as the first message is sent.")
-        for item in self.tx.items:
+        start, end = page_bounds(len(self.tx.items), st.session_state.get(self._page_key))
+        if start > 0 or end < len(self.tx.items):
+            self._pager(start, end, top=True)
+        for item in self.tx.items[start:end]:
             self._item(item, folded=False)
+        if end < len(self.tx.items):
+            self._pager(start, end, top=False)
+            return  # the newest messages are on a later page
+        for text in sending or ():
+            with st.chat_message("you", avatar="🙋"):
+                st.markdown(f"**you** · _sending… delivered before the next turn_\n\n"
+                            f"{safe_markdown(text)}")
         if self.tx.pending_nested:
             with st.expander("💬 A nested chat is going on…", expanded=live):
                 for item in self.tx.pending_nested:
@@ -97,6 +109,29 @@ class TranscriptView:
                 st.markdown(safe_markdown(text) + ("" if ended else " ▌"))
         if self.tx.finished is not None:
             self._finished(self.tx.finished)
+
+    # -- pages ------------------------------------------------------------------------------
+    @property
+    def _page_key(self) -> str:
+        return f"tx_page_{self.key}"
+
+    def _pager(self, start: int, end: int, *, top: bool) -> None:
+        """Where this page is in the whole transcript, and the way to the others."""
+        total = len(self.tx.items)
+        page = start // PAGE_SIZE
+        last = max(0, (total - 1) // PAGE_SIZE)
+        where = "top" if top else "bottom"
+        with st.container(key=f"tx_pager_{where}_{self.key}", horizontal=True,
+                          vertical_alignment="center"):
+            st.caption(f"Items {start + 1}–{end} of {total}")
+            st.button("⏮ First", key=f"tx_first_{where}_{self.key}", disabled=page == 0,
+                      on_click=_go, args=(self._page_key, 0))
+            st.button("◀ Earlier", key=f"tx_prev_{where}_{self.key}", disabled=page == 0,
+                      on_click=_go, args=(self._page_key, page - 1))
+            st.button("Newer ▶", key=f"tx_next_{where}_{self.key}", disabled=page >= last,
+                      on_click=_go, args=(self._page_key, page + 1 if page + 1 < last else None))
+            st.button("Newest ⏭", key=f"tx_last_{where}_{self.key}", disabled=page >= last,
+                      on_click=_go, args=(self._page_key, None))
 
     # -- items ------------------------------------------------------------------------------
     def _look(self, name: str, human: bool = False):  # noqa: ANN202 - a Look
@@ -177,6 +212,8 @@ class TranscriptView:
             st.caption("⏸️ Paused")
         elif item.note_kind == "resumed":
             st.caption("▶️ Resumed")
+        elif item.note_kind == "notice":
+            st.info(item.content, icon="🔁")
         else:
             st.caption(f"🙋 {item.content}")
 
@@ -194,7 +231,7 @@ class TranscriptView:
         body = f"**The run ended:** {_REASONS.get(reason, reason)}."
         if item.summary.strip():
             body += f"\n\n**Summary:** {safe_markdown(item.summary.strip())}"
-        if reason in ("error", "cancelled", "failed"):
+        if reason in ("error", "cancelled", "failed") or item.note_kind == "interrupted":
             st.warning(body, icon="🛑")
         else:
             st.success(body, icon="🏁")
@@ -236,6 +273,21 @@ def _answer_check(item: Item) -> None:
         st.success(text, icon="✅")
     else:
         st.error(text, icon="❌")
+
+
+PAGE_SIZE = 40  # items drawn at once: a 500-message run stays quick to show and scroll
+
+
+def page_bounds(total: int, page: int | None) -> tuple[int, int]:
+    """The items ``[start, end)`` of ``page`` (None: the newest page, which follows a live
+    run as it grows)."""
+    last = max(0, (total - 1) // PAGE_SIZE)
+    index = last if page is None else max(0, min(int(page), last))
+    return index * PAGE_SIZE, min(total, (index + 1) * PAGE_SIZE)
+
+
+def _go(key: str, page: int | None) -> None:
+    st.session_state[key] = page
 
 
 @contextmanager

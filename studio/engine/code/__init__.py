@@ -6,6 +6,7 @@ from ._env import code_environment
 from ._interface import CodeBlock, CodeExecutionError, CodeExecutor, CodeResult, FileInfo
 from ._local import BWRAP_MISSING, LocalExecutor, NoExecutor, local_sandbox_status
 from ._resources import Limits
+from ._sandboxed_tool import ToolRunError, sandboxed_tool, signature_from_source
 
 __all__ = [
     "BWRAP_MISSING",
@@ -19,6 +20,7 @@ __all__ = [
     "Limits",
     "LocalExecutor",
     "NoExecutor",
+    "ToolRunError",
     "cleanup_stale_containers",
     "code_environment",
     "default_base_url",
@@ -26,4 +28,6 @@ __all__ = [
     "format_code_result",
     "local_sandbox_status",
     "normalize_language",
+    "sandboxed_tool",
+    "signature_from_source",
 ]

@@ -23,10 +23,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._process import process_start
+
 _COUNTER = itertools.count(1)
 PREFIX = "roundtable-"
-_JOIN = 'while [ "$1" != -- ]; do echo 0 > "$1" || exit 125; shift; done; shift; exec "$@"'
+# A failed join prints JOIN_FAILED_MARK (and nothing else) and exits 125, so the caller can
+# tell it from code that exits 125 by itself.
 JOIN_FAILED = 125
+JOIN_FAILED_MARK = "rt-join: the run's cgroup is gone"
+_JOIN = ('while [ "$1" != -- ]; do { echo 0 > "$1"; } 2>/dev/null || '
+         f'{{ echo "{JOIN_FAILED_MARK}" >&2; exit {JOIN_FAILED}; }}; shift; done; shift; exec "$@"')
 
 
 def _own_groups() -> dict[str, str]:
@@ -65,16 +71,6 @@ def _mounts() -> dict[str, str]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _write(path: Path, value: str) -> None:
     path.write_text(value, encoding="ascii")
 
@@ -89,8 +85,10 @@ def _remove_stale(parent: Path) -> None:
         name = entry.name
         if not name.startswith(PREFIX):
             continue
-        pid = name[len(PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        pid, start, counter = (name[len(PREFIX):].split("-") + ["", "", ""])[:3]
+        if not (pid.isdigit() and start.isdigit() and counter.isdigit()):
+            continue  # not a name this version makes: never guess whose group it is
+        if process_start(int(pid)) != start:
             with contextlib.suppress(OSError):
                 entry.rmdir()
 
@@ -176,7 +174,7 @@ class Cgroup:
 def create(memory_bytes: int | None, max_processes: int | None) -> Cgroup | str:
     """A new group with these limits, or why none can be made here."""
     mounts, own = _mounts(), _own_groups()
-    name = f"{PREFIX}{os.getpid()}-{next(_COUNTER)}"
+    name = f"{PREFIX}{os.getpid()}-{process_start(os.getpid())}-{next(_COUNTER)}"
     if "memory" in mounts and "pids" in mounts:
         return _create_v1(name, mounts, own, memory_bytes, max_processes)
     if "" in mounts and "" in own:

@@ -4,6 +4,9 @@
   its own (a sparse image file beside it, loop-mounted over it). Writing past the limit fails
   with "No space left on device", whatever writes, in the sandbox or a container. When the
   run ends, the files are copied back into the plain folder and the image is deleted.
+  The image's name says which studio process made it: should that process die without
+  cleaning up (killed), the next one to make a work dir file system puts the files of the
+  orphan back into its plain folder and unmounts it (:func:`recover_orphans`).
 - Elsewhere: the work dir is measured while code runs (every :data:`WATCH_EVERY` seconds) and
   the code is stopped once it is over the limit; one file can never be larger than what is
   left (``RLIMIT_FSIZE``). A fast writer can overshoot by what it writes between two checks:
@@ -14,11 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
+from ._process import process_start
+
 WATCH_EVERY = 0.25
+_IMAGE = re.compile(r"/\.[^/]+\.rt(?P<pid>\d+)-(?P<start>\d+)\.disk(?: \(deleted\))?$")
 _MAX_ENTRIES = 50_000
 _FS_OVERHEAD = 1.08  # ext4 without journal or reserve keeps ~6% for itself
 
@@ -56,7 +63,8 @@ class DiskCap:
         self.limit_mb = limit_mb
         self.limit_bytes = limit_mb * 1024 * 1024
         self.owner = owner
-        self.image = work_dir.parent / f".{work_dir.name}.disk"
+        owner_tag = f"rt{os.getpid()}-{process_start(os.getpid()) or 0}"
+        self.image = work_dir.parent / f".{work_dir.name}.{owner_tag}.disk"
         self.mode = "watched"
         self.reason = ""
         self.close_problem: str | None = None
@@ -83,6 +91,7 @@ class DiskCap:
             return f"{', '.join(missing)} not found"
         if not os.path.exists("/dev/loop-control"):
             return "no loop devices here"
+        recover_orphans()
         size = int(self.limit_bytes * _FS_OVERHEAD) + 4 * 1024 * 1024
         try:
             with open(self.image, "wb") as fh:
@@ -105,12 +114,12 @@ class DiskCap:
         """Mount the image over the work dir; files already there move into it."""
         entries = list(self.work_dir.iterdir())
         if not entries:
-            return _run("mount", "-o", "loop,nosuid,nodev", str(self.image), str(self.work_dir))
+            return _run("mount", "-o", "loop,nosuid,nodev,noatime", str(self.image), str(self.work_dir))
         staging = self.work_dir.parent / f".{self.work_dir.name}.moving"
         staging.mkdir()
         for entry in entries:
             entry.rename(staging / entry.name)
-        problem = _run("mount", "-o", "loop,nosuid,nodev", str(self.image), str(self.work_dir))
+        problem = _run("mount", "-o", "loop,nosuid,nodev,noatime", str(self.image), str(self.work_dir))
         try:
             if problem is None:
                 _copy_entries(staging, self.work_dir)
@@ -129,21 +138,9 @@ class DiskCap:
         if not self._mounted:
             return
         self._mounted = False
-        staging = self.work_dir.parent / f".{self.work_dir.name}.closing"
-        try:
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir()
-            _copy_entries(self.work_dir, staging)
-        except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            self.close_problem = f"the files stay on {self.image}, mounted: {exc}"
-            return
-        if _run("umount", str(self.work_dir)) is not None:
-            _run("umount", "-l", str(self.work_dir))
-        for entry in list(staging.iterdir()):
-            entry.rename(self.work_dir / entry.name)
-        staging.rmdir()
-        self.image.unlink(missing_ok=True)
+        problem = _unmount_keeping_files(self.work_dir, self.image)
+        if problem is not None:
+            self.close_problem = f"the files stay on {self.image}, mounted: {problem}"
 
     # -- the watcher -------------------------------------------------------------------------
     def remaining_bytes(self) -> int:
@@ -167,3 +164,56 @@ def _copy_entries(source: Path, target: Path) -> None:
         with contextlib.suppress(OSError):
             st = os.lstat(entry)
             os.lchown(destination, st.st_uid, st.st_gid)
+
+
+def _unmount_keeping_files(work_dir: Path, image: Path) -> str | None:
+    """Copy the files out of the mounted work dir, unmount it, put them in the plain folder
+    and delete the image; None when done, else why not (then it stays mounted)."""
+    staging = work_dir.parent / f".{work_dir.name}.closing"
+    try:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        _copy_entries(work_dir, staging)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        return str(exc)
+    if _run("umount", str(work_dir)) is not None:
+        _run("umount", "-l", str(work_dir))
+    for entry in list(staging.iterdir()):
+        entry.rename(work_dir / entry.name)
+    staging.rmdir()
+    image.unlink(missing_ok=True)
+    return None
+
+
+def _unescape(field: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def recover_orphans() -> list[Path]:
+    """Work dir file systems whose studio process died (killed): their files go back into
+    the plain folder and the mount goes. Returns the work dirs recovered."""
+    recovered: list[Path] = []
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return recovered
+    for line in lines:
+        left, _, right = line.partition(" - ")
+        fields, extra = left.split(), right.split()
+        if len(fields) < 5 or len(extra) < 2 or not extra[1].startswith("/dev/loop"):
+            continue
+        try:
+            backing = Path(f"/sys/block/{extra[1][5:]}/loop/backing_file").read_text().strip()
+        except OSError:
+            continue
+        match = _IMAGE.search(backing)
+        if match is None:
+            continue
+        if process_start(int(match["pid"])) == match["start"]:
+            continue  # its studio process is alive: it is in use
+        work_dir = Path(_unescape(fields[4]))
+        image = Path(backing.removesuffix(" (deleted)"))
+        if _unmount_keeping_files(work_dir, image) is None:
+            recovered.append(work_dir)
+    return recovered

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._env import code_environment
 from ._interface import CodeExecutionError
-from ._process import ProcessOutcome
+from ._process import ProcessOutcome, process_start
 from ._resources import Limits
 from ._runner import BlockExecutor
 from ._workdir import make_work_dir
@@ -57,22 +57,12 @@ def default_base_url() -> str:
     return f"unix://{_SOCKETS[0]}"
 
 
-def _process_start(pid: int) -> str:
-    """The start time of ``pid`` (clock ticks since boot), or "" when it does not exist."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            stat = fh.read()
-    except OSError:
-        return ""
-    return stat.rsplit(")", 1)[-1].split()[19]
-
-
 def owner_labels(run_label: str = "") -> dict[str, str]:
     pid = os.getpid()
     labels = {
         LABEL_MANAGED: "1",
         LABEL_PID: str(pid),
-        LABEL_PID_START: _process_start(pid),
+        LABEL_PID_START: process_start(pid),
         LABEL_HOST: socket.gethostname(),
     }
     if run_label:
@@ -92,7 +82,7 @@ def cleanup_stale_containers(client: Any) -> list[str]:
             pid = int(labels.get(LABEL_PID, ""))
         except ValueError:
             pid = -1
-        alive = pid > 0 and _process_start(pid) == labels.get(LABEL_PID_START, "")
+        alive = pid > 0 and process_start(pid) == labels.get(LABEL_PID_START, "")
         if alive:
             continue
         try:

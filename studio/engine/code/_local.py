@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from . import _bubblewrap as bw
 from ._blocks import PYTHON
-from ._cgroup import JOIN_FAILED
+from ._cgroup import JOIN_FAILED, JOIN_FAILED_MARK
 from ._env import code_environment
 from ._interface import CodeBlock, CodeExecutionError, CodeResult
 from ._process import ProcessOutcome, run_process
@@ -274,21 +274,27 @@ class LocalExecutor(BlockExecutor):
                 argv = [self._setpriv, f"--reuid={bw.NOBODY}", f"--regid={bw.NOBODY}",
                         "--clear-groups", *argv]
         group = self.resources.cgroup()
-        prefix = group.join_prefix() if group is not None else []
-        outcome = run_process(
-            [*prefix, *self._rlimits(per_user_processes=group is None), *argv],
-            cwd=work,
-            env=env,
-            timeout=self.timeout,
-            keep_bytes=self.output_limit + 1,
-            max_bytes=self.max_output_bytes,
-            cancel=cancel,
-            check=self.resources.check,
-        )
+        for attempt in (1, 2):
+            prefix = group.join_prefix() if group is not None else []
+            outcome = run_process(
+                [*prefix, *self._rlimits(per_user_processes=group is None), *argv],
+                cwd=work,
+                env=env,
+                timeout=self.timeout,
+                keep_bytes=self.output_limit + 1,
+                max_bytes=self.max_output_bytes,
+                cancel=cancel,
+                check=self.resources.check,
+            )
+            joined = not (group is not None and outcome.returncode == JOIN_FAILED
+                          and outcome.output.strip() == JOIN_FAILED_MARK.encode())
+            if joined:
+                break
+            if attempt == 2:  # the code never started: say why instead of an exit code
+                raise CodeExecutionError(f"could not move the code into its cgroup ({group.dirs})")
+            group = self.resources.renew_cgroup(group)  # e.g. removed by an administrator
         if group is not None:
             group.kill_all()  # nothing of this execution outlives it
-            if outcome.returncode == JOIN_FAILED and not outcome.output:
-                raise CodeExecutionError(f"could not move the code into its cgroup ({group.dirs})")
             if group.new_oom_kills() and not outcome.note:
                 outcome.note = (f"Stopped: the run's processes went over their memory limit of "
                                 f"{self.limits.memory_mb} MB together (out of memory).")

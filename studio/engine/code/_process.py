@@ -28,6 +28,17 @@ class ProcessOutcome:
     note: str = ""  # why the executor stopped it, when it knows (e.g. "out of memory")
 
 
+def process_start(pid: int) -> str:
+    """When ``pid`` started (clock ticks since boot), or "" when it does not exist: with the
+    pid, it names one process even after the pid is reused."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            stat = fh.read()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
 def _kill_group(pid: int) -> None:
     for kill in (os.killpg, os.kill):
         try:

@@ -86,6 +86,14 @@ class RunResources:
                     self._group = made
             return self._group
 
+    def renew_cgroup(self, gone: _cgroup.Cgroup) -> _cgroup.Cgroup | None:
+        """A new group in place of ``gone``, whose directory something else removed."""
+        with self._lock:
+            if self._group is gone:
+                self._group = None
+                gone.remove()
+        return self.cgroup()
+
     @property
     def cgroup_problem(self) -> str | None:
         return self._group_problem

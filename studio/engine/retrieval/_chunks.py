@@ -45,6 +45,13 @@ class Chunk:
         return f"{self.source}#{self.index + 1}"
 
     @property
+    def search_text(self) -> str:
+        """What rankers read: the text, plus its section title when the chunk does not start
+        with it (a later piece of a long section still matches its title)."""
+        title = self.location.rsplit(" › ", 1)[-1]
+        return self.text if not title or title in self.text[:200] else f"{title}\n{self.text}"
+
+    @property
     def label(self) -> str:
         """Where it came from, for people: ``handbook.pdf, page 3``."""
         return f"{self.source}, {self.location}" if self.location else self.source

@@ -70,7 +70,7 @@ class BM25Index:
         self._bm25 = bm25s.BM25(k1=k1, b=b)
         self._empty = not self.chunks
         if not self._empty:
-            corpus = [tokenize(_indexed_text(c)) or ["\u2205"] for c in self.chunks]
+            corpus = [tokenize(c.search_text) or ["\u2205"] for c in self.chunks]
             self._bm25.index(corpus, show_progress=False)
 
     @classmethod
@@ -94,13 +94,6 @@ class BM25Index:
         scored = sorted(((s, i) for i, s in enumerate(self.scores(query)) if s > 0),
                         key=lambda item: (-item[0], item[1]))
         return [Hit(self.chunks[i], s, rank) for rank, (s, i) in enumerate(scored, 1)]
-
-
-def _indexed_text(chunk: Chunk) -> str:
-    """A chunk's words, plus its section title when the chunk does not start with it (a
-    later piece of a long section still matches its title)."""
-    title = chunk.location.rsplit(" › ", 1)[-1]
-    return chunk.text if not title or title in chunk.text[:200] else f"{title}\n{chunk.text}"
 
 
 # -- embeddings ------------------------------------------------------------------------------
@@ -193,7 +186,7 @@ class EmbeddingIndex:
         """Embed every chunk (in batches; ``on_progress(done, total)`` after each)."""
         vectors: list[list[float]] = []
         step = getattr(embedder, "batch_size", 64)
-        texts = [_indexed_text(c) for c in chunks]
+        texts = [c.search_text for c in chunks]
         for start in range(0, len(texts), step):
             vectors += embedder.embed(texts[start:start + step])
             if on_progress is not None:

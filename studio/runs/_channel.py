@@ -1,0 +1,115 @@
+"""A run's live channel in Redis, shared by the worker executing it and every studio process.
+
+Three keys per run:
+
+- ``…:events`` -- a Redis Stream of the run's events, entry id ``<seq>-0``: readable from
+  any position (a reloaded page or another studio process re-attaches from the last seq it
+  saw), and an event can never be added twice or out of order (Redis refuses an id that is
+  not greater than the last one).
+- ``…:state`` -- a hash: status, the question being asked, usage, how it ended.
+- ``…:control`` -- a Redis Stream of controls from the studio processes (stop, pause,
+  resume, interject, answer), read by the worker in order, again from any position: a
+  worker taking the run over reads them all.
+
+When a run ends, the keys expire after a while; the store keeps the transcript.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+PREFIX = "roundtable:run:"
+KEEP_AFTER_END = 3600  # seconds the channel stays readable after the run ended
+
+
+def redis_client(url: str) -> Redis:
+    """A client for ``url`` (thread-safe, pooled); a clear error when Redis is missing."""
+    try:
+        from redis import Redis
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise RuntimeError("the redis package is missing: pip install celery redis") from exc
+    return Redis.from_url(url, decode_responses=True, health_check_interval=30,
+                          socket_keepalive=True)
+
+
+def _stream_id(seq: int) -> str:
+    return f"{int(seq)}-0"
+
+
+def _seq_of(stream_id: str) -> int:
+    return int(stream_id.split("-", 1)[0])
+
+
+class RunChannel:
+    def __init__(self, redis: Redis, run_id: str) -> None:
+        self.redis = redis
+        self.run_id = run_id
+        self.events_key = f"{PREFIX}{run_id}:events"
+        self.state_key = f"{PREFIX}{run_id}:state"
+        self.control_key = f"{PREFIX}{run_id}:control"
+
+    # -- events ----------------------------------------------------------------------------
+    def publish(self, event: dict[str, Any]) -> bool:
+        """Add one event (it holds ``seq``); False when that seq is already there."""
+        from redis.exceptions import ResponseError
+
+        try:
+            self.redis.xadd(self.events_key, {"e": json.dumps(event), "t": repr(time.time())},
+                            id=_stream_id(event["seq"]))
+        except ResponseError as exc:
+            if "equal or smaller" in str(exc):
+                return False
+            raise
+        return True
+
+    def last_seq(self) -> int:
+        """The seq of the newest event in the stream (0 when it is empty)."""
+        newest = self.redis.xrevrange(self.events_key, count=1)
+        return _seq_of(newest[0][0]) if newest else 0
+
+    def events_since(self, seq: int, count: int | None = None) -> list[dict[str, Any]]:
+        """The events after ``seq``, in order."""
+        entries = self.redis.xrange(self.events_key, min=f"({_stream_id(seq)}", count=count)
+        return [json.loads(fields["e"]) for _id, fields in entries]
+
+    def wait_for_events(self, seq: int, timeout: float) -> list[dict[str, Any]]:
+        """Block up to ``timeout`` seconds for events after ``seq``."""
+        block = max(int(timeout * 1000), 1)
+        found = self.redis.xread({self.events_key: _stream_id(seq)}, block=block)
+        if not found:
+            return []
+        return [json.loads(fields["e"]) for _id, fields in found[0][1]]
+
+    def exists(self) -> bool:
+        return bool(self.redis.exists(self.state_key))
+
+    # -- state -----------------------------------------------------------------------------
+    def set_state(self, **fields: Any) -> None:
+        self.redis.hset(self.state_key, mapping={k: json.dumps(v) for k, v in fields.items()})
+
+    def state(self) -> dict[str, Any]:
+        return {k: json.loads(v) for k, v in self.redis.hgetall(self.state_key).items()}
+
+    # -- controls --------------------------------------------------------------------------
+    def send(self, op: str, **fields: Any) -> None:
+        """A control for the worker (op: cancel, pause, resume, interject, answer)."""
+        self.redis.xadd(self.control_key, {"c": json.dumps({"op": op, **fields})})
+
+    def controls_after(self, last_id: str = "0") -> list[tuple[str, dict[str, Any]]]:
+        return [(entry_id, json.loads(fields["c"]))
+                for entry_id, fields in self.redis.xrange(self.control_key, min=f"({last_id}")]
+
+    # -- housekeeping ----------------------------------------------------------------------
+    def expire(self, seconds: int = KEEP_AFTER_END) -> None:
+        pipe = self.redis.pipeline()
+        for key in (self.events_key, self.state_key, self.control_key):
+            pipe.expire(key, seconds)
+        pipe.execute()
+
+    def forget(self) -> None:
+        self.redis.delete(self.events_key, self.state_key, self.control_key)

@@ -1,0 +1,101 @@
+"""The Builder as a person who does not program uses it, in Chromium: a blank canvas that
+does not scold, agents dragged from the palette, problems in sentences, a test run beside
+the canvas that saves nothing, and fast click sequences that land where they should.
+One studio serves the module."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import FrameLocator, Page, expect
+
+from studio.store import Store
+
+from .conftest import StudioServer, running_studio
+from .test_builder_e2e import connect, node
+
+# the agent's Name box as drawn now (not the faded earlier drawing kept while the page redraws)
+NAME_BOX = "xpath=//input[@aria-label='Name'][not(ancestor::*[@data-stale='true'])]"
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]:
+    with running_studio(tmp_path_factory.mktemp("builder-flow")) as server:
+        yield server
+
+
+def fresh_builder(page: Page, url: str) -> FrameLocator:
+    page.goto(f"{url}/builder")
+    page.get_by_role("heading", name="Builder").first.wait_for()
+    page.locator(".st-key-builder_new button").click()
+    expect(page.get_by_text("New team: add agents")).to_be_visible()
+    canvas = page.frame_locator(".st-key-builder_canvas iframe")
+    canvas.locator(".react-flow__pane").wait_for()
+    return canvas
+
+
+def drag_in(page: Page, canvas: FrameLocator, label: str, name: str, x: int, y: int) -> None:
+    """Drag a palette entry onto the canvas (the way a person adds an agent)."""
+    page.wait_for_function("window.__rtBuilder === true")
+    source = page.locator(".st-key-builder_palette button").filter(has_text=label).first
+    source.drag_to(page.locator(".st-key-builder_canvas iframe"), target_position={"x": x, "y": y})
+    expect(node(canvas, name)).to_be_visible()
+
+
+def test_a_team_dragged_from_the_palette_runs_beside_the_canvas_unsaved(
+        app_page: Page, studio: StudioServer) -> None:
+    page = app_page
+    canvas = fresh_builder(page, studio.url)
+    expect(page.get_by_text("Start by dragging an agent")).to_be_visible()
+    expect(page.get_by_text(re.compile("to do before it can run"))).to_have_count(0)
+    drag_in(page, canvas, "Planner", "planner", 120, 110)
+    expect(page.get_by_text("“planner” is not connected yet").first).to_be_visible()
+    drag_in(page, canvas, "Critic", "critic", 300, 260)
+    connect(page, canvas, "planner", "critic")
+    connect(page, canvas, "critic", "planner")
+    expect(page.locator(".st-key-builder_run button")).to_be_enabled()
+    expect(page.get_by_text(re.compile("to do before it can run"))).to_have_count(0)
+    expect(page.get_by_text("1 suggestion")).to_be_visible()  # a sample task would help
+    expect(page.locator("body")).not_to_contain_text("pattern.")  # no field paths anywhere
+    page.locator(".st-key-builder_side button").filter(has_text="Test run").click()
+    page.get_by_label("Task for the test run").fill("Plan a picnic for the Smith family")
+    page.locator(".st-key-builder_test_go button").click()
+    expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=60_000)
+    expect(page.locator('[data-testid="stChatMessage"]').filter(
+        has_text="Plan a picnic for the Smith family").first).to_be_visible()
+    store = Store.open(data_dir=studio.data_dir)
+    assert store.list_templates() == [], "running a draft never adds a Gallery entry"
+    assert [r.template_name for r in store.list_runs()] == ["My team (draft)"]
+
+
+def test_fast_clicks_in_the_builder_land_where_they_should(app_page: Page,
+                                                           studio: StudioServer) -> None:
+    page = app_page
+    canvas = fresh_builder(page, studio.url)
+    # choose a template and press Open at once: the one just chosen opens
+    page.get_by_role("combobox", name="Open a template").click()
+    page.get_by_role("option", name="Debate with a judge").click()
+    page.locator(".st-key-builder_open button").click()
+    expect(page.get_by_text("Editing Debate with a judge (my copy)")).to_be_visible()
+    expect(node(canvas, "judge")).to_be_visible()
+    for target, new_name in (("proponent", "pro"), ("judge", "referee")):
+        showing = page.locator('[class*="st-key-agent_form_"]').count() > 0
+        node(canvas, target).click()
+        if showing:  # the form of the agent shown before cannot take typing any more
+            assert page.evaluate("""() => {
+                const box = document.querySelector('.st-key-builder_side_panel');
+                return box.classList.contains('rt-switching')
+                    && getComputedStyle(box).pointerEvents === 'none';
+            }"""), "the previous agent's form still takes typing after another agent's click"
+        # typed at once: must land on the agent just clicked, never on the one shown before
+        box = page.locator(NAME_BOX)
+        box.fill(new_name)
+        box.press("Tab")
+        expect(node(canvas, new_name)).to_be_visible()
+    for kept in ("moderator", "pro", "opponent", "referee"):
+        expect(node(canvas, kept)).to_be_visible()
+    for renamed in ("proponent", "judge"):
+        expect(node(canvas, renamed)).to_have_count(0)
+    expect(canvas.locator(".react-flow__node")).to_have_count(4)

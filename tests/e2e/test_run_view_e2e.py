@@ -1,0 +1,183 @@
+"""The run view in Chromium, the way a person giving a demo uses it: one click to run, a
+typed task the Demo uses, pause / step in / resume / stop with feedback at once, choosing
+the next speaker, a reload in the middle of a run, exports, and fast clicks in the Gallery.
+
+One studio serves the whole module (the Demo at its readable pace, so there is time to
+act during a run)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from studio.store import Store
+
+from .conftest import StudioServer, running_studio
+
+BUBBLES = '[data-testid="stChatMessage"]'
+# (a bubble looked for with .first: while the page redraws, the faded earlier drawing of the
+# same message may still be there for a moment)
+MANUAL = {
+    "format": 1, "name": "pick_who_speaks", "models": {"main": "demo"},
+    "agents": [
+        {"name": "host", "kind": "user_proxy", "human_input": "never",
+         "max_consecutive_auto_reply": 0},
+        {"name": "poet", "kind": "assistant", "model": "main", "description": "Writes verse."},
+        {"name": "painter", "kind": "assistant", "model": "main", "description": "Paints."},
+    ],
+    "pattern": {"kind": "group", "starter": "host",
+                "edges": [{"source": "host", "target": "poet"},
+                          {"source": "host", "target": "painter"},
+                          {"source": "poet", "target": "painter"},
+                          {"source": "painter", "target": "poet"}],
+                "group": {"speaker_selection": "manual", "max_round": 3}},
+    "sample_tasks": ["Describe a sunrise over the sea."],
+}
+
+
+LONG_TASK = "Talk it through."
+LONG = {
+    "format": 1, "name": "long_talk", "models": {"main": "demo"},
+    "agents": [
+        {"name": "host", "kind": "user_proxy", "human_input": "never",
+         "max_consecutive_auto_reply": 0},
+        *({"name": n, "kind": "assistant", "model": "main"} for n in ("ana", "ben", "cy")),
+    ],
+    "pattern": {"kind": "group", "starter": "host",
+                "edges": [{"source": a, "target": b} for a, b in (
+                    ("host", "ana"), ("ana", "ben"), ("ben", "cy"), ("cy", "ana"))],
+                "group": {"speaker_selection": "round_robin", "max_round": 16}},
+    "sample_tasks": [LONG_TASK],
+    "demo_scripts": [{"task": LONG_TASK, "turns": [
+        {"agent": ("ana", "ben", "cy")[i % 3],
+         "content": f"Point {i + 1}: " + " ".join(["a thought worth saying slowly"] * 8)
+         + (" TERMINATE" if i == 13 else "")} for i in range(14)]}],
+}
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]:
+    root = tmp_path_factory.mktemp("run-view")
+    store = Store.open(data_dir=root / "data")
+    store.save_template(MANUAL["name"], MANUAL)
+    store.save_template(LONG["name"], LONG)  # a run long enough to act during it
+    store.close()
+    with running_studio(root) as server:
+        yield server
+
+
+def run_from_gallery(page: Page, key: str) -> str:
+    page.locator(f".st-key-gallery_run_{key} button").click()
+    page.get_by_role("heading", name="Playground").first.wait_for()
+    expect(page).to_have_url(re.compile(r"[?&]run=[0-9a-f]+"))
+    return re.search(r"run=([0-9a-f]+)", page.url).group(1)
+
+
+def status(page: Page, label: str) -> Any:
+    return page.get_by_text(re.compile(rf"^\W*{re.escape(label)}")).first
+
+
+def note(page: Page) -> Any:
+    """The "Sending…" note the browser shows before the server has answered."""
+    return page.locator("#rt-sending")
+
+
+def test_a_typed_task_is_visibly_used_by_the_demo(app_page: Page):
+    page = app_page
+    first = run_from_gallery(page, "brainstorm")
+    expect(page.locator(".st-key-demo_banner_run").get_by_text(
+        "Demo model: a scripted rehearsal, not an AI.")).to_be_visible()
+    box = page.locator(f".st-key-task_again_{first[:8]} textarea")
+    expect(box).to_have_value("Get more neighbours to use the new community garden.")
+    box.fill("Plan a one-day workshop for teachers")
+    page.get_by_role("button", name="Run again").click()
+    expect(page).not_to_have_url(re.compile(first))
+    facilitator = page.locator(BUBBLES).filter(
+        has_text="How might we plan a one-day workshop for teachers?").first
+    expect(facilitator).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=60_000)
+    expect(page.locator(BUBBLES).filter(has_text='Shortlist for "Plan a one-day workshop for '
+                                                 'teachers"').first).to_be_visible()
+    expect(page.locator(BUBBLES).filter(has_text="community garden")).to_have_count(0)
+
+
+def test_pause_step_in_resume_and_stop_answer_at_once(app_page: Page):
+    page = app_page
+    run_from_gallery(page, "saved-long_talk")
+    pause = page.locator(".st-key-pause_button button")
+    pause.wait_for()
+    page.wait_for_function("window.__rtFeedback === true")  # the page's feedback is in place
+    pause.click()  # while the first messages are being written
+    expect(note(page)).to_have_text(re.compile("Pausing after this message"), timeout=2_000)
+    expect(status(page, "Paused")).to_be_visible()
+    text = "Please add type hints everywhere."
+    chat = page.locator('[data-testid="stChatInputTextArea"]')
+    chat.fill(text)
+    chat.press("Enter")
+    expect(note(page)).to_have_text(re.compile("Sending"), timeout=2_000)
+    pending = page.locator(BUBBLES).filter(has_text=text).filter(has_text="sending…")
+    expect(pending).to_be_visible()
+    page.locator(".st-key-resume_button button").click()
+    expect(pending).to_have_count(0, timeout=30_000)
+    expect(page.locator(BUBBLES).filter(has_text=text).filter(has_not_text="sending…").first
+           ).to_be_visible()
+    page.locator(".st-key-stop_button button").click()
+    expect(status(page, "Stopped")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("you stopped it").first).to_be_visible()
+
+
+def test_the_person_picks_the_next_speaker(app_page: Page):
+    page = app_page
+    run_from_gallery(page, "saved-pick_who_speaks")
+    expect(page.get_by_text("Who speaks next?")).to_be_visible(timeout=30_000)
+    page.locator(".st-key-speaker_painter button").click()
+    expect(page.locator(BUBBLES).filter(has_text="painter").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("You chose painter to speak next.")).to_be_visible()
+
+
+def test_a_reload_in_the_middle_of_a_run_reattaches(app_page: Page):
+    page = app_page
+    run_id = run_from_gallery(page, "debate_judge")
+    expect(page.locator(BUBBLES).nth(1)).to_be_visible(timeout=30_000)
+    page.reload()
+    page.get_by_role("heading", name="Playground").first.wait_for()
+    assert run_id in page.url
+    expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=60_000)
+    expect(page.locator(BUBBLES).filter(has_text="Verdict").first).to_be_visible()
+
+
+def test_history_exports_the_run_as_markdown_and_json(app_page: Page, studio: StudioServer,
+                                                      tmp_path: Path):
+    page = app_page
+    run_id = run_from_gallery(page, "tool_helper")
+    expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=60_000)
+    page.goto(f"{studio.url}/history")
+    page.get_by_role("heading", name="History").first.wait_for()
+    expect(page.get_by_role("combobox", name="Open a run")).to_have_value(
+        re.compile("Tool helper"))  # the newest run is open
+    with page.expect_download() as markdown:
+        page.locator(".st-key-export_md button").click()
+    with page.expect_download() as as_json:
+        page.locator(".st-key-export_json button").click()
+    text = Path(markdown.value.path()).read_text()
+    assert "176.7" in text and "350" in text
+    data = json.loads(Path(as_json.value.path()).read_text())
+    assert data["run"]["id"] == run_id
+
+
+def test_a_double_click_on_run_starts_one_run(app_page: Page, studio: StudioServer):
+    page = app_page
+    before = len(Store.open(data_dir=studio.data_dir).list_runs())
+    page.locator(".st-key-gallery_run_tool_helper button").dblclick()
+    page.get_by_role("heading", name="Playground").first.wait_for()
+    expect(page.get_by_role("heading", name="Tool helper")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=60_000)
+    expect(page.locator(BUBBLES).filter(has_text="176.7").first).to_be_visible()
+    runs = Store.open(data_dir=studio.data_dir).list_runs()
+    assert len(runs) == before + 1, [r.template_name for r in runs]

@@ -1,0 +1,141 @@
+"""Runs on Celery workers over Redis, with several studio processes on one PostgreSQL:
+every event stored once and in order, runs that survive a worker's kill -9, and controls
+that reach a run from another studio process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from studio.runs import TRANSIENT_KINDS, RunManager, find_template
+from studio.spec import Registry
+from studio.store import Store
+
+from .conftest import Processes, shape
+
+TEMPLATE = "research_write_review"
+TASK = "Write a short note on why bees matter."
+
+
+def reference(tmp_path: Path, template: str = TEMPLATE) -> list[tuple[Any, ...]]:
+    """The transcript the in-process runner gives for the same run."""
+    store = Store.open(data_dir=tmp_path / "reference")
+    manager = RunManager(store, Registry.bundled(), data_dir=tmp_path / "reference")
+    name, spec = find_template(template, store=None, registry=manager.registry)
+    handle = manager.get(manager.start(spec, TASK, template_name=name, human="never"))
+    assert handle is not None and handle.wait(60) and handle.status == "finished"
+    events = manager.transcript(handle.run_id)
+    manager.shutdown()
+    return shape(events)
+
+
+def stored(store: Store, run_id: str) -> list[dict[str, Any]]:
+    return [{**e.data, "seq": e.seq} for e in store.run_events(run_id)]
+
+
+def assert_once_and_in_order(events: list[dict[str, Any]]) -> None:
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(set(seqs)), "each event once, in order"
+
+
+def test_hundred_runs_through_two_workers_and_two_studio_processes(processes: Processes,
+                                                                   tmp_path: Path):
+    expected = reference(tmp_path)
+    processes.workers(2)
+    outs = [tmp_path / "studio_a.json", tmp_path / "studio_b.json"]
+    studios = [processes.studio_side("start", "--template", TEMPLATE, "--task", TASK,
+                                     "--count", "50", "--expect", "100", "--out", str(out),
+                                     name=f"studio{i}")
+               for i, out in enumerate(outs)]
+    for studio in studios:
+        processes.wait(studio, timeout=360)
+    store = Store.open(processes.db)
+    runs = store.list_runs(limit=200)
+    assert len(runs) == 100
+    assert {r.status for r in runs} == {"finished"}, processes.logs()
+    for out in outs:  # each studio process saw every run live, its own and the other's
+        live = json.loads(out.read_text())
+        assert set(live) == {r.id for r in runs}
+        for run_id, seen in live.items():
+            kept = stored(store, run_id)
+            assert_once_and_in_order(seen)
+            assert [e for e in seen if e["type"] not in TRANSIENT_KINDS] == kept  # same order
+            assert shape(kept) == expected, f"run {run_id} differs from the in-process run"
+
+
+def test_kill_9_a_worker_during_twenty_runs(processes: Processes, tmp_path: Path):
+    expected = {"research_write_review": reference(tmp_path / "a", "research_write_review"),
+                "code_assistant": reference(tmp_path / "b", "code_assistant")}
+    victim, _survivor = processes.workers(2)
+    store = Store.open(processes.db)
+    manager = RunManager(store, Registry.bundled(), data_dir=processes.data,
+                         broker=processes.broker, demo_token_delay=0.02)
+    started = {}
+    for i in range(20):
+        key = "code_assistant" if i % 4 == 0 else "research_write_review"
+        name, spec = find_template(key, store=None, registry=manager.registry)
+        started[manager.start(spec, TASK, template_name=name, human="never")] = key
+    victim_lease = next(lease for lease in store.live_leases("worker") if f"-{victim.pid}-" in lease)
+
+    def in_flight_on_victim() -> int:
+        return sum(1 for run_id in started if store.get_run(run_id).holder == victim_lease
+                   and store.get_run(run_id).status == "running"
+                   and sum(e.kind == "message" for e in store.run_events(run_id)) >= 2)
+
+    deadline = time.monotonic() + 120
+    while in_flight_on_victim() < 3:
+        assert time.monotonic() < deadline, "the victim never had three runs going"
+        time.sleep(0.1)
+    os.kill(victim.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    for run_id in started:
+        handle = manager.get(run_id)
+        if handle is not None:
+            assert handle.wait(max(10.0, 240 - (time.monotonic() - killed_at))), processes.logs()
+    resumed = 0
+    for run_id, template in started.items():
+        info = store.get_run(run_id)
+        events = stored(store, run_id)
+        assert_once_and_in_order(events)
+        notices = [e for e in events if e["type"] == "notice"]
+        resumed += bool(notices)
+        assert info.status in ("finished", "interrupted"), (run_id, info.status, info.reason)
+        if info.status == "interrupted":  # code was running when the worker died
+            assert template == "code_assistant" and "was running code" in info.reason
+            assert notices and events[-1]["type"] == "run_finished"
+            continue
+        assert shape(events) == expected[template], f"{template} run {run_id} differs"
+        if notices:
+            assert "Resumed on another worker" in notices[0]["text"]
+    assert resumed >= 3, "the killed worker's runs went on elsewhere"
+    assert store.count_runs() == 20
+    manager.shutdown()
+
+
+def test_controls_from_another_studio_process_reach_a_run_on_a_worker(processes: Processes,
+                                                                    tmp_path: Path):
+    processes.workers(1)
+    store = Store.open(processes.db)
+    manager = RunManager(store, Registry.bundled(), data_dir=processes.data,
+                         broker=processes.broker)
+    name, spec = find_template("human_in_the_loop", store=None, registry=manager.registry)
+    run_id = manager.start(spec, spec.default_task, template_name=name)
+    out = tmp_path / "control.json"
+    other = processes.studio_side("control", "--run", run_id, "--out", str(out), name="studio_b")
+    processes.wait(other, timeout=180)
+    measured = json.loads(out.read_text())
+    assert measured["status"] == "cancelled"
+    assert measured["stop_seconds"] <= 2.0, measured  # stop shows within 2 s, as in-process
+    events = stored(store, run_id)
+    answers = [e["text"] for e in events if e["type"] == "human_input_received"]
+    assert answers[0] == "Keep it short, please."
+    said = [e["message"]["content"] for e in events if e["type"] == "message"]
+    assert "Also mention the demo on Wednesday." in said
+    assert events[-1]["type"] == "run_finished" and events[-1]["status"] == "cancelled"
+    assert store.get_run(run_id).status == "cancelled"
+    # this process saw it too, through the same handle surface the pages use
+    assert manager.get(run_id) is None and manager.transcript(run_id) == events
