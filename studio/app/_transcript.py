@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Event kinds shown as small notes between messages.
-_NOTE_KINDS = {"human_input_received", "warning", "error", "paused", "resumed", "notice"}
+_NOTE_KINDS = {"human_input_received", "warning", "error", "paused", "resumed", "notice",
+               "lineage"}
 
 
 @dataclass
@@ -153,6 +154,8 @@ class Transcript:
             text = event.get("text", "")
             if kind == "human_input_received":
                 text = _human_answer_note(event)
+            elif kind == "lineage":
+                text = _lineage_note(event)
             self._add(Item("note", seq, depth, sender=event.get("agent", ""), content=text,
                            note_kind=kind))
 
@@ -302,6 +305,18 @@ def _human_answer_note(event: dict[str, Any]) -> str:
     if text.lower() == "exit":
         return "You ended the chat."
     return f"You answered{as_agent}."
+
+
+def _lineage_note(event: dict[str, Any]) -> str:
+    """Where a continued or forked run comes from (its first messages are copied from there)."""
+    source = str(event.get("from_run") or "")[:8]
+    if event.get("kind") == "continue":
+        return (f"↪️ Continued from run {source}: the conversation up to your follow-up is "
+                "copied from it.")
+    at = int(event.get("at", 0) or 0) + 1
+    edited = " (edited)" if event.get("edited") else ""
+    return (f"🔀 Forked from run {source} at message {at}{edited}: the messages up to it are "
+            "copied from that run; what follows is new.")
 
 
 def agent_order(names: list[str], transcript: Transcript) -> list[str]:

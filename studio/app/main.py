@@ -3,7 +3,8 @@
 Pages live in ``views/`` (NOT ``pages/``: a ``pages/`` folder beside the entry script makes
 Streamlit route direct URLs the old multipage way, skipping st.navigation and this file).
 Pages (st.navigation; URL paths in brackets): Gallery [/ (the default page)], Playground
-[/playground], Models [/models], History [/history], Settings [/settings].
+[/playground], Builder [/builder], Models [/models], History [/history], Compare [/compare],
+Settings [/settings].
 ROUNDTABLE_DATA_DIR and ROUNDTABLE_DB_URL choose the data folder and the database;
 ROUNDTABLE_BROKER_URL (a Redis URL) hands runs to Celery workers (``roundtable worker``).
 
@@ -28,6 +29,12 @@ Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>
   approval "Approve and run" (``approve_code``). The status line starts with the status
   ("Running", "Waiting for you", "Paused", "Finished", "Stopped", "Failed"); the end of a
   run shows "The run ended:" with its reason and summary.
+- Playground / History, under an ended run, "What next?": tabs "💬 Continue" (form
+  ``continue_form_<key>``, text area "Follow-up message", "Continue the conversation"),
+  "🔀 Fork from a message" (``fork_pick_<key>``, ``fork_text_<key>``, ``fork_go_<key>``
+  "Run from this message") and "⚖️ Compare" (a link to Compare with ``?a=<run id>``).
+- Compare [/compare]: pickers ``compare_a`` / ``compare_b`` (``?a=``/``?b=``), a figures table,
+  both transcripts side by side.
 - Models: form ``add_model_form`` (``model_preset`` selectbox outside it, ``model_name``,
   ``model_base_url``, ``model_model``, ``model_key_env``, ``model_key_value``; submit
   "Save model"); per model "Test" (``test_<name>``) and "Delete" (``delete_<name>``);
@@ -65,6 +72,7 @@ def main() -> None:
           if (_HERE / "builder.py").is_file() else []),
         st.Page(_HERE / "models.py", title="Models", icon="🧠", url_path="models"),
         st.Page(_HERE / "history.py", title="History", icon="🕘", url_path="history"),
+        st.Page(_HERE / "compare.py", title="Compare", icon="⚖️", url_path="compare"),
         st.Page(_HERE / "settings.py", title="Settings", icon="⚙️", url_path="settings"),
     ]
     page = st.navigation(pages)

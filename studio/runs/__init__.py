@@ -9,6 +9,7 @@ from ._celery import broker_url, check_broker, start_worker
 from ._errors import RunError
 from ._handle import FINAL_STATUSES, RunHandle
 from ._imports import ImportItem, ImportPlan, apply_import, plan_import
+from ._lineage import LINEAGE, ForkPoint, continue_run, fork_points, fork_run
 from ._manager import RunManager
 from ._models import (
     ALLOW_UNSANDBOXED,
@@ -24,6 +25,11 @@ from ._templates import TemplateChoice, find_template, template_choices
 from ._text import TextTranscript, transcript_text
 
 __all__ = [
+    "LINEAGE",
+    "ForkPoint",
+    "continue_run",
+    "fork_points",
+    "fork_run",
     "ALLOW_UNSANDBOXED",
     "DEMO_PACE",
     "FINAL_STATUSES",

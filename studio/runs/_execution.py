@@ -18,6 +18,7 @@ from studio.engine.transcript import RunOutcome, describe_error, event_record, r
 from studio.store import LeaseLost
 
 from ._handle import CANCELLED, FAILED, INTERRUPTED, RunHandle
+from ._lineage import LINEAGE
 from ._persist import is_persisted, persist
 
 if TYPE_CHECKING:
@@ -95,10 +96,13 @@ class Execution:
         self._lose()
 
     # -- running ---------------------------------------------------------------------------
-    def run(self, team: Any, task: str, control: RunControl, *, announce: bool = True) -> None:
+    def run(self, team: Any, task: str, control: RunControl, *, announce: bool = True,
+            followup: str | None = None, lineage: dict[str, Any] | None = None) -> None:
         """Run ``team`` on ``task`` to its end (blocking) and record how it ended.
 
         ``announce``: emit the run's ``run_started`` envelope (a resumed run has one already).
+        ``followup``: continue the (replayed) conversation with this message; ``lineage``:
+        the note saying which run this one continues or forks (see ``_lineage``).
         """
         self.control = control
         handle = self.handle
@@ -106,7 +110,11 @@ class Execution:
         try:
             if announce:
                 self.on_event(events.RunStarted(task=task))
-            result = team.run(task, control)
+            if lineage:  # a studio note: never replayed
+                self.on_event({"type": LINEAGE, **lineage, "chat_id": "", "depth": 0,
+                               "time": time.time()})
+            result = (team.run(task, control, followup=followup) if followup is not None
+                      else team.run(task, control))
             outcome = run_outcome(result.chats, cancelled=control.cancelled,
                                   last_error=handle._last_error)
         except Cancelled:

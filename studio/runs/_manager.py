@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from studio.engine import DemoPace, HumanInputProvider, Mailbox, NoHuman, RunControl
+from studio.engine import DemoPace, HumanInputProvider, Mailbox, NoHuman, Recording, RunControl
 from studio.spec import TemplateSpec, load_template
 from studio.store import LIVE_STATUSES, NotFound
 
@@ -77,7 +77,8 @@ class RunManager:
     def start(self, template: dict[str, Any] | TemplateSpec, task: str, *, template_name: str,
               model: str | None = None, human: HumanChoice = "mailbox",
               timeout: float | None = None, retries: int | None = None,
-              demo_pace: DemoPace | str | None = None) -> str:
+              demo_pace: DemoPace | str | None = None, replay: Recording | None = None,
+              followup: str | None = None, lineage: dict[str, Any] | None = None) -> str:
         """Start a run and return its id.
 
         ``model``: None runs the template's own models; "demo", "local" or a stored model
@@ -87,7 +88,10 @@ class RunManager:
         A template that does not validate raises ``SpecError``; one that cannot be built
         here (missing API key, unknown model) raises ``BuildError``/``RunError``, and
         nothing is recorded. ``demo_pace`` (default: the manager's) paces the Demo model:
-        instant or readable.
+        instant or readable. ``replay``: a recording of an earlier run of the same team,
+        copied into this one and rebuilt from (see :mod:`studio.runs._lineage`);
+        ``followup`` then continues the conversation with that message; ``lineage`` is
+        shown at the top of the transcript (in-process runs only, for now).
         """
         spec = template if isinstance(template, TemplateSpec) else load_template(
             template, registry=self.registry)
@@ -99,6 +103,9 @@ class RunManager:
                    "demo_pace": str(DemoPace(demo_pace or self.demo_pace).value),
                    "demo_token_delay": self.demo_token_delay}
         if self._dispatch is not None:
+            if replay is not None or followup is not None:
+                raise RunError("continuing or forking a run needs the studio's own runner: "
+                               "start the studio without a broker to do it")
             return self._enqueue(spec, task, template_name=template_name, options=options,
                                  human=human)
         run_id = uuid.uuid4().hex
@@ -114,7 +121,7 @@ class RunManager:
         assert self._heartbeat is not None
         self.store.create_run(template_name, spec.to_dict(), task, label, work_dir=work_dir,
                               run_id=run_id, holder=self._heartbeat.lease_id)
-        control = RunControl(human=tracked)
+        control = RunControl(human=tracked, replay=replay, echo_replayed=replay is not None)
         handle = RunHandle(run_id, template_name=template_name, task=task, model_label=label,
                            work_dir=work_dir, control=control, human=tracked)
         execution = Execution(self.store, handle, holder=self._heartbeat.lease_id)
@@ -122,6 +129,7 @@ class RunManager:
         with self._lock:
             self._runs[run_id] = handle
         thread = threading.Thread(target=execution.run, args=(team, task, control),
+                                  kwargs={"followup": followup, "lineage": lineage},
                                   name=f"run-{run_id[:8]}", daemon=True)
         thread.start()
         return run_id

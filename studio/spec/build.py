@@ -77,14 +77,34 @@ class Team:
         return (template if template is not None else self.spec.pattern.message).replace(
             "{task}", task)
 
-    def run(self, task: str | None = None, control: RunControl | None = None) -> TeamResult:
+    def run(self, task: str | None = None, control: RunControl | None = None, *,
+            followup: str | None = None) -> TeamResult:
         """Run the team on ``task`` (default: the first sample task). When it ends, the code
         sandbox's hold on the run (its cgroup, the work dir's own file system) is released;
-        the files stay in the work dir."""
+        the files stay in the work dir.
+
+        ``followup``: once the pattern's chats are over (typically replayed from a recorded
+        run), continue the conversation with this message: the starter sends it in a new
+        chat that keeps the history (a sequence continues its last chat)."""
         try:
-            return self._run(task, control)
+            return self._run(task, control, followup)
         finally:
             self.release()
+
+    def _follow_up(self, message: str, control: RunControl) -> Any:
+        pattern = self.spec.pattern
+        if pattern.kind == PatternKind.SEQUENCE:
+            edge = sequence_edges(self.spec)[-1]
+            sender, recipient, turns = self.agents[edge.source], self.agents[edge.target], \
+                edge.max_turns
+        else:
+            sender = self.agents[pattern.starter or ""]
+            recipient = (self.manager if pattern.kind == PatternKind.GROUP and self.manager
+                         else self.agents[pattern.edges[0].target])
+            turns = pattern.max_turns
+        return sender.initiate_chat(recipient, message, max_turns=turns, clear_history=False,
+                                    summary_method=pattern.summary_method,
+                                    summary_prompt=pattern.summary_prompt, control=control)
 
     def release(self) -> None:
         """Let go of what the executors hold for this run (they take it again if used)."""
@@ -93,7 +113,8 @@ class Team:
             if cleanup is not None:
                 cleanup()
 
-    def _run(self, task: str | None, control: RunControl | None) -> TeamResult:
+    def _run(self, task: str | None, control: RunControl | None,
+             followup: str | None = None) -> TeamResult:
         from studio.engine import ChatSpec, RunControl, StopReason, events, initiate_chats
 
         control = control or RunControl()
@@ -124,6 +145,9 @@ class Team:
                 summary_method=pattern.summary_method, summary_prompt=pattern.summary_prompt,
                 control=control,
             )]
+        if followup is not None and chats[-1].stop_reason not in (StopReason.CANCELLED,
+                                                                   StopReason.ERROR):
+            chats = [*chats, self._follow_up(followup, control)]
         last = chats[-1]
         stopped = next((c for c in chats if c.stop_reason in (StopReason.CANCELLED,
                                                                StopReason.ERROR)), last)

@@ -9,6 +9,19 @@ def _start(at: AppTest, template: str) -> str:
     at.selectbox(key="template_select").set_value(template).run()
     at.button(key="run_button").click().run()
     assert not at.exception, at.exception
+    return _shown_run(at)
+
+
+def _ended_run(at: AppTest, svc, template: str) -> str:  # noqa: ANN001 - Services
+    """Start ``template`` from the Playground, wait for its end and redraw the page."""
+    run_id = _start(at, template)
+    assert svc.manager.get(run_id).wait(60)
+    at.run()
+    return run_id
+
+
+def _shown_run(at: AppTest) -> str:
+    """The run the page shows (its id is in the URL)."""
     run_id = at.query_params["run"]
     return run_id[0] if isinstance(run_id, list) else run_id
 
@@ -110,18 +123,43 @@ def test_the_demo_model_says_it_is_a_rehearsal(app, svc, wait_until, texts) -> N
 
 def test_the_task_above_a_run_is_edited_in_place_and_run_again(app, svc, texts) -> None:
     at = app("playground")
-    first = _start(at, "debate_judge")
-    assert svc.manager.get(first).wait(60)
-    at.run()
+    first = _ended_run(at, svc, "debate_judge")
     box = at.text_area(key=f"task_again_{first[:8]}")
     box.input("Free public transport")
     at.button(key=f"FormSubmitter:task_again_form_{first[:8]}-Run again").click().run()
     assert not at.exception
-    second = at.query_params["run"]
-    second = second[0] if isinstance(second, list) else second
+    second = _shown_run(at)
     assert second != first
     info = svc.store.get_run(second)
     assert (info.template_name, info.task) == ("Debate with a judge", "Free public transport")
     assert svc.manager.get(second).wait(60)
     at.run()
     assert 'Opening, for the motion "Free public transport"' in texts(at)
+
+
+def test_an_ended_run_continues_forks_and_compares(app, svc, texts) -> None:
+    at = app("playground")
+    first = _ended_run(at, svc, "debate_judge")
+    box = at.text_area(key=f"continue_{first[:8]}")
+    box.input("Judge, what would change your verdict?")
+    at.button(key=f"FormSubmitter:continue_form_{first[:8]}-Continue the conversation").click()
+    at.run()
+    assert not at.exception
+    second = _shown_run(at)
+    assert second != first and svc.manager.get(second).wait(60)
+    at.run()
+    assert "Continued from run" in " ".join(i.body for i in at.info)
+    assert "Judge, what would change your verdict?" in texts(at)
+    at.selectbox(key=f"fork_pick_{second[:8]}").set_value(1).run()
+    assert at.text_area(key=f"fork_text_{second[:8]}").value.startswith("Opening, for the motion")
+    at.text_area(key=f"fork_text_{second[:8]}").input("Opening: let children play.")
+    at.button(key=f"fork_go_{second[:8]}").click().run()
+    third = _shown_run(at)
+    assert third not in (first, second) and svc.manager.get(third).wait(60)
+    at.run()
+    assert "Forked from run" in " ".join(i.body for i in at.info)
+    compare = app("compare", a=first, b=third)
+    assert not compare.exception
+    table = compare.dataframe[0].value
+    assert list(table["first run"][:3]) == ["🏁 Finished", "Demo model (offline)", "6"]
+    assert "Opening: let children play." in texts(compare)

@@ -181,3 +181,35 @@ def test_a_double_click_on_run_starts_one_run(app_page: Page, studio: StudioServ
     expect(page.locator(BUBBLES).filter(has_text="176.7").first).to_be_visible()
     runs = Store.open(data_dir=studio.data_dir).list_runs()
     assert len(runs) == before + 1, [r.template_name for r in runs]
+
+
+def test_continue_fork_and_compare(app_page: Page, studio: StudioServer):
+    page = app_page
+    first = run_from_gallery(page, "debate_judge")
+    expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=60_000)
+    page.get_by_label("Follow-up message").fill("Judge, what would change your verdict?")
+    page.get_by_role("button", name="Continue the conversation").click()
+    expect(page).not_to_have_url(re.compile(first))
+    expect(page.get_by_text(re.compile(f"Continued from run {first[:8]}"))).to_be_visible()
+    expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=60_000)
+    expect(page.locator(BUBBLES).filter(has_text="Judge, what would change your verdict?").first
+           ).to_be_visible()
+    second = re.search(r"run=([0-9a-f]+)", page.url).group(1)
+    page.get_by_role("tab", name="🔀 Fork from a message").click()
+    page.get_by_role("combobox", name="Message").click()
+    page.get_by_role("option").filter(has_text="#2 proponent").click()
+    page.get_by_label("Its text (edit it, then run from there)").fill(
+        "Opening, for the motion: children need time to play.")
+    page.get_by_role("button", name="Run from this message").click()
+    expect(page).not_to_have_url(re.compile(second))
+    expect(page.get_by_text(re.compile(f"Forked from run {second[:8]} at message 2 "
+                                       r"\(edited\)"))).to_be_visible()
+    expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=60_000)
+    third = re.search(r"run=([0-9a-f]+)", page.url).group(1)
+    page.get_by_role("tab", name="⚖️ Compare").click()
+    page.get_by_role("link", name="Compare this run with another").click()
+    page.get_by_role("heading", name="Compare runs").wait_for()
+    assert f"a={third}" in page.url
+    expect(page.get_by_text("Opening, for the motion: children need time to play.").first
+           ).to_be_visible()
+    expect(page.get_by_text("most tokens")).to_be_attached()  # a cell of the figures table

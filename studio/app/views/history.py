@@ -9,6 +9,7 @@ import streamlit as st
 from studio.app._export import run_json, run_markdown
 from studio.app._guard import page_guard
 from studio.app._services import services
+from studio.app.widgets.run_next import open_requested, run_next
 from studio.app.widgets.run_view import render_run, status_badge
 from studio.store import RUN_STATUSES
 
@@ -32,6 +33,7 @@ def _delete(svc, run_id: str) -> None:  # noqa: ANN001
 
 with page_guard("History"):
     svc = services()
+    open_requested("history")  # a run continued or forked here opens in the Playground
     st.title("🕘 History")
     flash = st.session_state.pop("history_flash", None)
     if flash:
@@ -88,3 +90,4 @@ with page_guard("History"):
         st.button("Yes, delete it", key="delete_run_confirm", type="primary", on_click=_delete,
                   args=(svc, run_id))
     render_run(svc, run_id, info, key=f"hist-{run_id[:8]}")
+    run_next(svc, info, key=f"h{run_id[:8]}", page="history")

@@ -10,6 +10,7 @@ from studio.app._launch import launch, show_launch_error
 from studio.app._services import services
 from studio.app.widgets.demo_note import demo_banner
 from studio.app.widgets.run_header import task_bar
+from studio.app.widgets.run_next import run_next
 from studio.app.widgets.run_view import render_run, spec_of
 from studio.store import NotFound
 
@@ -105,6 +106,7 @@ with page_guard("Playground"):
             demo_banner(key="run")
         task_bar(svc, info, spec_of(info), key=run_id[:8])
         render_run(svc, run_id, info, key=f"pg-{run_id[:8]}")
+        run_next(svc, info, key=run_id[:8])
     else:
         setup_form(svc, entries)
         st.caption("👆 Pick a template, check the task, and press **Run**. The Demo model runs "

@@ -214,6 +214,8 @@ class TranscriptView:
             st.caption("▶️ Resumed")
         elif item.note_kind == "notice":
             st.info(item.content, icon="🔁")
+        elif item.note_kind == "lineage":
+            st.info(item.content)
         else:
             st.caption(f"🙋 {item.content}")
 
