@@ -354,19 +354,30 @@ def _follow(handle: RunHandle, out: TextIO, *, as_json: bool) -> None:
             handle.answer(_ask(request, prompt_to=sys.stderr if as_json else out))
 
 
-def _ask(request: Any, prompt_to: TextIO) -> str:
+def _ask(request: Any, prompt_to: TextIO) -> Any:
+    """The person's answer from stdin: text, or a CodeDecision for a code approval."""
+    from studio.engine import read_code_decision
+
+    if request.kind == "code_approval":
+        return read_code_decision(request, lambda prompt: _read_line(prompt, prompt_to))
     if request.kind == "speaker":
         prompt = f"Choose who speaks next ({', '.join(request.options)}): "
-    elif request.kind == "code_approval":
-        prompt = f"{request.prompt}\n[{request.agent}] run it? (yes/no): "
     else:
         prompt = f"\n[{request.agent}] your reply (empty = let the agent reply, exit = end): "
+    try:
+        return _read_line(prompt, prompt_to)
+    except EOFError:  # end of input: nobody is there to answer
+        prompt_to.write("exit (end of input)\n")
+        return "exit"
+
+
+def _read_line(prompt: str, prompt_to: TextIO) -> str:
+    """One line from stdin after showing ``prompt``; EOFError at the end of input."""
     prompt_to.write(prompt)
     prompt_to.flush()
     line = sys.stdin.readline()
-    if not line:  # end of input: nobody is there to answer
-        prompt_to.write("exit (end of input)\n")
-        return "exit"
+    if not line:
+        raise EOFError
     if not sys.stdin.isatty():  # answers piped in: show them as if typed
         prompt_to.write(line)
     return line.rstrip("\n")

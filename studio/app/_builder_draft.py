@@ -118,6 +118,9 @@ def rename_agent(spec: TemplateSpec, index: int, new_name: str) -> TemplateSpec:
         for nested in agent["nested_chats"]:
             if nested["recipient"] == old:
                 nested["recipient"] = new_name
+        clearance = (agent.get("code_execution") or {}).get("cleared_by") or {}
+        if clearance.get("agent") == old:
+            clearance["agent"] = new_name
     for script in doc["demo_scripts"]:
         for turn in script["turns"]:
             if turn["agent"] == old:
@@ -131,6 +134,8 @@ def _referenced(spec: TemplateSpec) -> set[str]:
     """Agent names the pattern, nested chats and layout refer to."""
     names = {e.source for e in spec.pattern.edges} | {e.target for e in spec.pattern.edges}
     names |= {n.recipient for a in spec.agents for n in a.nested_chats} | set(spec.layout)
+    names |= {a.code_execution.cleared_by.agent for a in spec.agents
+              if a.code_execution and a.code_execution.cleared_by}
     if spec.pattern.starter:
         names.add(spec.pattern.starter)
     return names

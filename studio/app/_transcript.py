@@ -50,6 +50,7 @@ class Item:
     role: str = ""
     note_kind: str = ""  # for notes: the event type
     human: bool = False
+    auto: bool = False  # the agent's default auto-reply (for a user proxy: not the person's words)
     cards: list[Card] = field(default_factory=list)
     children: list[Item] = field(default_factory=list)  # nested chat items folded under this
     reason: str = ""
@@ -168,7 +169,8 @@ class Transcript:
         meta = message.get("meta") or {}
         item = Item("message", seq, depth, sender=sender, recipient=recipient,
                     content=message.get("content") or "", role=message.get("role", ""),
-                    human=bool(meta.get("human") or meta.get("interjection")))
+                    human=bool(meta.get("human") or meta.get("interjection")),
+                    auto=bool(meta.get("auto_reply")))
         if meta.get("kind") == "retrieved_context":
             item.passages = list(meta.get("chunks") or [])
         elif meta.get("kind") == "answer_check":
@@ -294,12 +296,16 @@ def _human_answer_note(event: dict[str, Any]) -> str:
     if kind == "speaker":
         return f"You chose **{text}** to speak next."
     if kind == "code_approval":
-        lowered = text.lower()
-        if lowered in ("", "y", "yes", "approve", "ok", "run"):
+        decision = event.get("decision") or {}
+        action = decision.get("action")
+        if action == "approve":
             return f"You approved the code{' for ' + agent if agent else ''}."
-        if lowered.startswith("edit:"):
+        if action == "edit":
             return f"You edited the code{' ' + agent + ' runs' if agent else ''}."
-        return f"You refused the code: {text}"
+        reason = (decision.get("reason") or "").strip()
+        if action == "refuse":
+            return f"You refused the code: {reason}" if reason else "You refused the code."
+        return f"Code approval: {text}"  # a run stored before answers were structured
     if not text:
         return f"You let **{agent}** answer automatically." if as_agent else "You let the team carry on."
     if text.lower() == "exit":

@@ -23,10 +23,13 @@ Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>
   ``?run=<id>`` (reloading re-attaches). Each message is an ``st.chat_message``
   (``[data-testid="stChatMessage"]``) whose first line is the sender's name in bold.
   While live: buttons "Pause" (``pause_button``) / "Resume" (``resume_button``) and
-  "Stop" (``stop_button``); the chat box ``interject_input`` (always there while the
-  run goes: it answers a pending reply, else steps in). When asked: a reply form with
-  ``reply_input`` and the button "Send"; speaker buttons ``speaker_<agent>``; code
-  approval "Approve and run" (``approve_code``). The status line starts with the status
+  "Stop" (``stop_button``); the chat box ``interject_input`` (the only box, always there
+  while the run goes: a pending reply is what is typed there, else it steps in). When asked
+  for a reply: "Continue without me" (``continue_button``) and "End the chat"
+  (``end_chat_button``); speaker buttons ``speaker_<agent>``; code approval "Approve and
+  run" (``approve_code``), and in the expander "Edit the code, or refuse it" the forms
+  ``edit_code_form`` ("Run my version") and ``refuse_code_form`` ("Refuse", with the
+  reason "Why not? (the agents read this)"). The status line starts with the status
   ("Running", "Waiting for you", "Paused", "Finished", "Stopped", "Failed"); the end of a
   run shows "The run ended:" with its reason and summary.
 - Playground / History, under an ended run, "What next?": tabs "💬 Continue" (form

@@ -11,16 +11,21 @@ from ._context import ChatContext
 from ._control import Cancelled, CancelToken, RunControl
 from ._groupchat import GroupChat, GroupChatManager
 from ._human import (
+    CodeDecision,
     ConsoleHuman,
+    HumanAnswer,
     HumanInputProvider,
     HumanInputRequest,
     Mailbox,
     NoHuman,
     ScriptedHuman,
+    check_answer,
+    read_code_decision,
 )
 from ._messages import Message, ToolCall
 from ._replay import Recording, ReplayError, ReplayMismatch, ResumeUnsafe
 from ._retrieve import RetrieveUserProxyAgent
+from ._safeguard import ClearedBy, CodeGate, CodeVerdict
 from ._tools import Tool, ToolContext, ToolDefinitionError, tool
 from ._types import ChatResult, ConfigError, HumanInput, StopReason, Termination
 from ._usage import PRICES, Usage, UsageTracker, cost_of
@@ -61,11 +66,16 @@ __all__ = [
     "Cancelled",
     "CancelToken",
     "ChatContext",
+    "check_answer",
     "ChatResult",
     "ChatSpec",
+    "ClearedBy",
     "CodeBlock",
+    "CodeDecision",
     "CodeExecutionError",
     "CodeExecutor",
+    "CodeGate",
+    "CodeVerdict",
     "CodeResult",
     "ConfigError",
     "ConsoleHuman",
@@ -84,6 +94,7 @@ __all__ = [
     "FunctionModel",
     "GroupChat",
     "GroupChatManager",
+    "HumanAnswer",
     "HumanInput",
     "HumanInputProvider",
     "HumanInputRequest",
@@ -104,6 +115,7 @@ __all__ = [
     "OpenAIChatModel",
     "ReplyOutcome",
     "RetrieveUserProxyAgent",
+    "read_code_decision",
     "Recording",
     "ReplayError",
     "ReplayMismatch",

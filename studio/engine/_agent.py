@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Union
 from . import events as ev
 from ._context import ChatContext
 from ._messages import Message
+from ._safeguard import CodeGate
 from ._tools import Tool
 from ._types import ChatResult, ConfigError, HumanInput, StopReason, Termination
 from .code._interface import CodeExecutor
@@ -61,6 +62,7 @@ class ConversableAgent:
         tools_for_execution: Sequence[Tool | Callable[..., Any]] = (),
         code_executor: CodeExecutor | None = None,
         approve_code: bool = False,
+        code_gate: CodeGate | None = None,
         default_auto_reply: str = "",
     ) -> None:
         if not name or not name.strip():
@@ -85,6 +87,7 @@ class ConversableAgent:
         self.is_termination: Callable[[Message], bool] = is_termination or Termination()
         self.code_executor = code_executor
         self.approve_code = approve_code
+        self.code_gate = code_gate  # when set, only code it clears is run (see ClearedBy)
         self.default_auto_reply = default_auto_reply
         self.tools_for_llm: dict[str, Tool] = {}
         self.tools_for_execution: dict[str, Tool] = {}

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import events as ev
 from ._control import RunControl
-from ._human import HumanInputRequest
+from ._human import CODE_APPROVAL, CodeDecision, HumanInputRequest, check_answer
 from ._messages import Message
 from ._replay import recorded_message
 from ._usage import Usage, UsageTracker
@@ -88,22 +88,53 @@ class ChatContext:
         return recorded_message(recorded)
 
     def ask_human(self, request: HumanInputRequest) -> str:
-        """Ask the human (blocking), with the request/answer events around it. While
-        replaying, the recorded answer is used."""
+        """Ask the human for text (a reply, a speaker), with the request/answer events around
+        it. While replaying, the recorded answer is used."""
+        answer = check_answer(request, self._ask(request))
+        assert isinstance(answer, str)
+        self.emit(ev.HumanInputReceived, agent=request.agent, text=answer, kind=request.kind)
+        self._record(answer)
+        return answer
+
+    def ask_code_decision(self, request: HumanInputRequest) -> CodeDecision:
+        """Ask the human to approve, refuse or edit the code of ``request`` (kind code_approval)."""
+        decision = check_answer(request, self._ask(request))
+        assert isinstance(decision, CodeDecision)
+        self.emit(ev.HumanInputReceived, agent=request.agent, text=decision.describe(),
+                  kind=request.kind, decision=decision.to_dict())
+        self._record(decision.describe())
+        return decision
+
+    def _ask(self, request: HumanInputRequest) -> object:
         self.emit(ev.HumanInputRequested, agent=request.agent, prompt=request.prompt,
-                  kind=request.kind, options=request.options)
+                  kind=request.kind, options=request.options, blocks=request.blocks)
         replayer = self.control.replayer
         recorded = (replayer.expect("human_input_received", agent=request.agent, kind=request.kind)
                     if replayer is not None else None)
         if recorded is not None:
-            answer = recorded.get("text", "")
+            answer: object = _recorded_answer(request, recorded)
         else:
             answer = self.control.human.ask(request, self.control.cancel_token)
         self.control.cancel_token.raise_if_set()
-        answer = answer if isinstance(answer, str) else ""
-        self.emit(ev.HumanInputReceived, agent=request.agent, text=answer, kind=request.kind)
+        return answer
+
+    def _record(self, text: str) -> None:
         ctx: ChatContext | None = self
         while ctx is not None:
-            ctx.human_inputs.append(answer)
+            ctx.human_inputs.append(text)
             ctx = ctx.parent
-        return answer
+
+
+def _recorded_answer(request: HumanInputRequest, recorded: dict[str, Any]) -> object:
+    """The answer a recording holds: text, or for a code approval the decision (a run recorded
+    before decisions were structured holds the text that was then read as one)."""
+    if request.kind != CODE_APPROVAL:
+        return recorded.get("text", "")
+    if recorded.get("decision"):
+        return CodeDecision.from_dict(recorded["decision"])
+    text = str(recorded.get("text") or "").strip()
+    if text.lower() in ("", "y", "yes", "approve", "ok", "run"):
+        return CodeDecision.approve()
+    if text.lower().startswith("edit:") and text[5:].strip():
+        return CodeDecision.edit(text[5:].strip("\n"))
+    return CodeDecision.refuse(text)

@@ -6,8 +6,9 @@ import time
 from typing import TYPE_CHECKING
 
 from . import events as ev
-from ._human import HumanInputRequest
+from ._human import CODE_APPROVAL, HumanInputRequest
 from ._messages import Message
+from ._safeguard import CodeVerdict
 from ._tools import ToolContext
 from ._types import HumanInput, StopReason
 from ._usage import Usage
@@ -128,12 +129,19 @@ def code_execution_reply(agent: ConversableAgent, messages: list[Message],
     assert agent.code_executor is not None
     scanned = agent._executed_code.get(sender.name, 0)
     agent._executed_code[sender.name] = len(messages)
-    for message in reversed(messages[scanned:]):
-        if message.role != "user" or message.meta.get("kind") == "code_result":
+    for index in range(len(messages) - 1, scanned - 1, -1):
+        message = messages[index]
+        if message.role != "user" or message.meta.get("kind") in _OWN_KINDS:
             continue
         blocks = extract_code_blocks(message.content or "")
         if not blocks:
             continue
+        if agent.code_gate is not None:
+            verdict = agent.code_gate(blocks, messages)
+            if not verdict.cleared:
+                if not verdict.final:  # not decided yet: look at this code again next time
+                    agent._executed_code[sender.name] = index
+                return True, _not_run(agent, message, verdict)
         if agent.approve_code:
             decision = _approve(agent, sender, blocks, ctx)
             if isinstance(decision, str):
@@ -167,6 +175,21 @@ def code_execution_reply(agent: ConversableAgent, messages: list[Message],
                   "files": list(files)},
         )
     return False, None
+
+
+# the executing agent's own replies about code: never code to run
+_OWN_KINDS = ("code_result", "code_refused", "code_not_run")
+
+
+def _not_run(agent: ConversableAgent, message: Message, verdict: CodeVerdict) -> Message:
+    author = message.name or "the author"
+    if verdict.final:
+        text = (f"The code from {author} was not run: {verdict.reason}. Only code that has been "
+                f"cleared is executed; {author}, send a corrected version.")
+    else:
+        text = f"The code from {author} is not run yet: {verdict.reason}."
+    return Message(role="user", content=text, name=agent.name,
+                   meta={"kind": "code_not_run", "final": verdict.final})
 
 
 def _recorded_code_result(agent: ConversableAgent, languages: tuple[str, ...],
@@ -204,24 +227,23 @@ def _recorded_code_result(agent: ConversableAgent, languages: tuple[str, ...],
 
 def _approve(agent: ConversableAgent, sender: ConversableAgent, blocks: list,
              ctx: ChatContext) -> list | str:
-    """Ask the human before running code: approve (empty/yes), ``edit:`` new code, or refuse."""
+    """Ask the human before running code: the blocks to run (as sent, or edited), or the
+    refusal the agents read."""
     from .code import CodeBlock, extract_code_blocks
 
     listing = "\n\n".join(f"```{b.language}\n{b.code}\n```" for b in blocks)
-    answer = ctx.ask_human(HumanInputRequest(
-        agent=agent.name, kind="code_approval", options=("approve", "edit", "refuse"),
-        prompt=(f"{sender.name} wants {agent.name} to run this code:\n{listing}\n\n"
-                "Press enter (or type yes) to run it, 'edit:' followed by new code to run that "
-                "instead, or type why you refuse."),
+    decision = ctx.ask_code_decision(HumanInputRequest(
+        agent=agent.name, kind=CODE_APPROVAL, options=("approve", "edit", "refuse"),
+        prompt=f"{sender.name} wants {agent.name} to run this code:\n{listing}",
+        blocks=tuple(blocks),
     ))
-    text = answer.strip()
-    if text.lower() in ("", "y", "yes", "approve", "ok", "run"):
+    if decision.action == "approve":
         return blocks
-    if text.lower().startswith("edit:"):
-        edited = text[5:].strip("\n")
-        new_blocks = extract_code_blocks(edited)
-        return new_blocks or [CodeBlock(code=edited, language=blocks[0].language)]
-    return f"The user refused to run the code. Reason: {text}"
+    if decision.action == "edit":
+        new_blocks = extract_code_blocks(decision.code)
+        return new_blocks or [CodeBlock(code=decision.code.strip("\n"), language=blocks[0].language)]
+    reason = f" Reason: {decision.reason}" if decision.reason else ""
+    return f"The user refused to run the code.{reason}"
 
 
 def model_reply(agent: ConversableAgent, messages: list[Message], sender: ConversableAgent,
@@ -282,4 +304,6 @@ def _with_system(agent: ConversableAgent, messages: list[Message]) -> tuple[Mess
 
 def default_reply(agent: ConversableAgent, messages: list[Message], sender: ConversableAgent,
                   ctx: ChatContext) -> tuple[bool, ReplyValue]:
-    return True, agent.default_auto_reply
+    # marked, so that a person's stand-in answering on its own is never shown as their words
+    return True, Message(role="assistant", content=agent.default_auto_reply, name=agent.name,
+                         meta={"auto_reply": True})

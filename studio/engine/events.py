@@ -140,14 +140,16 @@ class HumanInputRequested(Event):
     prompt: str = ""
     kind: str = "reply"  # reply | speaker | code_approval
     options: tuple[str, ...] = ()
+    blocks: tuple[Any, ...] = ()  # code_approval: the CodeBlocks asking to run
 
 
 @dataclass(frozen=True, kw_only=True)
 class HumanInputReceived(Event):
     type: ClassVar[str] = "human_input_received"
     agent: str = ""
-    text: str = ""
+    text: str = ""  # the reply; for a code approval, a line describing the decision
     kind: str = "reply"
+    decision: dict[str, str] | None = None  # code_approval: CodeDecision.to_dict()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,7 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from studio.engine import CancelToken, HumanInputProvider, HumanInputRequest, RunControl
+from studio.engine import (
+    CancelToken,
+    HumanAnswer,
+    HumanInputProvider,
+    HumanInputRequest,
+    RunControl,
+    check_answer,
+)
 
 from ._errors import RunError
 
@@ -30,7 +37,7 @@ class TrackedHuman:
         self.pending: HumanInputRequest | None = None
         self.on_change = on_change
 
-    def ask(self, request: HumanInputRequest, cancel: CancelToken) -> str:
+    def ask(self, request: HumanInputRequest, cancel: CancelToken) -> HumanAnswer:
         self.pending = request
         if self.on_change is not None:
             self.on_change(request)
@@ -149,8 +156,9 @@ class RunHandle:
         if self._final is not None:
             raise RunError(f"cannot {action}: run {self.run_id} has already {self._final}")
 
-    def answer(self, text: str) -> None:
-        """Answer the pending request: reply text, a speaker's name, or yes/no for code."""
+    def answer(self, answer: HumanAnswer) -> None:
+        """Answer the pending request: reply text, a speaker's name, or for a code approval a
+        :class:`~studio.engine.CodeDecision` (approve, refuse with a reason, or edited code)."""
         self._require_live("answer")
         inner = self._human.inner
         if not hasattr(inner, "put"):
@@ -158,10 +166,14 @@ class RunHandle:
         request = self._human.pending
         if request is None:
             raise RunError("nobody is waiting for an answer; use interject to step in")
-        if request.kind == "speaker" and request.options and text not in request.options:
-            raise RunError(f"{text!r} cannot speak next; choose one of: "
+        try:
+            check_answer(request, answer)
+        except ValueError as exc:
+            raise RunError(str(exc)) from None
+        if request.kind == "speaker" and request.options and answer not in request.options:
+            raise RunError(f"{answer!r} cannot speak next; choose one of: "
                            + ", ".join(request.options))
-        if not inner.put(text):  # type: ignore[attr-defined]
+        if not inner.put(answer):  # type: ignore[attr-defined]
             raise RunError("that question was already answered or timed out")
 
     def interject(self, text: str) -> None:

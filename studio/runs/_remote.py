@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio.engine import HumanInputRequest
+from studio.engine import CodeBlock, CodeDecision, HumanAnswer, HumanInputRequest, check_answer
 
 from ._channel import RunChannel
 from ._errors import RunError
@@ -64,7 +64,10 @@ class RemoteHandle:
             return None
         return HumanInputRequest(agent=request.get("agent", ""), prompt=request.get("prompt", ""),
                                  kind=request.get("kind", "reply"),
-                                 options=tuple(request.get("options") or ()))
+                                 options=tuple(request.get("options") or ()),
+                                 blocks=tuple(CodeBlock(code=str(b.get("code", "")),
+                                                        language=str(b.get("language", "")))
+                                              for b in request.get("blocks") or ()))
 
     @property
     def usage(self) -> dict[str, Any]:
@@ -129,17 +132,26 @@ class RemoteHandle:
         if status in FINAL_STATUSES:
             raise RunError(f"cannot {action}: run {self.run_id} has already {status}")
 
-    def answer(self, text: str) -> None:
-        """Answer the pending request: reply text, a speaker's name, or yes/no for code."""
+    def answer(self, answer: HumanAnswer) -> None:
+        """Answer the pending request: reply text, a speaker's name, or for a code approval a
+        CodeDecision (it travels as its ``to_dict()``)."""
         self._require_live("answer")
         state = self._fresh(max_age=0.0)
         request = self.pending
         if request is None:
             raise RunError("nobody is waiting for an answer; use interject to step in")
-        if request.kind == "speaker" and request.options and text not in request.options:
-            raise RunError(f"{text!r} cannot speak next; choose one of: "
+        try:
+            check_answer(request, answer)
+        except ValueError as exc:
+            raise RunError(str(exc)) from None
+        if request.kind == "speaker" and request.options and answer not in request.options:
+            raise RunError(f"{answer!r} cannot speak next; choose one of: "
                            + ", ".join(request.options))
-        self._channel.send("answer", text=text, request_seq=int(state.get("request_seq") or 0))
+        seq = int(state.get("request_seq") or 0)
+        if isinstance(answer, CodeDecision):
+            self._channel.send("answer", decision=answer.to_dict(), request_seq=seq)
+        else:
+            self._channel.send("answer", text=answer, request_seq=seq)
 
     def interject(self, text: str) -> None:
         """Step in: the message is delivered before the next turn."""

@@ -19,7 +19,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio.engine import Cancelled, CancelToken, HumanInputRequest, NoHuman, Recording, RunControl
+from studio.engine import (
+    Cancelled,
+    CancelToken,
+    CodeDecision,
+    HumanAnswer,
+    HumanInputRequest,
+    NoHuman,
+    Recording,
+    RunControl,
+)
 from studio.engine.transcript import describe_error
 from studio.spec import TemplateSpec
 from studio.store import NotFound
@@ -44,19 +53,19 @@ class KeyedMailbox:
 
     def __init__(self, current: Callable[[], int]) -> None:
         self._current = current
-        self._answers: dict[int, str] = {}
+        self._answers: dict[int, HumanAnswer] = {}
         self._changed = threading.Condition()
 
-    def offer(self, request_seq: int, text: str) -> None:
+    def offer(self, request_seq: int, answer: HumanAnswer) -> None:
         with self._changed:
-            self._answers.setdefault(int(request_seq), text)
+            self._answers.setdefault(int(request_seq), answer)
             self._changed.notify_all()
 
-    def put(self, text: str) -> bool:
-        self.offer(self._current(), text)
+    def put(self, answer: HumanAnswer) -> bool:
+        self.offer(self._current(), answer)
         return True
 
-    def ask(self, request: HumanInputRequest, cancel: CancelToken) -> str:
+    def ask(self, request: HumanInputRequest, cancel: CancelToken) -> HumanAnswer:
         seq = self._current()
         with self._changed:
             while seq not in self._answers:
@@ -215,7 +224,9 @@ class WorkerRuntime:
             return
         channel.set_state(status="waiting", request_seq=handle._request_seq,
                           pending={"agent": request.agent, "prompt": request.prompt,
-                                   "kind": request.kind, "options": list(request.options)})
+                                   "kind": request.kind, "options": list(request.options),
+                                   "blocks": [{"code": b.code, "language": b.language}
+                                              for b in request.blocks]})
 
     def _final_state(self, channel: RunChannel, handle: RunHandle) -> None:
         if not handle.done:  # the task was stopped from outside (the worker shuts down)
@@ -271,7 +282,10 @@ def _apply(live: _Live, control: dict[str, Any]) -> None:
             else:
                 handle.interject(str(control.get("text", "")))
         elif op == "answer" and live.mailbox is not None:
-            live.mailbox.offer(int(control.get("request_seq") or 0), str(control.get("text", "")))
+            decision = control.get("decision")  # a code approval travels as CodeDecision.to_dict()
+            live.mailbox.offer(int(control.get("request_seq") or 0),
+                               CodeDecision.from_dict(decision) if decision
+                               else str(control.get("text", "")))
     except Exception:  # a control for a run that just ended: nothing to do
         pass
     if op in ("pause", "resume"):

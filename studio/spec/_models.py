@@ -104,12 +104,20 @@ class TerminationSpec(_Spec):
     max_turns: int | None = Field(default=None, ge=1)  # stop after this agent replied this often
 
 
+class ClearanceSpec(_Spec):
+    """Run only code that ``agent`` checked with ``tool`` and declared SAFE (the safeguard)."""
+
+    agent: str
+    tool: str = "check_code"
+
+
 class CodeExecutionSpec(_Spec):
     executor: Literal["none", "local", "docker"] = "none"
     timeout: int = Field(default=60, ge=1, le=3600)
     image: str | None = None  # docker only; default python:3-slim equivalent of the executor
     network: bool = False  # docker only: let the container reach the network
     approve: bool = False  # ask the human before running each piece of code
+    cleared_by: ClearanceSpec | None = None  # run only code this reviewer has cleared
 
 
 class NestedChatSpec(_Spec):

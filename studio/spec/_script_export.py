@@ -160,6 +160,9 @@ class _Writer:
                 raw(f"code_executor=DockerExecutor(work_dir=WORK_DIR, timeout={code.timeout}"
                     f"{image})")
             raw(f"approve_code={code.approve}")
+            if code.cleared_by is not None:
+                raw(f"code_gate=ClearedBy({code.cleared_by.agent!r}, "
+                    f"tool={code.cleared_by.tool!r})")
         if agent.default_auto_reply:
             add("default_auto_reply", agent.default_auto_reply)
         retrieval = agent.retrieval
@@ -289,6 +292,8 @@ class _Writer:
             names.add("NestedChat")
         if any(a.answer_key for a in spec.agents):
             names.add("AnswerKey")
+        if any(a.code_execution and a.code_execution.cleared_by for a in spec.agents):
+            names.add("ClearedBy")
         if spec.pattern.kind == PatternKind.GROUP:
             names |= {"GroupChat", "GroupChatManager"}
         if spec.pattern.kind == PatternKind.SEQUENCE:

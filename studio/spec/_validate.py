@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ._models import NAME_PATTERN, AgentKind, PatternKind, TemplateSpec, ToolSpec
+from ._models import NAME_PATTERN, AgentKind, ClearanceSpec, PatternKind, TemplateSpec, ToolSpec
 from ._problems import Problem, problems_from_validation
 from ._tool_source import check_tool_source
 
@@ -180,6 +180,8 @@ class _Checker:
         if code is not None and code.image and code.executor != "docker":
             self.add(f"{path}.code_execution.image", "an image is only used by the docker "
                      "executor", agent=name, field="code_execution", warning=True)
+        if code is not None and code.cleared_by is not None:
+            self.check_clearance(code.cleared_by, f"{path}.code_execution.cleared_by", name)
         for j, nested in enumerate(agent.nested_chats):
             npath = f"{path}.nested_chats[{j}].recipient"
             if nested.recipient not in self.names:
@@ -188,6 +190,19 @@ class _Checker:
             elif nested.recipient == name:
                 self.add(npath, "an agent cannot consult itself in a nested chat", agent=name,
                          field="nested_chats")
+
+    def check_clearance(self, clearance: ClearanceSpec, path: str, name: str) -> None:
+        """The reviewer that clears code must be another agent whose model has the check tool."""
+        reviewer = next((a for a in self.spec.agents if a.name == clearance.agent), None)
+        if reviewer is None:
+            self.add(f"{path}.agent", f"unknown agent {clearance.agent!r}", agent=name,
+                     field="code_execution")
+        elif reviewer.name == name:
+            self.add(f"{path}.agent", "an agent cannot clear its own code: name the safeguard",
+                     agent=name, field="code_execution")
+        elif clearance.tool not in {t if isinstance(t, str) else t.name for t in reviewer.tools}:
+            self.add(f"{path}.tool", f"{reviewer.name!r} has no tool {clearance.tool!r} to check "
+                     "code with: add it to its tools", agent=name, field="code_execution")
 
     def check_retrieval(self, path: str, agent: Any) -> None:
         name, retrieval = agent.name, agent.retrieval

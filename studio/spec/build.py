@@ -275,6 +275,10 @@ class _Builder:
         if code is not None and code.executor != "none":
             kwargs["code_executor"] = self.executor(spec, path)
             kwargs["approve_code"] = code.approve
+            if code.cleared_by is not None:
+                from studio.engine import ClearedBy
+
+                kwargs["code_gate"] = ClearedBy(code.cleared_by.agent, tool=code.cleared_by.tool)
         if spec.kind == AgentKind.RETRIEVE_USER_PROXY:
             kwargs.update(retrieval_options(spec.retrieval, path, spec.name,
                                             self.resolve_collection))

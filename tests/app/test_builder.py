@@ -316,3 +316,16 @@ def test_an_agent_dragged_from_the_palette_lands_where_it_was_dropped(builder) -
     assert (spec.layout["planner"].x, spec.layout["planner"].y) == (240.5, 130.0)
     at.run()
     assert spec_of(at).agent_names == ["planner"], "a drop is taken once"
+
+
+def test_the_safeguard_clearance_survives_form_edits_and_follows_a_rename(builder, svc) -> None:
+    doc = load_bundled_template("safeguarded_code").to_dict()
+    svc.store.set_setting("builder_draft", {"doc": doc, "saved_as": None})
+    at = builder()
+    select_agent(at, 0)  # the commander
+    assert any("has checked with" in c.value and "safeguard" in c.value for c in at.caption)
+    at.number_input(key=form_key(at, "timeout")).set_value(12).run()
+    code = spec_of(at).agents[0].code_execution
+    assert (code.timeout, code.cleared_by.agent) == (12, "safeguard"), "editing keeps the gate"
+    name_input(at, 2).set_value("guard").run()
+    assert spec_of(at).agents[0].code_execution.cleared_by.agent == "guard"

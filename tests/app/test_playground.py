@@ -39,7 +39,8 @@ def test_demo_run_shows_messages_code_card_and_its_end(app, svc, wait_until, tex
     assert any("Ran python" in e.label for e in at.expander), "the code run is a folded card"
     assert "Your turn" in texts(at)
     assert at.chat_input(key="interject_input") is not None, "the chat box is there while live"
-    at.button(key="FormSubmitter:reply_form-Continue without me").click().run()
+    assert len(at.chat_input) == 1 and len(at.text_input) == 0, "one box to type a reply into"
+    at.button(key="continue_button").click().run()
     assert handle.wait(20)
     at.run()
     assert not at.exception
@@ -53,17 +54,84 @@ def _has_key(at: AppTest, key: str) -> bool:
     return any(b.key == key for b in at.button)
 
 
-def test_reply_sent_from_the_form_reaches_the_run(app, svc, wait_until) -> None:
+def test_what_the_person_types_is_the_reply_sent(app, svc, wait_until, texts) -> None:
     at = app("playground")
     run_id = _start(at, "human_in_the_loop")
     handle = svc.manager.get(run_id)
     wait_until(lambda: handle.status == "waiting", what="the first question")
     at.run()
-    at.text_input(key="reply_input").input("Please add the new date in bold.")
-    at.button(key="FormSubmitter:reply_form-Send").click().run()
+    assert "Your turn" in texts(at)
+    assert len(at.chat_input) == 1 and len(at.text_input) == 0, "one box, not two"
+    at.chat_input(key="interject_input").set_value("Please add the new date in bold.").run()
     assert not at.exception
-    wait_until(lambda: any(e.get("type") == "human_input_received" and "bold" in e.get("text", "")
-                           for e in handle.events_since(0)), what="the answer in the run")
+    wait_until(lambda: handle.status == "waiting" and any(
+        e.get("type") == "message" and e["message"].get("meta", {}).get("human")
+        for e in handle.events_since(0)), what="the reply in the run, then the next question")
+    received = [e["text"] for e in handle.events_since(0) if e["type"] == "human_input_received"]
+    assert received == ["Please add the new date in bold."]
+    said = [e["message"] for e in handle.events_since(0)
+            if e["type"] == "message" and e["sender"] == "you"]
+    assert said[-1]["content"] == "Please add the new date in bold."
+    assert not any(m["content"].startswith("Looks good") for m in said), "no canned reply"
+    at.run()
+    assert "You answered" in texts(at) and "You let" not in texts(at)
+    # letting the agent answer: its canned reply is marked as automatic, not as the person's
+    at.button(key="continue_button").click().run()
+    wait_until(lambda: any(e.get("type") == "message" and e["message"].get("meta", {}).get("auto_reply")
+                           for e in handle.events_since(0)), what="the automatic reply")
+    at.run()
+    assert "automatic reply, not typed by you" in texts(at)
+    handle.cancel()
+    assert handle.wait(10)
+
+
+def _approval_run(svc) -> tuple[str, object]:  # noqa: ANN001 - Services
+    from studio.spec import load_bundled_template
+
+    spec = load_bundled_template("code_assistant")
+    document = spec.to_dict()
+    document["agents"][0]["code_execution"]["approve"] = True
+    run_id = svc.manager.start(document, spec.default_task, template_name="Approve first")
+    return run_id, svc.manager.get(run_id)
+
+
+def test_code_approval_refusal_reason_is_a_reason_not_consent(app, svc, wait_until, texts) -> None:
+    run_id, handle = _approval_run(svc)
+    wait_until(lambda: handle.pending is not None and handle.pending.kind == "code_approval",
+               what="the code approval")
+    at = app("playground", run=run_id)
+    assert "Run this code?" in texts(at) and "is_prime" in texts(at)
+    assert len(at.chat_input) == 1 and len(at.text_input) == 1  # the refusal reason, in the card
+    key = next(t.key for t in at.text_input if t.key.startswith("refuse_reason_"))
+    at.text_input(key=key).input("ok")
+    at.button(key="FormSubmitter:refuse_code_form-Refuse").click().run()
+    assert not at.exception
+    wait_until(lambda: any(e.get("type") == "message" and "refused" in (e["message"].get("content") or "")
+                           for e in handle.events_since(0)), what="the refusal")
+    events = handle.events_since(0)
+    decisions = [e["decision"] for e in events if e["type"] == "human_input_received"]
+    assert decisions == [{"action": "refuse", "reason": "ok", "code": ""}]
+    assert not any(e["type"] == "code_executed" for e in events)
+    at.run()
+    assert "You refused the code: ok" in texts(at)
+    handle.cancel()
+    assert handle.wait(10)
+
+
+def test_code_approval_edit_runs_the_persons_code(app, svc, wait_until) -> None:
+    run_id, handle = _approval_run(svc)
+    wait_until(lambda: handle.pending is not None and handle.pending.kind == "code_approval",
+               what="the code approval")
+    at = app("playground", run=run_id)
+    area = next(t for t in at.text_area if t.key.startswith("edited_code_"))
+    assert "is_prime" in area.value, "the edit box starts from the code asking to run"
+    area.input("print('edited', 6 * 7)")
+    at.button(key="FormSubmitter:edit_code_form-Run my version").click().run()
+    assert not at.exception
+    wait_until(lambda: any(e.get("type") == "code_executed" for e in handle.events_since(0)),
+               what="the edited code's run")
+    ran = next(e for e in handle.events_since(0) if e["type"] == "code_executed")
+    assert "edited 42" in ran["output"]
     handle.cancel()
     assert handle.wait(10)
 

@@ -134,6 +134,43 @@ def test_console_human_answers_from_stdin(roundtable, data_dir):
     assert answers == ["Make it friendlier.", "exit"]
 
 
+def _approving_code_assistant(tmp_path: Path) -> Path:
+    document = load_bundled_template("code_assistant").to_dict()
+    document["agents"][0]["code_execution"]["approve"] = True
+    path = tmp_path / "approve.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.mark.parametrize("reason", ["ok", "run"])
+def test_console_code_approval_a_refusal_reason_never_approves(roundtable, data_dir, tmp_path,
+                                                               reason):
+    path = _approving_code_assistant(tmp_path)
+    result = roundtable("run", str(path), "--human", "console", input=f"n\n{reason}\n\n")
+    assert result.returncode == 0, result.stderr
+    assert "Run this code? [y]es, [n]o (refuse), [e]dit:" in result.stdout
+    assert f"The user refused to run the code. Reason: {reason}" in result.stdout
+    assert "execution succeeded" not in result.stdout
+    store = Store.open(data_dir=data_dir)
+    (run,) = store.list_runs()
+    decisions = [e.data["decision"] for e in store.run_events(run.id)
+                 if e.kind == "human_input_received" and e.data["kind"] == "code_approval"]
+    assert decisions == [{"action": "refuse", "reason": reason, "code": ""}]
+    assert not any(e.kind == "code_executed" for e in store.run_events(run.id))
+
+
+def test_console_code_approval_approve_and_edit(roundtable, tmp_path):
+    path = _approving_code_assistant(tmp_path)
+    result = roundtable("run", str(path), "--human", "console", input="y\n\n")
+    assert result.returncode == 0, result.stderr
+    assert "[code 0 (execution succeeded)] primes: [2, 3, 5, 7" in result.stdout
+    result = roundtable("run", str(path), "--human", "console",
+                        input="e\nprint('edited', 6 * 7)\n.\n\n")
+    assert result.returncode == 0, result.stderr
+    assert "[code 0 (execution succeeded)] edited 42" in result.stdout
+    assert "[code 0 (execution succeeded)] primes:" not in result.stdout
+
+
 def test_model_failure_exits_non_zero_with_the_model_error(roundtable, tmp_path):
     with OAIServer() as server:
         server.push(error(401, "Incorrect API key provided", code="invalid_api_key"))

@@ -57,22 +57,23 @@ def test_newcomer_runs_the_group_chat_and_watches_it_grow(app_page: Page):
 
 
 def answer(page: Page, text: str) -> None:
-    box = page.locator(".st-key-reply_input input")
+    """Type the reply into the one chat box and press Enter."""
+    box = page.locator('[data-testid="stChatInputTextArea"]')
     box.fill(text)
-    page.locator('[data-testid="stFormSubmitButton"] button', has_text="Send").click()
+    box.press("Enter")
 
 
 def test_human_answers_every_turn_then_exits(app_page: Page):
     page = app_page
     open_template(page, "human_in_the_loop")
     expect(status(page, "Waiting for you")).to_be_visible(timeout=30_000)
-    expect(page.locator(BUBBLES).filter(has_text="Here is a first draft")).to_be_visible()
+    expect(page.locator(BUBBLES).filter(has_text="Here is a first draft").first).to_be_visible()
     answer(page, "Please mention the Wednesday demo.")
-    expect(page.locator(BUBBLES).filter(has_text="Revised with your feedback")).to_be_visible(
+    expect(page.locator(BUBBLES).filter(has_text="Revised with your feedback").first).to_be_visible(
         timeout=30_000)
     expect(status(page, "Waiting for you")).to_be_visible(timeout=30_000)
     answer(page, "Add a line about questions at stand-up.")
-    expect(page.locator(BUBBLES).filter(has_text="Final version")).to_be_visible(timeout=30_000)
+    expect(page.locator(BUBBLES).filter(has_text="Final version").first).to_be_visible(timeout=30_000)
     expect(status(page, "Waiting for you")).to_be_visible(timeout=30_000)
     answer(page, "exit")
     expect(status(page, "Finished")).to_be_visible(timeout=30_000)
@@ -110,7 +111,7 @@ def test_killed_server_leaves_an_interrupted_run_with_its_messages(app_page: Pag
     expect(page.get_by_role("combobox", name="Open a run")).to_have_value(
         re.compile("Interrupted"))
     bubbles = page.locator(BUBBLES)
-    expect(bubbles.filter(has_text=said[0].content[:40])).to_be_visible()
+    expect(bubbles.filter(has_text=said[0].content[:40]).first).to_be_visible()
     speakers = {e.sender for e in said}
     for speaker in speakers:
         expect(bubbles.filter(has_text=speaker).first).to_be_visible()

@@ -269,6 +269,7 @@ def test_code_that_cannot_run_after_approval_goes_back_to_the_agents(tmp_path: P
     """No sandbox and no permission to run without one: the approved code fails like any other
     execution, the writer reads why, and the chat goes on (it used to end the whole run)."""
     from studio.engine import (
+        CodeDecision,
         ConversableAgent,
         HumanInput,
         RunControl,
@@ -285,7 +286,7 @@ def test_code_that_cannot_run_after_approval_goes_back_to_the_agents(tmp_path: P
         "runner", human_input=HumanInput.NEVER, approve_code=True,
         code_executor=LocalExecutor(sandbox="none", work_dir=tmp_path),  # refuses: not allowed
     )
-    human = ScriptedHuman(["approve"])
+    human = ScriptedHuman([CodeDecision.approve()])
     result = runner.initiate_chat(coder, "go", control=RunControl(human=human, on_event=seen.append))
     assert result.stop_reason == StopReason.TERMINATION and result.error in (None, "")
     reply = result.history[2]

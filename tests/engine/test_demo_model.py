@@ -289,7 +289,7 @@ def test_cancel_during_a_paced_stream_stops_at_once() -> None:
     cancel.set()
     thread.join(5)
     assert isinstance(outcome.get("error"), Cancelled)
-    assert outcome["at"] - cancelled_at < 0.5
+    assert outcome["at"] - cancelled_at < 1.0  # the contract: a cancelled run stops within 1 s
     assert 0 < len(deltas) < 200
 
 

@@ -157,13 +157,14 @@ def test_cancel_during_a_long_prompt_evaluation_is_prompt(model: LocalModel) -> 
     request = ModelRequest(messages=(SYSTEM, Message(role="user", content=filler)),
                            settings={"max_tokens": 256})
     cancel = CancelToken()
-    timer = threading.Timer(0.3, cancel.set)
+    cancelled_at: list[float] = []
+    timer = threading.Timer(0.3, lambda: (cancelled_at.append(time.monotonic()), cancel.set()))
     timer.start()
-    start = time.monotonic()
     with pytest.raises(Cancelled):
         model.complete(request, cancel=cancel)
     timer.join()
-    assert time.monotonic() - start < 1.3
+    # the promise is "within 1 s of the cancel", counted from when the timer really fired
+    assert time.monotonic() - cancelled_at[0] < 1.0
     after = model.complete(ModelRequest(messages=(SYSTEM, Message(role="user", content="Hi")),
                                         settings={"max_tokens": 8}))
     assert after.content is not None

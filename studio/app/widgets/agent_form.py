@@ -242,6 +242,9 @@ def _code_execution(ctx: session.Draft, index: int, key: Callable[[str], str]) -
             put(st.checkbox, "Ask me before running each piece of code", key=keys["approve"], value=vals["approve"],
                         on_change=_set_code, args=args)
             st.caption(_sandbox_note(executor, vals["image"], vals["network"]))
+            if code is not None and code.cleared_by is not None:
+                st.caption(f"🛡️ Runs only code that **{code.cleared_by.agent}** has checked with "
+                           f"`{code.cleared_by.tool}` and declared SAFE (set in the text view).")
         _problems(ctx, agent.name, "code_execution")
 
 
@@ -264,7 +267,9 @@ def _set_code(ctx: session.Draft, index: int, keys: dict[str, str], vals: dict[s
     def current(field: str) -> Any:  # a field not drawn (executor "none") keeps its value
         return st.session_state.get(keys[field], vals[field])
 
-    value = {"executor": current("executor"), "timeout": int(current("timeout") or 60),
+    kept = ctx.spec.agents[index].code_execution  # fields not drawn here (cleared_by) stay
+    value = {**(kept.model_dump(mode="json") if kept else {}),
+             "executor": current("executor"), "timeout": int(current("timeout") or 60),
              "image": str(current("image") or "").strip() or None,
              "approve": bool(current("approve")), "network": bool(current("network"))}
     _apply(ctx, lambda spec: draft.update_agent(spec, index, code_execution=value))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+
+from studio.engine import CodeDecision
 
 from .transcript import safe_markdown
 
@@ -18,9 +21,33 @@ def _act(action: Callable[..., Any], *args: Any) -> None:
         st.session_state["pg_flash"] = str(exc)
 
 
-def _from_state(handle: Any, key: str, prefix: str, default: str = "") -> None:
-    text = str(st.session_state.get(key) or "").strip()
-    _act(handle.answer, prefix + text if text else default)
+def _decide(handle: Any, decision: CodeDecision) -> None:
+    _act(handle.answer, decision)
+
+
+def _edited(handle: Any, key: str) -> None:
+    code = str(st.session_state.get(key) or "")
+    if not code.strip():
+        st.session_state["pg_flash"] = "Write the code to run, or approve or refuse the original."
+        return
+    _decide(handle, CodeDecision.edit(code))
+
+
+def _refused(handle: Any, key: str) -> None:
+    _decide(handle, CodeDecision.refuse(str(st.session_state.get(key) or "")))
+
+
+def _listing(request: Any) -> str:
+    """The code asking to run, as fenced blocks."""
+    return "\n\n".join(f"```{b.language}\n{b.code}\n```" for b in request.blocks)
+
+
+def _token(request: Any) -> str:
+    """Names the question across reruns (a run on a worker hands a new object each time), so
+    a half-written edit or reason survives the page's polling."""
+    blocks = "".join(f"{b.language}\n{b.code}" for b in request.blocks)
+    text = f"{request.agent}\0{request.kind}\0{request.prompt}\0{blocks}"
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
 
 
 def human_panel(handle: Any) -> None:
@@ -28,7 +55,8 @@ def human_panel(handle: Any) -> None:
     request = handle.pending
     if request is None:
         return
-    _scroll_into_view("human_panel", f"{id(request)}")
+    token = _token(request)
+    _scroll_into_view("human_panel", token)
     with st.container(border=True, key="human_panel"):
         if request.kind == "speaker":
             st.markdown(f"### 🙋 Who speaks next?\n**{request.agent}** asks you to choose.")
@@ -38,33 +66,36 @@ def human_panel(handle: Any) -> None:
                                                on_click=_act, args=(handle.answer, option),
                                                width="stretch")
         elif request.kind == "code_approval":
-            st.markdown(f"### 🙋 Run this code?\n**{request.agent}** asks before running code.")
-            st.markdown(safe_markdown(request.prompt.split("\n\nPress enter")[0]))
-            left, right = st.columns(2)
-            left.button("Approve and run", key="approve_code", type="primary", on_click=_act,
-                        args=(handle.answer, "approve"), width="stretch")
-            with right.popover("Edit or refuse", width="stretch"):
-                with st.form("edit_code_form", border=False):
-                    st.text_area("Run this code instead", key="edited_code", height=160)
-                    st.form_submit_button("Run my version", on_click=_from_state,
-                                          args=(handle, "edited_code", "edit:\n"))
-                with st.form("refuse_code_form", border=False):
-                    st.text_input("Why not? (the agents read this)", key="refuse_reason")
-                    st.form_submit_button("Refuse", on_click=_from_state,
-                                          args=(handle, "refuse_reason", "", "I do not want this code to run."))
+            _code_approval(handle, request, token)
         else:
-            st.markdown(f"### 🙋 Your turn\nYou are replying as **{request.agent}**.")
+            st.markdown(f"### 🙋 Your turn\nYou are replying as **{request.agent}**. Type your "
+                        "reply in the box below and press Enter.")
             with st.expander("The message you are answering"):
                 st.markdown(safe_markdown(request.prompt))
-            with st.form("reply_form", clear_on_submit=True, border=False):
-                st.text_input("Your reply", key="reply_input",
-                              placeholder="Type and press Enter. Empty = let it continue; "
-                                          "exit = end the chat")
-                send, cont, end = st.columns([1, 2, 2])
-                send.form_submit_button("Send", type="primary", on_click=_from_state,
-                                        args=(handle, "reply_input", ""))
-                cont.form_submit_button("Continue without me", on_click=_act, args=(handle.answer, ""))
-                end.form_submit_button("End the chat", on_click=_act, args=(handle.answer, "exit"))
+            cont, end = st.columns(2)
+            cont.button("Continue without me", key="continue_button", on_click=_act,
+                        args=(handle.answer, ""), width="stretch",
+                        help="The agent answers on its own this time.")
+            end.button("End the chat", key="end_chat_button", on_click=_act,
+                       args=(handle.answer, "exit"), width="stretch")
+
+
+def _code_approval(handle: Any, request: Any, token: str) -> None:
+    st.markdown(f"### 🙋 Run this code?\n**{request.agent}** asks before running code.")
+    listing = _listing(request)
+    st.markdown(safe_markdown(listing or request.prompt))
+    st.button("Approve and run", key="approve_code", type="primary", on_click=_decide,
+              args=(handle, CodeDecision.approve()))
+    with st.expander("Edit the code, or refuse it", key=f"edit_or_refuse_{token}"):
+        edit_key, reason_key = f"edited_code_{token}", f"refuse_reason_{token}"
+        with st.form("edit_code_form", border=False):
+            st.text_area("Run this code instead", key=edit_key, height=200,
+                         value="\n\n".join(b.code for b in request.blocks))
+            st.form_submit_button("Run my version", on_click=_edited, args=(handle, edit_key))
+        with st.form("refuse_code_form", border=False):
+            st.text_input("Why not? (the agents read this)", key=reason_key,
+                          placeholder="e.g. it writes files it should not")
+            st.form_submit_button("Refuse", on_click=_refused, args=(handle, reason_key))
 
 
 def _scroll_into_view(key: str, token: str) -> None:

@@ -87,6 +87,8 @@ def step_in(handle: Any) -> None:
         placeholder = "Your turn: type your reply and press Enter (exit ends the chat)…"
     elif request is not None and request.kind == "speaker":
         placeholder = "Choose who speaks next with the buttons above…"
+    elif request is not None:
+        placeholder = "Approve, edit or refuse the code above first…"
     else:
         placeholder = "Step in: write to the agents (delivered before the next turn)…"
     st.chat_input(placeholder, key="interject_input", on_submit=_interject,

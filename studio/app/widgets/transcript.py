@@ -157,7 +157,12 @@ class TranscriptView:
                 to = " → everyone"
             else:
                 to = f" → {item.recipient}" if item.recipient else ""
-            tag = " · _stepped in_" if item.human and item.sender not in self.agents else ""
+            if item.human and item.sender not in self.agents:
+                tag = " · _stepped in_"
+            elif item.auto and item.sender in self.humans:
+                tag = " · _automatic reply, not typed by you_"
+            else:
+                tag = ""
             st.markdown(f":{look.colour}[**{item.sender}**]{to}{tag}")
             if item.children:
                 self._nested(item.children, f"how {item.sender} got to this answer", folded=folded)
