@@ -2,8 +2,17 @@
 # the Demo model), served on port 8501 by a non-root user. The same image runs the Celery
 # workers (`roundtable worker`); compose.yaml puts studios and workers together.
 #
+# Listening on every address of the container makes it a SHARED studio: people sign in,
+# each sees their own work, and it needs an administrator. Give the first one on start:
+#
 #   docker build -t roundtable-studio .
-#   docker run -p 8501:8501 -v roundtable-data:/data roundtable-studio
+#   docker run -p 8501:8501 -v roundtable-data:/data \
+#       -e ROUNDTABLE_ADMIN=teacher -e ROUNDTABLE_ADMIN_PASSWORD='a long password' \
+#       roundtable-studio
+#
+# (or once: `docker run -it -v roundtable-data:/data roundtable-studio roundtable admin create
+# teacher`). Stored API keys are encrypted with /data/secret.key (mode 0600), or with
+# $ROUNDTABLE_SECRET_KEY when set: keep it with your backups of the volume.
 #
 # BASE is any image with Python 3.11+ (pip is brought along when it lacks one). Where no
 # registry can be reached, build from a local image and a folder of wheels made beforehand

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from studio.runs import RunManager, find_template  # noqa: E402
 from studio.spec import Registry  # noqa: E402
-from studio.store import Store  # noqa: E402
+from studio.store import Actor, Store  # noqa: E402
 from tests.support.services import (  # noqa: E402
     fresh_pg_database,
     fresh_redis_database,
@@ -45,6 +45,7 @@ from tests.support.services import (  # noqa: E402
     redis_base_url,
 )
 
+LOCAL = Actor.local()
 TEMPLATE = "research_write_review"
 TASK = "Write a short note on why bees matter."
 
@@ -76,7 +77,7 @@ def in_process(db: str, data: Path, runs: int) -> dict[str, Any]:
                 return
 
     started = time.monotonic()
-    handles = [manager.get(manager.start(spec, TASK, template_name=name, human="never"))
+    handles = [manager.get(LOCAL, manager.start(LOCAL, spec, TASK, template_name=name, human="never"))
                for _ in range(runs)]
     readers = [threading.Thread(target=follow, args=(h,)) for h in handles]
     for reader in readers:
@@ -87,7 +88,7 @@ def in_process(db: str, data: Path, runs: int) -> dict[str, Any]:
     assert all(h is not None and h.status == "finished" for h in handles)
     manager.shutdown()
     for handle in handles:
-        manager.delete(handle.run_id)
+        manager.delete(LOCAL, handle.run_id)
     return {"runs_per_s": runs / elapsed, "latencies": latencies}
 
 
@@ -106,7 +107,7 @@ def follower(db: str, broker: str, expect: int, out: str) -> None:
     Path(out + ".ready").touch()
     while len(ended) < expect and time.monotonic() < deadline:
         if len(last) < expect and time.monotonic() - listed > 0.5:  # runs started since
-            for info in store.list_runs(limit=expect):
+            for info in store.list_runs(LOCAL, limit=expect):
                 if info.mode == "celery":
                     last.setdefault(RunChannel(redis, info.id).events_key, "0-0")
             listed = time.monotonic()
@@ -144,14 +145,14 @@ def on_workers(db: str, broker: str, data: Path, runs: int, workers: int,
         manager = RunManager(store, Registry.bundled(), data_dir=data, broker=broker)
         name, spec = find_template(TEMPLATE, store=None, registry=manager.registry)
         started = time.monotonic()
-        ids = [manager.start(spec, TASK, template_name=name, human="never") for _ in range(runs)]
+        ids = [manager.start(LOCAL, spec, TASK, template_name=name, human="never") for _ in range(runs)]
         for run_id in ids:
-            handle = manager.get(run_id)
+            handle = manager.get(LOCAL, run_id)
             if handle is not None:
                 handle.wait(600)
         elapsed = time.monotonic() - started
         reader.wait(120)
-        statuses = {store.get_run(run_id).status for run_id in ids}
+        statuses = {store.get_run(LOCAL, run_id).status for run_id in ids}
         assert statuses == {"finished"}, statuses
         return {"runs_per_s": runs / elapsed, "latencies": json.loads(out.read_text())}
     finally:
@@ -159,8 +160,8 @@ def on_workers(db: str, broker: str, data: Path, runs: int, workers: int,
             proc.send_signal(signal.SIGTERM)
         for proc in procs:
             proc.wait(60)
-        for run in store.list_runs(limit=10_000):  # the next configuration starts empty
-            store.delete_run(run.id)
+        for run in store.list_runs(LOCAL, limit=10_000):  # the next configuration starts empty
+            store.delete_run(LOCAL, run.id)
 
 
 # -- controls -----------------------------------------------------------------------------------
@@ -168,7 +169,7 @@ def controls_in_process(db: str, data: Path) -> dict[str, float]:
     """The same steps as tests.support.studio_side control, on a run in this process."""
     manager = RunManager(Store.open(db), Registry.bundled(), data_dir=data)
     name, spec = find_template("human_in_the_loop", store=None, registry=manager.registry)
-    handle = manager.get(manager.start(spec, spec.default_task, template_name=name))
+    handle = manager.get(LOCAL, manager.start(LOCAL, spec, spec.default_task, template_name=name))
     assert handle is not None
 
     def until(predicate: Any) -> None:
@@ -209,7 +210,7 @@ def controls_across(db: str, broker: str, data: Path, scratch: Path) -> dict[str
         store = Store.open(db)
         manager = RunManager(store, Registry.bundled(), data_dir=data, broker=broker)
         name, spec = find_template("human_in_the_loop", store=None, registry=manager.registry)
-        run_id = manager.start(spec, spec.default_task, template_name=name)
+        run_id = manager.start(LOCAL, spec, spec.default_task, template_name=name)
         out = scratch / "controls.json"
         subprocess.run([sys.executable, "-m", "tests.support.studio_side", "control", "--db", db,
                         "--broker", broker, "--data", str(data), "--run", run_id,

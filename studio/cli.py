@@ -1,6 +1,9 @@
 """The ``roundtable`` command: ``ui``, ``worker``, ``run``, ``serve``,
-``templates list|export|import``,
-``db backup|restore``.
+``templates list|export|import``, ``db backup|restore``, ``admin create|password|list``.
+
+``roundtable ui`` on a loopback address is personal mode (no sign-in); ``--shared`` or any
+other ``--host`` is shared mode, which refuses to start until an administrator exists.
+The other commands act as the person at this machine (``Actor.local()``).
 
 Errors reach people in one shape: one line on stderr and a non-zero exit, never a
 traceback (set ROUNDTABLE_DEBUG=1 to see one).
@@ -18,7 +21,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 if TYPE_CHECKING:
     from studio.runs import RunHandle
-    from studio.store import Store
+    from studio.spec import Registry
+    from studio.store import Actor, Store
 
 PROG = "roundtable"
 EXIT_FAILED = 1
@@ -62,6 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1",
                     help="address to listen on (default: 127.0.0.1, this machine only)")
     ui.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+    ui.add_argument("--shared", action="store_true",
+                    help="shared mode: people sign in and see only their own work (implied by "
+                         "any --host other than this machine; needs `roundtable admin create`)")
+    ui.add_argument("--sso-issuer", metavar="URL", default=None,
+                    help="shared mode: also offer single sign-on with this OpenID Connect "
+                         "provider (its issuer URL); the client secret comes from "
+                         "$ROUNDTABLE_SSO_CLIENT_SECRET")
+    ui.add_argument("--sso-client-id", metavar="ID", default=None,
+                    help="the studio's client id at the --sso-issuer provider")
+    ui.add_argument("--public-url", metavar="URL", default=None,
+                    help="the address people open (for the sign-on redirect; default: "
+                         "http://localhost:PORT)")
     _add_broker(ui, "hand every run to Celery workers (`roundtable worker`) through this "
                     "Redis URL instead of running it in this process")
     _add_storage(ui)
@@ -179,6 +195,29 @@ def build_parser() -> argparse.ArgumentParser:
                                             "of the same name. All or nothing.")
     restore.add_argument("file", metavar="FILE", help="the JSON backup file")
     _add_storage(restore)
+
+    admin = commands.add_parser(
+        "admin", help="accounts for shared mode",
+        description="Accounts for shared mode (a workshop): the first administrator, "
+                    "passwords, who is there. The password is asked twice on a terminal, "
+                    "read from one line of standard input otherwise, or from --password-env.")
+    admin_sub = admin.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = admin_sub.add_parser("create", help="add an administrator (or --member)",
+                                  description="Add an account: an administrator unless --member.")
+    create.add_argument("name", metavar="NAME", help="the user name to sign in with")
+    create.add_argument("--member", action="store_true", help="a member, not an administrator")
+    create.add_argument("--password-env", metavar="VAR", default=None,
+                        help="read the password from this environment variable")
+    _add_storage(create)
+    password = admin_sub.add_parser("password", help="set a new password for NAME",
+                                    description="Set a new password; NAME's sessions end.")
+    password.add_argument("name", metavar="NAME")
+    password.add_argument("--password-env", metavar="VAR", default=None,
+                          help="read the password from this environment variable")
+    _add_storage(password)
+    listing = admin_sub.add_parser("list", help="list the accounts",
+                                   description="List the accounts and their roles.")
+    _add_storage(listing)
     return parser
 
 
@@ -199,6 +238,20 @@ def _open_store(args: argparse.Namespace) -> Store:
     return Store.open(_db_url(args), data_dir=_data_dir(args))
 
 
+def _local() -> Actor:
+    """The command line acts as the person at this machine: personal mode's one user."""
+    from studio.store import Actor
+
+    return Actor.local()
+
+
+def _registry(store: Store) -> Registry:
+    from studio.runs import actor_registry
+    from studio.spec import Registry
+
+    return actor_registry(store, _local(), Registry.bundled())
+
+
 # -- ui ------------------------------------------------------------------------------------
 def cmd_ui(args: argparse.Namespace) -> int:
     import studio
@@ -209,14 +262,30 @@ def cmd_ui(args: argparse.Namespace) -> int:
     _check_port_free(args.host, args.port)
     data_dir = _data_dir(args)
     store = _open_store(args)  # fail here, in one line, on a bad data dir or database URL
+    shared = args.shared or not _is_loopback(args.host)
+    if shared:
+        _bootstrap_admin(store)
+        if not store.has_admin():
+            how = "" if args.shared else (f" (--host {args.host} lets other machines in, so "
+                                          "the studio is shared)")
+            raise CliError(
+                f"shared mode needs an administrator first{how}: run `roundtable admin create "
+                "NAME` with the same --data-dir/--db-url, then start again (or set "
+                f"{ADMIN_NAME_ENV} and {ADMIN_PASSWORD_ENV})")
     broker = _broker(args, required=False)
     interrupted = store.mark_interrupted_runs()  # runs of a server that died are not "running"
     if interrupted:
         print(f"{interrupted} run(s) left running by a stopped server are marked interrupted.")
     _print_configuration_notes(store, broker)
     env = dict(os.environ, ROUNDTABLE_DATA_DIR=str(data_dir))
+    env.pop(ADMIN_PASSWORD_ENV, None)  # used above; the server does not need it
+    if shared:
+        env["ROUNDTABLE_MODE"] = "shared"
+    else:
+        env.pop("ROUNDTABLE_MODE", None)
     if _db_url(args):
         env["ROUNDTABLE_DB_URL"] = str(_db_url(args))
+    secrets_args = _sso_secrets(args, data_dir, shared)
     if broker:
         env["ROUNDTABLE_BROKER_URL"] = broker
     package_root = str(app.parents[2])  # so the app finds `studio` from a checkout too
@@ -224,13 +293,78 @@ def cmd_ui(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "streamlit", "run", str(app),
                "--server.headless", "true", "--server.address", args.host,
                "--server.port", str(args.port), "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
+               "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
+               *secrets_args]
     host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
+    mode = "shared: people sign in" if shared else "personal: this machine only"
     runs = f"runs on the workers of {_masked(broker)}" if broker else "runs in this process"
-    print(f"Roundtable Studio: http://{host}:{args.port}  (data: {data_dir}; {runs}; "
+    print(f"Roundtable Studio: http://{host}:{args.port}  ({mode}; data: {data_dir}; {runs}; "
           "Ctrl-C stops it)", flush=True)
     os.execve(sys.executable, command, env)  # the server takes this process's place
     return 0  # pragma: no cover - execve does not return
+
+
+ADMIN_NAME_ENV = "ROUNDTABLE_ADMIN"
+ADMIN_PASSWORD_ENV = "ROUNDTABLE_ADMIN_PASSWORD"
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip().lower().strip("[]")
+    return host in ("localhost", "::1", "ip6-localhost") or host.startswith("127.")
+
+
+def _bootstrap_admin(store: Store) -> None:
+    """Containers: the first administrator from $ROUNDTABLE_ADMIN / $ROUNDTABLE_ADMIN_PASSWORD
+    (only while there is none)."""
+    name = os.environ.get(ADMIN_NAME_ENV, "").strip()
+    password = os.environ.get(ADMIN_PASSWORD_ENV, "")
+    if name and password and not store.has_admin():
+        store.create_account(_local(), name, password, role="admin")
+        print(f"Created the administrator {name!r} from {ADMIN_NAME_ENV}.", flush=True)
+
+
+SSO_SECRET_ENV = "ROUNDTABLE_SSO_CLIENT_SECRET"
+
+
+def _sso_secrets(args: argparse.Namespace, data_dir: Path, shared: bool) -> list[str]:
+    """Single sign-on through Streamlit's own ``st.login``: its ``[auth]`` settings go to a
+    0600 file in the data dir (never on a command line), with a cookie secret kept there
+    too so sign-ins survive a restart. Returns the Streamlit options that point at it."""
+    if not (args.sso_issuer or args.sso_client_id):
+        return []
+    if not shared:
+        raise CliError("single sign-on is for shared mode: add --shared", EXIT_USAGE)
+    if not (args.sso_issuer and args.sso_client_id):
+        raise CliError("single sign-on needs both --sso-issuer and --sso-client-id", EXIT_USAGE)
+    client_secret = os.environ.get(SSO_SECRET_ENV, "")
+    if not client_secret:
+        raise CliError(f"single sign-on needs the client secret in ${SSO_SECRET_ENV}",
+                       EXIT_USAGE)
+    import secrets as token_source
+
+    issuer = args.sso_issuer.rstrip("/")
+    metadata = (issuer if issuer.endswith("/.well-known/openid-configuration")
+                else f"{issuer}/.well-known/openid-configuration")
+    public = (args.public_url or f"http://localhost:{args.port}").rstrip("/")
+    cookie_file = data_dir / "sso_cookie.key"
+    if not cookie_file.exists():
+        _write_private(cookie_file, token_source.token_urlsafe(32))
+    cookie_secret = cookie_file.read_text(encoding="utf-8").strip()
+    values = {"redirect_uri": f"{public}/oauth2callback", "cookie_secret": cookie_secret,
+              "client_id": args.sso_client_id, "client_secret": client_secret,
+              "server_metadata_url": metadata}
+    toml = "[auth]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
+    target = data_dir / "sso_secrets.toml"
+    _write_private(target, toml)
+    return ["--secrets.files", str(target)]
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -277,7 +411,8 @@ def _print_configuration_notes(store: Store, broker: str | None) -> None:
 
 # -- worker --------------------------------------------------------------------------------
 def cmd_worker(args: argparse.Namespace) -> int:
-    from studio.runs import registry_with_store, start_worker
+    from studio.runs import start_worker
+    from studio.spec import Registry
 
     if args.concurrency < 1:
         raise CliError("--concurrency must be at least 1", EXIT_USAGE)
@@ -287,14 +422,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     _print_configuration_notes(store, broker)
     print(f"Roundtable worker: runs from {_masked(broker)}, {args.concurrency} at a time "
           f"(data: {_data_dir(args)}; Ctrl-C hands its runs to the other workers)", flush=True)
-    start_worker(broker, store, registry_with_store(store), data_dir=_data_dir(args),
+    start_worker(broker, store, Registry.bundled(), data_dir=_data_dir(args),  # + the owner's
                  concurrency=args.concurrency, name=args.name)
     return 0
 
 
 # -- run -----------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
-    from studio.runs import RunManager, find_template, registry_with_store
+    from studio.runs import RunManager, find_template
+    from studio.spec import Registry
 
     if args.demo_delay < 0:
         raise CliError("--demo-delay must be 0 or more seconds", EXIT_USAGE)
@@ -303,18 +439,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.retries is not None and not 0 <= args.retries <= 10:
         raise CliError("--retries must be between 0 and 10", EXIT_USAGE)
     store = _open_store(args)
-    registry = registry_with_store(store)
-    name, spec = find_template(args.template, store=store, registry=registry)
+    registry = _registry(store)
+    name, spec = find_template(args.template, store=store, registry=registry, actor=_local())
     task = args.task if args.task is not None else spec.default_task
     if not task.strip():
         raise CliError(f"template {name!r} has no sample task: give one with --task", EXIT_USAGE)
     human = args.human or ("console" if sys.stdin.isatty() else "never")
-    manager = RunManager(store, registry, data_dir=_data_dir(args),
+    manager = RunManager(store, Registry.bundled(), data_dir=_data_dir(args),
                          demo_token_delay=args.demo_delay, demo_pace=args.demo_pace)
-    run_id = manager.start(spec, task, template_name=name, model=args.model,
+    run_id = manager.start(_local(), spec, task, template_name=name, model=args.model,
+                           source="cli",
                            human="mailbox" if human == "console" else "never",
                            timeout=args.timeout, retries=args.retries)
-    handle = manager.get(run_id)
+    handle = manager.get(_local(), run_id)
     assert handle is not None
     try:
         _follow(handle, sys.stdout, as_json=args.json)
@@ -390,8 +527,9 @@ def _silence_stdout() -> None:
 
 # -- serve ---------------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
-    from studio.runs import RunManager, registry_with_store
+    from studio.runs import RunManager
     from studio.serve import ServeOptions, serve
+    from studio.spec import Registry
 
     if not 1 <= args.rate_limit <= 100_000:
         raise CliError("--rate-limit must be between 1 and 100000 requests a minute",
@@ -404,8 +542,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     store = _open_store(args)
     broker = _broker(args, required=False)
     _print_configuration_notes(store, broker)
-    registry = registry_with_store(store)
-    manager = RunManager(store, registry, data_dir=_data_dir(args), broker=broker)
+    manager = RunManager(store, Registry.bundled(), data_dir=_data_dir(args), broker=broker)
     options = ServeOptions(templates=tuple(args.templates), host=args.host, port=args.port,
                            require_key=args.require_key,
                            cors_origins=tuple(o.rstrip("/") for o in args.cors_origin),
@@ -419,14 +556,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # -- templates, db -------------------------------------------------------------------------
 def cmd_templates(args: argparse.Namespace) -> int:
-    from studio.runs import registry_with_store, template_choices
+    from studio.runs import template_choices
 
     store = _open_store(args)
     if args.action == "export":
         return _export_template(args, store)
     if args.action == "import":
         return _import_templates(args, store)
-    choices = template_choices(store, registry_with_store(store))
+    choices = template_choices(store, _registry(store), _local())
     width = max([len(c.key) for c in choices] + [4])
     print(f"{'NAME':<{width}}  {'PATTERN':<9}  {'ORIGIN':<7}  DESCRIPTION")
     for c in choices:
@@ -436,11 +573,11 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
 
 def _export_template(args: argparse.Namespace, store: Store) -> int:
-    from studio.runs import find_template, registry_with_store
+    from studio.runs import find_template
     from studio.spec import export_file, export_script
 
-    registry = registry_with_store(store)
-    _, spec = find_template(args.template, store=store, registry=registry)
+    registry = _registry(store)
+    _, spec = find_template(args.template, store=store, registry=registry, actor=_local())
     text = (export_script(spec, registry=registry) if args.format == "python"
             else export_file(spec, args.format))
     if args.output == "-":
@@ -455,7 +592,7 @@ def _export_template(args: argparse.Namespace, store: Store) -> int:
 
 
 def _import_templates(args: argparse.Namespace, store: Store) -> int:
-    from studio.runs import apply_import, plan_import, registry_with_store
+    from studio.runs import apply_import, plan_import
     from studio.spec import summarise
 
     path = Path(args.file)
@@ -463,14 +600,14 @@ def _import_templates(args: argparse.Namespace, store: Store) -> int:
         content = path.read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read {args.file}: {exc.strerror}") from exc
-    registry = registry_with_store(store)
-    plan = plan_import(content, path.name, store=store, registry=registry)
+    registry = _registry(store)
+    plan = plan_import(content, path.name, store=store, actor=_local(), registry=registry)
     if not plan.ok:
         raise CliError(f"{args.file} cannot be imported; nothing was stored: "
                        + "; ".join(summarise(plan.problems)))
     for item in plan.items:  # the plan first: what will be added, and under which name
         print(f"{item.plan_line()} ({item.source_format})")
-    for item in apply_import(plan, store=store, registry=registry):
+    for item in apply_import(plan, store=store, actor=_local(), registry=registry):
         if item.action != "unchanged":
             print(f"imported {item.name!r}")
         for line in item.not_mapped:
@@ -480,10 +617,53 @@ def _import_templates(args: argparse.Namespace, store: Store) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_env:
+        value = os.environ.get(args.password_env, "")
+        if not value:
+            raise CliError(f"the environment variable {args.password_env} is empty or unset",
+                           EXIT_USAGE)
+        return value
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Password (8 characters or more): ")
+        if getpass.getpass("The same password again: ") != first:
+            raise CliError("the two passwords differ; nothing was changed", EXIT_USAGE)
+        return first
+    line = sys.stdin.readline()
+    if not line:
+        raise CliError("no password given: type it on a terminal, pipe one line, or use "
+                       "--password-env VAR", EXIT_USAGE)
+    return line.rstrip("\r\n")
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    if args.action == "list":
+        accounts = store.list_accounts(_local())
+        if not accounts:
+            print("No accounts yet: `roundtable admin create NAME` adds the administrator.")
+        for account in accounts:
+            state = "" if account.active else "  (access ended)"
+            print(f"{account.name:<24} {account.role:<7} {account.label}{state}")
+        return 0
+    password = _read_password(args)
+    if args.action == "password":
+        store.set_password(_local(), args.name, password)
+        print(f"New password set for {args.name!r}; their sessions ended.")
+        return 0
+    role = "member" if args.member else "admin"
+    account = store.create_account(_local(), args.name, password, role=role)
+    print(f"Created the {'administrator' if role == 'admin' else 'member'} {account.name!r}. "
+          "Start the shared studio with `roundtable ui --shared` (or --host 0.0.0.0).")
+    return 0
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     store = _open_store(args)
     if args.action == "backup":
-        data = store.backup()
+        data = store.backup(_local())
         text = json.dumps(data, indent=2, ensure_ascii=False)
         if args.file == "-":
             sys.stdout.write(text + "\n")
@@ -503,7 +683,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         raise CliError(f"{args.file} is not JSON (line {exc.lineno}): {exc.msg}") from exc
     if not isinstance(data, dict):
         raise CliError(f"{args.file} is not a Roundtable backup (expected a JSON object)")
-    restored = store.restore(data)
+    restored = store.restore(_local(), data)
     print(f"restored from {args.file}: " + ", ".join(f"{n} {k}" for k, n in restored.items()))
     return 0
 
@@ -537,7 +717,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"ui": cmd_ui, "worker": cmd_worker, "run": cmd_run, "serve": cmd_serve,
-                "templates": cmd_templates, "db": cmd_db}
+                "templates": cmd_templates, "db": cmd_db, "admin": cmd_admin}
     try:
         return handlers[args.command](args)
     except CliError as exc:

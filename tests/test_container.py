@@ -45,7 +45,9 @@ def test_the_image_builds_here_and_its_container_serves_the_health_check():
                            text=True, timeout=1400, env=_engine_env())
     assert built.returncode == 0, (built.stdout + built.stderr)[-4000:]
     port = _free_port()
-    started = _podman("run", "-d", "--rm", "-p", f"127.0.0.1:{port}:8501", TAG)
+    started = _podman("run", "-d", "--rm", "-p", f"127.0.0.1:{port}:8501",
+                      "-e", "ROUNDTABLE_ADMIN=teacher",  # listening on 0.0.0.0: shared mode
+                      "-e", "ROUNDTABLE_ADMIN_PASSWORD=container password", TAG)
     assert started.returncode == 0, started.stderr
     container = started.stdout.strip()
     try:

@@ -15,11 +15,12 @@ from typing import Any
 import streamlit as st
 
 from studio.spec import Problem, Registry, TemplateSpec, validate
+from studio.store import Actor
 
 from . import _builder_draft as draft
+from ._auth import current_actor
 from ._services import Services
 
-DRAFT_SETTING = "builder_draft"
 SPEC = "builder_spec"
 GEN = "builder_gen"
 SELECTED = "builder_selected"
@@ -37,6 +38,12 @@ class Draft:
     registry: Registry
     spec: TemplateSpec
     problems: list[Problem]
+    actor: Actor
+
+    @property
+    def bundled(self) -> Registry:
+        """The bundled components only (for the bundled templates)."""
+        return self.svc.registry
 
     @property
     def gen(self) -> int:
@@ -51,36 +58,33 @@ class Draft:
         return draft.errors(self.problems)
 
 
-def builder_registry(svc: Services) -> Registry:
-    """Bundled components plus the store's model configs and custom tools."""
-    from studio.runs import registry_with_store
+def builder_registry(svc: Services, actor: Actor) -> Registry:
+    """Bundled components plus the actor's (and the shared) model configs and custom tools."""
+    from studio.runs import actor_registry
     from studio.spec import default_registry
 
-    bundled = default_registry()
-    base = Registry()
-    base.models, base.agent_presets, base.tools = (dict(bundled.models),
-                                                   dict(bundled.agent_presets), dict(bundled.tools))
-    return registry_with_store(svc.store, base)
+    return actor_registry(svc.store, actor, default_registry())
 
 
 def load(svc: Services) -> Draft:
-    """The draft of this session: restored from the autosave on a fresh session."""
-    registry = builder_registry(svc)
+    """The draft of this session: restored from this person's autosave on a fresh session."""
+    actor = current_actor()
+    registry = builder_registry(svc, actor)
     st.session_state[LIVE] = set()
     if SPEC not in st.session_state:
-        spec, saved_as = _restore(svc)
+        spec, saved_as = _restore(svc, actor)
         st.session_state[SPEC] = spec
         st.session_state[SAVED_AS] = saved_as
         st.session_state[GEN] = int(st.session_state.get(GEN, 0)) + 1
     spec = st.session_state[SPEC]
-    return Draft(svc, registry, spec, validate(spec, registry=registry))
+    return Draft(svc, registry, spec, validate(spec, registry=registry), actor)
 
 
-def _restore(svc: Services) -> tuple[TemplateSpec, str | None]:
-    saved = svc.store.get_setting(DRAFT_SETTING)
-    if isinstance(saved, dict) and isinstance(saved.get("doc"), dict):
+def _restore(svc: Services, actor: Actor) -> tuple[TemplateSpec, str | None]:
+    saved = svc.store.get_draft(actor)
+    if saved is not None:
         try:
-            return TemplateSpec.model_validate(saved["doc"]), saved.get("saved_as")
+            return TemplateSpec.model_validate(saved[0]), saved[1]
         except ValueError:
             pass  # an autosave from an older format: start afresh
     return draft.new_team(), None
@@ -96,8 +100,7 @@ def commit(svc: Services, spec: TemplateSpec, *, reset_forms: bool = False,
         st.session_state[SAVED_AS] = saved_as
     if reset_forms:
         st.session_state[GEN] = int(st.session_state.get(GEN, 0)) + 1
-    svc.store.set_setting(DRAFT_SETTING, {"doc": spec.to_dict(),
-                                          "saved_as": st.session_state.get(SAVED_AS)})
+    svc.store.save_draft(current_actor(), spec.to_dict(), st.session_state.get(SAVED_AS))
 
 
 def replace(svc: Services, spec: TemplateSpec, *, saved_as: str | None | bool = False) -> None:

@@ -8,8 +8,9 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from studio.runs import RunError
 from studio.spec import SpecError
-from studio.store import StoreError
+from studio.store import Forbidden, StoreError
 
 
 def explain(exc: BaseException) -> str:
@@ -17,8 +18,12 @@ def explain(exc: BaseException) -> str:
     if isinstance(exc, SpecError):
         lines = "\n".join(f"- {p}" for p in exc.problems[:8])
         return f"The template has problems; fix them and try again:\n{lines}"
+    if isinstance(exc, Forbidden):
+        return f"Not allowed: {exc}."
     if isinstance(exc, StoreError):
         return f"The studio's database reported a problem: {exc}"
+    if isinstance(exc, RunError):  # says what to do already (a budget, a run that ended...)
+        return str(exc)
     if isinstance(exc, ModuleNotFoundError):
         return (f"A part of the studio is missing ({exc.name}). Reinstall it with "
                 "`pip install roundtable-studio` and restart `roundtable ui`.")

@@ -12,6 +12,7 @@ from studio.runs import demo_pace
 from studio.spec import TemplateSpec
 from studio.store import Store
 
+from ._auth import current_actor
 from ._catalog import DEMO
 from ._services import Services
 
@@ -26,8 +27,12 @@ def default_pace() -> str:
     return value if value in PACES else "readable"
 
 
+MY_PACE = "demo_pace_mine"  # a member's own choice (the studio's setting is the admin's)
+
+
 def current_pace(store: Store) -> str:
-    return demo_pace(store, default_pace())
+    mine = st.session_state.get(MY_PACE)
+    return mine if mine in PACES else demo_pace(store, default_pace())
 
 
 def chosen_model() -> str:
@@ -40,7 +45,7 @@ def launch(svc: Services, spec: TemplateSpec, task: str, *, template_name: str,
     (callbacks cannot draw where the person is looking) and return None."""
     model = chosen_model() if model is None else model
     try:
-        return svc.manager.start(spec, task, template_name=template_name,
+        return svc.manager.start(current_actor(), spec, task, template_name=template_name,
                                  model=None if model == "template" else model,
                                  demo_pace=current_pace(svc.store))
     except Exception as exc:  # noqa: BLE001 - shown to the person with what to do

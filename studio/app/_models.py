@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from studio.spec import Registry
-from studio.store import ModelConfig, Store
+from studio.store import Actor, ModelConfig, Store
 
 _NAME = re.compile(r"[^a-zA-Z0-9_.-]+")
 
@@ -17,11 +17,13 @@ def secret_name_for(config_name: str) -> str:
     return f"{config_name}-api-key"
 
 
-def save_from_form(store: Store, *, preset: str, name: str, base_url: str, model: str,
-                   api_version: str, key_env: str, key_value: str, registry: Registry,
-                   timeout: float | None = None, retries: int | None = None) -> ModelConfig:
-    """Save a config; a pasted key becomes a stored secret (only its name is in the config).
-    ``timeout`` and ``retries`` are the model's request limits (None: the defaults)."""
+def save_from_form(store: Store, actor: Actor, *, preset: str, name: str, base_url: str,
+                   model: str, api_version: str, key_env: str, key_value: str,
+                   registry: Registry, shared: bool = False, timeout: float | None = None,
+                   retries: int | None = None) -> ModelConfig:
+    """Save a config; a pasted key becomes a stored secret (only its name is in the config),
+    bound to the host of the base URL (or the preset's). ``timeout`` and ``retries`` are the
+    model's request limits (None: the defaults)."""
     name = name.strip()
     if not name:
         raise ValueError("Give the model a name (e.g. 'my-gpt').")
@@ -29,17 +31,21 @@ def save_from_form(store: Store, *, preset: str, name: str, base_url: str, model
         raise ValueError("Give the model name the server knows (e.g. 'gpt-4o-mini' or 'llama3.1').")
     base = registry.model(preset) if preset in registry.models else None
     provider = base.provider if base is not None else "openai_compatible"
+    url = base_url.strip() or None
     secret = None
     if key_value.strip():
         secret = secret_name_for(name)
-        store.set_secret(secret, key_value.strip())
     config = ModelConfig(
-        name=name, provider=provider, model=model.strip(), base_url=base_url.strip() or None,
+        name=name, provider=provider, model=model.strip(), base_url=url,
         api_type="azure" if provider == "azure" else "openai",
         api_version=api_version.strip() or None,
         api_key_env=None if secret else (key_env.strip() or None), api_key_secret=secret,
-        extra=_limits(timeout, retries))
-    return store.save_model_config(config)
+        shared=shared, extra=_limits(timeout, retries))
+    if config.api_key_env:  # refused before anything is stored
+        store.check_key_env(actor, config.api_key_env, url)
+    if secret:
+        store.set_secret(actor, secret, key_value.strip(), base_url=url)
+    return store.save_model_config(actor, config)
 
 
 def _limits(timeout: float | None, retries: int | None) -> dict[str, Any]:
@@ -59,11 +65,44 @@ def limits_of(config: ModelConfig) -> tuple[float, int]:
     return float(limits.get("timeout", DEFAULT_TIMEOUT)), int(limits.get("retries", DEFAULT_RETRIES))
 
 
-def set_limits(store: Store, name: str, timeout: float, retries: int) -> ModelConfig:
+def set_limits(store: Store, actor: Actor, name: str, timeout: float,
+               retries: int) -> ModelConfig:
     """Change a stored config's request timeout and retry budget, and nothing else."""
-    config = store.get_model_config(name)
+    config = store.get_model_config(actor, name)
     extra = {**config.extra, **_limits(timeout, retries)}
-    return store.save_model_config(dataclasses.replace(config, extra=extra))
+    return store.save_model_config(actor, dataclasses.replace(config, extra=extra))
+
+
+def price_of(config: ModelConfig) -> tuple[tuple[float, float] | None, str]:
+    """The (input, output) USD price per 1M tokens a config's calls cost, and where it comes
+    from: "yours" (set on the Models page), "list" (the studio's price list) or "unknown"."""
+    from studio.engine import price_for
+
+    if config.price is not None:
+        return config.price, "yours"
+    listed = price_for(config.model or "")
+    return (listed, "list") if listed is not None else (None, "unknown")
+
+
+def set_price(store: Store, actor: Actor, name: str, price_input: float | None,
+              price_output: float | None) -> ModelConfig:
+    """Set (both) or clear (neither) a stored config's price per 1M tokens."""
+    if (price_input is None) != (price_output is None):
+        raise ValueError("Give both prices (input and output), or clear both.")
+    for value in (price_input, price_output):
+        if value is not None and not 0 <= value <= 10_000:
+            raise ValueError("A price is in US dollars per million tokens, from 0 to 10000.")
+    config = store.get_model_config(actor, name)
+    return store.save_model_config(actor, dataclasses.replace(
+        config, price_input=price_input, price_output=price_output))
+
+
+def describe_price(config: ModelConfig) -> str:
+    price, source = price_of(config)
+    if price is None:
+        return "price unknown: its calls count as $0"
+    where = {"yours": "your price", "list": "the studio's price list"}[source]
+    return f"${price[0]:g} in / ${price[1]:g} out per 1M tokens ({where})"
 
 
 def describe_limits(config: ModelConfig) -> str:
@@ -88,9 +127,10 @@ def parse_oai_config_list(text: str) -> list[dict[str, Any]]:
     return data
 
 
-def import_oai_config_list(store: Store, entries: list[dict[str, Any]]) -> list[str]:
+def import_oai_config_list(store: Store, actor: Actor,
+                           entries: list[dict[str, Any]]) -> list[str]:
     """Save each entry as a model config; keys become stored secrets. Returns the names."""
-    taken = {c.name for c in store.list_model_configs()}
+    taken = {c.name for c in store.list_model_configs(actor) if actor.is_owner(c.owner_id)}
     names = []
     for entry in entries:
         base = _NAME.sub("-", str(entry["model"]).strip()).strip("-") or "model"
@@ -103,8 +143,9 @@ def import_oai_config_list(store: Store, entries: list[dict[str, Any]]) -> list[
         secret = None
         if entry.get("api_key"):
             secret = secret_name_for(name)
-            store.set_secret(secret, str(entry["api_key"]))
-        store.save_model_config(ModelConfig(
+            store.set_secret(actor, secret, str(entry["api_key"]),
+                             base_url=entry.get("base_url") or None)
+        store.save_model_config(actor, ModelConfig(
             name=name, provider="azure" if azure else _guess_provider(entry.get("base_url")),
             model=str(entry["model"]), base_url=entry.get("base_url") or None,
             api_type="azure" if azure else "openai", api_version=entry.get("api_version") or None,
@@ -122,14 +163,18 @@ def _guess_provider(base_url: str | None) -> str:
     return "openai" if not url or "api.openai.com" in url else "openai_compatible"
 
 
-def key_description(store: Store, config: ModelConfig) -> str:
+def key_description(store: Store, actor: Actor, config: ModelConfig) -> str:
     """How the key is found, never the key: env var (set or not) or a masked secret."""
     import os
 
+    if config.shared and not actor.is_owner(config.owner_id) and not actor.is_admin:
+        return "the workshop's key (used for you, never shown)"
     if config.api_key_secret:
-        previews = {s.name: s.preview for s in store.list_secrets()}
-        preview = previews.get(config.api_key_secret)
-        return (f"stored secret `{config.api_key_secret}` ({preview})" if preview
+        found = {s.name: s for s in store.list_secrets(actor)
+                 if s.name == config.api_key_secret}
+        secret = found.get(config.api_key_secret)
+        return (f"stored secret `{config.api_key_secret}` ({secret.preview}, sent only to "
+                f"{secret.host or 'no server yet: save it again'})" if secret
                 else f"stored secret `{config.api_key_secret}` (missing: save the key again)")
     if config.api_key_env:
         state = "set" if os.environ.get(config.api_key_env) else "not set in this environment"
@@ -137,13 +182,18 @@ def key_description(store: Store, config: ModelConfig) -> str:
     return "no key (local servers need none)"
 
 
-def check_model(store: Store, config: ModelConfig, timeout: float = 10.0) -> str:
-    """Send one tiny request; return the OK line or raise ModelError saying what to fix."""
+def check_model(store: Store, actor: Actor, config: ModelConfig, timeout: float = 10.0) -> str:
+    """Send one tiny request; return the OK line or raise ModelError saying what to fix.
+    The key obeys the same rules as a run (``studio.runs.api_key_for``): a stored key
+    only goes to the host it was saved for, a server variable only when allowed."""
     from studio.engine.models import OpenAIChatModel
+    from studio.runs import api_key_for
 
-    key = store.get_secret(config.api_key_secret) if config.api_key_secret else None
+    key = api_key_for(store, actor, config.name, base_url=config.base_url,
+                      api_key_secret=config.api_key_secret, api_key_env=config.api_key_env,
+                      needs_key=False)
     client = OpenAIChatModel(
-        config.model, base_url=config.base_url, api_key=key, api_key_env=config.api_key_env,
+        config.model, base_url=config.base_url, api_key=key, api_key_env=None,
         api_type="azure" if config.api_type == "azure" else "openai", api_version=config.api_version,
         timeout=timeout, max_retries=0, price=config.price, label=config.name)
     return client.check(timeout=timeout)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from studio.spec import Registry
-from studio.store import Store, default_data_dir
+from studio.store import Actor, Store, default_data_dir
 
 if TYPE_CHECKING:
     from studio.runs import RunManager
@@ -19,11 +19,15 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Services:
     store: Store
-    registry: Registry
+    registry: Registry  # the bundled components (everyone's); see registry_for
     manager: RunManager
     data_dir: Path
     db_url: str
     broker: str | None = None  # runs go to Celery workers through this Redis URL
+
+    def registry_for(self, actor: Actor) -> Registry:
+        """The bundled components plus the actor's own and the shared models and tools."""
+        return self.manager.registry_for(actor)
 
 
 def data_dir_from_env() -> Path:
@@ -39,11 +43,11 @@ def services() -> Services:
 
 @st.cache_resource(show_spinner="Opening the studio's database…")
 def _build(data_dir: str, db_url: str | None, broker: str | None = None) -> Services:
-    from studio.runs import RunManager, registry_with_store
+    from studio.runs import RunManager
 
     directory = Path(data_dir)
     store = Store.open(db_url, directory)
-    registry = registry_with_store(store)  # bundled components plus the user's own
+    registry = Registry.bundled()  # each person's models and tools are added per call
     manager = RunManager(store, registry, data_dir=directory,  # each run gets the Demo pace
                          broker=broker)
     return Services(store=store, registry=registry, manager=manager, data_dir=directory,

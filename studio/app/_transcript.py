@@ -98,6 +98,7 @@ class Transcript:
         self.edge_counts: dict[tuple[str, str], int] = {}
         self.finished: Item | None = None
         self.engine_paused = False  # the engine has stopped at a pause (not just been asked to)
+        self.timeline: list[dict[str, Any]] = []  # one entry per message: who, tokens, cost
         self.group_managers: set[str] = set()
         self._pending: dict[int, list[Item]] = {}  # depth -> nested items awaiting a parent
         self._open_cards: dict[str, list[Card]] = {}  # agent -> cards awaiting their message
@@ -188,9 +189,14 @@ class Transcript:
         if meta.get("kind") == "code_result" and any(c.kind == "code" for c in item.cards):
             item.content = ""  # the code card shows the output
         usage = event.get("usage") or {}
-        self.tokens += int(usage.get("prompt_tokens", 0) or 0) + int(usage.get("completion_tokens", 0) or 0)
-        self.cost += float(usage.get("cost", 0.0) or 0.0)
+        tokens = int(usage.get("prompt_tokens", 0) or 0) + int(usage.get("completion_tokens", 0) or 0)
+        cost = float(usage.get("cost", 0.0) or 0.0)
+        self.tokens += tokens
+        self.cost += cost
         self.messages += 1
+        self.timeline.append({"message": self.messages, "agent": sender, "tokens": tokens,
+                              "cost": cost, "time": float(event.get("time") or 0.0),
+                              "words": len((message.get("content") or "").split())})
         self.speaker = sender
         self._count_edge(event, sender, recipient)
         self._add(item)

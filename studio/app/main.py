@@ -46,6 +46,11 @@ Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>
   ``history_run_select``, downloads "Export Markdown" (``export_md``) and "Export JSON"
   (``export_json``), "Delete run" (``delete_run``) confirmed by ``delete_run_confirm``.
 - Settings: toggle ``allow_unsandboxed_toggle``.
+- Shared mode (``ROUNDTABLE_MODE=shared``): until someone signs in, the only page is
+  "Sign in" (see ``views/sign_in.py``); then the sidebar says "Signed in as <name>" with
+  "Sign out" (``sign_out``), administrators get the Workshop page [/workshop] (see
+  ``views/workshop.py``), and one's own saved templates have the Gallery toggle "Shared with
+  the workshop" (``share_saved-<name>``, other characters as ``-``).
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ except ModuleNotFoundError:  # started from a checkout: `streamlit run studio/ap
 
 import streamlit as st
 
+from studio.app._auth import cookie_writer, shared_mode, sign_in_state, sign_out
 from studio.app._guard import page_guard
 from studio.app._services import services
 
@@ -68,6 +74,13 @@ _HERE = Path(__file__).resolve().parent / "views"
 
 def main() -> None:
     st.set_page_config(page_title="Roundtable Studio", page_icon="🪑", layout="wide")
+    svc = services()
+    actor = sign_in_state(svc.store)
+    cookie_writer()
+    if actor is None:  # shared mode, nobody signed in: the sign-in page is the only page
+        st.navigation([st.Page(_HERE / "sign_in.py", title="Sign in", icon="🔑",
+                               url_path="sign-in", default=True)]).run()
+        return
     pages = [
         st.Page(_HERE / "gallery.py", title="Gallery", icon="🖼️", url_path="gallery", default=True),
         st.Page(_HERE / "playground.py", title="Playground", icon="🎛️", url_path="playground"),
@@ -77,15 +90,23 @@ def main() -> None:
         st.Page(_HERE / "history.py", title="History", icon="🕘", url_path="history"),
         st.Page(_HERE / "compare.py", title="Compare", icon="⚖️", url_path="compare"),
         st.Page(_HERE / "settings.py", title="Settings", icon="⚙️", url_path="settings"),
+        *([st.Page(_HERE / "workshop.py", title="Workshop", icon="🧑‍🏫", url_path="workshop")]
+          if shared_mode() and actor.is_admin else []),
     ]
     page = st.navigation(pages)
     with st.sidebar:
         st.markdown("### 🪑 Roundtable Studio")
         st.caption("Multi-agent conversations, live. Start in the Gallery, run in the Playground.")
         with page_guard("sidebar"):
-            active = services().manager.active()
+            active = svc.manager.active(actor)
             if active:
                 st.caption(f"🟢 {len(active)} run{'s' if len(active) != 1 else ''} going")
+            if shared_mode():
+                role = "administrator" if actor.is_admin else "member"
+                st.caption(f"Signed in as **{actor.name}** ({role})")
+                if st.button("Sign out", key="sign_out", icon="🚪"):
+                    sign_out(svc.store)
+                    st.rerun()
     page.run()
 
 

@@ -28,7 +28,7 @@ from ._retrieve import RetrieveUserProxyAgent
 from ._safeguard import ClearedBy, CodeGate, CodeVerdict
 from ._tools import Tool, ToolContext, ToolDefinitionError, tool
 from ._types import ChatResult, ConfigError, HumanInput, StopReason, Termination
-from ._usage import PRICES, Usage, UsageTracker, cost_of
+from ._usage import PRICES, Usage, UsageTracker, cost_of, price_for
 from .code import (
     CodeBlock,
     CodeExecutionError,
@@ -61,6 +61,7 @@ from .models import (
 
 __all__ = [
     "PRICES",
+    "price_for",
     "AnswerKey",
     "AssistantAgent",
     "Cancelled",

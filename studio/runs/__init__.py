@@ -3,17 +3,32 @@ with live events, message-by-message persistence, the human-input mailbox,
 pause/resume/cancel and status.
 
 Depends on :mod:`studio.spec`, :mod:`studio.store` and :mod:`studio.engine` only.
+
+Who is acting
+-------------
+Every :class:`RunManager` call takes the acting :class:`studio.store.Actor` first
+(``manager.start(actor, spec, task, ...)``, ``manager.get(actor, run_id)``,
+``manager.active(actor)``, ``manager.stop(actor, run_id)``, ``manager.transcript(actor,
+run_id)``, ``manager.delete(actor, run_id)``), as do :func:`template_choices`,
+:func:`find_template` (keyword ``actor``) and :func:`registry_with_store`. The owner of
+a run is stored on its row (``owner_id``) and on its handle, so any process can check it:
+a member sees and controls only their own runs (another person's run is ``None`` /
+``NotFound``), administrators all of them. ``start`` enforces the member's budget
+(:class:`BudgetExceeded`, a clear sentence). API keys reach a model only through
+:func:`api_key_for` (the same rules for a run and for the Models page's Test).
 """
 
 from ._celery import broker_url, check_broker, start_worker
-from ._errors import RunError
+from ._errors import BudgetExceeded, RunError
 from ._handle import FINAL_STATUSES, RunHandle
 from ._imports import ImportItem, ImportPlan, apply_import, plan_import
+from ._keys import api_key_for
 from ._lineage import LINEAGE, ForkPoint, continue_run, fork_points, fork_run
 from ._manager import RunManager
 from ._models import (
     ALLOW_UNSANDBOXED,
     DEMO_PACE,
+    actor_registry,
     demo_pace,
     registry_with_store,
     request_limits,
@@ -31,6 +46,7 @@ __all__ = [
     "fork_points",
     "fork_run",
     "ALLOW_UNSANDBOXED",
+    "BudgetExceeded",
     "DEMO_PACE",
     "FINAL_STATUSES",
     "ImportItem",
@@ -42,6 +58,8 @@ __all__ = [
     "RunManager",
     "TemplateChoice",
     "TextTranscript",
+    "actor_registry",
+    "api_key_for",
     "apply_import",
     "broker_url",
     "check_broker",

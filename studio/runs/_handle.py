@@ -59,8 +59,11 @@ class RunHandle:
 
     def __init__(self, run_id: str, *, template_name: str, task: str, model_label: str,
                  work_dir: Path, control: RunControl, human: TrackedHuman,
+                 owner_id: int | None = None, owner_name: str = "",
                  first_seq: int = 1) -> None:
         self.run_id = run_id
+        self.owner_id = owner_id  # who started it (None: the personal-mode user)
+        self.owner_name = owner_name
         self.template_name = template_name
         self.task = task
         self.model_label = model_label

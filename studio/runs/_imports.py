@@ -22,7 +22,7 @@ from studio.spec import SpecError, TemplateSpec, bundled_templates, import_file,
 
 if TYPE_CHECKING:
     from studio.spec import Registry
-    from studio.store import Store
+    from studio.store import Actor, Store
 
 __all__ = ["ImportItem", "ImportPlan", "apply_import", "plan_import"]
 
@@ -75,9 +75,10 @@ class ImportPlan:
         return [item for item in self.items if item.action != UNCHANGED]
 
 
-def plan_import(content: bytes | str, filename: str, *, store: Store,
+def plan_import(content: bytes | str, filename: str, *, store: Store, actor: Actor,
                 registry: Registry | None) -> ImportPlan:
-    """Read a template file and plan its import; never raises for a bad file, stores nothing."""
+    """Read a template file and plan its import into the actor's templates; never raises
+    for a bad file, stores nothing."""
     try:
         found = import_file(content, filename, registry=registry)
     except SpecError as exc:
@@ -89,14 +90,14 @@ def plan_import(content: bytes | str, filename: str, *, store: Store,
         return ImportPlan(filename, found.source_format,
                           problems=[f"{filename}: the file holds no templates"])
     try:
-        items = _name_items(found.reports, found.source_format, store, registry)
+        items = _name_items(found.reports, found.source_format, store, actor, registry)
     except SpecError as exc:
         return ImportPlan(filename, found.source_format,
                           problems=[str(p) for p in (exc.errors or exc.problems)])
     return ImportPlan(filename, found.source_format, items)
 
 
-def apply_import(plan: ImportPlan, *, store: Store, registry: Registry | None
+def apply_import(plan: ImportPlan, *, store: Store, actor: Actor, registry: Registry | None
                  ) -> list[ImportItem]:
     """Store the templates of a good plan; returns every item with the name it ended under.
 
@@ -107,11 +108,11 @@ def apply_import(plan: ImportPlan, *, store: Store, registry: Registry | None
     if not plan.ok:
         raise ValueError("the file has problems; nothing was imported")
     reports = [_Report(item) for item in plan.items]
-    items = _name_items(reports, plan.source_format, store, registry)
+    items = _name_items(reports, plan.source_format, store, actor, registry)
     for item in items:
         if item.action == UNCHANGED:
             continue
-        store.save_template(item.name, item.spec.to_dict(), description=item.spec.description,
+        store.save_template(actor, item.name, item.spec.to_dict(), description=item.spec.description,
                             tags=tuple(item.spec.tags), note=f"imported from {plan.filename}")
     return items
 
@@ -146,8 +147,9 @@ class _Report:
 class _Names:
     """Every name in use, what holds it, and the team it holds (compared without names)."""
 
-    def __init__(self, store: Store, registry: Registry | None) -> None:
+    def __init__(self, store: Store, actor: Actor, registry: Registry | None) -> None:
         self.store = store
+        self.actor = actor
         self.registry = registry
         self.holders: dict[str, str] = {}  # casefolded name -> "a bundled template 'X'", ...
         self.actual: dict[str, str] = {}  # casefolded -> the name as spelled
@@ -156,8 +158,10 @@ class _Names:
                         _bundled(registry).values()}
         for spec in self.bundled.values():
             self._hold(spec.name, f"a bundled template is named {spec.name!r}")
-        live = {info.name for info in store.list_templates()}
-        for info in store.list_templates(include_deleted=True):
+        own = [info for info in store.list_templates(actor, include_deleted=True)
+               if actor.is_owner(info.owner_id)]  # names are per person
+        live = {info.name for info in own if info.deleted_at is None}
+        for info in own:
             where = "you have a template" if info.name in live else "a template in the trash is"
             self._hold(info.name, f"{where} named {info.name!r}")
 
@@ -174,7 +178,8 @@ class _Names:
                 self._teams[key] = _without_name(self.bundled[key].to_dict())
             else:
                 try:
-                    document = self.store.get_template(self.actual[key]).document
+                    document = self.store.template_document(
+                        self.actor, self.actual[key], owner_id=self.actor.id)
                     self._teams[key] = _without_name(
                         load_template(document, registry=self.registry).to_dict())
                 except Exception:  # noqa: BLE001 - a stored template that no longer loads
@@ -201,9 +206,9 @@ class _Names:
         self._teams[name.casefold()] = _without_name(spec.to_dict())
 
 
-def _name_items(reports: Iterable[Any], source_format: str, store: Store,
+def _name_items(reports: Iterable[Any], source_format: str, store: Store, actor: Actor,
                 registry: Registry | None) -> list[ImportItem]:
-    names = _Names(store, registry)
+    names = _Names(store, actor, registry)
     items = []
     for report in reports:
         spec: TemplateSpec = report.spec

@@ -18,7 +18,7 @@ from studio.spec import load_template
 from ._errors import RunError
 
 if TYPE_CHECKING:
-    from studio.store import RunInfo
+    from studio.store import Actor, RunInfo
 
     from ._manager import HumanChoice, RunManager
 
@@ -35,18 +35,20 @@ class ForkPoint:
     depth: int = 0
 
 
-def recording_of(manager: RunManager, run_id: str) -> tuple[RunInfo, Recording]:
-    """The run's record and its conversation as a recording (the run must have ended)."""
-    info = manager.store.get_run(run_id)
-    handle = manager.get(run_id)
+def recording_of(manager: RunManager, actor: Actor,
+                 run_id: str) -> tuple[RunInfo, Recording]:
+    """The run's record and its conversation as a recording (the run must have ended; the
+    actor must be allowed to see it: its owner or an administrator)."""
+    info = manager.store.get_run(actor, run_id)
+    handle = manager.get(actor, run_id)
     if (handle is not None and not handle.done) or info.status == "running":
         raise RunError("that run is still going: wait for it to end, or stop it first")
-    return info, Recording.of(manager.transcript(run_id), resume=False)
+    return info, Recording.of(manager.transcript(actor, run_id), resume=False)
 
 
-def fork_points(manager: RunManager, run_id: str) -> list[ForkPoint]:
+def fork_points(manager: RunManager, actor: Actor, run_id: str) -> list[ForkPoint]:
     """Every message of the run, in order, nested chats included."""
-    _, recording = recording_of(manager, run_id)
+    _, recording = recording_of(manager, actor, run_id)
     points = []
     for index, event in enumerate(e for e in recording.events if e["type"] == "message"):
         message = event.get("message") or {}
@@ -56,14 +58,16 @@ def fork_points(manager: RunManager, run_id: str) -> list[ForkPoint]:
     return points
 
 
-def continue_run(manager: RunManager, run_id: str, message: str, *, model: str | None = None,
+def continue_run(manager: RunManager, actor: Actor, run_id: str, message: str, *,
+                 model: str | None = None,
                  human: HumanChoice = "mailbox", demo_pace: str | None = None) -> str:
     """A new run: the finished conversation ``run_id`` followed by ``message`` (sent by the
-    team's starter, in a chat that keeps the history). Returns the new run's id."""
+    team's starter, in a chat that keeps the history), owned by ``actor``. Returns the new
+    run's id."""
     text = message.strip()
     if not text:
         raise RunError("write the follow-up message first")
-    info, recording = recording_of(manager, run_id)
+    info, recording = recording_of(manager, actor, run_id)
     if info.status != "finished":
         raise RunError(f"only a finished run can be continued (this one is {info.status}); "
                        "fork it from one of its messages instead")
@@ -71,34 +75,35 @@ def continue_run(manager: RunManager, run_id: str, message: str, *, model: str |
     events = list(recording.events)
     while events and events[-1]["type"] in ("run_finished", "error", "warning"):
         events.pop()
-    return _start(manager, info, Recording(tuple(events), resume=False), followup=text,
+    return _start(manager, actor, info, Recording(tuple(events), resume=False), followup=text,
                   lineage={"kind": "continue", "from_run": run_id, "text": text},
                   model=model, human=human, demo_pace=demo_pace)
 
 
-def fork_run(manager: RunManager, run_id: str, index: int, text: str | None = None, *,
+def fork_run(manager: RunManager, actor: Actor, run_id: str, index: int,
+             text: str | None = None, *,
              model: str | None = None, human: HumanChoice = "mailbox",
              demo_pace: str | None = None) -> str:
     """A new run: run ``run_id`` up to its message ``index`` (see :func:`fork_points`),
     that message's text replaced by ``text`` when given, and live from there."""
-    info, recording = recording_of(manager, run_id)
+    info, recording = recording_of(manager, actor, run_id)
     try:
         cut = recording.until_message(index, text)
     except IndexError as exc:
         raise RunError(str(exc)) from None
-    point = fork_points(manager, run_id)[index]
+    point = fork_points(manager, actor, run_id)[index]
     edited = text is not None and text != point.content
-    return _start(manager, info, cut, followup=None,
+    return _start(manager, actor, info, cut, followup=None,
                   lineage={"kind": "fork", "from_run": run_id, "at": index,
                            "sender": point.sender, "edited": edited,
                            "text": text if edited else ""},
                   model=model, human=human, demo_pace=demo_pace)
 
 
-def _start(manager: RunManager, info: RunInfo, recording: Recording, *, followup: str | None,
-           lineage: dict[str, Any], model: str | None, human: HumanChoice,
-           demo_pace: str | None) -> str:
-    spec = load_template(info.template_snapshot, registry=manager.registry)
-    return manager.start(spec, info.task, template_name=info.template_name, model=model,
+def _start(manager: RunManager, actor: Actor, info: RunInfo, recording: Recording, *,
+           followup: str | None, lineage: dict[str, Any], model: str | None,
+           human: HumanChoice, demo_pace: str | None) -> str:
+    spec = load_template(info.template_snapshot, registry=manager.registry_for(actor))
+    return manager.start(actor, spec, info.task, template_name=info.template_name, model=model,
                          human=human, demo_pace=demo_pace, replay=recording,
                          followup=followup, lineage=lineage)

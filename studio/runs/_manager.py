@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -14,20 +15,21 @@ from studio.spec import TemplateSpec, load_template
 from studio.store import LIVE_STATUSES, NotFound
 
 from ._channel import RunChannel
-from ._errors import RunError
+from ._errors import BudgetExceeded, RunError
 from ._execution import Execution
 from ._handle import FINAL_STATUSES, QUEUED, RunHandle, TrackedHuman
 from ._lease import Heartbeat
-from ._models import make_team
+from ._models import actor_registry, make_team
 from ._remote import RemoteHandle
 
 if TYPE_CHECKING:
     from studio.spec import Registry
-    from studio.store import Store
+    from studio.store import Actor, Store
 
     from ._celery import CeleryDispatch
 
 HumanChoice = Literal["mailbox", "never"] | HumanInputProvider
+BUDGET_WINDOW = 24 * 3600.0  # "per day": the last 24 hours
 
 
 class RunManager:
@@ -40,6 +42,12 @@ class RunManager:
     Every transcript event is committed to the store the moment it is emitted; token
     deltas stay live only. This process's runs are held under its lease (a heartbeat in the
     store): other processes mark them ``interrupted`` only once that lease has expired.
+
+    ``registry`` holds the components everyone has (the bundled ones); each run adds the
+    model configs and tools of the person starting it. Every call takes the acting
+    :class:`~studio.store.Actor`: a run (its row holds ``owner_id``, so any process can
+    check) is seen and controlled by the person who started it and by administrators;
+    members' runs are held to their budgets.
     """
 
     def __init__(self, store: Store, registry: Registry, *, data_dir: Path,
@@ -74,12 +82,43 @@ class RunManager:
         return "celery" if self._dispatch is not None else "in-process"
 
     # -- starting --------------------------------------------------------------------------
-    def start(self, template: dict[str, Any] | TemplateSpec, task: str, *, template_name: str,
-              model: str | None = None, human: HumanChoice = "mailbox",
+    def registry_for(self, actor: Actor) -> Registry:
+        """The bundled components plus the actor's own (and shared) models and tools."""
+        return actor_registry(self.store, actor, self.registry)
+
+    def check_budget(self, actor: Actor) -> None:
+        """Raise :class:`BudgetExceeded` (saying which limit, and what to do) when the
+        actor's budget does not allow one more run now."""
+        budget = self.store.budget_for(actor)
+        if budget.concurrent_runs is not None:
+            going = sum(self.store.count_runs(actor, status=status)
+                        for status in LIVE_STATUSES) if not actor.is_admin else 0
+            if going >= budget.concurrent_runs:
+                raise BudgetExceeded(
+                    f"Budget reached: you have {going} run{'s' if going != 1 else ''} going and "
+                    f"may run {budget.concurrent_runs} at a time. Stop one, or wait for it to "
+                    "end.")
+        if budget.tokens_per_day is None and budget.cost_per_day is None:
+            return
+        tokens, cost = self.store.usage_since(actor, time.time() - BUDGET_WINDOW)
+        if budget.tokens_per_day is not None and tokens >= budget.tokens_per_day:
+            raise BudgetExceeded(
+                f"Budget reached: your runs used {tokens:,} tokens in the last 24 hours, and "
+                f"your budget is {budget.tokens_per_day:,} a day. Ask the workshop's "
+                "administrator for more, or try again later.")
+        if budget.cost_per_day is not None and cost >= budget.cost_per_day:
+            raise BudgetExceeded(
+                f"Budget reached: your runs cost ${cost:.4f} in the last 24 hours, and your "
+                f"budget is ${budget.cost_per_day:.2f} a day. Ask the workshop's "
+                "administrator for more, or try again later.")
+
+    def start(self, actor: Actor, template: dict[str, Any] | TemplateSpec, task: str, *,
+              template_name: str, model: str | None = None, human: HumanChoice = "mailbox",
               timeout: float | None = None, retries: int | None = None,
               demo_pace: DemoPace | str | None = None, replay: Recording | None = None,
               followup: str | None = None, lineage: dict[str, Any] | None = None) -> str:
-        """Start a run and return its id.
+        """Start a run owned by ``actor`` and return its id (a member over budget gets
+        :class:`BudgetExceeded`).
 
         ``model``: None runs the template's own models; "demo", "local" or a stored model
         config name makes every agent use that model. ``human``: "mailbox" (answer through
@@ -93,8 +132,10 @@ class RunManager:
         ``followup`` then continues the conversation with that message; ``lineage`` is
         shown at the top of the transcript (in-process runs only, for now).
         """
+        self.check_budget(actor)
+        registry = self.registry_for(actor)
         spec = template if isinstance(template, TemplateSpec) else load_template(
-            template, registry=self.registry)
+            template, registry=registry)
         task = task.strip() or spec.default_task
         if not task:
             raise RunError("give the run a task: the template has no sample task to use")
@@ -106,24 +147,25 @@ class RunManager:
             if replay is not None or followup is not None:
                 raise RunError("continuing or forking a run needs the studio's own runner: "
                                "start the studio without a broker to do it")
-            return self._enqueue(spec, task, template_name=template_name, options=options,
-                                 human=human)
+            return self._enqueue(actor, spec, task, template_name=template_name,
+                                 options=options, human=human, registry=registry)
         run_id = uuid.uuid4().hex
         work_dir = self.data_dir / "runs" / run_id
         tracked = TrackedHuman(_provider(human))
         try:
             work_dir.mkdir(parents=True, exist_ok=False)
-            team, label = make_team(spec, store=self.store, registry=self.registry,
+            team, label = make_team(spec, store=self.store, registry=registry, actor=actor,
                                     work_dir=work_dir, options=options)
         except BaseException:
             shutil.rmtree(work_dir, ignore_errors=True)
             raise
         assert self._heartbeat is not None
-        self.store.create_run(template_name, spec.to_dict(), task, label, work_dir=work_dir,
-                              run_id=run_id, holder=self._heartbeat.lease_id)
+        self.store.create_run(actor, template_name, spec.to_dict(), task, label,
+                              work_dir=work_dir, run_id=run_id, holder=self._heartbeat.lease_id)
         control = RunControl(human=tracked, replay=replay, echo_replayed=replay is not None)
         handle = RunHandle(run_id, template_name=template_name, task=task, model_label=label,
-                           work_dir=work_dir, control=control, human=tracked)
+                           work_dir=work_dir, control=control, human=tracked,
+                           owner_id=actor.id, owner_name=actor.name)
         execution = Execution(self.store, handle, holder=self._heartbeat.lease_id)
         control._on_event = execution.on_event
         with self._lock:
@@ -134,41 +176,44 @@ class RunManager:
         thread.start()
         return run_id
 
-    def _enqueue(self, spec: TemplateSpec, task: str, *, template_name: str,
-                 options: dict[str, Any], human: HumanChoice) -> str:
+    def _enqueue(self, actor: Actor, spec: TemplateSpec, task: str, *, template_name: str,
+                 options: dict[str, Any], human: HumanChoice, registry: Registry) -> str:
         """Check the team builds, record the run as queued and hand it to the workers."""
         if not isinstance(human, str) or human not in ("mailbox", "never"):
             raise RunError("a run on a worker is answered through the studio: "
                            "use human='mailbox' or 'never'")
         assert self._dispatch is not None
         with tempfile.TemporaryDirectory(prefix="roundtable-check-") as scratch:
-            _team, label = make_team(spec, store=self.store, registry=self.registry,
+            _team, label = make_team(spec, store=self.store, registry=registry, actor=actor,
                                      work_dir=Path(scratch), options=options)
         run_id = uuid.uuid4().hex
-        self.store.create_run(template_name, spec.to_dict(), task, label, run_id=run_id,
+        self.store.create_run(actor, template_name, spec.to_dict(), task, label, run_id=run_id,
                               mode="celery", options=options)
         RunChannel(self._redis, run_id).set_state(status=QUEUED)
         self._dispatch.enqueue(run_id)
         return run_id
 
     # -- looking up ------------------------------------------------------------------------
-    def get(self, run_id: str) -> RunHandle | RemoteHandle | None:
-        """The live handle of a run: one started by this process, or (with a broker) any
-        run that is queued or going on a worker. None for a run that has ended elsewhere
-        (read its transcript from the store) or an unknown id."""
+    def get(self, actor: Actor, run_id: str) -> RunHandle | RemoteHandle | None:
+        """The live handle of a run the actor may see (its owner, or an administrator): one
+        started by this process, or (with a broker) any run that is queued or going on a
+        worker. None for a run that has ended elsewhere (read its transcript from the
+        store), an unknown id, or another person's run (for a member it does not exist)."""
         with self._lock:
             local = self._runs.get(run_id)
             remote = self._remote.get(run_id)
-        if local is not None or self._redis is None:
-            return local
+        if local is not None:
+            return local if actor.owns(local.owner_id) else None
+        if self._redis is None:
+            return None
         if remote is not None:
-            return remote
+            return remote if actor.owns(remote.owner_id) else None
         channel = RunChannel(self._redis, run_id)
         state = channel.state()
         if not state or state.get("status") in FINAL_STATUSES:
             return None
         try:
-            info = self.store.get_run(run_id)
+            info = self.store.get_run(actor, run_id)
         except NotFound:
             return None
         handle = RemoteHandle(channel, info, self.store)
@@ -176,32 +221,40 @@ class RunManager:
             self._remote[run_id] = handle
         return handle
 
-    def active(self) -> list[RunHandle | RemoteHandle]:
-        """Runs that have not ended, oldest first: this process's, and with a broker every
-        queued or running run on the workers."""
+    def active(self, actor: Actor) -> list[RunHandle | RemoteHandle]:
+        """The actor's runs that have not ended (administrators: everyone's), oldest first:
+        this process's, and with a broker every queued or running run on the workers."""
         with self._lock:
             handles: list[RunHandle | RemoteHandle] = [
-                h for h in self._runs.values() if not h.done]
+                h for h in self._runs.values() if not h.done and actor.owns(h.owner_id)]
         if self._redis is not None:
             for status in LIVE_STATUSES:
-                for info in self.store.list_runs(limit=1000, status=status):
+                for info in self.store.list_runs(actor, limit=1000, status=status):
                     if info.mode == "celery":
-                        remote = self.get(info.id)
+                        remote = self.get(actor, info.id)
                         if remote is not None and not remote.done:
                             handles.append(remote)
         return sorted(handles, key=lambda h: h.started_at)
 
-    def transcript(self, run_id: str) -> list[dict[str, Any]]:
+    def stop(self, actor: Actor, run_id: str) -> None:
+        """Stop a live run: its owner or an administrator."""
+        handle = self.get(actor, run_id)
+        if handle is None:
+            raise RunError(f"run {run_id} is not going (or is not yours to stop)")
+        handle.cancel()
+
+    def transcript(self, actor: Actor, run_id: str) -> list[dict[str, Any]]:
         """The run's persisted events from the store, in order (token deltas excluded)."""
-        return [{**event.data, "seq": event.seq} for event in self.store.run_events(run_id)]
+        return [{**event.data, "seq": event.seq}
+                for event in self.store.run_events(actor, run_id)]
 
     # -- housekeeping ----------------------------------------------------------------------
-    def delete(self, run_id: str) -> None:
+    def delete(self, actor: Actor, run_id: str) -> None:
         """Delete a run that has ended: its record, transcript and work dir."""
-        handle = self.get(run_id)
+        handle = self.get(actor, run_id)
         if handle is not None and not handle.done:
             raise RunError(f"run {run_id} is still going: cancel it before deleting it")
-        work_dir = self.store.delete_run(run_id)
+        work_dir = self.store.delete_run(actor, run_id)
         if work_dir:
             shutil.rmtree(work_dir, ignore_errors=True)
         if self._redis is not None:

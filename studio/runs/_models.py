@@ -12,20 +12,29 @@ from studio.spec import Registry, RegistryError, TemplateSpec
 
 if TYPE_CHECKING:
     from studio.engine import ModelClient
-    from studio.store import Store
+    from studio.store import Actor, Store
 
 _PROVIDERS = ("openai", "azure", "ollama", "lmstudio", "vllm", "llamacpp", "openai_compatible",
               "demo", "local")
 
 
-def registry_with_store(store: Store, base: Registry | None = None) -> Registry:
-    """A registry holding the bundled components plus the store's model configs and tools.
+def actor_registry(store: Store, actor: Actor, base: Registry) -> Registry:
+    """A fresh registry: ``base`` (left untouched) plus what the actor may use from the store."""
+    fresh = Registry()
+    fresh.models, fresh.agent_presets, fresh.tools = (dict(base.models), dict(base.agent_presets),
+                                                      dict(base.tools))
+    return registry_with_store(store, actor, fresh)
+
+
+def registry_with_store(store: Store, actor: Actor, base: Registry | None = None) -> Registry:
+    """A registry holding the bundled components plus the model configs and tools the
+    actor may use (their own, and the shared models).
 
     Entries that cannot be loaded (a broken custom tool) are skipped here; the Builder
     reports them where they are edited.
     """
     registry = Registry.bundled() if base is None else base
-    for config in store.list_model_configs():
+    for config in store.list_model_configs(actor):
         if config.name in registry.models and registry.models[config.name].origin == "bundled":
             continue
         provider = config.provider if config.provider in _PROVIDERS else "openai_compatible"
@@ -37,11 +46,13 @@ def registry_with_store(store: Store, base: Registry | None = None) -> Registry:
         if config.api_type == "azure" and provider != "azure":
             data["api_type"] = "azure"
         data.update(request_limits(config.extra))
+        if config.price is not None:  # the price set on the Models page
+            data["price_input"], data["price_output"] = config.price
         try:
             registry.add_model(config.name, data, origin="user")
         except RegistryError:
             continue
-    for tool in store.list_tools():
+    for tool in store.list_tools(actor):
         try:
             registry.add_tool(tool.name, tool.source, description=tool.description, origin="user")
         except RegistryError:
@@ -60,26 +71,6 @@ def request_limits(extra: dict[str, Any] | None) -> dict[str, Any]:
             except (TypeError, ValueError):
                 continue  # a hand-edited backup: the model keeps its default
     return limits
-
-
-def _secret_names(spec: TemplateSpec, registry: Registry) -> set[str]:
-    names = {p.api_key_secret for p in registry.models.values() if p.api_key_secret}
-    for ref in spec.models.values():
-        if isinstance(ref, SpecModelConfig) and ref.api_key_secret:
-            names.add(ref.api_key_secret)
-    return names
-
-
-def _secrets(store: Store, names: set[str]) -> dict[str, str]:
-    from studio.store import NotFound
-
-    found: dict[str, str] = {}
-    for name in sorted(names):
-        try:
-            found[name] = store.get_secret(name)
-        except NotFound:
-            continue  # the resolver says which model lacks it, if one is used
-    return found
 
 
 def _demo_backed(spec: TemplateSpec, registry: Registry, ref: str | None) -> bool:
@@ -121,15 +112,17 @@ def demo_pace(store: Store, default: str = "readable") -> str:
 class ModelSetup:
     """The model resolver of one run, recording the labels of the clients it hands out."""
 
-    def __init__(self, spec: TemplateSpec, registry: Registry, store: Store, *,
+    def __init__(self, spec: TemplateSpec, registry: Registry, store: Store, actor: Actor, *,
                  demo_pace: str = "instant", demo_token_delay: float | None = None,
                  timeout: float | None = None, retries: int | None = None) -> None:
         from studio.spec._resolve import default_model_resolver
 
+        from ._keys import key_provider
+
         self._resolve = default_model_resolver(
-            registry, spec.demo_options(), _secrets(store, _secret_names(spec, registry)),
-            dict(spec.models), demo_pace=demo_pace, demo_token_delay=demo_token_delay,
-            timeout=timeout, retries=retries)
+            registry, spec.demo_options(), None, dict(spec.models), demo_pace=demo_pace,
+            demo_token_delay=demo_token_delay, timeout=timeout, retries=retries,
+            api_key=key_provider(store, actor))
         self.labels: list[str] = []
 
     def resolve(self, name: str) -> ModelClient:
@@ -157,17 +150,19 @@ def build(spec: TemplateSpec, *, registry: Registry, resolve_model: Callable[[st
                       allow_unsandboxed=allow_unsandboxed)
 
 
-def make_team(spec: TemplateSpec, *, store: Store, registry: Registry, work_dir: Path,
-              options: dict[str, Any]) -> tuple[Any, str]:
+def make_team(spec: TemplateSpec, *, store: Store, registry: Registry, actor: Actor,
+              work_dir: Path, options: dict[str, Any]) -> tuple[Any, str]:
     """The team a run executes and its model label. ``options`` are how the run was started
     (kept on its record, so a worker builds the same team): ``model`` (None: the template's
     own; else every agent on "demo", "local" or a stored config), ``human`` ("never" asks no
     one), ``timeout``/``retries``, ``demo_pace`` and ``demo_token_delay``. Raises
-    ``BuildError`` (or ``RunError``) when it cannot be built here."""
+    ``BuildError`` (or ``RunError``) when it cannot be built here. Keys are those the
+    ``actor`` (who started the run) may use, for the hosts they were saved for."""
     model = options.get("model")
     pace = str(options.get("demo_pace") or "instant")
     delay = float(options.get("demo_token_delay") or 0.0)
-    setup = ModelSetup(spec, registry, store, demo_pace=pace, demo_token_delay=delay or None,
+    setup = ModelSetup(spec, registry, store, actor, demo_pace=pace,
+                       demo_token_delay=delay or None,
                        timeout=options.get("timeout"), retries=options.get("retries"))
     override = setup.resolve(model) if model else None
     paced = pace == "readable" or delay > 0

@@ -26,6 +26,8 @@ class RemoteHandle:
 
     def __init__(self, channel: RunChannel, info: RunInfo, store: Store) -> None:
         self.run_id = info.id
+        self.owner_id = info.owner_id  # who started it (None: the personal-mode user)
+        self.owner_name = ""
         self.template_name = info.template_name
         self.task = info.task
         self.model_label = info.model_label

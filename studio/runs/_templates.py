@@ -14,7 +14,7 @@ from ._errors import RunError
 
 if TYPE_CHECKING:
     from studio.spec import Registry
-    from studio.store import Store
+    from studio.store import Actor, Store
 
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -28,32 +28,38 @@ class TemplateChoice:
     pattern: str
     description: str
     origin: str  # bundled | stored
+    owner: str = ""  # who made a stored one ("" for your own or the personal-mode user)
 
 
-def template_choices(store: Store | None, registry: Registry) -> list[TemplateChoice]:
-    """Bundled templates (by file name) then stored ones (by name), each with its pattern."""
+def template_choices(store: Store | None, registry: Registry,
+                     actor: Actor | None = None) -> list[TemplateChoice]:
+    """Bundled templates (by file name) then the stored ones the actor sees (by name),
+    each with its pattern. ``actor`` is required with a store."""
     choices: list[TemplateChoice] = []
     for key in bundled_template_names():
         spec = load_bundled_template(key, registry=registry)
         choices.append(TemplateChoice(key, spec.name, str(spec.pattern.kind.value),
                                       _one_line(spec.description), "bundled"))
     if store is not None:
-        for info in store.list_templates():
-            document = store.get_template(info.name).document
+        assert actor is not None, "template_choices: give the acting user with a store"
+        for info in store.list_templates(actor):
+            document = store.template_document(actor, info.name, owner_id=info.owner_id)
             pattern = (document.get("pattern") or {}).get("kind", "?")
+            owner = "" if actor.is_owner(info.owner_id) else info.owner_name
             choices.append(TemplateChoice(info.name, info.name, str(pattern),
                                           _one_line(info.description or
                                                     str(document.get("description", ""))),
-                                          "stored"))
+                                          "stored", owner))
     return choices
 
 
-def find_template(ref: str, *, store: Store | None, registry: Registry) -> tuple[str, TemplateSpec]:
+def find_template(ref: str, *, store: Store | None, registry: Registry,
+                  actor: Actor | None = None) -> tuple[str, TemplateSpec]:
     """``(template name, validated spec)`` for a file path, a stored template's name, a
     bundled template's file name or its display name (case does not matter for those).
 
     Raises ``RunError`` naming close matches when nothing fits, ``SpecError`` when the
-    template found does not validate.
+    template found does not validate. Stored templates are those the ``actor`` sees.
     """
     path = Path(ref).expanduser()
     if path.suffix.lower() in _FILE_SUFFIXES or path.is_file():
@@ -68,8 +74,9 @@ def find_template(ref: str, *, store: Store | None, registry: Registry) -> tuple
     if store is not None:
         from studio.store import NotFound
 
+        assert actor is not None, "find_template: give the acting user with a store"
         try:
-            version = store.get_template(ref)
+            version = store.get_template(actor, ref)
         except NotFound:
             pass
         else:
@@ -82,10 +89,11 @@ def find_template(ref: str, *, store: Store | None, registry: Registry) -> tuple
             return spec.name, spec
         names += [key, spec.name]
     if store is not None:
-        for info in store.list_templates():
+        for info in store.list_templates(actor):  # type: ignore[arg-type]
             if _folded(info.name) == wanted:
-                return info.name, load_template(store.get_template(info.name).document,
-                                                registry=registry)
+                document = store.template_document(actor, info.name,  # type: ignore[arg-type]
+                                                   owner_id=info.owner_id)
+                return info.name, load_template(document, registry=registry)
             names.append(info.name)
     by_folded = {_folded(n): n for n in reversed(names)}
     close = [by_folded[n] for n in difflib.get_close_matches(wanted, list(by_folded), n=3,

@@ -31,13 +31,13 @@ from studio.engine import (
 )
 from studio.engine.transcript import describe_error
 from studio.spec import TemplateSpec
-from studio.store import NotFound
+from studio.store import Actor, NotFound
 
 from ._channel import RunChannel, redis_client
 from ._execution import Execution
 from ._handle import FINAL_STATUSES, RunHandle, TrackedHuman
 from ._lease import Heartbeat
-from ._models import make_team
+from ._models import actor_registry, make_team
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -138,9 +138,11 @@ class WorkerRuntime:
                 return "held by another worker, or over"
         except NotFound:
             return "not in this worker's database (check that studios and workers share --db-url)"
-        info = self.store.get_run(run_id)
+        system = Actor.system()
+        info = self.store.get_run(system, run_id)
         channel = RunChannel(self.redis, run_id)
-        stored = self.store.run_events(run_id)
+        stored = self.store.run_events(system, run_id)
+        owner = self.store.actor_by_id(info.owner_id)  # whose keys and models the run uses
         options = dict(info.options or {})
         work_dir = self.data_dir / "runs" / run_id
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -176,7 +178,8 @@ class WorkerRuntime:
             try:
                 team, _label = make_team(
                     TemplateSpec.model_validate(info.template_snapshot), store=self.store,
-                    registry=self.registry, work_dir=work_dir, options=options)
+                    registry=actor_registry(self.store, owner, self.registry), actor=owner,
+                    work_dir=work_dir, options=options)
             except Exception as exc:  # the worker cannot build this team (a missing key...)
                 return self._cannot_build(execution, describe_error(exc))
             if resumed:

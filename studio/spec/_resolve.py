@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from .registry import ModelPreset, Registry
 
 ModelResolver = Callable[[str], "ModelClient"]
+#: Finds the API key of a model (name, merged preset) or raises BuildError; lets the
+#: caller apply its own rules (whose key, which host it may go to).
+KeyProvider = Callable[[str, "ModelPreset"], str]
 
 
 class BuildError(ValueError):
@@ -41,6 +44,7 @@ def default_model_resolver(
     demo_token_delay: float | None = None,
     timeout: float | None = None,
     retries: int | None = None,
+    api_key: KeyProvider | None = None,
 ) -> ModelResolver:
     """A resolver mapping model names to clients, one shared instance per name.
 
@@ -49,7 +53,8 @@ def default_model_resolver(
     ``demo_token_delay`` in seconds per word overrides the pace);
     ``local`` -> ``LocalModel``; other presets, the registry's stored configs and the
     inline ``configs`` (a template's ``models``) -> ``OpenAIChatModel``. API keys come
-    from ``secrets`` (by ``api_key_secret``) or the environment (by ``api_key_env``).
+    from ``secrets`` (by ``api_key_secret``) or the environment (by ``api_key_env``), or
+    from ``api_key`` when given (then ``secrets`` is not used).
     ``timeout`` and ``retries``, when given, replace every OpenAI-compatible model's own
     (a run started with ``roundtable run --timeout/--retries``).
     """
@@ -78,9 +83,9 @@ def default_model_resolver(
             return resolve_inner(ref, seen)
         if isinstance(ref, ModelConfig):
             return _client(name, _preset_for(registry, name, ref), secrets, demo_options,
-                           limits)
+                           limits, api_key)
         if name in registry.models:
-            return _client(name, registry.models[name], secrets, demo_options, limits)
+            return _client(name, registry.models[name], secrets, demo_options, limits, api_key)
         known = sorted(set(configs) | set(registry.models))
         raise BuildError(f"unknown model {name!r}; known: {', '.join(known)}")
 
@@ -116,7 +121,8 @@ class _Limits:
 
 
 def _client(name: str, preset: ModelPreset, secrets: Mapping[str, str],
-            demo_options: Mapping[str, Any], limits: _Limits) -> ModelClient:
+            demo_options: Mapping[str, Any], limits: _Limits,
+            api_key: KeyProvider | None = None) -> ModelClient:
     if preset.api_type == "demo":
         from studio.engine.models import DemoModel
 
@@ -130,7 +136,7 @@ def _client(name: str, preset: ModelPreset, secrets: Mapping[str, str],
         return LocalModel()
     if not preset.model:
         raise BuildError(f"model {name!r}: set the model name (e.g. gpt-4o-mini)")
-    key = _api_key(name, preset, secrets)
+    key = api_key(name, preset) if api_key is not None else _api_key(name, preset, secrets)
     from studio.engine.models import DEFAULT_RETRIES, DEFAULT_TIMEOUT, OpenAIChatModel
 
     timeout = limits.timeout or preset.timeout or DEFAULT_TIMEOUT
@@ -142,7 +148,7 @@ def _client(name: str, preset: ModelPreset, secrets: Mapping[str, str],
         preset.model, base_url=preset.base_url, api_key=key,
         api_type="azure" if preset.api_type == "azure" else "openai",
         api_version=preset.api_version, label=preset.label if named else None,
-        timeout=timeout, max_retries=retries,
+        timeout=timeout, max_retries=retries, price=preset.price,
     )
 
 

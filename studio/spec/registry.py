@@ -49,6 +49,15 @@ class ModelPreset(BaseModel):
     origin: Origin = "bundled"
     timeout: float | None = Field(default=None, gt=0, le=3600)  # seconds; None: the default
     retries: int | None = Field(default=None, ge=0, le=10)
+    # USD per 1M tokens; both or neither (None: the engine's price list, else free)
+    price_input: float | None = Field(default=None, ge=0)
+    price_output: float | None = Field(default=None, ge=0)
+
+    @property
+    def price(self) -> tuple[float, float] | None:
+        if self.price_input is None or self.price_output is None:
+            return None
+        return (self.price_input, self.price_output)
 
     def merged(self, config: ModelConfig) -> ModelPreset:
         """This preset with the fields set in ``config`` laid over it."""

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import col, select
 
+from ._actor import Actor
 from ._base import StoreBase
-from ._errors import StoreError
-from ._migrations import MIGRATIONS
+from ._errors import Forbidden, StoreError
+from ._migrations import head_revision
 from ._records import RUN_STATUSES
 from ._tables import (
     CustomToolRow,
@@ -178,6 +179,7 @@ def _model_row(m: _Reader) -> ModelConfigRow:
         api_version=m.text("api_version", None, optional=True),
         api_key_env=m.text("api_key_env", None, optional=True),
         api_key_secret=m.text("api_key_secret", None, optional=True),
+        shared=bool(m.data.get("shared", False)),
         price_input=m.number("price_input", None, optional=True),
         price_output=m.number("price_output", None, optional=True),
         extra=m.obj("extra", {}),
@@ -193,8 +195,11 @@ def _unique(section: str, names: list[str], key: str = "name") -> None:
 
 
 class BackupMixin(StoreBase):
-    def backup(self) -> dict[str, Any]:
-        """Everything but secret values, as JSON-ready data (one file's worth)."""
+    def backup(self, actor: Actor) -> dict[str, Any]:
+        """Everything but secret values, password hashes and sessions, as JSON-ready data
+        (one file's worth). Administrators only."""
+        if not actor.is_admin:
+            raise Forbidden("only an administrator can back up the studio")
         with self._read() as session:
             templates = []
             for t in session.exec(select(TemplateRow).order_by(col(TemplateRow.name))):
@@ -213,7 +218,7 @@ class BackupMixin(StoreBase):
                     }
                 )
             models = [
-                m.model_dump(exclude={"id", "created_at", "updated_at"})
+                m.model_dump(exclude={"id", "created_at", "updated_at", "owner_id"})
                 for m in session.exec(select(ModelConfigRow).order_by(col(ModelConfigRow.name)))
             ]
             tools = [
@@ -223,7 +228,7 @@ class BackupMixin(StoreBase):
             settings = {s.key: s.value for s in session.exec(select(SettingRow))}
             runs = []
             for r in session.exec(select(RunRow).order_by(col(RunRow.started_at), col(RunRow.id))):
-                run = r.model_dump(exclude={"owner", "holder", "mode", "options"})
+                run = r.model_dump(exclude={"owner", "owner_id", "holder", "mode", "options"})
                 events = session.exec(
                     select(RunEventRow)
                     .where(RunEventRow.run_id == r.id)
@@ -235,7 +240,7 @@ class BackupMixin(StoreBase):
             {
                 "format": BACKUP_FORMAT,
                 "version": BACKUP_VERSION,
-                "schema_version": MIGRATIONS[-1].version,
+                "schema_version": head_revision(),
                 "created_at": time.time(),
                 "templates": templates,
                 "model_configs": models,
@@ -245,10 +250,13 @@ class BackupMixin(StoreBase):
             }
         )
 
-    def restore(self, data: dict[str, Any]) -> dict[str, int]:
+    def restore(self, actor: Actor, data: dict[str, Any]) -> dict[str, int]:
         """Load a :meth:`backup` in one transaction: items in the backup replace stored items
         of the same name (or run id); everything else is kept. Nothing changes on error.
-        Returns how many templates, model configs, tools, settings and runs were restored."""
+        Returns how many templates, model configs, tools, settings and runs were restored.
+        Administrators only; what is restored belongs to the administrators."""
+        if not actor.is_admin:
+            raise Forbidden("only an administrator can restore a backup")
         top = _Reader(data, "")
         if data.get("format") != BACKUP_FORMAT:
             raise StoreError(f"not a Roundtable backup: format must be {BACKUP_FORMAT!r}")
@@ -273,23 +281,25 @@ class BackupMixin(StoreBase):
         _unique("runs", [run.id for run, _ in runs], key="id")
         with self._write() as session:
             for row, versions in templates:
-                old = select(TemplateRow.id).where(TemplateRow.name == row.name)
+                # the administrators' item of that name is replaced; members' are left alone
+                old = select(TemplateRow.id).where(TemplateRow.name == row.name,
+                                                   col(TemplateRow.owner_id).is_(None))
                 session.execute(
                     delete(TemplateVersionRow).where(col(TemplateVersionRow.template_id).in_(old))
                 )
-                session.execute(delete(TemplateRow).where(col(TemplateRow.name) == row.name))
+                session.execute(delete(TemplateRow).where(col(TemplateRow.id).in_(old)))
                 session.add(row)
                 session.flush()
                 for version in versions:
                     version.template_id = row.id  # type: ignore[assignment]
                     session.add(version)
             for model in models:
-                session.execute(
-                    delete(ModelConfigRow).where(col(ModelConfigRow.name) == model.name)
-                )
+                session.execute(delete(ModelConfigRow).where(
+                    col(ModelConfigRow.name) == model.name, col(ModelConfigRow.owner_id).is_(None)))
                 session.add(model)
             for tool in tools:
-                session.execute(delete(CustomToolRow).where(col(CustomToolRow.name) == tool.name))
+                session.execute(delete(CustomToolRow).where(
+                    col(CustomToolRow.name) == tool.name, col(CustomToolRow.owner_id).is_(None)))
                 session.add(tool)
             for key, value in settings.items():
                 session.execute(delete(SettingRow).where(col(SettingRow.key) == key))

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
+from ._crypto import SecretBox
 from ._db import writer
 from ._errors import StoreError
 
@@ -29,9 +30,10 @@ class StoreBase:
     """Holds the engine. Every public call opens its own session, so one store object can
     serve a writer thread per run plus any number of readers."""
 
-    def __init__(self, engine: Engine, url: str) -> None:
+    def __init__(self, engine: Engine, url: str, box: SecretBox) -> None:
         self._engine = engine
         self._writer = writer(engine)
+        self._box = box
         self.url = url
 
     @property

@@ -25,6 +25,10 @@ class AlreadyExists(StoreError):
         self.name = name
 
 
+class Forbidden(StoreError, PermissionError):
+    """The actor may not do this (not the owner, not an administrator); says who may."""
+
+
 class LeaseLost(StoreError):
     """This process no longer holds the run (its lease expired and another took the run
     over): it must stop working on it and write nothing more."""
@@ -37,10 +41,10 @@ class LeaseLost(StoreError):
 class SchemaTooNew(StoreError):
     """The database was written by a newer Roundtable Studio than this one."""
 
-    def __init__(self, database_version: int, code_version: int) -> None:
+    def __init__(self, database_version: str, code_version: str) -> None:
         super().__init__(
-            f"the database schema is version {database_version} but this Roundtable Studio "
-            f"only knows up to version {code_version}; upgrade roundtable-studio "
+            f"the database schema is at revision {database_version}, which this Roundtable "
+            f"Studio does not know (it knows up to {code_version}); upgrade roundtable-studio "
             "(pip install -U roundtable-studio) or point it at another database"
         )
         self.database_version = database_version

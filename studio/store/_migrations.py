@@ -1,246 +1,153 @@
-"""Schema migrations: an ordered list, each applied in its own transaction.
+"""Schema migrations with Alembic: the revisions live in ``migrations/versions/``.
 
-Migration 1 creates the first schema from table definitions frozen here (never from the
-live SQLModel classes, which move on with later migrations). To change the schema, append a
-:class:`Migration` to :data:`MIGRATIONS` and update ``_tables.py`` to match; never edit a
-migration that has shipped.
+:func:`migrate` brings a database to the newest revision in ONE transaction (all pending
+revisions or none), under a lock so that several studio processes starting together
+migrate once: ``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL. SQLite gets
+Alembic's batch mode (tables are copied where ``ALTER TABLE`` cannot do the change) with
+foreign keys switched off meanwhile, so copying a parent table never cascades into its
+children; ``PRAGMA foreign_key_check`` must come back empty before the commit.
+
+A database from before Alembic (a ``schema_version`` table at version 1 or 2) is stamped
+at the revision holding exactly that schema (``0001``, ``0002``) and upgraded from there.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
 from ._db import writer
 from ._errors import SchemaTooNew, StoreError
 
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    apply: Callable[[Connection], None]
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSIONS_DIR = MIGRATIONS_DIR / "versions"
+LEGACY_REVISIONS = {1: "0001", 2: "0002"}  # what each `schema_version` held
+_PG_LOCK_KEY = 0x526F756E  # any constant: serialises migrations across processes
 
 
-def _json() -> sa.JSON:
-    return sa.JSON()
+def _config(extra_versions: Sequence[Path]) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    locations = [str(VERSIONS_DIR), *(str(Path(p)) for p in extra_versions)]
+    config.set_main_option("version_locations", os.pathsep.join(locations))
+    return config
 
 
-def _v1_initial(conn: Connection) -> None:
-    md = sa.MetaData()
-    sa.Table(
-        "template",
-        md,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String, nullable=False, unique=True, index=True),
-        sa.Column("description", sa.String, nullable=False),
-        sa.Column("tags", _json(), nullable=False),
-        sa.Column("latest_version", sa.Integer, nullable=False),
-        sa.Column("created_at", sa.Float, nullable=False),
-        sa.Column("updated_at", sa.Float, nullable=False),
-        sa.Column("deleted_at", sa.Float, nullable=True),
-    )
-    sa.Table(
-        "template_version",
-        md,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "template_id",
-            sa.Integer,
-            sa.ForeignKey("template.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("document", _json(), nullable=False),
-        sa.Column("description", sa.String, nullable=False),
-        sa.Column("tags", _json(), nullable=False),
-        sa.Column("note", sa.String, nullable=False),
-        sa.Column("created_at", sa.Float, nullable=False),
-        sa.UniqueConstraint("template_id", "version"),
-    )
-    sa.Table(
-        "run",
-        md,
-        sa.Column("id", sa.String, primary_key=True),
-        sa.Column("template_name", sa.String, nullable=False, index=True),
-        sa.Column("template_snapshot", _json(), nullable=False),
-        sa.Column("task", sa.Text, nullable=False),
-        sa.Column("model_label", sa.String, nullable=False),
-        sa.Column("status", sa.String, nullable=False, index=True),
-        sa.Column("reason", sa.String, nullable=False),
-        sa.Column("summary", sa.Text, nullable=False),
-        sa.Column("started_at", sa.Float, nullable=False, index=True),
-        sa.Column("finished_at", sa.Float, nullable=True),
-        sa.Column("total_tokens", sa.Integer, nullable=False),
-        sa.Column("cost", sa.Float, nullable=False),
-        sa.Column("usage", _json(), nullable=False),
-        sa.Column("work_dir", sa.String, nullable=True),
-        sa.Column("owner", sa.String, nullable=False),
-    )
-    sa.Table(
-        "run_event",
-        md,
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-            primary_key=True,
-            autoincrement=True,
-        ),
-        sa.Column("run_id", sa.Text, sa.ForeignKey("run.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("seq", sa.Integer, nullable=False),
-        sa.Column("kind", sa.String, nullable=False),
-        sa.Column("chat_id", sa.String, nullable=False),
-        sa.Column("depth", sa.Integer, nullable=False),
-        sa.Column("sender", sa.String, nullable=False),
-        sa.Column("recipient", sa.String, nullable=False),
-        sa.Column("role", sa.String, nullable=True),
-        sa.Column("content", sa.Text, nullable=True),
-        sa.Column("data", _json(), nullable=False),
-        sa.Column("created_at", sa.Float, nullable=False),
-        sa.UniqueConstraint("run_id", "seq"),
-    )
-    sa.Table(
-        "model_config",
-        md,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String, nullable=False, unique=True, index=True),
-        sa.Column("provider", sa.String, nullable=False),
-        sa.Column("model", sa.String, nullable=False),
-        sa.Column("base_url", sa.String, nullable=True),
-        sa.Column("api_type", sa.String, nullable=False),
-        sa.Column("api_version", sa.String, nullable=True),
-        sa.Column("api_key_env", sa.String, nullable=True),
-        sa.Column("api_key_secret", sa.String, nullable=True),
-        sa.Column("price_input", sa.Float, nullable=True),
-        sa.Column("price_output", sa.Float, nullable=True),
-        sa.Column("extra", _json(), nullable=False),
-        sa.Column("created_at", sa.Float, nullable=False),
-        sa.Column("updated_at", sa.Float, nullable=False),
-    )
-    sa.Table(
-        "secret",
-        md,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String, nullable=False, unique=True, index=True),
-        sa.Column("value", sa.Text, nullable=False),
-        sa.Column("created_at", sa.Float, nullable=False),
-        sa.Column("updated_at", sa.Float, nullable=False),
-    )
-    sa.Table(
-        "custom_tool",
-        md,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String, nullable=False, unique=True, index=True),
-        sa.Column("source", sa.Text, nullable=False),
-        sa.Column("description", sa.Text, nullable=False),
-        sa.Column("created_at", sa.Float, nullable=False),
-        sa.Column("updated_at", sa.Float, nullable=False),
-    )
-    sa.Table(
-        "setting",
-        md,
-        sa.Column("key", sa.String, primary_key=True),
-        sa.Column("value", _json(), nullable=True),
-        sa.Column("updated_at", sa.Float, nullable=False),
-    )
-    md.create_all(conn)
+@lru_cache(maxsize=8)
+def _script(extra_versions: tuple[Path, ...] = ()) -> tuple[Config, ScriptDirectory]:
+    config = _config(extra_versions)
+    return config, ScriptDirectory.from_config(config)
 
 
-def _v2_leases(conn: Connection) -> None:
-    """Runs are held by a process lease (a heartbeat with expiry), not a host name."""
-    md = sa.MetaData()
-    sa.Table(
-        "lease",
-        md,
-        sa.Column("id", sa.String, primary_key=True),
-        sa.Column("kind", sa.String, nullable=False),
-        sa.Column("host", sa.String, nullable=False),
-        sa.Column("pid", sa.Integer, nullable=False),
-        sa.Column("started_at", sa.Float, nullable=False),
-        sa.Column("expires_at", sa.Float, nullable=False, index=True),
-    )
-    md.create_all(conn)
-    conn.execute(sa.text("ALTER TABLE run ADD COLUMN holder VARCHAR"))
-    conn.execute(sa.text("ALTER TABLE run ADD COLUMN mode VARCHAR NOT NULL DEFAULT 'local'"))
-    conn.execute(sa.text("ALTER TABLE run ADD COLUMN options JSON NOT NULL DEFAULT '{}'"))
-    conn.execute(sa.text("CREATE INDEX ix_run_holder ON run (holder)"))
+def head_revision(extra_versions: Sequence[Path] = ()) -> str:
+    """The newest revision this code knows."""
+    _, script = _script(tuple(extra_versions))
+    heads = script.get_heads()
+    if len(heads) != 1:
+        raise StoreError(f"the migrations have {len(heads)} heads ({', '.join(heads)}); "
+                         "give each new revision the previous head as down_revision")
+    return heads[0]
 
 
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "initial schema", _v1_initial),
-    Migration(2, "run leases", _v2_leases),
-)
+def revisions(extra_versions: Sequence[Path] = ()) -> list[str]:
+    """Every revision, oldest first."""
+    _, script = _script(tuple(extra_versions))
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
 
 
-def _ensure_version_table(engine: Engine) -> None:
-    with writer(engine).begin() as conn:
-        sa.Table(
-            "schema_version",
-            sa.MetaData(),
-            sa.Column("version", sa.Integer, primary_key=True),
-            sa.Column("name", sa.String, nullable=False),
-            sa.Column("applied_at", sa.Float, nullable=False),
-        ).create(conn, checkfirst=True)
-
-
-def schema_version(engine: Engine) -> int:
-    """The highest migration applied to the database (0 for a new one)."""
-    _ensure_version_table(engine)
+def schema_version(engine: Engine) -> str | None:
+    """The revision the database is at (None for an empty one; ``0001`` for a database
+    from before Alembic that was never opened since)."""
     with engine.connect() as conn:
-        value = conn.execute(sa.text("SELECT MAX(version) FROM schema_version")).scalar()
-    return int(value or 0)
+        return _current(conn)
 
 
-def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
-    """Apply the pending migrations in order, each in one transaction; return their versions.
+def _current(conn: Connection) -> str | None:
+    current = MigrationContext.configure(conn).get_current_revision()
+    if current is None and sa.inspect(conn).has_table("schema_version"):
+        legacy = conn.execute(sa.text("SELECT MAX(version) FROM schema_version")).scalar()
+        if legacy:
+            return LEGACY_REVISIONS.get(int(legacy), f"legacy-{legacy}")
+    return current
 
-    Raises :class:`SchemaTooNew` when the database is ahead of ``migrations``.
+
+@contextmanager
+def _migration_connection(engine: Engine) -> Iterator[Connection]:
+    with writer(engine).connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # must be set outside a transaction to take effect
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            yield conn
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+
+def migrate(engine: Engine, extra_versions: Sequence[Path] = (),
+            target: str | None = None) -> list[str]:
+    """Apply the pending revisions (up to ``target``, default the newest), all in one
+    transaction; return those applied.
+
+    Raises :class:`SchemaTooNew` when the database is at a revision this code does not
+    know (written by a newer Roundtable Studio), :class:`StoreError` when a revision
+    fails (nothing is changed then).
     """
-    _check_order(migrations)
-    known = migrations[-1].version if migrations else 0
-    current = schema_version(engine)
-    if current > known:
-        raise SchemaTooNew(current, known)
-    applied: list[int] = []
-    for migration in migrations:
-        if migration.version <= current:
-            continue
-        with writer(engine).begin() as conn:
+    config, script = _script(tuple(extra_versions))
+    head = target or head_revision(extra_versions)
+    known = set(revisions(extra_versions))
+    applied: list[str] = []
+    with _migration_connection(engine) as conn:
+        with conn.begin():
             if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("LOCK TABLE schema_version IN EXCLUSIVE MODE"))
-            # Re-check under the write lock: another process may have migrated meanwhile.
-            done = conn.execute(
-                sa.text("SELECT 1 FROM schema_version WHERE version = :v"),
-                {"v": migration.version},
-            ).scalar()
-            if done:
-                continue
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+            current = _current(conn)  # read under the lock: another process may have migrated
+            if current is not None and current not in known:
+                raise SchemaTooNew(current, head_revision(extra_versions))
+            if current in LEGACY_REVISIONS.values() and MigrationContext.configure(
+                    conn).get_current_revision() is None:
+                MigrationContext.configure(conn).stamp(script, current)
+            if current == head:
+                return []
+            pending = [r.revision for r in script.iterate_revisions(head, current)][::-1]
             try:
-                migration.apply(conn)
+                _run(config, script, conn, head, applied)
+                if conn.dialect.name == "sqlite":
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreError(f"rows point at missing rows: {broken[:5]}")
+            except SchemaTooNew:
+                raise
             except Exception as exc:
+                failed = pending[len(applied)] if len(applied) < len(pending) else head
+                doc = (script.get_revision(failed).doc or "").strip().splitlines()
                 raise StoreError(
-                    f"migration {migration.version} ({migration.name}) failed and was rolled "
-                    f"back; the database is unchanged at version {current}: {exc}"
-                ) from exc
-            conn.execute(
-                sa.text(
-                    "INSERT INTO schema_version (version, name, applied_at) VALUES (:v, :n, :t)"
-                ),
-                {"v": migration.version, "n": migration.name, "t": time.time()},
-            )
-        current = migration.version
-        applied.append(migration.version)
+                    f"migration {failed} ({doc[0] if doc else 'no description'}) failed and "
+                    f"was rolled back; the database is unchanged at revision "
+                    f"{current or 'none (empty)'}: {exc}") from exc
     return applied
 
 
-def _check_order(migrations: Sequence[Migration]) -> None:
-    for index, migration in enumerate(migrations, start=1):
-        if migration.version != index:
-            raise StoreError(
-                f"migrations must be numbered 1, 2, 3...; position {index} holds "
-                f"version {migration.version} ({migration.name})"
-            )
+def _run(config: Config, script: ScriptDirectory, conn: Connection, head: str,
+         applied: list[str]) -> None:
+    def upgrade(rev: Any, _context: Any) -> Any:
+        return script._upgrade_revs(head, rev)
+
+    def on_apply(*, step: Any, **_kw: Any) -> None:
+        applied.append(step.up_revision_id)
+
+    with EnvironmentContext(config, script, fn=upgrade, destination_rev=head) as env:
+        env.configure(connection=conn, render_as_batch=True, on_version_apply=on_apply)
+        env.run_migrations()

@@ -21,6 +21,9 @@ class TemplateInfo:
     created_at: float
     updated_at: float
     deleted_at: float | None = None
+    owner_id: int | None = None
+    owner_name: str = ""  # "" for the personal-mode user
+    shared: bool = False
 
     @property
     def deleted(self) -> bool:
@@ -58,6 +61,7 @@ class RunInfo:
     usage: dict[str, Any]
     work_dir: str | None
     template_snapshot: dict[str, Any] = field(repr=False, default_factory=dict)
+    owner_id: int | None = None
     holder: str | None = None  # the lease of the process executing it
     mode: str = "local"  # local | celery
     options: dict[str, Any] = field(default_factory=dict)
@@ -100,6 +104,8 @@ class ModelConfig:
     price_input: float | None = None
     price_output: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    shared: bool = False  # offered to every member of the workshop (administrators' models)
+    owner_id: int | None = field(default=None, compare=False)  # set by the store
 
     @property
     def price(self) -> tuple[float, float] | None:
@@ -116,6 +122,7 @@ class SecretInfo:
     name: str
     preview: str
     updated_at: float
+    host: str | None = None  # the only host:port the key is ever sent to
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,29 @@ class CustomTool:
     source: str
     description: str = ""
     updated_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Account:
+    """A person who can sign in (shared mode). Never holds the password hash."""
+
+    id: int
+    name: str
+    display_name: str
+    role: str
+    created_at: float
+    disabled_at: float | None = None
+    last_seen_at: float | None = None
+    budget: dict[str, Any] = field(default_factory=dict)
+    sso: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
 
 
 def mask_secret(value: str) -> str:

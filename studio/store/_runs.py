@@ -1,4 +1,10 @@
-"""Runs and their transcript: every event is committed the moment it is appended."""
+"""Runs and their transcript: every event is committed the moment it is appended.
+
+A run belongs to the person who started it (``owner_id``): only they and the
+administrators can list, open, export or delete it. The calls the run manager makes while
+the run goes (append events, usage, finish) are system calls on a run it holds: they take
+no actor.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from studio.engine.events import Event
 
+from ._actor import Actor, own, visible
 from ._errors import NotFound, StoreError
 from ._events import event_columns
 from ._leases import LeasesMixin
@@ -68,6 +75,7 @@ def run_info(row: RunRow) -> RunInfo:
         usage=copy.deepcopy(row.usage or {}),
         work_dir=row.work_dir,
         template_snapshot=copy.deepcopy(row.template_snapshot or {}),
+        owner_id=row.owner_id,
         holder=row.holder,
         mode=row.mode,
         options=copy.deepcopy(row.options or {}),
@@ -97,14 +105,17 @@ def _tokens(usage: dict[str, Any]) -> int:
 
 
 class RunsMixin(LeasesMixin):
-    def _run_row(self, session: Session, run_id: str) -> RunRow:
+    def _run_row(self, session: Session, run_id: str, actor: Actor | None = None) -> RunRow:
+        """The run; with an ``actor``, only if they may see it (else NotFound: another
+        person's run does not exist for them)."""
         row = session.get(RunRow, run_id)
-        if row is None:
+        if row is None or (actor is not None and not actor.owns(row.owner_id)):
             raise NotFound("run", run_id)
         return row
 
     def create_run(
         self,
+        actor: Actor,
         template_name: str,
         template_snapshot: dict[str, Any],
         task: str,
@@ -116,8 +127,9 @@ class RunsMixin(LeasesMixin):
         mode: str = "local",
         options: dict[str, Any] | None = None,
     ) -> str:
-        """Record a new run and return its id: ``running`` under ``holder`` (the lease of the
-        process executing it), or ``queued`` when no holder is given for a ``celery`` run."""
+        """Record a new run owned by ``actor`` and return its id: ``running`` under ``holder``
+        (the lease of the process executing it), or ``queued`` when no holder is given for a
+        ``celery`` run."""
         if not isinstance(template_snapshot, dict):
             raise StoreError("create_run: template_snapshot must be a JSON object (a dict)")
         new_id = run_id or uuid.uuid4().hex
@@ -132,6 +144,7 @@ class RunsMixin(LeasesMixin):
                     status="queued" if holder is None and mode == "celery" else "running",
                     work_dir=None if work_dir is None else os.fspath(work_dir),
                     owner=process_owner(),
+                    owner_id=actor.id,
                     holder=holder,
                     mode=mode,
                     options=copy.deepcopy(options or {}),
@@ -259,20 +272,26 @@ class RunsMixin(LeasesMixin):
                 session.add(row)
             return len(stale)
 
-    def get_run(self, run_id: str) -> RunInfo:
+    def get_run(self, actor: Actor, run_id: str) -> RunInfo:
         with self._read() as session:
-            return run_info(self._run_row(session, run_id))
+            return run_info(self._run_row(session, run_id, actor))
+
+    def run_owner(self, run_id: str) -> int | None:
+        """Who started the run (system call: for checks made by the run manager)."""
+        with self._read() as session:
+            return self._run_row(session, run_id).owner_id
 
     def list_runs(
         self,
+        actor: Actor,
         limit: int = 50,
         offset: int = 0,
         template: str | None = None,
         status: str | None = None,
     ) -> list[RunInfo]:
-        """Runs, newest first."""
+        """The runs the actor may see (administrators: everyone's), newest first."""
         with self._read() as session:
-            query = select(RunRow)
+            query = select(RunRow).where(visible(RunRow.owner_id, actor))
             if template is not None:
                 query = query.where(RunRow.template_name == template)
             if status is not None:
@@ -280,37 +299,52 @@ class RunsMixin(LeasesMixin):
             query = query.order_by(col(RunRow.started_at).desc(), col(RunRow.id)).offset(offset)
             return [run_info(r) for r in session.exec(query.limit(limit))]
 
-    def count_runs(self, template: str | None = None, status: str | None = None) -> int:
+    def count_runs(
+        self, actor: Actor, template: str | None = None, status: str | None = None
+    ) -> int:
         with self._read() as session:
-            query = select(func.count()).select_from(RunRow)
+            query = select(func.count()).select_from(RunRow).where(
+                visible(RunRow.owner_id, actor))
             if template is not None:
                 query = query.where(RunRow.template_name == template)
             if status is not None:
                 query = query.where(RunRow.status == status)
             return int(session.exec(query).one())
 
-    def run_events(self, run_id: str, after_seq: int | None = None) -> list[RunEvent]:
+    def run_events(
+        self, actor: Actor, run_id: str, after_seq: int | None = None
+    ) -> list[RunEvent]:
         """The run's events in ``seq`` order (only those after ``after_seq`` when given)."""
         with self._read() as session:
-            self._run_row(session, run_id)
+            self._run_row(session, run_id, actor)
             query = select(RunEventRow).where(RunEventRow.run_id == run_id)
             if after_seq is not None:
                 query = query.where(RunEventRow.seq > after_seq)
             return [run_event(r) for r in session.exec(query.order_by(col(RunEventRow.seq)))]
 
-    def delete_run(self, run_id: str) -> str | None:
+    def delete_run(self, actor: Actor, run_id: str) -> str | None:
         """Delete a run and its events; return its work dir so the caller can remove it."""
         with self._write() as session:
-            row = self._run_row(session, run_id)
+            row = self._run_row(session, run_id, actor)
             work_dir = row.work_dir
             session.execute(delete(RunEventRow).where(col(RunEventRow.run_id) == run_id))
             session.delete(row)
             return work_dir
 
-    def export_run(self, run_id: str) -> dict[str, Any]:
+    def usage_since(self, actor: Actor, since: float) -> tuple[int, float]:
+        """Tokens and cost of the actor's runs started since ``since`` (for budgets)."""
+        with self._read() as session:
+            tokens, cost = session.exec(
+                select(func.coalesce(func.sum(RunRow.total_tokens), 0),
+                       func.coalesce(func.sum(RunRow.cost), 0.0))
+                .where(own(RunRow.owner_id, actor),
+                       col(RunRow.started_at) >= since)).one()
+            return int(tokens or 0), float(cost or 0.0)
+
+    def export_run(self, actor: Actor, run_id: str) -> dict[str, Any]:
         """The run and its transcript as JSON-ready data (for Markdown/JSON export)."""
-        info = self.get_run(run_id)
-        events = self.run_events(run_id)
+        info = self.get_run(actor, run_id)
+        events = self.run_events(actor, run_id)
         return {
             "format": RUN_EXPORT_FORMAT,
             "run": run_to_dict(info),

@@ -1,7 +1,9 @@
 """SQLModel tables: the current schema as the queries see it.
 
-The database itself is created and changed only by migrations (``_migrations.py``); a
-test checks that the migrated schema matches these classes. Times are UTC epoch seconds.
+The database itself is created and changed only by the Alembic revisions in
+``migrations/versions/``; a test checks that the migrated schema matches these classes.
+Times are UTC epoch seconds. ``owner_id`` NULL means the personal-mode user (owned by the
+administrators); names are unique per owner (an index on ``coalesce(owner_id, 0), name``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -21,17 +34,64 @@ def _json(nullable: bool = False) -> Any:
     return Field(default=None, sa_column=Column(JSON, nullable=nullable))
 
 
-class SchemaVersionRow(SQLModel, table=True):
-    __tablename__ = "schema_version"
-    version: int = Field(primary_key=True)
+def _owner(table: str) -> Any:
+    return Field(default=None, sa_column=Column(
+        Integer, ForeignKey("account.id", name=f"fk_{table}_owner"), nullable=True, index=True))
+
+
+def _flag() -> Any:
+    return Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+
+
+class AccountRow(SQLModel, table=True):
+    __tablename__ = "account"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)  # the sign-in name, lower case
+    display_name: str = ""
+    role: str = "member"  # admin | member
+    password_hash: str | None = Field(default=None, repr=False)
+    oidc_issuer: str | None = None
+    oidc_subject: str | None = None
+    budget: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: float = Field(default_factory=now)
+    disabled_at: float | None = None
+    last_seen_at: float | None = None
+
+
+class AccountSessionRow(SQLModel, table=True):
+    __tablename__ = "account_session"
+    token_hash: str = Field(primary_key=True)  # sha256 of the cookie's token, never the token
+    account_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False, index=True))
+    created_at: float = Field(default_factory=now)
+    expires_at: float
+    last_seen_at: float = Field(default_factory=now)
+
+
+class SignInAttemptRow(SQLModel, table=True):
+    __tablename__ = "sign_in_attempt"
+    id: int | None = Field(default=None, primary_key=True)
     name: str
-    applied_at: float
+    ok: bool
+    at: float = Field(default_factory=now)
+
+
+class DraftRow(SQLModel, table=True):
+    __tablename__ = "draft"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=True))
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    saved_as: str | None = None
+    updated_at: float = Field(default_factory=now)
 
 
 class TemplateRow(SQLModel, table=True):
     __tablename__ = "template"
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True, index=True)
+    owner_id: int | None = _owner("template")
+    shared: bool = _flag()
+    name: str = Field(index=True)
     description: str = ""
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     latest_version: int = 0
@@ -57,6 +117,7 @@ class TemplateVersionRow(SQLModel, table=True):
 
 class RunRow(SQLModel, table=True):
     __tablename__ = "run"
+    __table_args__ = (Index("ix_run_owner_started", "owner_id", "started_at"),)
     id: str = Field(primary_key=True)
     template_name: str = Field(index=True)
     template_snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
@@ -71,7 +132,8 @@ class RunRow(SQLModel, table=True):
     cost: float = 0.0
     usage: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     work_dir: str | None = None
-    owner: str = ""
+    owner: str = ""  # the PROCESS that started it (host|boot id|pid), not a person
+    owner_id: int | None = _owner("run")  # the person who started it
     # Who executes the run: the id of a LeaseRow (a process with a heartbeat), NULL while a
     # run waits in the broker's queue. ``mode``: "local" (a thread of the process that started
     # it) or "celery" (a worker). ``options``: how it was started (model, human), so another
@@ -121,7 +183,9 @@ class LeaseRow(SQLModel, table=True):
 class ModelConfigRow(SQLModel, table=True):
     __tablename__ = "model_config"
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True, index=True)
+    owner_id: int | None = _owner("model_config")
+    shared: bool = _flag()
+    name: str = Field(index=True)
     provider: str = ""
     model: str = ""
     base_url: str | None = None
@@ -139,8 +203,11 @@ class ModelConfigRow(SQLModel, table=True):
 class SecretRow(SQLModel, table=True):
     __tablename__ = "secret"
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True, index=True)
-    value: str = Field(repr=False, sa_column=Column(Text, nullable=False))
+    owner_id: int | None = _owner("secret")
+    name: str = Field(index=True)
+    value: str = Field(repr=False, sa_column=Column(Text, nullable=False))  # Fernet token
+    host: str | None = None  # the only host this key may be sent to
+    encrypted: bool = _flag()
     created_at: float = Field(default_factory=now)
     updated_at: float = Field(default_factory=now)
 
@@ -148,7 +215,8 @@ class SecretRow(SQLModel, table=True):
 class CustomToolRow(SQLModel, table=True):
     __tablename__ = "custom_tool"
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True, index=True)
+    owner_id: int | None = _owner("custom_tool")
+    name: str = Field(index=True)
     source: str = Field(sa_column=Column(Text, nullable=False))
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: float = Field(default_factory=now)
@@ -163,7 +231,10 @@ class SettingRow(SQLModel, table=True):
 
 
 ALL_TABLES: tuple[type[SQLModel], ...] = (
-    SchemaVersionRow,
+    AccountRow,
+    AccountSessionRow,
+    SignInAttemptRow,
+    DraftRow,
     TemplateRow,
     TemplateVersionRow,
     RunRow,

@@ -11,6 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from studio.spec import dump_yaml, load_bundled_template
+from studio.store import Actor
+
+LOCAL = Actor.local()
 
 APP_DIR = Path(__file__).resolve().parents[2] / "studio" / "app"
 
@@ -153,7 +156,7 @@ def test_unknown_tool_and_model_from_a_restored_draft_show_on_their_fields(build
     doc = load_bundled_template("tool_helper").to_dict()
     doc["agents"][1]["tools"] = ["serch"]
     doc["agents"][1]["model"] = "gpt-9"
-    svc.store.set_setting("builder_draft", {"doc": doc, "saved_as": None})
+    svc.store.save_draft(LOCAL, doc, None)
     at = builder()
     assert spec_of(at).agents[1].tools == ["serch"], "a reload restores the autosaved draft"
     select_agent(at, 1)
@@ -177,7 +180,7 @@ def test_form_edits_reach_the_draft_and_the_autosave(builder, svc) -> None:
     assert agent.system_message == "Run code carefully."
     assert (agent.code_execution.timeout, agent.code_execution.approve) == (7, True)
     assert (agent.termination.kind, agent.termination.value) == ("exact", "DONE")
-    saved = svc.store.get_setting("builder_draft")["doc"]
+    saved = svc.store.get_draft(LOCAL)[0]
     assert saved["agents"][0]["termination"]["value"] == "DONE"
 
 
@@ -216,14 +219,14 @@ def _valid_team(at: AppTest, name: str) -> AppTest:
 def test_save_makes_versions_and_restore_brings_an_old_one_back(builder, svc) -> None:
     at = _valid_team(builder(), "Two friends")
     at.button(key="builder_save").click().run()
-    assert [v.version for v in svc.store.template_versions("Two friends")] == [1]
+    assert [v.version for v in svc.store.template_versions(LOCAL, "Two friends")] == [1]
     name_input(at, 1).set_value("reviewer").run()
     at.button(key="builder_save").click().run()
-    versions = svc.store.template_versions("Two friends")
+    versions = svc.store.template_versions(LOCAL, "Two friends")
     assert [v.version for v in versions] == [2, 1]
     assert "Saved “Two friends” as version 2" in "\n".join(s.body for s in at.success)
     at.button(key="builder_restore_1").click().run()
-    assert svc.store.template_versions("Two friends")[0].version == 3
+    assert svc.store.template_versions(LOCAL, "Two friends")[0].version == 3
     assert spec_of(at).agent_names == ["planner", "critic"], "the draft shows the restored version"
 
 
@@ -231,12 +234,12 @@ def test_delete_with_undo_and_duplicate(builder, svc) -> None:
     at = _valid_team(builder(), "Temp team")
     at.button(key="builder_save").click().run()
     at.button(key="builder_delete").click().run()
-    assert [t.name for t in svc.store.list_templates()] == []
+    assert [t.name for t in svc.store.list_templates(LOCAL)] == []
     at.button(key="builder_undo_delete").click().run()
-    assert [t.name for t in svc.store.list_templates()] == ["Temp team"]
+    assert [t.name for t in svc.store.list_templates(LOCAL)] == ["Temp team"]
     next(t for t in at.text_input if t.label == "Copy name").set_value("Temp copy").run()
     at.button(key="builder_duplicate").click().run()
-    assert {t.name for t in svc.store.list_templates()} == {"Temp team", "Temp copy"}
+    assert {t.name for t in svc.store.list_templates(LOCAL)} == {"Temp team", "Temp copy"}
     assert spec_of(at).name == "Temp copy"
 
 
@@ -250,11 +253,11 @@ def test_a_bundled_template_opens_as_a_copy_and_runs_beside_the_canvas_unsaved(b
     assert not at.button(key="builder_run").disabled
     at.button(key="builder_run").click().run()
     assert not at.exception, at.exception
-    assert svc.store.list_templates() == [], "running a draft never adds a Gallery entry"
-    (run,) = svc.store.list_runs()
+    assert svc.store.list_templates(LOCAL) == [], "running a draft never adds a Gallery entry"
+    (run,) = svc.store.list_runs(LOCAL)
     assert (run.template_name, run.task) == (f"{spec.name} (draft)", spec.default_task)
     assert at.session_state["builder_side"] == "test", "the test panel shows the run"
-    assert svc.manager.get(run.id).wait(60)
+    assert svc.manager.get(LOCAL, run.id).wait(60)
     at.run()
     assert any("The run ended:" in s.body for s in at.success)
 
@@ -320,7 +323,7 @@ def test_an_agent_dragged_from_the_palette_lands_where_it_was_dropped(builder) -
 
 def test_the_safeguard_clearance_survives_form_edits_and_follows_a_rename(builder, svc) -> None:
     doc = load_bundled_template("safeguarded_code").to_dict()
-    svc.store.set_setting("builder_draft", {"doc": doc, "saved_as": None})
+    svc.store.save_draft(LOCAL, doc, None)
     at = builder()
     select_agent(at, 0)  # the commander
     assert any("has checked with" in c.value and "safeguard" in c.value for c in at.caption)

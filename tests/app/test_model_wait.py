@@ -6,7 +6,10 @@ import re
 import time
 
 from studio.spec import load_template
+from studio.store import Actor
 from tests.support.oai_server import OAIServer, slow
+
+LOCAL = Actor.local()
 
 
 def test_a_silent_model_shows_waiting_with_the_seconds(app, svc, wait_until, texts) -> None:
@@ -21,8 +24,8 @@ def test_a_silent_model_shows_waiting_with_the_seconds(app, svc, wait_until, tex
             "pattern": {"kind": "two_agent", "starter": "user", "max_turns": 1,
                         "edges": [{"source": "user", "target": "writer"}]},
         }, registry=svc.registry)
-        run_id = svc.manager.start(spec, "Write a haiku.", template_name="remote", human="never")
-        handle = svc.manager.get(run_id)
+        run_id = svc.manager.start(LOCAL, spec, "Write a haiku.", template_name="remote", human="never")
+        handle = svc.manager.get(LOCAL, run_id)
         server.wait_for_requests(1, timeout=30)
         call = next(e for e in handle.events_since(0) if e["type"] == "model_call")
         wait_until(lambda: time.time() - call["time"] >= 2, what="two seconds of silence")

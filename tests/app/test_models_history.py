@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 from studio.app._export import run_json, run_markdown
 from studio.app._models import import_oai_config_list, parse_oai_config_list
 from studio.spec import load_bundled_template
+from studio.store import Actor
 from tests.support.oai_server import OAIServer, text
+
+LOCAL = Actor.local()
 
 KEY = "sk-test-abcdefghijklmnop1234"
 
@@ -29,8 +33,9 @@ def test_added_model_keeps_its_key_masked_and_tests_ok(app, svc, texts) -> None:
     with OAIServer() as server:
         server.push(text("OK"))
         _add(at, "loop", server.base_url, KEY)
-        config = svc.store.get_model_config("loop")
-        assert config.api_key_secret and svc.store.get_secret(config.api_key_secret) == KEY
+        config = svc.store.get_model_config(LOCAL, "loop")
+        assert config.api_key_secret and svc.store.secret_for_use(LOCAL, config.api_key_secret,
+                                                                  server.base_url) == KEY
         shown = texts(at)
         assert "Saved **loop**" in shown
         assert "...1234" in shown and KEY not in shown, "the key is shown masked only"
@@ -57,14 +62,14 @@ def test_oai_config_list_import_stores_keys_as_secrets(svc) -> None:
         {"model": "gpt-4o", "api_type": "azure", "base_url": "https://x.openai.azure.com",
          "api_version": "2024-06-01", "api_key": "another-secret-key"},
     ]))
-    names = import_oai_config_list(svc.store, entries)
+    names = import_oai_config_list(svc.store, LOCAL, entries)
     assert names == ["gpt-4o-mini", "llama3.1", "gpt-4o"]
-    ollama = svc.store.get_model_config("llama3.1")
+    ollama = svc.store.get_model_config(LOCAL, "llama3.1")
     assert ollama.provider == "ollama" and ollama.api_key_secret is None
-    azure = svc.store.get_model_config("gpt-4o")
+    azure = svc.store.get_model_config(LOCAL, "gpt-4o")
     assert azure.api_type == "azure" and azure.api_version == "2024-06-01"
-    assert svc.store.get_secret(svc.store.get_model_config("gpt-4o-mini").api_key_secret) == KEY
-    assert KEY not in json.dumps(svc.store.backup(), default=str)
+    assert svc.store.secret_for_use(LOCAL, svc.store.get_model_config(LOCAL, "gpt-4o-mini").api_key_secret, None) == KEY
+    assert KEY not in json.dumps(svc.store.backup(LOCAL), default=str)
     for bad in ("not json", '{"api_key": "x"}', "[1]"):
         try:
             parse_oai_config_list(bad)
@@ -76,8 +81,8 @@ def test_oai_config_list_import_stores_keys_as_secrets(svc) -> None:
 
 def _finished_run(svc) -> str:
     spec = load_bundled_template("code_assistant")
-    run_id = svc.manager.start(spec, spec.default_task, template_name=spec.name, human="never")
-    assert svc.manager.get(run_id).wait(30)
+    run_id = svc.manager.start(LOCAL, spec, spec.default_task, template_name=spec.name, human="never")
+    assert svc.manager.get(LOCAL, run_id).wait(30)
     return run_id
 
 
@@ -89,7 +94,7 @@ def test_history_lists_a_finished_run_and_exports_it(app, svc, texts) -> None:
     assert at.selectbox(key="history_run_select").value == run_id
     assert len(at.chat_message) >= 3, "the whole transcript is shown"
     assert len(at.get("download_button")) >= 2, "Export Markdown and Export JSON"
-    export = svc.store.export_run(run_id)
+    export = svc.store.export_run(LOCAL, run_id)
     markdown = run_markdown(export)
     assert markdown.startswith("# Code assistant") and "exit code 0" in markdown
     assert "1060" in markdown
@@ -98,7 +103,7 @@ def test_history_lists_a_finished_run_and_exports_it(app, svc, texts) -> None:
 
 def test_history_filters_and_deletes_a_run(app, svc) -> None:
     run_id = _finished_run(svc)
-    work_dir = Path(svc.store.get_run(run_id).work_dir)
+    work_dir = Path(svc.store.get_run(LOCAL, run_id).work_dir)
     assert work_dir.is_dir()
     at = app("history")
     at.selectbox(key="history_status").set_value("cancelled").run()
@@ -106,12 +111,12 @@ def test_history_filters_and_deletes_a_run(app, svc) -> None:
     at.selectbox(key="history_status").set_value("all").run()
     at.button(key="delete_run_confirm").click().run()
     assert not at.exception
-    assert svc.store.count_runs() == 0 and not work_dir.exists()
+    assert svc.store.count_runs(LOCAL) == 0 and not work_dir.exists()
     assert "No runs yet" in " ".join(i.body for i in at.info)
 
 
 def test_interrupted_runs_are_marked(app, svc, texts) -> None:
-    run_id = svc.store.create_run("Ghost", {"name": "Ghost"}, "a task", "demo")
+    run_id = svc.store.create_run(LOCAL, "Ghost", {"name": "Ghost"}, "a task", "demo")
     svc.store.finish_run(run_id, "interrupted", "the server stopped while the run was going")
     at = app("history")
     assert not at.exception
@@ -121,7 +126,7 @@ def test_interrupted_runs_are_marked(app, svc, texts) -> None:
 def test_history_status_column_shows_whole_words(app, svc) -> None:
     """The status column is a table cell: a short label ("⚠️ Interrupted") that fits, with
     the explanation said once under the table, not clipped mid-word in every row."""
-    run_id = svc.store.create_run("Ghost", {"name": "Ghost"}, "a task", "demo")
+    run_id = svc.store.create_run(LOCAL, "Ghost", {"name": "Ghost"}, "a task", "demo")
     svc.store.finish_run(run_id, "interrupted", "the server stopped while the run was going")
     at = app("history")
     assert not at.exception, at.exception
@@ -134,7 +139,7 @@ def test_history_status_column_shows_whole_words(app, svc) -> None:
 
 def test_an_interrupted_run_does_not_say_someone_is_speaking(app, svc) -> None:
     spec = load_bundled_template("human_in_the_loop")
-    run_id = svc.store.create_run(spec.name, spec.to_dict(), "a task", "demo")
+    run_id = svc.store.create_run(LOCAL, spec.name, spec.to_dict(), "a task", "demo")
     message = {"type": "message", "seq": 1, "chat_id": "c1", "depth": 0, "time": 0.0,
                "sender": "assistant", "recipient": "you",
                "message": {"role": "assistant", "content": "A first draft.", "name": "assistant"}}
@@ -146,3 +151,41 @@ def test_an_interrupted_run_does_not_say_someone_is_speaking(app, svc) -> None:
     captions = " ".join(c.value for c in at.caption)
     assert "is speaking" not in captions
     assert "Interrupted" in captions and "assistant" in captions
+
+
+def test_a_models_price_is_set_on_the_models_page_and_cleared(app, svc, texts) -> None:
+    at = app("models")
+    _add(at, "gpt", "http://127.0.0.1:9/v1")
+    svc.store.save_model_config(LOCAL, dataclasses.replace(svc.store.get_model_config(LOCAL, "gpt"),
+                                                    model="gpt-4o-mini"))
+    at = app("models")
+    assert any(e.label == "Price: $0.15 in / $0.6 out per 1M tokens (the studio's price list)"
+               for e in at.expander)
+    at.number_input(key="price_in_gpt").set_value(1.5)
+    at.number_input(key="price_out_gpt").set_value(6.0)
+    at.button(key="FormSubmitter:price_form_gpt-Save the price").click().run()
+    assert not at.exception, at.exception
+    assert svc.store.get_model_config(LOCAL, "gpt").price == (1.5, 6.0)
+    assert svc.registry_for(LOCAL).models["gpt"].price == (1.5, 6.0), "new runs use it"
+    assert "$1.5 in / $6 out per 1M tokens (your price)" in texts(at)
+    at.button(key="price_clear_gpt").click().run()
+    assert svc.store.get_model_config(LOCAL, "gpt").price is None
+
+
+def test_a_runs_cost_and_activity_are_charted_per_agent(app, svc) -> None:
+    from studio.app._transcript import Transcript
+    from studio.app.widgets.usage_charts import activity
+
+    spec = load_bundled_template("planning_group")
+    run_id = svc.manager.start(LOCAL, spec, spec.default_task, template_name=spec.name, human="never")
+    assert svc.manager.get(LOCAL, run_id).wait(60)
+    tx = Transcript()
+    tx.feed(svc.manager.transcript(LOCAL, run_id))
+    data = activity(tx, svc.store.get_run(LOCAL, run_id).usage)
+    assert [p["message"] for p in data["running"]] == list(range(1, tx.messages + 1))
+    assert data["running"][-1]["tokens"] == sum(p["tokens"] for p in tx.timeline) > 0
+    rows = {r["agent"]: r for r in data["agents"]}
+    assert rows["coder"]["messages"] == 1 and rows["coder"]["tokens"] > 0
+    assert rows["critic"]["words"] > 10
+    at = app("history")
+    assert any("Cost and activity per agent" in e.label for e in at.expander)

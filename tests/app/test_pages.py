@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from studio.spec import bundled_template_names, load_bundled_template
+from studio.store import Actor
+
+LOCAL = Actor.local()
 
 PAGES = ["gallery", "playground", "models", "history", "settings"]
 
@@ -39,10 +42,10 @@ def test_gallery_run_starts_the_template_on_its_first_sample_task(app, svc) -> N
     run_id = at.query_params["run"]
     run_id = run_id[0] if isinstance(run_id, list) else run_id
     spec = load_bundled_template("writer_with_critic")
-    info = svc.store.get_run(run_id)
+    info = svc.store.get_run(LOCAL, run_id)
     assert (info.template_name, info.task) == (spec.name, spec.default_task)
     assert at.text_area(key=f"task_again_{run_id[:8]}").value == spec.default_task
-    assert svc.manager.get(run_id).wait(60)
+    assert svc.manager.get(LOCAL, run_id).wait(60)
     # "Start another run" opens on the same template
     assert at.selectbox(key="template_select").value == "writer_with_critic"
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from studio.store import Actor
+
+LOCAL = Actor.local()
+
 
 def _start(at: AppTest, template: str) -> str:
     at.selectbox(key="template_select").set_value(template).run()
@@ -15,7 +19,7 @@ def _start(at: AppTest, template: str) -> str:
 def _ended_run(at: AppTest, svc, template: str) -> str:  # noqa: ANN001 - Services
     """Start ``template`` from the Playground, wait for its end and redraw the page."""
     run_id = _start(at, template)
-    assert svc.manager.get(run_id).wait(60)
+    assert svc.manager.get(LOCAL, run_id).wait(60)
     at.run()
     return run_id
 
@@ -29,7 +33,7 @@ def _shown_run(at: AppTest) -> str:
 def test_demo_run_shows_messages_code_card_and_its_end(app, svc, wait_until, texts) -> None:
     at = app("playground")
     run_id = _start(at, "code_assistant")
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(LOCAL, run_id)
     # the user proxy asks the human on the assistant's TERMINATE
     wait_until(lambda: handle.status == "waiting", what="the question to the human")
     at.run()
@@ -57,7 +61,7 @@ def _has_key(at: AppTest, key: str) -> bool:
 def test_what_the_person_types_is_the_reply_sent(app, svc, wait_until, texts) -> None:
     at = app("playground")
     run_id = _start(at, "human_in_the_loop")
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(LOCAL, run_id)
     wait_until(lambda: handle.status == "waiting", what="the first question")
     at.run()
     assert "Your turn" in texts(at)
@@ -91,8 +95,8 @@ def _approval_run(svc) -> tuple[str, object]:  # noqa: ANN001 - Services
     spec = load_bundled_template("code_assistant")
     document = spec.to_dict()
     document["agents"][0]["code_execution"]["approve"] = True
-    run_id = svc.manager.start(document, spec.default_task, template_name="Approve first")
-    return run_id, svc.manager.get(run_id)
+    run_id = svc.manager.start(LOCAL, document, spec.default_task, template_name="Approve first")
+    return run_id, svc.manager.get(LOCAL, run_id)
 
 
 def test_code_approval_refusal_reason_is_a_reason_not_consent(app, svc, wait_until, texts) -> None:
@@ -139,7 +143,7 @@ def test_code_approval_edit_runs_the_persons_code(app, svc, wait_until) -> None:
 def test_pause_resume_and_stop(app, svc, wait_until) -> None:
     at = app("playground")
     run_id = _start(at, "planning_group")
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(LOCAL, run_id)
     assert _has_key(at, "pause_button") and _has_key(at, "stop_button")
     at.button(key="pause_button").click().run()
     assert handle.status == "paused"
@@ -156,7 +160,7 @@ def test_pause_resume_and_stop(app, svc, wait_until) -> None:
 def test_interjection_from_the_chat_box(app, svc, wait_until) -> None:
     at = app("playground")
     run_id = _start(at, "planning_group")
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(LOCAL, run_id)
     at.chat_input(key="interject_input").set_value("Keep it under 50 words.").run()
     assert not at.exception
     wait_until(lambda: handle.done or any(e.get("type") == "interjection"
@@ -167,8 +171,8 @@ def test_interjection_from_the_chat_box(app, svc, wait_until) -> None:
 
 def test_reload_reattaches_to_the_run(app, svc) -> None:
     spec = __import__("studio.spec", fromlist=["x"]).load_bundled_template("tool_helper")
-    run_id = svc.manager.start(spec, spec.default_task, template_name=spec.name, human="never")
-    assert svc.manager.get(run_id).wait(30)
+    run_id = svc.manager.start(LOCAL, spec, spec.default_task, template_name=spec.name, human="never")
+    assert svc.manager.get(LOCAL, run_id).wait(30)
     at = app("playground")
     at.query_params["run"] = run_id
     at.run()
@@ -184,7 +188,7 @@ def test_the_demo_model_says_it_is_a_rehearsal(app, svc, wait_until, texts) -> N
     assert BANNER in texts(at), "before the run: Demo is the default model"
     assert at.get("segmented_control")[0].value in ("readable", "instant")
     run_id = _start(at, "brainstorm")
-    assert svc.manager.get(run_id).wait(60)
+    assert svc.manager.get(LOCAL, run_id).wait(60)
     at.run()
     assert BANNER in texts(at), "on the run"
 
@@ -198,9 +202,9 @@ def test_the_task_above_a_run_is_edited_in_place_and_run_again(app, svc, texts) 
     assert not at.exception
     second = _shown_run(at)
     assert second != first
-    info = svc.store.get_run(second)
+    info = svc.store.get_run(LOCAL, second)
     assert (info.template_name, info.task) == ("Debate with a judge", "Free public transport")
-    assert svc.manager.get(second).wait(60)
+    assert svc.manager.get(LOCAL, second).wait(60)
     at.run()
     assert 'Opening, for the motion "Free public transport"' in texts(at)
 
@@ -214,7 +218,7 @@ def test_an_ended_run_continues_forks_and_compares(app, svc, texts) -> None:
     at.run()
     assert not at.exception
     second = _shown_run(at)
-    assert second != first and svc.manager.get(second).wait(60)
+    assert second != first and svc.manager.get(LOCAL, second).wait(60)
     at.run()
     assert "Continued from run" in " ".join(i.body for i in at.info)
     assert "Judge, what would change your verdict?" in texts(at)
@@ -223,7 +227,7 @@ def test_an_ended_run_continues_forks_and_compares(app, svc, texts) -> None:
     at.text_area(key=f"fork_text_{second[:8]}").input("Opening: let children play.")
     at.button(key=f"fork_go_{second[:8]}").click().run()
     third = _shown_run(at)
-    assert third not in (first, second) and svc.manager.get(third).wait(60)
+    assert third not in (first, second) and svc.manager.get(LOCAL, third).wait(60)
     at.run()
     assert "Forked from run" in " ".join(i.body for i in at.info)
     compare = app("compare", a=first, b=third)

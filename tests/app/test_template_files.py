@@ -8,22 +8,24 @@ from pathlib import Path
 from studio.app.widgets.template_files import export_all_text, stored_specs
 from studio.runs import apply_import, plan_import
 from studio.spec import load_bundled_template
-from studio.store import Store
+from studio.store import Actor, Store
+
+LOCAL = Actor.local()
 
 FIXTURES = Path(__file__).resolve().parents[1] / "spec" / "fixtures"
 
 
 def read_upload(content, filename, registry, store):
-    return plan_import(content, filename, store=store, registry=registry)
+    return plan_import(content, filename, store=store, actor=LOCAL, registry=registry)
 
 
 def save_imported(plan, store, registry) -> list[str]:
-    return [i.name for i in apply_import(plan, store=store, registry=registry)
+    return [i.name for i in apply_import(plan, store=store, actor=LOCAL, registry=registry)
             if i.action != "unchanged"]
 
 
 def _names(store: Store) -> list[str]:
-    return [info.name for info in store.list_templates()]
+    return [info.name for info in store.list_templates(LOCAL)]
 
 
 def test_gallery_shows_the_import_export_section(app) -> None:
@@ -62,9 +64,9 @@ def test_bundle_of_my_templates_restores_into_an_empty_store(svc, tmp_path) -> N
         preview = read_upload((FIXTURES / fixture).read_bytes(), fixture, svc.registry, svc.store)
         assert preview.ok, preview.problems
         save_imported(preview, svc.store, svc.registry)
-    mine = {s.name: s.to_dict() for s in stored_specs(svc.store, svc.registry)}
+    mine = {s.name: s.to_dict() for s in stored_specs(svc.store, LOCAL, svc.registry)}
     assert len(mine) >= 2
-    text = export_all_text(svc.store, svc.registry)
+    text = export_all_text(svc.store, LOCAL, svc.registry)
 
     empty = Store.open(None, tmp_path / "other")
     try:
@@ -72,7 +74,7 @@ def test_bundle_of_my_templates_restores_into_an_empty_store(svc, tmp_path) -> N
         assert preview.ok and preview.source_format == "roundtable-bundle"
         assert sorted(save_imported(preview, empty, svc.registry)) == sorted(mine)
         for name, document in mine.items():
-            assert empty.get_template(name).document == document
+            assert empty.get_template(LOCAL, name).document == document
     finally:
         empty.close()
 

@@ -83,3 +83,20 @@ def test_images_in_messages_become_links_and_are_never_fetched() -> None:
     assert safe_markdown("`![c](http://x.test/i.png)`") == "`![c](http://x.test/i.png)`"
     assert safe_markdown("```\n![c](http://x.test/i.png)\n```") == \
         "```\n![c](http://x.test/i.png)\n```"
+
+
+def test_the_live_graph_is_drawn_inline_with_names_beside_and_the_speaker_ringed() -> None:
+    from studio.app._transcript import Transcript
+    from studio.app.widgets.live_graph import live_team_svg
+    from studio.spec import load_bundled_template
+
+    spec = load_bundled_template("planning_group")
+    tx = Transcript()
+    svg = live_team_svg(spec, tx, speaking="coder")
+    assert svg.startswith("<svg") and 'aria-label="The team of' in svg and "coder speaking" in svg
+    for name in spec.agent_names:
+        assert f">{name}</text>" in svg
+    assert svg.count("<animate") == 1, "only the agent speaking is ringed"
+    assert svg.count('r="15"') == len(spec.agent_names), "every dot keeps its size"
+    quiet = live_team_svg(spec, tx)
+    assert "<animate" not in quiet and "speaking" not in quiet

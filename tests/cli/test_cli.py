@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from studio.spec import bundled_template_names, dump_yaml, load_bundled_template
-from studio.store import Store
+from studio.store import Actor, Store
 from tests.support.oai_server import OAIServer, error
 
 from .conftest import ROOT, cli_command, cli_env
+
+LOCAL = Actor.local()
 
 HEADER = re.compile(r"^\s*([A-Za-z0-9_-]+) -> ([A-Za-z0-9_-]+):", re.MULTILINE)
 
@@ -56,7 +58,7 @@ def test_each_bundled_template_runs_on_the_demo_model(roundtable, data_dir, name
     speakers = {sender for sender, _ in headers}
     assert speakers <= set(spec.agent_names) | {"chat_manager"}
     store = Store.open(data_dir=data_dir)
-    (run,) = store.list_runs()
+    (run,) = store.list_runs(LOCAL)
     assert run.status == "finished" and run.template_name == spec.name
 
 
@@ -106,9 +108,9 @@ def test_template_from_a_file_and_from_the_store(roundtable, data_dir, tmp_path)
     result = roundtable("run", str(path), "--human", "never")
     assert result.returncode == 0, result.stderr
     store = Store.open(data_dir=data_dir)
-    assert [r.template_name for r in store.list_runs()] == ["My helper"]
+    assert [r.template_name for r in store.list_runs(LOCAL)] == ["My helper"]
     document = load_bundled_template("code_assistant").to_dict()
-    store.save_template("Prime finder", {**document, "name": "Prime finder"},
+    store.save_template(LOCAL, "Prime finder", {**document, "name": "Prime finder"},
                         description="Counts primes with real code.")
     listing = roundtable("templates", "list")
     assert listing.returncode == 0, listing.stderr
@@ -129,8 +131,8 @@ def test_console_human_answers_from_stdin(roundtable, data_dir):
     assert "you -> assistant:\nMake it friendlier." in result.stdout
     assert "=== finished: human exit ===" in result.stdout
     store = Store.open(data_dir=data_dir)
-    (run,) = store.list_runs()
-    answers = [e.data["text"] for e in store.run_events(run.id) if e.kind == "human_input_received"]
+    (run,) = store.list_runs(LOCAL)
+    answers = [e.data["text"] for e in store.run_events(LOCAL, run.id) if e.kind == "human_input_received"]
     assert answers == ["Make it friendlier.", "exit"]
 
 
@@ -152,11 +154,11 @@ def test_console_code_approval_a_refusal_reason_never_approves(roundtable, data_
     assert f"The user refused to run the code. Reason: {reason}" in result.stdout
     assert "execution succeeded" not in result.stdout
     store = Store.open(data_dir=data_dir)
-    (run,) = store.list_runs()
-    decisions = [e.data["decision"] for e in store.run_events(run.id)
+    (run,) = store.list_runs(LOCAL)
+    decisions = [e.data["decision"] for e in store.run_events(LOCAL, run.id)
                  if e.kind == "human_input_received" and e.data["kind"] == "code_approval"]
     assert decisions == [{"action": "refuse", "reason": reason, "code": ""}]
-    assert not any(e.kind == "code_executed" for e in store.run_events(run.id))
+    assert not any(e.kind == "code_executed" for e in store.run_events(LOCAL, run.id))
 
 
 def test_console_code_approval_approve_and_edit(roundtable, tmp_path):
@@ -201,7 +203,7 @@ def test_ctrl_c_cancels_cleanly(data_dir):
     out, err = process.communicate(timeout=10)
     assert process.returncode == 130
     assert err.strip().startswith("roundtable: cancelled") and len(err.strip().splitlines()) == 1
-    (run,) = Store.open(data_dir=data_dir).list_runs()
+    (run,) = Store.open(data_dir=data_dir).list_runs(LOCAL)
     assert run.status == "cancelled"
 
 
@@ -215,8 +217,8 @@ def test_db_backup_and_restore(roundtable, data_dir, tmp_path):
     restored = subprocess.run(cli_command("db", "restore", str(backup), "--data-dir", str(other)),
                               capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=60)
     assert restored.returncode == 0, restored.stderr
-    original = Store.open(data_dir=data_dir).list_runs()
-    copy = Store.open(data_dir=other).list_runs()
+    original = Store.open(data_dir=data_dir).list_runs(LOCAL)
+    copy = Store.open(data_dir=other).list_runs(LOCAL)
     assert [(r.id, r.status, r.task) for r in copy] == [(r.id, r.status, r.task) for r in original]
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
@@ -253,7 +255,7 @@ def test_templates_export_and_import_round_trip(roundtable, data_dir, tmp_path):
     result = roundtable("templates", "import", str(out))
     assert result.returncode == 0, result.stderr
     assert "imported 'Imported helper'" in result.stdout
-    stored = Store.open(data_dir=data_dir).get_template("Imported helper")
+    stored = Store.open(data_dir=data_dir).get_template(LOCAL, "Imported helper")
     assert stored.document["agents"] == exported["agents"]
 
     script = roundtable("templates", "export", "Imported helper", "--format", "python")
@@ -267,7 +269,7 @@ def test_templates_import_of_a_bad_file_stores_nothing(roundtable, data_dir, tmp
     result = roundtable("templates", "import", str(bad))
     assert result.returncode == 1
     assert result.stderr.startswith("roundtable: ") and len(result.stderr.strip().splitlines()) == 1
-    assert Store.open(data_dir=data_dir).list_templates() == []
+    assert Store.open(data_dir=data_dir).list_templates(LOCAL) == []
 
 
 def test_templates_import_uses_the_gallerys_name_rule(roundtable, data_dir, tmp_path):
@@ -286,7 +288,7 @@ def test_templates_import_uses_the_gallerys_name_rule(roundtable, data_dir, tmp_
                         f"template is named {spec.name!r}, which stays as it is (roundtable)")
     assert lines[1] == f"imported '{spec.name} (imported)'"
     store = Store.open(data_dir=data_dir)
-    listed = {e.name: e for e in templates(store, Registry.bundled()).values()}
+    listed = {e.name: e for e in templates(store, Registry.bundled(), LOCAL).values()}
     assert listed[f"{spec.name} (imported)"].spec.description == "My own helper."
     assert listed[spec.name].origin == "bundled"
     store.close()

@@ -9,10 +9,12 @@ import subprocess
 import time
 from pathlib import Path
 
-from studio.store import Store
+from studio.store import Actor, Store
 from tests.support.oai_server import OAIServer, slow
 
 from .conftest import ROOT, cli_command, cli_env
+
+LOCAL = Actor.local()
 
 
 def remote_template(tmp_path: Path, base_url: str, **model: object) -> Path:
@@ -71,5 +73,5 @@ def test_ctrl_c_while_the_model_is_silent_exits_within_2_s(data_dir, tmp_path):
     assert process.returncode == 130, err
     assert took < 2.0, f"Ctrl-C took {took:.1f} s"
     assert err.strip().startswith("roundtable: cancelled") and len(err.strip().splitlines()) == 1
-    (run,) = Store.open(data_dir=data_dir).list_runs()
+    (run,) = Store.open(data_dir=data_dir).list_runs(LOCAL)
     assert run.status == "cancelled"

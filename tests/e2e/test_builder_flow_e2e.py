@@ -11,10 +11,12 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import FrameLocator, Page, expect
 
-from studio.store import Store
+from studio.store import Actor, Store
 
 from .conftest import StudioServer, running_studio
 from .test_builder_e2e import connect, node
+
+LOCAL = Actor.local()
 
 # the agent's Name box as drawn now (not the faded earlier drawing kept while the page redraws)
 NAME_BOX = "xpath=//input[@aria-label='Name'][not(ancestor::*[@data-stale='true'])]"
@@ -66,8 +68,8 @@ def test_a_team_dragged_from_the_palette_runs_beside_the_canvas_unsaved(
     expect(page.locator('[data-testid="stChatMessage"]').filter(
         has_text="Plan a picnic for the Smith family").first).to_be_visible()
     store = Store.open(data_dir=studio.data_dir)
-    assert store.list_templates() == [], "running a draft never adds a Gallery entry"
-    assert [r.template_name for r in store.list_runs()] == ["My team (draft)"]
+    assert store.list_templates(LOCAL) == [], "running a draft never adds a Gallery entry"
+    assert [r.template_name for r in store.list_runs(LOCAL)] == ["My team (draft)"]
 
 
 def test_fast_clicks_in_the_builder_land_where_they_should(app_page: Page,

@@ -14,9 +14,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from studio.spec import load_bundled_template
-from studio.store import Store
+from studio.store import Actor, Store
 
 from .conftest import ARTIFACTS, TALL_VIEWPORT, StudioServer
+
+LOCAL = Actor.local()
 
 BUBBLES = '[data-testid="stChatMessage"]'
 CHAT_BOX = '[data-testid="stChatInputTextArea"]'
@@ -30,7 +32,7 @@ def studio_with_approval(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     document["name"] = APPROVING
     document["agents"][0]["code_execution"]["approve"] = True
     store = Store.open(data_dir=folder / "data")
-    store.save_template(APPROVING, document, description="Asks before running code.")
+    store.save_template(LOCAL, APPROVING, document, description="Asks before running code.")
     store.close()
     server = StudioServer(folder / "data", folder / "studio.log")
     server.start()
@@ -134,6 +136,6 @@ def test_approving_code_runs_it(studio_page: Page, studio_with_approval: StudioS
     expect(page.get_by_text(re.compile(r"Ran python.*exit 0")).first).to_be_visible(timeout=30_000)
     run_id = re.search(r"[?&]run=([0-9a-f]+)", page.url).group(1)
     store = Store.open(data_dir=Path(studio_with_approval.data_dir))
-    events = list(store.run_events(run_id))
+    events = list(store.run_events(LOCAL, run_id))
     store.close()
     assert any(e.kind == "code_executed" and e.data["exit_code"] == 0 for e in events)

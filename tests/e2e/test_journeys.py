@@ -8,9 +8,11 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from studio.store import Store
+from studio.store import Actor, Store
 
 from .conftest import StudioServer
+
+LOCAL = Actor.local()
 
 BUBBLES = '[data-testid="stChatMessage"]'
 
@@ -99,14 +101,14 @@ def test_killed_server_leaves_an_interrupted_run_with_its_messages(app_page: Pag
     expect(page.get_by_text(re.compile(r"is speaking")).filter(visible=True)).to_have_count(0)
     expect(page.get_by_text(re.compile(r"^\W*Running")).filter(visible=True)).to_have_count(0)
     store = Store.open(data_dir=studio.data_dir)
-    (run,) = store.list_runs()
+    (run,) = store.list_runs(LOCAL)
     assert run.status == "running"  # nobody could finish it
-    said = [e for e in store.run_events(run.id) if e.kind == "message"]
+    said = [e for e in store.run_events(LOCAL, run.id) if e.kind == "message"]
     assert len(said) >= 2  # (a third bubble may still be streaming)
     url = studio.restart()
     page.goto(f"{url}/history")
     page.get_by_role("heading", name="History").first.wait_for()
-    assert store.get_run(run.id).status == "interrupted"  # marked when the studio came up
+    assert store.get_run(LOCAL, run.id).status == "interrupted"  # marked when the studio came up
     expect(page.get_by_text("This run was").first).to_be_visible()
     expect(page.get_by_role("combobox", name="Open a run")).to_have_value(
         re.compile("Interrupted"))

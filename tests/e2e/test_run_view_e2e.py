@@ -16,9 +16,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.store import Store
+from studio.spec import load_bundled_template
+from studio.store import Actor, Store
 
 from .conftest import StudioServer, running_studio
+
+LOCAL = Actor.local()
 
 BUBBLES = '[data-testid="stChatMessage"]'
 # (a bubble looked for with .first: while the page redraws, the faded earlier drawing of the
@@ -61,12 +64,23 @@ LONG = {
 }
 
 
+def _approving() -> dict[str, Any]:
+    """The code assistant, asking the person before any code runs."""
+    doc = load_bundled_template("code_assistant").to_dict()
+    doc["name"] = "approve_first"
+    user = next(a for a in doc["agents"] if a["name"] == "user")
+    user["human_input"] = "never"
+    user["code_execution"] = {**user.get("code_execution", {}), "approve": True}
+    return doc
+
+
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]:
     root = tmp_path_factory.mktemp("run-view")
     store = Store.open(data_dir=root / "data")
-    store.save_template(MANUAL["name"], MANUAL)
-    store.save_template(LONG["name"], LONG)  # a run long enough to act during it
+    store.save_template(LOCAL, MANUAL["name"], MANUAL)
+    store.save_template(LOCAL, LONG["name"], LONG)  # a run long enough to act during it
+    store.save_template(LOCAL, "approve_first", _approving())
     store.close()
     with running_studio(root) as server:
         yield server
@@ -173,13 +187,13 @@ def test_history_exports_the_run_as_markdown_and_json(app_page: Page, studio: St
 
 def test_a_double_click_on_run_starts_one_run(app_page: Page, studio: StudioServer):
     page = app_page
-    before = len(Store.open(data_dir=studio.data_dir).list_runs())
+    before = len(Store.open(data_dir=studio.data_dir).list_runs(LOCAL))
     page.locator(".st-key-gallery_run_tool_helper button").dblclick()
     page.get_by_role("heading", name="Playground").first.wait_for()
     expect(page.get_by_role("heading", name="Tool helper")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=60_000)
     expect(page.locator(BUBBLES).filter(has_text="176.7").first).to_be_visible()
-    runs = Store.open(data_dir=studio.data_dir).list_runs()
+    runs = Store.open(data_dir=studio.data_dir).list_runs(LOCAL)
     assert len(runs) == before + 1, [r.template_name for r in runs]
 
 
@@ -213,3 +227,25 @@ def test_continue_fork_and_compare(app_page: Page, studio: StudioServer):
     expect(page.get_by_text("Opening, for the motion: children need time to play.").first
            ).to_be_visible()
     expect(page.get_by_text("most tokens")).to_be_attached()  # a cell of the figures table
+
+
+def test_code_is_approved_or_refused_before_it_runs(app_page: Page):
+    page = app_page
+    run_from_gallery(page, "saved-approve_first")
+    expect(page.get_by_text("Run this code?")).to_be_visible(timeout=30_000)
+    page.locator(".st-key-approve_code button").click()
+    expect(note(page)).to_have_text(re.compile("Sending your answer"), timeout=2_000)
+    expect(page.get_by_text(re.compile(r"Ran python")).first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=60_000)
+    expect(page.locator(BUBBLES).filter(has_text="1060").first).to_be_visible()
+
+    page.goto(page.url.split("/playground")[0])  # the Gallery again
+    page.get_by_role("heading", name="Gallery").first.wait_for()
+    run_from_gallery(page, "saved-approve_first")
+    expect(page.get_by_text("Run this code?")).to_be_visible(timeout=30_000)
+    page.get_by_text("Edit the code, or refuse it").click()
+    page.get_by_label("Why not? (the agents read this)").fill("No loops over 100 today.")
+    page.get_by_role("button", name="Refuse").click()
+    expect(page.get_by_text(re.compile("You refused the code")).first).to_be_visible(
+        timeout=30_000)
+    expect(page.get_by_text(re.compile(r"Ran python"))).to_have_count(0)

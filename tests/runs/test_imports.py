@@ -9,29 +9,32 @@ import pytest
 
 from studio.runs import apply_import, find_template, plan_import
 from studio.spec import export_file, load_bundled_template
+from studio.store import Actor
+
+LOCAL = Actor.local()
 
 FIXTURES = Path(__file__).resolve().parents[1] / "spec" / "fixtures"
 
 
 def _import(content, filename, store, registry):
-    plan = plan_import(content, filename, store=store, registry=registry)
+    plan = plan_import(content, filename, store=store, actor=LOCAL, registry=registry)
     assert plan.ok, plan.problems
-    return plan, apply_import(plan, store=store, registry=registry)
+    return plan, apply_import(plan, store=store, actor=LOCAL, registry=registry)
 
 
 def _names(store) -> list[str]:
-    return sorted(info.name for info in store.list_templates())
+    return sorted(info.name for info in store.list_templates(LOCAL))
 
 
 def test_a_free_name_is_kept_and_the_same_file_twice_adds_nothing(store, registry):
     content = (FIXTURES / "autogen04_selector.json").read_bytes()
-    plan = plan_import(content, "team.json", store=store, registry=registry)
+    plan = plan_import(content, "team.json", store=store, actor=LOCAL, registry=registry)
     assert _names(store) == []  # planning stores nothing
     (item,) = plan.items
     assert (item.action, item.name) == ("add", "Travel Planning Team")
     assert item.plan_line() == "'Travel Planning Team' will be added"
     assert item.mapped and item.not_mapped and item.warnings
-    apply_import(plan, store=store, registry=registry)
+    apply_import(plan, store=store, actor=LOCAL, registry=registry)
     assert _names(store) == ["Travel Planning Team"]
 
     again, stored = _import(content, "team.json", store, registry)
@@ -40,13 +43,13 @@ def test_a_free_name_is_kept_and_the_same_file_twice_adds_nothing(store, registr
     assert "already in your templates" in item.plan_line()
     assert again.to_add == [] and [i.action for i in stored] == ["unchanged"]
     assert _names(store) == ["Travel Planning Team"]
-    assert len(store.template_versions("Travel Planning Team")) == 1  # not a new version
+    assert len(store.template_versions(LOCAL, "Travel Planning Team")) == 1  # not a new version
 
 
 def test_a_different_team_under_a_name_in_use_gets_a_suffix_and_changes_nothing(store, registry):
     data = json.loads((FIXTURES / "autogen04_selector.json").read_text())
     _import(json.dumps(data), "a.json", store, registry)
-    before = store.get_template("Travel Planning Team").document
+    before = store.get_template(LOCAL, "Travel Planning Team").document
     data["config"]["participants"][1]["config"]["system_message"] = "Another planner."
     plan, _ = _import(json.dumps(data), "b.json", store, registry)
     (item,) = plan.items
@@ -54,8 +57,8 @@ def test_a_different_team_under_a_name_in_use_gets_a_suffix_and_changes_nothing(
     assert item.plan_line() == (
         "'Travel Planning Team' will be added as 'Travel Planning Team (imported)': you have a "
         "template named 'Travel Planning Team', which stays as it is")
-    assert store.get_template("Travel Planning Team").document == before
-    assert store.get_template("Travel Planning Team (imported)").document["name"] == \
+    assert store.get_template(LOCAL, "Travel Planning Team").document == before
+    assert store.get_template(LOCAL, "Travel Planning Team (imported)").document["name"] == \
         "Travel Planning Team (imported)"
     data["config"]["participants"][1]["config"]["system_message"] = "A third planner."
     plan, _ = _import(json.dumps(data), "c.json", store, registry)
@@ -83,7 +86,7 @@ def test_bundled_names_are_never_shadowed(store, registry):
     assert "a bundled template is named" in item.plan_line()
     assert _names(store) == [f"{spec.name} (imported)"]
     # what was stored is what people find by name
-    name, found = find_template(f"{spec.name} (imported)", store=store, registry=registry)
+    name, found = find_template(f"{spec.name} (imported)", store=store, registry=registry, actor=LOCAL)
     assert found.description == "My own version."
 
 
@@ -91,7 +94,7 @@ def test_a_name_in_the_trash_is_not_reused(store, registry):
     spec = load_bundled_template("tool_helper").to_dict()
     spec["name"] = "Mine"
     _import(json.dumps(spec), "m.json", store, registry)
-    store.delete_template("Mine")
+    store.delete_template(LOCAL, "Mine")
     spec["description"] = "changed"
     plan, _ = _import(json.dumps(spec), "m.json", store, registry)
     assert plan.items[0].name == "Mine (imported)"
@@ -113,10 +116,10 @@ def test_two_templates_of_one_bundle_that_clash_with_the_store(store, registry):
 @pytest.mark.parametrize("content", [b"{not json", b"just: [a, list", b"42",
                                      b'{"hello": "world"}', b""])
 def test_a_bad_file_is_a_plan_with_problems_and_stores_nothing(store, registry, content):
-    plan = plan_import(content, "x.json", store=store, registry=registry)
+    plan = plan_import(content, "x.json", store=store, actor=LOCAL, registry=registry)
     assert not plan.ok and plan.problems and all(plan.problems)
     with pytest.raises(ValueError):
-        apply_import(plan, store=store, registry=registry)
+        apply_import(plan, store=store, actor=LOCAL, registry=registry)
     assert _names(store) == []
 
 
@@ -132,9 +135,9 @@ def test_templates_are_found_as_people_type_them(registry, typed):
 def test_stored_names_are_found_the_same_way_and_misses_suggest(store, registry):
     spec = load_bundled_template("tool_helper").to_dict() | {"name": "My tool-using team"}
     _import(json.dumps(spec), "m.json", store, registry)
-    assert find_template("my tool using_team", store=store, registry=registry)[0] == \
+    assert find_template("my tool using_team", store=store, registry=registry, actor=LOCAL)[0] == \
         "My tool-using team"
     from studio.runs import RunError
 
     with pytest.raises(RunError, match=r"did you mean 'Retrieval-augmented question answering'"):
-        find_template("Retrieval augmented question answerin", store=store, registry=registry)
+        find_template("Retrieval augmented question answerin", store=store, registry=registry, actor=LOCAL)

@@ -9,26 +9,29 @@ import pytest
 
 from studio.runs import LINEAGE, RunError, continue_run, fork_points, fork_run
 from studio.spec import load_bundled_template
+from studio.store import Actor
 
 from .conftest import wait_status
 
+LOCAL = Actor.local()
+
 
 def said(manager, run_id: str) -> list[tuple[str, str]]:
-    return [(e["sender"], e["message"]["content"] or "") for e in manager.transcript(run_id)
+    return [(e["sender"], e["message"]["content"] or "") for e in manager.transcript(LOCAL, run_id)
             if e["type"] == "message"]
 
 
 def finished_run(manager, name: str, task: str | None = None) -> str:
     spec = load_bundled_template(name)
-    run_id = manager.start(spec, task or spec.default_task, template_name=spec.name,
+    run_id = manager.start(LOCAL, spec, task or spec.default_task, template_name=spec.name,
                            human="never")
-    handle = manager.get(run_id)
+    handle = manager.get(LOCAL, run_id)
     assert handle is not None and handle.wait(60) and handle.status == "finished"
     return run_id
 
 
 def lineage(manager, run_id: str) -> dict[str, Any]:
-    (note,) = [e for e in manager.transcript(run_id) if e["type"] == LINEAGE]
+    (note,) = [e for e in manager.transcript(LOCAL, run_id) if e["type"] == LINEAGE]
     return note
 
 
@@ -36,9 +39,9 @@ def test_a_finished_group_chat_continues_with_a_follow_up(make_manager):
     manager = make_manager()
     first = finished_run(manager, "brainstorm")
     before = said(manager, first)
-    second = continue_run(manager, first, "Which idea should we try first, and why?",
+    second = continue_run(manager, LOCAL, first, "Which idea should we try first, and why?",
                           human="never")
-    handle = manager.get(second)
+    handle = manager.get(LOCAL, second)
     assert handle.wait(60) and handle.status == "finished", handle.error
     after = said(manager, second)
     assert after[:len(before)] == before, "the old conversation is copied, word for word"
@@ -47,15 +50,15 @@ def test_a_finished_group_chat_continues_with_a_follow_up(make_manager):
     assert said(manager, first) == before, "the old run is left as it was"
     assert lineage(manager, second)["kind"] == "continue"
     assert lineage(manager, second)["from_run"] == first
-    info = manager.store.get_run(second)
-    assert (info.template_name, info.task) == ("Brainstorm", manager.store.get_run(first).task)
+    info = manager.store.get_run(LOCAL, second)
+    assert (info.template_name, info.task) == ("Brainstorm", manager.store.get_run(LOCAL, first).task)
 
 
 def test_a_two_agent_chat_continues_and_its_agents_keep_the_history(make_manager):
     manager = make_manager()
     first = finished_run(manager, "teacher_student", "What is a fraction, really?")
-    second = continue_run(manager, first, "Can you give me one more example?", human="never")
-    handle = manager.get(second)
+    second = continue_run(manager, LOCAL, first, "Can you give me one more example?", human="never")
+    handle = manager.get(LOCAL, second)
     assert handle.wait(60) and handle.status == "finished", handle.error
     new = said(manager, second)[len(said(manager, first)):]
     assert new[0] == ("student", "Can you give me one more example?")
@@ -65,11 +68,11 @@ def test_a_two_agent_chat_continues_and_its_agents_keep_the_history(make_manager
 def test_a_run_forks_from_an_edited_message_and_goes_on_live(make_manager):
     manager = make_manager()
     first = finished_run(manager, "debate_judge")
-    points = fork_points(manager, first)
+    points = fork_points(manager, LOCAL, first)
     assert [p.sender for p in points[:3]] == ["moderator", "proponent", "opponent"]
-    second = fork_run(manager, first, 1, "Opening, for the motion: homework steals play.",
+    second = fork_run(manager, LOCAL, first, 1, "Opening, for the motion: homework steals play.",
                       human="never")
-    handle = manager.get(second)
+    handle = manager.get(LOCAL, second)
     assert handle.wait(60) and handle.status == "finished", handle.error
     old, new = said(manager, first), said(manager, second)
     assert new[0] == old[0]
@@ -82,16 +85,16 @@ def test_a_run_forks_from_an_edited_message_and_goes_on_live(make_manager):
 def test_what_cannot_be_continued_or_forked_is_refused_with_the_reason(make_manager):
     manager = make_manager()
     spec = load_bundled_template("human_in_the_loop")
-    waiting = manager.start(spec, spec.default_task, template_name=spec.name)
-    wait_status(manager.get(waiting), "waiting")
+    waiting = manager.start(LOCAL, spec, spec.default_task, template_name=spec.name)
+    wait_status(manager.get(LOCAL, waiting), "waiting")
     with pytest.raises(RunError, match="still going"):
-        continue_run(manager, waiting, "more")
-    manager.get(waiting).cancel()
-    assert manager.get(waiting).wait(10)
+        continue_run(manager, LOCAL, waiting, "more")
+    manager.get(LOCAL, waiting).cancel()
+    assert manager.get(LOCAL, waiting).wait(10)
     with pytest.raises(RunError, match="only a finished run can be continued"):
-        continue_run(manager, waiting, "more")
+        continue_run(manager, LOCAL, waiting, "more")
     first = finished_run(manager, "tool_helper")
     with pytest.raises(RunError, match="write the follow-up"):
-        continue_run(manager, first, "  ")
+        continue_run(manager, LOCAL, first, "  ")
     with pytest.raises(RunError, match="message 99 does not exist"):
-        fork_run(manager, first, 99, "x")
+        fork_run(manager, LOCAL, first, 99, "x")

@@ -10,8 +10,10 @@ import pytest
 
 from studio.runs import registry_with_store
 from studio.spec import Registry, SpecError, load_template
-from studio.store import ModelConfig
+from studio.store import Actor, ModelConfig
 from tests.support.oai_server import OAIServer, slow, text
+
+LOCAL = Actor.local()
 
 
 def pair(model: str | dict[str, Any]) -> dict[str, Any]:
@@ -35,21 +37,21 @@ def server():
 
 def run_to_end(manager: Any, template: dict[str, Any], registry: Registry, **kw: Any) -> Any:
     spec = load_template(template, registry=registry)
-    handle = manager.get(manager.start(spec, "Say hello.", template_name="pair", human="never", **kw))
+    handle = manager.get(LOCAL, manager.start(LOCAL, spec, "Say hello.", template_name="pair", human="never", **kw))
     assert handle is not None and handle.wait(30)
     return handle
 
 
 def test_a_run_names_a_stored_model_by_the_name_people_gave_it(make_manager, store, server):
     server.push(text("Hello."))
-    store.save_model_config(ModelConfig(name="Lab llama", provider="llamacpp", model="default",
+    store.save_model_config(LOCAL, ModelConfig(name="Lab llama", provider="llamacpp", model="default",
                                         base_url=server.base_url))
     manager = make_manager()
-    registry_with_store(store, manager.registry)
+    registry_with_store(store, LOCAL, manager.registry)
     handle = run_to_end(manager, pair("Lab llama"), manager.registry)
     assert handle.status == "finished", handle.error
     assert handle.model_label == "Lab llama"
-    assert store.get_run(handle.run_id).model_label == "Lab llama"
+    assert store.get_run(LOCAL, handle.run_id).model_label == "Lab llama"
     call = next(e for e in handle.events_since(0) if e["type"] == "model_call")
     assert call["model"] == "Lab llama" and call["agent"] == "assistant"
 
@@ -64,10 +66,10 @@ def test_an_inline_model_without_a_label_is_named_by_model_and_host(make_manager
 
 def test_a_stored_timeout_and_retry_budget_are_used(make_manager, store, server):
     server.push(slow(30), slow(30), slow(30))
-    store.save_model_config(ModelConfig(name="slow box", model="m", base_url=server.base_url,
+    store.save_model_config(LOCAL, ModelConfig(name="slow box", model="m", base_url=server.base_url,
                                         extra={"timeout": 0.4, "retries": 1}))
     manager = make_manager()
-    registry_with_store(store, manager.registry)
+    registry_with_store(store, LOCAL, manager.registry)
     handle = run_to_end(manager, pair("slow box"), manager.registry)
     assert handle.status == "failed"
     assert "did not answer within 0.4 s" in (handle.error or "")

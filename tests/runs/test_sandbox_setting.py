@@ -12,6 +12,9 @@ import pytest
 from studio.engine import RunControl, ScriptedHuman, events
 from studio.runs import ALLOW_UNSANDBOXED
 from studio.spec import build_team, load_bundled_template
+from studio.store import Actor
+
+LOCAL = Actor.local()
 
 
 @pytest.fixture
@@ -56,8 +59,8 @@ def test_missing_bubblewrap_refuses_code_unless_allowed(no_bwrap, tmp_path):
 
 def test_the_setting_reaches_runs(no_bwrap, make_manager, store):
     manager = make_manager()
-    store.set_setting(ALLOW_UNSANDBOXED, True)
-    handle = manager.get(manager.start(load_bundled_template("code_assistant").to_dict(),
+    store.set_setting(LOCAL, ALLOW_UNSANDBOXED, True)
+    handle = manager.get(LOCAL, manager.start(LOCAL, load_bundled_template("code_assistant").to_dict(),
                                        "go", template_name="code_assistant", human="never"))
     assert handle.wait(60)
     kinds = [e["type"] for e in handle.events_since(0)]

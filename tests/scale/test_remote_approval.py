@@ -8,9 +8,11 @@ import time
 from studio.engine import CodeDecision
 from studio.runs import RunManager
 from studio.spec import Registry, load_bundled_template
-from studio.store import Store
+from studio.store import Actor, Store
 
 from .conftest import Processes
+
+LOCAL = Actor.local()
 
 
 def wait_for(predicate, timeout: float = 90.0, what: str = "state") -> None:  # noqa: ANN001
@@ -27,8 +29,8 @@ def test_a_refusal_reaches_the_worker_as_a_decision(processes: Processes):
                          broker=processes.broker)
     document = load_bundled_template("code_assistant").to_dict()
     document["agents"][0]["code_execution"]["approve"] = True
-    run_id = manager.start(document, document["sample_tasks"][0], template_name="Approve first")
-    handle = manager.get(run_id)
+    run_id = manager.start(LOCAL, document, document["sample_tasks"][0], template_name="Approve first")
+    handle = manager.get(LOCAL, run_id)
     assert handle is not None
     wait_for(lambda: handle.pending is not None and handle.pending.kind == "code_approval",
              what="the code approval on the worker")
@@ -38,7 +40,7 @@ def test_a_refusal_reaches_the_worker_as_a_decision(processes: Processes):
                          for e in handle.events_since(0)), what="the refusal in the run")
     handle.cancel()
     wait_for(lambda: handle.done, what="the run to stop")
-    events = [e.data for e in store.run_events(run_id)]
+    events = [e.data for e in store.run_events(LOCAL, run_id)]
     decisions = [e["decision"] for e in events if e["type"] == "human_input_received"]
     assert decisions[0] == {"action": "refuse", "reason": "ok", "code": ""}
     assert not any(e["type"] == "code_executed" for e in events)

@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from studio.store import Store
+from studio.store import Actor, Store
 
 from .conftest import ROOT, process_env, shape
 from .test_workers import TASK, TEMPLATE, reference, stored
+
+LOCAL = Actor.local()
 
 
 def test_four_processes_on_one_sqlite_file_lose_no_run(tmp_path: Path):
@@ -35,6 +37,6 @@ def test_four_processes_on_one_sqlite_file_lose_no_run(tmp_path: Path):
         statuses.update(json.loads((tmp_path / f"p{i}.json").read_text()))
     assert len(statuses) == 50 and set(statuses.values()) == {"finished"}, statuses
     store = Store.open(db)
-    assert {r.status for r in store.list_runs(limit=100)} == {"finished"}
+    assert {r.status for r in store.list_runs(LOCAL, limit=100)} == {"finished"}
     for run_id in statuses:
         assert shape(stored(store, run_id)) == expected, f"run {run_id} lost events"

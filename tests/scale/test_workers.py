@@ -13,9 +13,11 @@ from typing import Any
 
 from studio.runs import TRANSIENT_KINDS, RunManager, find_template
 from studio.spec import Registry
-from studio.store import Store
+from studio.store import Actor, Store
 
 from .conftest import Processes, shape
+
+LOCAL = Actor.local()
 
 TEMPLATE = "research_write_review"
 TASK = "Write a short note on why bees matter."
@@ -26,15 +28,15 @@ def reference(tmp_path: Path, template: str = TEMPLATE) -> list[tuple[Any, ...]]
     store = Store.open(data_dir=tmp_path / "reference")
     manager = RunManager(store, Registry.bundled(), data_dir=tmp_path / "reference")
     name, spec = find_template(template, store=None, registry=manager.registry)
-    handle = manager.get(manager.start(spec, TASK, template_name=name, human="never"))
+    handle = manager.get(LOCAL, manager.start(LOCAL, spec, TASK, template_name=name, human="never"))
     assert handle is not None and handle.wait(60) and handle.status == "finished"
-    events = manager.transcript(handle.run_id)
+    events = manager.transcript(LOCAL, handle.run_id)
     manager.shutdown()
     return shape(events)
 
 
 def stored(store: Store, run_id: str) -> list[dict[str, Any]]:
-    return [{**e.data, "seq": e.seq} for e in store.run_events(run_id)]
+    return [{**e.data, "seq": e.seq} for e in store.run_events(LOCAL, run_id)]
 
 
 def assert_once_and_in_order(events: list[dict[str, Any]]) -> None:
@@ -54,7 +56,7 @@ def test_hundred_runs_through_two_workers_and_two_studio_processes(processes: Pr
     for studio in studios:
         processes.wait(studio, timeout=360)
     store = Store.open(processes.db)
-    runs = store.list_runs(limit=200)
+    runs = store.list_runs(LOCAL, limit=200)
     assert len(runs) == 100
     assert {r.status for r in runs} == {"finished"}, processes.logs()
     for out in outs:  # each studio process saw every run live, its own and the other's
@@ -78,13 +80,13 @@ def test_kill_9_a_worker_during_twenty_runs(processes: Processes, tmp_path: Path
     for i in range(20):
         key = "code_assistant" if i % 4 == 0 else "research_write_review"
         name, spec = find_template(key, store=None, registry=manager.registry)
-        started[manager.start(spec, TASK, template_name=name, human="never")] = key
+        started[manager.start(LOCAL, spec, TASK, template_name=name, human="never")] = key
     victim_lease = next(lease for lease in store.live_leases("worker") if f"-{victim.pid}-" in lease)
 
     def in_flight_on_victim() -> int:
-        return sum(1 for run_id in started if store.get_run(run_id).holder == victim_lease
-                   and store.get_run(run_id).status == "running"
-                   and sum(e.kind == "message" for e in store.run_events(run_id)) >= 2)
+        return sum(1 for run_id in started if store.get_run(LOCAL, run_id).holder == victim_lease
+                   and store.get_run(LOCAL, run_id).status == "running"
+                   and sum(e.kind == "message" for e in store.run_events(LOCAL, run_id)) >= 2)
 
     deadline = time.monotonic() + 120
     while in_flight_on_victim() < 3:
@@ -93,12 +95,12 @@ def test_kill_9_a_worker_during_twenty_runs(processes: Processes, tmp_path: Path
     os.kill(victim.pid, signal.SIGKILL)
     killed_at = time.monotonic()
     for run_id in started:
-        handle = manager.get(run_id)
+        handle = manager.get(LOCAL, run_id)
         if handle is not None:
             assert handle.wait(max(10.0, 240 - (time.monotonic() - killed_at))), processes.logs()
     resumed = 0
     for run_id, template in started.items():
-        info = store.get_run(run_id)
+        info = store.get_run(LOCAL, run_id)
         events = stored(store, run_id)
         assert_once_and_in_order(events)
         notices = [e for e in events if e["type"] == "notice"]
@@ -112,7 +114,7 @@ def test_kill_9_a_worker_during_twenty_runs(processes: Processes, tmp_path: Path
         if notices:
             assert "Resumed on another worker" in notices[0]["text"]
     assert resumed >= 3, "the killed worker's runs went on elsewhere"
-    assert store.count_runs() == 20
+    assert store.count_runs(LOCAL) == 20
     manager.shutdown()
 
 
@@ -123,7 +125,7 @@ def test_controls_from_another_studio_process_reach_a_run_on_a_worker(processes:
     manager = RunManager(store, Registry.bundled(), data_dir=processes.data,
                          broker=processes.broker)
     name, spec = find_template("human_in_the_loop", store=None, registry=manager.registry)
-    run_id = manager.start(spec, spec.default_task, template_name=name)
+    run_id = manager.start(LOCAL, spec, spec.default_task, template_name=name)
     out = tmp_path / "control.json"
     other = processes.studio_side("control", "--run", run_id, "--out", str(out), name="studio_b")
     processes.wait(other, timeout=180)
@@ -136,6 +138,6 @@ def test_controls_from_another_studio_process_reach_a_run_on_a_worker(processes:
     said = [e["message"]["content"] for e in events if e["type"] == "message"]
     assert "Also mention the demo on Wednesday." in said
     assert events[-1]["type"] == "run_finished" and events[-1]["status"] == "cancelled"
-    assert store.get_run(run_id).status == "cancelled"
+    assert store.get_run(LOCAL, run_id).status == "cancelled"
     # this process saw it too, through the same handle surface the pages use
-    assert manager.get(run_id) is None and manager.transcript(run_id) == events
+    assert manager.get(LOCAL, run_id) is None and manager.transcript(LOCAL, run_id) == events

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import sys
 
-from studio.store import Store
+from studio.store import Actor, Store
+
+LOCAL = Actor.local()
 
 
 def main() -> None:
     mode, url = sys.argv[1], sys.argv[2]
     store = Store.open(url)
-    run_id = store.create_run("crash", {"agents": []}, "write forever", "demo")
+    run_id = store.create_run(LOCAL, "crash", {"agents": []}, "write forever", "demo")
     print(run_id, flush=True)
     if mode == "hold":
         sys.stdin.read()

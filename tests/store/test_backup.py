@@ -8,21 +8,23 @@ from typing import Any
 
 import pytest
 
-from studio.store import ModelConfig, Store, StoreError
+from studio.store import Actor, ModelConfig, Store, StoreError
+
+LOCAL = Actor.local()
 
 KEY = "sk-live-SECRETVALUE-9876"
 
 
 def _fill(store: Store) -> str:
-    store.save_template("Essay", {"agents": ["a"]}, description="v1", tags=["w"], note="n1")
-    store.save_template("Essay", {"agents": ["a", "b"]}, description="v2")
-    store.save_template("Binned", {"agents": []})
-    store.delete_template("Binned")
-    store.set_secret("openai", KEY)
-    store.save_model_config(ModelConfig(name="GPT", model="gpt-4o", api_key_secret="openai"))
-    store.save_tool("add", "def add(a: int, b: int) -> int:\n    return a + b\n", "Adds")
-    store.set_setting("allow_unsandboxed_code", True)
-    run_id = store.create_run("Essay", {"agents": ["a", "b"]}, "Write", "Demo", work_dir="/w")
+    store.save_template(LOCAL, "Essay", {"agents": ["a"]}, description="v1", tags=["w"], note="n1")
+    store.save_template(LOCAL, "Essay", {"agents": ["a", "b"]}, description="v2")
+    store.save_template(LOCAL, "Binned", {"agents": []})
+    store.delete_template(LOCAL, "Binned")
+    store.set_secret(LOCAL, "openai", KEY)
+    store.save_model_config(LOCAL, ModelConfig(name="GPT", model="gpt-4o", api_key_secret="openai"))
+    store.save_tool(LOCAL, "add", "def add(a: int, b: int) -> int:\n    return a + b\n", "Adds")
+    store.set_setting(LOCAL, "allow_unsandboxed_code", True)
+    run_id = store.create_run(LOCAL, "Essay", {"agents": ["a", "b"]}, "Write", "Demo", work_dir="/w")
     for seq in range(1, 4):
         store.append_event(run_id, seq, "message", {"n": seq}, sender="a", content=f"m{seq}")
     store.finish_run(run_id, "finished", "max turns", "m3", {"total_tokens": 30, "cost": 0.5})
@@ -37,7 +39,7 @@ def _comparable(backup: dict[str, Any]) -> dict[str, Any]:
 
 def test_backup_restore_into_empty_database(store: Store, sqlite_url: str) -> None:
     run_id = _fill(store)
-    backup = store.backup()
+    backup = store.backup(LOCAL)
     text = json.dumps(backup)
 
     assert KEY not in text and "SECRETVALUE" not in text
@@ -46,16 +48,16 @@ def test_backup_restore_into_empty_database(store: Store, sqlite_url: str) -> No
 
     target = Store.open(f"{sqlite_url}.restored")
     try:
-        counts = target.restore(json.loads(text))
+        counts = target.restore(LOCAL, json.loads(text))
         assert counts == {"templates": 2, "model_configs": 1, "tools": 1, "settings": 1, "runs": 1}
-        assert _comparable(target.backup()) == _comparable(backup)
-        assert target.get_template("Essay", 1).note == "n1"
-        assert [t.name for t in target.list_templates()] == ["Essay"]
-        assert [e.content for e in target.run_events(run_id)] == ["m1", "m2", "m3"]
-        assert target.get_run(run_id).work_dir == "/w"
-        assert target.list_secrets() == []
+        assert _comparable(target.backup(LOCAL)) == _comparable(backup)
+        assert target.get_template(LOCAL, "Essay", 1).note == "n1"
+        assert [t.name for t in target.list_templates(LOCAL)] == ["Essay"]
+        assert [e.content for e in target.run_events(LOCAL, run_id)] == ["m1", "m2", "m3"]
+        assert target.get_run(LOCAL, run_id).work_dir == "/w"
+        assert target.list_secrets(LOCAL) == []
         # Saving again continues the version numbers.
-        assert target.save_template("Essay", {"agents": []}).version == 3
+        assert target.save_template(LOCAL, "Essay", {"agents": []}).version == 3
     finally:
         target.close()
 
@@ -64,25 +66,25 @@ def test_restore_from_sqlite_into_this_database(store: Store, sqlite_url: str) -
     source = Store.open(f"{sqlite_url}.source")
     try:
         _fill(source)
-        backup = source.backup()
+        backup = source.backup(LOCAL)
     finally:
         source.close()
-    store.restore(backup)
-    assert _comparable(store.backup()) == _comparable(backup)
+    store.restore(LOCAL, backup)
+    assert _comparable(store.backup(LOCAL)) == _comparable(backup)
 
 
 def test_restore_into_existing_replaces_same_names_and_keeps_the_rest(store: Store) -> None:
     run_id = _fill(store)
-    backup = store.backup()
-    store.save_template("Essay", {"agents": ["changed"]})
-    store.save_template("Mine", {"agents": []})
+    backup = store.backup(LOCAL)
+    store.save_template(LOCAL, "Essay", {"agents": ["changed"]})
+    store.save_template(LOCAL, "Mine", {"agents": []})
     store.append_event(run_id, 4, "message", {}, content="extra")
 
-    store.restore(backup)
+    store.restore(LOCAL, backup)
 
-    assert [v.version for v in store.template_versions("Essay")] == [2, 1]
-    assert store.get_template("Mine").version == 1
-    assert [e.seq for e in store.run_events(run_id)] == [1, 2, 3]
+    assert [v.version for v in store.template_versions(LOCAL, "Essay")] == [2, 1]
+    assert store.get_template(LOCAL, "Mine").version == 1
+    assert [e.seq for e in store.run_events(LOCAL, run_id)] == [1, 2, 3]
 
 
 @pytest.mark.parametrize(
@@ -109,23 +111,23 @@ def test_malformed_backup_names_the_place_and_changes_nothing(
     store: Store, mutate: Any, place: str
 ) -> None:
     _fill(store)
-    backup = store.backup()
-    store.save_template("Essay", {"agents": ["newer"]})
-    before = _comparable(store.backup())
+    backup = store.backup(LOCAL)
+    store.save_template(LOCAL, "Essay", {"agents": ["newer"]})
+    before = _comparable(store.backup(LOCAL))
     mutate(backup)
 
     with pytest.raises(StoreError, match=place):
-        store.restore(backup)
+        store.restore(LOCAL, backup)
 
-    assert _comparable(store.backup()) == before
+    assert _comparable(store.backup(LOCAL)) == before
 
 
 def test_duplicate_names_in_a_backup_are_refused(store: Store) -> None:
     _fill(store)
-    backup = store.backup()
+    backup = store.backup(LOCAL)
     backup["runs"].append(copy.deepcopy(backup["runs"][0]))
     with pytest.raises(StoreError, match=r"runs\[1\]\.id: '[0-9a-f]+' appears twice"):
-        store.restore(backup)
+        store.restore(LOCAL, backup)
 
 
 def _refuse_run(store: Store, run_id: str) -> None:
@@ -149,16 +151,16 @@ def _refuse_run(store: Store, run_id: str) -> None:
 
 def test_restore_failing_midway_rolls_back(store: Store) -> None:
     _fill(store)
-    backup = store.backup()
-    store.save_template("Essay", {"agents": ["newer"]})
-    store.set_setting("allow_unsandboxed_code", False)
-    before = _comparable(store.backup())
+    backup = store.backup(LOCAL)
+    store.save_template(LOCAL, "Essay", {"agents": ["newer"]})
+    store.set_setting(LOCAL, "allow_unsandboxed_code", False)
+    before = _comparable(store.backup(LOCAL))
     late = copy.deepcopy(backup["runs"][0])
     late["id"] = "late-run"
     backup["runs"].append(late)  # restored last, after templates/settings/first run
     _refuse_run(store, "late-run")
 
     with pytest.raises(StoreError, match="refused by test trigger"):
-        store.restore(backup)
+        store.restore(LOCAL, backup)
 
-    assert _comparable(store.backup()) == before
+    assert _comparable(store.backup(LOCAL)) == before

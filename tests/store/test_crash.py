@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from studio.store import Store
+from studio.store import Actor, Store
+
+LOCAL = Actor.local()
 
 WRITER = Path(__file__).with_name("_writer.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,8 +28,8 @@ def _spawn(mode: str, url: str) -> subprocess.Popen[str]:
 
 def test_a_discarded_store_leaves_an_interrupted_run_with_every_event(store_url: str) -> None:
     crashed = Store.open(store_url)
-    run_id = crashed.create_run("T", {"agents": []}, "task", "demo")
-    finished_id = crashed.create_run("T", {"agents": []}, "other", "demo")
+    run_id = crashed.create_run(LOCAL, "T", {"agents": []}, "task", "demo")
+    finished_id = crashed.create_run(LOCAL, "T", {"agents": []}, "other", "demo")
     crashed.finish_run(finished_id, "finished", "done")
     for seq in range(1, 8):
         crashed.append_event(run_id, seq, "message", {"n": seq}, content=f"m{seq}")
@@ -35,12 +37,12 @@ def test_a_discarded_store_leaves_an_interrupted_run_with_every_event(store_url:
 
     fresh = Store.open(store_url)
     try:
-        assert fresh.get_run(run_id).status == "running"
+        assert fresh.get_run(LOCAL, run_id).status == "running"
         assert fresh.mark_interrupted_runs() == 1
-        run = fresh.get_run(run_id)
+        run = fresh.get_run(LOCAL, run_id)
         assert run.status == "interrupted" and run.finished_at is not None
-        assert fresh.get_run(finished_id).status == "finished"
-        assert [e.content for e in fresh.run_events(run_id)] == [f"m{i}" for i in range(1, 8)]
+        assert fresh.get_run(LOCAL, finished_id).status == "finished"
+        assert [e.content for e in fresh.run_events(LOCAL, run_id)] == [f"m{i}" for i in range(1, 8)]
         assert fresh.mark_interrupted_runs() == 0
     finally:
         fresh.close()
@@ -62,11 +64,11 @@ def test_sigkilled_writer_loses_nothing_committed(store_url: str) -> None:
 
     store = Store.open(store_url)
     try:
-        seqs = [e.seq for e in store.run_events(run_id)]
+        seqs = [e.seq for e in store.run_events(LOCAL, run_id)]
         assert seqs[:acknowledged] == list(range(1, acknowledged + 1))
         assert seqs == list(range(1, len(seqs) + 1))  # no gaps, nothing half-written
         assert store.mark_interrupted_runs() == 1
-        assert store.get_run(run_id).status == "interrupted"
+        assert store.get_run(LOCAL, run_id).status == "interrupted"
     finally:
         store.close()
 
@@ -79,11 +81,11 @@ def test_a_live_process_keeps_its_running_run(store_url: str) -> None:
         store = Store.open(store_url)
         try:
             assert store.mark_interrupted_runs() == 0
-            assert store.get_run(run_id).status == "running"
+            assert store.get_run(LOCAL, run_id).status == "running"
             child.stdin.close()
             assert child.wait(timeout=30) == 0
             assert store.mark_interrupted_runs() == 1
-            assert store.get_run(run_id).status == "interrupted"
+            assert store.get_run(LOCAL, run_id).status == "interrupted"
         finally:
             store.close()
             if child.poll() is None:

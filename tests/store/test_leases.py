@@ -6,7 +6,9 @@ import time
 
 import pytest
 
-from studio.store import LeaseLost, Store
+from studio.store import Actor, LeaseLost, Store
+
+LOCAL = Actor.local()
 
 
 def expire(store: Store, lease_id: str) -> None:
@@ -16,22 +18,22 @@ def expire(store: Store, lease_id: str) -> None:
 
 def test_a_local_run_is_interrupted_only_once_its_holders_lease_has_expired(store: Store):
     alive = store.open_lease("studio", 60)
-    run_id = store.create_run("T", {}, "task", holder=alive)
+    run_id = store.create_run(LOCAL, "T", {}, "task", holder=alive)
     assert store.mark_interrupted_runs() == 0  # another process, alive: hands off
-    assert store.get_run(run_id).status == "running"
+    assert store.get_run(LOCAL, run_id).status == "running"
     expire(store, alive)
     assert store.mark_interrupted_runs() == 1
-    info = store.get_run(run_id)
+    info = store.get_run(LOCAL, run_id)
     assert info.status == "interrupted" and "stopped" in info.reason
     # the holder was only late: its own end replaces the verdict
     store.finish_run(run_id, "finished", "termination message", holder=alive)
-    assert store.get_run(run_id).status == "finished"
+    assert store.get_run(LOCAL, run_id).status == "finished"
 
 
 def test_fenced_writes_stop_once_another_process_holds_the_run(store: Store):
     first = store.open_lease("worker", 60)
-    run_id = store.create_run("T", {}, "task", mode="celery")
-    assert store.get_run(run_id).status == "queued"
+    run_id = store.create_run(LOCAL, "T", {}, "task", mode="celery")
+    assert store.get_run(LOCAL, run_id).status == "queued"
     assert store.claim_run(run_id, first)
     store.append_event(run_id, 1, "run_started", {}, holder=first)
     second = store.open_lease("worker", 60)
@@ -45,19 +47,19 @@ def test_fenced_writes_stop_once_another_process_holds_the_run(store: Store):
     with pytest.raises(LeaseLost):
         store.finish_run(run_id, "finished", holder=first)
     store.append_event(run_id, 2, "message", {}, holder=second)
-    assert [e.seq for e in store.run_events(run_id)] == [1, 2]
+    assert [e.seq for e in store.run_events(LOCAL, run_id)] == [1, 2]
     assert store.mark_interrupted_runs() == 0, "runs on workers are taken over, never marked"
     store.finish_run(run_id, "finished", holder=second)
     assert not store.claim_run(run_id, second), "an ended run is not claimed again"
 
 
 def test_queued_runs_wait_for_a_worker_and_one_claim_wins(store: Store):
-    run_id = store.create_run("T", {}, "task", mode="celery", options={"human": "never"})
+    run_id = store.create_run(LOCAL, "T", {}, "task", mode="celery", options={"human": "never"})
     assert store.queued_runs() == [run_id]
-    assert store.get_run(run_id).options == {"human": "never"}
+    assert store.get_run(LOCAL, run_id).options == {"human": "never"}
     leases = [store.open_lease("worker", 60) for _ in range(3)]
     assert [store.claim_run(run_id, lease) for lease in leases] == [True, False, False]
-    assert store.get_run(run_id).holder == leases[0]
+    assert store.get_run(LOCAL, run_id).holder == leases[0]
     assert store.queued_runs() == []
 
 

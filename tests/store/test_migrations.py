@@ -1,36 +1,37 @@
-"""Migrations, connection set-up, data dir defaults and the store's import boundary."""
+"""Migrations (Alembic), connection set-up, data dir defaults and the store's import boundary.
+
+Every earlier schema is upgraded on SQLite AND PostgreSQL with one of everything in it:
+nothing is lost.
+"""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import Connection
 
 from studio.store import (
-    MIGRATIONS,
-    Migration,
+    Actor,
     SchemaTooNew,
     Store,
     StoreError,
     default_data_dir,
     default_db_url,
+    head_revision,
+    revisions,
 )
+from studio.store._db import create_db_engine
+from studio.store._migrations import migrate
 from studio.store._tables import ALL_TABLES
 
+from ._legacy import DRAFT, SECRET, make_v1, make_v2
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _add_run_note(conn: Connection) -> None:
-    conn.execute(sa.text("ALTER TABLE run ADD COLUMN note TEXT NOT NULL DEFAULT ''"))
-    conn.execute(sa.text("UPDATE run SET note = 'from v1: ' || task"))
-
-
-N = MIGRATIONS[-1].version  # the newest shipped version
-V2 = (*MIGRATIONS, Migration(N + 1, "add run.note", _add_run_note))
+LOCAL = Actor.local()
 
 
 def _columns(store: Store, table: str) -> dict[str, bool]:
@@ -38,67 +39,162 @@ def _columns(store: Store, table: str) -> dict[str, bool]:
 
 
 def test_migrated_schema_matches_the_tables(store: Store) -> None:
-    assert store.schema_version() == MIGRATIONS[-1].version
+    assert store.schema_version() == head_revision()
     for model in ALL_TABLES:
         table = model.__table__  # type: ignore[attr-defined]
         expected = {c.name: bool(c.nullable) for c in table.columns}
         assert _columns(store, table.name) == expected, table.name
+    assert not sa.inspect(store.engine).has_table("schema_version")
 
 
-def test_upgrade_keeps_every_row(store_url: str) -> None:
-    old = Store.open(store_url)
-    old.save_template("Essay", {"agents": ["a"]})
-    old.save_template("Essay", {"agents": ["a", "b"]})
-    run_id = old.create_run("Essay", {"agents": ["a", "b"]}, "Write")
-    old.append_event(run_id, 1, "message", {"n": 1}, content="hello")
-    old.set_secret("k", "sk-0123456789")
-    old.set_setting("x", [1, 2])
-    before = old.backup()
-    old.close()
+def _check_v1_data_survived(store: Store, url: str) -> None:
+    """Everything `_legacy.fill_v1` wrote is there, readable through today's API."""
+    versions = store.template_versions(LOCAL, "Essay")
+    assert [v.document for v in versions] == [{"agents": ["a", "b"]}, {"agents": ["a"]}]
+    assert store.list_templates(LOCAL)[0].tags == ("writing",)
+    run = store.get_run(LOCAL, "r1")
+    assert (run.task, run.status, run.total_tokens, run.usage) == (
+        "Write", "finished", 42, {"total_tokens": 42})
+    assert [e.content for e in store.run_events(LOCAL, "r1")] == [
+        "message 1", "message 2", "message 3"]
+    config = store.get_model_config(LOCAL, "ollama")
+    assert (config.base_url, config.price, config.extra) == (
+        "http://localhost:11434/v1", (1.0, 2.0), {"timeout": 5})
+    assert store.list_tools(LOCAL)[0].name == "shout"
+    assert store.get_setting("allow_unsandboxed_code") is True
+    # the global Builder draft became the personal-mode user's draft
+    assert store.get_draft(LOCAL) == (DRAFT, None)
+    assert store.get_setting("builder_draft") is None
+    # the plain-text key is encrypted now, bound to the host of the model that uses it
+    assert store.secret_for_use(LOCAL, "ollama-api-key", "http://localhost:11434/v1") == SECRET
+    with store.engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT value FROM secret")).scalar()
+    assert SECRET not in stored
+    if url.startswith("sqlite:///"):
+        db = Path(url[len("sqlite:///"):])
+        for path in (db, db.with_name(db.name + "-wal")):
+            if path.exists():
+                assert SECRET.encode() not in path.read_bytes(), path
+    # still writable
+    store.save_template(LOCAL, "Essay", {"agents": ["c"]})
+    store.append_event("r1", 4, "message", {}, content="again")
+    assert store.template_versions(LOCAL, "Essay")[0].version == 3
 
-    new = Store.open(store_url, migrations=V2)
+
+@pytest.mark.parametrize("legacy", [1, 2])
+def test_a_database_from_before_alembic_upgrades_keeping_every_row(store_url: str,
+                                                                   legacy: int) -> None:
+    (make_v1 if legacy == 1 else make_v2)(store_url)
+    store = Store.open(store_url)
     try:
-        assert new.schema_version() == N + 1
-        assert "note" in _columns(new, "run")
+        assert store.schema_version() == head_revision()
+        _check_v1_data_survived(store, store_url)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("start", revisions()[:-1])
+def test_every_earlier_revision_upgrades_keeping_every_row(store_url: str, start: str) -> None:
+    """A database stopped at each earlier revision (legacy data moved up to it) reaches
+    the newest one with nothing lost."""
+    make_v1(store_url)
+    engine = create_db_engine(store_url)
+    try:
+        migrate(engine, target=start)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == start
+    finally:
+        engine.dispose()
+    store = Store.open(store_url)
+    try:
+        _check_v1_data_survived(store, store_url)
+    finally:
+        store.close()
+
+
+def _revision(folder: Path, name: str, body: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.py").write_text(textwrap.dedent(f"""
+        import sqlalchemy as sa
+        from alembic import op
+
+        revision = "{name[:4]}"
+        down_revision = "{head_revision()}"
+        branch_labels = None
+        depends_on = None
+
+
+        def upgrade():
+        """) + textwrap.indent(textwrap.dedent(body), "    "))
+    return folder
+
+
+def test_a_new_revision_in_batch_mode_keeps_rows_and_children(store_url: str,
+                                                               tmp_path: Path) -> None:
+    """A table copied by batch mode (SQLite) keeps its rows, and the rows of tables that
+    point at it (foreign keys are off while it is copied, so nothing cascades)."""
+    old = Store.open(store_url)
+    run_id = old.create_run(LOCAL, "Essay", {"agents": ["a"]}, "Write")
+    old.append_event(run_id, 1, "message", {"n": 1}, content="hello")
+    before = old.backup(LOCAL)
+    old.close()
+    extra = _revision(tmp_path / "v", "0999_note", """
+        with op.batch_alter_table("run") as batch:
+            batch.add_column(sa.Column("note", sa.Text, nullable=False, server_default=""))
+            batch.alter_column("model_label", existing_type=sa.String, nullable=True)
+        op.execute("UPDATE run SET note = 'from before: ' || task")
+    """)
+    new = Store.open(store_url, extra_migrations=[extra])
+    try:
+        assert new.schema_version() == "0999"
         with new.engine.connect() as conn:
             note = conn.execute(sa.text("SELECT note FROM run WHERE id = :i"), {"i": run_id})
-            assert note.scalar() == "from v1: Write"
-        after = new.backup()
-        before.pop("created_at"), after.pop("created_at")
+            assert note.scalar() == "from before: Write"
+        after = new.backup(LOCAL)
+        for data in (before, after):
+            data.pop("created_at"), data.pop("schema_version")
+            for run in data["runs"]:
+                run.pop("note", None)
         assert after == before
-        assert new.get_secret("k") == "sk-0123456789"
-        # Still writable after the upgrade.
-        new.append_event(run_id, 2, "message", {}, content="again")
-        assert [e.content for e in new.run_events(run_id)] == ["hello", "again"]
+        assert [e.content for e in new.run_events(LOCAL, run_id)] == ["hello"]
     finally:
         new.close()
-
     # An upgraded database refuses older code instead of misreading it.
-    with pytest.raises(SchemaTooNew, match=f"version {N + 1} .* up to version {N}; upgrade"):
+    with pytest.raises(SchemaTooNew, match="revision 0999, which this Roundtable Studio does "
+                                           "not know .*; upgrade"):
         Store.open(store_url)
 
 
-def test_a_failing_migration_changes_nothing(store_url: str) -> None:
+def test_a_failing_migration_changes_nothing(store_url: str, tmp_path: Path) -> None:
     Store.open(store_url).close()
-
-    def broken(conn: Connection) -> None:
-        conn.execute(sa.text("ALTER TABLE run ADD COLUMN half_done TEXT"))
+    extra = _revision(tmp_path / "v", "0999_broken", """
+        op.add_column("run", sa.Column("half_done", sa.Text))
         raise RuntimeError("boom")
-
-    with pytest.raises(StoreError, match=rf"migration {N + 1} \(broken\) failed .* version {N}: boom"):
-        Store.open(store_url, migrations=(*MIGRATIONS, Migration(N + 1, "broken", broken)))
-
+    """)
+    with pytest.raises(StoreError, match=rf"migration 0999 .* failed and was rolled back; .* "
+                                         rf"at revision {head_revision()}: boom"):
+        Store.open(store_url, extra_migrations=[extra])
     store = Store.open(store_url)
     try:
-        assert store.schema_version() == N
+        assert store.schema_version() == head_revision()
         assert "half_done" not in _columns(store, "run")
     finally:
         store.close()
 
 
-def test_misnumbered_migrations_are_refused(sqlite_url: str) -> None:
-    with pytest.raises(StoreError, match=f"position {N + 1} holds version {N + 2}"):
-        Store.open(sqlite_url, migrations=(*MIGRATIONS, Migration(N + 2, "gap", _add_run_note)))
+def test_processes_opening_a_new_database_together_migrate_once(store_url: str) -> None:
+    code = ("import sys; from studio.store import Store; "
+            "Store.open(sys.argv[1]).close(); print('ok')")
+    procs = [subprocess.Popen([sys.executable, "-c", code, store_url], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [o[1][-800:] for o in outs]
+    store = Store.open(store_url)
+    try:
+        assert store.schema_version() == head_revision()
+    finally:
+        store.close()
 
 
 def test_sqlite_connection_settings(tmp_path: Path) -> None:

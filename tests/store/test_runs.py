@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from studio.engine import Message
-from studio.store import PERSISTED_EVENTS, NotFound, Store, StoreError
+from studio.store import PERSISTED_EVENTS, Actor, NotFound, Store, StoreError
+
+LOCAL = Actor.local()
 
 SNAPSHOT = {"format": 1, "agents": [{"name": "a"}, {"name": "b"}]}
 
@@ -29,9 +31,9 @@ def _message_event(store: Store, run_id: str, seq: int, text: str) -> None:
 
 
 def test_run_lifecycle(store: Store, tmp_path: Path) -> None:
-    run_id = store.create_run("Essay", SNAPSHOT, "Write a haiku", "Demo model", work_dir=tmp_path)
+    run_id = store.create_run(LOCAL, "Essay", SNAPSHOT, "Write a haiku", "Demo model", work_dir=tmp_path)
 
-    running = store.get_run(run_id)
+    running = store.get_run(LOCAL, run_id)
     assert (running.status, running.task, running.model_label) == (
         "running",
         "Write a haiku",
@@ -42,7 +44,7 @@ def test_run_lifecycle(store: Store, tmp_path: Path) -> None:
     assert running.finished_at is None
 
     store.update_run_usage(run_id, 120, 0.002)
-    assert (store.get_run(run_id).total_tokens, store.get_run(run_id).cost) == (120, 0.002)
+    assert (store.get_run(LOCAL, run_id).total_tokens, store.get_run(LOCAL, run_id).cost) == (120, 0.002)
 
     usage = {"prompt_tokens": 100, "completion_tokens": 50, "cost": 0.01, "by_agent": {"a": 150}}
     done = store.finish_run(run_id, "finished", "termination message", "A haiku.", usage)
@@ -60,20 +62,20 @@ def test_run_lifecycle(store: Store, tmp_path: Path) -> None:
 
 
 def test_events_come_back_in_order(store: Store) -> None:
-    run_id = store.create_run("T", SNAPSHOT, "task")
+    run_id = store.create_run(LOCAL, "T", SNAPSHOT, "task")
     for seq in (1, 2, 3):
         _message_event(store, run_id, seq, f"m{seq}")
     store.append_event(run_id, 5, "chat_finished", {"reason": "max turns"}, chat_id="c1")
     store.append_event(run_id, 4, "tool_result", {"call_id": "x", "content": "3"}, depth=1)
 
-    events = store.run_events(run_id)
+    events = store.run_events(LOCAL, run_id)
 
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert [e.kind for e in events] == ["message"] * 3 + ["tool_result", "chat_finished"]
     assert Message.from_dict(events[0].data["message"]) == Message("assistant", "m1", name="a")
     assert (events[0].sender, events[0].recipient, events[0].role) == ("a", "b", "assistant")
     assert events[3].depth == 1
-    assert [e.seq for e in store.run_events(run_id, after_seq=3)] == [4, 5]
+    assert [e.seq for e in store.run_events(LOCAL, run_id, after_seq=3)] == [4, 5]
     assert store.next_seq(run_id) == 6
     with pytest.raises(StoreError, match="seq 2"):
         _message_event(store, run_id, 2, "again")
@@ -82,38 +84,38 @@ def test_events_come_back_in_order(store: Store) -> None:
 
 
 def test_list_runs_filters_and_counts(store: Store) -> None:
-    first = store.create_run("A", SNAPSHOT, "one")
-    second = store.create_run("B", SNAPSHOT, "two")
-    third = store.create_run("A", SNAPSHOT, "three")
+    first = store.create_run(LOCAL, "A", SNAPSHOT, "one")
+    second = store.create_run(LOCAL, "B", SNAPSHOT, "two")
+    third = store.create_run(LOCAL, "A", SNAPSHOT, "three")
     store.finish_run(first, "failed", "error")
 
-    assert {r.id for r in store.list_runs()} == {first, second, third}
-    assert store.list_runs()[0].id in {second, third}  # newest first
-    assert {r.id for r in store.list_runs(template="A")} == {first, third}
-    assert [r.id for r in store.list_runs(status="failed")] == [first]
-    assert len(store.list_runs(limit=2)) == 2
-    assert len(store.list_runs(limit=2, offset=2)) == 1
-    assert store.count_runs() == 3 and store.count_runs(template="A", status="running") == 1
+    assert {r.id for r in store.list_runs(LOCAL)} == {first, second, third}
+    assert store.list_runs(LOCAL)[0].id in {second, third}  # newest first
+    assert {r.id for r in store.list_runs(LOCAL, template="A")} == {first, third}
+    assert [r.id for r in store.list_runs(LOCAL, status="failed")] == [first]
+    assert len(store.list_runs(LOCAL, limit=2)) == 2
+    assert len(store.list_runs(LOCAL, limit=2, offset=2)) == 1
+    assert store.count_runs(LOCAL) == 3 and store.count_runs(LOCAL, template="A", status="running") == 1
 
 
 def test_delete_run_returns_its_work_dir(store: Store, tmp_path: Path) -> None:
-    run_id = store.create_run("A", SNAPSHOT, "t", work_dir=tmp_path / "w")
+    run_id = store.create_run(LOCAL, "A", SNAPSHOT, "t", work_dir=tmp_path / "w")
     _message_event(store, run_id, 1, "hi")
 
-    assert store.delete_run(run_id) == str(tmp_path / "w")
+    assert store.delete_run(LOCAL, run_id) == str(tmp_path / "w")
     with pytest.raises(NotFound):
-        store.get_run(run_id)
+        store.get_run(LOCAL, run_id)
     with pytest.raises(NotFound):
-        store.run_events(run_id)
+        store.run_events(LOCAL, run_id)
 
 
 def test_export_run_holds_run_and_transcript(store: Store) -> None:
-    run_id = store.create_run("A", SNAPSHOT, "the task", "Demo")
+    run_id = store.create_run(LOCAL, "A", SNAPSHOT, "the task", "Demo")
     _message_event(store, run_id, 1, "hello")
     _message_event(store, run_id, 2, "TERMINATE")
     store.finish_run(run_id, "finished", "termination message", "hello")
 
-    exported = store.export_run(run_id)
+    exported = store.export_run(LOCAL, run_id)
 
     assert exported["format"] == "roundtable-run/1"
     assert exported["run"]["task"] == "the task"
@@ -125,7 +127,7 @@ def test_export_run_holds_run_and_transcript(store: Store) -> None:
 
 
 def test_concurrent_writers_keep_order_per_run(store: Store) -> None:
-    runs = [store.create_run("A", SNAPSHOT, f"task {i}") for i in range(2)]
+    runs = [store.create_run(LOCAL, "A", SNAPSHOT, f"task {i}") for i in range(2)]
     count = 60
     errors: list[BaseException] = []
     start = threading.Barrier(3)
@@ -144,13 +146,13 @@ def test_concurrent_writers_keep_order_per_run(store: Store) -> None:
         thread.start()
     start.wait()
     while any(t.is_alive() for t in threads):
-        seen_while_writing.append([e.seq for e in store.run_events(runs[0])])
+        seen_while_writing.append([e.seq for e in store.run_events(LOCAL, runs[0])])
     for thread in threads:
         thread.join()
 
     assert errors == []
     for run_id in runs:
-        events = store.run_events(run_id)
+        events = store.run_events(LOCAL, run_id)
         assert [e.seq for e in events] == list(range(1, count + 1))
         assert all(e.content == f"{run_id}:{e.seq}" for e in events)
     # A reader during the writes always sees a gap-free prefix of the transcript.
@@ -161,7 +163,7 @@ def test_concurrent_writers_keep_order_per_run(store: Store) -> None:
 def test_engine_events_are_stored_whole(store: Store) -> None:
     from studio.engine import ToolCall, events
 
-    run_id = store.create_run("A", SNAPSHOT, "t")
+    run_id = store.create_run(LOCAL, "A", SNAPSHOT, "t")
     message = Message("assistant", "calling", name="a", tool_calls=(ToolCall("c1", "add"),))
     stream = [
         events.ChatStarted(chat_id="c", sender="a", recipient="b", members=("a", "b")),
@@ -173,7 +175,7 @@ def test_engine_events_are_stored_whole(store: Store) -> None:
     for seq, event in enumerate(stream, start=1):
         store.append_engine_event(run_id, seq, event)
 
-    stored = store.run_events(run_id)
+    stored = store.run_events(LOCAL, run_id)
 
     assert [e.kind for e in stored] == ["chat_started", "message", "tool_result", "chat_finished"]
     assert Message.from_dict(stored[1].data["message"]) == message

@@ -160,7 +160,7 @@ class OAIServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self._httpd.server_address[0]}:{self.port}"
 
     @property
     def base_url(self) -> str:

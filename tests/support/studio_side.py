@@ -26,7 +26,9 @@ from typing import Any
 
 from studio.runs import RunManager, find_template
 from studio.spec import Registry
-from studio.store import Store
+from studio.store import Actor, Store
+
+LOCAL = Actor.local()
 
 
 def _manager(args: argparse.Namespace) -> RunManager:
@@ -39,13 +41,13 @@ def _manager(args: argparse.Namespace) -> RunManager:
 def cmd_local(args: argparse.Namespace) -> None:
     manager = _manager(args)
     name, spec = find_template(args.template, store=None, registry=manager.registry)
-    ids = [manager.start(spec, args.task, template_name=name, human="never")
+    ids = [manager.start(LOCAL, spec, args.task, template_name=name, human="never")
            for _ in range(args.count)]
     for run_id in ids:
-        handle = manager.get(run_id)
+        handle = manager.get(LOCAL, run_id)
         assert handle is not None
         handle.wait(args.timeout)
-    Path(args.out).write_text(json.dumps({run_id: manager.get(run_id).status  # type: ignore[union-attr]
+    Path(args.out).write_text(json.dumps({run_id: manager.get(LOCAL, run_id).status  # type: ignore[union-attr]
                                           for run_id in ids}))
 
 
@@ -66,14 +68,14 @@ def cmd_start(args: argparse.Namespace) -> None:
     manager = _manager(args)
     name, spec = find_template(args.template, store=None, registry=manager.registry)
     for _ in range(args.count):
-        manager.start(spec, args.task, template_name=name, human="never")
+        manager.start(LOCAL, spec, args.task, template_name=name, human="never")
     deadline = time.monotonic() + args.timeout
-    while manager.store.count_runs() < args.expect:
+    while manager.store.count_runs(LOCAL) < args.expect:
         if time.monotonic() > deadline:
-            sys.exit(f"only {manager.store.count_runs()} of {args.expect} runs were started")
+            sys.exit(f"only {manager.store.count_runs(LOCAL)} of {args.expect} runs were started")
         time.sleep(0.1)
     print(f"{args.expect} runs started", flush=True)
-    runs = manager.store.list_runs(limit=args.expect)
+    runs = manager.store.list_runs(LOCAL, limit=args.expect)
     seen = {info.id: _follow(manager, info.id, deadline) for info in runs}
     print(f"followed {len(seen)} runs", flush=True)
     Path(args.out).write_text(json.dumps(seen))
@@ -91,7 +93,7 @@ def _wait(predicate: Any, deadline: float, what: str) -> Any:
 def cmd_control(args: argparse.Namespace) -> None:
     manager = _manager(args)
     deadline = time.monotonic() + args.timeout
-    handle = _wait(lambda: manager.get(args.run), deadline, "the run")
+    handle = _wait(lambda: manager.get(LOCAL, args.run), deadline, "the run")
 
     def events() -> list[dict[str, Any]]:
         return handle.events_since(0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.app._auth import current_actor
 from studio.app._guard import page_guard
 from studio.app._services import services
 from studio.app.widgets.compare import compare_runs, run_picker
@@ -12,7 +13,7 @@ from studio.app.widgets.compare import compare_runs, run_picker
 with page_guard("Compare"):
     svc = services()
     st.title("⚖️ Compare runs")
-    runs = svc.store.list_runs(limit=200)
+    runs = svc.store.list_runs(current_actor(), limit=200)
     if len(runs) < 2:
         st.info("Compare needs two runs. Run a template twice (on two models, or before and "
                 "after changing a prompt), then come back.", icon="⚖️")

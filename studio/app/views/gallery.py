@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
+from studio.app._auth import current_actor, shared_mode
 from studio.app._catalog import pattern_label, templates
 from studio.app._guard import page_guard
 from studio.app._launch import launch, show_launch_error
@@ -19,12 +22,20 @@ LAUNCHED = "gallery_launched"  # which drawing of the page a run was started fro
 DRAWN = "gallery_drawn"
 
 
+def _share(svc, name: str, key: str) -> None:  # noqa: ANN001 - Services
+    try:
+        svc.store.share_template(current_actor(), name, bool(st.session_state[key]))
+    except Exception as exc:  # noqa: BLE001 - shown, the toggle goes back
+        st.session_state["gallery_flash"] = f"Could not change sharing: {exc}"
+
+
 def _run(svc, key: str, drawn: int) -> None:  # noqa: ANN001 - Services
     """One click: start the template on its first sample task, then show the run. A second
     click on the same drawing of the page (a double click) does not start a second run."""
     if st.session_state.get(LAUNCHED) == drawn:
         return
-    entry = templates(svc.store, svc.registry).get(key)
+    actor = current_actor()
+    entry = templates(svc.store, svc.registry_for(actor), actor, svc.registry).get(key)
     if entry is None:
         return
     st.session_state[LAUNCHED] = drawn
@@ -47,9 +58,13 @@ with page_guard("Gallery"):
     if opened is not None:
         st.switch_page("views/playground.py", query_params={"run": opened} if opened else None)
     show_launch_error()
+    if "gallery_flash" in st.session_state:
+        st.error(st.session_state.pop("gallery_flash"))
     drawn = st.session_state[DRAWN] = int(st.session_state.get(DRAWN, 0)) + 1
-    entries = templates(svc.store, svc.registry)
-    template_files(svc.store, svc.registry, entries)
+    actor = current_actor()
+    registry = svc.registry_for(actor)
+    entries = templates(svc.store, registry, actor, svc.registry)
+    template_files(svc.store, actor, registry, entries)
     if not entries:
         st.info("No templates found. The bundled ones ship with the studio: reinstall it.")
     columns = st.columns(COLUMNS, gap="medium")
@@ -58,7 +73,8 @@ with page_guard("Gallery"):
         with columns[index % COLUMNS].container(border=True, key=f"card-{key.replace(':', '-')}"):
             st.markdown(f"#### {spec.name}")
             st.caption(f"{pattern_label(spec)} · {len(spec.agents)} agents"
-                       + (" · saved" if entry.origin == "saved" else ""))
+                       + (f" · shared by {entry.owner}" if entry.owner
+                          else " · saved" if entry.origin == "saved" else ""))
             st.markdown(team_svg(spec), unsafe_allow_html=True)
             st.markdown(" ".join(spec.description.split()))
             if spec.tags:
@@ -68,3 +84,9 @@ with page_guard("Gallery"):
                        else "▶️ Opens the Playground for you to write a task.")
             st.button("Run", key=f"gallery_run_{key.replace(':', '-')}", type="primary", icon="▶️",
                       on_click=_run, args=(svc, key, drawn), width="stretch")
+            if shared_mode() and entry.origin == "saved" and not entry.owner:
+                share_key = "share_" + re.sub(r"[^A-Za-z0-9_-]", "-", key.replace(":", "-"))
+                st.session_state[share_key] = entry.shared
+                st.toggle("Shared with the workshop", key=share_key,
+                          on_change=_share, args=(svc, key.removeprefix("saved:"), share_key),
+                          help="Everyone in the workshop can then see and run it (not change it).")

@@ -6,6 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
+from studio.app._auth import current_actor
 from studio.app._export import run_json, run_markdown
 from studio.app._guard import page_guard
 from studio.app._services import services
@@ -22,7 +23,7 @@ def _when(stamp: float) -> str:
 
 def _delete(svc, run_id: str) -> None:  # noqa: ANN001
     try:
-        svc.manager.delete(run_id)
+        svc.manager.delete(current_actor(), run_id)
     except Exception as exc:  # noqa: BLE001 - e.g. still running
         st.session_state["history_flash"] = ("error", f"Could not delete the run: {exc}")
         return
@@ -38,7 +39,8 @@ with page_guard("History"):
     flash = st.session_state.pop("history_flash", None)
     if flash:
         (st.success if flash[0] == "success" else st.error)(flash[1])
-    all_runs = svc.store.list_runs(limit=PAGE_SIZE)
+    actor = current_actor()
+    all_runs = svc.store.list_runs(actor, limit=PAGE_SIZE)
     if not all_runs:
         st.info("No runs yet. Open the **Gallery**, pick a template and press **Run**; every run "
                 "is kept here with its whole transcript.", icon="🕘")
@@ -49,7 +51,7 @@ with page_guard("History"):
     names = sorted({r.template_name for r in all_runs})
     template = right.selectbox("Template", ["all", *names], key="history_template",
                                format_func=lambda s: "All" if s == "all" else s)
-    runs = svc.store.list_runs(limit=PAGE_SIZE, status=None if status == "all" else status,
+    runs = svc.store.list_runs(actor, limit=PAGE_SIZE, status=None if status == "all" else status,
                                template=None if template == "all" else template)
     if not runs:
         st.info("No run matches these filters.")
@@ -72,14 +74,14 @@ with page_guard("History"):
         "Open a run", list(by_id), key="history_run_select",
         format_func=lambda i: f"{_when(by_id[i].started_at)} · {by_id[i].template_name} · "
                               f"{status_badge(by_id[i].status, short=True)} · {' '.join(by_id[i].task.split())[:60]}")
-    info = svc.store.get_run(run_id)
+    info = svc.store.get_run(actor, run_id)
     st.divider()
     st.subheader(info.template_name)
     st.markdown(f"> {' '.join(info.task.split())}")
     if info.status == "interrupted":
         st.warning("This run was **interrupted**: the server stopped while it was going. The "
                    "transcript below holds everything said until then.", icon="⚠️")
-    export = svc.store.export_run(run_id)
+    export = svc.store.export_run(actor, run_id)
     a, b, c, _ = st.columns([3, 3, 3, 2])  # wide enough for the whole labels
     a.download_button("Export Markdown", run_markdown(export), file_name=f"run-{run_id[:8]}.md",
                       mime="text/markdown", key="export_md", icon="📝")

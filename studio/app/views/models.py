@@ -5,24 +5,25 @@ from __future__ import annotations
 import streamlit as st
 
 from studio.app import _models as mc
+from studio.app._auth import current_actor
 from studio.app._catalog import local_available
 from studio.app._guard import page_guard, show_error
 from studio.app._services import services
-from studio.runs import registry_with_store
 
 
 def _save(svc) -> None:  # noqa: ANN001 - Services (a form callback)
     state = st.session_state
     try:
+        actor = current_actor()
         config = mc.save_from_form(
-            svc.store, preset=state["model_preset"], name=state["model_name"],
+            svc.store, actor, preset=state["model_preset"], name=state["model_name"],
             base_url=state["model_base_url"], model=state["model_model"],
             api_version=state.get("model_api_version", ""), key_env=state["model_key_env"],
-            key_value=state["model_key_value"], registry=svc.registry)
+            key_value=state["model_key_value"], registry=svc.registry,
+            shared=bool(state.get("model_shared")) and actor.is_admin and not actor.is_local)
     except Exception as exc:  # noqa: BLE001 - shown with what to do
         state["models_flash"] = ("error", str(exc))
         return
-    registry_with_store(svc.store, svc.registry)
     state["model_key_value"] = ""
     _fill({n: svc.registry.model(n) for n in [state["model_preset"]]}, state["model_preset"])
     state["models_flash"] = ("success", f"Saved **{config.name}**. Press Test to check it answers.")
@@ -32,7 +33,8 @@ def _test(svc, name: str) -> None:  # noqa: ANN001
     from studio.engine.models import ModelError
 
     try:
-        ok = mc.check_model(svc.store, svc.store.get_model_config(name))
+        actor = current_actor()
+        ok = mc.check_model(svc.store, actor, svc.store.get_model_config(actor, name))
         st.session_state[f"test_result_{name}"] = ("success", ok)
     except ModelError as exc:
         hint = mc.failure_hint(exc.kind)
@@ -42,11 +44,15 @@ def _test(svc, name: str) -> None:  # noqa: ANN001
 
 
 def _delete(svc, name: str) -> None:  # noqa: ANN001
-    config = svc.store.get_model_config(name)
-    svc.store.delete_model_config(name)
-    if config.api_key_secret == mc.secret_name_for(name):
-        svc.store.delete_secret(config.api_key_secret)
-    svc.registry.remove("model", name)
+    actor = current_actor()
+    try:
+        config = svc.store.get_model_config(actor, name)
+        svc.store.delete_model_config(actor, name)
+        if config.api_key_secret == mc.secret_name_for(name):
+            svc.store.delete_secret(actor, config.api_key_secret)
+    except Exception as exc:  # noqa: BLE001 - e.g. a shared model a member cannot delete
+        st.session_state["models_flash"] = ("error", f"Could not delete **{name}**: {exc}")
+        return
     st.session_state["models_flash"] = ("success", f"Deleted **{name}**.")
 
 
@@ -73,32 +79,74 @@ def builtin(svc) -> None:  # noqa: ANN001
 
 def configured(svc) -> None:  # noqa: ANN001
     st.subheader("Your models")
-    configs = svc.store.list_model_configs()
+    actor = current_actor()
+    configs = svc.store.list_model_configs(actor)
     if not configs:
         st.info("No models added yet. Add one below (OpenAI, Azure, Ollama, LM Studio, vLLM, "
                 "llama.cpp) or import an OAI_CONFIG_LIST file.", icon="➕")
     for config in configs:
         with st.container(border=True):
-            st.markdown(f"**{config.name}** · `{config.model}` · {config.provider or 'openai'}")
+            theirs = not actor.is_owner(config.owner_id)
+            badge = (" · 🌐 shared with the workshop" if config.shared else "") + (
+                " · someone else's" if theirs and actor.is_admin and not config.shared else "")
+            st.markdown(f"**{config.name}** · `{config.model}` · {config.provider or 'openai'}"
+                        + badge)
             st.caption(f"URL: {config.base_url or 'the provider default'} · key: "
-                       f"{mc.key_description(svc.store, config)}")
+                       f"{mc.key_description(svc.store, actor, config)}")
             left, right, _ = st.columns([1, 1, 4])
             left.button("Test", key=f"test_{config.name}", on_click=_test, args=(svc, config.name))
-            right.button("Delete", key=f"delete_{config.name}", on_click=_delete, args=(svc, config.name))
+            if actor.owns(config.owner_id):
+                right.button("Delete", key=f"delete_{config.name}", on_click=_delete,
+                             args=(svc, config.name))
             result = st.session_state.get(f"test_result_{config.name}")
             if result:
                 (st.success if result[0] == "success" else st.error)(result[1])
             limits(svc, config)
+            price(svc, config)
+
+
+def _save_price(svc, name: str, clear: bool = False) -> None:  # noqa: ANN001
+    state = st.session_state
+    try:
+        config = mc.set_price(svc.store, current_actor(), name,
+                              None if clear else state[f"price_in_{name}"],
+                              None if clear else state[f"price_out_{name}"])
+    except Exception as exc:  # noqa: BLE001 - shown with what to do
+        state["models_flash"] = ("error", str(exc))
+        return
+    state["models_flash"] = ("success", f"**{name}**: {mc.describe_price(config)}.")
+
+
+def price(svc, config) -> None:  # noqa: ANN001 - Services, ModelConfig
+    """What the model's tokens cost (the run view's cost and charts use it), editable."""
+    current, source = mc.price_of(config)
+    with st.expander(f"Price: {mc.describe_price(config)}"):
+        with st.form(f"price_form_{config.name}", border=False):
+            left, right = st.columns(2)
+            left.number_input("Input, $ per 1M tokens", min_value=0.0, max_value=10_000.0,
+                              step=0.05, format="%.3f", key=f"price_in_{config.name}",
+                              value=current[0] if current else 0.0,
+                              help="What the provider charges for a million prompt tokens.")
+            right.number_input("Output, $ per 1M tokens", min_value=0.0, max_value=10_000.0,
+                               step=0.05, format="%.3f", key=f"price_out_{config.name}",
+                               value=current[1] if current else 0.0,
+                               help="What it charges for a million tokens it writes.")
+            st.form_submit_button("Save the price", on_click=_save_price,
+                                  args=(svc, config.name))
+        if source == "yours":
+            st.button("Use the studio's price list instead", key=f"price_clear_{config.name}",
+                      on_click=_save_price, args=(svc, config.name, True))
+        st.caption("New runs use this price for their cost; runs already made keep theirs.")
 
 
 def _save_limits(svc, name: str) -> None:  # noqa: ANN001
     state = st.session_state
     try:
-        config = mc.set_limits(svc.store, name, state[f"timeout_{name}"], state[f"retries_{name}"])
+        config = mc.set_limits(svc.store, current_actor(), name, state[f"timeout_{name}"],
+                               state[f"retries_{name}"])
     except Exception as exc:  # noqa: BLE001 - shown with what to do
         state["models_flash"] = ("error", str(exc))
         return
-    registry_with_store(svc.store, svc.registry)
     state["models_flash"] = ("success", f"**{name}** now {mc.describe_limits(config)}.")
 
 
@@ -139,8 +187,13 @@ def add_form(svc) -> None:  # noqa: ANN001
         st.text_input("API key environment variable", key="model_key_env",
                       help="The key is read from this variable when a run starts. Leave empty for "
                            "local servers.")
-        st.text_input("…or paste the key (kept as a stored secret, shown masked, never exported)",
+        st.text_input("…or paste the key (kept encrypted, shown masked, never exported, and "
+                      "sent only to this base URL's server)",
                       key="model_key_value", type="password")
+        actor = current_actor()
+        if actor.is_admin and not actor.is_local:
+            st.checkbox("Share with the workshop (members use it; they never see the key)",
+                        key="model_shared", value=True)
         st.form_submit_button("Save model", type="primary", on_click=_save, args=(svc,))
 
 
@@ -159,20 +212,20 @@ def import_list(svc) -> None:  # noqa: ANN001
     st.markdown(f"{len(entries)} model{'s' if len(entries) != 1 else ''}: "
                 + ", ".join(f"`{e['model']}`" for e in entries))
     if st.button("Import", key="oai_import", type="primary"):
-        names = mc.import_oai_config_list(svc.store, entries)
-        registry_with_store(svc.store, svc.registry)
+        names = mc.import_oai_config_list(svc.store, current_actor(), entries)
         st.session_state["models_flash"] = ("success", "Imported " + ", ".join(names))
         st.rerun()
 
 
 def secrets(svc) -> None:  # noqa: ANN001
-    stored = svc.store.list_secrets()
+    stored = svc.store.list_secrets(current_actor())
     if not stored:
         return
     with st.expander(f"Stored secrets ({len(stored)})"):
         st.caption("Only a masked preview is ever shown. Secrets are not exported or backed up.")
         for secret in stored:
-            st.markdown(f"`{secret.name}` · {secret.preview}")
+            st.markdown(f"`{secret.name}` · {secret.preview} · sent only to "
+                        f"`{secret.host or 'nowhere: save it again'}`")
 
 
 with page_guard("Models"):

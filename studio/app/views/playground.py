@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.app._auth import current_actor
 from studio.app._catalog import DEMO, model_choices, pattern_label, templates
 from studio.app._guard import page_guard
 from studio.app._launch import launch, show_launch_error
@@ -40,7 +41,7 @@ def setup_form(svc, entries: dict) -> None:  # noqa: ANN001 - Services
     chosen = st.session_state["template_select"]
     if "task_input" not in st.session_state:
         st.session_state["task_input"] = st.session_state.get("pg_task", entries[chosen].spec.default_task)
-    choices = model_choices(svc.store)
+    choices = model_choices(svc.store, current_actor())
     if st.session_state.get("pg_model") not in choices:
         st.session_state["pg_model"] = DEMO
     st.session_state["model_select"] = st.session_state["pg_model"]
@@ -83,7 +84,8 @@ def _start(svc, entry, task: str, model: str) -> None:  # noqa: ANN001
 with page_guard("Playground"):
     svc = services()
     st.title("🎛️ Playground")
-    entries = templates(svc.store, svc.registry)
+    actor = current_actor()
+    entries = templates(svc.store, svc.registry_for(actor), actor, svc.registry)
     if not entries:
         st.info("No templates yet. Bundled templates should be here; reinstall the studio, or "
                 "import one on the Gallery page.")
@@ -93,7 +95,7 @@ with page_guard("Playground"):
     info = None
     if run_id:
         try:
-            info = svc.store.get_run(run_id)
+            info = svc.store.get_run(actor, run_id)
         except NotFound:
             st.warning("That run no longer exists (it may have been deleted). Start a new one below.")
             del st.query_params["run"]

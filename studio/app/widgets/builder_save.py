@@ -23,7 +23,7 @@ def bundled_names(ctx: session.Draft) -> dict[str, str]:
     """Display name -> bundled file name."""
     from .._catalog import _bundled
 
-    return {spec.name: key for key, spec in _bundled(ctx.registry).items()}
+    return {spec.name: key for key, spec in _bundled(ctx.bundled).items()}
 
 
 def _notice(text: str, kind: str = "success") -> None:
@@ -42,7 +42,7 @@ def _open(ctx: session.Draft) -> None:
     """Open what the picker shows now (read when clicked: a click right after choosing a
     template must not open the one chosen before)."""
     key = st.session_state.get("builder_open_select")
-    entries = templates(ctx.svc.store, ctx.svc.registry)
+    entries = templates(ctx.svc.store, ctx.registry, ctx.actor, ctx.bundled)
     entry = entries.get(key)
     if entry is None:
         _notice(f"Template {key!r} is gone; pick another.", "error")
@@ -64,7 +64,7 @@ def _new(ctx: session.Draft) -> None:
 
 
 def render_open(ctx: session.Draft) -> None:
-    entries = templates(ctx.svc.store, ctx.svc.registry)
+    entries = templates(ctx.svc.store, ctx.registry, ctx.actor, ctx.bundled)
     keys = list(entries)
     left, mid, right = st.columns([4, 1, 1], vertical_alignment="bottom")
     left.selectbox("Open a template", keys, key="builder_open_select",
@@ -83,7 +83,7 @@ def save(ctx: session.Draft, spec: TemplateSpec, note: str = "") -> int:
         raise StoreError(f"“{spec.name}” is the name of a bundled template: give your team a "
                          "name of its own (e.g. add “(my copy)”)")
     load_template(spec, registry=ctx.registry)  # raises SpecError listing the problems
-    version = ctx.svc.store.save_template(spec.name, spec.to_dict(), description=spec.description,
+    version = ctx.svc.store.save_template(ctx.actor, spec.name, spec.to_dict(), description=spec.description,
                                           tags=spec.tags, note=note)
     session.commit(ctx.svc, spec, saved_as=spec.name)
     return version.version
@@ -100,7 +100,7 @@ def _save(ctx: session.Draft) -> None:
 
 
 def _restore(ctx: session.Draft, name: str, version: int) -> None:
-    restored = ctx.svc.store.restore_version(name, version)
+    restored = ctx.svc.store.restore_version(ctx.actor, name, version)
     try:
         spec = TemplateSpec.model_validate(restored.document)
     except ValueError as exc:
@@ -113,9 +113,9 @@ def _restore(ctx: session.Draft, name: str, version: int) -> None:
 def _duplicate(ctx: session.Draft, name: str, key: str) -> None:
     new_name = st.session_state.get(key, "").strip()
     try:
-        copied = ctx.svc.store.duplicate_template(name, new_name)
+        copied = ctx.svc.store.duplicate_template(ctx.actor, name, new_name)
         spec = draft.update_template(TemplateSpec.model_validate(copied.document), name=new_name)
-        ctx.svc.store.save_template(new_name, spec.to_dict(), description=spec.description,
+        ctx.svc.store.save_template(ctx.actor, new_name, spec.to_dict(), description=spec.description,
                                     tags=spec.tags, note="renamed after duplicating")
     except (StoreError, ValueError) as exc:
         _notice(f"Not duplicated: {exc}", "error")
@@ -125,13 +125,13 @@ def _duplicate(ctx: session.Draft, name: str, key: str) -> None:
 
 
 def _delete(ctx: session.Draft, name: str) -> None:
-    ctx.svc.store.delete_template(name)
+    ctx.svc.store.delete_template(ctx.actor, name)
     st.session_state[DELETED_KEY] = name
     session.commit(ctx.svc, st.session_state[session.SPEC], saved_as=None)
 
 
 def _undo_delete(ctx: session.Draft, name: str) -> None:
-    ctx.svc.store.undelete_template(name)
+    ctx.svc.store.undelete_template(ctx.actor, name)
     st.session_state.pop(DELETED_KEY, None)
     session.commit(ctx.svc, st.session_state[session.SPEC], saved_as=name)
     _notice(f"“{name}” is back, with all its versions.")
@@ -182,7 +182,7 @@ def _save_blocker(ctx: session.Draft) -> str | None:
 
 def _versions(ctx: session.Draft, name: str) -> None:
     try:
-        versions = ctx.svc.store.template_versions(name)
+        versions = ctx.svc.store.template_versions(ctx.actor, name)
     except NotFound:
         return
     st.markdown(f"**Versions of “{name}”** ({len(versions)})")

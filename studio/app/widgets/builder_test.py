@@ -53,7 +53,7 @@ def render_test_panel(ctx: session.Draft, blocker: str | None) -> None:
     if not run_id:
         return
     try:
-        info = ctx.svc.store.get_run(run_id)
+        info = ctx.svc.store.get_run(ctx.actor, run_id)
     except NotFound:
         st.session_state.pop(TEST_RUN, None)
         return

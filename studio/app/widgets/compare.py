@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from studio.app._auth import current_actor
 from studio.store import RunInfo
 
 from .._services import Services
@@ -54,12 +55,12 @@ def figures(info: RunInfo, tx: Transcript) -> dict[str, Any]:
 
 def _transcript(svc: Services, run_id: str) -> Transcript:
     tx = Transcript()
-    tx.feed(svc.manager.transcript(run_id))
+    tx.feed(svc.manager.transcript(current_actor(), run_id))
     return tx
 
 
 def compare_runs(svc: Services, first: str, second: str) -> None:
-    infos = [svc.store.get_run(first), svc.store.get_run(second)]
+    infos = [svc.store.get_run(current_actor(), first), svc.store.get_run(current_actor(), second)]
     txs = [_transcript(svc, r.id) for r in infos]
     rows = [figures(i, t) for i, t in zip(infos, txs, strict=True)]
     table = {field: [rows[0][field], rows[1][field]] for field in rows[0]}

@@ -7,10 +7,10 @@ import streamlit as st
 from studio.runs import DEMO_PACE
 from studio.store import Store
 
-from .._launch import current_pace
+from .._launch import MY_PACE, current_pace
 
-BANNER = ("**Demo model: a scripted rehearsal, not an AI.** Connect a model on the Models "
-          "page for real answers.")
+BANNER = ("**Demo model: a scripted rehearsal, not an AI.** Connect a model on the "
+          "[Models page](/models) for real answers.")
 _PACES = {"readable": "Readable", "instant": "Instant"}
 _PACE_HELP = ("How fast the Demo model's messages appear. Readable: words stream in, each "
               "message within about a second and a half, so an audience can follow. Instant: "
@@ -21,18 +21,25 @@ def demo_banner(*, key: str, store: Store | None = None) -> None:
     """The honest label of a Demo run, with the way to a real model (and, given the
     ``store``, the pace control beside it)."""
     with st.container(key=f"demo_banner_{key}"):
-        left, right = st.columns([4, 1] if store is None else [3, 1], vertical_alignment="center")
+        if store is None:
+            st.info(BANNER, icon="🎭")
+            return
+        left, right = st.columns([3, 1], vertical_alignment="center")
         left.info(BANNER, icon="🎭")
         with right:
-            if store is not None:
-                pace_control(store)
-            st.page_link("views/models.py", label="Models page", icon="🧠")
+            pace_control(store)
 
 
 def _pace_changed(store: Store, key: str) -> None:
+    from studio.app._auth import current_actor
+
     value = st.session_state.get(key)
     if value in _PACES:
-        store.set_setting(DEMO_PACE, value)
+        actor = current_actor()
+        if actor.is_admin:
+            store.set_setting(actor, DEMO_PACE, value)
+        else:  # members choose for themselves, in this browser session
+            st.session_state[MY_PACE] = value
 
 
 def pace_control(store: Store, *, key: str = "demo_pace_choice") -> None:

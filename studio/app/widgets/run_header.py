@@ -37,17 +37,19 @@ def task_bar(svc: Services, info: RunInfo, spec: TemplateSpec | None, *, key: st
         return
     box = f"task_again_{key}"
     st.session_state.setdefault(box, info.task)
-    with st.form(f"task_again_form_{key}", border=False, enter_to_submit=False):
-        left, right = st.columns([6, 1], vertical_alignment="bottom")
-        left.text_area("Task", key=box, height=68,
-                       help="Edit the task and press Run again (or Ctrl+Enter) to run the same "
-                            "team on it.")
-        right.form_submit_button("Run again", icon="🔁", on_click=_run_again,
-                                 args=(svc, spec, info, box), width="stretch")
     ideas = [t for t in spec.sample_tasks if " ".join(t.split()) != " ".join(
         str(st.session_state.get(box, "")).split())]
+    left, right = st.columns([7, 1], vertical_alignment="bottom")
+    with left, st.form(f"task_again_form_{key}", border=False, enter_to_submit=False):
+        inner, button = st.columns([4, 1], vertical_alignment="bottom")
+        inner.text_area("Task", key=box, height=68,
+                        help="Edit the task and press Run again (or Ctrl+Enter) to run the same "
+                             "team on it.")
+        button.form_submit_button("Run again", icon="🔁", on_click=_run_again,
+                                  args=(svc, spec, info, box), width="stretch")
     if ideas:
-        st.pills("Other sample tasks", ideas, key=f"task_ideas_{key}", selection_mode="single",
-                 on_change=_fill, args=(box, f"task_ideas_{key}"),
-                 format_func=lambda t: t if len(t) <= 70 else t[:69] + "…",
-                 help="Puts the task in the box above; press Run again to run it.")
+        with right.popover("Ideas", icon="💡", width="stretch"):
+            st.pills("Other sample tasks", ideas, key=f"task_ideas_{key}",
+                     selection_mode="single", on_change=_fill, args=(box, f"task_ideas_{key}"),
+                     format_func=lambda t: t if len(t) <= 70 else t[:69] + "…",
+                     help="Puts the task in the box; press Run again to run it.")

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from studio.app._auth import current_actor
 from studio.runs import continue_run, fork_points, fork_run
 from studio.store import RunInfo
 
@@ -27,7 +28,7 @@ def _show(run_id: str, page: str | None) -> None:
 def _continue(svc: Services, info: RunInfo, key: str, page: str | None) -> None:
     text = str(st.session_state.get(key) or "")
     try:
-        new = continue_run(svc.manager, info.id, text, model=chosen_model(),
+        new = continue_run(svc.manager, current_actor(), info.id, text, model=chosen_model(),
                            demo_pace=current_pace(svc.store))
     except Exception as exc:  # noqa: BLE001 - the person can act on it
         st.session_state[FLASH] = f"The run could not be continued: {exc}"
@@ -41,7 +42,7 @@ def _fork(svc: Services, info: RunInfo, pick: str, box: str, page: str | None) -
         st.session_state[FLASH] = "Choose the message to fork from."
         return
     try:
-        new = fork_run(svc.manager, info.id, int(index), str(st.session_state.get(box) or ""),
+        new = fork_run(svc.manager, current_actor(), info.id, int(index), str(st.session_state.get(box) or ""),
                        model=chosen_model(), demo_pace=current_pace(svc.store))
     except Exception as exc:  # noqa: BLE001
         st.session_state[FLASH] = f"The run could not be forked: {exc}"
@@ -86,7 +87,7 @@ def run_next(svc: Services, info: RunInfo, *, key: str, page: str | None = None)
                        "to go on from there.")
     with fork:
         try:
-            points = fork_points(svc.manager, info.id)
+            points = fork_points(svc.manager, current_actor(), info.id)
         except Exception as exc:  # noqa: BLE001 - an odd old run: say why, keep the page
             st.caption(f"This run cannot be forked: {exc}")
             points = []

@@ -15,6 +15,7 @@ import streamlit as st
 from studio.spec import TemplateSpec
 from studio.store import RunInfo
 
+from .._auth import current_actor
 from .._services import Services
 from .._transcript import Transcript, agent_order
 from .connection import LIVE_KEY_PREFIX, connection_watchdog
@@ -23,6 +24,7 @@ from .human import human_panel
 from .run_controls import flash, pausing, run_controls, sending, step_in
 from .team_graph import team_graph
 from .transcript import TranscriptView
+from .usage_charts import usage_charts
 
 POLL_SECONDS = 0.3
 _BADGES = {
@@ -52,11 +54,11 @@ def transcript_for(svc: Services, run_id: str) -> Transcript:
     tx = st.session_state.get(key)
     if not isinstance(tx, Transcript):
         tx = st.session_state[key] = Transcript()
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(current_actor(), run_id)
     if handle is not None:
         tx.feed(handle.events_since(tx.last_seq))
     elif tx.finished is None:
-        tx.feed(svc.manager.transcript(run_id))
+        tx.feed(svc.manager.transcript(current_actor(), run_id))
     return tx
 
 
@@ -93,7 +95,7 @@ def status_line(status: str, tx: Transcript, info: RunInfo,
 
 def render_run(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool = True) -> None:
     """A whole run; live (polling) while it goes on in this process."""
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(current_actor(), run_id)
     live = handle is not None and not handle.done
     if live:
         feedback_script()
@@ -106,7 +108,7 @@ def render_run(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bo
 
 
 def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, was_live: bool) -> None:
-    handle = svc.manager.get(run_id)
+    handle = svc.manager.get(current_actor(), run_id)
     tx = transcript_for(svc, run_id)
     if was_live and (handle is None or handle.done):
         st.rerun()  # the run ended: render once more without polling
@@ -144,7 +146,7 @@ def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, w
             if handle is not None and not handle.done:
                 with st.container(key=f"{LIVE_KEY_PREFIX}controls_{key}"):
                     run_controls(handle, tx)
-            _usage(handle.usage if handle is not None else info.usage)
+            usage_charts(tx, handle.usage if handle is not None else info.usage, key=key)
     if handle is not None and not handle.done:
         step_in(handle)
 
@@ -154,12 +156,3 @@ def _stick_side_column() -> None:
     st.html("<style>div[data-testid='stColumn']:has([class*='st-key-run_side_']) "
             "{position: sticky; top: 3.5rem; align-self: flex-start;}</style>")
 
-
-def _usage(usage: dict[str, Any]) -> None:
-    by_agent = usage.get("by_agent") or {}
-    if not by_agent:
-        return
-    with st.expander("Tokens and cost per agent"):
-        rows = [{"agent": name, "calls": t.get("calls", 0), "tokens": t.get("total_tokens", 0),
-                 "cost ($)": round(float(t.get("cost", 0.0) or 0.0), 6)} for name, t in by_agent.items()]
-        st.dataframe(rows, hide_index=True, width="stretch")

@@ -31,7 +31,7 @@ from studio.spec import (
     load_template,
     summarise,
 )
-from studio.store import Store
+from studio.store import Actor, Store
 
 FORMAT_LABELS = {
     "roundtable": "Roundtable template",
@@ -41,20 +41,23 @@ FORMAT_LABELS = {
 }
 
 
-def stored_specs(store: Store, registry: Registry | None) -> list[TemplateSpec]:
-    """Every stored template that loads (the newest version of each)."""
+def stored_specs(store: Store, actor: Actor, registry: Registry | None) -> list[TemplateSpec]:
+    """Every stored template of the actor's own that loads (the newest version of each)."""
     specs = []
-    for info in store.list_templates():
+    for info in store.list_templates(actor):
+        if not actor.is_owner(info.owner_id):
+            continue
         try:
-            specs.append(load_template(store.get_template(info.name).document, registry=registry))
+            specs.append(load_template(store.get_template(actor, info.name).document,
+                                       registry=registry))
         except Exception:  # noqa: BLE001 - a broken stored template is left out
             continue
     return specs
 
 
-def export_all_text(store: Store, registry: Registry | None) -> str:
+def export_all_text(store: Store, actor: Actor, registry: Registry | None) -> str:
     """Every stored template as one bundle JSON file (import it to restore them)."""
-    return export_bundle_text(stored_specs(store, registry), "json")
+    return export_bundle_text(stored_specs(store, actor, registry), "json")
 
 
 # -- the widget -------------------------------------------------------------------------
@@ -63,9 +66,10 @@ def _bullets(title: str, lines: list[str]) -> None:
         st.markdown(f"**{title}**\n" + "\n".join(f"- {line}" for line in lines))
 
 
-def _add(plan: ImportPlan, store: Store, registry: Registry | None, file_id: str) -> None:
+def _add(plan: ImportPlan, store: Store, actor: Actor, registry: Registry | None,
+         file_id: str) -> None:
     try:
-        items = apply_import(plan, store=store, registry=registry)
+        items = apply_import(plan, store=store, actor=actor, registry=registry)
     except (SpecError, ValueError) as exc:
         st.session_state["template_import_done"] = (file_id, [], [], str(exc))
         return
@@ -74,7 +78,7 @@ def _add(plan: ImportPlan, store: Store, registry: Registry | None, file_id: str
     st.session_state["template_import_done"] = (file_id, added, kept, "")
 
 
-def _import_part(store: Store, registry: Registry | None) -> None:
+def _import_part(store: Store, actor: Actor, registry: Registry | None) -> None:
     upload = st.file_uploader(
         "Import a template file", type=["yaml", "yml", "json"], key="template_upload",
         help="A Roundtable template (YAML or JSON), a bundle of templates, an AutoGen Studio "
@@ -95,7 +99,8 @@ def _import_part(store: Store, registry: Registry | None) -> None:
             st.info("Already in your templates, so not added again: "
                     + ", ".join(f"**{n}**" for n in kept) + ".", icon="ℹ️")
         return
-    plan = plan_import(upload.getvalue(), upload.name, store=store, registry=registry)
+    plan = plan_import(upload.getvalue(), upload.name, store=store, actor=actor,
+                       registry=registry)
     if not plan.ok:
         st.error(f"**{upload.name} cannot be imported; nothing was stored.**\n"
                  + "\n".join(f"- {p}" for p in summarise(plan.problems)), icon="⚠️")
@@ -118,10 +123,10 @@ def _import_part(store: Store, registry: Registry | None) -> None:
                 icon="ℹ️")
         return
     st.button("Add to my templates", key="template_import_add", type="primary", icon="📥",
-              on_click=_add, args=(plan, store, registry, file_id))
+              on_click=_add, args=(plan, store, actor, registry, file_id))
 
 
-def _export_part(store: Store, registry: Registry | None,
+def _export_part(store: Store, actor: Actor, registry: Registry | None,
                  entries: dict[str, TemplateEntry]) -> None:
     if entries:
         key = st.selectbox(
@@ -144,10 +149,10 @@ def _export_part(store: Store, registry: Registry | None,
                                file_name=file_name_for(spec, "json").removesuffix(".json") + ".py",
                                mime="text/x-python", key="template_export_python", icon="🐍",
                                width="stretch")
-    stored = store.list_templates()
+    stored = [i for i in store.list_templates(actor) if actor.is_owner(i.owner_id)]
     if stored:
         st.download_button(f"Download all my templates ({len(stored)})",
-                           export_all_text(store, registry),
+                           export_all_text(store, actor, registry),
                            file_name="roundtable_templates.json", mime="application/json",
                            key="template_export_all", icon="🗂️", width="stretch",
                            help="One bundle file with every template you saved or imported; "
@@ -156,7 +161,7 @@ def _export_part(store: Store, registry: Registry | None,
         st.caption("Templates you save or import can be downloaded here all at once.")
 
 
-def template_files(store: Store, registry: Registry | None,
+def template_files(store: Store, actor: Actor, registry: Registry | None,
                    entries: dict[str, TemplateEntry]) -> None:
     """The "Import or export templates" section (an expander, closed by default)."""
     with st.expander("Import or export templates", icon="📁", expanded=False,
@@ -164,7 +169,7 @@ def template_files(store: Store, registry: Registry | None,
         left, right = st.columns(2, gap="large")
         with left:
             st.markdown("**Import**")
-            _import_part(store, registry)
+            _import_part(store, actor, registry)
         with right:
             st.markdown("**Export**")
-            _export_part(store, registry, entries)
+            _export_part(store, actor, registry, entries)

@@ -1,0 +1,227 @@
+"""A workshop on ONE shared studio, three people in three browser contexts: the teacher
+(administrator), Ann and Bob (members). Privacy by listing and by direct URL, a shared
+template, the teacher's live view with Stop, a budget, joining with the code, sign-out and
+a wrong password. The tests run in file order and share the server and the contexts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from studio.store import Actor, Store, actor_of
+
+from .conftest import ARTIFACTS, TALL_VIEWPORT, VIEWPORT, StudioServer
+
+PASSWORD = "workshop password 1"
+LOCAL = Actor.local()
+BUBBLES = '[data-testid="stChatMessage"]'
+STATE: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="module")
+def workshop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]:
+    root = tmp_path_factory.mktemp("workshop")
+    store = Store.open(data_dir=root / "data")
+    teacher = actor_of(store.create_account(LOCAL, "teacher", PASSWORD, role="admin"))
+    ann = actor_of(store.create_account(teacher, "ann", PASSWORD, display_name="Ann"))
+    from studio.spec import load_bundled_template
+
+    spec = load_bundled_template("human_in_the_loop").to_dict()
+    spec["name"] = "Ann's email helper"
+    store.save_template(ann, "Ann's email helper", spec)
+    store.close()
+    server = StudioServer(root / "data", root / "studio.log", args=("--shared",))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def people(browser: Any, workshop: StudioServer) -> Iterator[dict[str, Page]]:
+    pages: dict[str, Page] = {}
+    contexts = []
+    for who in ("teacher", "ann", "bob"):
+        context = browser.new_context(viewport=VIEWPORT)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        pages[who] = page
+    yield pages
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(autouse=True)
+def _evidence(request: pytest.FixtureRequest, people: dict[str, Page],
+              workshop: StudioServer) -> Iterator[None]:
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        for who, page in people.items():
+            try:
+                page.set_viewport_size(TALL_VIEWPORT)
+                page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{who}.png"))
+                page.set_viewport_size(VIEWPORT)
+            except Exception:  # noqa: BLE001 - evidence is best effort
+                pass
+        (ARTIFACTS / f"{request.node.name}.server.log").write_text(workshop.log_tail(400))
+
+
+def sign_in(page: Page, url: str, name: str, password: str = PASSWORD) -> None:
+    page.goto(url)
+    page.get_by_role("heading", name="Sign in").first.wait_for()
+    page.locator(".st-key-sign_in_name input").fill(name)
+    page.locator(".st-key-sign_in_password input").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+
+def signed_in_as(page: Page, name: str) -> None:
+    expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()
+    # the session cookie (what keeps people signed in across reloads) is in the browser
+    page.wait_for_function("() => document.cookie.includes('rt_session=')")
+
+
+def start_run(page: Page, url: str, template_key: str) -> str:
+    """Start a run of a Gallery template on the Demo model; returns the run id."""
+    page.goto(url)
+    page.get_by_role("heading", name="Gallery").first.wait_for()
+    page.locator(f".st-key-gallery_run_{template_key} button").click()  # one click runs it
+    page.wait_for_url(re.compile(r"run=[0-9a-f]{32}"))
+    expect(page.get_by_text("Waiting for you").first).to_be_visible(timeout=60_000)
+    return re.search(r"run=([0-9a-f]{32})", page.url).group(1)  # type: ignore[union-attr]
+
+
+def test_a_wrong_password_is_refused_then_the_teacher_signs_in(people, workshop) -> None:
+    page = people["teacher"]
+    page.goto(f"{workshop.url}/history")  # any page: only the sign-in is served
+    expect(page.get_by_role("heading", name="Sign in").first).to_be_visible()
+    expect(page.get_by_role("heading", name="History")).to_have_count(0)
+    sign_in(page, workshop.url, "teacher", "not the password")
+    expect(page.get_by_text("Wrong user name or password.")).to_be_visible()
+    sign_in(page, workshop.url, "teacher")
+    signed_in_as(page, "teacher")
+    page.goto(f"{workshop.url}/workshop")
+    page.locator(".st-key-workshop_new_code button").click()
+    code = page.locator("div", has_text=re.compile(r"^[A-Z2-9]{8}$")).last
+    expect(code).to_be_visible()
+    STATE["code"] = code.inner_text().strip()
+
+
+def test_bob_joins_with_the_code_and_ann_signs_in(people, workshop) -> None:
+    bob = people["bob"]
+    bob.goto(workshop.url)
+    bob.get_by_role("heading", name="Sign in").first.wait_for()
+    bob.locator(".st-key-join_code input").fill(STATE["code"])
+    bob.locator(".st-key-join_name input").fill("bob")
+    bob.locator(".st-key-join_password input").fill(PASSWORD)
+    bob.get_by_role("button", name="Join", exact=True).click()
+    signed_in_as(bob, "bob")
+    ann = people["ann"]
+    sign_in(ann, workshop.url, "ann")
+    signed_in_as(ann, "Ann")
+    ann.reload()  # the session survives a reload
+    signed_in_as(ann, "Ann")
+
+
+def test_anns_runs_models_and_drafts_are_invisible_to_bob(people, workshop) -> None:
+    ann, bob = people["ann"], people["bob"]
+    STATE["ann_run"] = run_id = start_run(ann, workshop.url, "human_in_the_loop")
+    # Ann adds a model of her own and leaves a Builder draft
+    ann.goto(f"{workshop.url}/models")
+    ann.locator(".st-key-model_name input").fill("anns-model")
+    ann.locator(".st-key-model_base_url input").fill("http://127.0.0.1:9/v1")
+    ann.locator(".st-key-model_model input").fill("llama3.1")
+    ann.locator(".st-key-model_key_env input").fill("")
+    ann.get_by_role("button", name="Save model").click()
+    expect(ann.get_by_text("Saved anns-model")).to_be_visible()
+    ann.goto(f"{workshop.url}/builder")
+    ann.locator(".st-key-builder_new button").click()
+    expect(ann.get_by_text("New team: add agents")).to_be_visible()
+
+    # Bob: not by listing...
+    bob.goto(f"{workshop.url}/history")
+    expect(bob.get_by_text("No runs yet")).to_be_visible()
+    bob.goto(f"{workshop.url}/models")
+    bob.get_by_role("heading", name="Your models").wait_for()
+    expect(bob.get_by_text("anns-model")).to_have_count(0)
+    bob.goto(workshop.url)
+    bob.get_by_role("heading", name="Gallery").first.wait_for()
+    expect(bob.get_by_text("Ann's email helper")).to_have_count(0)
+    # ...nor by direct URL: no transcript, no Stop
+    bob.goto(f"{workshop.url}/playground?run={run_id}")
+    expect(bob.get_by_text("That run no longer exists")).to_be_visible()
+    expect(bob.locator(BUBBLES)).to_have_count(0)
+    expect(bob.locator(".st-key-stop_button")).to_have_count(0)
+    # Bob's Builder draft is his own
+    bob.goto(f"{workshop.url}/builder")
+    expect(bob.get_by_text("Editing")).to_be_visible()
+    expect(bob.get_by_text("(my copy)")).to_have_count(0)
+
+
+def test_a_shared_template_appears_for_bob(people, workshop) -> None:
+    ann, bob = people["ann"], people["bob"]
+    ann.goto(workshop.url)
+    toggle = ann.locator(".st-key-share_saved-Ann-s-email-helper")
+    toggle.get_by_text("Shared with the workshop").click()
+    expect(toggle.locator("input")).to_be_checked()
+    bob.goto(workshop.url)
+    expect(bob.get_by_text("shared by Ann")).to_be_visible()
+    expect(bob.get_by_text("Ann's email helper").first).to_be_visible()
+
+
+def test_the_teacher_sees_every_run_and_stops_anns(people, workshop) -> None:
+    teacher, ann, bob = people["teacher"], people["ann"], people["bob"]
+    STATE["bob_run"] = start_run(bob, workshop.url, "human_in_the_loop")
+    teacher.goto(f"{workshop.url}/workshop")
+    live = teacher.locator(".st-key-workshop_runs")
+    expect(live.get_by_text("Ann", exact=True)).to_be_visible()
+    expect(live.get_by_text("bob", exact=True)).to_be_visible()
+    teacher.locator(f".st-key-workshop_stop_{STATE['ann_run']} button").click()
+    expect(teacher.locator(f".st-key-workshop_stop_{STATE['ann_run']}")).to_have_count(0)
+    ann.goto(f"{workshop.url}/playground?run={STATE['ann_run']}")
+    expect(ann.get_by_text("Stopped").first).to_be_visible()
+    expect(teacher.locator(f".st-key-workshop_stop_{STATE['bob_run']}")).to_be_visible()
+
+
+def test_a_budget_stops_bobs_next_run_with_a_clear_message(people, workshop) -> None:
+    teacher, bob = people["teacher"], people["bob"]
+    teacher.goto(f"{workshop.url}/workshop")
+    teacher.locator(".st-key-budget_runs input").fill("1")
+    teacher.get_by_role("button", name="Save budget").click()
+    expect(teacher.get_by_text("Budget saved")).to_be_visible()
+    bob.goto(workshop.url)
+    bob.get_by_role("heading", name="Gallery").first.wait_for()
+    bob.locator(".st-key-gallery_run_human_in_the_loop button").click()
+    expect(bob.get_by_text("Budget reached: you have 1 run going and may run 1 at a time")
+           ).to_be_visible()
+
+
+def test_sign_out_and_ending_access(people, workshop) -> None:
+    teacher, ann, bob = people["teacher"], people["ann"], people["bob"]
+    bob.locator(".st-key-sign_out button").click()
+    expect(bob.get_by_role("heading", name="Sign in").first).to_be_visible()
+    bob.reload()
+    expect(bob.get_by_role("heading", name="Sign in").first).to_be_visible()
+    bob.goto(f"{workshop.url}/history")
+    expect(bob.get_by_role("heading", name="History")).to_have_count(0)
+    # the teacher ends Ann's access: her next page run shows the sign-in
+    teacher.goto(f"{workshop.url}/workshop")
+    teacher.locator(".st-key-workshop_access_ann button").click()
+    expect(teacher.get_by_text("access ended")).to_be_visible()
+    ann.goto(f"{workshop.url}/history")
+    expect(ann.get_by_role("heading", name="Sign in").first).to_be_visible()
+    sign_in(ann, workshop.url, "ann")
+    expect(ann.get_by_text("Your access to this workshop has ended")).to_be_visible()
+
+
+def test_the_key_file_and_logs_hold_no_password(workshop) -> None:
+    log = Path(workshop.log_path).read_text(errors="replace")
+    assert PASSWORD not in log
