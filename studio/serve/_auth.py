@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from studio.store import Actor
+
 from ._errors import ApiError
 
 if TYPE_CHECKING:
@@ -27,16 +29,12 @@ _TOUCH_EVERY = 60.0  # seconds between two "last used" writes for one key
 
 @dataclass(frozen=True)
 class Caller:
-    """The acting side of one request: a key (``key_id``) or the local user (no key)."""
+    """The acting side of one request: the person it acts for (``actor``: a key's owner, or
+    the local user when no key is needed and none was sent) and the key, if any."""
 
+    actor: Actor = field(default_factory=Actor.local)
     key_id: int | None = None
     key_name: str = ""
-    owner_id: int | None = None
-    actor: Any = field(default=None, compare=False)
-
-    @property
-    def label(self) -> str:
-        return f"key {self.key_name!r}" if self.key_id is not None else "the local user"
 
 
 def is_loopback(host: str) -> bool:
@@ -116,8 +114,7 @@ class Gate:
                                 f"minute; try again in {seconds} s", "rate_limited",
                            headers={"Retry-After": str(seconds)})
         self._touch(key.id)
-        return Caller(key_id=key.id, key_name=key.name, owner_id=key.owner_id,
-                      actor=self.store.key_actor(key))
+        return Caller(actor=self.store.key_actor(key), key_id=key.id, key_name=key.name)
 
     def _touch(self, key_id: int) -> None:
         now = time.monotonic()

@@ -61,7 +61,7 @@ def pending_out(request: Any) -> PendingRequest | None:
 
 def run_out(teams: Teams, caller: Caller, run_id: str) -> RunOut:
     info = teams.info(caller, run_id)
-    handle = teams.manager.get(run_id)
+    handle = teams.manager.get(caller.actor, run_id)
     base = f"/api/runs/{run_id}"
     links = RunLinks(self=base, events=f"{base}/events", transcript=f"{base}/transcript")
     common: dict[str, Any] = dict(id=info.id, template=info.template_name, task=info.task,

@@ -76,7 +76,7 @@ async def chat_completions(request: Request, teams: TeamsDep, caller: CallerDep,
         return StreamingResponse(_chunks(teams, caller, run_id, served, include_usage),
                                  media_type="text/event-stream",
                                  headers={**SSE_HEADERS, **headers})
-    handle = teams.manager.get(run_id)
+    handle = teams.manager.get(caller.actor, run_id)
     try:
         while handle is not None and not await blocking(handle.wait, 1.0):
             if await request.is_disconnected():
@@ -239,6 +239,6 @@ async def _chunks(teams: Teams, caller: Caller, run_id: str, served: Served,
         yield b"data: [DONE]\n\n"
     finally:
         if not finished:  # the client went away: nobody will read this run's answer
-            handle = teams.manager.get(run_id)
+            handle = teams.manager.get(caller.actor, run_id)
             if handle is not None:
                 handle.cancel()

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import uvicorn
 
+from studio.runs import SERVE_INSTANCES
+from studio.store import Actor
+
 from ._app import create_app
 from ._auth import DEFAULT_RATE_LIMIT, Gate, is_loopback
 from ._service import Teams
@@ -21,7 +24,7 @@ if TYPE_CHECKING:
     from studio.runs import RunManager
     from studio.store import Store
 
-INSTANCES = "serve_instances"  # setting: the services running now, for the Deploy page
+INSTANCES = SERVE_INSTANCES  # setting: the services running now, for the Deploy page
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,7 @@ class ServeOptions:
 def build(options: ServeOptions, store: Store, manager: RunManager) -> tuple[Any, Teams, Gate]:
     """The app, its teams and its gate (raises RunError/SpecError for a template that
     cannot be served)."""
-    teams = Teams(store, manager.registry, manager, list(options.templates),
-                  extra_models=options.models)
+    teams = Teams(store, manager, list(options.templates), extra_models=options.models)
     gate = Gate(store, require_keys=options.keys_required, default_limit=options.rate_limit)
     runner = getattr(manager, "mode", "in-process")
     app = create_app(teams, gate, cors_origins=options.cors_origins, runner=str(runner))
@@ -119,7 +121,7 @@ def _register(store: Store, options: ServeOptions, teams: Teams) -> None:
             "keys_required": options.keys_required,
             "templates": [{"name": name, "title": s.spec.name, "models": list(s.models)}
                           for name, s in teams.served.items()]}
-        store.set_setting(INSTANCES, instances)
+        store.set_setting(Actor.local(), INSTANCES, instances)
     except Exception:  # noqa: BLE001 - the Deploy page's list is a courtesy
         pass
 
@@ -128,6 +130,6 @@ def _unregister(store: Store, options: ServeOptions) -> None:
     try:
         instances = dict(store.get_setting(INSTANCES, {}) or {})
         if instances.pop(_instance_key(options), None) is not None:
-            store.set_setting(INSTANCES, instances)
+            store.set_setting(Actor.local(), INSTANCES, instances)
     except Exception:  # noqa: BLE001
         pass

@@ -12,15 +12,15 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from studio.runs import RunError, find_template
+from studio.runs import BudgetExceeded, RunError, find_template
 from studio.spec import TemplateSpec
+from studio.store import Actor, NotFound
 
 from ._auth import Caller
 from ._errors import ApiError
 
 if TYPE_CHECKING:
     from studio.runs import RunManager
-    from studio.spec import Registry
     from studio.store import RunInfo, Store
 
 TEMPLATE_MODEL = "template"  # the model choice "the template's own models"
@@ -53,15 +53,15 @@ def _folded(name: str) -> str:
 class Teams:
     """The templates served and the runs started with them (one per service process)."""
 
-    def __init__(self, store: Store, registry: Registry, manager: RunManager,
-                 templates: list[str], *, extra_models: tuple[str, ...] = ()) -> None:
+    def __init__(self, store: Store, manager: RunManager, templates: list[str], *,
+                 extra_models: tuple[str, ...] = ()) -> None:
         self.store = store
-        self.registry = registry
         self.manager = manager
         self.served: dict[str, Served] = {}
         choices = (TEMPLATE_MODEL, "demo", *[m for m in extra_models if m != "demo"])
         for ref in templates:
-            template_name, spec = find_template(ref, store=store, registry=registry)
+            template_name, spec = find_template(ref, store=store, actor=Actor.local(),
+                                                registry=manager.registry_for(Actor.local()))
             name = url_name(ref, spec)
             if name in self.served:
                 raise RunError(f"template {ref!r} is served twice (as {name!r})")
@@ -97,9 +97,12 @@ class Teams:
                            "task_required")
         try:
             return self.manager.start(
-                served.spec, task, template_name=served.template_name,
+                caller.actor, served.spec, task, template_name=served.template_name,
                 model=None if choice == TEMPLATE_MODEL else choice,
-                human="mailbox" if human == "api" else "never")
+                human="mailbox" if human == "api" else "never", source="api",
+                api_key_id=caller.key_id)
+        except BudgetExceeded as exc:
+            raise ApiError(429, str(exc), "budget_exceeded") from exc
         except RunError as exc:
             raise ApiError(400, str(exc), "run_not_started") from exc
         except Exception as exc:  # a team that cannot be built here: missing key, model...
@@ -110,13 +113,11 @@ class Teams:
         """The run's live handle (this process's, or a worker's), if it is still going and the
         caller may see it; None otherwise."""
         self.info(caller, run_id)  # 404 for a run the caller may not see
-        return self.manager.get(run_id)
+        return self.manager.get(caller.actor, run_id)
 
     def info(self, caller: Caller, run_id: str) -> RunInfo:
-        from studio.store import NotFound
-
         try:
-            return self.store.get_run(run_id)
+            return self.store.get_run(caller.actor, run_id)
         except NotFound:
             raise ApiError(404, f"no run {run_id!r} here (it may have been deleted)",
                            "run_not_found") from None
@@ -132,12 +133,16 @@ class Teams:
 
     def events_after(self, caller: Caller, run_id: str, seq: int) -> list[dict[str, Any]]:
         """The run's stored events after ``seq`` (token deltas are never stored)."""
-        return [{**e.data, "seq": e.seq} for e in self.store.run_events(run_id, after_seq=seq)]
+        try:
+            stored = self.store.run_events(caller.actor, run_id, after_seq=seq)
+        except NotFound:
+            raise ApiError(404, f"no run {run_id!r} here (it may have been deleted)",
+                           "run_not_found") from None
+        return [{**e.data, "seq": e.seq} for e in stored]
 
     def list_runs(self, caller: Caller, limit: int) -> list[RunInfo]:
-        names = {s.template_name for s in self.served.values()}
-        return [r for r in self.store.list_runs(limit=limit * 4) if r.template_name in names][
-            :limit]
+        """The API runs the caller may see, newest first."""
+        return self.store.list_runs(caller.actor, limit=limit, source="api")
 
 
 def _one_line(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from studio.spec import bundled_template_names  # noqa: F401 - the package is importable
+from studio.store import Actor, Store
 from tests.support.oai_server import OAIServer
 from tests.support.serve import ServeProcess
 
@@ -47,13 +47,31 @@ def oai() -> Iterator[OAIServer]:
         yield server
 
 
+class Served(ServeProcess):
+    """The service, its store (the same data dir) and a key for the calls."""
+
+    store: Store
+    key: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, oai: OAIServer) -> Iterator[ServeProcess]:
+def served(tmp_path_factory: pytest.TempPathFactory, oai: OAIServer) -> Iterator[Served]:
+    """Keys required (as beyond loopback), one key made by the administrator."""
     root = tmp_path_factory.mktemp("serve")
     (root / "slow.yaml").write_text(yaml.safe_dump(slow_team(oai.base_url)))
     (root / "approved.yaml").write_text(yaml.safe_dump(approved_code()))
-    process = ServeProcess([*SERVED, str(root / "slow.yaml"), str(root / "approved.yaml")],
-                           root / "data", log_path=root / "serve.log",
-                           env={"SLOW_TEAM_KEY": "not-a-real-key"})
-    with process:
-        yield process
+    store = Store.open(None, root / "data")
+    process = Served([*SERVED, str(root / "slow.yaml"), str(root / "approved.yaml")],
+                     root / "data", log_path=root / "serve.log", extra=["--require-key"],
+                     env={"SLOW_TEAM_KEY": "not-a-real-key"})
+    process.store = store
+    process.key = store.create_api_key(Actor.local(), "tests")[1]
+    try:
+        with process:
+            yield process
+    finally:
+        store.close()

@@ -3,39 +3,46 @@ that re-attaches, answers and stops sent over HTTP, and the errors a caller sees
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import openai
 import pytest
 import requests
 
+from studio.store import Actor
 from tests.support.oai_server import OAIServer, slow
 from tests.support.processes import wait_for
-from tests.support.serve import ServeProcess, SSEStream
+from tests.support.serve import SSEStream
+
+from .conftest import Served
 
 POEM = "Write a four-line poem about a lighthouse keeper's last night on the job."
 EMAIL = "Draft a short email telling my team that the release moves from Tuesday to Thursday."
 
 
-def _client(served: ServeProcess) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{served.url}/v1", api_key="unused-on-loopback",
-                         max_retries=0, timeout=60)
+def _client(served: Served) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{served.url}/v1", api_key=served.key, max_retries=0,
+                         timeout=60)
 
 
-def _start(served: ServeProcess, template: str, task: str, **body: object) -> dict:
+def _start(served: Served, template: str, task: str, **body: object) -> dict:
     response = requests.post(f"{served.url}/api/templates/{template}/runs",
-                             json={"task": task, **body}, timeout=30)
+                             json={"task": task, **body}, headers=served.auth, timeout=30)
     assert response.status_code == 201, response.text
     return response.json()
 
 
-def _run(served: ServeProcess, run_id: str) -> dict:
-    response = requests.get(f"{served.url}/api/runs/{run_id}", timeout=30)
+def _run(served: Served, run_id: str) -> dict:
+    response = requests.get(f"{served.url}/api/runs/{run_id}", headers=served.auth, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 
 
-def test_the_openai_client_streams_a_teams_answer(served: ServeProcess) -> None:
+def test_the_openai_client_streams_a_teams_answer(served: Served) -> None:
     client = _client(served)
     assert {"writer_with_critic", "human_in_the_loop"} <= {m.id for m in client.models.list()}
     stream = client.chat.completions.create(
@@ -65,14 +72,17 @@ def test_the_openai_client_streams_a_teams_answer(served: ServeProcess) -> None:
     assert run["status"] == "finished" and run["task"] == POEM
     assert run["summary"] == answer
     assert run["template"] == "Writer with a nested critic"
+    stored = served.store.get_run(Actor.local(), run_id)  # what History shows
+    assert (stored.source, stored.summary) == ("api", answer)
+    assert stored.api_key_id == served.store.api_key_for(served.key).id
 
 
 def test_an_sse_client_reattaches_with_last_event_id_and_answers_over_http(
-        served: ServeProcess) -> None:
+        served: Served) -> None:
     run = _start(served, "human_in_the_loop", EMAIL)
     events_url = f"{served.url}{run['links']['events']}"
     seen: list[dict] = []
-    with SSEStream(events_url) as stream:  # first connection: up to the first question
+    with SSEStream(events_url, headers=served.auth) as stream:  # first connection: up to the first question
         for event_id, event in stream:
             assert event_id == str(event["seq"])
             seen.append(event)
@@ -85,17 +95,20 @@ def test_an_sse_client_reattaches_with_last_event_id_and_answers_over_http(
 
     # answered while nobody listens: the run goes on and its events wait for us
     answer = requests.post(f"{served.url}/api/runs/{run['id']}/answer",
-                           json={"text": "Please mention the demo on Wednesday."}, timeout=30)
+                           json={"text": "Please mention the demo on Wednesday."}, headers=served.auth,
+                           timeout=30)
     assert answer.status_code == 200, answer.text
     assert wait_for(lambda: _run(served, run["id"])["last_seq"] > seen[-1]["seq"] + 2, 30)
 
     finished = False
-    with SSEStream(events_url, headers={"Last-Event-ID": str(seen[-1]["seq"])}) as stream:
+    with SSEStream(events_url, headers={**served.auth,
+                                        "Last-Event-ID": str(seen[-1]["seq"])}) as stream:
         for _event_id, event in stream:
             seen.append(event)
             if event["type"] == "human_input_requested":  # asked again: end the chat
                 requests.post(f"{served.url}/api/runs/{run['id']}/answer",
-                              json={"text": "exit"}, timeout=30).raise_for_status()
+                              json={"text": "exit"}, headers=served.auth,
+                              timeout=30).raise_for_status()
             finished = event["type"] == "run_finished"
     assert finished
     assert [e["seq"] for e in seen] == list(range(1, len(seen) + 1))  # nothing lost or twice
@@ -105,38 +118,41 @@ def test_an_sse_client_reattaches_with_last_event_id_and_answers_over_http(
     assert any(e["type"] == "message" and e["sender"] == "assistant"
                for e in seen[first_answer:])  # the answer moved the run on
 
-    stored = requests.get(f"{served.url}/api/runs/{run['id']}/transcript", timeout=30).json()
+    stored = requests.get(f"{served.url}/api/runs/{run['id']}/transcript",
+                          headers=served.auth, timeout=30).json()
     by_seq = {e["seq"]: e for e in seen}
     assert stored["events"] and all(by_seq[e["seq"]] == e for e in stored["events"])
     assert stored["run"]["status"] == "finished"
     text = requests.get(f"{served.url}/api/runs/{run['id']}/transcript",
-                        params={"format": "text"}, timeout=30)
+                        params={"format": "text"}, headers=served.auth, timeout=30)
     assert text.headers["content-type"].startswith("text/plain")
     assert f"Task: {EMAIL}" in text.text
 
 
-def test_a_stop_over_http_ends_the_run_within_two_seconds(served: ServeProcess,
+def test_a_stop_over_http_ends_the_run_within_two_seconds(served: Served,
                                                          oai: OAIServer) -> None:
     oai.push(slow(120.0))  # the model would take two minutes to answer
     before = len(oai.chat_requests())
     run = _start(served, "slow-team", "Take your time.")
     assert wait_for(lambda: len(oai.chat_requests()) > before, 30)  # the model was asked
     started = time.monotonic()
-    stopped = requests.post(f"{served.url}/api/runs/{run['id']}/stop", timeout=30)
+    stopped = requests.post(f"{served.url}/api/runs/{run['id']}/stop", headers=served.auth,
+                            timeout=30)
     elapsed = time.monotonic() - started
     assert stopped.status_code == 200, stopped.text
     assert stopped.json()["status"] == "cancelled"
     assert elapsed < 2.0, f"the stop took {elapsed:.2f} s"
-    again = requests.post(f"{served.url}/api/runs/{run['id']}/stop", timeout=30)
+    again = requests.post(f"{served.url}/api/runs/{run['id']}/stop", headers=served.auth,
+                          timeout=30)
     assert again.status_code == 200 and again.json()["status"] == "cancelled"
     refused = requests.post(f"{served.url}/api/runs/{run['id']}/interject",
-                            json={"text": "hello?"}, timeout=30)
+                            json={"text": "hello?"}, headers=served.auth, timeout=30)
     assert refused.status_code == 409 and "cancelled" in refused.json()["error"]["message"]
 
 
-def test_a_wrong_template_is_a_404_that_names_the_served_ones(served: ServeProcess) -> None:
+def test_a_wrong_template_is_a_404_that_names_the_served_ones(served: Served) -> None:
     response = requests.post(f"{served.url}/api/templates/writer_with_critics/runs",
-                             json={"task": "hello"}, timeout=30)
+                             json={"task": "hello"}, headers=served.auth, timeout=30)
     assert response.status_code == 404
     error = response.json()["error"]
     assert error["code"] == "template_not_found"
@@ -147,20 +163,107 @@ def test_a_wrong_template_is_a_404_that_names_the_served_ones(served: ServeProce
             model="no-such-team", messages=[{"role": "user", "content": "hello"}])
     assert "model 'no-such-team' does not exist here" in str(raised.value)
     assert "human_in_the_loop" in str(raised.value)
-    missing = requests.get(f"{served.url}/api/runs/0123456789abcdef", timeout=30)
+    missing = requests.get(f"{served.url}/api/runs/0123456789abcdef", headers=served.auth,
+                           timeout=30)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "run_not_found"
 
 
-def test_bad_requests_say_what_is_wrong(served: ServeProcess) -> None:
+def test_bad_requests_say_what_is_wrong(served: Served) -> None:
     not_allowed = requests.post(f"{served.url}/api/templates/writer_with_critic/runs",
-                                json={"task": "x", "model": "gpt-17"}, timeout=30)
+                                json={"task": "x", "model": "gpt-17"}, headers=served.auth,
+                                timeout=30)
     assert not_allowed.status_code == 400
     assert "choose one of: template, demo" in not_allowed.json()["error"]["message"]
-    no_user = requests.post(f"{served.url}/v1/chat/completions", timeout=30, json={
+    no_user = requests.post(f"{served.url}/v1/chat/completions", headers=served.auth, timeout=30, json={
         "model": "writer_with_critic", "messages": [{"role": "system", "content": "hi"}]})
     assert no_user.status_code == 400
     assert "last user message is the team's task" in no_user.json()["error"]["message"]
     unknown_field = requests.post(f"{served.url}/api/templates/writer_with_critic/runs",
-                                  json={"tsak": "x"}, timeout=30)
+                                  json={"tsak": "x"}, headers=served.auth, timeout=30)
     assert unknown_field.status_code == 400
     assert "tsak" in unknown_field.json()["error"]["message"]
+
+
+def test_keys_are_required_checked_revoked_and_rate_limited(served: Served) -> None:
+    url = f"{served.url}/api/templates"
+    missing = requests.get(url, timeout=30)
+    assert missing.status_code == 401
+    assert "needs an API key" in missing.json()["error"]["message"]
+    assert missing.headers["WWW-Authenticate"] == "Bearer"
+    wrong = requests.get(url, headers={"Authorization": "Bearer rt_not-a-key"}, timeout=30)
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_api_key"
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=f"{served.url}/v1", api_key="rt_wrong", max_retries=0
+                      ).models.list()
+    assert requests.get(f"{served.url}/health", timeout=30).json()["keys_required"] is True
+
+    record, key = served.store.create_api_key(Actor.local(), "burst", rate_limit=3)
+    headers = {"Authorization": f"Bearer {key}"}
+    assert [requests.get(url, headers=headers, timeout=30).status_code
+            for _ in range(3)] == [200, 200, 200]
+    limited = requests.get(url, headers=headers, timeout=30)
+    assert limited.status_code == 429
+    assert "3 requests a minute" in limited.json()["error"]["message"]
+    assert 1 <= int(limited.headers["Retry-After"]) <= 20
+    assert requests.get(url, headers=served.auth, timeout=30).status_code == 200  # per key
+
+    served.store.revoke_api_key(Actor.local(), record.id)
+    revoked = requests.get(url, headers=headers, timeout=30)
+    assert revoked.status_code == 401 and "revoked" in revoked.json()["error"]["message"]
+
+
+def test_the_models_page_runs_another_template_on_a_served_team(served: Served,
+                                                                tmp_path: Path) -> None:
+    """What the Models page does (save a preset with the key pasted, press Test), then what
+    the Playground does (run another template on that model): the team answers as a model."""
+    from studio.app._models import check_model, save_from_form
+    from studio.runs import RunManager
+    from studio.spec import Registry, load_bundled_template
+
+    store, local = served.store, Actor.local()
+    config = save_from_form(store, local, preset="roundtable", name="writer-team",
+                            base_url=f"{served.url}/v1", model="writer_with_critic",
+                            api_version="", key_env="", key_value=served.key,
+                            registry=Registry.bundled())
+    assert "writer-team: OK" in check_model(store, local, config)
+
+    before = {r.id for r in store.list_runs(local, source="api", limit=500)}
+    manager = RunManager(store, Registry.bundled(), data_dir=tmp_path)
+    try:
+        run_id = manager.start(local, load_bundled_template("teacher_student"),
+                               "Why is the sky blue?", template_name="Teacher and student",
+                               model="writer-team", human="never")
+        handle = manager.get(local, run_id)
+        assert handle is not None and handle.wait(120)
+        assert handle.status == "finished", handle.error
+    finally:
+        manager.shutdown()
+    replies = [e.content for e in store.run_events(local, run_id)
+               if e.kind == "message" and e.sender == "teacher"]
+    served_runs = [r for r in store.list_runs(local, source="api", limit=500)
+                   if r.id not in before]
+    assert replies and len(served_runs) >= len(replies)  # one served run per model call
+    answers = {r.summary for r in served_runs}
+    assert all(reply in answers for reply in replies)  # the teacher spoke the team's answers
+
+
+def test_the_deploy_pages_examples_work_as_written(served: Served) -> None:
+    from studio.app._deploy import examples
+
+    shown = examples(served.url, "writer_with_critic", POEM, key=served.key)
+    started = subprocess.run(["bash", "-c", shown["curl"].split("curl -N")[0]],
+                             capture_output=True, text=True, timeout=60, check=True)
+    run = json.loads(started.stdout)
+    assert run["template"] == "Writer with a nested critic" and run["task"] == POEM
+    events = shown["curl"].split("# or ask")[0].split("\n")
+    follow = next(line for line in events if line.startswith("curl -N"))
+    follow += events[events.index(follow) + 1]  # its auth line
+    streamed = subprocess.run(["bash", "-c", follow.replace("RUN_ID", run["id"]).replace(
+        "\\", "")], capture_output=True, text=True, timeout=60, check=True)
+    assert '"type": "run_finished"' in streamed.stdout
+    asked = subprocess.run(["bash", "-c", "curl -s " + shown["curl"].split("\ncurl -s ")[-1]],
+                           capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(asked.stdout)["choices"][0]["message"]["content"]
+    printed = subprocess.run([sys.executable, "-c", shown["python"]], capture_output=True,
+                             text=True, timeout=60, check=True)
+    assert printed.stdout.strip() == json.loads(asked.stdout)["choices"][0]["message"]["content"]
