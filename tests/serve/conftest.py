@@ -59,17 +59,20 @@ class Served(ServeProcess):
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, oai: OAIServer) -> Iterator[Served]:
-    """Keys required (as beyond loopback), one key made by the administrator."""
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           oai: OAIServer) -> Iterator[Served]:
+    """Keys required (as beyond loopback), one key made by the administrator; a module's
+    ``SERVE_OPTIONS`` are added to the command line."""
     root = tmp_path_factory.mktemp("serve")
     (root / "slow.yaml").write_text(yaml.safe_dump(slow_team(oai.base_url)))
     (root / "approved.yaml").write_text(yaml.safe_dump(approved_code()))
     store = Store.open(None, root / "data")
     process = Served([*SERVED, str(root / "slow.yaml"), str(root / "approved.yaml")],
-                     root / "data", log_path=root / "serve.log", extra=["--require-key"],
+                     root / "data", log_path=root / "serve.log",
+                     extra=["--require-key", *getattr(request.module, "SERVE_OPTIONS", [])],
                      env={"SLOW_TEAM_KEY": "not-a-real-key"})
     process.store = store
-    process.key = store.create_api_key(Actor.local(), "tests")[1]
+    process.key = store.create_api_key(Actor.local(), "tests", rate_limit=100_000)[1]
     try:
         with process:
             yield process

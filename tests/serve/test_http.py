@@ -20,6 +20,7 @@ from tests.support.serve import SSEStream
 
 from .conftest import Served
 
+SERVE_OPTIONS = ["--cors-origin", "https://demo.example.org"]
 POEM = "Write a four-line poem about a lighthouse keeper's last night on the job."
 EMAIL = "Draft a short email telling my team that the release moves from Tuesday to Thursday."
 
@@ -267,3 +268,20 @@ def test_the_deploy_pages_examples_work_as_written(served: Served) -> None:
     printed = subprocess.run([sys.executable, "-c", shown["python"]], capture_output=True,
                              text=True, timeout=60, check=True)
     assert printed.stdout.strip() == json.loads(asked.stdout)["choices"][0]["message"]["content"]
+
+
+def test_browsers_may_call_from_the_configured_origin_only(served: Served) -> None:
+    url = f"{served.url}/v1/chat/completions"
+    preflight = {"Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization, content-type"}
+    allowed = requests.options(url, headers={"Origin": "https://demo.example.org",
+                                             **preflight}, timeout=30)
+    assert allowed.status_code == 200
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://demo.example.org"
+    assert "authorization" in allowed.headers["Access-Control-Allow-Headers"].lower()
+    other = requests.options(url, headers={"Origin": "https://elsewhere.example", **preflight},
+                             timeout=30)
+    assert "Access-Control-Allow-Origin" not in other.headers
+    listed = requests.get(f"{served.url}/api/templates", timeout=30, headers={
+        **served.auth, "Origin": "https://demo.example.org"})
+    assert listed.headers["Access-Control-Allow-Origin"] == "https://demo.example.org"
