@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ._schemas import ErrorBody
+
 _TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
           404: "not_found_error", 405: "invalid_request_error", 409: "conflict_error",
           413: "invalid_request_error", 429: "rate_limit_error"}
@@ -29,6 +31,12 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         return error_body(self.status, self.message, self.code)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers an operation may give (bad request, no key, rate limit, and
+    ``statuses``), for its OpenAPI description."""
+    return {status: {"model": ErrorBody} for status in (400, 401, 429, *statuses)}
 
 
 def error_body(status: int, message: str, code: str | None = None) -> dict[str, Any]:

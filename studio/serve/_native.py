@@ -12,11 +12,10 @@ from studio.runs import RunError
 
 from ._auth import Caller
 from ._deps import CallerDep, TeamsDep
-from ._errors import ApiError
+from ._errors import ApiError, responses
 from ._schemas import (
     AnswerIn,
     CodeBlockOut,
-    ErrorBody,
     InterjectIn,
     PendingRequest,
     RunLinks,
@@ -34,9 +33,6 @@ RunId = Annotated[str, Path(description="The run's id (from POST .../runs).", ma
 STOP_WAIT = 5.0  # seconds a stop waits for the run to end before answering
 TemplateName = Annotated[str, Path(description="A served template's name.", max_length=200)]
 
-
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorBody} for status in (400, 401, 429, *statuses)}
 
 
 def template_out(served: Served) -> TemplateOut:
@@ -86,20 +82,20 @@ def run_out(teams: Teams, caller: Caller, run_id: str) -> RunOut:
 router = APIRouter(prefix="/api", tags=["runs"])
 
 
-@router.get("/templates", response_model=TemplateList, responses=_errors(),
+@router.get("/templates", response_model=TemplateList, responses=responses(),
             summary="The templates this service runs")
 def list_templates(teams: TeamsDep, caller: CallerDep) -> TemplateList:
     return TemplateList(templates=[template_out(s) for s in teams.served.values()])
 
 
-@router.get("/templates/{name}", response_model=TemplateOut, responses=_errors(404),
+@router.get("/templates/{name}", response_model=TemplateOut, responses=responses(404),
             summary="One served template: its agents, model choices and sample tasks")
 def get_template(teams: TeamsDep, caller: CallerDep, name: TemplateName) -> TemplateOut:
     return template_out(teams.template(name))
 
 
 @router.post("/templates/{name}/runs", response_model=RunOut, status_code=201,
-             responses=_errors(404), summary="Start a run",
+             responses=responses(404, 500), summary="Start a run",
              description="Starts the team on a task and returns at once; follow it with "
                          "GET /api/runs/{id}/events. The run is stored like any other and "
                          "shows in the studio's History.")
@@ -111,7 +107,7 @@ def start_run(teams: TeamsDep, caller: CallerDep, name: TemplateName, body: Star
     return run_out(teams, caller, run_id)
 
 
-@router.get("/runs", response_model=RunList, responses=_errors(),
+@router.get("/runs", response_model=RunList, responses=responses(),
             summary="Runs of the served templates, newest first")
 def list_runs(teams: TeamsDep, caller: CallerDep,
               limit: Annotated[int, Query(ge=1, le=200)] = 20) -> RunList:
@@ -119,14 +115,14 @@ def list_runs(teams: TeamsDep, caller: CallerDep,
                          for info in teams.list_runs(caller, limit)])
 
 
-@router.get("/runs/{run_id}", response_model=RunOut, responses=_errors(404),
+@router.get("/runs/{run_id}", response_model=RunOut, responses=responses(404),
             summary="A run's status, and what it is waiting for")
 def get_run(teams: TeamsDep, caller: CallerDep, run_id: RunId) -> RunOut:
     return run_out(teams, caller, run_id)
 
 
 @router.get("/runs/{run_id}/events", responses={
-    **_errors(404),
+    **responses(404),
     200: {"description": "Server-Sent Events: each message's id is the event's seq and its "
                          "data the event (as `roundtable run --json` prints it). The stream "
                          "ends after the run's last event (run_finished).",
@@ -155,7 +151,7 @@ async def run_events(teams: TeamsDep, caller: CallerDep, run_id: RunId,
 
 
 @router.get("/runs/{run_id}/transcript", response_model=TranscriptOut,
-            responses={**_errors(404), 200: {"content": {"text/plain": {
+            responses={**responses(404), 200: {"content": {"text/plain": {
                 "schema": {"type": "string"}}}}},
             summary="The whole stored transcript (JSON, or text as `roundtable run` prints it)")
 def transcript(teams: TeamsDep, caller: CallerDep, run_id: RunId,
@@ -169,7 +165,7 @@ def transcript(teams: TeamsDep, caller: CallerDep, run_id: RunId,
     return TranscriptOut(run=out, events=events)
 
 
-@router.post("/runs/{run_id}/answer", response_model=RunOut, responses=_errors(404, 409),
+@router.post("/runs/{run_id}/answer", response_model=RunOut, responses=responses(404, 409),
              summary="Answer what the run is waiting for",
              description="A reply or the next speaker as `text`; a code approval as "
                          "`decision` (approve, refuse with a reason, or edit).")
@@ -183,7 +179,7 @@ def answer(teams: TeamsDep, caller: CallerDep, run_id: RunId, body: AnswerIn) ->
     return run_out(teams, caller, run_id)
 
 
-@router.post("/runs/{run_id}/interject", response_model=RunOut, responses=_errors(404, 409),
+@router.post("/runs/{run_id}/interject", response_model=RunOut, responses=responses(404, 409),
              summary="Step in: a message delivered before the next turn")
 def interject(teams: TeamsDep, caller: CallerDep, run_id: RunId, body: InterjectIn) -> RunOut:
     handle = teams.live(caller, run_id, "interject")
@@ -191,21 +187,21 @@ def interject(teams: TeamsDep, caller: CallerDep, run_id: RunId, body: Interject
     return run_out(teams, caller, run_id)
 
 
-@router.post("/runs/{run_id}/pause", response_model=RunOut, responses=_errors(404, 409),
+@router.post("/runs/{run_id}/pause", response_model=RunOut, responses=responses(404, 409),
              summary="Pause the run after its current step")
 def pause(teams: TeamsDep, caller: CallerDep, run_id: RunId) -> RunOut:
     _control(teams.live(caller, run_id, "pause").pause)
     return run_out(teams, caller, run_id)
 
 
-@router.post("/runs/{run_id}/resume", response_model=RunOut, responses=_errors(404, 409),
+@router.post("/runs/{run_id}/resume", response_model=RunOut, responses=responses(404, 409),
              summary="Resume a paused run")
 def resume(teams: TeamsDep, caller: CallerDep, run_id: RunId) -> RunOut:
     _control(teams.live(caller, run_id, "resume").resume)
     return run_out(teams, caller, run_id)
 
 
-@router.post("/runs/{run_id}/stop", response_model=RunOut, responses=_errors(404),
+@router.post("/runs/{run_id}/stop", response_model=RunOut, responses=responses(404),
              summary="Stop the run",
              description="The run ends within a second or two; the answer is the stopped run. "
                          "Stopping a run that has ended changes nothing.")

@@ -22,15 +22,15 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from ._auth import Caller
 from ._deps import CallerDep, TeamsDep
-from ._errors import ApiError, error_body
+from ._errors import ApiError, error_body, responses
 from ._schemas import (
+    MAX_TASK,
     AssistantMessage,
     ChatCompletion,
     ChatCompletionRequest,
     ChatMessageIn,
     Choice,
     CompletionUsage,
-    ErrorBody,
     ModelList,
     ModelOut,
 )
@@ -43,24 +43,21 @@ _KEEP_ALIVE = 10.0  # seconds: well inside the read timeout of OpenAI clients (6
 _WORDS = re.compile(r"\S+\s*|\s+")
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorBody} for status in (400, 401, 429, *statuses)}
 
-
-@router.get("/models", response_model=ModelList, responses=_errors(),
+@router.get("/models", response_model=ModelList, responses=responses(),
             summary="The served templates, as models")
 def list_models(teams: TeamsDep, caller: CallerDep) -> ModelList:
     return ModelList(data=[ModelOut(id=name, created=STARTED) for name in teams.served])
 
 
-@router.get("/models/{model}", response_model=ModelOut, responses=_errors(404),
+@router.get("/models/{model}", response_model=ModelOut, responses=responses(404),
             summary="One served template, as a model")
 def get_model(teams: TeamsDep, caller: CallerDep, model: str) -> ModelOut:
     return ModelOut(id=_served(teams, model).name, created=STARTED)
 
 
 @router.post("/chat/completions", response_model=ChatCompletion, responses={
-    **_errors(404, 500),
+    **responses(404, 500),
     200: {"description": "The answer; with \"stream\": true, Server-Sent Events of "
                          "chat.completion.chunk objects ending with data: [DONE].",
           "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
@@ -121,6 +118,10 @@ def last_user_text(messages: list[ChatMessageIn]) -> str:
     for message in reversed(messages):
         if message.role == "user":
             text = _text(message.content)
+            if len(text) > MAX_TASK:
+                raise ApiError(400, f"the last user message is the team's task: at most "
+                                    f"{MAX_TASK} characters (it has {len(text)})",
+                               "task_too_long")
             if text.strip():
                 return text
             raise ApiError(400, "the last user message has no text: it is the team's task",

@@ -58,10 +58,15 @@ class Teams:
         self.store = store
         self.manager = manager
         self.served: dict[str, Served] = {}
+        registry = manager.registry_for(Actor.local())
+        for model in extra_models:
+            if model not in registry.models:
+                raise RunError(f"--model {model}: no such model; name demo, local or a model "
+                               "saved on the Models page")
         choices = (TEMPLATE_MODEL, "demo", *[m for m in extra_models if m != "demo"])
         for ref in templates:
             template_name, spec = find_template(ref, store=store, actor=Actor.local(),
-                                                registry=manager.registry_for(Actor.local()))
+                                                registry=registry)
             name = url_name(ref, spec)
             if name in self.served:
                 raise RunError(f"template {ref!r} is served twice (as {name!r})")
@@ -106,8 +111,9 @@ class Teams:
         except RunError as exc:
             raise ApiError(400, str(exc), "run_not_started") from exc
         except Exception as exc:  # a team that cannot be built here: missing key, model...
-            raise ApiError(400, f"the run could not start: {_one_line(exc)}",
-                           "run_not_started") from exc
+            raise ApiError(500, f"the team could not be started here: {_one_line(exc)} (the "
+                                "service's administrator can fix this)",
+                           "team_not_built") from exc
 
     def handle(self, caller: Caller, run_id: str) -> Any | None:
         """The run's live handle (this process's, or a worker's), if it is still going and the

@@ -83,7 +83,7 @@ def test_an_sse_client_reattaches_with_last_event_id_and_answers_over_http(
     run = _start(served, "human_in_the_loop", EMAIL)
     events_url = f"{served.url}{run['links']['events']}"
     seen: list[dict] = []
-    with SSEStream(events_url, headers=served.auth) as stream:  # first connection: up to the first question
+    with SSEStream(events_url, headers=served.auth) as stream:  # up to the first question
         for event_id, event in stream:
             assert event_id == str(event["seq"])
             seen.append(event)
@@ -96,8 +96,8 @@ def test_an_sse_client_reattaches_with_last_event_id_and_answers_over_http(
 
     # answered while nobody listens: the run goes on and its events wait for us
     answer = requests.post(f"{served.url}/api/runs/{run['id']}/answer",
-                           json={"text": "Please mention the demo on Wednesday."}, headers=served.auth,
-                           timeout=30)
+                           json={"text": "Please mention the demo on Wednesday."},
+                           headers=served.auth, timeout=30)
     assert answer.status_code == 200, answer.text
     assert wait_for(lambda: _run(served, run["id"])["last_seq"] > seen[-1]["seq"] + 2, 30)
 
@@ -175,7 +175,8 @@ def test_bad_requests_say_what_is_wrong(served: Served) -> None:
                                 timeout=30)
     assert not_allowed.status_code == 400
     assert "choose one of: template, demo" in not_allowed.json()["error"]["message"]
-    no_user = requests.post(f"{served.url}/v1/chat/completions", headers=served.auth, timeout=30, json={
+    no_user = requests.post(f"{served.url}/v1/chat/completions", headers=served.auth,
+                            timeout=30, json={
         "model": "writer_with_critic", "messages": [{"role": "system", "content": "hi"}]})
     assert no_user.status_code == 400
     assert "last user message is the team's task" in no_user.json()["error"]["message"]
@@ -285,3 +286,38 @@ def test_browsers_may_call_from_the_configured_origin_only(served: Served) -> No
     listed = requests.get(f"{served.url}/api/templates", timeout=30, headers={
         **served.auth, "Origin": "https://demo.example.org"})
     assert listed.headers["Access-Control-Allow-Origin"] == "https://demo.example.org"
+
+
+def test_interject_pause_and_resume_over_http(served: Served) -> None:
+    run = _start(served, "human_in_the_loop", EMAIL)
+    url = f"{served.url}/api/runs/{run['id']}"
+
+    def status() -> str:
+        return _run(served, run["id"])["status"]
+
+    def post(action: str, **body: object) -> requests.Response:
+        response = requests.post(f"{url}/{action}", json=body or None, headers=served.auth,
+                                 timeout=30)
+        assert response.status_code == 200, response.text
+        return response
+
+    assert wait_for(lambda: status() == "waiting", 30)
+    nothing = requests.post(f"{url}/interject", json={"text": ""}, headers=served.auth,
+                            timeout=30)
+    assert nothing.status_code == 400  # an empty interjection says nothing
+    post("interject", text="Also mention the demo on Wednesday.")
+    post("pause")
+    post("answer", text="")  # let the assistant go on... once resumed
+    assert wait_for(lambda: status() == "paused", 30)
+    post("resume")
+    assert wait_for(lambda: status() == "waiting", 30)  # asked again: the run went on
+    events = requests.get(f"{url}/transcript", headers=served.auth, timeout=30).json()["events"]
+    interjection = next(e for e in events if e["type"] == "interjection")
+    assert interjection["text"] == "Also mention the demo on Wednesday."
+    assert events.index(interjection) < max(i for i, e in enumerate(events)
+                                            if e["type"] == "message")
+    post("stop")
+    assert status() == "cancelled"
+    wrong = requests.post(f"{url}/answer", json={"text": "late"}, headers=served.auth,
+                          timeout=30)
+    assert wrong.status_code == 409
