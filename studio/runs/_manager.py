@@ -271,6 +271,24 @@ class RunManager:
             self._runs.pop(run_id, None)
             self._remote.pop(run_id, None)
 
+    def forget_ended(self, older_than: float = 300.0) -> int:
+        """Let go of the live handles of runs that ended more than ``older_than`` seconds ago
+        (their transcripts stay in the store, where ended runs are read), so that a process
+        that lives long and starts many runs (`roundtable serve`) keeps a steady memory.
+        Returns how many were let go."""
+        cutoff = time.time() - older_than
+        with self._lock:
+            local = [run_id for run_id, h in self._runs.items()
+                     if h.done and (h.finished_at or 0.0) < cutoff]
+            remote = list(self._remote.items())
+        ended = [run_id for run_id, h in remote if h.done and (h.finished_at or 0.0) < cutoff]
+        with self._lock:
+            for run_id in local:
+                self._runs.pop(run_id, None)
+            for run_id in ended:
+                self._remote.pop(run_id, None)
+        return len(local) + len(ended)
+
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Cancel every run of this process and wait for them; True if all ended in time.
         Runs on workers go on (they belong to the workers)."""

@@ -125,7 +125,9 @@ def get_run(teams: TeamsDep, caller: CallerDep, run_id: RunId) -> RunOut:
     **responses(404),
     200: {"description": "Server-Sent Events: each message's id is the event's seq and its "
                          "data the event (as `roundtable run --json` prints it). The stream "
-                         "ends after the run's last event (run_finished).",
+                         "ends after the run's last event (run_finished). Token deltas are "
+                         "live only: a run that ended minutes ago, or that another process "
+                         "runs in-process, streams its stored events.",
           "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
     response_class=StreamingResponse, summary="Follow a run live (Server-Sent Events)")
 async def run_events(teams: TeamsDep, caller: CallerDep, run_id: RunId,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from studio.store import RunInfo, Store
 
 TEMPLATE_MODEL = "template"  # the model choice "the template's own models"
+KEEP_ENDED = 300.0  # seconds an ended run's live handle (token deltas too) stays in memory
+_TIDY_EVERY = 30.0  # seconds between two looks for such handles
 FINAL = ("finished", "failed", "cancelled", "interrupted")
 
 
@@ -58,6 +61,7 @@ class Teams:
         self.store = store
         self.manager = manager
         self.served: dict[str, Served] = {}
+        self._tidied_at = time.monotonic()
         registry = manager.registry_for(Actor.local())
         for model in extra_models:
             if model not in registry.models:
@@ -100,6 +104,7 @@ class Teams:
         if not task:
             raise ApiError(400, f"give the run a task: {served.name!r} has no sample task",
                            "task_required")
+        self._tidy()
         try:
             return self.manager.start(
                 caller.actor, served.spec, task, template_name=served.template_name,
@@ -114,6 +119,13 @@ class Teams:
             raise ApiError(500, f"the team could not be started here: {_one_line(exc)} (the "
                                 "service's administrator can fix this)",
                            "team_not_built") from exc
+
+    def _tidy(self) -> None:
+        """Let go of ended runs' live handles now and then: a service starts many runs."""
+        now = time.monotonic()
+        if now - self._tidied_at >= _TIDY_EVERY:
+            self._tidied_at = now
+            self.manager.forget_ended(KEEP_ENDED)
 
     def handle(self, caller: Caller, run_id: str) -> Any | None:
         """The run's live handle (this process's, or a worker's), if it is still going and the

@@ -128,15 +128,13 @@ class RunsMixin(LeasesMixin):
         holder: str | None = None,
         mode: str = "local",
         options: dict[str, Any] | None = None,
-    ) -> str:
-        """Record a new run owned by ``actor`` and return its id: ``running`` under ``holder``
-        (the lease of the process executing it), or ``queued`` when no holder is given for a
-        ``celery`` run."""
         source: str = "",
         api_key_id: int | None = None,
     ) -> str:
-        """Record a new run (status ``running``) owned by ``actor`` and return its id.
-        ``source``: where it was started (studio, cli or api, with the ``api_key_id``)."""
+        """Record a new run owned by ``actor`` and return its id: ``running`` under ``holder``
+        (the lease of the process executing it), or ``queued`` when no holder is given for a
+        ``celery`` run. ``source``: where it was started (studio, cli or api, with the
+        ``api_key_id``)."""
         if not isinstance(template_snapshot, dict):
             raise StoreError("create_run: template_snapshot must be a JSON object (a dict)")
         new_id = run_id or uuid.uuid4().hex

@@ -321,3 +321,54 @@ def test_interject_pause_and_resume_over_http(served: Served) -> None:
     wrong = requests.post(f"{url}/answer", json={"text": "late"}, headers=served.auth,
                           timeout=30)
     assert wrong.status_code == 409
+
+
+PRIMES = "Find the prime numbers below 100, then tell me how many there are and what they add up to."
+
+
+def _until(served: Served, run_id: str, kind: str) -> dict:
+    assert wait_for(lambda: (_run(served, run_id)["pending"] or {}).get("kind") == kind, 60), \
+        _run(served, run_id)
+    return _run(served, run_id)["pending"]
+
+
+def test_code_approval_is_a_structured_decision_over_http(served: Served) -> None:
+    run = _start(served, "approved-code", PRIMES)
+    asked = _until(served, run["id"], "code_approval")
+    assert asked["agent"] == "user" and asked["code"][0]["language"] == "python"
+    assert "def " in asked["code"][0]["code"] or "print" in asked["code"][0]["code"]
+    answer = f"{served.url}/api/runs/{run['id']}/answer"
+    typed = requests.post(answer, json={"text": "yes"}, headers=served.auth, timeout=30)
+    assert typed.status_code == 400  # no typed word is taken for consent
+    assert "answer with 'decision'" in typed.json()["error"]["message"]
+    approved = requests.post(answer, json={"decision": {"action": "approve"}},
+                             headers=served.auth, timeout=30)
+    assert approved.status_code == 200, approved.text
+    _until(served, run["id"], "reply")  # the code ran; the user proxy asks at the end
+    requests.post(answer, json={"text": "exit"}, headers=served.auth,
+                  timeout=30).raise_for_status()
+    assert wait_for(lambda: _run(served, run["id"])["status"] == "finished", 60)
+    events = requests.get(f"{served.url}/api/runs/{run['id']}/transcript",
+                          headers=served.auth, timeout=30).json()["events"]
+    decision = next(e for e in events if e["type"] == "human_input_received")
+    assert decision["decision"] == {"action": "approve", "reason": "", "code": ""}
+    executed = next(e for e in events if e["type"] == "code_executed")
+    assert executed["exit_code"] == 0 and "25" in executed["output"]
+
+    refused = _start(served, "approved-code", PRIMES)
+    _until(served, refused["id"], "code_approval")
+    requests.post(f"{served.url}/api/runs/{refused['id']}/answer", headers=served.auth,
+                  timeout=30, json={"decision": {"action": "refuse",
+                                                 "reason": "no loops today"}}).raise_for_status()
+    transcript = f"{served.url}/api/runs/{refused['id']}/transcript"
+
+    def told() -> bool:  # the agents read why their code did not run
+        events = requests.get(transcript, headers=served.auth, timeout=30).json()["events"]
+        return any("no loops today" in ((e.get("message") or {}).get("content") or "")
+                   for e in events if e["type"] == "message")
+
+    assert wait_for(told, 30)
+    requests.post(f"{served.url}/api/runs/{refused['id']}/stop", headers=served.auth,
+                  timeout=30).raise_for_status()
+    events = requests.get(transcript, headers=served.auth, timeout=30).json()["events"]
+    assert not any(e["type"] == "code_executed" for e in events)
