@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -31,6 +32,7 @@ from ._streams import KEEP_ALIVE_LINE, RETRY_LINE, SSE_HEADERS, blocking, follow
 
 RunId = Annotated[str, Path(description="The run's id (from POST .../runs).", max_length=64)]
 STOP_WAIT = 5.0  # seconds a stop waits for the run to end before answering
+ANSWER_WAIT = 2.0  # seconds an answer waits for the question it answers to be seen
 TemplateName = Annotated[str, Path(description="A served template's name.", max_length=200)]
 
 
@@ -173,7 +175,7 @@ def transcript(teams: TeamsDep, caller: CallerDep, run_id: RunId,
                          "`decision` (approve, refuse with a reason, or edit).")
 def answer(teams: TeamsDep, caller: CallerDep, run_id: RunId, body: AnswerIn) -> RunOut:
     handle = teams.live(caller, run_id, "answer")
-    pending = handle.pending
+    pending = _pending(handle)
     if pending is None:
         raise ApiError(409, "the run is not waiting for an answer; use "
                             f"/api/runs/{run_id}/interject to step in", "nothing_pending")
@@ -213,6 +215,17 @@ def stop(teams: TeamsDep, caller: CallerDep, run_id: RunId) -> RunOut:
         handle.cancel()
         handle.wait(STOP_WAIT)
     return run_out(teams, caller, run_id)
+
+
+def _pending(handle: Any, within: float = ANSWER_WAIT) -> Any:
+    """What the run asks now. The question's event can reach a client a moment before the
+    run is seen waiting (a worker's state travels separately): wait that moment out."""
+    deadline = time.monotonic() + within
+    pending = handle.pending
+    while pending is None and not handle.done and time.monotonic() < deadline:
+        time.sleep(0.02)
+        pending = handle.pending
+    return pending
 
 
 def _control(call: Any) -> None:

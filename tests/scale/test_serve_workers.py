@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from studio.store import Store
+from studio.store import Actor, Store
 from tests.support.processes import wait_for
 from tests.support.serve import ServeProcess, SSEStream
 
@@ -50,6 +50,7 @@ def test_serve_hands_runs_to_the_workers(processes: Processes, tmp_path: Path) -
         assert seqs == sorted(set(seqs)) and seqs[0] == 1
     store = Store.open(processes.db)
     try:
-        assert wait_for(lambda: store.get_run(run["id"]).status == "finished", 30)
+        assert wait_for(lambda: store.get_run(Actor.local(), run["id"]).status == "finished", 30)
+        assert store.get_run(Actor.local(), run["id"]).source == "api"
     finally:
         store.close()
