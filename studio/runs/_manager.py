@@ -118,7 +118,8 @@ class RunManager:
               template_name: str, model: str | None = None, human: HumanChoice = "mailbox",
               timeout: float | None = None, retries: int | None = None,
               demo_pace: DemoPace | str | None = None, replay: Recording | None = None,
-              followup: str | None = None, lineage: dict[str, Any] | None = None) -> str:
+              followup: str | None = None, lineage: dict[str, Any] | None = None,
+              source: str = "studio", api_key_id: int | None = None) -> str:
         """Start a run owned by ``actor`` and return its id (a member over budget gets
         :class:`BudgetExceeded`).
 
@@ -134,7 +135,8 @@ class RunManager:
         ``followup`` then continues the conversation with that message; ``lineage`` is
         shown at the top of the transcript. On workers such a run is created holding the
         copy (see :func:`~studio.runs._lineage.opening`), and the worker rebuilds it from the
-        store the way it resumes any run.
+        store the way it resumes any run. ``source`` says where the run was started (studio,
+        cli or api, with the ``api_key_id`` it was started with); History shows it.
         """
         self.check_budget(actor)
         registry = self.registry_for(actor)
@@ -152,7 +154,8 @@ class RunManager:
             if copy or followup is not None:
                 options["replay"] = {"copied": len(copy), "followup": followup}
             return self._enqueue(actor, spec, task, template_name=template_name,
-                                 options=options, human=human, registry=registry, copy=copy)
+                                 options=options, human=human, registry=registry,
+                                 source=source, api_key_id=api_key_id, copy=copy)
         run_id = uuid.uuid4().hex
         work_dir = self.data_dir / "runs" / run_id
         tracked = TrackedHuman(_provider(human))
@@ -165,7 +168,9 @@ class RunManager:
             raise
         assert self._heartbeat is not None
         self.store.create_run(actor, template_name, spec.to_dict(), task, label,
-                              work_dir=work_dir, run_id=run_id, holder=self._heartbeat.lease_id)
+                              work_dir=work_dir, run_id=run_id,
+                              holder=self._heartbeat.lease_id, source=source,
+                              api_key_id=api_key_id)
         control = RunControl(human=tracked, replay=replay, echo_replayed=replay is not None)
         handle = RunHandle(run_id, template_name=template_name, task=task, model_label=label,
                            work_dir=work_dir, control=control, human=tracked,
@@ -182,7 +187,7 @@ class RunManager:
 
     def _enqueue(self, actor: Actor, spec: TemplateSpec, task: str, *, template_name: str,
                  options: dict[str, Any], human: HumanChoice, registry: Registry,
-                 copy: list[dict[str, Any]]) -> str:
+                 source: str, api_key_id: int | None, copy: list[dict[str, Any]]) -> str:
         """Check the team builds, record the run as queued (with ``copy``, the conversation
         it goes on from) and hand it to the workers."""
         if not isinstance(human, str) or human not in ("mailbox", "never"):
@@ -194,7 +199,8 @@ class RunManager:
                                      work_dir=Path(scratch), options=options)
         run_id = uuid.uuid4().hex
         self.store.create_run(actor, template_name, spec.to_dict(), task, label, run_id=run_id,
-                              mode="celery", options=options,
+                              mode="celery", options=options, source=source,
+                              api_key_id=api_key_id,
                               events=[store_row(event) for event in copy])
         channel = RunChannel(self._redis, run_id)
         for event in copy:  # shown while the run waits for a worker
@@ -272,6 +278,24 @@ class RunManager:
         with self._lock:
             self._runs.pop(run_id, None)
             self._remote.pop(run_id, None)
+
+    def forget_ended(self, older_than: float = 300.0) -> int:
+        """Let go of the live handles of runs that ended more than ``older_than`` seconds ago
+        (their transcripts stay in the store, where ended runs are read), so that a process
+        that lives long and starts many runs (`roundtable serve`) keeps a steady memory.
+        Returns how many were let go."""
+        cutoff = time.time() - older_than
+        with self._lock:
+            local = [run_id for run_id, h in self._runs.items()
+                     if h.done and (h.finished_at or 0.0) < cutoff]
+            remote = list(self._remote.items())
+        ended = [run_id for run_id, h in remote if h.done and (h.finished_at or 0.0) < cutoff]
+        with self._lock:
+            for run_id in local:
+                self._runs.pop(run_id, None)
+            for run_id in ended:
+                self._remote.pop(run_id, None)
+        return len(local) + len(ended)
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Cancel every run of this process and wait for them; True if all ended in time.
