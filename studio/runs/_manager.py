@@ -145,10 +145,11 @@ class RunManager:
         task = task.strip() or spec.default_task
         if not task:
             raise RunError("give the run a task: the template has no sample task to use")
-        options = {"model": model, "human": human if isinstance(human, str) else "provider",
-                   "timeout": timeout, "retries": retries,
-                   "demo_pace": str(DemoPace(demo_pace or self.demo_pace).value),
-                   "demo_token_delay": self.demo_token_delay}
+        options: dict[str, Any] = {
+            "model": model, "human": human if isinstance(human, str) else "provider",
+            "timeout": timeout, "retries": retries,
+            "demo_pace": str(DemoPace(demo_pace or self.demo_pace).value),
+            "demo_token_delay": self.demo_token_delay}
         if self._dispatch is not None:
             copy = opening(task, replay, lineage) if replay is not None else []
             if copy or followup is not None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from typing import Any
 
 from studio.runs import LINEAGE, RunManager, continue_run, fork_points, fork_run
 from studio.spec import Registry, load_bundled_template
@@ -97,24 +96,26 @@ def test_a_continued_run_goes_on_when_its_worker_dies(processes: Processes):
                           human="never")
     copied = len(before) + 1  # the copy and the follow-up
 
-    def holder_and_new() -> tuple[Any, int]:
+    def running_with_followup() -> str | None:
+        """The holder of the run once the follow-up is stored and the reply is not yet."""
         info = store.get_run(LOCAL, second)
-        return info.holder, len(said(store, second)) - copied
+        if info.status == "running" and info.holder and len(said(store, second)) == copied:
+            return info.holder
+        assert len(said(store, second)) <= copied, "the reply came before the worker was seen"
+        return None
 
     deadline = time.monotonic() + 120
-    while True:
-        holder, new = holder_and_new()
-        if holder and new >= 1:
-            break
+    while (holder := running_with_followup()) is None:
         assert time.monotonic() < deadline, "the continued run never got going"
-        time.sleep(0.1)
+        time.sleep(0.05)
     pid = next(p.pid for p in (victim, _other) if f"-{p.pid}-" in holder)
     os.kill(pid, signal.SIGKILL)
     finished(manager, second, timeout=180)
     after = said(store, second)
     assert after[:len(before)] == before
     assert after[len(before)] == ("user", "Which idea should we try first, and why?")
-    assert len(after) > copied + 1
+    assert len(after) > copied and after[copied][0] != "user" and after[copied][1].strip(), \
+        "the worker that took over answered the follow-up"
     assert after.count(("user", "Which idea should we try first, and why?")) == 1, \
         "the follow-up is sent once, not again by the worker that took over"
     notices = [e.data["text"] for e in store.run_events(LOCAL, second) if e.kind == "notice"]
