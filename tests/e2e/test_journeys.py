@@ -31,11 +31,23 @@ def status(page: Page, label: str) -> Any:
     return page.get_by_text(re.compile(rf"^\W*{re.escape(label)}")).first
 
 
+# Each message's bubble sits in a container keyed by its place in the run
+# (st-key-tx_msg-<view>-<seq>). While Streamlit redraws, the earlier drawing of a bubble can
+# briefly be on the page next to the new one: messages are counted by that key, once each.
+MESSAGES_JS = """(sel) => new Set([...document.querySelectorAll('[class*="st-key-tx_msg-"]')]
+    .filter(el => el.querySelector(sel))
+    .map(el => [...el.classList].find(c => c.startsWith('st-key-tx_msg-')))).size"""
+
+
+def message_count(page: Page) -> int:
+    """How many distinct messages the transcript shows."""
+    return int(page.evaluate(MESSAGES_JS, BUBBLES))
+
+
 def bubble_count_above(page: Page, count: int, timeout: float = 30.0) -> int:
-    page.wait_for_function(
-        "([sel, n]) => document.querySelectorAll(sel).length > n", arg=[BUBBLES, count],
-        timeout=timeout * 1000)
-    return page.locator(BUBBLES).count()
+    page.wait_for_function(f"([sel, n]) => ({MESSAGES_JS})(sel) > n", arg=[BUBBLES, count],
+                           timeout=timeout * 1000)
+    return message_count(page)
 
 
 def test_newcomer_runs_the_group_chat_and_watches_it_grow(app_page: Page):
@@ -50,9 +62,10 @@ def test_newcomer_runs_the_group_chat_and_watches_it_grow(app_page: Page):
             break  # no new bubble: the run may have just finished
         observations.append(seen)
     expect(status(page, "Finished")).to_be_visible(timeout=60_000)
-    final = page.locator(BUBBLES).count()
+    final = message_count(page)
     assert len(set(observations)) >= 3, f"the transcript grew over time: {observations}"
     assert final >= max(observations) and final >= 4
+    expect(page.locator(BUBBLES)).to_have_count(final)  # once settled: each message once
     expect(page.get_by_text("The run ended:").first).to_be_visible()
     for speaker in ("planner", "coder", "critic"):
         expect(page.locator(BUBBLES).filter(has_text=speaker).first).to_be_visible()
@@ -108,7 +121,14 @@ def test_killed_server_leaves_an_interrupted_run_with_its_messages(app_page: Pag
     url = studio.restart()
     page.goto(f"{url}/history")
     page.get_by_role("heading", name="History").first.wait_for()
-    assert store.get_run(LOCAL, run.id).status == "interrupted"  # marked when the studio came up
+    # marked by the new studio once the dead one's lease has expired: as it comes up, or at
+    # one of its heartbeats when that lease was still running then (a loaded machine)
+    deadline = time.monotonic() + 60
+    while store.get_run(LOCAL, run.id).status != "interrupted":
+        assert time.monotonic() < deadline, "the killed studio's run was never marked"
+        time.sleep(0.2)
+    page.reload()
+    page.get_by_role("heading", name="History").first.wait_for()
     expect(page.get_by_text("This run was").first).to_be_visible()
     expect(page.get_by_role("combobox", name="Open a run")).to_have_value(
         re.compile("Interrupted"))

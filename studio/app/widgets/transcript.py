@@ -65,6 +65,9 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+MESSAGE_KEY = "tx_msg-"  # each message's container: st-key-tx_msg-<view key>-<seq>
+
+
 class TranscriptView:
     """Renders a :class:`Transcript` for a run whose agents are ``agents`` (in order)."""
 
@@ -152,7 +155,10 @@ class TranscriptView:
 
     def _message(self, item: Item, *, folded: bool) -> None:
         look = self._look(item.sender, item.human)
-        with st.chat_message(item.sender or "message", avatar=look.avatar):
+        # keyed by the message's place in the run: the page (and a test) can tell one message
+        # from another, even while a redraw briefly shows the earlier drawing of the same one
+        with (st.container(key=f"{MESSAGE_KEY}{self.key}-{item.seq}"),
+              st.chat_message(item.sender or "message", avatar=look.avatar)):
             if item.recipient in self.tx.group_managers:  # the manager passes it on to all
                 to = " → everyone"
             else:
