@@ -18,8 +18,8 @@ Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>
 - Gallery, "Import or export templates": expander ``template_files`` with the uploader
   ``template_upload``, ``template_import_add``, ``template_export_select``,
   ``template_export_yaml`` / ``_json`` / ``_python`` and ``template_export_all``.
-- Playground: ``template_select``, ``model_select`` (selectboxes), ``task_input`` (text
-  area in a form), ``run_button`` (label "Run"). The current run id is kept in the URL as
+- Playground: ``template_select``, ``model_select`` (selectboxes), ``task_input`` (the
+  container of the chosen template's task box, in a form), ``run_button`` (label "Run"). The current run id is kept in the URL as
   ``?run=<id>`` (reloading re-attaches). Each message is an ``st.chat_message``
   (``[data-testid="stChatMessage"]``) whose first line is the sender's name in bold.
   While live: buttons "Pause" (``pause_button``) / "Resume" (``resume_button``) and

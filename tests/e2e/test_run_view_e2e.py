@@ -249,3 +249,51 @@ def test_code_is_approved_or_refused_before_it_runs(app_page: Page):
     expect(page.get_by_text(re.compile("You refused the code")).first).to_be_visible(
         timeout=30_000)
     expect(page.get_by_text(re.compile(r"Ran python"))).to_have_count(0)
+
+
+def choose(page: Page, name: str) -> None:
+    """Pick a template in the Playground's dropdown, without waiting for the page."""
+    page.get_by_role("combobox", name="Template").click()
+    page.get_by_role("option", name=name, exact=True).click()
+
+
+def settled_on(page: Page, task: str) -> None:
+    """Wait until the page shows one task box, holding ``task`` (while the choices before
+    are redrawn, the box of an earlier one may be on the page next to the new one)."""
+    page.wait_for_function(
+        "([sel, task]) => { const boxes = document.querySelectorAll(sel);"
+        " return boxes.length === 1 && boxes[0].value === task; }",
+        arg=[".st-key-task_input textarea", task], timeout=60_000)
+    expect(page.locator(".st-key-task_input textarea")).to_have_value(task)
+
+
+def test_the_task_box_follows_the_chosen_template(app_page: Page, studio: StudioServer):
+    page = app_page
+    page.goto(f"{studio.url}/playground")
+    page.get_by_role("heading", name="Playground").first.wait_for()
+    specs = {k: load_bundled_template(k) for k in
+             ("brainstorm", "teacher_student", "debate_judge", "tool_helper")}
+    names = {k: s.name for k, s in specs.items()}
+    box = page.locator(".st-key-task_input textarea")
+    # choices in a fast row, each made while the page is still redrawing for the one before
+    for sequence in (["teacher_student", "debate_judge", "tool_helper", "brainstorm"],
+                     ["debate_judge", "teacher_student", "tool_helper", "debate_judge"],
+                     ["brainstorm", "tool_helper", "teacher_student"]):
+        for key in sequence:
+            choose(page, names[key])
+        last = sequence[-1]
+        expect(page.get_by_role("combobox", name="Template")).to_have_value(names[last])
+        settled_on(page, specs[last].default_task)
+    # the person's own task for one template stays with that template, and only with it
+    choose(page, names["brainstorm"])
+    settled_on(page, specs["brainstorm"].default_task)
+    box.fill("Plan a picnic for the reading club")
+    page.locator(".st-key-run_button button").click()
+    expect(page).to_have_url(re.compile(r"[?&]run=[0-9a-f]+"))
+    page.get_by_text("Start another run: choose a template, model and task").click()
+    settled_on(page, "Plan a picnic for the reading club")
+    choose(page, names["debate_judge"])
+    choose(page, names["teacher_student"])
+    settled_on(page, specs["teacher_student"].default_task)
+    choose(page, names["brainstorm"])
+    settled_on(page, "Plan a picnic for the reading club")

@@ -18,29 +18,37 @@ from studio.store import NotFound
 REQUEST_KEY = "playground_template"  # set by the Gallery before switching here
 
 
+TYPED_KEY = "pg_typed"  # template key -> the task the person ran it on (their own words)
+
+
 def _remember(widget: str, shadow: str) -> None:
     st.session_state[shadow] = st.session_state[widget]
 
 
-def _template_changed(entries: dict) -> None:
-    _remember("template_select", "pg_template")
-    entry = entries.get(st.session_state["template_select"])
-    st.session_state["task_input"] = entry.spec.default_task if entry else ""
-    st.session_state["pg_task"] = st.session_state["task_input"]
+def _task_key(template: str) -> str:
+    """The task box of one template. Each template has its own box, so the box can never
+    show another template's task: a box whose value is changed from a callback keeps the
+    browser's old value when reruns follow each other quickly (several choices in a row),
+    whereas a new box starts from its own value."""
+    return f"task_input__{template}"
+
+
+def _keep_task(template: str) -> None:
+    st.session_state.setdefault(TYPED_KEY, {})[template] = st.session_state[_task_key(template)]
 
 
 def setup_form(svc, entries: dict) -> None:  # noqa: ANN001 - Services
     keys = list(entries)
+    typed: dict[str, str] = st.session_state.setdefault(TYPED_KEY, {})
     requested = st.session_state.pop(REQUEST_KEY, None)
-    if requested in entries:
+    if requested in entries:  # from the Gallery: its first sample task
         st.session_state["pg_template"] = st.session_state["template_select"] = requested
-        st.session_state["pg_task"] = st.session_state["task_input"] = entries[requested].spec.default_task
+        typed.pop(requested, None)
+        st.session_state.pop(_task_key(requested), None)
     if st.session_state.get("template_select") not in entries:
         saved = st.session_state.get("pg_template")
         st.session_state["template_select"] = saved if saved in entries else keys[0]
     chosen = st.session_state["template_select"]
-    if "task_input" not in st.session_state:
-        st.session_state["task_input"] = st.session_state.get("pg_task", entries[chosen].spec.default_task)
     choices = model_choices(svc.store, current_actor())
     if st.session_state.get("pg_model") not in choices:
         st.session_state["pg_model"] = DEMO
@@ -48,7 +56,7 @@ def setup_form(svc, entries: dict) -> None:  # noqa: ANN001 - Services
 
     left, right = st.columns([3, 2])
     left.selectbox("Template", keys, key="template_select", format_func=lambda k: entries[k].name,
-                   on_change=_template_changed, args=(entries,))
+                   on_change=_remember, args=("template_select", "pg_template"))
     right.selectbox("Model", list(choices), key="model_select", format_func=choices.get,
                     on_change=_remember, args=("model_select", "pg_model"),
                     help="Demo and Local run offline. Add OpenAI-compatible models on the Models page.")
@@ -58,14 +66,17 @@ def setup_form(svc, entries: dict) -> None:  # noqa: ANN001 - Services
     st.caption(f"{pattern_label(entry.spec)} · {len(entry.spec.agents)} agents · "
                f"{' '.join(entry.spec.description.split())}")
     with st.form("run_form", border=False):
-        st.text_area("Task", key="task_input", height=90,
-                     help="What the team should do. Press Ctrl+Enter or click Run.")
+        with st.container(key="task_input"):
+            st.text_area("Task", value=typed.get(chosen, entry.spec.default_task),
+                         key=_task_key(chosen), height=90,
+                         help="What the team should do. Press Ctrl+Enter or click Run.")
         samples = entry.spec.sample_tasks[1:]
         if samples:
             st.caption("Other ideas: " + " · ".join(f"_{s}_" for s in samples))
         if st.form_submit_button("Run", type="primary", icon="▶️", key="run_button",
-                                 on_click=_remember, args=("task_input", "pg_task")):
-            _start(svc, entry, st.session_state["task_input"], st.session_state["model_select"])
+                                 on_click=_keep_task, args=(chosen,)):
+            _start(svc, entry, st.session_state[_task_key(chosen)],
+                   st.session_state["model_select"])
 
 
 def _start(svc, entry, task: str, model: str) -> None:  # noqa: ANN001
