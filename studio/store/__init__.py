@@ -20,6 +20,9 @@ FIRST argument: ``store.list_runs(actor)``, ``store.get_template(actor, name)``,
   (read and run only). Administrators see and may change everything.
 - Another person's run or template simply does not exist for a member (``NotFound``);
   changing something one may only see raises ``Forbidden``.
+- Document collections are private to their owner, administrators included (a run's
+  retrieval proxy reads the collection of that name belonging to whoever runs it): another
+  person's collection is ``NotFound`` for everyone.
 - Settings (``set_setting``), accounts, budgets, backup and restore: administrators only.
 - System calls the run manager makes on a run it holds (``append_event``,
   ``update_run_usage``, ``finish_run``, ``mark_interrupted_runs``...) take no actor.
@@ -41,6 +44,7 @@ from ._backup import BACKUP_FORMAT
 from ._config import ALLOWED_KEY_ENV
 from ._crypto import KEY_ENV, KEY_FILE_ENV, key_host
 from ._db import default_data_dir, default_db_url
+from ._documents import CollectionInfo, DocumentInfo, StoredChunk
 from ._errors import AlreadyExists, Forbidden, LeaseLost, NotFound, SchemaTooNew, StoreError
 from ._events import PERSISTED_EVENTS, event_columns
 from ._migrations import head_revision, revisions
@@ -66,6 +70,7 @@ __all__ = [
     "ALLOWED_KEY_ENV",
     "BACKUP_FORMAT",
     "BUDGET_KEYS",
+    "CollectionInfo",
     "DEFAULT_BUDGET",
     "FINAL_STATUSES",
     "JOIN_CODE",
@@ -82,6 +87,7 @@ __all__ = [
     "AlreadyExists",
     "Budget",
     "CustomTool",
+    "DocumentInfo",
     "Forbidden",
     "LeaseLost",
     "ModelConfig",
@@ -91,6 +97,7 @@ __all__ = [
     "SchemaTooNew",
     "SecretInfo",
     "SignInError",
+    "StoredChunk",
     "Store",
     "StoreError",
     "TemplateInfo",

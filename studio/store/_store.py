@@ -12,13 +12,14 @@ from ._backup import BackupMixin
 from ._config import ConfigMixin
 from ._crypto import SecretBox, key_file_for
 from ._db import create_db_engine, default_data_dir, default_db_url
+from ._documents import DocumentsMixin
 from ._errors import StoreError
 from ._migrations import migrate, schema_version
 from ._runs import RunsMixin
 from ._templates import TemplatesMixin
 
 
-class Store(TemplatesMixin, RunsMixin, ConfigMixin, AccountsMixin, BackupMixin):
+class Store(TemplatesMixin, RunsMixin, ConfigMixin, AccountsMixin, DocumentsMixin, BackupMixin):
     """Templates (with versions), runs and their events, model configs, secrets, custom tools,
     settings, drafts and accounts, in SQLite (default) or PostgreSQL.
 
