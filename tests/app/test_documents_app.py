@@ -1,11 +1,13 @@
 """The Documents page and the retrieval proxy in the Builder (AppTest): a collection's
-files and a tried question; the proxy dropped on the canvas asks for documents until a
-collection is chosen; the Playground offers the person's collections."""
+files and a tried question; a second collection from the popover; embeddings from the
+person's endpoint (a loopback server), a plain sentence when they fail; the proxy dropped on
+the canvas asks for documents until a collection is chosen; the Playground offers the
+person's collections."""
 
 from __future__ import annotations
 
 from studio.runs import add_files
-from studio.store import Actor
+from studio.store import Actor, ModelConfig
 from tests.app.test_builder import (  # noqa: F401 - builder is a fixture
     add,
     builder,
@@ -15,6 +17,7 @@ from tests.app.test_builder import (  # noqa: F401 - builder is a fixture
     spec_of,
 )
 from tests.support.documents import sample_files
+from tests.support.oai_server import OAIServer
 
 LOCAL = Actor.local()
 
@@ -41,6 +44,35 @@ def test_the_documents_page_lists_files_and_answers_a_tried_question(app, svc) -
     assert "Removed **wifi.txt**." in [s.value for s in at.success][0]
     assert [d.source for d in svc.store.documents(LOCAL, "club")] == [
         "canoe.html", "choir.md", "shed.docx", "timetable.pdf"]
+
+
+def test_a_second_collection_and_embeddings_from_the_persons_endpoint(app, svc) -> None:
+    club(svc)
+    with OAIServer() as server:
+        svc.store.save_model_config(LOCAL, ModelConfig(
+            name="My Ollama", provider="openai_compatible", model="test-model",
+            base_url=server.base_url))
+        at = app("documents")
+        at.text_input(key="new_collection_name").set_value("Recipes")
+        at.button(key="create_collection").click().run()
+        assert not at.exception, at.exception
+        assert at.selectbox(key="collection_select").value == "Recipes"  # the new one is shown
+        assert "Created **Recipes**" in at.success[0].value
+        at.selectbox(key="collection_select").set_value("club").run()
+        assert at.selectbox(key="embedding_config").value == "My Ollama"  # yours come first
+        at.text_input(key="embedding_model").set_value("nope")
+        at.button(key="embeddings_compute").click().run()
+        assert "has no embeddings model 'nope'" in at.error[0].value
+        assert "Something went wrong" not in at.error[0].value  # it says what to do
+        at.text_input(key="embedding_model").set_value("test-embed")
+        at.button(key="embeddings_compute").click().run()
+        assert not at.exception, at.exception
+        assert "Embedded 9 passages with **test-embed**" in at.success[0].value
+        assert [m.value for m in at.metric][2] == "Embeddings"
+        assert len(server.embedding_requests()) >= 1
+    at.button(key="embeddings_off").click().run()
+    assert [m.value for m in at.metric][2] == "BM25 (offline)"
+    assert svc.store.collection(LOCAL, "club").embedded == 0
 
 
 def test_the_builders_retrieval_proxy_reads_a_chosen_collection(builder, svc) -> None:  # noqa: F811

@@ -17,15 +17,22 @@ with page_guard("Documents"):
                "question answering*, *Code from your documentation*): the retrieval proxy "
                "sends the assistant the passages that match the question, and more when it "
                "asks. Your collections are private to you.")
-    docs.flash()
-    docs.create_form(svc, actor)
     names = [c.name for c in svc.store.collections(actor)]
     if not names:
+        docs.flash()
+        docs.create_form(svc, actor, first=True)
         st.info("No collections yet: create one above, then add files to it.", icon="📚")
         st.stop()
+    if st.session_state.get(docs.PICK) in names:
+        st.session_state["collection_select"] = st.session_state.pop(docs.PICK)
     if st.session_state.get("collection_select") not in names:
         st.session_state["collection_select"] = names[0]
-    chosen = st.selectbox("Collection", names, key="collection_select")
+    pick, new = st.columns([4, 1], vertical_alignment="bottom")
+    chosen = pick.selectbox("Collection", names, key="collection_select")
+    with new.popover("New collection", icon="➕", width="stretch",
+                     key=f"new_collection_{st.session_state.get(docs.CREATED, 0)}"):
+        docs.create_form(svc, actor, first=False)
+    docs.flash()
     info = svc.store.collection(actor, chosen)
     docs.summary(info)
     docs.upload(svc, actor, chosen)

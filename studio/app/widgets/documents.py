@@ -2,10 +2,12 @@
 embeddings, and the choice of collection a retrieval template runs on.
 
 Widget keys (stable for tests): ``new_collection_name`` + "Create collection"
-(``create_collection``); ``collection_select``; the uploader ``documents_upload_<n>`` (a new
-``n`` after each addition, so it starts empty) + "Add to the collection" (``documents_add``); ``remove_<file>``; ``documents_query`` + "Search" (``documents_search``);
-``embedding_config``, ``embedding_model`` + "Compute embeddings" (``embeddings_compute``),
-"Use BM25 only" (``embeddings_off``); "Delete this collection" (``collection_delete``, then
+(``create_collection``), in the page's first form, then in the "New collection" popover;
+``collection_select``; the uploader ``documents_upload_<n>`` (a new ``n`` after each addition,
+so it starts empty) + "Add to the collection" (``documents_add``); ``remove_<file>``;
+``documents_query`` + "Search" (``documents_search``); ``embedding_config``,
+``embedding_model`` + "Compute embeddings" (``embeddings_compute``), "Use BM25 only"
+(``embeddings_off``); "Delete this collection" (``collection_delete``, then
 ``collection_delete_confirm``). Playground: ``documents_choice``.
 """
 
@@ -17,14 +19,25 @@ from typing import Any
 import streamlit as st
 
 from studio.engine.retrieval import SUPPORTED
-from studio.runs import add_files, compute_embeddings, search
+from studio.runs import DocumentsError, add_files, compute_embeddings, search
 from studio.spec import AgentKind, TemplateSpec
 from studio.store import AlreadyExists, StoreError
 
 from .._guard import show_error
+from .files import human_size
 
 TEMPLATE_DOCUMENTS = "(the template's own sample documents)"
 FLASH = "documents_flash"
+PICK = "documents_pick"
+CREATED = "documents_created"  # how many were made this session: keys a fresh popover
+
+
+def failed(exc: Exception, *, what: str) -> None:
+    """A documents error says what to do already; anything else gets the details too."""
+    if isinstance(exc, DocumentsError):
+        st.error(f"**{what}.** {exc}", icon="⚠️")
+    else:
+        show_error(exc, what=what)
 
 
 def key_part(name: str) -> str:
@@ -37,11 +50,13 @@ def flash() -> None:
         (st.success if kind == "success" else st.error if kind == "error" else st.info)(text)
 
 
-def create_form(svc: Any, actor: Any) -> None:
-    """A small form to make a collection (then shown as the chosen one)."""
-    with st.form("new_collection", border=True, clear_on_submit=True):
-        st.markdown("**New collection**")
-        left, right = st.columns([3, 1])
+def create_form(svc: Any, actor: Any, *, first: bool) -> None:
+    """A small form to make a collection (then shown as the chosen one): in a bordered box
+    for the first one, in a popover beside the collection picker after that."""
+    with st.form("new_collection", border=first, clear_on_submit=True):
+        if first:
+            st.markdown("**Make your first collection**: give it a name, then add files.")
+        left, right = st.columns([3, 2])
         name = left.text_input("Name", key="new_collection_name",
                                placeholder="e.g. Club handbook")
         size = right.number_input("Chunk size (characters)", min_value=200, max_value=8000,
@@ -58,7 +73,8 @@ def create_form(svc: Any, actor: Any) -> None:
         st.error(str(exc))
         return
     st.session_state[FLASH] = ("success", f"Created **{made.name}**. Now add files to it.")
-    st.session_state["collection_select"] = made.name
+    st.session_state[PICK] = made.name  # chosen on the rerun, before the picker is drawn
+    st.session_state[CREATED] = int(st.session_state.get(CREATED, 0)) + 1  # a closed popover
     st.rerun()
 
 
@@ -89,7 +105,7 @@ def upload(svc: Any, actor: Any, collection: str) -> None:
         report = add_files(svc.store, actor, collection,
                            [(f.name, f.getvalue()) for f in files or []], on_progress=progress)
     except Exception as exc:  # noqa: BLE001 - shown with what to do
-        show_error(exc, what="The files could not be added")
+        failed(exc, what="The files could not be added")
         return
     lines = [f"Added **{n}**." for n in report.added]
     lines += [f"Replaced **{n}** (a file of that name was there)." for n in report.replaced]
@@ -112,7 +128,7 @@ def documents_table(svc: Any, actor: Any, collection: str) -> None:
     for doc in documents:
         left, right = st.columns([5, 1])
         left.markdown(f"📄 **{doc.source}** · {doc.kind} · {doc.chunks} passage"
-                      f"{'s' if doc.chunks != 1 else ''} · {_size(doc.size)}")
+                      f"{'s' if doc.chunks != 1 else ''} · {human_size(doc.size)}")
         if right.button("Remove", key=f"remove_{key_part(doc.source)}", icon="🗑️"):
             svc.store.remove_document(actor, collection, doc.source)
             st.session_state[FLASH] = ("success", f"Removed **{doc.source}**.")
@@ -128,8 +144,8 @@ def try_question(svc: Any, actor: Any, collection: str) -> None:
         return
     try:
         hits = search(svc.store, actor, svc.registry_for(actor), collection, query, k=3)
-    except Exception as exc:  # noqa: BLE001
-        show_error(exc, what="The search failed")
+    except Exception as exc:  # noqa: BLE001 - shown with what to do
+        failed(exc, what="The search failed")
         return
     if not hits:
         st.info("No passage matches those words. Try other words, or compute embeddings "
@@ -142,8 +158,9 @@ def try_question(svc: Any, actor: Any, collection: str) -> None:
 
 def embeddings(svc: Any, actor: Any, collection: str, info: Any) -> None:
     registry = svc.registry_for(actor)
-    configs = [n for n, m in registry.models.items() if m.api_type not in ("demo", "local")
-               and m.api_type != "azure"]
+    configs = sorted((n for n, m in registry.models.items()
+                      if m.api_type not in ("demo", "local", "azure")),
+                     key=lambda n: registry.models[n].origin == "bundled")  # yours first
     st.caption("BM25 matches words and works offline. Embeddings match meaning: they come "
                "from an OpenAI-compatible endpoint you configured on the Models page (Ollama "
                "with nomic-embed-text, OpenAI with text-embedding-3-small...) and are kept "
@@ -169,8 +186,8 @@ def embeddings(svc: Any, actor: Any, collection: str, info: Any) -> None:
         try:
             count = compute_embeddings(svc.store, actor, registry, collection, config=config,
                                        model=model, on_progress=progress)
-        except Exception as exc:  # noqa: BLE001
-            show_error(exc, what="The embeddings could not be computed")
+        except Exception as exc:  # noqa: BLE001 - shown with what to do
+            failed(exc, what="The embeddings could not be computed")
             return
         st.session_state[FLASH] = ("success", f"Embedded {count} passages with **{model}**: "
                                               "search now goes by meaning.")
@@ -194,14 +211,6 @@ def delete_collection(svc: Any, actor: Any, collection: str) -> None:
             st.session_state.pop("collection_select", None)
             st.session_state[FLASH] = ("success", f"Deleted **{collection}**.")
             st.rerun()
-
-
-def _size(size: int) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if size < 1024 or unit == "MB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size = size / 1024  # type: ignore[assignment]
-    return f"{size} bytes"
 
 
 # -- the Playground's choice ----------------------------------------------------------------
