@@ -40,6 +40,7 @@ from ._manager import RunManager
 from ._models import (
     ALLOW_UNSANDBOXED,
     DEMO_PACE,
+    SERVE_INSTANCES,
     actor_registry,
     demo_pace,
     registry_with_store,
@@ -64,6 +65,7 @@ __all__ = [
     "collection_resolver",
     "compute_embeddings",
     "search",
+    "SERVE_INSTANCES",
     "BudgetExceeded",
     "DEMO_PACE",
     "FINAL_STATUSES",
