@@ -194,7 +194,8 @@ def test_the_answer_in_the_third_passage_comes_after_one_update_context_round(st
         server.push(text("UPDATE CONTEXT"), text(ANSWER))
         manager = make_manager()
         handle = manager.get(LOCAL, manager.start(LOCAL, spec, QUESTION, template_name="rag"))
-        events = wait_for(handle, lambda evs: any(e["type"] == "run_finished" for e in evs), 30)
+        assert handle.wait(30)  # the run has ended (its status is set after its last event)
+        events = handle.events_since(0)
         sent = [r.body["messages"][-1]["content"] for r in server.chat_requests()]
     assert handle.status == "finished", (handle.error, handle.reason)
     said = [e["message"] for e in events if e["type"] == "message"]
