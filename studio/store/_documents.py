@@ -144,10 +144,10 @@ class DocumentsMixin(StoreBase):
     def documents(self, actor: Actor, collection: str) -> list[DocumentInfo]:
         with self._read() as session:
             row = self._collection_row(session, actor, collection)
-            counts = dict(session.exec(
+            counts: dict[int | None, int] = dict(session.exec(
                 select(DocumentChunkRow.document_id, func.count())
                 .where(DocumentChunkRow.collection_id == row.id)
-                .group_by(DocumentChunkRow.document_id)).all())
+                .group_by(col(DocumentChunkRow.document_id))).all())
             docs = session.exec(select(DocumentRow).where(DocumentRow.collection_id == row.id)
                                 .order_by(func.lower(DocumentRow.source))).all()
             return [DocumentInfo(source=d.source, kind=d.kind, size=d.size, chars=d.chars,
@@ -164,6 +164,8 @@ class DocumentsMixin(StoreBase):
             raise StoreError(f"{source}: the document has no text to keep")
         with self._write() as session:
             row = self._collection_row(session, actor, collection)
+            collection_id = row.id
+            assert collection_id is not None  # a stored row
             old = session.exec(select(DocumentRow).where(DocumentRow.collection_id == row.id,
                                                          DocumentRow.source == source)).first()
             if old is not None:
@@ -171,11 +173,13 @@ class DocumentsMixin(StoreBase):
                     col(DocumentChunkRow.document_id) == old.id))
                 session.delete(old)
                 session.flush()
-            doc = DocumentRow(collection_id=row.id, source=source, kind=kind, size=size,
+            doc = DocumentRow(collection_id=collection_id, source=source, kind=kind, size=size,
                               sha256=sha256, chars=sum(len(text) for text, _ in chunks))
             session.add(doc)
             session.flush()
-            session.add_all(DocumentChunkRow(document_id=doc.id, collection_id=row.id,
+            document_id = doc.id
+            assert document_id is not None  # given by the flush
+            session.add_all(DocumentChunkRow(document_id=document_id, collection_id=collection_id,
                                              position=i, text=text, location=location)
                             for i, (text, location) in enumerate(chunks))
             row.updated_at = now()
