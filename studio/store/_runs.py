@@ -17,13 +17,14 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
 from studio.engine.events import Event
+from studio.engine.transcript import RunOutcome
 
 from ._actor import Actor, own, visible
 from ._errors import NotFound, StoreError
 from ._events import event_columns
 from ._leases import LeasesMixin
 from ._process import owner_is_other_live_process, process_owner
-from ._records import FINAL_STATUSES, RunEvent, RunInfo
+from ._records import FINAL_STATUSES, LIVE_STATUSES, RunEvent, RunInfo
 from ._tables import RunEventRow, RunRow, now
 
 RUN_EXPORT_FORMAT = "roundtable-run/1"
@@ -243,6 +244,27 @@ class RunsMixin(LeasesMixin):
                 row.finished_at = stamp
                 session.add(row)
             return len(stale)
+
+    def interrupt_lost_run(self, run_id: str, reason: str) -> dict[str, Any] | None:
+        """End a run that waits for a worker (no holder) as ``interrupted`` with ``reason``,
+        and close its transcript with a ``run_finished`` event saying so (returned, with its
+        ``seq``). None when a worker holds the run by now, or it has ended."""
+        with self._write() as session:
+            row = session.exec(select(RunRow).where(RunRow.id == run_id).with_for_update()
+                               ).first()
+            if row is None or row.status not in LIVE_STATUSES or row.holder is not None:
+                return None
+            last = session.exec(select(func.max(RunEventRow.seq))
+                                .where(RunEventRow.run_id == run_id)).one()
+            event = {**RunOutcome("interrupted", reason).final_record(row.usage or {}),
+                     "seq": int(last or 0) + 1}
+            session.add(RunEventRow(run_id=run_id, seq=event["seq"], kind="run_finished",
+                                    data=copy.deepcopy(event), content=""))
+            row.status = "interrupted"
+            row.reason = reason
+            row.finished_at = now()
+            session.add(row)
+            return event
 
     def get_run(self, actor: Actor, run_id: str) -> RunInfo:
         with self._read() as session:
