@@ -221,7 +221,11 @@ class RunManager:
             info = self.store.get_run(actor, run_id)
         except NotFound:
             return None
-        handle = RemoteHandle(channel, info, self.store)
+        try:
+            owner_name = self.store.actor_by_id(info.owner_id).name
+        except NotFound:  # the account is gone; its run still shows
+            owner_name = ""
+        handle = RemoteHandle(channel, info, self.store, owner_name=owner_name)
         with self._lock:
             self._remote[run_id] = handle
         return handle
