@@ -34,6 +34,7 @@ bench:
 	$(PYTHON) bench/engine_overhead.py
 	$(PYTHON) bench/sandbox.py
 	$(PYTHON) bench/cli_startup.py
+	$(PYTHON) bench/ui.py --no-cli
 
 ## Regenerate constraints.txt from pyproject.toml (the project's own tree, every extra) in a
 ## fresh temporary venv. Keeps today's pins that still fit; `make constraints UPGRADE=1` re-resolves.

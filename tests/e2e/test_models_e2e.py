@@ -40,7 +40,7 @@ def add_model(page: Page, url: str, name: str, base_url: str, key: str = "") -> 
     form = page.locator('[data-testid="stForm"]').filter(
         has=page.get_by_role("button", name="Save model"))
     form.get_by_role("textbox", name=re.compile("^Name")).fill(name)
-    form.get_by_role("textbox", name="Base URL").fill(base_url)
+    form.get_by_role("textbox", name="Base URL", exact=True).fill(base_url)
     form.get_by_role("textbox", name="Model name on the server").fill("test-model")
     form.get_by_role("textbox", name="API key environment variable").fill("")
     form.get_by_role("textbox", name=re.compile("paste the key")).fill(key)

@@ -286,10 +286,9 @@ class LocalExecutor(BlockExecutor):
                 cancel=cancel,
                 check=self.resources.check,
             )
-            joined = not (group is not None and outcome.returncode == JOIN_FAILED
-                          and outcome.output.strip() == JOIN_FAILED_MARK.encode())
-            if joined:
-                break
+            if group is None or not (outcome.returncode == JOIN_FAILED
+                                     and outcome.output.strip() == JOIN_FAILED_MARK.encode()):
+                break  # the code ran (in its group, or without one)
             if attempt == 2:  # the code never started: say why instead of an exit code
                 raise CodeExecutionError(f"could not move the code into its cgroup ({group.dirs})")
             group = self.resources.renew_cgroup(group)  # e.g. removed by an administrator
