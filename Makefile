@@ -35,6 +35,7 @@ bench:
 	$(PYTHON) bench/sandbox.py
 	$(PYTHON) bench/cli_startup.py
 	$(PYTHON) bench/ui.py --no-cli
+	$(PYTHON) bench/serve.py
 
 ## Regenerate constraints.txt from pyproject.toml (the project's own tree, every extra) in a
 ## fresh temporary venv. Keeps today's pins that still fit; `make constraints UPGRADE=1` re-resolves.

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 say() { printf 'setup_test_env: %s\n' "$*"; }
 
-packages=(chromium bubblewrap podman runc debootstrap postgresql redis-server)
+packages=(chromium bubblewrap podman runc debootstrap postgresql redis-server curl)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,5 +1,5 @@
-"""The ``roundtable`` command: ``ui``, ``worker``, ``run``, ``templates list|export|import``,
-``db backup|restore``, ``admin create|password|list``.
+"""The ``roundtable`` command: ``ui``, ``worker``, ``run``, ``serve``,
+``templates list|export|import``, ``db backup|restore``, ``admin create|password|list``.
 
 ``roundtable ui`` on a loopback address is personal mode (no sign-in); ``--shared`` or any
 other ``--host`` is shared mode, which refuses to start until an administrator exists.
@@ -125,6 +125,36 @@ def build_parser() -> argparse.ArgumentParser:
                           "pass: rate limit, server error, timeout (default: each model's own "
                           "setting, 2 unless set)")
     _add_storage(run)
+
+    serve = commands.add_parser(
+        "serve", help="serve templates over HTTP (a run API, and OpenAI-compatible models)",
+        description="Serve TEMPLATE(s) as an HTTP service: a native API to start runs, "
+                    "follow their events live (Server-Sent Events), answer the agents, "
+                    "step in, pause, resume and stop; and POST /v1/chat/completions where "
+                    "the model is a template's name, so any OpenAI client can use a team. "
+                    "Runs are stored like any other and show in the studio's History. "
+                    "API keys (made on the studio's Deploy page) are required beyond "
+                    "loopback. The API is described at /docs.")
+    serve.add_argument("templates", nargs="+", metavar="TEMPLATE",
+                       help="a bundled template, a stored template's name or a YAML/JSON file")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only; "
+                            "any other address requires API keys)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--require-key", action="store_true",
+                       help="require an API key on loopback too")
+    serve.add_argument("--model", action="append", default=[], metavar="NAME", dest="models",
+                       help="a model callers may choose besides the template's own and the "
+                            "Demo model: local or a stored model config (repeat for more)")
+    serve.add_argument("--rate-limit", type=int, default=60, metavar="N",
+                       help="requests a minute per API key, for keys without a limit of "
+                            "their own (default: 60)")
+    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                       help="a web origin whose pages may call the service from a browser, "
+                            "e.g. https://demo.example.org (repeat for more; default: none)")
+    _add_broker(serve, "hand every run to Celery workers (`roundtable worker`) through this "
+                       "Redis URL, as the studio does; without one, runs go on in this process")
+    _add_storage(serve)
 
     templates = commands.add_parser("templates", help="list templates",
                                     description="Work with templates.")
@@ -418,6 +448,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     manager = RunManager(store, Registry.bundled(), data_dir=_data_dir(args),
                          demo_token_delay=args.demo_delay, demo_pace=args.demo_pace)
     run_id = manager.start(_local(), spec, task, template_name=name, model=args.model,
+                           source="cli",
                            human="mailbox" if human == "console" else "never",
                            timeout=args.timeout, retries=args.retries)
     handle = manager.get(_local(), run_id)
@@ -492,6 +523,35 @@ def _read_line(prompt: str, prompt_to: TextIO) -> str:
 def _silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
+
+
+# -- serve ---------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from studio.runs import RunManager
+    from studio.serve import ServeOptions, serve
+    from studio.spec import Registry
+
+    if not 1 <= args.rate_limit <= 100_000:
+        raise CliError("--rate-limit must be between 1 and 100000 requests a minute",
+                       EXIT_USAGE)
+    for origin in args.cors_origin:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise CliError(f"--cors-origin {origin!r} is not a web origin: write it as "
+                           "https://host[:port] (or * for any)", EXIT_USAGE)
+    _check_port_free(args.host, args.port)
+    store = _open_store(args)
+    broker = _broker(args, required=False)
+    _print_configuration_notes(store, broker)
+    manager = RunManager(store, Registry.bundled(), data_dir=_data_dir(args), broker=broker)
+    options = ServeOptions(templates=tuple(args.templates), host=args.host, port=args.port,
+                           require_key=args.require_key,
+                           cors_origins=tuple(o.rstrip("/") for o in args.cors_origin),
+                           models=tuple(args.models), rate_limit=args.rate_limit)
+    try:
+        serve(options, store, manager)
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 # -- templates, db -------------------------------------------------------------------------
@@ -656,8 +716,8 @@ def _exit_now(code: int) -> NoReturn:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"ui": cmd_ui, "worker": cmd_worker, "run": cmd_run, "templates": cmd_templates,
-                "db": cmd_db, "admin": cmd_admin}
+    handlers = {"ui": cmd_ui, "worker": cmd_worker, "run": cmd_run, "serve": cmd_serve,
+                "templates": cmd_templates, "db": cmd_db, "admin": cmd_admin}
     try:
         return handlers[args.command](args)
     except CliError as exc:

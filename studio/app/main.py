@@ -46,6 +46,13 @@ Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>
   ``history_run_select``, downloads "Export Markdown" (``export_md``) and "Export JSON"
   (``export_json``), "Delete run" (``delete_run``) confirmed by ``delete_run_confirm``.
 - Settings: toggle ``allow_unsandboxed_toggle``.
+- Deploy [/deploy] (administrators): one bordered box per running `roundtable serve`
+  (``st-key-service-<n>``) with an expander per served template holding curl and Python
+  examples; the command to start one (``deploy_templates``, ``deploy_port``,
+  ``deploy_reach``); the key form ``deploy_key_form`` (``deploy_key_name``,
+  ``deploy_key_limit``, button "Create key"), the new key shown once in a code block, the
+  keys table, and "Revoke a key" (``deploy_revoke_select``, ``deploy_revoke``).
+- History: each run's source (Studio, CLI, API with its key's name).
 - Shared mode (``ROUNDTABLE_MODE=shared``): until someone signs in, the only page is
   "Sign in" (see ``views/sign_in.py``); then the sidebar says "Signed in as <name>" with
   "Sign out" (``sign_out``), administrators get the Workshop page [/workshop] (see
@@ -92,6 +99,8 @@ def main() -> None:
         st.Page(_HERE / "settings.py", title="Settings", icon="⚙️", url_path="settings"),
         *([st.Page(_HERE / "workshop.py", title="Workshop", icon="🧑‍🏫", url_path="workshop")]
           if shared_mode() and actor.is_admin else []),
+        *([st.Page(_HERE / "deploy.py", title="Deploy", icon="🚀", url_path="deploy")]
+          if actor.is_admin else []),
     ]
     page = st.navigation(pages)
     with st.sidebar:

@@ -28,6 +28,7 @@ from ._manager import RunManager
 from ._models import (
     ALLOW_UNSANDBOXED,
     DEMO_PACE,
+    SERVE_INSTANCES,
     actor_registry,
     demo_pace,
     registry_with_store,
@@ -46,6 +47,7 @@ __all__ = [
     "fork_points",
     "fork_run",
     "ALLOW_UNSANDBOXED",
+    "SERVE_INSTANCES",
     "BudgetExceeded",
     "DEMO_PACE",
     "FINAL_STATUSES",

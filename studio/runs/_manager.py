@@ -121,7 +121,8 @@ class RunManager:
               template_name: str, model: str | None = None, human: HumanChoice = "mailbox",
               timeout: float | None = None, retries: int | None = None,
               demo_pace: DemoPace | str | None = None, replay: Recording | None = None,
-              followup: str | None = None, lineage: dict[str, Any] | None = None) -> str:
+              followup: str | None = None, lineage: dict[str, Any] | None = None,
+              source: str = "studio", api_key_id: int | None = None) -> str:
         """Start a run owned by ``actor`` and return its id (a member over budget gets
         :class:`BudgetExceeded`).
 
@@ -135,7 +136,9 @@ class RunManager:
         instant or readable. ``replay``: a recording of an earlier run of the same team,
         copied into this one and rebuilt from (see :mod:`studio.runs._lineage`);
         ``followup`` then continues the conversation with that message; ``lineage`` is
-        shown at the top of the transcript (in-process runs only, for now).
+        shown at the top of the transcript (in-process runs only, for now). ``source`` says
+        where the run was started (studio, cli or api, with the ``api_key_id`` it was
+        started with); History shows it.
         """
         self.check_budget(actor)
         registry = self.registry_for(actor)
@@ -153,7 +156,8 @@ class RunManager:
                 raise RunError("continuing or forking a run needs the studio's own runner: "
                                "start the studio without a broker to do it")
             return self._enqueue(actor, spec, task, template_name=template_name,
-                                 options=options, human=human, registry=registry)
+                                 options=options, human=human, registry=registry,
+                                 source=source, api_key_id=api_key_id)
         run_id = uuid.uuid4().hex
         work_dir = self.data_dir / "runs" / run_id
         tracked = TrackedHuman(_provider(human))
@@ -166,7 +170,9 @@ class RunManager:
             raise
         assert self._heartbeat is not None
         self.store.create_run(actor, template_name, spec.to_dict(), task, label,
-                              work_dir=work_dir, run_id=run_id, holder=self._heartbeat.lease_id)
+                              work_dir=work_dir, run_id=run_id,
+                              holder=self._heartbeat.lease_id, source=source,
+                              api_key_id=api_key_id)
         control = RunControl(human=tracked, replay=replay, echo_replayed=replay is not None)
         handle = RunHandle(run_id, template_name=template_name, task=task, model_label=label,
                            work_dir=work_dir, control=control, human=tracked,
@@ -182,7 +188,8 @@ class RunManager:
         return run_id
 
     def _enqueue(self, actor: Actor, spec: TemplateSpec, task: str, *, template_name: str,
-                 options: dict[str, Any], human: HumanChoice, registry: Registry) -> str:
+                 options: dict[str, Any], human: HumanChoice, registry: Registry,
+                 source: str, api_key_id: int | None) -> str:
         """Check the team builds, record the run as queued and hand it to the workers."""
         if not isinstance(human, str) or human not in ("mailbox", "never"):
             raise RunError("a run on a worker is answered through the studio: "
@@ -193,7 +200,8 @@ class RunManager:
                                      work_dir=Path(scratch), options=options)
         run_id = uuid.uuid4().hex
         self.store.create_run(actor, template_name, spec.to_dict(), task, label, run_id=run_id,
-                              mode="celery", options=options)
+                              mode="celery", options=options, source=source,
+                              api_key_id=api_key_id)
         RunChannel(self._redis, run_id).set_state(status=QUEUED)
         self._dispatch.enqueue(run_id)
         return run_id
@@ -271,6 +279,24 @@ class RunManager:
         with self._lock:
             self._runs.pop(run_id, None)
             self._remote.pop(run_id, None)
+
+    def forget_ended(self, older_than: float = 300.0) -> int:
+        """Let go of the live handles of runs that ended more than ``older_than`` seconds ago
+        (their transcripts stay in the store, where ended runs are read), so that a process
+        that lives long and starts many runs (`roundtable serve`) keeps a steady memory.
+        Returns how many were let go."""
+        cutoff = time.time() - older_than
+        with self._lock:
+            local = [run_id for run_id, h in self._runs.items()
+                     if h.done and (h.finished_at or 0.0) < cutoff]
+            remote = list(self._remote.items())
+        ended = [run_id for run_id, h in remote if h.done and (h.finished_at or 0.0) < cutoff]
+        with self._lock:
+            for run_id in local:
+                self._runs.pop(run_id, None)
+            for run_id in ended:
+                self._remote.pop(run_id, None)
+        return len(local) + len(ended)
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Cancel every run of this process and wait for them; True if all ended in time.

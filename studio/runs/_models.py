@@ -101,6 +101,9 @@ def streamed_for_demo(spec: TemplateSpec, registry: Registry, model: str | None)
 
 ALLOW_UNSANDBOXED = "allow_unsandboxed_code"  # setting: run local code without bubblewrap
 DEMO_PACE = "demo_pace"  # setting: how fast the Demo model streams, "instant" or "readable"
+# setting: the `roundtable serve` processes running now (written by each while it runs, read
+# by the studio's Deploy page): {"host:port": {"url", "templates", "keys_required", ...}}
+SERVE_INSTANCES = "serve_instances"
 
 
 def demo_pace(store: Store, default: str = "readable") -> str:

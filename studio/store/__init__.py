@@ -20,7 +20,9 @@ FIRST argument: ``store.list_runs(actor)``, ``store.get_template(actor, name)``,
   (read and run only). Administrators see and may change everything.
 - Another person's run or template simply does not exist for a member (``NotFound``);
   changing something one may only see raises ``Forbidden``.
-- Settings (``set_setting``), accounts, budgets, backup and restore: administrators only.
+- Settings (``set_setting``), accounts, budgets, API keys, backup and restore:
+  administrators only. ``roundtable serve`` checks a key with the system call
+  ``api_key_for`` and acts as the key's owner (``key_actor``).
 - System calls the run manager makes on a run it holds (``append_event``,
   ``update_run_usage``, ``finish_run``, ``mark_interrupted_runs``...) take no actor.
 - Secrets: encrypted at rest, decrypted only by :meth:`Store.secret_for_use`, which also
@@ -37,6 +39,7 @@ from ._accounts import (
     actor_of,
 )
 from ._actor import ADMIN, MEMBER, ROLES, Actor
+from ._api_keys import KEY_PREFIX
 from ._backup import BACKUP_FORMAT
 from ._config import ALLOWED_KEY_ENV
 from ._crypto import KEY_ENV, KEY_FILE_ENV, key_host
@@ -49,6 +52,7 @@ from ._records import (
     LIVE_STATUSES,
     RUN_STATUSES,
     Account,
+    ApiKey,
     CustomTool,
     ModelConfig,
     RunEvent,
@@ -72,6 +76,7 @@ __all__ = [
     "KEY_ENV",
     "KEY_FILE_ENV",
     "LIVE_STATUSES",
+    "KEY_PREFIX",
     "MEMBER",
     "PERSISTED_EVENTS",
     "ROLES",
@@ -79,6 +84,7 @@ __all__ = [
     "RUN_STATUSES",
     "Account",
     "Actor",
+    "ApiKey",
     "AlreadyExists",
     "Budget",
     "CustomTool",

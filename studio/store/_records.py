@@ -65,6 +65,8 @@ class RunInfo:
     holder: str | None = None  # the lease of the process executing it
     mode: str = "local"  # local | celery
     options: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # studio | cli | api ('' for runs recorded before sources were)
+    api_key_id: int | None = None
 
     @property
     def duration(self) -> float | None:
@@ -164,3 +166,22 @@ def mask_secret(value: str) -> str:
         return "*" * len(value) if value else ""
     prefix = value[:3] if value[:3].isascii() and "-" in value[:4] else ""
     return f"{prefix}...{value[-4:]}"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A key callers of `roundtable serve` present (never the key itself: only its first
+    characters, ``prefix``, to tell keys apart)."""
+
+    id: int
+    name: str
+    prefix: str
+    owner_id: int | None
+    rate_limit: int | None  # requests a minute; None: the service's default
+    created_at: float
+    last_used_at: float | None = None
+    revoked_at: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

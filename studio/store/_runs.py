@@ -50,6 +50,8 @@ def run_info(row: RunRow) -> RunInfo:
         holder=row.holder,
         mode=row.mode,
         options=copy.deepcopy(row.options or {}),
+        source=row.source or "",
+        api_key_id=row.api_key_id,
     )
 
 
@@ -97,10 +99,13 @@ class RunsMixin(LeasesMixin):
         holder: str | None = None,
         mode: str = "local",
         options: dict[str, Any] | None = None,
+        source: str = "",
+        api_key_id: int | None = None,
     ) -> str:
         """Record a new run owned by ``actor`` and return its id: ``running`` under ``holder``
         (the lease of the process executing it), or ``queued`` when no holder is given for a
-        ``celery`` run."""
+        ``celery`` run. ``source``: where it was started (studio, cli or api, with the
+        ``api_key_id``)."""
         if not isinstance(template_snapshot, dict):
             raise StoreError("create_run: template_snapshot must be a JSON object (a dict)")
         new_id = run_id or uuid.uuid4().hex
@@ -119,6 +124,8 @@ class RunsMixin(LeasesMixin):
                     holder=holder,
                     mode=mode,
                     options=copy.deepcopy(options or {}),
+                    source=source,
+                    api_key_id=api_key_id,
                 )
             )
         return new_id
@@ -282,19 +289,24 @@ class RunsMixin(LeasesMixin):
         offset: int = 0,
         template: str | None = None,
         status: str | None = None,
+        source: str | None = None,
     ) -> list[RunInfo]:
-        """The runs the actor may see (administrators: everyone's), newest first."""
+        """The runs the actor may see (administrators: everyone's), newest first; only
+        those started from ``source`` (studio, cli, api) when given."""
         with self._read() as session:
             query = select(RunRow).where(visible(RunRow.owner_id, actor))
             if template is not None:
                 query = query.where(RunRow.template_name == template)
             if status is not None:
                 query = query.where(RunRow.status == status)
+            if source is not None:
+                query = query.where(RunRow.source == source)
             query = query.order_by(col(RunRow.started_at).desc(), col(RunRow.id)).offset(offset)
             return [run_info(r) for r in session.exec(query.limit(limit))]
 
     def count_runs(
-        self, actor: Actor, template: str | None = None, status: str | None = None
+        self, actor: Actor, template: str | None = None, status: str | None = None,
+        source: str | None = None,
     ) -> int:
         with self._read() as session:
             query = select(func.count()).select_from(RunRow).where(
@@ -303,6 +315,8 @@ class RunsMixin(LeasesMixin):
                 query = query.where(RunRow.template_name == template)
             if status is not None:
                 query = query.where(RunRow.status == status)
+            if source is not None:
+                query = query.where(RunRow.source == source)
             return int(session.exec(query).one())
 
     def run_events(

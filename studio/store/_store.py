@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 
 from ._accounts import AccountsMixin
+from ._api_keys import ApiKeysMixin
 from ._backup import BackupMixin
 from ._config import ConfigMixin
 from ._crypto import SecretBox, key_file_for
@@ -18,9 +19,9 @@ from ._runs import RunsMixin
 from ._templates import TemplatesMixin
 
 
-class Store(TemplatesMixin, RunsMixin, ConfigMixin, AccountsMixin, BackupMixin):
+class Store(TemplatesMixin, RunsMixin, ConfigMixin, AccountsMixin, ApiKeysMixin, BackupMixin):
     """Templates (with versions), runs and their events, model configs, secrets, custom tools,
-    settings, drafts and accounts, in SQLite (default) or PostgreSQL.
+    settings, drafts, accounts and API keys, in SQLite (default) or PostgreSQL.
 
     Thread-safe: each call uses its own short session. Open with :meth:`open`. Calls on
     people's data take the acting :class:`~studio.store.Actor` first.

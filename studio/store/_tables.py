@@ -141,6 +141,10 @@ class RunRow(SQLModel, table=True):
     holder: str | None = Field(default=None, index=True)
     mode: str = "local"
     options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    source: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    api_key_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("api_key.id", name="fk_run_api_key", ondelete="SET NULL"),
+        nullable=True))
 
 
 class RunEventRow(SQLModel, table=True):
@@ -227,6 +231,22 @@ class CustomToolRow(SQLModel, table=True):
     updated_at: float = Field(default_factory=now)
 
 
+class ApiKeyRow(SQLModel, table=True):
+    """A key for `roundtable serve`'s callers: only its SHA-256 is kept (keys are long and
+    random, so a fast hash is safe); ``prefix`` shows which key is which."""
+
+    __tablename__ = "api_key"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int | None = _owner("api_key")  # the administrator who made it
+    name: str
+    prefix: str
+    key_hash: str = Field(unique=True, index=True, repr=False)
+    rate_limit: int | None = None  # requests a minute; None: the service's default
+    created_at: float = Field(default_factory=now)
+    last_used_at: float | None = None
+    revoked_at: float | None = None
+
+
 class SettingRow(SQLModel, table=True):
     __tablename__ = "setting"
     key: str = Field(primary_key=True)
@@ -247,5 +267,6 @@ ALL_TABLES: tuple[type[SQLModel], ...] = (
     ModelConfigRow,
     SecretRow,
     CustomToolRow,
+    ApiKeyRow,
     SettingRow,
 )

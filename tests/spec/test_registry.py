@@ -14,7 +14,8 @@ from studio.engine.code import LocalExecutor
 from studio.spec import Registry, RegistryError
 from studio.spec._resources import bundled_dir
 
-MODEL_PRESETS = {"demo", "local", "openai", "azure", "ollama", "lmstudio", "vllm", "llamacpp"}
+MODEL_PRESETS = {"demo", "local", "openai", "azure", "ollama", "lmstudio", "vllm", "llamacpp",
+                 "roundtable"}
 AGENT_PRESETS = {"assistant", "user_proxy", "coder", "critic", "planner", "tool_user", "writer",
                  "researcher"}
 

@@ -21,6 +21,17 @@ def _when(stamp: float) -> str:
     return dt.datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
 
 
+_SOURCES = {"studio": "Studio", "cli": "Command line", "api": "API"}
+
+
+def _source(info, key_names: dict[int, str]) -> str:  # noqa: ANN001 - RunInfo
+    """Where the run was started: Studio, Command line, or API (with its key's name)."""
+    label = _SOURCES.get(info.source, "")
+    if info.source == "api" and info.api_key_id in key_names:
+        label += f" (key {key_names[info.api_key_id]})"
+    return label
+
+
 def _delete(svc, run_id: str) -> None:  # noqa: ANN001
     try:
         svc.manager.delete(current_actor(), run_id)
@@ -56,9 +67,12 @@ with page_guard("History"):
     if not runs:
         st.info("No run matches these filters.")
         st.stop()
+    key_names = ({k.id: k.name for k in svc.store.list_api_keys(actor)}
+                 if actor.is_admin else {})
     st.dataframe(
         [{"started": _when(r.started_at), "status": status_badge(r.status, short=True),
-          "template": r.template_name, "task": " ".join(r.task.split())[:90],
+          "template": r.template_name, "from": _source(r, key_names),
+          "task": " ".join(r.task.split())[:90],
           "tokens": r.total_tokens, "cost ($)": round(r.cost, 4),
           "duration (s)": round(r.duration, 1) if r.duration is not None else None} for r in runs],
         hide_index=True, width="stretch",
@@ -79,6 +93,8 @@ with page_guard("History"):
     st.divider()
     st.subheader(info.template_name)
     st.markdown(f"> {' '.join(info.task.split())}")
+    if info.source:
+        st.caption(f"Started from: {_source(info, key_names)}")
     if info.status == "interrupted":
         why = info.reason or "the server stopped while the run was going"
         st.warning(f"This run was **interrupted**: {why}. The transcript below holds "
