@@ -18,7 +18,7 @@ from studio.engine.transcript import RunOutcome, describe_error, event_record, r
 from studio.store import LeaseLost
 
 from ._handle import CANCELLED, FAILED, INTERRUPTED, RunHandle
-from ._lineage import LINEAGE
+from ._lineage import lineage_note
 from ._persist import is_persisted, persist
 
 if TYPE_CHECKING:
@@ -111,8 +111,7 @@ class Execution:
             if announce:
                 self.on_event(events.RunStarted(task=task))
             if lineage:  # a studio note: never replayed
-                self.on_event({"type": LINEAGE, **lineage, "chat_id": "", "depth": 0,
-                               "time": time.time()})
+                self.on_event(lineage_note(lineage))
             result = (team.run(task, control, followup=followup) if followup is not None
                       else team.run(task, control))
             outcome = run_outcome(result.chats, cancelled=control.cancelled,

@@ -9,10 +9,12 @@ old run is left as it was. A note at the top of the new transcript says where it
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from studio.engine import Recording
+from studio.engine import Recording, events
+from studio.engine.transcript import event_record
 from studio.spec import load_template
 
 from ._errors import RunError
@@ -23,6 +25,24 @@ if TYPE_CHECKING:
     from ._manager import HumanChoice, RunManager
 
 LINEAGE = "lineage"  # the studio's note on a continued or forked run (never replayed)
+
+
+def lineage_note(lineage: dict[str, Any]) -> dict[str, Any]:
+    """The note at the top of a continued or forked run's transcript."""
+    return {"type": LINEAGE, **lineage, "chat_id": "", "depth": 0, "time": time.time()}
+
+
+def opening(task: str, recording: Recording,
+            lineage: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """What a new run rebuilt from ``recording`` starts with, numbered from 1: its own
+    start, the lineage note, then the copy of the recorded conversation. A run on a worker
+    is created holding these (the worker replays them as it does when it resumes a run);
+    the in-process runner emits the same while it replays."""
+    first = [event_record(events.RunStarted(task=task))]
+    if lineage:
+        first.append(lineage_note(lineage))
+    copied = [dict(e) for e in recording.events if e["type"] != "run_started"]
+    return [{**event, "seq": seq} for seq, event in enumerate([*first, *copied], start=1)]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ from ._errors import BudgetExceeded, RunError
 from ._execution import Execution
 from ._handle import FINAL_STATUSES, QUEUED, RunHandle, TrackedHuman
 from ._lease import Heartbeat, lease_ttl
+from ._lineage import opening
 from ._models import actor_registry, make_team
+from ._persist import store_row
 from ._remote import RemoteHandle
 from ._sweep import LostRunSweep, Periodic
 
@@ -136,9 +138,10 @@ class RunManager:
         instant or readable. ``replay``: a recording of an earlier run of the same team,
         copied into this one and rebuilt from (see :mod:`studio.runs._lineage`);
         ``followup`` then continues the conversation with that message; ``lineage`` is
-        shown at the top of the transcript (in-process runs only, for now). ``source`` says
-        where the run was started (studio, cli or api, with the ``api_key_id`` it was
-        started with); History shows it.
+        shown at the top of the transcript. On workers such a run is created holding the
+        copy (see :func:`~studio.runs._lineage.opening`), and the worker rebuilds it from the
+        store the way it resumes any run. ``source`` says where the run was started (studio,
+        cli or api, with the ``api_key_id`` it was started with); History shows it.
         """
         self.check_budget(actor)
         registry = self.registry_for(actor)
@@ -147,17 +150,18 @@ class RunManager:
         task = task.strip() or spec.default_task
         if not task:
             raise RunError("give the run a task: the template has no sample task to use")
-        options = {"model": model, "human": human if isinstance(human, str) else "provider",
-                   "timeout": timeout, "retries": retries,
-                   "demo_pace": str(DemoPace(demo_pace or self.demo_pace).value),
-                   "demo_token_delay": self.demo_token_delay}
+        options: dict[str, Any] = {
+            "model": model, "human": human if isinstance(human, str) else "provider",
+            "timeout": timeout, "retries": retries,
+            "demo_pace": str(DemoPace(demo_pace or self.demo_pace).value),
+            "demo_token_delay": self.demo_token_delay}
         if self._dispatch is not None:
-            if replay is not None or followup is not None:
-                raise RunError("continuing or forking a run needs the studio's own runner: "
-                               "start the studio without a broker to do it")
+            copy = opening(task, replay, lineage) if replay is not None else []
+            if copy or followup is not None:
+                options["replay"] = {"copied": len(copy), "followup": followup}
             return self._enqueue(actor, spec, task, template_name=template_name,
                                  options=options, human=human, registry=registry,
-                                 source=source, api_key_id=api_key_id)
+                                 source=source, api_key_id=api_key_id, copy=copy)
         run_id = uuid.uuid4().hex
         work_dir = self.data_dir / "runs" / run_id
         tracked = TrackedHuman(_provider(human))
@@ -189,8 +193,9 @@ class RunManager:
 
     def _enqueue(self, actor: Actor, spec: TemplateSpec, task: str, *, template_name: str,
                  options: dict[str, Any], human: HumanChoice, registry: Registry,
-                 source: str, api_key_id: int | None) -> str:
-        """Check the team builds, record the run as queued and hand it to the workers."""
+                 source: str, api_key_id: int | None, copy: list[dict[str, Any]]) -> str:
+        """Check the team builds, record the run as queued (with ``copy``, the conversation
+        it goes on from) and hand it to the workers."""
         if not isinstance(human, str) or human not in ("mailbox", "never"):
             raise RunError("a run on a worker is answered through the studio: "
                            "use human='mailbox' or 'never'")
@@ -201,8 +206,12 @@ class RunManager:
         run_id = uuid.uuid4().hex
         self.store.create_run(actor, template_name, spec.to_dict(), task, label, run_id=run_id,
                               mode="celery", options=options, source=source,
-                              api_key_id=api_key_id)
-        RunChannel(self._redis, run_id).set_state(status=QUEUED)
+                              api_key_id=api_key_id,
+                              events=[store_row(event) for event in copy])
+        channel = RunChannel(self._redis, run_id)
+        for event in copy:  # shown while the run waits for a worker
+            channel.publish(event)
+        channel.set_state(status=QUEUED)
         self._dispatch.enqueue(run_id)
         return run_id
 

@@ -57,6 +57,12 @@ def row_fields(event: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def store_row(event: dict[str, Any]) -> dict[str, Any]:
+    """One event (holding ``seq`` and ``type``) as the arguments of ``append_event``."""
+    return {"seq": int(event["seq"]), "kind": str(event["type"]), "data": event,
+            **row_fields(event)}
+
+
 def persist(sink: EventSink, run_id: str, event: dict[str, Any], *,
             holder: str | None = None) -> None:
     """Write one event (a dict holding ``seq`` and ``type``) and commit it; with ``holder``

@@ -7,7 +7,9 @@ executing here. :meth:`WorkerRuntime.execute` is the body of the Celery task.
 A run that another worker had started (that worker died: its lease expired) is rebuilt
 from the store with the engine's :class:`~studio.engine.Recording`: the conversation goes on
 from its last stored message, with a "resumed on another worker" notice; if code was
-running when the other worker died, the run ends ``interrupted`` with that reason.
+running when the other worker died, the run ends ``interrupted`` with that reason. A
+continued or forked run is rebuilt the same way: it was created holding a copy of the
+conversation it goes on from (and, for a continued run, the follow-up to send in its options).
 """
 
 from __future__ import annotations
@@ -152,13 +154,19 @@ class WorkerRuntime:
         if info.work_dir != str(work_dir):
             self.store.set_run_work_dir(run_id, work_dir)
         last = max([e.seq for e in stored] + [channel.last_seq()])
-        resumed = any(e.kind != "run_started" for e in stored)
+        # a continued or forked run was created holding a copy of the conversation it goes
+        # on from: replayed like the rest, but said before this run (no resume, no controls)
+        origin = dict(options.get("replay") or {})
+        copied = int(origin.get("copied") or 0)
+        since = [e for e in stored if e.seq > copied]
+        resumed = any(e.kind != "run_started" for e in since)
         holder: list[Any] = []
         never = options.get("human") == "never"
         mailbox = None if never else KeyedMailbox(lambda: holder[0]._request_seq)
         tracked = TrackedHuman(mailbox or NoHuman(),
                                on_change=lambda request: self._on_pending(channel, holder, request))
-        replay = Recording.of([e.data for e in stored]) if stored else None
+        replay = (Recording.of([e.data for e in stored], resume=resumed or not copied)
+                  if stored else None)
         control = RunControl(human=tracked, replay=replay)
         handle = RunHandle(run_id, template_name=info.template_name, task=info.task,
                            model_label=info.model_label, work_dir=work_dir, control=control,
@@ -172,7 +180,7 @@ class WorkerRuntime:
         _republish(channel, stored)
         channel.set_state(status="running", work_dir=str(work_dir), worker=self.lease_id,
                           request_seq=handle._request_seq)
-        delivered = sum(1 for e in stored if e.kind == "interjection")
+        delivered = sum(1 for e in since if e.kind == "interjection")
         live = _Live(execution, channel, mailbox, skip_interjections=delivered)
         with self._lock:
             self._live[run_id] = live
@@ -189,7 +197,8 @@ class WorkerRuntime:
                 execution.notice(
                     "Resumed on another worker: the worker running this conversation stopped; "
                     "it goes on from the last stored message.", kind="resumed")
-            execution.run(team, info.task, control, announce=not stored)
+            execution.run(team, info.task, control, announce=not stored,
+                          followup=origin.get("followup"))
         finally:
             with self._lock:
                 self._live.pop(run_id, None)

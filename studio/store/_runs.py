@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import os
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import delete
@@ -101,11 +102,15 @@ class RunsMixin(LeasesMixin):
         options: dict[str, Any] | None = None,
         source: str = "",
         api_key_id: int | None = None,
+        events: Sequence[Mapping[str, Any]] = (),
     ) -> str:
         """Record a new run owned by ``actor`` and return its id: ``running`` under ``holder``
         (the lease of the process executing it), or ``queued`` when no holder is given for a
         ``celery`` run. ``source``: where it was started (studio, cli or api, with the
-        ``api_key_id``)."""
+        ``api_key_id``). ``events``: its first transcript items, written in the same
+        transaction (a continued or forked run's copy of the conversation it comes from, so
+        no worker ever sees the run without it); each holds :meth:`append_event`'s
+        arguments (``seq``, ``kind``, ``data`` and the columns)."""
         if not isinstance(template_snapshot, dict):
             raise StoreError("create_run: template_snapshot must be a JSON object (a dict)")
         new_id = run_id or uuid.uuid4().hex
@@ -128,6 +133,11 @@ class RunsMixin(LeasesMixin):
                     api_key_id=api_key_id,
                 )
             )
+            session.flush()
+            for item in events:
+                fields = dict(item)
+                session.add(RunEventRow(run_id=new_id, **{**fields,
+                                                          "data": copy.deepcopy(fields["data"])}))
         return new_id
 
     def set_run_work_dir(self, run_id: str, work_dir: str | os.PathLike[str] | None) -> None:

@@ -86,8 +86,9 @@ def test_the_typed_reply_is_what_is_sent(studio_page: Page) -> None:
     start(page, "Human in the loop", load_bundled_template("human_in_the_loop").sample_tasks[0])
     expect(waiting(page)).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Your turn").first).to_be_visible()
-    assert text_boxes(page) == 1, "one box to type the reply into"
     box = page.locator(CHAT_BOX)
+    expect(box).to_be_visible()  # drawn with the page's next refresh
+    assert text_boxes(page) == 1, "one box to type the reply into"
     box.fill("Please mention the Wednesday demo.")
     box.press("Enter")
     bubbles = page.locator(BUBBLES)

@@ -32,15 +32,11 @@ def test_import_an_autogen_team_and_run_it(app_page: Page):
     expect(card).to_have_count(1)
     card.get_by_role("button", name="Run").click()
 
+    # one click starts it: on the Demo model, since the file's OpenAI model has no key here
     page.get_by_role("heading", name="Playground").first.wait_for()
-    expect(page.get_by_role("combobox", name="Template")).to_have_value("Default Team")
-    model = page.get_by_role("combobox", name="Model")
-    if not re.search("Demo", model.input_value()):  # never reach the file's OpenAI model
-        model.click()
-        page.get_by_role("option", name="Demo model (offline)").click()
-    expect(model).to_have_value(re.compile("Demo"))
-    page.locator(".st-key-run_button button").click()
     expect(page).to_have_url(re.compile(r"[?&]run=[0-9a-f]+"))
+    expect(page.get_by_role("heading", name="Default Team")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"model: Demo model")).first).to_be_visible()
 
     expect(page.get_by_text(re.compile(r"^\W*Finished")).first).to_be_visible(timeout=60_000)
     expect(page.get_by_text("The run ended:").first).to_be_visible()

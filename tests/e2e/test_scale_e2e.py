@@ -51,8 +51,7 @@ def scaled_out(tmp_path: Path) -> Iterator[tuple[StudioServer, StudioServer]]:
 def test_a_run_on_a_worker_is_stopped_from_the_other_studio(scaled_out, page: Page):
     first, second = scaled_out
     page.goto(f"{first.url}/")
-    page.locator(".st-key-gallery_run_human_in_the_loop button").click()
-    page.locator(".st-key-run_button button").click()
+    page.locator(".st-key-gallery_run_human_in_the_loop button").click()  # one click runs it
     expect(page.get_by_text("Waiting for you").first).to_be_visible(timeout=90_000)
     run_url = page.url
     assert "run=" in run_url
