@@ -3,8 +3,8 @@
 Pages live in ``views/`` (NOT ``pages/``: a ``pages/`` folder beside the entry script makes
 Streamlit route direct URLs the old multipage way, skipping st.navigation and this file).
 Pages (st.navigation; URL paths in brackets): Gallery [/ (the default page)], Playground
-[/playground], Builder [/builder], Models [/models], History [/history], Compare [/compare],
-Settings [/settings].
+[/playground], Builder [/builder], Documents [/documents], Models [/models], History
+[/history], Compare [/compare], Settings [/settings].
 ROUNDTABLE_DATA_DIR and ROUNDTABLE_DB_URL choose the data folder and the database;
 ROUNDTABLE_BROKER_URL (a Redis URL) hands runs to Celery workers (``roundtable worker``).
 
@@ -38,6 +38,8 @@ Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>
   "Run from this message") and "⚖️ Compare" (a link to Compare with ``?a=<run id>``).
 - Compare [/compare]: pickers ``compare_a`` / ``compare_b`` (``?a=``/``?b=``), a figures table,
   both transcripts side by side.
+- Documents: see ``widgets/documents.py`` for its keys; the Playground's ``documents_choice``
+  (for templates with a retrieval proxy) picks the collection a run reads.
 - Models: form ``add_model_form`` (``model_preset`` selectbox outside it, ``model_name``,
   ``model_base_url``, ``model_model``, ``model_key_env``, ``model_key_value``; submit
   "Save model"); per model "Test" (``test_<name>``) and "Delete" (``delete_<name>``);
@@ -93,6 +95,7 @@ def main() -> None:
         st.Page(_HERE / "playground.py", title="Playground", icon="🎛️", url_path="playground"),
         *([st.Page(_HERE / "builder.py", title="Builder", icon="🧩", url_path="builder")]
           if (_HERE / "builder.py").is_file() else []),
+        st.Page(_HERE / "documents.py", title="Documents", icon="📚", url_path="documents"),
         st.Page(_HERE / "models.py", title="Models", icon="🧠", url_path="models"),
         st.Page(_HERE / "history.py", title="History", icon="🕘", url_path="history"),
         st.Page(_HERE / "compare.py", title="Compare", icon="⚖️", url_path="compare"),

@@ -16,9 +16,21 @@ a member sees and controls only their own runs (another person's run is ``None``
 ``NotFound``), administrators all of them. ``start`` enforces the member's budget
 (:class:`BudgetExceeded`, a clear sentence). API keys reach a model only through
 :func:`api_key_for` (the same rules for a run and for the Models page's Test).
+
+Document collections (:func:`add_files`, :func:`compute_embeddings`, :func:`search`) are
+the acting person's own; a run's retrieval proxy reads the collection of that name
+belonging to whoever starts the run.
 """
 
 from ._celery import broker_url, check_broker, start_worker
+from ._documents import (
+    AddReport,
+    DocumentsError,
+    add_files,
+    collection_resolver,
+    compute_embeddings,
+    search,
+)
 from ._errors import BudgetExceeded, RunError
 from ._handle import FINAL_STATUSES, RunHandle
 from ._imports import ImportItem, ImportPlan, apply_import, plan_import
@@ -47,6 +59,12 @@ __all__ = [
     "fork_points",
     "fork_run",
     "ALLOW_UNSANDBOXED",
+    "AddReport",
+    "DocumentsError",
+    "add_files",
+    "collection_resolver",
+    "compute_embeddings",
+    "search",
     "SERVE_INSTANCES",
     "BudgetExceeded",
     "DEMO_PACE",

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from studio.spec import ModelConfig as SpecModelConfig
 from studio.spec import Registry, RegistryError, TemplateSpec
 
+from ._documents import collection_resolver
+
 if TYPE_CHECKING:
     from studio.engine import ModelClient
     from studio.store import Actor, Store
@@ -142,7 +144,8 @@ class ModelSetup:
 
 def build(spec: TemplateSpec, *, registry: Registry, resolve_model: Callable[[str], Any],
           work_dir: Path, model_override: Any | None, human_input_override: str | None,
-          allow_unsandboxed: bool = False) -> Any:
+          allow_unsandboxed: bool = False,
+          resolve_collection: Callable[[str], Any] | None = None) -> Any:
     """``studio.spec.build_team`` (imported late: it is the spec package's newest part)."""
     try:
         from studio.spec import build_team  # type: ignore[attr-defined]
@@ -150,7 +153,7 @@ def build(spec: TemplateSpec, *, registry: Registry, resolve_model: Callable[[st
         from studio.spec.build import build_team  # type: ignore[import-not-found,no-redef]
     return build_team(spec, resolve_model=resolve_model, registry=registry, work_dir=work_dir,
                       model_override=model_override, human_input_override=human_input_override,
-                      allow_unsandboxed=allow_unsandboxed)
+                      allow_unsandboxed=allow_unsandboxed, resolve_collection=resolve_collection)
 
 
 def make_team(spec: TemplateSpec, *, store: Store, registry: Registry, actor: Actor,
@@ -160,7 +163,8 @@ def make_team(spec: TemplateSpec, *, store: Store, registry: Registry, actor: Ac
     own; else every agent on "demo", "local" or a stored config), ``human`` ("never" asks no
     one), ``timeout``/``retries``, ``demo_pace`` and ``demo_token_delay``. Raises
     ``BuildError`` (or ``RunError``) when it cannot be built here. Keys are those the
-    ``actor`` (who started the run) may use, for the hosts they were saved for."""
+    ``actor`` (who started the run) may use, for the hosts they were saved for, and a
+    retrieval proxy reads the actor's own document collection of the name it gives."""
     model = options.get("model")
     pace = str(options.get("demo_pace") or "instant")
     delay = float(options.get("demo_token_delay") or 0.0)
@@ -173,5 +177,6 @@ def make_team(spec: TemplateSpec, *, store: Store, registry: Registry, actor: Ac
     team = build(runnable, registry=registry, resolve_model=setup.resolve, work_dir=work_dir,
                  model_override=override,
                  human_input_override="never" if options.get("human") == "never" else None,
-                 allow_unsandboxed=bool(store.get_setting(ALLOW_UNSANDBOXED, False)))
+                 allow_unsandboxed=bool(store.get_setting(ALLOW_UNSANDBOXED, False)),
+                 resolve_collection=collection_resolver(store, actor, registry))
     return team, setup.label or (model or "")

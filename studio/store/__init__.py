@@ -20,6 +20,9 @@ FIRST argument: ``store.list_runs(actor)``, ``store.get_template(actor, name)``,
   (read and run only). Administrators see and may change everything.
 - Another person's run or template simply does not exist for a member (``NotFound``);
   changing something one may only see raises ``Forbidden``.
+- Document collections are private to their owner, administrators included (a run's
+  retrieval proxy reads the collection of that name belonging to whoever runs it): another
+  person's collection is ``NotFound`` for everyone.
 - Settings (``set_setting``), accounts, budgets, API keys, backup and restore:
   administrators only. ``roundtable serve`` checks a key with the system call
   ``api_key_for`` and acts as the key's owner (``key_actor``).
@@ -44,6 +47,7 @@ from ._backup import BACKUP_FORMAT
 from ._config import ALLOWED_KEY_ENV
 from ._crypto import KEY_ENV, KEY_FILE_ENV, key_host
 from ._db import default_data_dir, default_db_url
+from ._documents import CollectionInfo, DocumentInfo, StoredChunk
 from ._errors import AlreadyExists, Forbidden, LeaseLost, NotFound, SchemaTooNew, StoreError
 from ._events import PERSISTED_EVENTS, event_columns
 from ._migrations import head_revision, revisions
@@ -70,6 +74,7 @@ __all__ = [
     "ALLOWED_KEY_ENV",
     "BACKUP_FORMAT",
     "BUDGET_KEYS",
+    "CollectionInfo",
     "DEFAULT_BUDGET",
     "FINAL_STATUSES",
     "JOIN_CODE",
@@ -88,6 +93,7 @@ __all__ = [
     "AlreadyExists",
     "Budget",
     "CustomTool",
+    "DocumentInfo",
     "Forbidden",
     "LeaseLost",
     "ModelConfig",
@@ -97,6 +103,7 @@ __all__ = [
     "SchemaTooNew",
     "SecretInfo",
     "SignInError",
+    "StoredChunk",
     "Store",
     "StoreError",
     "TemplateInfo",

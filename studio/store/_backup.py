@@ -16,6 +16,9 @@ from ._migrations import head_revision
 from ._records import RUN_STATUSES
 from ._tables import (
     CustomToolRow,
+    DocumentChunkRow,
+    DocumentCollectionRow,
+    DocumentRow,
     ModelConfigRow,
     RunEventRow,
     RunRow,
@@ -194,6 +197,51 @@ def _unique(section: str, names: list[str], key: str = "name") -> None:
         seen.add(name)
 
 
+def _collections_backup(session: Any) -> list[dict[str, Any]]:
+    """Document collections with their files' chunks (and embeddings), for a backup."""
+    out = []
+    for c in session.exec(select(DocumentCollectionRow).order_by(
+            col(DocumentCollectionRow.name), col(DocumentCollectionRow.id))):
+        documents = []
+        for d in session.exec(select(DocumentRow).where(DocumentRow.collection_id == c.id)
+                              .order_by(col(DocumentRow.source))):
+            chunks = session.exec(select(DocumentChunkRow).where(
+                DocumentChunkRow.document_id == d.id).order_by(col(DocumentChunkRow.position)))
+            documents.append({**d.model_dump(exclude={"id", "collection_id"}),
+                              "chunks": [ch.model_dump(exclude={"id", "document_id",
+                                                                "collection_id"})
+                                         for ch in chunks]})
+        out.append({**c.model_dump(exclude={"id", "owner_id"}), "documents": documents})
+    return out
+
+
+def _collection_rows(c: _Reader) -> tuple[DocumentCollectionRow, list[tuple[DocumentRow, list[
+        DocumentChunkRow]]]]:
+    row = DocumentCollectionRow(
+        name=c.text("name"), description=c.text("description", ""),
+        chunk_size=c.integer("chunk_size", 1000),
+        embedding_config=c.text("embedding_config", None, optional=True),
+        embedding_model=c.text("embedding_model", None, optional=True),
+        created_at=c.number("created_at", time.time()),
+        updated_at=c.number("updated_at", time.time()))
+    documents = []
+    for d in c.items("documents"):
+        chunks = []
+        for ch in d.items("chunks"):
+            vector = ch.data.get("embedding")
+            if vector is not None and (not isinstance(vector, list) or not all(
+                    isinstance(x, int | float) and not isinstance(x, bool) for x in vector)):
+                raise StoreError(f"backup {ch.path}.embedding: expected a list of numbers")
+            chunks.append(DocumentChunkRow(document_id=0, collection_id=0,
+                                           position=ch.integer("position"), text=ch.text("text"),
+                                           location=ch.text("location", ""), embedding=vector))
+        documents.append((DocumentRow(collection_id=0, source=d.text("source"),
+                                      kind=d.text("kind"), size=d.integer("size", 0),
+                                      sha256=d.text("sha256", ""), chars=d.integer("chars", 0),
+                                      added_at=d.number("added_at", time.time())), chunks))
+    return row, documents
+
+
 class BackupMixin(StoreBase):
     def backup(self, actor: Actor) -> dict[str, Any]:
         """Everything but secret values, password hashes and sessions, as JSON-ready data
@@ -226,6 +274,7 @@ class BackupMixin(StoreBase):
                 for t in session.exec(select(CustomToolRow).order_by(col(CustomToolRow.name)))
             ]
             settings = {s.key: s.value for s in session.exec(select(SettingRow))}
+            collections = _collections_backup(session)
             runs = []
             for r in session.exec(select(RunRow).order_by(col(RunRow.started_at), col(RunRow.id))):
                 run = r.model_dump(exclude={"owner", "owner_id", "holder", "mode", "options"})
@@ -247,13 +296,15 @@ class BackupMixin(StoreBase):
                 "tools": tools,
                 "settings": settings,
                 "runs": runs,
+                "document_collections": collections,
             }
         )
 
     def restore(self, actor: Actor, data: dict[str, Any]) -> dict[str, int]:
         """Load a :meth:`backup` in one transaction: items in the backup replace stored items
         of the same name (or run id); everything else is kept. Nothing changes on error.
-        Returns how many templates, model configs, tools, settings and runs were restored.
+        Returns how many templates, model configs, tools, settings, runs and document
+        collections were restored.
         Administrators only; what is restored belongs to the administrators."""
         if not actor.is_admin:
             raise Forbidden("only an administrator can restore a backup")
@@ -275,6 +326,8 @@ class BackupMixin(StoreBase):
         ]
         settings = top.obj("settings", {})
         runs = [_run_rows(r) for r in top.items("runs")]
+        collections = [_collection_rows(c) for c in top.items("document_collections")]
+        _unique("document_collections", [row.name for row, _ in collections])
         _unique("templates", [row.name for row, _ in templates])
         _unique("model_configs", [m.name for m in models])
         _unique("tools", [t.name for t in tools])
@@ -310,10 +363,31 @@ class BackupMixin(StoreBase):
                 session.add(run)
                 session.flush()
                 session.add_all(events)
+            for collection, documents in collections:
+                old_ids = select(DocumentCollectionRow.id).where(
+                    DocumentCollectionRow.name == collection.name,
+                    col(DocumentCollectionRow.owner_id).is_(None))
+                session.execute(delete(DocumentChunkRow).where(
+                    col(DocumentChunkRow.collection_id).in_(old_ids)))
+                session.execute(delete(DocumentRow).where(
+                    col(DocumentRow.collection_id).in_(old_ids)))
+                session.execute(delete(DocumentCollectionRow).where(
+                    col(DocumentCollectionRow.id).in_(old_ids)))
+                session.add(collection)
+                session.flush()
+                for document, chunks in documents:
+                    document.collection_id = collection.id  # type: ignore[assignment]
+                    session.add(document)
+                    session.flush()
+                    for chunk in chunks:
+                        chunk.document_id = document.id  # type: ignore[assignment]
+                        chunk.collection_id = collection.id  # type: ignore[assignment]
+                    session.add_all(chunks)
         return {
             "templates": len(templates),
             "model_configs": len(models),
             "tools": len(tools),
             "settings": len(settings),
             "runs": len(runs),
+            "document_collections": len(collections),
         }

@@ -13,15 +13,18 @@ from ._backup import BackupMixin
 from ._config import ConfigMixin
 from ._crypto import SecretBox, key_file_for
 from ._db import create_db_engine, default_data_dir, default_db_url
+from ._documents import DocumentsMixin
 from ._errors import StoreError
 from ._migrations import migrate, schema_version
 from ._runs import RunsMixin
 from ._templates import TemplatesMixin
 
 
-class Store(TemplatesMixin, RunsMixin, ConfigMixin, AccountsMixin, ApiKeysMixin, BackupMixin):
+class Store(TemplatesMixin, RunsMixin, ConfigMixin, AccountsMixin, ApiKeysMixin, DocumentsMixin,
+            BackupMixin):
     """Templates (with versions), runs and their events, model configs, secrets, custom tools,
-    settings, drafts, accounts and API keys, in SQLite (default) or PostgreSQL.
+    settings, drafts, accounts, API keys and document collections, in SQLite (default) or
+    PostgreSQL.
 
     Thread-safe: each call uses its own short session. Open with :meth:`open`. Calls on
     people's data take the acting :class:`~studio.store.Actor` first.

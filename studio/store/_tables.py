@@ -254,6 +254,50 @@ class SettingRow(SQLModel, table=True):
     updated_at: float = Field(default_factory=now)
 
 
+class DocumentCollectionRow(SQLModel, table=True):
+    __tablename__ = "document_collection"
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("account.id", name="fk_document_collection_owner",
+                            ondelete="CASCADE"), nullable=True, index=True))
+    name: str = Field(index=True)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    chunk_size: int = 1000
+    embedding_config: str | None = None  # the model configuration that serves embeddings
+    embedding_model: str | None = None  # the embeddings model's name at that endpoint
+    created_at: float = Field(default_factory=now)
+    updated_at: float = Field(default_factory=now)
+
+
+class DocumentRow(SQLModel, table=True):
+    __tablename__ = "document"
+    id: int | None = Field(default=None, primary_key=True)
+    collection_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("document_collection.id", name="fk_document_collection",
+                            ondelete="CASCADE"), nullable=False, index=True))
+    source: str  # the file's name
+    kind: str  # pdf | docx | html | markdown | text
+    size: int = 0  # bytes of the file
+    sha256: str = ""
+    chars: int = 0  # characters of text found in it
+    added_at: float = Field(default_factory=now)
+
+
+class DocumentChunkRow(SQLModel, table=True):
+    __tablename__ = "document_chunk"
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("document.id", name="fk_document_chunk_document",
+                            ondelete="CASCADE"), nullable=False, index=True))
+    collection_id: int = Field(sa_column=Column(Integer, nullable=False, index=True))
+    position: int  # its place among the chunks of its document
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    location: str = ""
+    # JSON with SQL NULL for "none yet" (not the JSON value null), so "IS NULL" finds them
+    embedding: list[float] | None = Field(default=None, sa_column=Column(
+        JSON(none_as_null=True), nullable=True))
+
+
 ALL_TABLES: tuple[type[SQLModel], ...] = (
     AccountRow,
     AccountSessionRow,
@@ -269,4 +313,7 @@ ALL_TABLES: tuple[type[SQLModel], ...] = (
     CustomToolRow,
     ApiKeyRow,
     SettingRow,
+    DocumentCollectionRow,
+    DocumentRow,
+    DocumentChunkRow,
 )

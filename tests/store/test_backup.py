@@ -49,7 +49,8 @@ def test_backup_restore_into_empty_database(store: Store, sqlite_url: str) -> No
     target = Store.open(f"{sqlite_url}.restored")
     try:
         counts = target.restore(LOCAL, json.loads(text))
-        assert counts == {"templates": 2, "model_configs": 1, "tools": 1, "settings": 1, "runs": 1}
+        assert counts == {"templates": 2, "model_configs": 1, "tools": 1, "settings": 1, "runs": 1,
+                          "document_collections": 0}
         assert _comparable(target.backup(LOCAL)) == _comparable(backup)
         assert target.get_template(LOCAL, "Essay", 1).note == "n1"
         assert [t.name for t in target.list_templates(LOCAL)] == ["Essay"]

@@ -27,6 +27,7 @@ from studio.store import (
 from studio.store._db import create_db_engine
 from studio.store._migrations import migrate
 from studio.store._tables import ALL_TABLES
+from studio.store.migrations import HEAD
 
 from ._legacy import DRAFT, SECRET, make_v1, make_v2
 
@@ -36,6 +37,20 @@ LOCAL = Actor.local()
 
 def _columns(store: Store, table: str) -> dict[str, bool]:
     return {c["name"]: c["nullable"] for c in sa.inspect(store.engine).get_columns(table)}
+
+
+def test_head_names_the_newest_revision() -> None:
+    assert HEAD == head_revision() == revisions()[-1]
+
+
+def test_opening_a_current_database_does_not_load_alembic(tmp_path: Path) -> None:
+    Store.open(data_dir=tmp_path).close()  # created and migrated: Alembic runs here
+    code = ("import sys\nfrom pathlib import Path\nfrom studio.store import Store\n"
+            f"Store.open(data_dir=Path({str(tmp_path)!r})).close()\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]"
 
 
 def test_migrated_schema_matches_the_tables(store: Store) -> None:

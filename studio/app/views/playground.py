@@ -10,9 +10,11 @@ from studio.app._guard import page_guard
 from studio.app._launch import launch, show_launch_error
 from studio.app._services import services
 from studio.app.widgets.demo_note import demo_banner
+from studio.app.widgets.documents import documents_choice
 from studio.app.widgets.run_header import task_bar
 from studio.app.widgets.run_next import run_next
 from studio.app.widgets.run_view import render_run, spec_of
+from studio.spec import use_collection
 from studio.store import NotFound
 
 REQUEST_KEY = "playground_template"  # set by the Gallery before switching here
@@ -57,6 +59,7 @@ def setup_form(svc, entries: dict) -> None:  # noqa: ANN001 - Services
         demo_banner(key="setup", store=svc.store)
     st.caption(f"{pattern_label(entry.spec)} · {len(entry.spec.agents)} agents · "
                f"{' '.join(entry.spec.description.split())}")
+    collection = documents_choice(svc, current_actor(), entry.spec)
     with st.form("run_form", border=False):
         st.text_area("Task", key="task_input", height=90,
                      help="What the team should do. Press Ctrl+Enter or click Run.")
@@ -65,15 +68,18 @@ def setup_form(svc, entries: dict) -> None:  # noqa: ANN001 - Services
             st.caption("Other ideas: " + " · ".join(f"_{s}_" for s in samples))
         if st.form_submit_button("Run", type="primary", icon="▶️", key="run_button",
                                  on_click=_remember, args=("task_input", "pg_task")):
-            _start(svc, entry, st.session_state["task_input"], st.session_state["model_select"])
+            _start(svc, entry, st.session_state["task_input"], st.session_state["model_select"],
+                   collection)
 
 
-def _start(svc, entry, task: str, model: str) -> None:  # noqa: ANN001
+def _start(svc, entry, task: str, model: str, collection: str | None = None,  # noqa: ANN001
+           ) -> None:
     if not task.strip():
         st.error("Write a task for the team first (or pick a template with a sample task).")
         return
     with st.spinner("Starting the run…"):
-        run_id = launch(svc, entry.spec, task, template_name=entry.name, model=model)
+        spec = use_collection(entry.spec, collection) if collection else entry.spec
+        run_id = launch(svc, spec, task, template_name=entry.name, model=model)
     if run_id is None:
         show_launch_error()
         return

@@ -141,6 +141,8 @@ def render_agent_form(ctx: session.Draft, index: int) -> None:
     _termination(ctx, index, key)
     _tools(ctx, index, bind)
     _code_execution(ctx, index, key)
+    if agent.kind == AgentKind.RETRIEVE_USER_PROXY:
+        _retrieval(ctx, index, key)
     _nested_chats(ctx, index, key)
     with st.expander("More: sampling, default reply, streaming"):
         _model_settings(ctx, index, key)
@@ -273,6 +275,58 @@ def _set_code(ctx: session.Draft, index: int, keys: dict[str, str], vals: dict[s
              "image": str(current("image") or "").strip() or None,
              "approve": bool(current("approve")), "network": bool(current("network"))}
     _apply(ctx, lambda spec: draft.update_agent(spec, index, code_execution=value))
+
+
+_OWN_DOCUMENTS = "(documents written into the template)"
+
+
+def _retrieval(ctx: session.Draft, index: int, key: Callable[[str], str]) -> None:
+    """Which documents a retrieval proxy searches, and how it sends passages."""
+    agent = ctx.spec.agents[index]
+    retrieval = agent.retrieval
+    with st.expander("Documents (retrieval)", expanded=True):
+        names = [c.name for c in ctx.svc.store.collections(ctx.actor)]
+        current = retrieval.collection if retrieval and retrieval.collection else _OWN_DOCUMENTS
+        options = [_OWN_DOCUMENTS, *names, *([current] if current not in names
+                                             and current != _OWN_DOCUMENTS else [])]
+        fields = {"collection": current, "n_results": retrieval.n_results if retrieval else 3,
+                  "task": retrieval.task if retrieval else "qa",
+                  "update_context": retrieval.update_context if retrieval else True}
+        group = session.digest(fields)
+        keys, vals = {f: session.live(f"{key(f)}_{group}") for f in fields}, fields
+        args = (ctx, index, keys)
+        own = len(retrieval.documents) if retrieval else 0
+        put(st.selectbox, "Collection", options, key=keys["collection"],
+            value=vals["collection"], on_change=_set_retrieval, args=args,
+            format_func=lambda o: f"{o[:-1]}: {own} file{'s' if own != 1 else ''})"
+            if o == _OWN_DOCUMENTS else o,
+            help="Your document collections (made on the Documents page), or the documents "
+                 "that came with the template.")
+        left, right = st.columns(2)
+        put(left.number_input, "Passages per message", min_value=1, max_value=20, step=1,
+            key=keys["n_results"], value=vals["n_results"], on_change=_set_retrieval, args=args)
+        put(right.selectbox, "Prompt", ["qa", "code"], key=keys["task"], value=vals["task"],
+            on_change=_set_retrieval, args=args,
+            format_func={"qa": "Answer questions", "code": "Write code"}.get)
+        put(st.checkbox, "Send the next passages by itself on UPDATE CONTEXT",
+            key=keys["update_context"], value=vals["update_context"], on_change=_set_retrieval,
+            args=args)
+        if not names:
+            st.caption("📚 Make a collection of your own files on the **Documents** page.")
+        _problems(ctx, agent.name, "retrieval")
+
+
+def _set_retrieval(ctx: session.Draft, index: int, keys: dict[str, str]) -> None:
+    if not _live(*keys.values()):
+        return
+    state = st.session_state
+    base = _spec().agents[index].retrieval
+    chosen = state[keys["collection"]]
+    value = {**(base.model_dump() if base else {}),
+             "collection": None if chosen == _OWN_DOCUMENTS else chosen,
+             "n_results": int(state[keys["n_results"]] or 3), "task": state[keys["task"]],
+             "update_context": bool(state[keys["update_context"]])}
+    _apply(ctx, lambda spec: draft.update_agent(spec, index, retrieval=value))
 
 
 def _nested_chats(ctx: session.Draft, index: int, key: Callable[[str], str]) -> None:

@@ -34,7 +34,8 @@ class Hit:
 class Retriever(Protocol):
     """Anything that ranks chunks for a query, best first (only the relevant ones)."""
 
-    chunks: Sequence[Chunk]
+    @property
+    def chunks(self) -> Sequence[Chunk]: ...
 
     def rank(self, query: str) -> list[Hit]: ...
 
