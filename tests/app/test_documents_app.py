@@ -63,6 +63,7 @@ def test_a_second_collection_and_embeddings_from_the_persons_endpoint(app, svc) 
         at.text_input(key="embedding_model").set_value("nope")
         at.button(key="embeddings_compute").click().run()
         assert "has no embeddings model 'nope'" in at.error[0].value
+        assert not at.get("progress")  # the bar goes when the error comes
         assert "Something went wrong" not in at.error[0].value  # it says what to do
         at.text_input(key="embedding_model").set_value("test-embed")
         at.button(key="embeddings_compute").click().run()

@@ -35,7 +35,8 @@ CREATED = "documents_created"  # how many were made this session: keys a fresh p
 def failed(exc: Exception, *, what: str) -> None:
     """A documents error says what to do already; anything else gets the details too."""
     if isinstance(exc, DocumentsError):
-        st.error(f"**{what}.** {exc}", icon="⚠️")
+        said = str(exc)
+        st.error(f"**{what}.** {said[:1].upper()}{said[1:]}", icon="⚠️")
     else:
         show_error(exc, what=what)
 
@@ -187,6 +188,7 @@ def embeddings(svc: Any, actor: Any, collection: str, info: Any) -> None:
             count = compute_embeddings(svc.store, actor, registry, collection, config=config,
                                        model=model, on_progress=progress)
         except Exception as exc:  # noqa: BLE001 - shown with what to do
+            bar.empty()  # no half-drawn bar left standing under the error
             failed(exc, what="The embeddings could not be computed")
             return
         st.session_state[FLASH] = ("success", f"Embedded {count} passages with **{model}**: "
