@@ -41,10 +41,12 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY studio ./studio
 COPY components ./components
 COPY templates ./templates
-# .wheels/ (may be empty): wheels for an install without network (scripts/build_image.sh)
+# .wheels/ (may be empty): wheels for an install without network (scripts/build_image.sh),
+# with constraints.txt as the image's Python needs it (pins it cannot use replaced)
 COPY .wheels/ /wheels/
 RUN set -e; \
     offline=""; if ls /wheels/*.whl >/dev/null 2>&1; then offline="--no-index --find-links /wheels"; fi; \
+    if [ -f /wheels/constraints.txt ]; then cp /wheels/constraints.txt constraints.txt; fi; \
     if ! python3 -m pip --version >/dev/null 2>&1; then \
         wheel="$(ls /wheels/pip-*.whl | head -n 1)"; \
         python3 "$wheel/pip" install --no-index --break-system-packages "$wheel"; \

@@ -21,14 +21,22 @@ if [ -z "${CONTAINERS_CONF:-}" ] && [ -f /etc/roundtable/containers.conf ]; then
     export CONTAINERS_CONF=/etc/roundtable/containers.conf  # written by setup_sandbox.sh
 fi
 
-stamp=".wheels/.stamp-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
+# The image's own interpreter decides which wheels it needs (its Python may be an older 3.11
+# than this machine's, with dependencies behind markers this one does not have).
+image_env="$("$ENGINE" run --rm --network none "$BASE" python3 -c \
+    "$("$PYTHON" scripts/image_wheels.py probe)")" \
+    || { echo "build_image: cannot run python3 in $BASE" >&2; exit 1; }
+stamp=".wheels/.stamp-$( { cat pyproject.toml constraints.txt scripts/image_wheels.py; \
+    echo "$image_env"; } | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
     say "collecting wheels for the project and its dependencies in .wheels/"
-    find .wheels -maxdepth 1 \( -name '*.whl' -o -name '.stamp-*' \) -delete
+    find .wheels -maxdepth 1 \( -name '*.whl' -o -name '.stamp-*' -o -name '.image-env.json' \) -delete
     "$PYTHON" -m pip wheel --disable-pip-version-check -q -c constraints.txt -w .wheels .
     # what the image needs to install them: pip itself and the build backend
     "$PYTHON" -m pip download --disable-pip-version-check -q --no-deps -c constraints.txt \
         -d .wheels pip setuptools wheel
+    printf '%s\n' "$image_env" > .wheels/.image-env.json
+    "$PYTHON" scripts/image_wheels.py complete .wheels/.image-env.json .wheels
     touch "$stamp"
 fi
 

@@ -24,6 +24,18 @@ def test_compose_starts_postgres_redis_two_workers_and_two_studios_behind_one_ad
         assert service["build"]["context"] == "." and "BASE" in service["build"]["args"]
         assert set(service["depends_on"]) == {"postgres", "redis"}
     assert [s["command"][:2] for s in app] == [["roundtable", "ui"]] * 2 + [["roundtable", "worker"]] * 2
+    # stored keys are encrypted: studios and workers (any host) share one key, required
+    keys = {service["environment"].get("ROUNDTABLE_SECRET_KEY") for service in app}
+    assert len(keys) == 1 and next(iter(keys)).startswith("${ROUNDTABLE_SECRET_KEY:?"), keys
+    for name in ("studio1", "studio2"):  # a shared studio starts with its first administrator
+        env = services[name]["environment"]
+        assert env["ROUNDTABLE_ADMIN"].startswith("${ROUNDTABLE_ADMIN")
+        assert env["ROUNDTABLE_ADMIN_PASSWORD"].startswith("${ROUNDTABLE_ADMIN_PASSWORD:?")
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Growing past one process", 1)[1].split("\n## ", 1)[0]
+    for variable in ("ROUNDTABLE_SECRET_KEY", "ROUNDTABLE_ADMIN_PASSWORD", "ROUNDTABLE_ADMIN"):
+        assert variable in section, f"the README's deployment section names {variable}"
+    assert "same one" in section
     assert services["proxy"]["ports"] == ["8080:80"]
     nginx = (ROOT / "deploy" / "nginx.conf").read_text()
     assert re.findall(r"server (studio\d):8501", nginx) == ["studio1", "studio2"]

@@ -18,11 +18,12 @@ from ._channel import RunChannel
 from ._errors import BudgetExceeded, RunError
 from ._execution import Execution
 from ._handle import FINAL_STATUSES, QUEUED, RunHandle, TrackedHuman
-from ._lease import Heartbeat
+from ._lease import Heartbeat, lease_ttl
 from ._lineage import opening
 from ._models import actor_registry, make_team
 from ._persist import store_row
 from ._remote import RemoteHandle
+from ._sweep import LostRunSweep, Periodic
 
 if TYPE_CHECKING:
     from studio.spec import Registry
@@ -67,6 +68,7 @@ class RunManager:
         self._dispatch: CeleryDispatch | None = None
         self._redis: Any = None
         self._heartbeat: Heartbeat | None = None
+        self._sweep: Periodic | None = None
         if self.broker:
             from ._celery import CeleryDispatch, check_broker
             from ._channel import redis_client
@@ -74,6 +76,9 @@ class RunManager:
             check_broker(self.broker)
             self._dispatch = CeleryDispatch(self.broker)
             self._redis = redis_client(self.broker)
+            # runs whose message the broker lost end "interrupted" even with no worker up
+            self._sweep = Periodic(lease_ttl() / 5, LostRunSweep(store, self._redis),
+                                   name="lost-runs")
         else:
             self._heartbeat = Heartbeat(store, "studio", on_beat=store.mark_interrupted_runs)
         self.interrupted_on_start = store.mark_interrupted_runs()
@@ -233,7 +238,11 @@ class RunManager:
             info = self.store.get_run(actor, run_id)
         except NotFound:
             return None
-        handle = RemoteHandle(channel, info, self.store)
+        try:
+            owner_name = self.store.actor_by_id(info.owner_id).name
+        except NotFound:  # the account is gone; its run still shows
+            owner_name = ""
+        handle = RemoteHandle(channel, info, self.store, owner_name=owner_name)
         with self._lock:
             self._remote[run_id] = handle
         return handle
@@ -308,6 +317,8 @@ class RunManager:
         ended = all(handle.wait(timeout) for handle in handles)
         if self._heartbeat is not None and ended:
             self._heartbeat.stop()
+        if self._sweep is not None:
+            self._sweep.stop()
         return ended
 
 

@@ -43,7 +43,7 @@ def filesystem_of(path: str, mounts: str = "/proc/mounts") -> str:
 def configuration_notes(store: Store, broker: str | None) -> list[str]:
     """Sentences for people running this configuration (empty when all is well)."""
     if store.dialect != "sqlite":
-        return []
+        return _secret_key_notes(store, broker)
     path = str(store.engine.url.database or "")
     notes = []
     kind = filesystem_of(os.path.dirname(path) or ".")
@@ -56,3 +56,15 @@ def configuration_notes(store: Store, broker: str | None) -> list[str]:
                      "that only works while every worker runs on this machine and uses this "
                      f"data folder; workers on other machines need PostgreSQL ({POSTGRES_HINT})")
     return notes
+
+
+def _secret_key_notes(store: Store, broker: str | None) -> list[str]:
+    """Studios and workers on several machines must share the key of the stored secrets."""
+    from studio.store import KEY_ENV
+
+    if not broker or os.environ.get(KEY_ENV, "").strip():
+        return []
+    return [f"stored API keys are encrypted with the key file {store.secret_key_location}: "
+            "studios and workers on other machines need the same key (set "
+            f"{KEY_ENV} to the same value for every studio and worker), or their runs "
+            "cannot use stored keys"]

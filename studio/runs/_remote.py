@@ -24,10 +24,11 @@ if TYPE_CHECKING:
 class RemoteHandle:
     """One run on a worker. Every method may be called from any thread and any process."""
 
-    def __init__(self, channel: RunChannel, info: RunInfo, store: Store) -> None:
+    def __init__(self, channel: RunChannel, info: RunInfo, store: Store, *,
+                 owner_name: str = "") -> None:
         self.run_id = info.id
         self.owner_id = info.owner_id  # who started it (None: the personal-mode user)
-        self.owner_name = ""
+        self.owner_name = owner_name
         self.template_name = info.template_name
         self.task = info.task
         self.model_label = info.model_label

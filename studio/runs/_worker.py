@@ -40,6 +40,7 @@ from ._execution import Execution
 from ._handle import FINAL_STATUSES, RunHandle, TrackedHuman
 from ._lease import Heartbeat
 from ._models import actor_registry, make_team
+from ._sweep import LostRunSweep
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -102,6 +103,7 @@ class WorkerRuntime:
         self._live: dict[str, _Live] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._lost = LostRunSweep(store, self.redis)
         self.heartbeat = Heartbeat(store, "worker", ttl=lease_ttl, on_beat=self._rescue)
         self._controls = threading.Thread(target=self._control_loop, name="run-controls",
                                           daemon=True)
@@ -128,6 +130,7 @@ class WorkerRuntime:
     def _rescue(self) -> None:
         for run_id in self.store.release_orphaned_runs("celery"):
             self.enqueue(run_id)
+        self._lost()  # runs whose message the broker lost: interrupted, with the reason
 
     # -- the task --------------------------------------------------------------------------
     def execute(self, run_id: str) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from ._auth import Gate
 from ._errors import install_handlers
@@ -34,8 +35,10 @@ def create_app(teams: Teams, gate: Gate, *, cors_origins: tuple[str, ...] = (),
                runner: str = "in-process") -> FastAPI:
     """The service for ``teams``, with ``gate`` checking who calls. CORS is off unless
     ``cors_origins`` names the web origins allowed to call from a browser."""
-    app = FastAPI(title="Roundtable Studio: served teams", version="1",
-                  description=DESCRIPTION, redoc_url=None)
+    # the interactive API page at /docs, with Swagger UI served by the service itself
+    # (FastAPI's own page loads it from a CDN: blank offline)
+    app = FastAPIOffline(title="Roundtable Studio: served teams", version="1",
+                         description=DESCRIPTION, redoc_url=None)
     app.state.teams = teams
     app.state.gate = gate
     install_handlers(app)

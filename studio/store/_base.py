@@ -41,6 +41,12 @@ class StoreBase:
         return self._engine
 
     @property
+    def secret_key_location(self) -> str:
+        """Where the key that encrypts stored secrets comes from: ``$ROUNDTABLE_SECRET_KEY``
+        or the path of the key file."""
+        return self._box.where
+
+    @property
     def dialect(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._engine.dialect.name

@@ -5,6 +5,12 @@ and renews it while it lives. A run names its holder's lease; once that lease ha
 the run is an orphan: a local run is then marked ``interrupted``, a run on a worker is
 released so another worker takes it over. Writes for a run can be *fenced* by a lease: the
 store refuses them (:class:`LeaseLost`) once another process holds the run.
+
+A lease also names its process exactly (machine, pid, start time): when that process is
+provably dead -- it ran on this machine and its pid is free or taken by a newer process --
+the lease is expired at once (:meth:`LeasesMixin.expire_dead_leases`), so a studio that was
+killed and started again finds its runs interrupted without waiting for the expiry. Leases
+of processes on other machines are only ever judged by their expiry.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from sqlmodel import col, select
 
 from ._base import StoreBase
 from ._errors import LeaseLost, NotFound
+from ._process import machine_id, process_identity, provably_dead
 from ._records import LIVE_STATUSES
 from ._tables import LeaseRow, RunRow, now
 
@@ -31,10 +38,12 @@ class LeasesMixin(StoreBase):
         """Start a lease for this process (``kind``: studio, cli or worker); returns its id
         (``lease_id`` opens that one again after it was lost)."""
         lease_id = lease_id or f"{kind}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        machine, pid, started = process_identity()
         stamp = now()
         with self._write() as session:
-            session.add(LeaseRow(id=lease_id, kind=kind, host=socket.gethostname(),
-                                 pid=os.getpid(), started_at=stamp, expires_at=stamp + ttl))
+            session.add(LeaseRow(id=lease_id, kind=kind, host=socket.gethostname(), pid=pid,
+                                 machine=machine, proc_start=started, started_at=stamp,
+                                 expires_at=stamp + ttl))
         return lease_id
 
     def renew_lease(self, lease_id: str, ttl: float) -> bool:
@@ -53,6 +62,26 @@ class LeasesMixin(StoreBase):
             row = session.get(LeaseRow, lease_id)
             if row is not None:
                 session.delete(row)
+
+    def expire_dead_leases(self) -> list[str]:
+        """Expire now the unexpired leases whose process is provably dead (it ran on this
+        machine, and its pid is free or belongs to a process started since); returns their
+        ids. A lease of another machine, or from before leases named their process, is left
+        to its expiry."""
+        machine = machine_id()
+        if not machine:
+            return []
+        stamp = now()
+        with self._read() as session:
+            rows = session.exec(select(LeaseRow.id, LeaseRow.pid, LeaseRow.proc_start).where(
+                LeaseRow.machine == machine, col(LeaseRow.expires_at) > stamp)).all()
+        dead = [lease_id for lease_id, pid, started in rows if provably_dead(machine, pid, started)]
+        if dead:
+            with self._write() as session:
+                for row in session.exec(select(LeaseRow).where(col(LeaseRow.id).in_(dead))):
+                    row.expires_at = min(row.expires_at, stamp)
+                    session.add(row)
+        return dead
 
     def lease_alive(self, lease_id: str | None) -> bool:
         if not lease_id:
@@ -93,6 +122,7 @@ class LeasesMixin(StoreBase):
     def release_orphaned_runs(self, mode: str = "celery") -> list[str]:
         """Release the live runs of ``mode`` whose holder's lease has expired (holder set to
         NULL, so a worker can claim them); returns their ids."""
+        self.expire_dead_leases()
         with self._write() as session:
             rows = list(session.exec(
                 select(RunRow).where(col(RunRow.status).in_(LIVE_STATUSES), RunRow.mode == mode,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import os
-import socket
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,45 +18,17 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
 from studio.engine.events import Event
+from studio.engine.transcript import RunOutcome
 
 from ._actor import Actor, own, visible
 from ._errors import NotFound, StoreError
 from ._events import event_columns
 from ._leases import LeasesMixin
-from ._records import FINAL_STATUSES, RunEvent, RunInfo
+from ._process import owner_is_other_live_process, process_owner
+from ._records import FINAL_STATUSES, LIVE_STATUSES, RunEvent, RunInfo
 from ._tables import RunEventRow, RunRow, now
 
 RUN_EXPORT_FORMAT = "roundtable-run/1"
-
-
-def _boot_id() -> str:
-    try:
-        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
-            return handle.read().strip()
-    except OSError:
-        return ""
-
-
-def process_owner() -> str:
-    """Who is running a run: ``host|boot id|pid`` (used to spot runs whose process died)."""
-    return f"{socket.gethostname()}|{_boot_id()}|{os.getpid()}"
-
-
-def _owner_is_other_live_process(owner: str) -> bool:
-    """True only for a run owned by another, still running process on this machine."""
-    parts = owner.split("|")
-    if len(parts) != 3 or not parts[2].isdigit():
-        return False
-    host, boot, pid = parts[0], parts[1], int(parts[2])
-    if host != socket.gethostname() or boot != _boot_id() or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def run_info(row: RunRow) -> RunInfo:
@@ -272,15 +243,17 @@ class RunsMixin(LeasesMixin):
 
     def mark_interrupted_runs(self) -> int:
         """Mark local runs whose process is gone as ``interrupted`` (their events stay): runs
-        whose holder's lease has expired, and runs from before leases whose process is not
-        alive on this machine. Runs on Celery workers are never marked (another worker takes
-        them over). Returns how many runs were marked."""
+        whose holder's lease has expired or whose holder is provably dead (see
+        :meth:`expire_dead_leases`), and runs from before leases whose process is not alive
+        on this machine. Runs on Celery workers are never marked (another worker takes them
+        over). Returns how many runs were marked."""
+        self.expire_dead_leases()
         with self._write() as session:
             rows = session.exec(select(RunRow).where(
                 RunRow.status == "running", RunRow.mode == "local",
                 self._orphan_filter(now())).with_for_update())  # type: ignore[arg-type]
             stale = [r for r in rows if r.holder is not None
-                     or not _owner_is_other_live_process(r.owner)]
+                     or not owner_is_other_live_process(r.owner)]
             stamp = now()
             for row in stale:
                 row.status = "interrupted"
@@ -288,6 +261,27 @@ class RunsMixin(LeasesMixin):
                 row.finished_at = stamp
                 session.add(row)
             return len(stale)
+
+    def interrupt_lost_run(self, run_id: str, reason: str) -> dict[str, Any] | None:
+        """End a run that waits for a worker (no holder) as ``interrupted`` with ``reason``,
+        and close its transcript with a ``run_finished`` event saying so (returned, with its
+        ``seq``). None when a worker holds the run by now, or it has ended."""
+        with self._write() as session:
+            row = session.exec(select(RunRow).where(RunRow.id == run_id).with_for_update()
+                               ).first()
+            if row is None or row.status not in LIVE_STATUSES or row.holder is not None:
+                return None
+            last = session.exec(select(func.max(RunEventRow.seq))
+                                .where(RunEventRow.run_id == run_id)).one()
+            event = {**RunOutcome("interrupted", reason).final_record(row.usage or {}),
+                     "seq": int(last or 0) + 1}
+            session.add(RunEventRow(run_id=run_id, seq=event["seq"], kind="run_finished",
+                                    data=copy.deepcopy(event), content=""))
+            row.status = "interrupted"
+            row.reason = reason
+            row.finished_at = now()
+            session.add(row)
+            return event
 
     def get_run(self, actor: Actor, run_id: str) -> RunInfo:
         with self._read() as session:

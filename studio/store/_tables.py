@@ -173,13 +173,17 @@ class RunEventRow(SQLModel, table=True):
 
 class LeaseRow(SQLModel, table=True):
     """A live process that may hold runs: a studio, a CLI run or a Celery worker. It renews
-    ``expires_at`` while it lives; once that has passed, its runs are orphans."""
+    ``expires_at`` while it lives; once that has passed, its runs are orphans. ``machine``
+    (boot id and pid namespace), ``pid`` and ``proc_start`` (its start time in clock ticks)
+    let a process on the same machine see at once that the holder has died."""
 
     __tablename__ = "lease"
     id: str = Field(primary_key=True)
     kind: str = ""  # studio | cli | worker
     host: str = ""
     pid: int = 0
+    machine: str = ""
+    proc_start: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     started_at: float = Field(default_factory=now)
     expires_at: float = Field(default=0.0, index=True)
 

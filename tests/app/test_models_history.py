@@ -123,6 +123,20 @@ def test_interrupted_runs_are_marked(app, svc, texts) -> None:
     assert "interrupted" in texts(at)
 
 
+def test_a_run_lost_from_the_workers_queue_says_why(app, svc) -> None:
+    from studio.runs._sweep import LOST_REASON
+
+    run_id = svc.store.create_run(LOCAL, "Ghost", {"name": "Ghost"}, "a task", mode="celery")
+    assert svc.store.interrupt_lost_run(run_id, LOST_REASON)["seq"] == 1
+    at = app("history")
+    assert not at.exception, at.exception
+    warned = " ".join(w.body for w in at.warning)
+    assert f"This run was **interrupted**: {LOST_REASON}." in warned
+    assert "server stopped while" not in warned.split("This run was")[1]
+    # the transcript ends saying so too
+    assert any(LOST_REASON in w.body and "The run ended" in w.body for w in at.warning)
+
+
 def test_history_status_column_shows_whole_words(app, svc) -> None:
     """The status column is a table cell: a short label ("⚠️ Interrupted") that fits, with
     the explanation said once under the table, not clipped mid-word in every row."""

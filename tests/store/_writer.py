@@ -2,6 +2,8 @@
 
 ``events``: create a run, then append events forever, printing each seq once committed.
 ``hold``: create a run, print its id, then wait until stdin closes.
+``lease``: like ``hold``, but the run is held under this process's lease (10 minutes long,
+never renewed), as a studio holds its runs.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ LOCAL = Actor.local()
 def main() -> None:
     mode, url = sys.argv[1], sys.argv[2]
     store = Store.open(url)
-    run_id = store.create_run(LOCAL, "crash", {"agents": []}, "write forever", "demo")
+    holder = store.open_lease("studio", 600) if mode == "lease" else None
+    run_id = store.create_run(LOCAL, "crash", {"agents": []}, "write forever", "demo",
+                              holder=holder)
     print(run_id, flush=True)
-    if mode == "hold":
+    if mode in ("hold", "lease"):
         sys.stdin.read()
         return
     seq = 0

@@ -7,12 +7,15 @@ process does through the same RunManager API, without the browser.
         --run ID --out FILE
     python -m tests.support.studio_side local --db URL --data DIR --template NAME \\
         --task TEXT --count N --out FILE
+    python -m tests.support.studio_side decide --db URL --broker URL --data DIR \\
+        --decisions FILE --out FILE
 
 ``start`` starts N runs, waits until TOTAL runs exist (the other studio process starts the
 rest), then follows every one of them live from its Redis stream -- its own and the other
 process's -- and writes {run_id: [events seen live]} to FILE. ``control`` steers a run
 another process started: answers, steps in, then stops it, writing what it measured.
 ``local`` runs N runs in this process (no broker: the embedded runner) and writes their ids.
+``decide`` answers code approvals with structured decisions, writing what each question showed.
 """
 
 from __future__ import annotations
@@ -125,10 +128,34 @@ def cmd_control(args: argparse.Namespace) -> None:
     Path(args.out).write_text(json.dumps(measured))
 
 
+def cmd_decide(args: argparse.Namespace) -> None:
+    """Answer the code approvals of runs another process started (``--decisions``: a JSON
+    file of {run id: CodeDecision.to_dict()}); write what each question showed here."""
+    from studio.engine import CodeDecision
+
+    manager = _manager(args)
+    deadline = time.monotonic() + args.timeout
+    decisions = json.loads(Path(args.decisions).read_text())
+    shown: dict[str, Any] = {}
+    for run_id, decision in decisions.items():
+        handle = _wait(lambda run_id=run_id: manager.get(LOCAL, run_id), deadline, "the run")
+        request = _wait(lambda handle=handle: handle.pending if handle.pending is not None
+                        and handle.pending.kind == "code_approval" else None,
+                        deadline, "the code approval")
+        shown[run_id] = {"agent": request.agent, "prompt": request.prompt,
+                         "blocks": [{"code": b.code, "language": b.language}
+                                    for b in request.blocks]}
+        handle.answer(CodeDecision.from_dict(decision))
+        _wait(lambda handle=handle: any(e["type"] == "human_input_received"
+                                        for e in handle.events_since(0)),
+              deadline, "the decision to reach the run")
+    Path(args.out).write_text(json.dumps(shown))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in ("start", "control", "local"):
+    for command in ("start", "control", "local", "decide"):
         p = sub.add_parser(command)
         p.add_argument("--db", required=True)
         if command != "local":
@@ -144,8 +171,10 @@ def main() -> None:
         p.add_argument("--demo-delay", type=float, default=0.0)
     sub.choices["start"].add_argument("--expect", type=int, required=True)
     sub.choices["control"].add_argument("--run", required=True)
+    sub.choices["decide"].add_argument("--decisions", required=True)
     args = parser.parse_args()
-    {"start": cmd_start, "control": cmd_control, "local": cmd_local}[args.command](args)
+    {"start": cmd_start, "control": cmd_control, "local": cmd_local,
+     "decide": cmd_decide}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -79,8 +79,9 @@ with page_guard("History"):
         column_config={"status": st.column_config.TextColumn("status", width="medium")})
     interrupted = sum(1 for r in runs if r.status == "interrupted")
     if interrupted:
-        st.warning(f"{interrupted} run{'s were' if interrupted != 1 else ' was'} interrupted: the "
-                   "server stopped while they were going. Everything said before is kept.", icon="⚠️")
+        st.warning(f"{interrupted} run{'s were' if interrupted != 1 else ' was'} interrupted "
+                   "(the server stopped, or the run was lost before it started); open one to "
+                   "see why. Everything said before is kept.", icon="⚠️")
     by_id = {r.id: r for r in runs}
     if st.session_state.get("history_run_select") not in by_id:
         st.session_state["history_run_select"] = runs[0].id
@@ -95,8 +96,9 @@ with page_guard("History"):
     if info.source:
         st.caption(f"Started from: {_source(info, key_names)}")
     if info.status == "interrupted":
-        st.warning("This run was **interrupted**: the server stopped while it was going. The "
-                   "transcript below holds everything said until then.", icon="⚠️")
+        why = info.reason or "the server stopped while the run was going"
+        st.warning(f"This run was **interrupted**: {why}. The transcript below holds "
+                   "everything said until then.", icon="⚠️")
     export = svc.store.export_run(actor, run_id)
     a, b, c, _ = st.columns([3, 3, 3, 2])  # wide enough for the whole labels
     a.download_button("Export Markdown", run_markdown(export), file_name=f"run-{run_id[:8]}.md",

@@ -15,7 +15,7 @@ import streamlit as st
 from studio.app._auth import current_actor
 from studio.app._guard import page_guard
 from studio.app._services import services
-from studio.store import DEFAULT_BUDGET, Budget, StoreError
+from studio.store import DEFAULT_BUDGET, LIVE_STATUSES, Budget, StoreError
 
 LIVE_SECONDS = 1.0
 
@@ -31,7 +31,9 @@ def live_runs(svc, actor) -> None:  # noqa: ANN001
     def table() -> None:
         people = {a.id: a.label for a in svc.store.list_accounts(actor)}
         handles = {h.run_id: h for h in svc.manager.active(actor)}
-        running = svc.store.list_runs(actor, status="running", limit=500)
+        running = sorted((info for status in LIVE_STATUSES  # queued: waiting for a worker
+                          for info in svc.store.list_runs(actor, status=status, limit=500)),
+                         key=lambda info: -info.started_at)
         with st.container(key="workshop_runs"):
             if not running:
                 st.caption("No run is going on.")

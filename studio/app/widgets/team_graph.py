@@ -24,8 +24,8 @@ def team_graph(spec: TemplateSpec, tx: Transcript, *, key: str, height: int = 36
     if ended:
         speaking = f"**{tx.speaker}** spoke last" if tx.speaker else "No messages"
         if status == "interrupted":
-            speaking = "**Interrupted**: the server stopped" + (
-                f"; **{tx.speaker}** spoke last" if tx.speaker else "")
+            speaking = "**Interrupted**" + (
+                f": **{tx.speaker}** spoke last" if tx.speaker else ": no one spoke")
     elif status == "waiting":
         speaking = "**Your turn**: the team waits for you"
     elif status == "paused":
