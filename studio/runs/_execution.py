@@ -5,6 +5,12 @@ Celery worker. Every event gets the next ``seq``; a transcript event is committe
 store before anyone sees it (fenced by this process's lease, so a process that lost the
 run writes nothing more), then it goes to the run's live handle and, on a worker, to the
 run's Redis stream. That order makes the store's order the engine's order.
+
+A chat's end is held back until the next event, and committed with it: nothing can come
+between a top-level chat's end (or, once the run is cancelled, any chat's end) and what
+follows, so this costs no wait. The run's end -- the held chat ends, the ``run_finished``
+event and the run's status -- is therefore one transaction, flushed to disk once: stored
+whole or not at all (a run whose end was not stored is marked ``interrupted`` later).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from studio.store import LeaseLost
 
 from ._handle import CANCELLED, FAILED, INTERRUPTED, RunHandle
 from ._lineage import lineage_note
-from ._persist import is_persisted, persist
+from ._persist import is_persisted, persist, store_row
 
 if TYPE_CHECKING:
     from studio.store import Store
@@ -42,6 +48,7 @@ class Execution:
         self.mirror = mirror
         self.lost = False  # another process took the run over: stop quietly
         self.control: RunControl | None = None
+        self._held: list[dict[str, Any]] = []  # chat ends numbered, stored with what follows
 
     # -- events ----------------------------------------------------------------------------
     def on_event(self, event: events.Event | dict[str, Any]) -> None:
@@ -56,17 +63,17 @@ class Execution:
                 return  # the envelope is ours; a team's own marker would be a duplicate
             if kind == "run_finished" and not data.pop("final", False):
                 return  # the team's own marker: ours follows, with the run's status
-            data["seq"] = handle._next_seq()
-            if is_persisted(kind):
-                try:
-                    persist(self.store, handle.run_id, data, holder=self.holder)
-                except LeaseLost:
-                    self._lose()
-                    return
+            data["seq"] = handle._next_seq() + len(self._held)
+            if kind == "chat_finished" and self._holds(data):
+                self._held.append(data)
+                return
+            batch, self._held = [*self._held, data], []
+            if not self._store([e for e in batch if is_persisted(e["type"])]):
+                return
             handle._saw_start = handle._saw_start or kind == "run_started"
-            handle._publish(data)
-        if self.mirror is not None:
-            self.mirror(handle, data)
+            for item in batch:
+                handle._publish(item)
+        self._mirror(batch)
         if kind == "error" and data.get("text"):
             handle._last_error = str(data["text"])
         if kind == "human_input_requested":
@@ -74,6 +81,26 @@ class Execution:
         if kind == "message" and data.get("usage"):
             total = handle.usage["total"]
             self.store.update_run_usage(handle.run_id, total["total_tokens"], total["cost"])
+
+    def _holds(self, data: dict[str, Any]) -> bool:
+        """Whether this chat end can wait for the next event (see the module's docstring)."""
+        return not data.get("depth") or (self.control is not None and self.control.cancelled)
+
+    def _store(self, batch: list[dict[str, Any]]) -> bool:
+        """Commit ``batch`` (one transaction); False when another process holds the run."""
+        if not batch:
+            return True
+        try:
+            persist(self.store, self.handle.run_id, batch, holder=self.holder)
+        except LeaseLost:
+            self._lose()
+            return False
+        return True
+
+    def _mirror(self, batch: list[dict[str, Any]]) -> None:
+        if self.mirror is not None:
+            for item in batch:
+                self.mirror(self.handle, item)
 
     def notice(self, text: str, **fields: Any) -> None:
         """A note of the studio's own in the transcript (e.g. "resumed on another worker")."""
@@ -127,20 +154,36 @@ class Execution:
             handle._finish(INTERRUPTED, reason="another process took the run over",
                            summary="", error=None)
             return
+        self.end(outcome)
+
+    def end(self, outcome: RunOutcome) -> None:
+        """Record how the run ended: the chat ends still held, the ``run_finished`` event
+        and the run's status in one transaction; then show them and close the handle."""
+        handle = self.handle
         usage = handle.usage
-        self.safe_emit({**outcome.final_record(usage), "final": True})
-        self.record_finish(outcome.status, outcome.reason, outcome.summary, outcome.error, usage)
-        handle._finish(outcome.status, reason=outcome.reason, summary=outcome.summary,
-                       error=outcome.error)
-
-    def record_finish(self, status: str, reason: str, summary: str, error: str | None,
-                      usage: dict[str, Any]) -> None:
         total = usage.get("total", {})
+        error = outcome.error
+        batch: list[dict[str, Any]] = []
+        with handle._changed:
+            final = {**outcome.final_record(usage), "seq": handle._next_seq() + len(self._held)}
+            batch, self._held = [*self._held, final], []
+            try:
+                self.store.finish_run(
+                    handle.run_id, outcome.status,
+                    f"error: {error}" if error else outcome.reason, outcome.summary,
+                    {**usage, "total_tokens": total.get("total_tokens", 0),
+                     "cost": total.get("cost", 0.0)},
+                    holder=self.holder, events=[store_row(e) for e in batch])
+            except LeaseLost:
+                self._lose()
+                batch = []
+            except Exception:  # the store is gone: nothing of the end is stored, nor shown
+                batch = []
+            for item in batch:
+                handle._publish(item)
         try:
-            self.store.finish_run(self.handle.run_id, status,
-                                  f"error: {error}" if error else reason, summary,
-                                  {**usage, "total_tokens": total.get("total_tokens", 0),
-                                   "cost": total.get("cost", 0.0)}, holder=self.holder)
-        except Exception:
-            pass  # lost, or the store is gone: the transcript is already stored
-
+            self._mirror(batch)
+        except Exception:  # the live stream is away: the run's end is stored
+            pass
+        handle._finish(outcome.status, reason=outcome.reason, summary=outcome.summary,
+                       error=error)

@@ -1,11 +1,13 @@
 """Which events make up a run's transcript, and how each becomes a store row.
 
 Everything but token deltas, model-call markers and pause/resume markers is written the
-moment it is emitted; the final ``message`` event carries the full text of a streamed message.
+moment it is emitted (a chat's end goes with the event that follows it: see ``_execution``);
+the final ``message`` event carries the full text of a streamed message.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from studio.engine.events import TRANSIENT_TYPES
@@ -15,10 +17,8 @@ TRANSIENT_KINDS = TRANSIENT_TYPES
 
 
 class EventSink(Protocol):
-    def append_event(self, run_id: str, seq: int, kind: str, data: dict[str, Any], *,
-                     chat_id: str = "", depth: int = 0, sender: str = "", recipient: str = "",
-                     role: str | None = None, content: str | None = None,
-                     holder: str | None = None) -> None: ...
+    def append_events(self, run_id: str, events: Sequence[Mapping[str, Any]], *,
+                      holder: str | None = None) -> None: ...
 
 
 def is_persisted(kind: str) -> bool:
@@ -63,9 +63,8 @@ def store_row(event: dict[str, Any]) -> dict[str, Any]:
             **row_fields(event)}
 
 
-def persist(sink: EventSink, run_id: str, event: dict[str, Any], *,
+def persist(sink: EventSink, run_id: str, batch: Sequence[dict[str, Any]], *,
             holder: str | None = None) -> None:
-    """Write one event (a dict holding ``seq`` and ``type``) and commit it; with ``holder``
-    only while that lease holds the run (``LeaseLost`` otherwise)."""
-    sink.append_event(run_id, int(event["seq"]), str(event["type"]), event, holder=holder,
-                      **row_fields(event))
+    """Write events (dicts holding ``seq`` and ``type``) in one commit; with ``holder`` only
+    while that lease holds the run (``LeaseLost`` otherwise, nothing written)."""
+    sink.append_events(run_id, [store_row(event) for event in batch], holder=holder)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +30,7 @@ from studio.engine import (
     Recording,
     RunControl,
 )
-from studio.engine.transcript import describe_error
+from studio.engine.transcript import RunOutcome, describe_error
 from studio.spec import TemplateSpec
 from studio.store import Actor, NotFound
 
@@ -209,13 +208,8 @@ class WorkerRuntime:
         return handle.status
 
     def _cannot_build(self, execution: Execution, reason: str) -> str:
-        handle = execution.handle
         execution.safe_emit({"type": "error", "text": reason, "agent": ""})
-        execution.safe_emit({"type": "run_finished", "final": True, "status": "failed",
-                             "reason": "error", "summary": "", "error": reason,
-                             "usage": handle.usage, "chat_id": "", "depth": 0, "time": time.time()})
-        execution.record_finish("failed", "error", "", reason, handle.usage)
-        handle._finish("failed", reason="error", summary="", error=reason)
+        execution.end(RunOutcome("failed", "error", error=reason))
         return "failed"
 
     # -- publishing ------------------------------------------------------------------------

@@ -134,10 +134,7 @@ class RunsMixin(LeasesMixin):
                 )
             )
             session.flush()
-            for item in events:
-                fields = dict(item)
-                session.add(RunEventRow(run_id=new_id, **{**fields,
-                                                          "data": copy.deepcopy(fields["data"])}))
+            self._add_events(session, new_id, events, holder=None)
         return new_id
 
     def set_run_work_dir(self, run_id: str, work_dir: str | os.PathLike[str] | None) -> None:
@@ -163,30 +160,37 @@ class RunsMixin(LeasesMixin):
     ) -> None:
         """Write one transcript item and commit it before returning. With ``holder``, only
         while that lease still holds the run (else :class:`LeaseLost`, nothing written)."""
+        self.append_events(run_id, [{
+            "seq": seq, "kind": kind, "data": data, "chat_id": chat_id, "depth": depth,
+            "sender": sender, "recipient": recipient, "role": role, "content": content}],
+            holder=holder)
+
+    def append_events(self, run_id: str, events: Sequence[Mapping[str, Any]], *,
+                      holder: str | None = None) -> None:
+        """Write transcript items (each holds :meth:`append_event`'s arguments) in one
+        transaction: all of them are stored, or none."""
         with self._write() as session:
-            exists = session.exec(
-                select(RunEventRow.id).where(RunEventRow.run_id == run_id, RunEventRow.seq == seq)
-            ).first()
-            if exists is not None:
-                raise StoreError(f"run {run_id!r} already has an event with seq {seq}")
-            run = session.get(RunRow, run_id)
-            if run is None:
-                raise NotFound("run", run_id)
-            self._check_holder(run, holder)
-            session.add(
-                RunEventRow(
-                    run_id=run_id,
-                    seq=seq,
-                    kind=kind,
-                    data=copy.deepcopy(data),
-                    chat_id=chat_id,
-                    depth=depth,
-                    sender=sender,
-                    recipient=recipient,
-                    role=role,
-                    content=content,
-                )
-            )
+            self._add_events(session, run_id, events, holder)
+
+    def _add_events(self, session: Session, run_id: str, events: Sequence[Mapping[str, Any]],
+                    holder: str | None) -> RunRow:
+        run = session.get(RunRow, run_id)
+        if run is None:
+            raise NotFound("run", run_id)
+        self._check_holder(run, holder)
+        seqs = [int(item["seq"]) for item in events]
+        if len(set(seqs)) != len(seqs):
+            raise StoreError(f"run {run_id!r}: events written together repeat a seq")
+        if seqs:
+            taken = session.exec(select(RunEventRow.seq).where(
+                RunEventRow.run_id == run_id, col(RunEventRow.seq).in_(seqs))).first()
+            if taken is not None:
+                raise StoreError(f"run {run_id!r} already has an event with seq {taken}")
+        for item in events:
+            fields = dict(item)
+            session.add(RunEventRow(run_id=run_id, **{**fields,
+                                                      "data": copy.deepcopy(fields["data"])}))
+        return run
 
     def append_engine_event(self, run_id: str, seq: int, event: Event) -> None:
         """:meth:`append_event` for an engine event (kind, data and columns filled in).
@@ -218,17 +222,20 @@ class RunsMixin(LeasesMixin):
         usage: dict[str, Any] | None = None,
         *,
         holder: str | None = None,
+        events: Sequence[Mapping[str, Any]] = (),
     ) -> RunInfo:
         """Close a run. ``usage`` may hold ``total_tokens`` (or prompt/completion tokens)
         and ``cost``; it is stored whole as well. With ``holder``, only while that lease
         holds the run (:class:`LeaseLost` otherwise); its verdict then replaces an
-        ``interrupted`` one given while its heartbeat was late."""
+        ``interrupted`` one given while its heartbeat was late. ``events``: the last
+        transcript items (as for :meth:`append_events`), written in the same transaction:
+        a run's end is stored whole (one flush to disk) or not at all, and a run whose end
+        was not stored is marked ``interrupted`` later (:meth:`mark_interrupted_runs`)."""
         if status not in FINAL_STATUSES:
             raise StoreError(f"finish_run: status must be one of {', '.join(FINAL_STATUSES)}")
         usage = dict(usage or {})
         with self._write() as session:
-            row = self._run_row(session, run_id)
-            self._check_holder(row, holder)
+            row = self._add_events(session, run_id, events, holder)
             row.status = status
             row.reason = reason
             row.summary = summary

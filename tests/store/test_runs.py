@@ -6,9 +6,10 @@ import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from studio.engine import Message
-from studio.store import PERSISTED_EVENTS, Actor, NotFound, Store, StoreError
+from studio.store import PERSISTED_EVENTS, Actor, LeaseLost, NotFound, Store, StoreError
 
 LOCAL = Actor.local()
 
@@ -183,3 +184,51 @@ def test_engine_events_are_stored_whole(store: Store) -> None:
     assert (stored[2].role, stored[2].content, stored[2].sender) == ("tool", "3", "b")
     assert stored[0].data["members"] == ["a", "b"]
     assert stored[3].content == "3" and stored[3].data["reason"] == "max turns"
+
+
+def _end_rows(first_seq: int) -> list[dict[str, object]]:
+    """A chat's end and the run's end, as the run manager writes them."""
+    return [{"seq": first_seq, "kind": "chat_finished", "data": {"reason": "cancelled"},
+             "chat_id": "c1", "content": ""},
+            {"seq": first_seq + 1, "kind": "run_finished", "data": {"status": "cancelled"},
+             "content": ""}]
+
+
+def test_the_end_of_a_run_is_one_commit(store: Store) -> None:
+    run_id = store.create_run(LOCAL, "T", SNAPSHOT, "task", holder=store.open_lease("cli", 60))
+    holder = store.get_run(LOCAL, run_id).holder
+    _message_event(store, run_id, 1, "hello")
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    sa.event.listen(store.engine, "commit", count)
+    try:
+        done = store.finish_run(run_id, "cancelled", "cancelled", usage={"total_tokens": 3},
+                                holder=holder, events=_end_rows(2))
+    finally:
+        sa.event.remove(store.engine, "commit", count)
+
+    assert len(commits) == 1  # one transaction: one flush to disk on SQLite
+    assert done.status == "cancelled" and done.total_tokens == 3
+    assert [(e.seq, e.kind) for e in store.run_events(LOCAL, run_id)] == [
+        (1, "message"), (2, "chat_finished"), (3, "run_finished")]
+
+
+def test_an_end_that_cannot_be_stored_leaves_nothing_of_it(store: Store) -> None:
+    lease = store.open_lease("cli", 60)
+    run_id = store.create_run(LOCAL, "T", SNAPSHOT, "task", holder=lease)
+    _message_event(store, run_id, 1, "hello")
+    chat_end, run_end = _end_rows(2)
+    with pytest.raises(StoreError, match="seq 1"):  # the last event clashes: all rolled back
+        store.finish_run(run_id, "finished", "done", events=[chat_end, {**run_end, "seq": 1}])
+    with pytest.raises(LeaseLost):  # another process holds the run by now
+        store.finish_run(run_id, "finished", "done", holder="someone-else", events=_end_rows(2))
+
+    assert store.get_run(LOCAL, run_id).status == "running"
+    assert [e.kind for e in store.run_events(LOCAL, run_id)] == ["message"]
+    store.close_lease(lease)  # its process is gone: the run was never ended
+    assert store.mark_interrupted_runs() == 1
+    assert store.get_run(LOCAL, run_id).status == "interrupted"
+    assert [e.kind for e in store.run_events(LOCAL, run_id)] == ["message"]
