@@ -3,10 +3,12 @@ OpenAI-compatible server."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from studio.engine import ScriptedHuman
 from studio.runs import TRANSIENT_KINDS, RunError, RunManager
@@ -193,6 +195,36 @@ def test_cancel_stops_within_a_second_and_keeps_messages(make_manager, store):
     info = store.get_run(LOCAL, handle.run_id)
     assert info.status == "cancelled"
     assert len(messages(manager.transcript(LOCAL, handle.run_id))) >= 1
+
+
+def test_a_cancelled_run_ends_in_one_commit(make_manager, store):
+    """The chat's end, the run's end and its status: one transaction (one flush to disk),
+    so a cancel does not wait on several commits of a busy disk."""
+    manager = make_manager(demo_token_delay=0.05)
+    spec = load_bundled_template("planning_group")
+    handle = manager.get(LOCAL, manager.start(LOCAL, spec, spec.default_task, template_name=spec.name,
+                                       human="never"))
+    assert handle is not None
+    wait_for(handle, lambda ev: len(messages(ev)) >= 1 and kinds(ev)[-1] == "token")
+    run_thread = f"run-{handle.run_id[:8]}"
+    commits: list[str] = []
+
+    def count(connection: object) -> None:
+        if threading.current_thread().name == run_thread:  # not the lease's heartbeat
+            commits.append(run_thread)
+
+    sa.event.listen(store.engine, "commit", count)
+    try:
+        handle.cancel()
+        assert handle.wait(5)
+    finally:
+        sa.event.remove(store.engine, "commit", count)
+    assert len(commits) == 1
+    stored = manager.transcript(LOCAL, handle.run_id)
+    assert kinds(stored)[-2:] == ["chat_finished", "run_finished"]
+    assert stored[-1]["status"] == "cancelled" == store.get_run(LOCAL, handle.run_id).status
+    live = [e for e in handle.events_since(0) if e["type"] not in TRANSIENT_KINDS]
+    assert [e["seq"] for e in live] == [e["seq"] for e in stored]
 
 
 def test_cancel_while_waiting_for_the_human(make_manager):
