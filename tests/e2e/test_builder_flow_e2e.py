@@ -40,7 +40,12 @@ def fresh_builder(page: Page, url: str) -> FrameLocator:
 
 def drag_in(page: Page, canvas: FrameLocator, label: str, name: str, x: int, y: int) -> None:
     """Drag a palette entry onto the canvas (the way a person adds an agent)."""
-    page.wait_for_function("window.__rtBuilder === true")
+    page.wait_for_function("""() => {  // the page's script has hooked this drawing of both
+      const frame = document.querySelector(".st-key-builder_canvas iframe");
+      return window.__rtBuilder === true && frame && frame.contentDocument
+        && frame.contentDocument.__rtHooked
+        && document.querySelector('.st-key-builder_palette button[draggable="true"]');
+    }""")
     source = page.locator(".st-key-builder_palette button").filter(has_text=label).first
     source.drag_to(page.locator(".st-key-builder_canvas iframe"), target_position={"x": x, "y": y})
     expect(node(canvas, name)).to_be_visible()
