@@ -61,8 +61,8 @@ class Execution:
         with handle._changed:  # one writer at a time keeps seq order == store order
             if kind == "run_started" and handle._saw_start:
                 return  # the envelope is ours; a team's own marker would be a duplicate
-            if kind == "run_finished" and not data.pop("final", False):
-                return  # the team's own marker: ours follows, with the run's status
+            if kind == "run_finished":
+                return  # the team's own marker: ours is written by end(), with the status
             data["seq"] = handle._next_seq() + len(self._held)
             if kind == "chat_finished" and self._holds(data):
                 self._held.append(data)
