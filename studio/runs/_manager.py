@@ -42,8 +42,9 @@ class RunManager:
     ``broker`` (a Redis URL; see ``roundtable worker``) runs are handed to Celery workers, and
     :meth:`get` finds any live run, whichever studio process started it.
 
-    Every transcript event is committed to the store the moment it is emitted; token
-    deltas stay live only. This process's runs are held under its lease (a heartbeat in the
+    Every transcript event is committed to the store before it is shown (a chat's end
+    together with what follows it; the run's end in one transaction); token deltas stay
+    live only. This process's runs are held under its lease (a heartbeat in the
     store): other processes mark them ``interrupted`` only once that lease has expired.
 
     ``registry`` holds the components everyone has (the bundled ones); each run adds the

@@ -1,4 +1,4 @@
-"""Runs and their transcript: every event is committed the moment it is appended.
+"""Runs and their transcript: every event is committed when its append call returns.
 
 A run belongs to the person who started it (``owner_id``): only they and the
 administrators can list, open, export or delete it. The calls the run manager makes while
