@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import FrameLocator, Page, expect
+from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 from studio.store import Actor, Store
 
@@ -40,7 +40,12 @@ def fresh_builder(page: Page, url: str) -> FrameLocator:
 
 def drag_in(page: Page, canvas: FrameLocator, label: str, name: str, x: int, y: int) -> None:
     """Drag a palette entry onto the canvas (the way a person adds an agent)."""
-    page.wait_for_function("window.__rtBuilder === true")
+    page.wait_for_function("""() => {  // the page's script has hooked this drawing of both
+      const frame = document.querySelector(".st-key-builder_canvas iframe");
+      return window.__rtBuilder === true && frame && frame.contentDocument
+        && frame.contentDocument.__rtHooked
+        && document.querySelector('.st-key-builder_palette button[draggable="true"]');
+    }""")
     source = page.locator(".st-key-builder_palette button").filter(has_text=label).first
     source.drag_to(page.locator(".st-key-builder_canvas iframe"), target_position={"x": x, "y": y})
     expect(node(canvas, name)).to_be_visible()
@@ -101,3 +106,45 @@ def test_fast_clicks_in_the_builder_land_where_they_should(app_page: Page,
     for renamed in ("proponent", "judge"):
         expect(node(canvas, renamed)).to_have_count(0)
     expect(canvas.locator(".react-flow__node")).to_have_count(4)
+
+
+class Counted:
+    """The clicks and keystrokes a person makes, counted as the test makes them."""
+
+    def __init__(self) -> None:
+        self.actions: list[str] = []
+
+    def click(self, locator: Locator, what: str) -> None:
+        self.actions.append(f"click {what}")
+        locator.click()
+
+
+def test_a_three_agent_group_chat_runs_in_a_handful_of_actions(app_page: Page,
+                                                               studio: StudioServer) -> None:
+    page = app_page  # on the Gallery, as a person arriving
+    person = Counted()
+    person.click(page.get_by_test_id("stSidebarNav").get_by_role("link", name="Builder"),
+                 "Builder in the menu")
+    page.get_by_role("heading", name="Builder").first.wait_for()
+    person.click(page.locator(".st-key-builder_new button"), "New team")
+    expect(page.get_by_text("New team: add agents")).to_be_visible()
+    expect(page.get_by_text("Start from a shape").first).to_be_visible()
+    shape = page.locator("xpath=//*[contains(@class, 'st-key-builder_shape_group')]"
+                         "[not(ancestor-or-self::*[@data-stale='true'])]").get_by_role("button")
+    expect(shape).to_have_text(re.compile("A group of three with a moderator"))
+    person.click(shape, "the group shape")
+    canvas = page.frame_locator(".st-key-builder_canvas iframe")
+    for name in ("user", "moderator", "optimist", "realist"):
+        expect(node(canvas, name)).to_be_visible()
+    expect(canvas.locator('[data-testid^="rf__edge-"]')).to_have_count(4)
+    expect(page.get_by_text("Ready: this team can run.")).to_be_visible()
+    person.click(page.locator(".st-key-builder_run button"), "Run")
+    expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=60_000)
+    bubbles = page.locator('[data-testid="stChatMessage"]')
+    for speaker in ("moderator", "optimist", "realist"):
+        expect(bubbles.filter(has_text=speaker).first).to_be_visible()
+    expect(bubbles.filter(has_text="How can our class keep the classroom tidy?").first
+           ).to_be_visible()
+    print(f"actions for a three-agent group chat that runs: {len(person.actions)}: "
+          f"{person.actions}")
+    assert len(person.actions) <= 5, person.actions

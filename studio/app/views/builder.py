@@ -7,7 +7,9 @@ edges ``[data-testid="rf__edge-e<k>"]``); the panel beside the canvas (``builder
 "Agent", "Conversation", "Test run"), its agent picker (selectbox labelled "Agent") and its
 form (``st-key-agent_form_n<index>``); tabs "Canvas" and "Text"; the text view's "Apply"
 (``builder_text_apply``); "Save" (``builder_save``), "Run" (``builder_run``: runs the draft in
-the test panel, without saving), "Open" (``builder_open``), "New team" (``builder_new``).
+the test panel, without saving), "Open" (``builder_open``), "New team" (``builder_new``);
+on a blank canvas, "Start from a shape" (``builder_shapes``: one button per shape,
+``builder_shape_<key>``).
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import streamlit as st
 
 from studio.app import _builder_draft as draft
 from studio.app import _builder_session as session
+from studio.app._builder_shapes import SHAPES, shape_team
 from studio.app._builder_words import is_untouched, sentence
 from studio.app._guard import page_guard
 from studio.app._services import services
 from studio.app.widgets.agent_form import render_agent_form
 from studio.app.widgets.builder_client import builder_client_script, dropped_preset
 from studio.app.widgets.builder_save import render_open, render_save, run_blocker, show_notice
-from studio.app.widgets.builder_test import SIDE, render_test_panel, start_test_run
+from studio.app.widgets.builder_test import SIDE, TEST_TASK, render_test_panel, start_test_run
 from studio.app.widgets.builder_text import render_text_view
 from studio.app.widgets.canvas import agent_icon, apply_canvas_changes, render_canvas
 from studio.app.widgets.pattern_panel import render_pattern_panel
@@ -43,6 +46,25 @@ def _add(ctx: session.Draft, preset_name: str | None = None,
     session.commit(ctx.svc, spec)
     session.select(spec.agent_names.index(name))
     st.session_state[SIDE] = "agent"
+
+
+def _start_from(ctx: session.Draft, key: str) -> None:
+    """Replace the blank draft with a whole team of the shape ``key``."""
+    spec = shape_team(key)
+    session.replace(ctx.svc, spec, saved_as=None)
+    st.session_state[TEST_TASK] = spec.default_task
+    st.session_state[SIDE] = "agent"
+
+
+def shapes(ctx: session.Draft) -> None:
+    """On a blank canvas: whole small teams, ready to run, one click each."""
+    st.markdown("**Start from a shape**, ready to run, then change what you like; or "
+                "build your own below.")
+    with st.container(key="builder_shapes", horizontal=True):
+        for key, shape in SHAPES.items():
+            st.button(f"{shape.icon} {shape.label}", key=f"builder_shape_{key}",
+                      help=f"{shape.label}: {shape.blurb}.", on_click=_start_from,
+                      args=(ctx, key))
 
 
 def _pick(key: str) -> None:
@@ -144,6 +166,9 @@ with page_guard("Builder"):
     render_open(ctx)
     canvas_tab, text_tab, save_tab = st.tabs(["Canvas", "Text", "Save & versions"])
     with canvas_tab:
+        with st.container():  # (a fixed slot: the canvas below keeps its place)
+            if is_untouched(ctx.spec):
+                shapes(ctx)
         palette(ctx)
         left, right = st.columns([3, 2])
         with left:

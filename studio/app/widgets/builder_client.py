@@ -47,8 +47,10 @@ _SCRIPT = """
     if (panel) panel.classList.remove("rt-switching");
     opening = null;
   };
+  let hooks = () => {};  // set below: hook a redrawn palette or canvas as soon as it is there
   new MutationObserver(() => {
     if (opening && document.querySelector(".st-key-agent_form_" + opening)) settle();
+    hooks();
   }).observe(document.body, {subtree: true, childList: true});
   const stepAside = (doc, node) => {
     const id = node.getAttribute("data-id");
@@ -120,7 +122,9 @@ _SCRIPT = """
       });
     });
   };
-  setInterval(() => { hookCanvas(); hookPalette(); }, 400);
+  hooks = () => { hookCanvas(); hookPalette(); };
+  hooks();
+  setInterval(hooks, 250);  // the canvas's own document loads after its iframe appears
 })();
 </script>
 """
