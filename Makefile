@@ -25,7 +25,7 @@ test-fast:
 
 lint:
 	$(PYTHON) -m ruff check studio tests bench
-	$(PYTHON) -m mypy studio/engine
+	$(PYTHON) -m mypy studio
 
 format:
 	$(PYTHON) -m ruff format studio tests bench

@@ -37,7 +37,7 @@ from ._parser import build_parser
 from ._ui import _check_port_free, cmd_ui
 
 if TYPE_CHECKING:
-    from studio.runs import RunHandle
+    from studio.runs import RemoteHandle, RunHandle
     from studio.store import Store
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_USAGE", "PROG", "CliError", "build_parser",
@@ -106,7 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     raise CliError(f"run failed: {handle.error or handle.reason}")
 
 
-def _follow(handle: RunHandle, out: TextIO, *, as_json: bool) -> None:
+def _follow(handle: RunHandle | RemoteHandle, out: TextIO, *, as_json: bool) -> None:
     """Print events as they come; answer the agents' questions from stdin."""
     from studio.engine.transcript import TextTranscript, render
 

@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from redis import Redis
+    from redis.typing import KeyT, StreamIdT, StreamRangeResponse, XReadResponse
+
+Entry = tuple[str, dict[str, str]]  # a stream entry: its id and its fields
 
 PREFIX = "roundtable:run:"
 KEEP_AFTER_END = 3600  # seconds the channel stays readable after the run ended
@@ -43,6 +46,37 @@ def _stream_id(seq: int) -> str:
 
 def _seq_of(stream_id: str) -> int:
     return int(stream_id.split("-", 1)[0])
+
+
+def _text(value: object) -> str:
+    """One value of a reply as text (our clients decode replies; bytes from any other)."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"unexpected value in a Redis reply: {value!r}")
+
+
+def _entries(reply: StreamRangeResponse | None) -> list[Entry]:
+    """An XRANGE/XREVRANGE reply as (id, fields) text pairs (the client types allow an
+    entry without id or fields -- consumer-group reads of deleted entries -- skipped here)."""
+    return [(_text(entry_id), {_text(k): _text(v) for k, v in fields.items()})
+            for entry_id, fields in reply or () if entry_id is not None and fields is not None]
+
+
+def read_streams(redis: Redis, streams: dict[KeyT, StreamIdT],
+                 block: int) -> dict[str, list[Entry]]:
+    """XREAD ``streams`` (key -> the last id seen), blocking up to ``block`` ms: the new
+    entries of each stream that has some. The client returns RESP2's list of [key, entries]
+    (what ours do) or RESP3's map of key -> entries; both are read."""
+    reply: XReadResponse = redis.xread(streams, block=block)
+    pairs = reply.items() if isinstance(reply, dict) else reply
+    found: dict[str, list[Entry]] = {}
+    for key, items in pairs:
+        entries = found.setdefault(_text(key), [])
+        for item in items:  # an entry, or (RESP3 map) a list of entries
+            entries.extend(_entries(item if isinstance(item, list) else [item]))
+    return found
 
 
 class RunChannel:
@@ -69,21 +103,19 @@ class RunChannel:
 
     def last_seq(self) -> int:
         """The seq of the newest event in the stream (0 when it is empty)."""
-        newest = self.redis.xrevrange(self.events_key, count=1)
+        newest = _entries(self.redis.xrevrange(self.events_key, count=1))
         return _seq_of(newest[0][0]) if newest else 0
 
     def events_since(self, seq: int, count: int | None = None) -> list[dict[str, Any]]:
         """The events after ``seq``, in order."""
         entries = self.redis.xrange(self.events_key, min=f"({_stream_id(seq)}", count=count)
-        return [json.loads(fields["e"]) for _id, fields in entries]
+        return [json.loads(fields["e"]) for _id, fields in _entries(entries)]
 
     def wait_for_events(self, seq: int, timeout: float) -> list[dict[str, Any]]:
         """Block up to ``timeout`` seconds for events after ``seq``."""
         block = max(int(timeout * 1000), 1)
-        found = self.redis.xread({self.events_key: _stream_id(seq)}, block=block)
-        if not found:
-            return []
-        return [json.loads(fields["e"]) for _id, fields in found[0][1]]
+        found = read_streams(self.redis, {self.events_key: _stream_id(seq)}, block)
+        return [json.loads(fields["e"]) for _id, fields in found.get(self.events_key, [])]
 
     def exists(self) -> bool:
         return bool(self.redis.exists(self.state_key))
@@ -93,7 +125,8 @@ class RunChannel:
         self.redis.hset(self.state_key, mapping={k: json.dumps(v) for k, v in fields.items()})
 
     def state(self) -> dict[str, Any]:
-        return {k: json.loads(v) for k, v in self.redis.hgetall(self.state_key).items()}
+        fields = self.redis.hgetall(self.state_key)
+        return {_text(k): json.loads(v) for k, v in fields.items()}
 
     # -- controls --------------------------------------------------------------------------
     def send(self, op: str, **fields: Any) -> None:
@@ -101,8 +134,8 @@ class RunChannel:
         self.redis.xadd(self.control_key, {"c": json.dumps({"op": op, **fields})})
 
     def controls_after(self, last_id: str = "0") -> list[tuple[str, dict[str, Any]]]:
-        return [(entry_id, json.loads(fields["c"]))
-                for entry_id, fields in self.redis.xrange(self.control_key, min=f"({last_id}")]
+        entries = self.redis.xrange(self.control_key, min=f"({last_id}")
+        return [(entry_id, json.loads(fields["c"])) for entry_id, fields in _entries(entries)]
 
     # -- housekeeping ----------------------------------------------------------------------
     def expire(self, seconds: int = KEEP_AFTER_END) -> None:

@@ -34,7 +34,7 @@ from studio.engine.transcript import RunOutcome, describe_error
 from studio.spec import TemplateSpec
 from studio.store import Actor, NotFound
 
-from ._channel import RunChannel, redis_client
+from ._channel import RunChannel, read_streams, redis_client
 from ._execution import Execution
 from ._handle import FINAL_STATUSES, RunHandle, TrackedHuman
 from ._lease import Heartbeat
@@ -257,17 +257,16 @@ class WorkerRuntime:
                 self._stop.wait(0.2)
                 continue
             try:
-                streams = {live.channel.control_key: live.last_control for live in lives}
-                found = self.redis.xread(streams, block=500)
+                found = read_streams(self.redis, {live.channel.control_key: live.last_control
+                                                  for live in lives}, block=500)
             except Exception:
                 self._stop.wait(0.5)
                 continue
-            if found:
-                by_key = {live.channel.control_key: live for live in lives}
-                for key, _entries in found:
-                    live = by_key.get(key)
-                    if live is not None:
-                        self._apply_controls(live)
+            by_key = {live.channel.control_key: live for live in lives}
+            for key in found:
+                live = by_key.get(key)
+                if live is not None:
+                    self._apply_controls(live)
 
     def _apply_controls(self, live: _Live) -> None:
         for entry_id, control in live.channel.controls_after(live.last_control):

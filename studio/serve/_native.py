@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
@@ -18,6 +18,7 @@ from ._schemas import (
     AnswerIn,
     CodeBlockOut,
     InterjectIn,
+    PendingKind,
     PendingRequest,
     RunLinks,
     RunList,
@@ -29,6 +30,9 @@ from ._schemas import (
 )
 from ._service import Served, Teams
 from ._streams import KEEP_ALIVE_LINE, RETRY_LINE, SSE_HEADERS, blocking, follow, sse
+
+if TYPE_CHECKING:
+    from studio.engine import HumanInputRequest
 
 RunId = Annotated[str, Path(description="The run's id (from POST .../runs).", max_length=64)]
 STOP_WAIT = 5.0  # seconds a stop waits for the run to end before answering
@@ -46,13 +50,16 @@ def template_out(served: Served) -> TemplateOut:
                        sample_tasks=list(spec.sample_tasks))
 
 
-def pending_out(request: Any) -> PendingRequest | None:
+_PENDING_KINDS: dict[str, PendingKind] = {
+    "reply": "reply", "speaker": "speaker", "code_approval": "code_approval"}
+
+
+def pending_out(request: HumanInputRequest | None) -> PendingRequest | None:
     if request is None:
         return None
-    blocks = [CodeBlockOut(language=str(getattr(b, "language", "") or ""),
-                           code=str(getattr(b, "code", "") or ""))
-              for b in getattr(request, "blocks", ()) or ()]
-    kind = request.kind if request.kind in ("reply", "speaker", "code_approval") else "reply"
+    blocks = [CodeBlockOut(language=b.language or "", code=b.code or "")
+              for b in request.blocks]
+    kind = _PENDING_KINDS.get(request.kind, "reply")  # a kind this API does not know: a reply
     return PendingRequest(kind=kind, agent=request.agent, prompt=request.prompt,
                           options=list(request.options or ()), code=blocks)
 

@@ -69,8 +69,11 @@ class CodeBlockOut(BaseModel):
     code: str
 
 
+PendingKind = Literal["reply", "speaker", "code_approval"]
+
+
 class PendingRequest(BaseModel):
-    kind: Literal["reply", "speaker", "code_approval"] = Field(
+    kind: PendingKind = Field(
         description="reply: answer with text (empty lets the agent reply itself, 'exit' "
                     "ends the chat); speaker: answer with one of 'options'; code_approval: "
                     "answer with a decision.")

@@ -38,7 +38,7 @@ def lit(value: Any, column: int = 0, indent: int | None = None) -> str:
 def _spread(value: dict | list | tuple, indent: int) -> str:
     """A container one item a line (keys too long for pprint, e.g. whole questions)."""
     inner = " " * (indent + 4)
-    opening, closing = {dict: "{}", list: "[]", tuple: "()"}[type(value)]
+    opening, closing = {dict: ("{", "}"), list: ("[", "]"), tuple: ("(", ")")}[type(value)]
     lines = [opening]
     pairs = value.items() if isinstance(value, dict) else ((None, v) for v in value)
     for key, item in pairs:

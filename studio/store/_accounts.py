@@ -19,7 +19,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from ._actor import ADMIN, MEMBER, ROLES, Actor
-from ._base import StoreBase
+from ._config import ConfigMixin
 from ._errors import AlreadyExists, Forbidden, NotFound, StoreError
 from ._records import Account
 from ._tables import AccountRow, AccountSessionRow, SignInAttemptRow, now
@@ -103,7 +103,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class AccountsMixin(StoreBase):
+class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
     # -- accounts --------------------------------------------------------------------------
     def has_admin(self) -> bool:
         """Whether an administrator account exists (shared mode refuses to start without)."""

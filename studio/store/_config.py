@@ -14,7 +14,7 @@ import copy
 import json
 from typing import Any
 
-from sqlalchemy import case
+from sqlalchemy import ColumnElement, case
 from sqlmodel import Session, col, select
 
 from ._actor import Actor, own, visible
@@ -66,7 +66,8 @@ def _required_name(kind: str, name: str) -> str:
     return name.strip()
 
 
-def _mine_first(column: object, actor: Actor) -> object:
+def _mine_first(column: object, actor: Actor) -> ColumnElement[int]:
+    """SQL ordering key: the actor's own rows (0) before the others (1)."""
     return case((own(column, actor), 0), else_=1)
 
 

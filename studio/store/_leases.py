@@ -19,8 +19,9 @@ import os
 import socket
 import uuid
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from ._base import StoreBase
 from ._errors import LeaseLost, NotFound
@@ -29,7 +30,7 @@ from ._records import LIVE_STATUSES
 from ._tables import LeaseRow, RunRow, now
 
 
-def _live_lease_ids(at: float) -> object:
+def _live_lease_ids(at: float) -> SelectOfScalar[str]:
     return select(LeaseRow.id).where(col(LeaseRow.expires_at) > at)
 
 
@@ -145,5 +146,5 @@ class LeasesMixin(StoreBase):
         if holder is not None and row.holder != holder:
             raise LeaseLost(row.id)
 
-    def _orphan_filter(self, at: float) -> object:
+    def _orphan_filter(self, at: float) -> ColumnElement[bool]:
         return or_(col(RunRow.holder).is_(None), col(RunRow.holder).not_in(_live_lease_ids(at)))

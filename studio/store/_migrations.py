@@ -17,7 +17,7 @@ at the revision holding exactly that schema (``0001``, ``0002``) and upgraded fr
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -137,8 +137,8 @@ def migrate(engine: Engine, extra_versions: Sequence[Path] = (),
             current = _current(conn)  # read under the lock: another process may have migrated
             if current is not None and current not in known:
                 raise SchemaTooNew(current, head_revision(extra_versions))
-            if current in LEGACY_REVISIONS.values() and MigrationContext.configure(
-                    conn).get_current_revision() is None:
+            if current is not None and current in LEGACY_REVISIONS.values() and \
+                    MigrationContext.configure(conn).get_current_revision() is None:
                 MigrationContext.configure(conn).stamp(script, current)
             if current == head:
                 return []
@@ -164,12 +164,15 @@ def migrate(engine: Engine, extra_versions: Sequence[Path] = (),
 def _run(config: Config, script: ScriptDirectory, conn: Connection, head: str,
          applied: list[str]) -> None:
     from alembic.runtime.environment import EnvironmentContext
+    from alembic.runtime.migration import MigrationContext, MigrationInfo
 
     def upgrade(rev: Any, _context: Any) -> Any:
         return script._upgrade_revs(head, rev)
 
-    def on_apply(*, step: Any, **_kw: Any) -> None:
-        applied.append(step.up_revision_id)
+    def on_apply(ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any],
+                 run_args: Mapping[str, Any]) -> None:  # Alembic passes them by name
+        if step.up_revision_id is not None:  # None only when downgrading to the base
+            applied.append(step.up_revision_id)
 
     with EnvironmentContext(config, script, fn=upgrade, destination_rev=head) as env:
         env.configure(connection=conn, render_as_batch=True, on_version_apply=on_apply)

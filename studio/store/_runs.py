@@ -258,7 +258,7 @@ class RunsMixin(LeasesMixin):
         with self._write() as session:
             rows = session.exec(select(RunRow).where(
                 RunRow.status == "running", RunRow.mode == "local",
-                self._orphan_filter(now())).with_for_update())  # type: ignore[arg-type]
+                self._orphan_filter(now())).with_for_update())
             stale = [r for r in rows if r.holder is not None
                      or not owner_is_other_live_process(r.owner)]
             stamp = now()

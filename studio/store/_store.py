@@ -20,7 +20,7 @@ from ._runs import RunsMixin
 from ._templates import TemplatesMixin
 
 
-class Store(TemplatesMixin, RunsMixin, ConfigMixin, AccountsMixin, ApiKeysMixin, DocumentsMixin,
+class Store(TemplatesMixin, RunsMixin, AccountsMixin, ConfigMixin, ApiKeysMixin, DocumentsMixin,
             BackupMixin):
     """Templates (with versions), runs and their events, model configs, secrets, custom tools,
     settings, drafts, accounts, API keys and document collections, in SQLite (default) or

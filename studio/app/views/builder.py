@@ -103,7 +103,7 @@ def side_panel(ctx: session.Draft, blocker: str | None) -> None:
     st.session_state.setdefault(SIDE, "agent")
     if st.session_state[SIDE] not in SIDES:
         st.session_state[SIDE] = "agent"
-    st.segmented_control("Panel", list(SIDES), key=SIDE, format_func=SIDES.get,
+    st.segmented_control("Panel", list(SIDES), key=SIDE, format_func=SIDES.__getitem__,
                          label_visibility="collapsed", width="stretch")
     side = st.session_state.get(SIDE) or "agent"
     spec = ctx.spec

@@ -59,7 +59,7 @@ def setup_form(svc, entries: dict) -> None:  # noqa: ANN001 - Services
     left, right = st.columns([3, 2])
     left.selectbox("Template", keys, key="template_select", format_func=lambda k: entries[k].name,
                    on_change=_remember, args=("template_select", "pg_template"))
-    right.selectbox("Model", list(choices), key="model_select", format_func=choices.get,
+    right.selectbox("Model", list(choices), key="model_select", format_func=choices.__getitem__,
                     on_change=_remember, args=("model_select", "pg_model"),
                     help="Demo and Local run offline. Add OpenAI-compatible models on the Models page.")
     entry = entries[chosen]
@@ -107,7 +107,7 @@ with page_guard("Playground"):
                 "import one on the Gallery page.")
         st.stop()
     show_launch_error()
-    run_id = st.query_params.get("run")
+    run_id = st.query_params.get("run") or ""
     info = None
     if run_id:
         try:

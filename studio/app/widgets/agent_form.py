@@ -222,10 +222,11 @@ def _code_execution(ctx: session.Draft, index: int, key: Callable[[str], str]) -
     code = agent.code_execution
     with st.expander("Runs code" + (f" ({code.executor})" if code else " (no)"),
                      expanded=bool(code and code.executor != "none")):
+        image = (code.image or "") if code else ""
+        network = code.network if code else False
         fields = {"executor": code.executor if code else "none",
-                  "timeout": code.timeout if code else 60, "image": (code.image or "") if code
-                  else "", "approve": code.approve if code else False,
-                  "network": code.network if code else False}
+                  "timeout": code.timeout if code else 60, "image": image,
+                  "approve": code.approve if code else False, "network": network}
         group = session.digest(fields)
         keys, vals = {f: session.live(f"{key(f)}_{group}") for f in fields}, fields
         args = (ctx, index, keys, vals)
@@ -243,7 +244,7 @@ def _code_execution(ctx: session.Draft, index: int, key: Callable[[str], str]) -
                 help="Off by default: code in a container cannot reach the network.")
             put(st.checkbox, "Ask me before running each piece of code", key=keys["approve"], value=vals["approve"],
                         on_change=_set_code, args=args)
-            st.caption(_sandbox_note(executor, vals["image"], vals["network"]))
+            st.caption(_sandbox_note(executor, image, network))
             if code is not None and code.cleared_by is not None:
                 st.caption(f"🛡️ Runs only code that **{code.cleared_by.agent}** has checked with "
                            f"`{code.cleared_by.tool}` and declared SAFE (set in the text view).")

@@ -42,8 +42,10 @@ def _open(ctx: session.Draft) -> None:
     """Open what the picker shows now (read when clicked: a click right after choosing a
     template must not open the one chosen before)."""
     key = st.session_state.get("builder_open_select")
-    entries = templates(ctx.svc.store, ctx.registry, ctx.actor, ctx.bundled)
-    entry = entries.get(key)
+    if not isinstance(key, str):
+        _notice("Pick a template to open first.", "error")
+        return
+    entry = templates(ctx.svc.store, ctx.registry, ctx.actor, ctx.bundled).get(key)
     if entry is None:
         _notice(f"Template {key!r} is gone; pick another.", "error")
         return

@@ -45,6 +45,6 @@ def _pace_changed(store: Store, key: str) -> None:
 def pace_control(store: Store, *, key: str = "demo_pace_choice") -> None:
     """Instant / Readable, saved for the whole studio."""
     st.session_state[key] = current_pace(store)
-    st.segmented_control("Demo pace", list(_PACES), key=key, format_func=_PACES.get,
+    st.segmented_control("Demo pace", list(_PACES), key=key, format_func=_PACES.__getitem__,
                          selection_mode="single", on_change=_pace_changed, args=(store, key),
                          help=_PACE_HELP)
