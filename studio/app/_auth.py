@@ -78,14 +78,19 @@ def signed_in(token: str, actor: Actor) -> None:
 
 
 def sign_out(store) -> None:  # noqa: ANN001
-    """End the session everywhere (database, cookie, this browser tab)."""
+    """End the session everywhere (database, cookie, this browser tab), then draw the page
+    again; after single sign-on the browser goes on to end the provider's session too."""
     sso = bool(st.session_state.get(_SSO))
     store.end_session(st.session_state.get(_TOKEN))
     for key in list(st.session_state):
         del st.session_state[key]
     st.session_state[_COOKIE_OP] = ("clear", "")
     if sso:
-        st.logout()  # Streamlit's own sign-on cookie
+        # Streamlit's own sign-on cookie, and a redirect to the provider's sign-out. Not
+        # st.rerun(): a rerun starting before the redirect reached the browser drops it.
+        st.logout()
+        st.stop()
+    st.rerun()
 
 
 def _sso_actor(store) -> Actor | None:  # noqa: ANN001

@@ -118,7 +118,6 @@ def main() -> None:
                 st.caption(f"Signed in as **{actor.name}** ({role})")
                 if st.button("Sign out", key="sign_out", icon="🚪"):
                     sign_out(svc.store)
-                    st.rerun()
     page.run()
 
 
