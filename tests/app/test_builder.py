@@ -332,3 +332,23 @@ def test_the_safeguard_clearance_survives_form_edits_and_follows_a_rename(builde
     assert (code.timeout, code.cleared_by.agent) == (12, "safeguard"), "editing keeps the gate"
     name_input(at, 2).set_value("guard").run()
     assert spec_of(at).agents[0].code_execution.cleared_by.agent == "guard"
+
+
+def test_a_late_report_of_the_earlier_drawing_does_not_undo_a_change(builder) -> None:
+    at = builder()
+    at.button(key="builder_new").click().run()
+    at.button(key="builder_shape_group").click().run()
+    assert len(spec_of(at).agents) == 4
+    # the blank canvas reports itself after the team was pushed (its clock ran ahead)
+    at.session_state["builder_canvas"] = {"nodes": [], "edges": [], "selectedId": None,
+                                          "timestamp": int(time.time() * 1000) + 500}
+    at.run()
+    assert not at.exception, at.exception
+    assert len(spec_of(at).agents) == 4, "the team chosen is kept"
+    # a deletion made on the canvas showing the team still counts
+    state = at.session_state["builder_flow_state"]
+    at.session_state["builder_canvas"] = {
+        "nodes": [n.asdict() for n in state.nodes if n.id != "n3"],
+        "edges": [], "selectedId": None, "timestamp": int(time.time() * 1000) + 1000}
+    at.run()
+    assert len(spec_of(at).agents) == 3

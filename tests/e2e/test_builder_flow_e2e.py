@@ -143,9 +143,8 @@ def test_a_three_agent_group_chat_runs_in_a_handful_of_actions(app_page: Page,
     person.click(page.locator(".st-key-builder_new button"), "New team")
     expect(page.get_by_text("New team: add agents")).to_be_visible()
     expect(page.get_by_text("Start from a shape").first).to_be_visible()
-    # the canvas shows the blank team and has told the server so. (Known race, not this
-    # test's subject: a canvas report of the previous drawing that reaches the server after
-    # the next change can undo that change.)
+    # the canvas shows the blank team and has told the server so (this test counts actions;
+    # a late report of an earlier drawing is tests/app/test_builder.py's subject)
     expect(page.frame_locator(".st-key-builder_canvas iframe").locator(".react-flow__node")
            ).to_have_count(0)
     settled(page)

@@ -29,6 +29,7 @@ STATE_KEY = "builder_flow_state"  # the StreamlitFlowState we last pushed (never
 SIGNATURE_KEY = "builder_flow_sig"
 SEEN_KEY = "builder_flow_seen"
 SHOWN_KEY = "builder_flow_shown"  # what the canvas last reported showing (ids and labels)
+EARLIER_KEY = "builder_flow_earlier"  # the agents (node ids) of the push before the last one
 HEIGHT = 460
 
 _EDGE_HELP = {
@@ -114,6 +115,13 @@ def apply_canvas_changes(ctx: session.Draft) -> TemplateSpec:
     pushed = st.session_state.get(STATE_KEY)
     if pushed is not None and int(value.get("timestamp") or 0) < pushed.timestamp:
         return ctx.spec  # sent before the canvas got the draft's latest change: stale
+    reported = {str(n.get("id")) for n in value.get("nodes", []) if isinstance(n, dict)}
+    if (pushed is not None and reported == st.session_state.get(EARLIER_KEY)
+            and reported != {n.id for n in pushed.nodes}):
+        # Still the earlier drawing: the canvas reported before the latest push reached it
+        # (the clocks of the browser and the server cannot tell). Taken as deletions, it
+        # would undo the change just made, e.g. a whole team chosen on a blank canvas.
+        return ctx.spec
     st.session_state[SHOWN_KEY] = _shown(value.get("nodes", []), value.get("edges", []))
     spec = ctx.spec
     by_id = {node_id(i): a.name for i, a in enumerate(spec.agents)}
@@ -176,6 +184,9 @@ def render_canvas(ctx: session.Draft) -> None:
     if (lagging or st.session_state.get(SIGNATURE_KEY) != signature
             or STATE_KEY not in st.session_state):
         st.session_state[SIGNATURE_KEY] = signature
+        earlier = st.session_state.get(STATE_KEY)
+        st.session_state[EARLIER_KEY] = ({n.id for n in earlier.nodes} if earlier is not None
+                                         else None)
         st.session_state[STATE_KEY] = StreamlitFlowState(
             [StreamlitFlowNode.from_dict(n) for n in nodes],
             [StreamlitFlowEdge.from_dict(e) for e in edges],
