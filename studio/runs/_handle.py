@@ -49,6 +49,20 @@ class TrackedHuman:
                 self.on_change(None)
 
 
+
+def check_pending_answer(request: HumanInputRequest | None, answer: HumanAnswer) -> None:
+    """Raise :class:`RunError` unless ``answer`` fits the question the run waits on (for a
+    local run and a run on a worker alike)."""
+    if request is None:
+        raise RunError("nobody is waiting for an answer; use interject to step in")
+    try:
+        check_answer(request, answer)
+    except ValueError as exc:
+        raise RunError(str(exc)) from None
+    if request.kind == "speaker" and request.options and answer not in request.options:
+        raise RunError(f"{answer!r} cannot speak next; choose one of: "
+                       + ", ".join(request.options))
+
 class RunHandle:
     """One run live in this process. Thread-safe; every method may be called from any thread.
 
@@ -166,16 +180,7 @@ class RunHandle:
         inner = self._human.inner
         if not hasattr(inner, "put"):
             raise RunError("this run does not take answers: start it with human='mailbox'")
-        request = self._human.pending
-        if request is None:
-            raise RunError("nobody is waiting for an answer; use interject to step in")
-        try:
-            check_answer(request, answer)
-        except ValueError as exc:
-            raise RunError(str(exc)) from None
-        if request.kind == "speaker" and request.options and answer not in request.options:
-            raise RunError(f"{answer!r} cannot speak next; choose one of: "
-                           + ", ".join(request.options))
+        check_pending_answer(self._human.pending, answer)
         if not inner.put(answer):  # type: ignore[attr-defined]
             raise RunError("that question was already answered or timed out")
 

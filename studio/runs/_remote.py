@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio.engine import CodeBlock, CodeDecision, HumanAnswer, HumanInputRequest, check_answer
+from studio.engine import CodeBlock, CodeDecision, HumanAnswer, HumanInputRequest
 
 from ._channel import RunChannel
 from ._errors import RunError
-from ._handle import FINAL_STATUSES, QUEUED
+from ._handle import FINAL_STATUSES, QUEUED, check_pending_answer
 
 if TYPE_CHECKING:
     from studio.store import RunInfo, Store
@@ -140,16 +140,7 @@ class RemoteHandle:
         CodeDecision (it travels as its ``to_dict()``)."""
         self._require_live("answer")
         state = self._fresh(max_age=0.0)
-        request = self.pending
-        if request is None:
-            raise RunError("nobody is waiting for an answer; use interject to step in")
-        try:
-            check_answer(request, answer)
-        except ValueError as exc:
-            raise RunError(str(exc)) from None
-        if request.kind == "speaker" and request.options and answer not in request.options:
-            raise RunError(f"{answer!r} cannot speak next; choose one of: "
-                           + ", ".join(request.options))
+        check_pending_answer(self.pending, answer)
         seq = int(state.get("request_seq") or 0)
         if isinstance(answer, CodeDecision):
             self._channel.send("answer", decision=answer.to_dict(), request_seq=seq)
