@@ -70,7 +70,7 @@ def test_dependencies_point_one_way(layer, forbidden):
 
 
 def test_engine_imports_alone_in_a_fresh_interpreter():
-    code = ("import sys, studio.engine; "
+    code = ("import sys, studio.engine; [getattr(studio.engine, n) for n in studio.engine.__all__]; "
             "bad = [m for m in sys.modules if m.startswith('studio.') and not m.startswith('studio.engine')"
             " or m.split('.')[0] == 'streamlit']; print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

@@ -22,35 +22,41 @@ the acting person's own; a run's retrieval proxy reads the collection of that na
 belonging to whoever starts the run.
 """
 
-from ._celery import broker_url, check_broker, start_worker
-from ._documents import (
-    AddReport,
-    DocumentsError,
-    add_files,
-    collection_resolver,
-    compute_embeddings,
-    search,
-)
-from ._errors import BudgetExceeded, RunError
-from ._handle import FINAL_STATUSES, RunHandle
-from ._imports import ImportItem, ImportPlan, apply_import, plan_import
-from ._keys import api_key_for
-from ._lineage import LINEAGE, ForkPoint, continue_run, fork_points, fork_run
-from ._manager import RunManager
-from ._models import (
-    ALLOW_UNSANDBOXED,
-    DEMO_PACE,
-    SERVE_INSTANCES,
-    actor_registry,
-    demo_pace,
-    registry_with_store,
-    request_limits,
-)
-from ._notes import configuration_notes, masked_url
-from ._persist import TRANSIENT_KINDS
-from ._remote import RemoteHandle
-from ._templates import TemplateChoice, find_template, template_choices
-from ._text import TextTranscript, transcript_text
+from typing import TYPE_CHECKING
+
+from studio.engine._lazy import lazy_exports
+
+if TYPE_CHECKING:  # what each name is; it is imported on first use (see _lazy)
+    from ._celery import broker_url, check_broker, start_worker
+    from ._documents import (
+        AddReport,
+        DocumentsError,
+        add_files,
+        collection_resolver,
+        compute_embeddings,
+        search,
+    )
+    from ._errors import BudgetExceeded, RunError
+    from ._handle import FINAL_STATUSES, RunHandle
+    from ._imports import ImportItem, ImportPlan, apply_import, plan_import
+    from ._keys import api_key_for
+    from ._lineage import LINEAGE, ForkPoint, continue_run, fork_points, fork_run
+    from ._manager import RunManager
+    from ._models import (
+        ALLOW_UNSANDBOXED,
+        DEMO_PACE,
+        SERVE_INSTANCES,
+        actor_registry,
+        demo_pace,
+        registry_with_store,
+        request_limits,
+    )
+    from ._notes import configuration_notes, masked_url
+    from ._persist import TRANSIENT_KINDS
+    from ._remote import RemoteHandle
+    from ._templates import TemplateChoice, find_template, template_choices
+    from ._text import TextTranscript, transcript_text
+
 
 __all__ = [
     "LINEAGE",
@@ -94,3 +100,5 @@ __all__ = [
     "template_choices",
     "transcript_text",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)

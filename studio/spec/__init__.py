@@ -3,55 +3,61 @@
 Depends on :mod:`studio.engine` only.
 """
 
-from ._autogen_import import ImportReport, import_autogen
-from ._files import (
-    BUNDLE_KIND,
-    FileImport,
-    export_bundle,
-    export_bundle_text,
-    export_file,
-    file_name_for,
-    import_bundle,
-    import_file,
-)
-from ._io import (
-    bundled_template_names,
-    bundled_templates,
-    default_registry,
-    dump_json,
-    dump_yaml,
-    load_bundled_template,
-    load_template,
-    parse_text,
-)
-from ._models import (
-    FORMAT_VERSION,
-    AgentKind,
-    AgentSpec,
-    CodeExecutionSpec,
-    DemoScriptSpec,
-    DemoToolCall,
-    DemoTurn,
-    EdgeSpec,
-    GroupSettings,
-    HumanInputMode,
-    ModelConfig,
-    ModelSettings,
-    NestedChatSpec,
-    PatternKind,
-    PatternSpec,
-    Position,
-    TemplateSpec,
-    TerminationSpec,
-    ToolSpec,
-)
-from ._problems import Problem, SpecError, summarise
-from ._retrieval import use_collection
-from ._script_export import export_script
-from ._tool_source import ToolSourceError
-from ._validate import group_members, reached_agents, sequence_edges, validate
-from .build import BuildError, Team, TeamResult, build_team, default_model_resolver
-from .registry import AgentPreset, ModelPreset, RegisteredTool, Registry, RegistryError
+from typing import TYPE_CHECKING
+
+from studio.engine._lazy import lazy_exports
+
+if TYPE_CHECKING:  # what each name is; it is imported on first use (see _lazy)
+    from ._autogen_import import ImportReport, import_autogen
+    from ._files import (
+        BUNDLE_KIND,
+        FileImport,
+        export_bundle,
+        export_bundle_text,
+        export_file,
+        file_name_for,
+        import_bundle,
+        import_file,
+    )
+    from ._io import (
+        bundled_template_names,
+        bundled_templates,
+        default_registry,
+        dump_json,
+        dump_yaml,
+        load_bundled_template,
+        load_template,
+        parse_text,
+    )
+    from ._models import (
+        FORMAT_VERSION,
+        AgentKind,
+        AgentSpec,
+        CodeExecutionSpec,
+        DemoScriptSpec,
+        DemoToolCall,
+        DemoTurn,
+        EdgeSpec,
+        GroupSettings,
+        HumanInputMode,
+        ModelConfig,
+        ModelSettings,
+        NestedChatSpec,
+        PatternKind,
+        PatternSpec,
+        Position,
+        TemplateSpec,
+        TerminationSpec,
+        ToolSpec,
+    )
+    from ._problems import Problem, SpecError, summarise
+    from ._retrieval import use_collection
+    from ._script_export import export_script
+    from ._tool_source import ToolSourceError
+    from ._validate import group_members, reached_agents, sequence_edges, validate
+    from .build import BuildError, Team, TeamResult, build_team, default_model_resolver
+    from .registry import AgentPreset, ModelPreset, RegisteredTool, Registry, RegistryError
+
 
 __all__ = [
     "FORMAT_VERSION",
@@ -112,3 +118,5 @@ __all__ = [
     "import_bundle",
     "import_file",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)
