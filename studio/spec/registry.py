@@ -176,14 +176,7 @@ class Registry:
         problem = check_tool_source(name, source)
         if problem:
             raise RegistryError(problem)
-        if origin == "bundled":
-            try:
-                fn = load_function(name, source)
-            except ToolSourceError as exc:
-                raise RegistryError(str(exc)) from exc
-            doc = fn.__doc__ or ""
-        else:  # not ours: never run here (its calls run in the code sandbox)
-            doc = docstring_of(name, source)
+        doc = docstring_of(name, source)  # read, not run: a tool runs when a team uses it
         doc = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
         tool = RegisteredTool(name=name, description=description or doc, source=source,
                               origin=origin)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from studio.engine.code import LocalExecutor
-from studio.spec import Registry, RegistryError
+from studio.spec import Registry, RegistryError, ToolSourceError
 from studio.spec._resources import bundled_dir
 
 MODEL_PRESETS = {"demo", "local", "openai", "azure", "ollama", "lmstudio", "vllm", "llamacpp",
@@ -95,9 +95,12 @@ def test_a_users_tool_source_is_not_run_when_added(tmp_path):
     source = f"open({str(marker)!r}, 'w').close()\ndef f():\n    'Doc.'\n    return 1\n"
     assert Registry().add_tool("f", source).description == "Doc."
     assert not marker.exists()
-    with pytest.raises(RegistryError, match="RuntimeError: boom"):  # bundled ones are loaded
-        Registry().add_tool("f", "raise RuntimeError('boom')\ndef f():\n    'doc'\n",
-                            origin="bundled")
+    # a bundled one is read when added too, and loaded when a team uses it
+    bundled = Registry().add_tool("f", "raise RuntimeError('boom')\ndef f():\n    'doc'\n",
+                                  origin="bundled")
+    assert bundled.description == "doc"
+    with pytest.raises(ToolSourceError, match="RuntimeError: boom"):
+        bundled.function()
 
 
 def test_undocumented_parameter_is_rejected_when_made_a_tool(tmp_path):
