@@ -352,3 +352,49 @@ def test_a_late_report_of_the_earlier_drawing_does_not_undo_a_change(builder) ->
         "edges": [], "selectedId": None, "timestamp": int(time.time() * 1000) + 1000}
     at.run()
     assert len(spec_of(at).agents) == 3
+
+
+def click_node(at: AppTest, index: int, *, timestamp: int | None = None) -> AppTest:
+    """What the canvas sends back when a node is clicked (``timestamp``: the browser's)."""
+    state = at.session_state["builder_flow_state"]
+    at.session_state["builder_canvas"] = {
+        "nodes": [n.asdict() for n in state.nodes], "edges": [e.asdict() for e in state.edges],
+        "selectedId": f"n{index}",
+        "timestamp": timestamp if timestamp is not None else int(time.time() * 1000)}
+    return at.run()
+
+
+def shown_agent(at: AppTest) -> str | None:
+    """The name in the agent form beside the canvas (None: no form)."""
+    boxes = [t for t in at.text_input if t.key and t.key.startswith(
+        f"{at.session_state.get('builder_form_prefix', '?')}_name_")]
+    return boxes[0].value if boxes else None
+
+
+def test_the_form_stays_on_an_agent_renamed_in_it_and_follows_the_next_click(builder) -> None:
+    at = builder()
+    at.button(key="builder_new").click().run()
+    at.button(key="builder_shape_group").click().run()
+    names = [a.name for a in spec_of(at).agents]
+    click_node(at, 1)
+    assert shown_agent(at) == names[1]
+    at.text_input(key=form_key(at, "name")).set_value("renamed").run()
+    at.run()  # the page's next run (the browser reports its widgets again)
+    assert not at.exception, at.exception
+    assert shown_agent(at) == "renamed", "the renamed agent's form is still shown"
+    click_node(at, 2)
+    at.run()
+    assert shown_agent(at) == names[2]
+    picker = next(s for s in at.selectbox if s.label == "Agent")
+    assert picker.value == 2
+
+
+def test_a_click_sent_just_before_a_redraw_reached_the_canvas_still_selects(builder) -> None:
+    at = builder()
+    at.button(key="builder_new").click().run()
+    at.button(key="builder_shape_group").click().run()
+    click_node(at, 1)
+    pushed = at.session_state["builder_flow_state"].timestamp
+    # clicked in the browser before the latest drawing (a new border) reached the canvas
+    click_node(at, 2, timestamp=pushed - 50)
+    assert shown_agent(at) == spec_of(at).agents[2].name

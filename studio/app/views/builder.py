@@ -68,7 +68,11 @@ def shapes(ctx: session.Draft) -> None:
 
 
 def _pick(key: str) -> None:
-    session.select(st.session_state[key])
+    # The browser reports the picker by its label: one drawn before a rename (or one no
+    # longer drawn) comes back as that label, not as an agent, and must not clear the form.
+    value = st.session_state.get(key)
+    if session.is_live(key) and isinstance(value, int):
+        session.select(value)
 
 
 def palette(ctx: session.Draft) -> None:
@@ -115,7 +119,9 @@ def side_panel(ctx: session.Draft, blocker: str | None) -> None:
         st.info("No agents yet: drag one from the palette above onto the canvas.", icon="👆")
     else:
         index = session.selected(spec)
-        key = ctx.key("agent_select", len(spec.agents), index)
+        # Keyed by the names too, so that a rename draws a new picker with the new labels.
+        key = session.live(ctx.key("agent_select", session.digest([a.name for a in spec.agents]),
+                                   index))
         st.selectbox("Agent", list(range(len(spec.agents))), key=key, index=index,
                      placeholder="Click an agent on the canvas, or pick one here",
                      format_func=lambda i: f"{agent_icon(spec.agents[i])} {spec.agents[i].name}",

@@ -113,9 +113,15 @@ def apply_canvas_changes(ctx: session.Draft) -> TemplateSpec:
         return ctx.spec
     st.session_state[SEEN_KEY] = value.get("timestamp")
     pushed = st.session_state.get(STATE_KEY)
-    if pushed is not None and int(value.get("timestamp") or 0) < pushed.timestamp:
-        return ctx.spec  # sent before the canvas got the draft's latest change: stale
     reported = {str(n.get("id")) for n in value.get("nodes", []) if isinstance(n, dict)}
+    if pushed is not None and int(value.get("timestamp") or 0) < pushed.timestamp:
+        # Sent before the canvas got the draft's latest change: stale, but a click on a
+        # node still means that agent while the agents are the same ones.
+        picked = value.get("selectedId")
+        if isinstance(picked, str) and picked in reported and reported == {
+                node_id(i) for i in range(len(ctx.spec.agents))}:
+            session.select(int(picked[1:]))
+        return ctx.spec
     if (pushed is not None and reported == st.session_state.get(EARLIER_KEY)
             and reported != {n.id for n in pushed.nodes}):
         # Still the earlier drawing: the canvas reported before the latest push reached it
