@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 from studio.app._export import run_json, run_markdown
@@ -99,6 +100,29 @@ def test_history_lists_a_finished_run_and_exports_it(app, svc, texts) -> None:
     assert markdown.startswith("# Code assistant") and "exit code 0" in markdown
     assert "1060" in markdown
     assert json.loads(run_json(export))["run"]["id"] == run_id
+
+
+def test_the_run_picker_keeps_its_labels_when_the_run_being_read_ends(app, svc) -> None:
+    """The browser reports the run picked by its label; had the label changed when the run
+    ended (its status), it would no longer match, and the page would open the newest run."""
+    spec = load_bundled_template("code_assistant")
+    waiting = svc.manager.start(LOCAL, spec, spec.default_task, template_name=spec.name,
+                                human="mailbox")
+    handle = svc.manager.get(LOCAL, waiting)
+    deadline = time.monotonic() + 30
+    while handle.pending is None and time.monotonic() < deadline:
+        handle.wait_for_events(handle.last_seq, timeout=0.5)
+    assert handle.pending is not None, "the run asks the person"
+    _finished_run(svc)  # the newest run is another one
+    at = app("history")
+    at.selectbox(key="history_run_select").set_value(waiting).run()
+    labels = list(at.selectbox(key="history_run_select").options)
+    svc.manager.stop(LOCAL, waiting)
+    assert handle.wait(30)
+    at.run()
+    assert not at.exception, at.exception
+    assert list(at.selectbox(key="history_run_select").options) == labels
+    assert at.selectbox(key="history_run_select").value == waiting
 
 
 def test_history_filters_and_deletes_a_run(app, svc) -> None:
