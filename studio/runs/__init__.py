@@ -14,7 +14,9 @@ run_id)``, ``manager.delete(actor, run_id)``), as do :func:`template_choices`,
 a run is stored on its row (``owner_id``) and on its handle, so any process can check it:
 a member sees and controls only their own runs (another person's run is ``None`` /
 ``NotFound``), administrators all of them. ``start`` enforces the member's budget
-(:class:`BudgetExceeded`, a clear sentence). API keys reach a model only through
+(:class:`BudgetExceeded`, a clear sentence), and a run going stops (status ``cancelled``,
+reason ``budget reached``, a note in its transcript) once the member's runs reach the
+day's tokens or cost, in the studio's process or on a worker. API keys reach a model only through
 :func:`api_key_for` (the same rules for a run and for the Models page's Test).
 
 Document collections (:func:`add_files`, :func:`compute_embeddings`, :func:`search`) are

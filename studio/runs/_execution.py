@@ -21,14 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from studio.engine import Cancelled, ReplayError, RunControl, events
 from studio.engine.transcript import RunOutcome, describe_error, event_record, run_outcome
-from studio.store import LeaseLost
+from studio.store import LeaseLost, NotFound
 
+from ._budget import daily_limit_reached, limits_usage
 from ._handle import CANCELLED, FAILED, INTERRUPTED, RunHandle
 from ._lineage import lineage_note
 from ._persist import is_persisted, persist, store_row
 
 if TYPE_CHECKING:
-    from studio.store import Store
+    from studio.store import Actor, Budget, Store
 
 Mirror = Callable[[RunHandle, dict[str, Any]], None]
 
@@ -49,6 +50,8 @@ class Execution:
         self.lost = False  # another process took the run over: stop quietly
         self.control: RunControl | None = None
         self._held: list[dict[str, Any]] = []  # chat ends numbered, stored with what follows
+        self._budget: tuple[Actor, Budget] | None | bool = False  # False: not looked up yet
+        self.over_budget: str | None = None  # why the run was stopped for its owner's budget
 
     # -- events ----------------------------------------------------------------------------
     def on_event(self, event: events.Event | dict[str, Any]) -> None:
@@ -81,6 +84,26 @@ class Execution:
         if kind == "message" and data.get("usage"):
             total = handle.usage["total"]
             self.store.update_run_usage(handle.run_id, total["total_tokens"], total["cost"])
+            self._check_budget()
+
+    def _check_budget(self) -> None:
+        """Stop the run once its owner's runs reach their daily tokens or cost (checked
+        after each message that used a model; the transcript says why it stopped)."""
+        if self._budget is False:
+            try:
+                actor = self.store.actor_by_id(self.handle.owner_id)
+            except NotFound:  # the account is gone: nobody's budget to keep
+                self._budget = None
+                return
+            budget = self.store.budget_for(actor)
+            self._budget = (actor, budget) if limits_usage(budget) else None
+        if not isinstance(self._budget, tuple) or self.over_budget or self.control is None:
+            return
+        reached = daily_limit_reached(self.store, *self._budget)
+        if reached:
+            self.over_budget = reached
+            self.notice(f"{reached} The run stops here; everything said so far is kept.")
+            self.control.cancel()
 
     def _holds(self, data: dict[str, Any]) -> bool:
         """Whether this chat end can wait for the next event (see the module's docstring)."""
@@ -150,6 +173,8 @@ class Execution:
         except Exception as exc:  # anything else ends the run as failed, with what happened
             outcome = RunOutcome(FAILED, "error", error=describe_error(exc))
             self.safe_emit({"type": "error", "text": outcome.error, "agent": ""})
+        if outcome.status == CANCELLED and self.over_budget:
+            outcome = RunOutcome(CANCELLED, "budget reached", outcome.summary)
         if self.lost:
             handle._finish(INTERRUPTED, reason="another process took the run over",
                            summary="", error=None)

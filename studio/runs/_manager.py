@@ -14,6 +14,7 @@ from studio.engine import DemoPace, HumanInputProvider, Mailbox, NoHuman, Record
 from studio.spec import TemplateSpec, load_template
 from studio.store import LIVE_STATUSES, NotFound
 
+from ._budget import daily_limit_reached
 from ._channel import RunChannel
 from ._errors import BudgetExceeded, RunError
 from ._execution import Execution
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from ._celery import CeleryDispatch
 
 HumanChoice = Literal["mailbox", "never"] | HumanInputProvider
-BUDGET_WINDOW = 24 * 3600.0  # "per day": the last 24 hours
 
 
 class RunManager:
@@ -106,19 +106,10 @@ class RunManager:
                     f"Budget reached: you have {going} run{'s' if going != 1 else ''} going and "
                     f"may run {budget.concurrent_runs} at a time. Stop one, or wait for it to "
                     "end.")
-        if budget.tokens_per_day is None and budget.cost_per_day is None:
-            return
-        tokens, cost = self.store.usage_since(actor, time.time() - BUDGET_WINDOW)
-        if budget.tokens_per_day is not None and tokens >= budget.tokens_per_day:
-            raise BudgetExceeded(
-                f"Budget reached: your runs used {tokens:,} tokens in the last 24 hours, and "
-                f"your budget is {budget.tokens_per_day:,} a day. Ask the workshop's "
-                "administrator for more, or try again later.")
-        if budget.cost_per_day is not None and cost >= budget.cost_per_day:
-            raise BudgetExceeded(
-                f"Budget reached: your runs cost ${cost:.4f} in the last 24 hours, and your "
-                f"budget is ${budget.cost_per_day:.2f} a day. Ask the workshop's "
-                "administrator for more, or try again later.")
+        reached = daily_limit_reached(self.store, actor, budget)
+        if reached:
+            raise BudgetExceeded(f"{reached} Ask the workshop's administrator for more, or try "
+                                 "again later.")
 
     def start(self, actor: Actor, template: dict[str, Any] | TemplateSpec, task: str, *,
               template_name: str, model: str | None = None, human: HumanChoice = "mailbox",

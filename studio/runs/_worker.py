@@ -169,7 +169,7 @@ class WorkerRuntime:
         control = RunControl(human=tracked, replay=replay)
         handle = RunHandle(run_id, template_name=info.template_name, task=info.task,
                            model_label=info.model_label, work_dir=work_dir, control=control,
-                           human=tracked, first_seq=last + 1)
+                           human=tracked, first_seq=last + 1, owner_id=info.owner_id)
         handle._saw_start = bool(stored)
         handle._request_seq = max([e.seq for e in stored if e.kind == "human_input_requested"],
                                   default=0)

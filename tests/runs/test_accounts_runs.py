@@ -84,6 +84,45 @@ def test_budgets_stop_the_next_run_with_a_clear_message(make_manager, people) ->
         _waiting_run(manager, b)
 
 
+def _talkative_pair(base_url: str) -> dict[str, Any]:
+    """Two assistants that would talk for eight turns, both on the server at base_url."""
+    spec = copy.deepcopy(inline_model_template(base_url))
+    spec["agents"] = [{"name": "a", "kind": "assistant", "model": "main"},
+                      {"name": "b", "kind": "assistant", "model": "main"}]
+    spec["pattern"] = {"kind": "two_agent", "starter": "a", "max_turns": 8,
+                       "edges": [{"source": "a", "target": "b"}]}
+    return spec
+
+
+def test_a_run_going_stops_when_its_owner_reaches_the_days_tokens(make_manager,
+                                                                   people) -> None:
+    admin, a, _ = people
+    manager = make_manager()
+    store = manager.store
+    store.set_budget(admin, "ann", Budget(tokens_per_day=1000))
+    with OAIServer() as server:
+        server.push(*[text(f"Point {i}.", usage=(100, 200)) for i in range(40)])
+        run_id = manager.start(a, _talkative_pair(server.base_url), "Discuss.",
+                               template_name="pair")
+        handle = manager.get(a, run_id)
+        assert handle is not None and handle.wait(30)
+        # an administrator's run of the same team is never stopped
+        own = manager.start(admin, _talkative_pair(server.base_url), "Discuss.",
+                            template_name="pair")
+        assert manager.get(admin, own).wait(30)
+    assert handle.status == "cancelled"
+    info = store.get_run(a, run_id)
+    assert (info.status, info.reason, info.total_tokens) == ("cancelled", "budget reached", 1200)
+    events = manager.transcript(a, run_id)
+    replies = [e for e in events if e["type"] == "message" and e.get("usage")]
+    assert len(replies) == 4, "it stopped right after the reply that reached the budget"
+    notes = [e["text"] for e in events if e["type"] == "notice"]
+    assert any(n.startswith("Budget reached: your runs used 1,200 tokens in the last 24 hours")
+               and "everything said so far is kept" in n for n in notes), notes
+    assert store.get_run(admin, own).status == "finished"
+    assert store.get_run(admin, own).total_tokens > 1000
+
+
 def _spec_with_key(base_url: str, *, secret: str | None = None,
                    env: str | None = None) -> dict[str, Any]:
     spec = copy.deepcopy(inline_model_template(base_url))

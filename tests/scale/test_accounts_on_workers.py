@@ -134,6 +134,22 @@ def test_a_worker_runs_a_members_team_as_the_member_within_their_budget(
             assert handle.status == "finished", handle.error
             auth = {r.headers.get("authorization") for r in server.chat_requests()}
             assert auth == {f"Bearer {KEY}"}, "the worker used A's key, at A's host"
+
+            # a run going on a worker stops once the member's day reaches the budget
+            store.set_budget(admin, "ann", Budget(tokens_per_day=1500))
+            server.push(*[text(f"Point {i}.", usage=(100, 200)) for i in range(20)])
+            talk = copy.deepcopy(member_template("ann-model"))
+            talk["agents"] = [{"name": "a", "kind": "assistant", "model": "main"},
+                              {"name": "b", "kind": "assistant", "model": "main"}]
+            talk["pattern"] = {"kind": "two_agent", "starter": "a", "max_turns": 8,
+                               "edges": [{"source": "a", "target": "b"}]}
+            long_id = manager.start(a, talk, "Discuss.", template_name="talk")
+            wait_for(lambda: store.get_run(a, long_id).status == "cancelled",
+                     what="the budget to stop the run on the worker")
+            info = store.get_run(a, long_id)
+            assert (info.reason, info.total_tokens) == ("budget reached", 300)
+            assert any(e["type"] == "notice" and e["text"].startswith("Budget reached")
+                       for e in manager.transcript(a, long_id))
         said = [e["message"]["content"] for e in manager.transcript(a, run_id)
                 if e["type"] == "message"]
         assert "Hello from the member's model." in said
@@ -141,7 +157,7 @@ def test_a_worker_runs_a_members_team_as_the_member_within_their_budget(
 
         # budgets hold for runs on workers: tokens per day...
         store.set_budget(admin, "ann", Budget(tokens_per_day=1000))
-        with pytest.raises(BudgetExceeded, match=r"used 1,200 tokens in the last 24 hours"):
+        with pytest.raises(BudgetExceeded, match=r"used 1,500 tokens in the last 24 hours"):
             manager.start(a, member_template("ann-model"), "Again", template_name="mine")
         # ...and runs at a time, queued or going on a worker
         store.set_budget(admin, "bob", Budget(concurrent_runs=1))
