@@ -320,7 +320,13 @@ def cmd_db(args: argparse.Namespace) -> int:
     if not isinstance(data, dict):
         raise CliError(f"{args.file} is not a Roundtable backup (expected a JSON object)")
     restored = store.restore(_local(), data)
-    print(f"restored from {args.file}: " + ", ".join(f"{n} {k}" for k, n in restored.items()))
+    words = {"accounts": "new accounts", "model_configs": "model configs",
+             "document_collections": "document collections"}
+    print(f"restored from {args.file}: "
+          + ", ".join(f"{n} {words.get(k, k)}" for k, n in restored.items()))
+    if restored.get("accounts"):
+        print(f"the new accounts have no password yet: set one with `{PROG} admin password "
+              "NAME` (single sign-on finds its people again)")
     return 0
 
 

@@ -154,13 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Back up or restore the database as one JSON file.")
     db_sub = db.add_subparsers(dest="action", metavar="ACTION", required=True)
     backup = db_sub.add_parser("backup", help="write everything (except secret values) to FILE",
-                               description="Write templates, model configs (without secret "
-                                           "values), tools, settings and runs to one JSON file.")
+                               description="Write accounts (without passwords), templates, "
+                                           "model configs (without secret values), tools, "
+                                           "settings, runs, document collections and Builder "
+                                           "drafts, each with its owner, to one JSON file.")
     backup.add_argument("file", metavar="FILE", help="the JSON file to write ('-' for stdout)")
     _add_storage(backup)
     restore = db_sub.add_parser("restore", help="load a backup FILE into the database",
                                 description="Load a backup; items in it replace stored items "
-                                            "of the same name. All or nothing.")
+                                            "of the same owner and name. Accounts this studio "
+                                            "lacks are made, without a password (set one with "
+                                            "`admin password`). All or nothing.")
     restore.add_argument("file", metavar="FILE", help="the JSON backup file")
     _add_storage(restore)
 

@@ -1,4 +1,10 @@
-"""Backup to one JSON-ready dict and restore from it, all-or-nothing. Secrets stay out."""
+"""Backup to one JSON-ready dict and restore from it, all-or-nothing. Secrets stay out.
+
+Version 2 keeps who owns what: the accounts (without passwords or sessions) and, on each
+template, model config, tool, run, document collection and Builder draft, its ``owner``
+(an account's name; null for the administrators' own). Version 1 backups, which had no
+owners, still restore, into the administrators' own.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +15,19 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from ._actor import Actor
+from ._accounts import normal_name
+from ._actor import ROLES, Actor
 from ._base import StoreBase
 from ._errors import Forbidden, StoreError
 from ._migrations import head_revision
 from ._records import RUN_STATUSES
 from ._tables import (
+    AccountRow,
     CustomToolRow,
     DocumentChunkRow,
     DocumentCollectionRow,
     DocumentRow,
+    DraftRow,
     ModelConfigRow,
     RunEventRow,
     RunRow,
@@ -28,7 +37,7 @@ from ._tables import (
 )
 
 BACKUP_FORMAT = "roundtable-backup"
-BACKUP_VERSION = 1
+BACKUP_VERSION = 2  # 2: accounts and owners
 
 _MISSING = object()
 
@@ -197,7 +206,7 @@ def _unique(section: str, names: list[str], key: str = "name") -> None:
         seen.add(name)
 
 
-def _collections_backup(session: Any) -> list[dict[str, Any]]:
+def _collections_backup(session: Any, owner: Any) -> list[dict[str, Any]]:
     """Document collections with their files' chunks (and embeddings), for a backup."""
     out = []
     for c in session.exec(select(DocumentCollectionRow).order_by(
@@ -211,7 +220,8 @@ def _collections_backup(session: Any) -> list[dict[str, Any]]:
                               "chunks": [ch.model_dump(exclude={"id", "document_id",
                                                                 "collection_id"})
                                          for ch in chunks]})
-        out.append({**c.model_dump(exclude={"id", "owner_id"}), "documents": documents})
+        out.append({**c.model_dump(exclude={"id", "owner_id"}), "owner": owner(c),
+                    "documents": documents})
     return out
 
 
@@ -242,15 +252,64 @@ def _collection_rows(c: _Reader) -> tuple[DocumentCollectionRow, list[tuple[Docu
     return row, documents
 
 
+def _account_row(a: _Reader) -> AccountRow:
+    try:
+        name = normal_name(a.text("name"))
+    except StoreError as exc:
+        raise StoreError(f"backup {a.path}.name: {exc}") from None
+    role = a.text("role", "member")
+    if role not in ROLES:
+        raise StoreError(f"backup {a.path}.role: {role!r} is not one of {ROLES}")
+    return AccountRow(name=name, display_name=a.text("display_name", "") or name, role=role,
+                      password_hash=None,  # never in a backup: set one to sign in again
+                      oidc_issuer=a.text("oidc_issuer", None, optional=True),
+                      oidc_subject=a.text("oidc_subject", None, optional=True),
+                      budget=a.obj("budget", {}), created_at=a.number("created_at", time.time()),
+                      disabled_at=a.number("disabled_at", None, optional=True))
+
+
+def _owner_name(r: _Reader, known: set[str]) -> str | None:
+    """The item's owner (an account name, or None: the administrators' own)."""
+    owner = r.text("owner", None, optional=True)
+    if owner is not None and owner not in known:
+        raise StoreError(f"backup {r.path}.owner: {owner!r} is not an account of the backup "
+                         "or of this studio")
+    return owner
+
+
+def _unique_owned(section: str, items: list[tuple[str | None, str]]) -> None:
+    """Names are unique per owner (two people may each have a template 'Essay')."""
+    seen: set[tuple[str | None, str]] = set()
+    for index, item in enumerate(items):
+        if item in seen:
+            whose = f" of {item[0]!r}" if item[0] else ""
+            raise StoreError(f"backup .{section}[{index}].name: {item[1]!r}{whose} appears twice")
+        seen.add(item)
+
+
+def _owned_by(column: Any, owner_id: int | None) -> Any:
+    return col(column).is_(None) if owner_id is None else column == owner_id
+
+
 class BackupMixin(StoreBase):
     def backup(self, actor: Actor) -> dict[str, Any]:
         """Everything but secret values, password hashes and sessions, as JSON-ready data
-        (one file's worth). Administrators only."""
+        (one file's worth), with who owns what. Administrators only."""
         if not actor.is_admin:
             raise Forbidden("only an administrator can back up the studio")
         with self._read() as session:
+            account_rows = list(session.exec(select(AccountRow).order_by(col(AccountRow.name))))
+            names = {a.id: a.name for a in account_rows}
+
+            def owner(row: Any) -> str | None:
+                return names.get(row.owner_id)
+
+            accounts = [a.model_dump(include={"name", "display_name", "role", "oidc_issuer",
+                                              "oidc_subject", "budget", "created_at",
+                                              "disabled_at"}) for a in account_rows]
             templates = []
-            for t in session.exec(select(TemplateRow).order_by(col(TemplateRow.name))):
+            for t in session.exec(select(TemplateRow).order_by(col(TemplateRow.name),
+                                                               col(TemplateRow.id))):
                 versions = session.exec(
                     select(TemplateVersionRow)
                     .where(TemplateVersionRow.template_id == t.id)
@@ -259,6 +318,8 @@ class BackupMixin(StoreBase):
                 templates.append(
                     {
                         "name": t.name,
+                        "owner": owner(t),
+                        "shared": t.shared,
                         "created_at": t.created_at,
                         "updated_at": t.updated_at,
                         "deleted_at": t.deleted_at,
@@ -266,18 +327,26 @@ class BackupMixin(StoreBase):
                     }
                 )
             models = [
-                m.model_dump(exclude={"id", "created_at", "updated_at", "owner_id"})
-                for m in session.exec(select(ModelConfigRow).order_by(col(ModelConfigRow.name)))
+                {**m.model_dump(exclude={"id", "created_at", "updated_at", "owner_id"}),
+                 "owner": owner(m)}
+                for m in session.exec(select(ModelConfigRow).order_by(col(ModelConfigRow.name),
+                                                                      col(ModelConfigRow.id)))
             ]
             tools = [
-                {"name": t.name, "source": t.source, "description": t.description}
-                for t in session.exec(select(CustomToolRow).order_by(col(CustomToolRow.name)))
+                {"name": t.name, "owner": owner(t), "source": t.source,
+                 "description": t.description}
+                for t in session.exec(select(CustomToolRow).order_by(col(CustomToolRow.name),
+                                                                     col(CustomToolRow.id)))
             ]
             settings = {s.key: s.value for s in session.exec(select(SettingRow))}
-            collections = _collections_backup(session)
+            collections = _collections_backup(session, owner)
+            drafts = [{"owner": owner(d), "document": d.document, "saved_as": d.saved_as,
+                       "updated_at": d.updated_at}
+                      for d in session.exec(select(DraftRow).order_by(col(DraftRow.id)))]
             runs = []
             for r in session.exec(select(RunRow).order_by(col(RunRow.started_at), col(RunRow.id))):
-                run = r.model_dump(exclude={"owner", "owner_id", "holder", "mode", "options"})
+                run = {**r.model_dump(exclude={"owner", "owner_id", "holder", "mode", "options"}),
+                       "owner": owner(r)}
                 events = session.exec(
                     select(RunEventRow)
                     .where(RunEventRow.run_id == r.id)
@@ -291,21 +360,26 @@ class BackupMixin(StoreBase):
                 "version": BACKUP_VERSION,
                 "schema_version": head_revision(),
                 "created_at": time.time(),
+                "accounts": accounts,
                 "templates": templates,
                 "model_configs": models,
                 "tools": tools,
                 "settings": settings,
                 "runs": runs,
                 "document_collections": collections,
+                "drafts": drafts,
             }
         )
 
     def restore(self, actor: Actor, data: dict[str, Any]) -> dict[str, int]:
         """Load a :meth:`backup` in one transaction: items in the backup replace stored items
-        of the same name (or run id); everything else is kept. Nothing changes on error.
-        Returns how many templates, model configs, tools, settings, runs and document
-        collections were restored.
-        Administrators only; what is restored belongs to the administrators."""
+        of the same owner and name (or run id); everything else is kept. Nothing changes on
+        error. Returns how many accounts (created), templates, model configs, tools,
+        settings, runs, document collections and drafts were restored.
+
+        Accounts the studio does not have yet are created without a password (an
+        administrator sets one: ``roundtable admin password NAME``; single sign-on finds
+        its people again); existing accounts are left as they are. Administrators only."""
         if not actor.is_admin:
             raise Forbidden("only an administrator can restore a backup")
         top = _Reader(data, "")
@@ -316,27 +390,49 @@ class BackupMixin(StoreBase):
                 f"the backup is version {data['version']}, newer than this Roundtable Studio "
                 f"reads ({BACKUP_VERSION}); upgrade roundtable-studio"
             )
-        templates = [_template_rows(t) for t in top.items("templates")]
-        models = [_model_row(m) for m in top.items("model_configs")]
+        accounts = [_account_row(a) for a in top.items("accounts")] if "accounts" in data else []
+        _unique("accounts", [a.name for a in accounts])
+        with self._read() as session:
+            existing = set(session.exec(select(AccountRow.name)))
+        known = existing | {a.name for a in accounts}
+        templates = [(_owner_name(t, known), *_template_rows(t)) for t in top.items("templates")]
+        for (_, row, _), t in zip(templates, top.items("templates"), strict=True):
+            row.shared = bool(t.data.get("shared", False))
+        models = [(_owner_name(m, known), _model_row(m)) for m in top.items("model_configs")]
         tools = [
-            CustomToolRow(
-                name=t.text("name"), source=t.text("source"), description=t.text("description", "")
-            )
+            (_owner_name(t, known),
+             CustomToolRow(name=t.text("name"), source=t.text("source"),
+                           description=t.text("description", "")))
             for t in top.items("tools")
         ]
         settings = top.obj("settings", {})
-        runs = [_run_rows(r) for r in top.items("runs")]
-        collections = [_collection_rows(c) for c in top.items("document_collections")]
-        _unique("document_collections", [row.name for row, _ in collections])
-        _unique("templates", [row.name for row, _ in templates])
-        _unique("model_configs", [m.name for m in models])
-        _unique("tools", [t.name for t in tools])
-        _unique("runs", [run.id for run, _ in runs], key="id")
+        runs = [(_owner_name(r, known), *_run_rows(r)) for r in top.items("runs")]
+        collections = [(_owner_name(c, known), *_collection_rows(c))
+                       for c in top.items("document_collections")]
+        drafts = ([(_owner_name(d, known), d.obj("document"), d.text("saved_as", None,
+                                                                     optional=True),
+                    d.number("updated_at", time.time()))
+                   for d in top.items("drafts")] if "drafts" in data else [])
+        _unique_owned("document_collections", [(o, row.name) for o, row, _ in collections])
+        _unique_owned("templates", [(o, row.name) for o, row, _ in templates])
+        _unique_owned("model_configs", [(o, m.name) for o, m in models])
+        _unique_owned("tools", [(o, t.name) for o, t in tools])
+        _unique("drafts", [o or "" for o, *_ in drafts], key="owner")
+        _unique("runs", [run.id for _, run, _ in runs], key="id")
+        created = 0
         with self._write() as session:
-            for row, versions in templates:
-                # the administrators' item of that name is replaced; members' are left alone
+            for account in accounts:
+                if account.name not in existing:
+                    session.add(account)
+                    created += 1
+            session.flush()
+            ids: dict[str | None, int | None] = {None: None}
+            ids.update({a.name: a.id for a in session.exec(select(AccountRow))})
+            for owner, row, versions in templates:
+                # that owner's item of that name is replaced; everyone else's is left alone
+                row.owner_id = ids[owner]
                 old = select(TemplateRow.id).where(TemplateRow.name == row.name,
-                                                   col(TemplateRow.owner_id).is_(None))
+                                                   _owned_by(TemplateRow.owner_id, row.owner_id))
                 session.execute(
                     delete(TemplateVersionRow).where(col(TemplateVersionRow.template_id).in_(old))
                 )
@@ -346,27 +442,33 @@ class BackupMixin(StoreBase):
                 for version in versions:
                     version.template_id = row.id  # type: ignore[assignment]
                     session.add(version)
-            for model in models:
+            for owner, model in models:
+                model.owner_id = ids[owner]
                 session.execute(delete(ModelConfigRow).where(
-                    col(ModelConfigRow.name) == model.name, col(ModelConfigRow.owner_id).is_(None)))
+                    col(ModelConfigRow.name) == model.name,
+                    _owned_by(ModelConfigRow.owner_id, model.owner_id)))
                 session.add(model)
-            for tool in tools:
+            for owner, tool in tools:
+                tool.owner_id = ids[owner]
                 session.execute(delete(CustomToolRow).where(
-                    col(CustomToolRow.name) == tool.name, col(CustomToolRow.owner_id).is_(None)))
+                    col(CustomToolRow.name) == tool.name,
+                    _owned_by(CustomToolRow.owner_id, tool.owner_id)))
                 session.add(tool)
             for key, value in settings.items():
                 session.execute(delete(SettingRow).where(col(SettingRow.key) == key))
                 session.add(SettingRow(key=key, value=value))
-            for run, events in runs:
+            for owner, run, events in runs:
+                run.owner_id = ids[owner]
                 session.execute(delete(RunEventRow).where(col(RunEventRow.run_id) == run.id))
                 session.execute(delete(RunRow).where(col(RunRow.id) == run.id))
                 session.add(run)
                 session.flush()
                 session.add_all(events)
-            for collection, documents in collections:
+            for owner, collection, documents in collections:
+                collection.owner_id = ids[owner]
                 old_ids = select(DocumentCollectionRow.id).where(
                     DocumentCollectionRow.name == collection.name,
-                    col(DocumentCollectionRow.owner_id).is_(None))
+                    _owned_by(DocumentCollectionRow.owner_id, collection.owner_id))
                 session.execute(delete(DocumentChunkRow).where(
                     col(DocumentChunkRow.collection_id).in_(old_ids)))
                 session.execute(delete(DocumentRow).where(
@@ -383,11 +485,18 @@ class BackupMixin(StoreBase):
                         chunk.document_id = document.id  # type: ignore[assignment]
                         chunk.collection_id = collection.id  # type: ignore[assignment]
                     session.add_all(chunks)
+            for owner, draft, saved_as, updated_at in drafts:
+                owner_id = ids[owner]
+                session.execute(delete(DraftRow).where(_owned_by(DraftRow.owner_id, owner_id)))
+                session.add(DraftRow(owner_id=owner_id, document=draft, saved_as=saved_as,
+                                     updated_at=updated_at))
         return {
+            "accounts": created,
             "templates": len(templates),
             "model_configs": len(models),
             "tools": len(tools),
             "settings": len(settings),
             "runs": len(runs),
             "document_collections": len(collections),
+            "drafts": len(drafts),
         }

@@ -209,6 +209,8 @@ def test_ctrl_c_cancels_cleanly(data_dir):
 
 def test_db_backup_and_restore(roundtable, data_dir, tmp_path):
     assert roundtable("run", "tool_helper", "--human", "never").returncode == 0
+    made = roundtable("admin", "create", "ann", "--member", input="correct horse battery\n")
+    assert made.returncode == 0, made.stderr
     backup = tmp_path / "backup.json"
     result = roundtable("db", "backup", str(backup))
     assert result.returncode == 0, result.stderr
@@ -217,6 +219,7 @@ def test_db_backup_and_restore(roundtable, data_dir, tmp_path):
     restored = subprocess.run(cli_command("db", "restore", str(backup), "--data-dir", str(other)),
                               capture_output=True, text=True, env=cli_env(), cwd=ROOT, timeout=60)
     assert restored.returncode == 0, restored.stderr
+    assert "1 new accounts" in restored.stdout and "admin password NAME" in restored.stdout
     original = Store.open(data_dir=data_dir).list_runs(LOCAL)
     copy = Store.open(data_dir=other).list_runs(LOCAL)
     assert [(r.id, r.status, r.task) for r in copy] == [(r.id, r.status, r.task) for r in original]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from studio.store import Actor, ModelConfig, Store, StoreError
+from studio.store import Actor, Budget, ModelConfig, Store, StoreError, actor_of
 
 LOCAL = Actor.local()
 
@@ -49,8 +49,8 @@ def test_backup_restore_into_empty_database(store: Store, sqlite_url: str) -> No
     target = Store.open(f"{sqlite_url}.restored")
     try:
         counts = target.restore(LOCAL, json.loads(text))
-        assert counts == {"templates": 2, "model_configs": 1, "tools": 1, "settings": 1, "runs": 1,
-                          "document_collections": 0}
+        assert counts == {"accounts": 0, "templates": 2, "model_configs": 1, "tools": 1,
+                          "settings": 1, "runs": 1, "document_collections": 0, "drafts": 0}
         assert _comparable(target.backup(LOCAL)) == _comparable(backup)
         assert target.get_template(LOCAL, "Essay", 1).note == "n1"
         assert [t.name for t in target.list_templates(LOCAL)] == ["Essay"]
@@ -165,3 +165,77 @@ def test_restore_failing_midway_rolls_back(store: Store) -> None:
         store.restore(LOCAL, backup)
 
     assert _comparable(store.backup(LOCAL)) == before
+
+
+PASSWORD = "correct horse battery"
+
+
+def _workshop(store: Store) -> tuple[Actor, Actor, Actor]:
+    """A teacher and two members who each made a template, a model, a tool, a run, a
+    collection and a draft of the same names."""
+    admin = actor_of(store.create_account(LOCAL, "teacher", PASSWORD, role="admin"))
+    people = [actor_of(store.create_account(admin, n, PASSWORD)) for n in ("ann", "bob")]
+    store.set_budget(admin, "bob", Budget(tokens_per_day=500))
+    for person in people:
+        store.save_template(person, "Essay", {"agents": [person.name]}, note=person.name)
+        store.save_model_config(person, ModelConfig(name="mine", model=f"m-{person.name}"))
+        store.save_tool(person, "add", "def add(a: int, b: int) -> int:\n    'Add.'\n"
+                                       "    return a + b\n", person.name)
+        store.create_collection(person, "notes", description=person.name)
+        store.save_draft(person, {"name": f"{person.name}'s draft"}, None)
+        run_id = store.create_run(person, "Essay", {}, f"{person.name}'s task", "Demo")
+        store.finish_run(run_id, "finished", usage={"total_tokens": 10, "cost": 0.0})
+    store.share_template(people[0], "Essay", True)
+    return admin, people[0], people[1]
+
+
+def test_a_workshops_backup_keeps_who_owns_what(store: Store, sqlite_url: str) -> None:
+    admin, ann, bob = _workshop(store)
+    backup = store.backup(admin)
+    text = json.dumps(backup)
+    assert "argon2" not in text and "password" not in text, "no password hashes"
+    assert [a["name"] for a in backup["accounts"]] == ["ann", "bob", "teacher"]
+
+    target = Store.open(f"{sqlite_url}.restored")
+    try:
+        counts = target.restore(LOCAL, json.loads(text))
+        assert counts["accounts"] == 3 and counts["templates"] == 2 and counts["drafts"] == 2
+        assert _comparable(target.backup(LOCAL)) == _comparable(backup)
+        people = {a.name: actor_of(a) for a in target.list_accounts(LOCAL)}
+        assert people["teacher"].is_admin and not people["ann"].is_admin
+        new_ann, new_bob = people["ann"], people["bob"]
+        # each person's things are theirs again, and only theirs
+        assert target.get_template(new_ann, "Essay").note == "ann"
+        assert target.get_template(new_bob, "Essay").note == "bob"
+        assert [t.shared for t in target.list_templates(new_ann)] == [True]
+        assert target.get_model_config(new_bob, "mine").model == "m-bob"
+        assert [r.task for r in target.list_runs(new_ann)] == ["ann's task"]
+        assert target.get_draft(new_bob) == ({"name": "bob's draft"}, None)
+        assert target.budget_for(new_bob).tokens_per_day == 500
+        # no password came along: one is set before signing in again
+        with pytest.raises(StoreError):
+            target.sign_in("ann", PASSWORD)
+        target.set_password(LOCAL, "ann", PASSWORD)
+        assert target.sign_in("ann", PASSWORD).name == "ann"
+    finally:
+        target.close()
+
+
+def test_restoring_into_the_same_workshop_replaces_each_persons_own(store: Store) -> None:
+    admin, ann, bob = _workshop(store)
+    backup = store.backup(admin)
+    store.save_template(ann, "Essay", {"agents": ["changed"]}, note="later")
+    store.set_password(admin, "ann", "another long password")
+    counts = store.restore(admin, backup)
+    assert counts["accounts"] == 0, "existing accounts are left as they are"
+    assert store.get_template(ann, "Essay").note == "ann"
+    assert store.get_template(bob, "Essay").note == "bob"
+    assert store.sign_in("ann", "another long password").name == "ann"
+
+
+def test_an_owner_the_backup_does_not_know_is_refused(store: Store) -> None:
+    admin, _, _ = _workshop(store)
+    backup = store.backup(admin)
+    backup["templates"][0]["owner"] = "carol"
+    with pytest.raises(StoreError, match=r"templates\[0\]\.owner: 'carol' is not an account"):
+        store.restore(admin, backup)
