@@ -170,6 +170,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not 1 <= args.rate_limit <= 100_000:
         raise CliError("--rate-limit must be between 1 and 100000 requests a minute",
                        EXIT_USAGE)
+    if not 0 <= args.answer_timeout <= 7 * 24 * 60:
+        raise CliError("--answer-timeout must be between 0 (wait forever) and 10080 minutes "
+                       "(a week)", EXIT_USAGE)
     for origin in args.cors_origin:
         if origin != "*" and not origin.startswith(("http://", "https://")):
             raise CliError(f"--cors-origin {origin!r} is not a web origin: write it as "
@@ -182,7 +185,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = ServeOptions(templates=tuple(args.templates), host=args.host, port=args.port,
                            require_key=args.require_key,
                            cors_origins=tuple(o.rstrip("/") for o in args.cors_origin),
-                           models=tuple(args.models), rate_limit=args.rate_limit)
+                           models=tuple(args.models), rate_limit=args.rate_limit,
+                           answer_timeout=args.answer_timeout * 60 or None)
     try:
         serve(options, store, manager)
     except KeyboardInterrupt:

@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--rate-limit", type=int, default=60, metavar="N",
                        help="requests a minute per API key, for keys without a limit of "
                             "their own (default: 60)")
+    serve.add_argument("--answer-timeout", type=float, default=30.0, metavar="MINUTES",
+                       help="stop a run whose question to the caller waits this long for an "
+                            "answer (default: 30; 0 waits forever)")
     serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                        help="a web origin whose pages may call the service from a browser, "
                             "e.g. https://demo.example.org (repeat for more; default: none)")

@@ -24,7 +24,7 @@ from studio.engine.transcript import RunOutcome, describe_error, event_record, r
 from studio.store import LeaseLost, NotFound
 
 from ._budget import daily_limit_reached, limits_usage
-from ._handle import CANCELLED, FAILED, INTERRUPTED, RunHandle
+from ._handle import CANCELLED, FAILED, INTERRUPTED, RunHandle, TrackedHuman
 from ._lineage import lineage_note
 from ._persist import is_persisted, persist, store_row
 
@@ -51,7 +51,7 @@ class Execution:
         self.control: RunControl | None = None
         self._held: list[dict[str, Any]] = []  # chat ends numbered, stored with what follows
         self._budget: tuple[Actor, Budget] | None | bool = False  # False: not looked up yet
-        self.over_budget: str | None = None  # why the run was stopped for its owner's budget
+        self.stopped_for: str | None = None  # the reason the studio stopped the run, if it did
 
     # -- events ----------------------------------------------------------------------------
     def on_event(self, event: events.Event | dict[str, Any]) -> None:
@@ -97,13 +97,26 @@ class Execution:
                 return
             budget = self.store.budget_for(actor)
             self._budget = (actor, budget) if limits_usage(budget) else None
-        if not isinstance(self._budget, tuple) or self.over_budget or self.control is None:
+        if not isinstance(self._budget, tuple) or self.stopped_for:
             return
         reached = daily_limit_reached(self.store, *self._budget)
         if reached:
-            self.over_budget = reached
-            self.notice(f"{reached} The run stops here; everything said so far is kept.")
-            self.control.cancel()
+            self.stop_for("budget reached", reached)
+
+    def answer_overdue(self, seconds: float) -> None:
+        """A question waited ``seconds`` for an answer nobody sent (a service's caller went
+        away): stop the run rather than hold it open forever."""
+        self.stop_for("no answer", f"Nobody answered within {_duration(seconds)}.")
+
+    def stop_for(self, reason: str, why: str) -> None:
+        """Stop the run for the studio's own ``reason`` (its status: cancelled, with that
+        reason), saying ``why`` in the transcript."""
+        if self.stopped_for or self.control is None or self.control.cancelled:
+            return
+        self.stopped_for = reason
+        self.notice(f"{why} The run stops here; everything said so far is kept.",
+                    kind="stopped")
+        self.control.cancel()
 
     def _holds(self, data: dict[str, Any]) -> bool:
         """Whether this chat end can wait for the next event (see the module's docstring)."""
@@ -173,8 +186,8 @@ class Execution:
         except Exception as exc:  # anything else ends the run as failed, with what happened
             outcome = RunOutcome(FAILED, "error", error=describe_error(exc))
             self.safe_emit({"type": "error", "text": outcome.error, "agent": ""})
-        if outcome.status == CANCELLED and self.over_budget:
-            outcome = RunOutcome(CANCELLED, "budget reached", outcome.summary)
+        if outcome.status == CANCELLED and self.stopped_for:
+            outcome = RunOutcome(CANCELLED, self.stopped_for, outcome.summary)
         if self.lost:
             handle._finish(INTERRUPTED, reason="another process took the run over",
                            summary="", error=None)
@@ -212,3 +225,19 @@ class Execution:
             pass
         handle._finish(outcome.status, reason=outcome.reason, summary=outcome.summary,
                        error=error)
+
+
+def _duration(seconds: float) -> str:
+    """``90`` -> "2 minutes", ``3600`` -> "1 hour", ``5`` -> "5 seconds"."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = round(seconds / size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    count = max(1, round(seconds))
+    return f"{count} second{'s' if count != 1 else ''}"
+
+
+def expire_unanswered(human: TrackedHuman, execution: Execution, seconds: float | None) -> None:
+    """With ``seconds``, a question left unanswered that long stops the run."""
+    if seconds:
+        human.expire_after(float(seconds), lambda _request: execution.answer_overdue(seconds))

@@ -36,17 +36,37 @@ class TrackedHuman:
         self.inner = inner
         self.pending: HumanInputRequest | None = None
         self.on_change = on_change
+        self._expiry: tuple[float, Callable[[HumanInputRequest], None]] | None = None
+
+    def expire_after(self, seconds: float, on_expire: Callable[[HumanInputRequest], None],
+                     ) -> None:
+        """Call ``on_expire(question)`` when a question waits ``seconds`` for its answer
+        (it is expected to stop the run, which ends the wait)."""
+        self._expiry = (seconds, on_expire)
 
     def ask(self, request: HumanInputRequest, cancel: CancelToken) -> HumanAnswer:
+        timer = None
+        if self._expiry is not None:
+            seconds, on_expire = self._expiry
+            timer = threading.Timer(seconds, self._expire, args=(request, on_expire))
+            timer.daemon = True
+            timer.start()
         self.pending = request
         if self.on_change is not None:
             self.on_change(request)
         try:
             return self.inner.ask(request, cancel)
         finally:
+            if timer is not None:
+                timer.cancel()
             self.pending = None
             if self.on_change is not None:
                 self.on_change(None)
+
+    def _expire(self, request: HumanInputRequest,
+                on_expire: Callable[[HumanInputRequest], None]) -> None:
+        if self.pending is request:  # not answered in the meantime
+            on_expire(request)
 
 
 
@@ -180,9 +200,15 @@ class RunHandle:
         inner = self._human.inner
         if not hasattr(inner, "put"):
             raise RunError("this run does not take answers: start it with human='mailbox'")
-        check_pending_answer(self._human.pending, answer)
-        if not inner.put(answer):  # type: ignore[attr-defined]
-            raise RunError("that question was already answered or timed out")
+        request = self._human.pending
+        check_pending_answer(request, answer)
+        # The question shows as pending a moment before the run waits on it: an answer given
+        # in that moment is handed over once it does.
+        deadline = time.monotonic() + 2.0
+        while not inner.put(answer):  # type: ignore[attr-defined]
+            if self._human.pending is not request or time.monotonic() > deadline:
+                raise RunError("that question was already answered or timed out")
+            time.sleep(0.005)
 
     def interject(self, text: str) -> None:
         """Step in: the message is delivered before the next turn."""

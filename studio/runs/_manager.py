@@ -17,7 +17,7 @@ from studio.store import LIVE_STATUSES, NotFound
 from ._budget import daily_limit_reached
 from ._channel import RunChannel
 from ._errors import BudgetExceeded, RunError
-from ._execution import Execution
+from ._execution import Execution, expire_unanswered
 from ._handle import FINAL_STATUSES, QUEUED, RunHandle, TrackedHuman
 from ._lease import Heartbeat, lease_ttl
 from ._lineage import opening
@@ -116,7 +116,8 @@ class RunManager:
               timeout: float | None = None, retries: int | None = None,
               demo_pace: DemoPace | str | None = None, replay: Recording | None = None,
               followup: str | None = None, lineage: dict[str, Any] | None = None,
-              source: str = "studio", api_key_id: int | None = None) -> str:
+              source: str = "studio", api_key_id: int | None = None,
+              answer_timeout: float | None = None) -> str:
         """Start a run owned by ``actor`` and return its id (a member over budget gets
         :class:`BudgetExceeded`).
 
@@ -134,6 +135,8 @@ class RunManager:
         copy (see :func:`~studio.runs._lineage.opening`), and the worker rebuilds it from the
         store the way it resumes any run. ``source`` says where the run was started (studio,
         cli or api, with the ``api_key_id`` it was started with); History shows it.
+        ``answer_timeout`` (seconds): a question nobody answers for that long stops the run
+        (reason ``no answer``), here or on a worker.
         """
         self.check_budget(actor)
         registry = self.registry_for(actor)
@@ -146,7 +149,7 @@ class RunManager:
             "model": model, "human": human if isinstance(human, str) else "provider",
             "timeout": timeout, "retries": retries,
             "demo_pace": str(DemoPace(demo_pace or self.demo_pace).value),
-            "demo_token_delay": self.demo_token_delay}
+            "demo_token_delay": self.demo_token_delay, "answer_timeout": answer_timeout}
         if self._dispatch is not None:
             copy = opening(task, replay, lineage) if replay is not None else []
             if copy or followup is not None:
@@ -175,6 +178,7 @@ class RunManager:
                            owner_id=actor.id, owner_name=actor.name)
         execution = Execution(self.store, handle, holder=self._heartbeat.lease_id)
         control._on_event = execution.on_event
+        expire_unanswered(tracked, execution, answer_timeout)
         with self._lock:
             self._runs[run_id] = handle
         thread = threading.Thread(target=execution.run, args=(team, task, control),

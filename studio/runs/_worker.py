@@ -35,7 +35,7 @@ from studio.spec import TemplateSpec
 from studio.store import Actor, NotFound
 
 from ._channel import RunChannel, read_streams, redis_client
-from ._execution import Execution
+from ._execution import Execution, expire_unanswered
 from ._handle import FINAL_STATUSES, RunHandle, TrackedHuman
 from ._lease import Heartbeat
 from ._models import actor_registry, make_team
@@ -176,6 +176,7 @@ class WorkerRuntime:
         holder.append(handle)
         execution = Execution(self.store, handle, holder=self.lease_id, mirror=self._mirror)
         control._on_event = execution.on_event
+        expire_unanswered(tracked, execution, options.get("answer_timeout"))
         _republish(channel, stored)
         channel.set_state(status="running", work_dir=str(work_dir), worker=self.lease_id,
                           request_seq=handle._request_seq)

@@ -18,7 +18,7 @@ from studio.store import Actor
 
 from ._app import create_app
 from ._auth import DEFAULT_RATE_LIMIT, Gate, is_loopback
-from ._service import Teams
+from ._service import DEFAULT_ANSWER_TIMEOUT, Teams
 
 if TYPE_CHECKING:
     from studio.runs import RunManager
@@ -36,6 +36,7 @@ class ServeOptions:
     cors_origins: tuple[str, ...] = ()
     models: tuple[str, ...] = ()
     rate_limit: int = DEFAULT_RATE_LIMIT
+    answer_timeout: float | None = DEFAULT_ANSWER_TIMEOUT  # seconds; None: wait forever
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -55,7 +56,8 @@ class ServeOptions:
 def build(options: ServeOptions, store: Store, manager: RunManager) -> tuple[Any, Teams, Gate]:
     """The app, its teams and its gate (raises RunError/SpecError for a template that
     cannot be served)."""
-    teams = Teams(store, manager, list(options.templates), extra_models=options.models)
+    teams = Teams(store, manager, list(options.templates), extra_models=options.models,
+                  answer_timeout=options.answer_timeout)
     gate = Gate(store, require_keys=options.keys_required, default_limit=options.rate_limit)
     runner = getattr(manager, "mode", "in-process")
     app = create_app(teams, gate, cors_origins=options.cors_origins, runner=str(runner))

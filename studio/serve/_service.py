@@ -53,13 +53,18 @@ def _folded(name: str) -> str:
     return " ".join(re.sub(r"[-_\s]+", " ", name).casefold().split())
 
 
+DEFAULT_ANSWER_TIMEOUT = 30 * 60.0  # a caller who went away does not hold a run forever
+
+
 class Teams:
     """The templates served and the runs started with them (one per service process)."""
 
     def __init__(self, store: Store, manager: RunManager, templates: list[str], *,
-                 extra_models: tuple[str, ...] = ()) -> None:
+                 extra_models: tuple[str, ...] = (),
+                 answer_timeout: float | None = DEFAULT_ANSWER_TIMEOUT) -> None:
         self.store = store
         self.manager = manager
+        self.answer_timeout = answer_timeout  # seconds a question waits before the run stops
         self.served: dict[str, Served] = {}
         self._tidied_at = time.monotonic()
         registry = manager.registry_for(Actor.local())
@@ -110,7 +115,8 @@ class Teams:
                 caller.actor, served.spec, task, template_name=served.template_name,
                 model=None if choice == TEMPLATE_MODEL else choice,
                 human="mailbox" if human == "api" else "never", source="api",
-                api_key_id=caller.key_id)
+                api_key_id=caller.key_id,
+                answer_timeout=self.answer_timeout if human == "api" else None)
         except BudgetExceeded as exc:
             raise ApiError(429, str(exc), "budget_exceeded") from exc
         except RunError as exc:

@@ -141,3 +141,26 @@ def test_controls_from_another_studio_process_reach_a_run_on_a_worker(processes:
     assert store.get_run(LOCAL, run_id).status == "cancelled"
     # this process saw it too, through the same handle surface the pages use
     assert manager.get(LOCAL, run_id) is None and manager.transcript(LOCAL, run_id) == events
+
+
+def test_a_question_nobody_answers_stops_a_run_on_a_worker(processes: Processes) -> None:
+    processes.workers(1)
+    store = Store.open(processes.db)
+    manager = RunManager(store, Registry.bundled(), data_dir=processes.data,
+                         broker=processes.broker)
+    try:
+        name, spec = find_template("human_in_the_loop", store=None, registry=manager.registry)
+        run_id = manager.start(LOCAL, spec, spec.default_task, template_name=name,
+                               answer_timeout=1.0)
+        deadline = time.monotonic() + 90
+        while store.get_run(LOCAL, run_id).status != "cancelled":
+            assert time.monotonic() < deadline, store.get_run(LOCAL, run_id).status
+            time.sleep(0.1)  # polling the store, as another studio process would
+        assert store.get_run(LOCAL, run_id).reason == "no answer"
+        events = stored(store, run_id)
+        assert [e["type"] for e in events].count("human_input_requested") == 1
+        assert any(e["type"] == "notice" and e["text"].startswith("Nobody answered within 1 "
+                                                                  "second.") for e in events)
+    finally:
+        manager.shutdown()
+        store.close()
