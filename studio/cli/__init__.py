@@ -15,6 +15,7 @@ import argparse
 import gc
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -90,7 +91,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     handle = manager.get(_local(), run_id)
     assert handle is not None
     try:
-        _follow(handle, sys.stdout, as_json=args.json)
+        with _CtrlC() as ctrl_c:
+            _follow(handle, sys.stdout, as_json=args.json, ctrl_c=ctrl_c)
     except KeyboardInterrupt:
         handle.cancel()
         handle.wait(5)
@@ -107,7 +109,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     raise CliError(f"run failed: {handle.error or handle.reason}")
 
 
-def _follow(handle: RunHandle | RemoteHandle, out: TextIO, *, as_json: bool) -> None:
+class _CtrlC:
+    """Ctrl-C while a run is followed, raised as KeyboardInterrupt only where it is safe.
+
+    Python raises it wherever the main thread happens to be: inside a lock the run's own
+    thread needs (the handle's), it left that lock held and the run could never end (it
+    stayed "running"). Here a press is noted and raised between two looks at the run, or
+    at once while the person is being asked something (nothing is held then)."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self.asking = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _CtrlC:
+        self._previous = signal.signal(signal.SIGINT, self._press)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+    def _press(self, _signum: int, _frame: Any) -> None:
+        self.pressed = True
+        if self.asking:
+            raise KeyboardInterrupt
+
+    def check(self) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+
+
+def _follow(handle: RunHandle | RemoteHandle, out: TextIO, *, as_json: bool,
+            ctrl_c: _CtrlC) -> None:
     """Print events as they come; answer the agents' questions from stdin."""
     from studio.engine.transcript import TextTranscript, render
 
@@ -115,6 +148,7 @@ def _follow(handle: RunHandle | RemoteHandle, out: TextIO, *, as_json: bool) -> 
     seen = 0
     answered: object = None  # the request last answered (it stays pending a moment)
     while True:
+        ctrl_c.check()
         for event in handle.wait_for_events(seen, timeout=0.2):
             seen = event["seq"]
             out.write(render(event, text, as_json=as_json))
@@ -124,7 +158,13 @@ def _follow(handle: RunHandle | RemoteHandle, out: TextIO, *, as_json: bool) -> 
         request = handle.pending
         if request is not None and request is not answered and seen == handle.last_seq:
             answered = request
-            handle.answer(_ask(request, prompt_to=sys.stderr if as_json else out))
+            ctrl_c.asking = True
+            try:
+                ctrl_c.check()
+                reply = _ask(request, prompt_to=sys.stderr if as_json else out)
+            finally:
+                ctrl_c.asking = False
+            handle.answer(reply)
 
 
 def _ask(request: Any, prompt_to: TextIO) -> Any:
