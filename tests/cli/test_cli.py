@@ -320,3 +320,23 @@ def test_a_file_with_many_problems_gives_a_short_line(tmp_path, capsys):
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(f"roundtable: {bad} cannot be imported; nothing was stored: ")
     assert re.search(r"\.\.\. and \d+ more problems$", line) and len(line) < 3000
+
+
+def test_ctrl_c_while_the_person_is_asked_cancels_at_once(data_dir):
+    process = subprocess.Popen(
+        cli_command("run", "human_in_the_loop", "--human", "console", "--task", "Draft a note.",
+                    "--data-dir", str(data_dir)),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=cli_env(), cwd=ROOT)
+    assert process.stdout is not None
+    seen = ""
+    while not seen.endswith("(empty = let the agent reply, exit = end): "):
+        char = process.stdout.read(1)
+        assert char, f"the run ended before it asked: {seen!r}"
+        seen += char
+    process.send_signal(signal.SIGINT)  # nothing typed yet: the CLI is reading the answer
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 130, err
+    assert err.strip().startswith("roundtable: cancelled")
+    (run,) = Store.open(data_dir=data_dir).list_runs(LOCAL)
+    assert run.status == "cancelled"
