@@ -165,11 +165,11 @@ def live_template(count: int) -> dict[str, Any]:
 def store_long_run(data_dir: Path, count: int) -> tuple[str, list[tuple[str, str]]]:
     """A finished run of ``count`` messages written straight into the studio's store."""
     from studio.spec import load_bundled_template
-    from studio.store import Store
+    from studio.store import Actor, Store
 
     spec = load_bundled_template("planning_group")
     store = Store.open(data_dir=data_dir)
-    run_id = store.create_run(spec.name, spec.to_dict(), spec.default_task, "Demo model (offline)",
+    run_id = store.create_run(Actor.local(), spec.name, spec.to_dict(), spec.default_task, "Demo model (offline)",
                               holder="bench")
     said = []
     seq = 0
