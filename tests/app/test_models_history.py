@@ -125,6 +125,23 @@ def test_the_run_picker_keeps_its_labels_when_the_run_being_read_ends(app, svc) 
     assert at.selectbox(key="history_run_select").value == waiting
 
 
+def test_two_runs_alike_can_each_be_opened(app, svc) -> None:
+    """A run and its rerun in the same minute: same template, task and model. The browser
+    reports a pick by its label, so two equal labels opened the first run whichever was
+    picked."""
+    first, second = _finished_run(svc), _finished_run(svc)
+    with svc.store.engine.begin() as conn:  # the same minute, whatever the clock did
+        conn.exec_driver_sql("UPDATE run SET started_at = 1796150000.0")
+    at = app("history")
+    picker = at.selectbox(key="history_run_select")
+    assert len(set(picker.options)) == len(picker.options) == 2
+    for run_id in (second, first, second):
+        at.selectbox(key="history_run_select").set_value(run_id).run()
+        assert not at.exception, at.exception
+        assert at.selectbox(key="history_run_select").value == run_id
+        assert at.session_state["history_run_select"] == run_id
+
+
 def test_history_filters_and_deletes_a_run(app, svc) -> None:
     run_id = _finished_run(svc)
     work_dir = Path(svc.store.get_run(LOCAL, run_id).work_dir)
