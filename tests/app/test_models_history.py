@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 from pathlib import Path
 
@@ -244,3 +245,39 @@ def test_a_runs_cost_and_activity_are_charted_per_agent(app, svc) -> None:
     assert rows["critic"]["words"] > 10
     at = app("history")
     assert any("Cost and activity per agent" in e.label for e in at.expander)
+
+
+def _long_run(svc, count: int) -> str:  # noqa: ANN001
+    store = svc.store
+    run_id = store.create_run(LOCAL, "Long talk", {}, "Talk a lot.", "Demo model (offline)")
+    for seq in range(1, count + 1):
+        text = f"Message number {seq}."
+        store.append_event(run_id, seq, "message", {
+            "type": "message", "sender": "a", "recipient": "b", "chat_id": "c", "depth": 0,
+            "message": {"role": "assistant", "content": text, "name": "a"}, "seq": seq},
+            chat_id="c", sender="a", recipient="b", role="assistant", content=text)
+    store.finish_run(run_id, "finished", "max turns", "", {"total_tokens": 0, "cost": 0.0})
+    return run_id
+
+
+def shown_messages(at) -> list[int]:  # noqa: ANN001
+    numbers = []
+    for message in at.chat_message:
+        for block in message.markdown:
+            found = re.search(r"Message number (\d+)\.", block.value)
+            if found:
+                numbers.append(int(found.group(1)))
+    return numbers
+
+
+def test_a_long_transcript_opens_on_a_whole_page_of_the_newest_and_pages_back(app, svc) -> None:
+    _long_run(svc, 100)
+    at = app("history")
+    assert shown_messages(at) == list(range(61, 101)), "the newest page is a whole page"
+    for expected in (range(21, 61), range(1, 41)):
+        next(b for b in at.button if b.key and b.key.startswith("tx_prev_top")).click().run()
+        assert shown_messages(at) == list(expected)
+    next(b for b in at.button if b.key and b.key.startswith("tx_next_top")).click().run()
+    assert shown_messages(at) == list(range(41, 81))
+    next(b for b in at.button if b.key and b.key.startswith("tx_next_top")).click().run()
+    assert shown_messages(at) == list(range(61, 101))
