@@ -38,3 +38,13 @@ def test_the_cli_start_up_bench_runs() -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "roundtable templates list" in done.stdout and "IMPORTED" not in done.stdout
+
+
+def test_the_ui_bench_runs_a_short_pass() -> None:
+    """Both servers, Chromium, every figure: a short pass (the real one takes a minute)."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "ui.py"), "--messages", "20",
+                           "--repeat", "1", "--live", "3", "--no-cli"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for figure in ("first page (s)", "20-message transcript (s)", "event -> visible (s) p95"):
+        assert figure in done.stdout, done.stdout
