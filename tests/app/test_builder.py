@@ -400,16 +400,13 @@ def test_a_click_sent_just_before_a_redraw_reached_the_canvas_still_selects(buil
     assert shown_agent(at) == spec_of(at).agents[2].name
 
 
-def test_run_from_another_tab_shows_the_test_panel_and_a_new_team_starts_afresh(builder,
-                                                                                svc) -> None:
+def test_a_test_run_is_labelled_demo_and_a_new_team_starts_afresh(builder,
+                                                                   svc) -> None:
     at = builder()
     at.selectbox(key="builder_open_select").set_value("writer_with_critic").run()
     at.button(key="builder_open").click().run()
-    at.session_state["builder_tab"] = "Text"  # the person is reading the text view
-    at.run()
     at.button(key="builder_run").click().run()
     assert not at.exception, at.exception
-    assert at.session_state["builder_tab"] == "Canvas", "the test panel is brought into view"
     (run,) = svc.store.list_runs(LOCAL)
     assert svc.manager.get(LOCAL, run.id).wait(60)
     at.run()

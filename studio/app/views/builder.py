@@ -25,14 +25,7 @@ from studio.app._services import services
 from studio.app.widgets.agent_form import render_agent_form
 from studio.app.widgets.builder_client import builder_client_script, dropped_preset
 from studio.app.widgets.builder_save import render_open, render_save, run_blocker, show_notice
-from studio.app.widgets.builder_test import (
-    CANVAS_TAB,
-    SIDE,
-    TABS,
-    another_team,
-    render_test_panel,
-    start_test_run,
-)
+from studio.app.widgets.builder_test import SIDE, another_team, render_test_panel, start_test_run
 from studio.app.widgets.builder_text import render_text_view
 from studio.app.widgets.canvas import agent_icon, apply_canvas_changes, render_canvas
 from studio.app.widgets.pattern_panel import render_pattern_panel
@@ -177,10 +170,8 @@ with page_guard("Builder"):
     with st.container():
         show_notice()
     render_open(ctx)
-    # Stateful, so that Run (at the top, whatever tab is open) can bring the test panel
-    # beside the canvas into view.
-    canvas_tab, text_tab, save_tab = st.tabs([CANVAS_TAB, "Text", "Save & versions"],
-                                             key=TABS, on_change="rerun")
+    # (Run, at the top, brings the Canvas tab into view in the browser: builder_client)
+    canvas_tab, text_tab, save_tab = st.tabs(["Canvas", "Text", "Save & versions"])
     with canvas_tab:
         with st.container():  # (a fixed slot: the canvas below keeps its place)
             if is_untouched(ctx.spec):

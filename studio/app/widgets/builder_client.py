@@ -1,5 +1,6 @@
 """The Builder's browser side: drag an agent from the palette onto the canvas, larger
-connection dots, a right-click menu that only deletes (the canvas's own "Edit Node" would
+connection dots, Run bringing the Canvas tab (and its test panel) into view, a right-click
+menu that only deletes (the canvas's own "Edit Node" would
 change a label the draft does not keep: agents are edited in the form), and a form that
 steps aside the moment another agent is clicked.
 
@@ -31,10 +32,10 @@ _SCRIPT = """
   style.textContent = `.rt-switching {opacity: .35; pointer-events: none; position: relative;}
     .st-key-builder_drop_box {position: absolute !important; left: -10000px; width: 1px;
       height: 1px; overflow: hidden;}
-    .st-key-builder_palette button[draggable="true"] {cursor: grab;}`;
+    .st-key-builder_palette button {cursor: grab; -webkit-user-drag: element;}`;
   document.head.appendChild(style);
   const canvasFrame = () => document.querySelector(".st-key-builder_canvas iframe");
-  const handOver = (text) => {
+  const send = (text) => {
     const input = document.querySelector(".st-key-builder_drop_box input");
     if (!input) return;
     const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set;
@@ -42,6 +43,18 @@ _SCRIPT = """
     input.dispatchEvent(new Event("input", {bubbles: true}));
     input.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", code: "Enter",
                                                       keyCode: 13, bubbles: true}));
+  };
+  // A drop handed over while the page redraws can be lost with the redraw: when no new
+  // agent shows up on the canvas, hand it over again. The server adds a drop once (it
+  // remembers the last one, nonce included), so a drop that did arrive is not added twice.
+  const handOver = (text, agents, tries = 4) => {
+    const count = agents();
+    send(text);
+    setTimeout(() => {
+      if (tries <= 1 || agents() > count) return;
+      send("");
+      setTimeout(() => handOver(text, agents, tries - 1), 150);
+    }, 1500);
   };
   let opening = null;
   const settle = () => {
@@ -105,26 +118,39 @@ _SCRIPT = """
         viewport ? viewport.style.transform : "");
       if (m) [tx, ty, zoom] = [parseFloat(m[1]), parseFloat(m[2]), parseFloat(m[3])];
       const x = (e.clientX - box.left - tx) / zoom - 60, y = (e.clientY - box.top - ty) / zoom - 25;
-      handOver(`${preset}|${x.toFixed(1)}|${y.toFixed(1)}|${Date.now()}`);
+      handOver(`${preset}|${x.toFixed(1)}|${y.toFixed(1)}|${Date.now()}`,
+               () => { const f = canvasFrame(); const d = f && f.contentDocument;
+                       return d ? d.querySelectorAll(".react-flow__node").length : 0; });
     });
   };
-  const hookPalette = () => {
-    const buttons = [...document.querySelectorAll(".st-key-builder_palette button")]
-      .filter((b) => !b.closest('[data-testid="stWidgetLabel"]') && b.innerText.trim());
-    buttons.forEach((button, index) => {
-      if (button.__rtDrag) return;
-      button.__rtDrag = true;
-      button.setAttribute("draggable", "true");
-      button.addEventListener("dragstart", (e) => {
-        window.__rtDragging = window.__rtPresets[index];
-        e.dataTransfer.setData("text/plain", window.__rtDragging || "");
-        e.dataTransfer.effectAllowed = "copy";
-      });
-      button.addEventListener("dragend", () => {
-        setTimeout(() => { window.__rtDragging = null; }, 500);
-      });
-    });
+  // The palette's buttons are draggable by style, so a button Streamlit has just redrawn
+  // can be dragged before any script has touched it; one listener serves them all.
+  const paletteButtons = () => [...document.querySelectorAll(".st-key-builder_palette button")]
+    .filter((b) => !b.closest('[data-testid="stWidgetLabel"]') && b.innerText.trim());
+  document.addEventListener("dragstart", (e) => {
+    const button = e.target.closest && e.target.closest(".st-key-builder_palette button");
+    const index = button ? paletteButtons().indexOf(button) : -1;
+    if (index < 0) return;
+    window.__rtDragging = window.__rtPresets[index];
+    e.dataTransfer.setData("text/plain", window.__rtDragging || "");
+    e.dataTransfer.effectAllowed = "copy";
+  }, true);
+  document.addEventListener("dragend", (e) => {
+    if (e.target.closest && e.target.closest(".st-key-builder_palette button")) {
+      setTimeout(() => { window.__rtDragging = null; }, 500);
+    }
+  }, true);
+  const hookPalette = () => {  // (the attribute, for browsers without the style)
+    paletteButtons().forEach((button) => button.setAttribute("draggable", "true"));
   };
+  // Run (at the top) shows its run in the test panel beside the canvas: bring that tab
+  // into view when another one (Text, Save & versions) is open.
+  document.addEventListener("click", (e) => {
+    if (!e.target.closest(".st-key-builder_run button")) return;
+    const tab = [...document.querySelectorAll('[role="tab"]')]
+      .find((t) => t.innerText.trim() === "Canvas");
+    if (tab && tab.getAttribute("aria-selected") !== "true") tab.click();
+  }, true);
   hooks = () => { hookCanvas(); hookPalette(); };
   hooks();
   setInterval(hooks, 250);  // the canvas's own document loads after its iframe appears

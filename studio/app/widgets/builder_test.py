@@ -19,9 +19,6 @@ TEST_TASK = "builder_test_task"
 SIDE = "builder_side"  # the panel beside the canvas: agent | pattern | test
 
 
-TABS = "builder_tab"  # which of the Builder's tabs is open (Canvas, Text, Save & versions)
-CANVAS_TAB = "Canvas"
-
 
 def draft_name(name: str) -> str:
     return f"{name} (draft)"
@@ -38,7 +35,6 @@ def start_test_run(ctx: session.Draft) -> None:
     """Run the draft on the task in the test panel (else its first sample task)."""
     spec = st.session_state[session.SPEC]
     st.session_state[SIDE] = "test"
-    st.session_state[TABS] = CANVAS_TAB  # the test panel is beside the canvas: show it
     task = str(st.session_state.get(TEST_TASK) or "").strip() or spec.default_task
     if not task.strip():
         st.session_state["launch_error"] = (
