@@ -165,11 +165,11 @@ def live_template(count: int) -> dict[str, Any]:
 def store_long_run(data_dir: Path, count: int) -> tuple[str, list[tuple[str, str]]]:
     """A finished run of ``count`` messages written straight into the studio's store."""
     from studio.spec import load_bundled_template
-    from studio.store import Store
+    from studio.store import Actor, Store
 
     spec = load_bundled_template("planning_group")
     store = Store.open(data_dir=data_dir)
-    run_id = store.create_run(spec.name, spec.to_dict(), spec.default_task, "Demo model (offline)",
+    run_id = store.create_run(Actor.local(), spec.name, spec.to_dict(), spec.default_task, "Demo model (offline)",
                               holder="bench")
     said = []
     seq = 0
@@ -222,7 +222,7 @@ def transcript_time(page: Any, url: str, title: str, last: int) -> float:
 
 
 def live_latency_studio(browser: Any, url: str, data_dir: Path, count: int) -> list[float]:
-    from studio.store import Store
+    from studio.store import Actor, Store
 
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.add_init_script(_WATCH)
@@ -237,7 +237,7 @@ def live_latency_studio(browser: Any, url: str, data_dir: Path, count: int) -> l
     seen = page.evaluate("window.__seen")
     page.close()
     store = Store.open(data_dir=data_dir)
-    events = [e for e in store.run_events(run_id) if e.kind == "message"]
+    events = [e for e in store.run_events(Actor.local(), run_id) if e.kind == "message"]
     store.close()
     lags = []
     for event in events:
@@ -278,13 +278,13 @@ def main() -> int:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from studio.store import Store
+    from studio.store import Actor, Store
 
     with tempfile.TemporaryDirectory(prefix="rt-bench-ui-") as scratch:
         root = Path(scratch)
         data_dir = root / "data"
         store = Store.open(data_dir=data_dir)
-        store.save_template("bench_live", live_template(args.live))
+        store.save_template(Actor.local(), "bench_live", live_template(args.live))
         store.close()
         run_id, said = store_long_run(data_dir, args.messages)
         live = live_template(args.live)["demo_scripts"][0]["turns"]

@@ -398,3 +398,23 @@ def test_a_click_sent_just_before_a_redraw_reached_the_canvas_still_selects(buil
     # clicked in the browser before the latest drawing (a new border) reached the canvas
     click_node(at, 2, timestamp=pushed - 50)
     assert shown_agent(at) == spec_of(at).agents[2].name
+
+
+def test_run_from_another_tab_shows_the_test_panel_and_a_new_team_starts_afresh(builder,
+                                                                                svc) -> None:
+    at = builder()
+    at.selectbox(key="builder_open_select").set_value("writer_with_critic").run()
+    at.button(key="builder_open").click().run()
+    at.session_state["builder_tab"] = "Text"  # the person is reading the text view
+    at.run()
+    at.button(key="builder_run").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["builder_tab"] == "Canvas", "the test panel is brought into view"
+    (run,) = svc.store.list_runs(LOCAL)
+    assert svc.manager.get(LOCAL, run.id).wait(60)
+    at.run()
+    assert any("scripted rehearsal" in i.body for i in at.info), "a Demo run says what it is"
+    task = at.session_state["builder_test_task"]
+    at.button(key="builder_new").click().run()
+    assert "builder_test_run" not in at.session_state, "the last team's run is not shown"
+    assert at.session_state["builder_test_task"] != task

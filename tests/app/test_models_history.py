@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 from pathlib import Path
 
@@ -125,6 +126,23 @@ def test_the_run_picker_keeps_its_labels_when_the_run_being_read_ends(app, svc) 
     assert at.selectbox(key="history_run_select").value == waiting
 
 
+def test_two_runs_alike_can_each_be_opened(app, svc) -> None:
+    """A run and its rerun in the same minute: same template, task and model. The browser
+    reports a pick by its label, so two equal labels opened the first run whichever was
+    picked."""
+    first, second = _finished_run(svc), _finished_run(svc)
+    with svc.store.engine.begin() as conn:  # the same minute, whatever the clock did
+        conn.exec_driver_sql("UPDATE run SET started_at = 1796150000.0")
+    at = app("history")
+    picker = at.selectbox(key="history_run_select")
+    assert len(set(picker.options)) == len(picker.options) == 2
+    for run_id in (second, first, second):
+        at.selectbox(key="history_run_select").set_value(run_id).run()
+        assert not at.exception, at.exception
+        assert at.selectbox(key="history_run_select").value == run_id
+        assert at.session_state["history_run_select"] == run_id
+
+
 def test_history_filters_and_deletes_a_run(app, svc) -> None:
     run_id = _finished_run(svc)
     work_dir = Path(svc.store.get_run(LOCAL, run_id).work_dir)
@@ -227,3 +245,39 @@ def test_a_runs_cost_and_activity_are_charted_per_agent(app, svc) -> None:
     assert rows["critic"]["words"] > 10
     at = app("history")
     assert any("Cost and activity per agent" in e.label for e in at.expander)
+
+
+def _long_run(svc, count: int) -> str:  # noqa: ANN001
+    store = svc.store
+    run_id = store.create_run(LOCAL, "Long talk", {}, "Talk a lot.", "Demo model (offline)")
+    for seq in range(1, count + 1):
+        text = f"Message number {seq}."
+        store.append_event(run_id, seq, "message", {
+            "type": "message", "sender": "a", "recipient": "b", "chat_id": "c", "depth": 0,
+            "message": {"role": "assistant", "content": text, "name": "a"}, "seq": seq},
+            chat_id="c", sender="a", recipient="b", role="assistant", content=text)
+    store.finish_run(run_id, "finished", "max turns", "", {"total_tokens": 0, "cost": 0.0})
+    return run_id
+
+
+def shown_messages(at) -> list[int]:  # noqa: ANN001
+    numbers = []
+    for message in at.chat_message:
+        for block in message.markdown:
+            found = re.search(r"Message number (\d+)\.", block.value)
+            if found:
+                numbers.append(int(found.group(1)))
+    return numbers
+
+
+def test_a_long_transcript_opens_on_a_whole_page_of_the_newest_and_pages_back(app, svc) -> None:
+    _long_run(svc, 100)
+    at = app("history")
+    assert shown_messages(at) == list(range(61, 101)), "the newest page is a whole page"
+    for expected in (range(21, 61), range(1, 41)):
+        next(b for b in at.button if b.key and b.key.startswith("tx_prev_top")).click().run()
+        assert shown_messages(at) == list(expected)
+    next(b for b in at.button if b.key and b.key.startswith("tx_next_top")).click().run()
+    assert shown_messages(at) == list(range(41, 81))
+    next(b for b in at.button if b.key and b.key.startswith("tx_next_top")).click().run()
+    assert shown_messages(at) == list(range(61, 101))

@@ -132,3 +132,9 @@ def test_editing_the_text_view_updates_the_canvas(app_page: Page, studio: Any) -
     page.get_by_role("tab", name="Canvas").click()
     expect(node(canvas, "solver")).to_be_visible()
     expect(canvas.locator(".react-flow__edge")).to_have_count(1)
+
+    # Run at the top, pressed on the Text tab, brings the test panel beside the canvas
+    page.get_by_role("tab", name="Text").click()
+    button(page, "builder_run").click()
+    expect(page.get_by_role("tab", name="Canvas", selected=True)).to_be_visible()
+    expect(page.locator(".st-key-builder_test_go button")).to_be_visible()

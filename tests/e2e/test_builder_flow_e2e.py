@@ -112,6 +112,13 @@ def test_fast_clicks_in_the_builder_land_where_they_should(app_page: Page,
     for renamed in ("proponent", "judge"):
         expect(node(canvas, renamed)).to_have_count(0)
     expect(canvas.locator(".react-flow__node")).to_have_count(4)
+    # right-click: the menu only deletes (agents are edited in the form)
+    node(canvas, "opponent").click(button="right")
+    expect(canvas.get_by_role("button", name="Delete Node")).to_be_visible()
+    expect(canvas.get_by_role("button", name="Edit Node")).to_be_hidden()
+    canvas.get_by_role("button", name="Delete Node").click()
+    expect(canvas.locator(".react-flow__node")).to_have_count(3)
+    expect(node(canvas, "opponent")).to_have_count(0)
 
 
 def settled(page: Page, quiet_ms: int = 600) -> None:

@@ -25,7 +25,14 @@ from studio.app._services import services
 from studio.app.widgets.agent_form import render_agent_form
 from studio.app.widgets.builder_client import builder_client_script, dropped_preset
 from studio.app.widgets.builder_save import render_open, render_save, run_blocker, show_notice
-from studio.app.widgets.builder_test import SIDE, TEST_TASK, render_test_panel, start_test_run
+from studio.app.widgets.builder_test import (
+    CANVAS_TAB,
+    SIDE,
+    TABS,
+    another_team,
+    render_test_panel,
+    start_test_run,
+)
 from studio.app.widgets.builder_text import render_text_view
 from studio.app.widgets.canvas import agent_icon, apply_canvas_changes, render_canvas
 from studio.app.widgets.pattern_panel import render_pattern_panel
@@ -52,7 +59,7 @@ def _start_from(ctx: session.Draft, key: str) -> None:
     """Replace the blank draft with a whole team of the shape ``key``."""
     spec = shape_team(key)
     session.replace(ctx.svc, spec, saved_as=None)
-    st.session_state[TEST_TASK] = spec.default_task
+    another_team(spec)
     st.session_state[SIDE] = "agent"
 
 
@@ -170,7 +177,10 @@ with page_guard("Builder"):
     with st.container():
         show_notice()
     render_open(ctx)
-    canvas_tab, text_tab, save_tab = st.tabs(["Canvas", "Text", "Save & versions"])
+    # Stateful, so that Run (at the top, whatever tab is open) can bring the test panel
+    # beside the canvas into view.
+    canvas_tab, text_tab, save_tab = st.tabs([CANVAS_TAB, "Text", "Save & versions"],
+                                             key=TABS, on_change="rerun")
     with canvas_tab:
         with st.container():  # (a fixed slot: the canvas below keeps its place)
             if is_untouched(ctx.spec):

@@ -11,7 +11,7 @@ from studio.app._export import run_json, run_markdown
 from studio.app._guard import page_guard
 from studio.app._services import services
 from studio.app.widgets.run_next import open_requested, run_next
-from studio.app.widgets.run_view import render_run, status_badge
+from studio.app.widgets.run_view import render_run, run_label, status_badge
 from studio.store import RUN_STATUSES
 
 PAGE_SIZE = 200
@@ -85,13 +85,8 @@ with page_guard("History"):
     by_id = {r.id: r for r in runs}
     if st.session_state.get("history_run_select") not in by_id:
         st.session_state["history_run_select"] = runs[0].id
-    # Labels only of what never changes: the browser reports the choice by its label, and a
-    # label that changed (a status, once the run ends) no longer matches, so Streamlit would
-    # open the newest run instead of the one being read. The table above has the statuses.
-    run_id = st.selectbox(
-        "Open a run", list(by_id), key="history_run_select",
-        format_func=lambda i: f"{_when(by_id[i].started_at)} · {by_id[i].template_name} · "
-                              f"{' '.join(by_id[i].task.split())[:60]}")
+    run_id = st.selectbox("Open a run", list(by_id), key="history_run_select",
+                          format_func=lambda i: run_label(by_id[i]))
     info = svc.store.get_run(actor, run_id)
     st.divider()
     st.subheader(info.template_name)

@@ -1,5 +1,7 @@
 """The Builder's browser side: drag an agent from the palette onto the canvas, larger
-connection dots, and a form that steps aside the moment another agent is clicked.
+connection dots, a right-click menu that only deletes (the canvas's own "Edit Node" would
+change a label the draft does not keep: agents are edited in the form), and a form that
+steps aside the moment another agent is clicked.
 
 The canvas is a component in a same-origin iframe; this script (in the page) reaches into
 it. A drop is handed to the server through a hidden text box (``builder_drop``) holding
@@ -71,7 +73,8 @@ _SCRIPT = """
       .react-flow__handle:hover {transform: translate(-50%%, -50%%) scale(1.35);}
       .react-flow__handle-left {left: -8px !important;}
       .react-flow__handle-right {right: -8px !important;}
-      .react-flow.rt-dropping {outline: 3px dashed #1c83e1; outline-offset: -6px;}`;
+      .react-flow.rt-dropping {outline: 3px dashed #1c83e1; outline-offset: -6px;}
+      button:has(> i.bi-tools) {display: none !important;}`;
     doc.head.appendChild(css);
     let down = null;
     doc.addEventListener("pointerdown", (e) => { down = [e.clientX, e.clientY]; }, true);

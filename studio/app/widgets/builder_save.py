@@ -14,6 +14,7 @@ from .. import _builder_draft as draft
 from .. import _builder_session as session
 from .._builder_words import sentence
 from .._catalog import templates
+from .builder_test import another_team
 
 NOTICE_KEY = "builder_notice"
 DELETED_KEY = "builder_deleted"
@@ -50,6 +51,7 @@ def _open(ctx: session.Draft) -> None:
         _notice(f"Template {key!r} is gone; pick another.", "error")
         return
     spec = entry.spec
+    another_team(spec)
     if entry.origin == "bundled":
         spec = draft.update_template(spec, name=f"{spec.name} (my copy)")
         session.replace(ctx.svc, spec, saved_as=None)
@@ -61,7 +63,9 @@ def _open(ctx: session.Draft) -> None:
 
 
 def _new(ctx: session.Draft) -> None:
-    session.replace(ctx.svc, draft.new_team(), saved_as=None)
+    spec = draft.new_team()
+    another_team(spec)
+    session.replace(ctx.svc, spec, saved_as=None)
     _notice("New team: add agents from the palette, then connect them.", "info")
 
 
@@ -69,9 +73,10 @@ def render_open(ctx: session.Draft) -> None:
     entries = templates(ctx.svc.store, ctx.registry, ctx.actor, ctx.bundled)
     keys = list(entries)
     left, mid, right = st.columns([4, 1, 1], vertical_alignment="bottom")
-    left.selectbox("Open a template", keys, key="builder_open_select",
-                            format_func=lambda k: entries[k].name
-                            + (" (saved)" if entries[k].origin == "saved" else ""))
+    left.selectbox("Open a template", keys, key="builder_open_select", index=None,
+                   placeholder="Choose a template to open…",
+                   format_func=lambda k: entries[k].name
+                   + (" (saved)" if entries[k].origin == "saved" else ""))
     mid.button("Open", key="builder_open", icon="📂", on_click=_open, args=(ctx,),
                disabled=not keys, width="stretch")
     right.button("New team", key="builder_new", icon="✨", on_click=_new, args=(ctx,),

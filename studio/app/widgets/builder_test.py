@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.spec import TemplateSpec
 from studio.store import NotFound
 
 from .. import _builder_session as session
 from .._launch import launch, show_launch_error
+from .demo_note import demo_banner
 from .run_view import render_run
 
 TEST_RUN = "builder_test_run"  # the id of the draft's latest test run
@@ -17,14 +19,26 @@ TEST_TASK = "builder_test_task"
 SIDE = "builder_side"  # the panel beside the canvas: agent | pattern | test
 
 
+TABS = "builder_tab"  # which of the Builder's tabs is open (Canvas, Text, Save & versions)
+CANVAS_TAB = "Canvas"
+
+
 def draft_name(name: str) -> str:
     return f"{name} (draft)"
+
+
+def another_team(spec: TemplateSpec) -> None:
+    """A different team is being edited (opened, new, a shape): its test panel starts
+    afresh with the team's own sample task, not the last team's task and run."""
+    st.session_state[TEST_TASK] = spec.default_task
+    st.session_state.pop(TEST_RUN, None)
 
 
 def start_test_run(ctx: session.Draft) -> None:
     """Run the draft on the task in the test panel (else its first sample task)."""
     spec = st.session_state[session.SPEC]
     st.session_state[SIDE] = "test"
+    st.session_state[TABS] = CANVAS_TAB  # the test panel is beside the canvas: show it
     task = str(st.session_state.get(TEST_TASK) or "").strip() or spec.default_task
     if not task.strip():
         st.session_state["launch_error"] = (
@@ -59,4 +73,6 @@ def render_test_panel(ctx: session.Draft, blocker: str | None) -> None:
         return
     st.page_link("views/playground.py", label="Open this run in the Playground", icon="🎛️",
                  query_params={"run": run_id})
+    if "Demo model" in (info.model_label or ""):
+        demo_banner(key="builder-test")
     render_run(ctx.svc, run_id, info, key="builder-test", graph=False)

@@ -3,7 +3,6 @@ both transcripts."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import streamlit as st
@@ -13,14 +12,8 @@ from studio.store import RunInfo
 
 from .._services import Services
 from .._transcript import Transcript, agent_order
-from .run_view import spec_of, status_badge
+from .run_view import run_label, spec_of, status_badge
 from .transcript import TranscriptView
-
-
-def _label(run: RunInfo) -> str:
-    when = dt.datetime.fromtimestamp(run.started_at).strftime("%m-%d %H:%M")
-    return (f"{when} · {run.template_name} · {run.model_label or 'its own models'} · "
-            f"{' '.join(run.task.split())[:50]}")
 
 
 def _chosen(param: str) -> None:
@@ -36,7 +29,9 @@ def run_picker(runs: list[RunInfo], param: str, label: str, *, default: int) -> 
         st.session_state[key] = wanted
     elif st.session_state.get(key) not in by_id:
         st.session_state[key] = runs[min(default, len(runs) - 1)].id
-    return str(st.selectbox(label, list(by_id), key=key, format_func=lambda i: _label(by_id[i]),
+    return str(st.selectbox(label, list(by_id), key=key,
+                            format_func=lambda i: run_label(
+                                by_id[i], by_id[i].model_label or "its own models"),
                             on_change=_chosen, args=(param,)))
 
 

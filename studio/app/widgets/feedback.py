@@ -25,6 +25,9 @@ _SCRIPT = """
         'font:14px sans-serif;box-shadow:0 2px 8px rgba(0,0,0,.2);pointer-events:none';
       document.body.appendChild(box);
     }
+    const input = document.querySelector('[data-testid="stChatInput"]');  // stay above it
+    const top = input ? input.getBoundingClientRect().top : window.innerHeight - 88;
+    box.style.bottom = Math.max(16, window.innerHeight - top + 10) + 'px';
     box.textContent = text;
     box.dataset.ack = ack();
     box.style.display = 'block';

@@ -6,6 +6,7 @@ the run has ended it re-runs the page once, and the page stops polling.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,16 @@ _BADGES = {
     "interrupted": ("⚠️", "Interrupted"),
     "queued": ("⏳", "Waiting for a worker"),
 }
+
+
+def run_label(run: RunInfo, *details: str) -> str:
+    """A run as a picker lists it: only what never changes about it, and the start of its
+    id, so that two runs alike (a run and its fork, in the same minute) still differ. The
+    browser reports a choice by its label: a label that changed, or one two runs share,
+    would open another run than the one picked."""
+    when = dt.datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M")
+    return " · ".join([when, run.template_name, *details, " ".join(run.task.split())[:50],
+                       f"#{run.id[:6]}"])
 
 
 def status_badge(status: str, *, short: bool = False) -> str:

@@ -121,19 +121,19 @@ class TranscriptView:
     def _pager(self, start: int, end: int, *, top: bool) -> None:
         """Where this page is in the whole transcript, and the way to the others."""
         total = len(self.tx.items)
-        page = start // PAGE_SIZE
-        last = max(0, (total - 1) // PAGE_SIZE)
         where = "top" if top else "bottom"
+        newer = end if end + PAGE_SIZE < total else None  # None: the newest page, live
         with st.container(key=f"tx_pager_{where}_{self.key}", horizontal=True,
                           vertical_alignment="center"):
-            st.caption(f"Items {start + 1}–{end} of {total}")
-            st.button("⏮ First", key=f"tx_first_{where}_{self.key}", disabled=page == 0,
-                      on_click=_go, args=(self._page_key, 0))
-            st.button("◀ Earlier", key=f"tx_prev_{where}_{self.key}", disabled=page == 0,
-                      on_click=_go, args=(self._page_key, page - 1))
-            st.button("Newer ▶", key=f"tx_next_{where}_{self.key}", disabled=page >= last,
-                      on_click=_go, args=(self._page_key, page + 1 if page + 1 < last else None))
-            st.button("Newest ⏭", key=f"tx_last_{where}_{self.key}", disabled=page >= last,
+            st.caption(f"{start + 1}–{end} of {total}")
+            st.button("⏮", key=f"tx_first_{where}_{self.key}", disabled=start == 0,
+                      help="The first messages", on_click=_go, args=(self._page_key, 0))
+            st.button("◀ Earlier", key=f"tx_prev_{where}_{self.key}", disabled=start == 0,
+                      on_click=_go, args=(self._page_key, max(0, start - PAGE_SIZE)))
+            st.button("Newer ▶", key=f"tx_next_{where}_{self.key}", disabled=end >= total,
+                      on_click=_go, args=(self._page_key, newer))
+            st.button("⏭", key=f"tx_last_{where}_{self.key}", disabled=end >= total,
+                      help="The newest messages (and, while the run goes on, what comes)",
                       on_click=_go, args=(self._page_key, None))
 
     # -- items ------------------------------------------------------------------------------
@@ -291,12 +291,14 @@ def _answer_check(item: Item) -> None:
 PAGE_SIZE = 40  # items drawn at once: a 500-message run stays quick to show and scroll
 
 
-def page_bounds(total: int, page: int | None) -> tuple[int, int]:
-    """The items ``[start, end)`` of ``page`` (None: the newest page, which follows a live
-    run as it grows)."""
-    last = max(0, (total - 1) // PAGE_SIZE)
-    index = last if page is None else max(0, min(int(page), last))
-    return index * PAGE_SIZE, min(total, (index + 1) * PAGE_SIZE)
+def page_bounds(total: int, start: int | None) -> tuple[int, int]:
+    """The items ``[start, end)`` of the page that starts at item ``start`` (None: the
+    newest page, a whole page of the latest items, which follows a live run as it grows).
+    Pages are kept by where they start, so a page read while the run grows stays put."""
+    if start is None:
+        return max(0, total - PAGE_SIZE), total
+    first = max(0, min(int(start), max(0, total - PAGE_SIZE)))
+    return first, min(total, first + PAGE_SIZE)
 
 
 def _go(key: str, page: int | None) -> None:
