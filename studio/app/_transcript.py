@@ -91,6 +91,8 @@ class Transcript:
         self.streaming: dict[str, str] = {}  # agent -> text received so far
         self.streaming_depth: dict[str, int] = {}
         self.speaker = ""  # who spoke last or is speaking now
+        self.stepped_in = 0  # messages the person sent from outside the team (interjections)
+        self.stepped_in_last = False  # the newest turn is the person's interjection
         self.messages = 0
         self.rounds = 0
         self.tokens = 0
@@ -104,6 +106,8 @@ class Transcript:
         self._open_cards: dict[str, list[Card]] = {}  # agent -> cards awaiting their message
         self._tool_cards: dict[str, Card] = {}  # call id -> card
         self._last_group_speaker: dict[str, str] = {}  # chat id -> last speaker
+        self._chats: dict[str, tuple[str, str]] = {}  # chat id -> (starter, recipient)
+        self._streaming_chat: dict[str, str] = {}  # agent -> chat id of what it is writing
 
     # -- feeding -----------------------------------------------------------------------------
     def feed(self, events: list[dict[str, Any]]) -> bool:
@@ -126,11 +130,12 @@ class Transcript:
             agent = event.get("agent", "")
             self.streaming[agent] = self.streaming.get(agent, "") + event.get("delta", "")
             self.streaming_depth[agent] = depth
-            self.speaker = agent
+            self._streaming_chat[agent] = event.get("chat_id", "")
+            self._set_speaker(agent)
         elif kind == "message":
             self._message(event, seq, depth)
         elif kind == "speaker_selected":
-            self.speaker = event.get("speaker", "")
+            self._set_speaker(event.get("speaker", ""))
             self.rounds = max(self.rounds, int(event.get("round", 0) or 0))
         elif kind == "tool_call":
             self._tool_call(event, seq)
@@ -145,6 +150,7 @@ class Transcript:
                 self._add(Item("chat_finished", seq, depth, reason=event.get("reason", ""),
                                summary=event.get("summary", "")))
         elif kind == "run_finished":
+            self._count_cut_off()
             self._flush_pending()
             self.finished = Item("run_finished", seq, 0, reason=event.get("reason", ""),
                                  summary=event.get("summary", ""), usage=event.get("usage") or {},
@@ -167,6 +173,7 @@ class Transcript:
         recipient = event.get("recipient", "")
         self.streaming.pop(sender, None)
         self.streaming_depth.pop(sender, None)
+        self._streaming_chat.pop(sender, None)
         meta = message.get("meta") or {}
         item = Item("message", seq, depth, sender=sender, recipient=recipient,
                     content=message.get("content") or "", role=message.get("role", ""),
@@ -197,12 +204,21 @@ class Transcript:
         self.timeline.append({"message": self.messages, "agent": sender, "tokens": tokens,
                               "cost": cost, "time": float(event.get("time") or 0.0),
                               "words": len((message.get("content") or "").split())})
-        self.speaker = sender
-        self._count_edge(event, sender, recipient)
+        if meta.get("interjection"):
+            # The person stepped in from outside the team (sent as "human", a name an agent
+            # may have too): a turn of its own, not a step between two agents' turns, so
+            # the agent who speaks next is still counted after the one who spoke before.
+            self.stepped_in += 1
+            self.speaker, self.stepped_in_last = sender, True
+        else:
+            self._set_speaker(sender)
+            self._count_edge(event.get("chat_id", ""), sender, recipient)
         self._add(item)
 
-    def _count_edge(self, event: dict[str, Any], sender: str, recipient: str) -> None:
-        chat_id = event.get("chat_id", "")
+    def _set_speaker(self, name: str) -> None:
+        self.speaker, self.stepped_in_last = name, False
+
+    def _count_edge(self, chat_id: str, sender: str, recipient: str) -> None:
         if recipient in self.group_managers:
             previous = self._last_group_speaker.get(chat_id)
             self._last_group_speaker[chat_id] = sender
@@ -212,6 +228,19 @@ class Transcript:
             return
         if sender and recipient:
             self.edge_counts[(sender, recipient)] = self.edge_counts.get((sender, recipient), 0) + 1
+
+    def _count_cut_off(self) -> None:
+        """The run ended while agents were writing: the transcript shows what they wrote
+        (cut off), so their turns count too, in the chats they were writing in."""
+        for agent, text in self.streaming.items():
+            chat_id = self._streaming_chat.get(agent, "")
+            if not text.strip() or agent in self.group_managers or chat_id not in self._chats:
+                continue
+            starter, recipient = self._chats[chat_id]
+            if recipient in self.group_managers:
+                self._count_edge(chat_id, agent, recipient)
+            elif agent in (starter, recipient):
+                self._count_edge(chat_id, agent, recipient if agent == starter else starter)
 
     def _tool_call(self, event: dict[str, Any], seq: int) -> None:
         call_id = event.get("call_id", "")
@@ -243,6 +272,8 @@ class Transcript:
         chat_kind = event.get("kind", "")
         if chat_kind == "group":
             self.group_managers.add(event.get("recipient", ""))
+        self._chats[event.get("chat_id", "")] = (event.get("sender", ""),
+                                                 event.get("recipient", ""))
         item = Item("chat_started", seq, depth, sender=event.get("sender", ""),
                     recipient=event.get("recipient", ""), chat_kind=chat_kind,
                     members=tuple(event.get("members") or ()))

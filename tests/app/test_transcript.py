@@ -100,3 +100,97 @@ def test_the_live_graph_is_drawn_inline_with_names_beside_and_the_speaker_ringed
     assert svg.count('r="15"') == len(spec.agent_names), "every dot keeps its size"
     quiet = live_team_svg(spec, tx)
     assert "<animate" not in quiet and "speaking" not in quiet
+
+
+def _wait(handle, predicate, timeout: float = 60.0):
+    """The run's live events once ``predicate`` holds (waiting on the handle's notices)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    events = handle.events_since(0)
+    while not predicate(events):
+        assert time.monotonic() < deadline and not handle.done, (
+            f"{handle.status}: {[e['type'] for e in events][-12:]}")
+        handle.wait_for_events(len(events), timeout=0.5)
+        events = handle.events_since(0)
+    return events
+
+
+def _said(events, sender):
+    return [e for e in events if e["type"] == "message" and e["sender"] == sender]
+
+
+def _typing(sender):
+    return lambda events: any(e["type"] == "token" and e["agent"] == sender for e in events)
+
+
+def test_the_graph_follows_every_turn_after_the_person_steps_in(tmp_path) -> None:
+    """The walkthrough's run, made on the Demo model by the run manager: the person pauses
+    while the coder writes, steps in, resumes, and stops the run while the critic writes."""
+    from studio.app.widgets.live_graph import live_team_svg
+    from studio.runs import RunManager
+    from studio.spec import Registry, load_bundled_template
+    from studio.store import Actor, Store
+
+    local = Actor.local()
+    spec = load_bundled_template("planning_group")
+    store = Store.open(data_dir=tmp_path)
+    manager = RunManager(store, Registry.bundled(), data_dir=tmp_path, demo_token_delay=0.02)
+    try:
+        handle = manager.get(local, manager.start(local, spec, spec.default_task,
+                                                  template_name=spec.name))
+        _wait(handle, _typing("coder"))
+        handle.pause()  # held between the coder's message and the next turn
+        _wait(handle, lambda events: events[-1]["type"] == "paused")
+        handle.interject("Please also handle accented letters.")
+        handle.resume()
+        _wait(handle, _typing("critic"))
+        handle.cancel()
+        assert handle.wait(10) and handle.status == "cancelled"
+        live = handle.events_since(0)
+        stored = manager.transcript(local, handle.run_id)
+    finally:
+        assert manager.shutdown(5.0)
+        store.close()
+    said = [e for e in live if e["type"] == "message"]
+    assert [e["sender"] for e in said] == ["user", "planner", "coder", "human", "user"]
+    assert said[3]["message"]["meta"]["interjection"], "the person's message came in between"
+    assert not _said(live, "critic"), "the critic was cut off mid-message"
+
+    tx = Transcript()
+    tx.feed(live)
+    drawn = {pair: n for pair, n in tx.edge_counts.items() if set(pair) <= set(spec.agent_names)}
+    assert drawn == {("user", "planner"): 1, ("planner", "coder"): 1, ("coder", "user"): 1,
+                     ("user", "critic"): 1}, "the turns after the interjection are counted"
+    assert tx.edge_counts == drawn, "the person stepping in is no step between two agents"
+    assert tx.stepped_in == 1 and tx.speaker == "critic" and not tx.stepped_in_last
+    assert "critic" in tx.streaming, "the transcript shows the critic's words, cut off"
+    svg = live_team_svg(spec, tx, speaking=tx.speaker, live=False)
+    assert 'data-edge="coder→user" data-count="1"' in svg
+    assert 'data-edge="user→critic" data-count="1"' in svg
+    assert 'class="rt-speaker" data-agent="critic"' in svg and "critic spoke last" in svg
+    assert "<animate" not in svg, "a run that stands still has no pulsing ring"
+
+    again = Transcript()  # History: the stored events (what was streamed is not kept)
+    again.feed(stored)
+    assert again.edge_counts == {("user", "planner"): 1, ("planner", "coder"): 1,
+                                 ("coder", "user"): 1}
+    assert again.stepped_in == 1 and again.speaker == "critic"
+
+
+def test_the_person_stepping_in_is_the_newest_turn_until_an_agent_speaks() -> None:
+    def in_c1(event):
+        return {**event, "chat_id": "c1"}
+
+    tx = Transcript()
+    # the person's message, sent under an agent's name (an agent may be called "human")
+    stepping_in = _msg(3, "planner", "chat_manager", "Shorter, please.", role="user",
+                       meta={"interjection": True, "human": True})
+    tx.feed([in_c1({"type": "chat_started", "seq": 1, "kind": "group", "sender": "user",
+                    "recipient": "chat_manager"}),
+             in_c1(_msg(2, "user", "chat_manager", "go")), in_c1(stepping_in)])
+    assert tx.stepped_in_last and tx.stepped_in == 1 and tx.edge_counts == {}
+    tx.feed([in_c1({"type": "speaker_selected", "seq": 4, "speaker": "planner"})])
+    assert tx.speaker == "planner" and not tx.stepped_in_last
+    tx.feed([in_c1(_msg(5, "planner", "chat_manager", "Plan."))])
+    assert tx.edge_counts == {("user", "planner"): 1}

@@ -121,8 +121,27 @@ def test_a_typed_task_is_visibly_used_by_the_demo(app_page: Page):
     expect(page.locator(BUBBLES).filter(has_text="community garden")).to_have_count(0)
 
 
+# who speaks after whom in LONG (round robin along its arrows)
+NEXT = {"host": "ana", "ana": "ben", "ben": "cy", "cy": "ana"}
+VEGA_WARNINGS = ("Infinite extent", "Scale bindings", "WARN ")
+
+
+def ringed(page: Page) -> str:
+    """The agent the team graph marks as speaking (or as having spoken last)."""
+    ring = page.locator(".rt-speaker").first
+    ring.wait_for()
+    return str(ring.get_attribute("data-agent"))
+
+
+def arrow_count(page: Page, source: str, target: str) -> int:
+    return int(page.locator(f'.rt-edge[data-edge="{source}→{target}"]').first
+               .get_attribute("data-count") or 0)
+
+
 def test_pause_step_in_resume_and_stop_answer_at_once(app_page: Page):
     page = app_page
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     run_from_gallery(page, "saved-long_talk")
     pause = page.locator(".st-key-pause_button button")
     pause.wait_for()
@@ -130,6 +149,12 @@ def test_pause_step_in_resume_and_stop_answer_at_once(app_page: Page):
     pause.click()  # while the first messages are being written
     expect(note(page)).to_have_text(re.compile("Pausing after this message"), timeout=2_000)
     expect(status(page, "Paused")).to_be_visible()
+    # paused: the graph still marks who spoke last (a still ring), and counts so far
+    last = ringed(page)
+    assert last in NEXT, last
+    expect(page.locator(".rt-speaker animate")).to_have_count(0)
+    following = NEXT[last]
+    before = arrow_count(page, last, following)
     text = "Please add type hints everywhere."
     chat = page.locator('[data-testid="stChatInputTextArea"]')
     chat.fill(text)
@@ -141,9 +166,40 @@ def test_pause_step_in_resume_and_stop_answer_at_once(app_page: Page):
     expect(pending).to_have_count(0, timeout=30_000)
     expect(page.locator(BUBBLES).filter(has_text=text).filter(has_not_text="sending…").first
            ).to_be_visible()
+    # the agent speaking after the person stepped in is counted after the one before it
+    page.wait_for_function(
+        "([edge, n]) => [...document.querySelectorAll(`.rt-edge[data-edge='${edge}']`)]"
+        ".some(e => Number(e.dataset.count) > n)", arg=[f"{last}→{following}", before],
+        timeout=30_000)
+    expect(page.locator(".rt-speaker animate").first).to_be_attached()  # live: it pulses
+    assert ringed(page) in NEXT
     page.locator(".st-key-stop_button button").click()
     expect(status(page, "Stopped")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("you stopped it").first).to_be_visible()
+    # stopped: the ring stays on the agent the caption says spoke last
+    caption = page.locator('[class*="st-key-run_speaking_"]').first
+    expect(caption).to_contain_text("spoke last")
+    expect(caption).to_contain_text("you stepped in 1×")
+    assert caption.inner_text().split("🗣️")[-1].split()[0] == ringed(page)
+    expect(page.locator(".rt-speaker animate")).to_have_count(0)
+    # every arrow counts the turns the transcript shows, the ones around the person's too
+    said = [m.group(1) for m in (re.search(r"\b(host|ana|ben|cy|human) (→|·)", t)
+                                 for t in page.locator(BUBBLES).all_inner_texts()) if m]
+    assert said.count("human") == 1 and said[-1] in NEXT, said
+    turns = [name for name in said if name != "human"]
+    expected: dict[str, int] = {}
+    for before_it, name in zip(turns, turns[1:], strict=False):
+        expected[f"{before_it}→{name}"] = expected.get(f"{before_it}→{name}", 0) + 1
+    drawn = page.locator('[class*="st-key-run_graph_"] svg').first.locator(".rt-edge")
+    counts = dict(drawn.evaluate_all("els => els.map(e => [e.dataset.edge, +e.dataset.count])"))
+    assert {edge: n for edge, n in counts.items() if n} == expected, (said, counts)
+    # the charts under the run draw without a warning in the browser's console
+    page.get_by_text("Cost and activity per agent").click()
+    expect(page.get_by_text("Who spoke how much")).to_be_visible()
+    expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
+    page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'
+                 ).first.wait_for()
+    assert not [line for line in console if any(w in line for w in VEGA_WARNINGS)], console
 
 
 def test_the_person_picks_the_next_speaker(app_page: Page):

@@ -1,7 +1,8 @@
 """The live picture of a run's team, drawn inline as SVG with the page (no iframe to load,
 nothing to log in the console): agents at their canvas places, each name beside its dot,
 arrows with how many messages went each way, and the one speaking ringed in its colour
-(same size: no arrow disappears under it)."""
+(same size: no arrow disappears under it; the ring pulses while the run goes on and stays
+still on the one who spoke last once it has stopped, paused or waits for the person)."""
 
 from __future__ import annotations
 
@@ -62,23 +63,29 @@ def _pairs(spec: TemplateSpec, tx: Transcript) -> dict[tuple[str, str], int]:
     return {p: c for p, c in pairs.items() if p[0] in names and p[1] in names and p[0] != p[1]}
 
 
-def live_team_svg(spec: TemplateSpec, tx: Transcript, *, speaking: str = "") -> str:
-    """The SVG of the team now: ``speaking`` (an agent's name, or "") is ringed."""
+def live_team_svg(spec: TemplateSpec, tx: Transcript, *, speaking: str = "",
+                  live: bool = True) -> str:
+    """The SVG of the team now: ``speaking`` (an agent's name, or "") is ringed; ``live``
+    False: the run stands still, and ``speaking`` is the one who spoke last."""
     names = spec.agent_names
     at = _places(spec)
     pairs = _pairs(spec, tx)
+    speaking = speaking if speaking in at else ""
+    doing = "speaking" if live else "spoke last"
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="100%" '
            f'role="img" aria-label="The team of {html.escape(spec.name)}'
-           + (f', {html.escape(speaking)} speaking' if speaking else "") + '">',
+           + (f', {html.escape(speaking)} {doing}' if speaking else "") + '">',
            '<defs><marker id="rt-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
            'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
            'fill="context-stroke"/></marker></defs>']
-    if speaking in at:  # the halo goes first: arrows and dots are drawn over it
+    if speaking:  # the halo goes first: arrows and dots are drawn over it
         x, y = at[speaking]
         look = look_for(speaking, names, human=spec.agent(speaking).kind.is_proxy)
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{R + 9}" fill="{look.hex}" '
-                   'fill-opacity="0.16"><animate attributeName="r" values="'
-                   f'{R + 6};{R + 11};{R + 6}" dur="1.6s" repeatCount="indefinite"/></circle>')
+        pulse = (f'<animate attributeName="r" values="{R + 6};{R + 11};{R + 6}" dur="1.6s" '
+                 'repeatCount="indefinite"/>' if live else "")
+        out.append(f'<circle class="rt-speaker" data-agent="{html.escape(speaking)}" '
+                   f'cx="{x:.1f}" cy="{y:.1f}" r="{R + 9}" fill="{look.hex}" '
+                   f'fill-opacity="0.16">{pulse}</circle>')
     labels = []
     middle = (sum(x for x, _ in at.values()) / max(len(at), 1),
               sum(y for _, y in at.values()) / max(len(at), 1))
@@ -91,10 +98,14 @@ def live_team_svg(spec: TemplateSpec, tx: Transcript, *, speaking: str = "") -> 
         colour = "#5f6368" if count else "#c4c7cc"
         dashed = ' stroke-dasharray="4 3"' if any(
             n.recipient == target for n in spec.agent(source).nested_chats) else ""
-        out.append(f'<line x1="{x1 + ux * R + nx:.1f}" y1="{y1 + uy * R + ny:.1f}" '
+        said = f"{count} message{'s' if count != 1 else ''}" if count else "no message yet"
+        out.append(f'<line class="rt-edge" data-edge="{html.escape(source)}→'
+                   f'{html.escape(target)}" data-count="{count}" '
+                   f'x1="{x1 + ux * R + nx:.1f}" y1="{y1 + uy * R + ny:.1f}" '
                    f'x2="{x2 - ux * (R + 4) + nx:.1f}" y2="{y2 - uy * (R + 4) + ny:.1f}" '
                    f'stroke="{colour}" stroke-width="{1.4 + min(count, 6) * 0.35:.2f}"{dashed} '
-                   'marker-end="url(#rt-arrow)"/>')
+                   f'marker-end="url(#rt-arrow)"><title>{html.escape(source)} → '
+                   f'{html.escape(target)}: {said}</title></line>')
         if count:
             mx, my = (x1 + x2) / 2 + nx * 2.2, (y1 + y2) / 2 + ny * 2.2
             labels.append(f'<text x="{mx:.1f}" y="{my + 4:.1f}" font-size="11" '
