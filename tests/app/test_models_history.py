@@ -245,6 +245,9 @@ def test_a_runs_cost_and_activity_are_charted_per_agent(app, svc) -> None:
     assert rows["critic"]["words"] > 10
     at = app("history")
     assert any("Cost and activity per agent" in e.label for e in at.expander)
+    captions = " ".join(c.value for c in at.caption)
+    assert "the Demo model costs nothing" in captions, "no price to set for the Demo model"
+    assert "set one on the Models page" not in captions
 
 
 def _long_run(svc, count: int) -> str:  # noqa: ANN001

@@ -64,6 +64,10 @@ def start(page: Page, template: str, task: str) -> None:
     page.get_by_role("option", name=template, exact=True).click()
     expect(page.get_by_role("combobox", name="Template")).to_have_value(template)
     expect(page.get_by_role("combobox", name="Model")).to_have_value(re.compile("Demo"))
+    # the task box follows the template: while the page redraws, the box of the template
+    # shown before may still be there beside the new one
+    page.wait_for_function("(sel) => document.querySelectorAll(sel).length === 1",
+                           arg=".st-key-task_input textarea", timeout=60_000)
     page.locator(".st-key-task_input textarea").fill(task)
     page.locator(".st-key-run_button button").click()
     expect(page).to_have_url(re.compile(r"[?&]run=[0-9a-f]+"))

@@ -160,6 +160,11 @@ def test_pause_step_in_resume_and_stop_answer_at_once(app_page: Page):
     chat.fill(text)
     chat.press("Enter")
     expect(note(page)).to_have_text(re.compile("Sending"), timeout=2_000)
+    assert page.evaluate("""() => {  // the note sits above the chat box, not on it
+        const box = document.getElementById('rt-sending');
+        const input = document.querySelector('[data-testid="stChatInput"]');
+        return parseFloat(box.style.bottom) >= innerHeight - input.getBoundingClientRect().top;
+    }"""), "the Sending note covers the chat box"
     pending = page.locator(BUBBLES).filter(has_text=text).filter(has_text="sending…")
     expect(pending).to_be_visible()
     page.locator(".st-key-resume_button button").click()

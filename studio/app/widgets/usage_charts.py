@@ -44,8 +44,7 @@ def usage_charts(tx: Transcript, usage: dict[str, Any], *, key: str) -> None:
         running = data["running"]
         if running and running[-1][measure]:
             st.caption(f"The run's {'cost' if costs else 'tokens'} adding up, message by message"
-                       + ("" if costs else " (this model is free, or its price is unknown: set "
-                                           "one on the Models page)"))
+                       + ("" if costs else _why_no_cost(usage)))
             st.vega_lite_chart(running, _line(running, measure), height=180,
                                key=f"usage_running_{key}")
         elif running:
@@ -97,3 +96,13 @@ def _tall(rows: list[dict[str, Any]]) -> int:
 def _top(values: Any) -> float:
     """The end of an axis: the largest value (an axis needs a length)."""
     return max([float(v) for v in values] + [0.0]) or 1.0
+
+
+_FREE = {"demo": "the Demo model", "local": "the Local model"}  # they run here, at no cost
+
+
+def _why_no_cost(usage: dict[str, Any]) -> str:
+    models = set(usage.get("by_model") or {})
+    if models and models <= set(_FREE):
+        return f" ({' and '.join(_FREE[m] for m in sorted(models))} costs nothing)"
+    return " (this model is free, or its price is unknown: set one on the Models page)"
