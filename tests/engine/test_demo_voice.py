@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -143,7 +144,8 @@ def test_replies_are_the_same_in_every_process() -> None:
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
         run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env=env, timeout=120, check=True, cwd=os.getcwd())
+                             env=env, timeout=120, check=True,
+                             cwd=Path(__file__).resolve().parents[2])
         outputs.add(run.stdout)
     assert len(outputs) == 1
     assert json.loads(outputs.pop()) == [list(r) for r in replies(group("Make lunch breaks calmer"))]

@@ -6,8 +6,14 @@ model picks the script by the task of the run (read from the conversation's open
 message, unwrapped from the pattern's message template such as ``Challenge: {task}``),
 fills the script's ``{{placeholders}}`` with the task's own words, and each agent says
 its scripted lines in order; group-chat speaker selection follows the script. Once an
-agent's lines are used up (or without a script) it gives short role-aware replies
-about the task and ends the conversation with ``TERMINATE`` after a few turns.
+agent's lines are used up (or without a script) it speaks in its own voice about the
+task (``_demo_voice``: an idea, a risk, an example, a question, a next step; a moderator
+sums up and closes) and ends the conversation with ``TERMINATE`` after a few turns.
+
+What a person says is answered: a reply after their answer, interjection or follow-up
+takes their words in, and a team member's message edited when a run was forked (words
+in its name this model did not say) turns the script's later prose lines into replies
+to the conversation as it now is.
 
 Speaker selection (group chats): after a message with a code block, an eligible agent
 that has no scripted turns (the executor; without a script, one named like
