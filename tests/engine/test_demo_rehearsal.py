@@ -139,6 +139,16 @@ def test_script_for_any_task_and_a_fallback_entry_cannot_both_be_given() -> None
                                                      "topic": "this safe"}),
     ("Tell me about the water cycle", {"topic": "the water cycle", "Topic": "The water cycle"}),
     ('Say "hi"', {"task_quoted": '"Say \\"hi\\""'}),
+    # the words fit a script's sentences: "How might we {{request}}?", "about {{topic}}"
+    ("How can our class keep the classroom tidy?",
+     {"request": "keep the classroom tidy", "topic": "the classroom",
+      "question": "How can our class keep the classroom tidy?"}),
+    ("Get more teenagers to visit the Millbrook village library on Friday evenings",
+     {"topic": "the Millbrook village library", "keywords": "Millbrook, village, library"}),
+    ("How bees make honey.", {"topic": "how bees make honey",
+                              "question": "What do we know about how bees make honey?"}),
+    ("Only the launch party is realistic: we have no staff for the rest.",
+     {"topic": "the launch party"}),
 ])
 def test_the_words_of_a_task(task, expected) -> None:
     values = TaskWords.of(task).values()

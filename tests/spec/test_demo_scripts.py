@@ -88,3 +88,17 @@ def test_a_typed_task_is_visibly_used(name, tmp_path):
         if script.task is not None:
             assert not any(opening_turn(script) in r for r in replies), (
                 f"replayed the script of {script.task!r}")
+
+
+@pytest.mark.parametrize(("task", "sentences"), [
+    ("Get more teenagers to visit the Millbrook village library on Friday evenings",
+     ["Ask the people who care most about the Millbrook village library for their three "
+      "wishes", "a launch day for the Millbrook village library with food and music"]),
+    ("How can our class keep the classroom tidy?", ["How might we keep the classroom tidy?"]),
+])
+def test_a_typed_task_reads_as_a_sentence_in_a_scripts_slots(task, sentences, tmp_path):
+    _, result, seen = run("brainstorm", task, tmp_path)
+    clean(result, seen)
+    texts = " ".join(" ".join(text.split()) for text in said(seen))
+    for sentence in sentences:
+        assert sentence in texts

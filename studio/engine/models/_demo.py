@@ -6,8 +6,14 @@ model picks the script by the task of the run (read from the conversation's open
 message, unwrapped from the pattern's message template such as ``Challenge: {task}``),
 fills the script's ``{{placeholders}}`` with the task's own words, and each agent says
 its scripted lines in order; group-chat speaker selection follows the script. Once an
-agent's lines are used up (or without a script) it gives short role-aware replies
-about the task and ends the conversation with ``TERMINATE`` after a few turns.
+agent's lines are used up (or without a script) it speaks in its own voice about the
+task (``_demo_voice``: an idea, a risk, an example, a question, a next step; a moderator
+sums up and closes) and ends the conversation with ``TERMINATE`` after a few turns.
+
+What a person says is answered: a reply after their answer, interjection or follow-up
+takes their words in, and a team member's message edited when a run was forked (words
+in its name this model did not say) turns the script's later prose lines into replies
+to the conversation as it now is.
 
 Speaker selection (group chats): after a message with a code block, an eligible agent
 that has no scripted turns (the executor; without a script, one named like
@@ -25,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from .._messages import ToolCall
+from .._messages import Message, ToolCall
 from .._usage import Usage
 from ._demo_roles import (
     EXECUTOR_NAME,
@@ -40,6 +46,8 @@ from ._demo_roles import (
     role_reply,
     summary_of,
 )
+from ._demo_scene import TERMINATE, approves, by_a_person, spoken
+from ._demo_scene import key as said_key
 from ._demo_script import (
     PLACEHOLDERS,
     DemoScript,
@@ -51,6 +59,7 @@ from ._demo_script import (
     parse_demo_scripts,
     task_key,
 )
+from ._demo_voice import focus_of, lead_for_script, narrows
 from ._demo_words import TaskWords, fill_turn, lacks_words
 from ._interface import ModelRequest, ModelResponse, TokenCallback
 from ._testing import _pieces
@@ -138,6 +147,8 @@ class DemoModel:
             self._turns: tuple[DemoTurn, ...] = ()
             self._task = ""
             self._started = False
+            self._own: set[str] = set()  # what this model said (a person's words are not)
+            self._diverged = False  # a team member's message was edited: improvise prose
 
     @property
     def script(self) -> tuple[DemoTurn, ...]:
@@ -200,6 +211,7 @@ class DemoModel:
                 content, calls = summary_of(request.messages), ()
             else:
                 content, calls = self._reply(request)
+                self._own.add(said_key(content or ""))
         if on_token is not None and content:
             self._stream(content, on_token, cancel)
         completion = estimate_tokens(content or "") + 8 * len(calls)
@@ -217,7 +229,11 @@ class DemoModel:
             if not self._started:
                 self._start(request)
             if request.purpose == "reply":
-                self._reply(request)
+                content, _ = self._reply(request)
+                if said_key(content or "") == said_key(response.content or ""):
+                    self._own.add(said_key(content or ""))
+                # else: the recording holds other words (the message was edited when the
+                # run was forked): the next reply answers them as a person's
 
     # -- choosing the script ----------------------------------------------------------
     def _start(self, request: ModelRequest) -> None:
@@ -249,8 +265,10 @@ class DemoModel:
     def _reply(self, request: ModelRequest) -> tuple[str | None, tuple[ToolCall, ...]]:
         agent = request.agent
         self._replies[agent] = self._replies.get(agent, 0) + 1
+        served = frozenset(self._replies)
         turn = self._take_turn(agent)
         if turn is not None:
+            turn = self._scripted(request, turn, served)
             turn = fill_turn(turn, self._words, last_message=last_said(request.messages))
             calls = tuple(self._tool_call(agent, c.name, dict(c.arguments))
                           for c in turn.tool_calls)
@@ -258,9 +276,57 @@ class DemoModel:
         call = self._maybe_call_tool(request)
         if call is not None:
             return None, (call,)
+        said = spoken(request.messages)
+        at = self._person_at(said, served)
         ending = (self._replies[agent] >= self.replies_before_end
                   or conversation_length(request.messages) > self.messages_before_end)
-        return role_reply(request, ending, self._replies[agent], self._task), ()
+        if at is not None and (approves(said[at].text) or any(
+                m.text.rstrip().endswith(TERMINATE) for m in said[:at])):
+            # a person spoke after the conversation had ended (a follow-up, an answer to
+            # the last message): a few more turns about what they said, unless they are happy
+            stretch = said[at:]
+            mine = sum(1 for m in stretch[1:] if m.name == agent) + 1
+            ending = (approves(stretch[0].text) or mine >= self.replies_before_end
+                      or len(stretch) > self.messages_before_end // 2)
+        return self._improvise(request, said, at, ending, served), ()
+
+    def _improvise(self, request: ModelRequest, said: list[Message], at: int | None,
+                   ending: bool, served: frozenset[str]) -> str:
+        person = said[-1] if at is not None and at == len(said) - 1 else None
+        focus = focus_of(said[at].text) if at is not None else ""
+        narrowed = bool(focus) and at is not None and narrows(said[at].text)
+        return role_reply(request, ending, self._task, person=person, focus=focus,
+                          narrowed=narrowed, served=served)
+
+    def _person_at(self, said: list[Message], served: frozenset[str]) -> int | None:
+        """The index of the latest message a person wrote (or their stand-in), if any."""
+        return next((i for i in range(len(said) - 1, -1, -1)
+                     if by_a_person(said, i, served, self._own)), None)
+
+    def _scripted(self, request: ModelRequest, turn: DemoTurn, served: frozenset[str]
+                  ) -> DemoTurn:
+        """The scripted turn, answering a person who just spoke. Once a team member's
+        message was edited (the run was forked there), the script's lines no longer fit
+        what was said: each prose line is replaced by a reply to the conversation as it now
+        is (the same speakers, the same end); code and tool calls are kept. After a
+        person's answer, interjection or follow-up, the line is said after a sentence that
+        takes their words in (unless it quotes them already, with ``{{last_message}}``)."""
+        said = spoken(request.messages)
+        person = said[-1] if said and by_a_person(said, len(said) - 1, served, self._own,
+                                                   stand_in=False) else None
+        if person is not None and not person.meta.get("human") and person.name in served:
+            self._diverged = True  # an edited message
+        content = turn.content or ""
+        if self._diverged and content.strip() and not turn.tool_calls and not has_code(content):
+            ending = content.rstrip().endswith(TERMINATE)
+            at = self._person_at(said, served)
+            return DemoTurn(agent=turn.agent,
+                            content=self._improvise(request, said, at, ending, served))
+        if person is None or re.search(r"\{\{\s*last_message", content):
+            return turn
+        lead = lead_for_script(person.text)
+        return DemoTurn(agent=turn.agent, content=f"{lead}\n\n{content}" if content else lead,
+                        tool_calls=turn.tool_calls)
 
     def _take_turn(self, agent: str) -> DemoTurn | None:
         for exact in (True, False):

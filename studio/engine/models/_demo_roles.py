@@ -1,19 +1,23 @@
-"""The Demo model's own words when no script has a turn: short role-aware replies that use
-the task's words, summaries, and tool arguments made up from the task."""
+"""The Demo model's roles and its own words for code, tools and summaries; replies in an
+agent's voice when no script has a turn come from ``_demo_voice``."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .._messages import Message
+from ._demo_scene import TERMINATE, Scene, spoken
+from ._demo_scene import shorten as _snippet
+from ._demo_scene import strip_terminate as _strip_terminate
+from ._demo_voice import speak, voice_of
+from ._demo_words import TaskWords
 from ._interface import ModelRequest
 
-TERMINATE = "TERMINATE"
-
-
 _ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("moderator", ("moderator", "moderate", "moderates", "facilitator", "facilitate",
+                   "facilitates", "chair", "chairs", "host", "hosts")),
     ("planner", ("planner", "plan")),
     ("coder", ("coder", "code", "engineer", "programmer", "developer", "python")),
     ("critic", ("critic", "review", "reviewer", "critique")),
@@ -23,7 +27,8 @@ _ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def detect_role(agent: str, system_message: str = "") -> str:
-    """The demo role (planner, coder, critic, writer, assistant, other) of an agent."""
+    """The demo role (moderator, planner, coder, critic, writer, assistant, other) of an
+    agent: by its name first, then by its system message."""
     by_name = _first_role(agent)
     if by_name not in ("assistant", "other"):
         return by_name
@@ -42,46 +47,46 @@ def _first_role(text: str) -> str:
     return "other"
 
 
-def role_reply(request: ModelRequest, ending: bool, turn: int = 1, task: str = "") -> str:
-    """A short reply in the agent's role about ``task`` (default: the opening message)."""
+def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
+               person: Message | None = None, focus: str = "", narrowed: bool = False,
+               served: Collection[str] = ()) -> str:
+    """A short reply in the agent's voice about ``task`` (default: the opening message).
+
+    ``person``: the message being answered when a person wrote it (the reply answers it
+    first); ``focus``: what the latest person's message is about (used instead of the
+    task's topic) and ``narrowed`` whether the person kept the team to it alone;
+    ``served``: the agents the model speaks for (the team)."""
     messages = request.messages
     system = next((m.text for m in messages if m.role == "system"), "")
     role = detect_role(request.agent, system)
-    task = _snippet(task or opening(messages), 80) or "the task"
+    task = task or opening(messages)
+    brief = _snippet(task, 80) or "the task"
     last = _last(messages)
-    last_text = _snippet(_strip_terminate(last.text) if last else "", 100)
-    last_who = (last.name if last and last.name else "you")
     if last is not None and last.role == "tool":
-        body = f"The tool returned: {last_text or '(no output)'}. That answers {task!r}."
+        output = _snippet(_strip_terminate(last.text), 100)
+        body = f"The tool returned: {output or '(no output)'}. That answers {brief!r}."
         return _end(body, ending=True)
     ran = _latest_code_result(messages)
     if role == "coder":
-        return _coder_reply(task, ran or (last.text if last else ""), ending)
-    if role == "planner" and turn > 1:
-        body = (f"Progress check on {task!r}: the work so far covers the plan. "
-                "Next step: confirm the result and wrap up.")
-    elif role == "planner":
-        body = (f"Plan for {task!r}:\n1. Clarify what a good result looks like.\n"
-                "2. Do the smallest piece of work that shows progress.\n"
-                "3. Review it and decide whether we are done.")
-    elif role == "critic" and last is not None and last.text.lstrip().startswith("exitcode:"):
+        return _coder_reply(brief, ran or (last.text if last else ""), ending)
+    if role == "critic" and last is not None and last.text.lstrip().startswith("exitcode:"):
         output = _snippet(last.text.split("Code output:", 1)[-1], 100) or "(no output)"
-        body = (f"Review: the code ran and printed {output!r}. That answers {task!r}; "
+        body = (f"Review: the code ran and printed {output!r}. That answers {brief!r}; "
                 "I see nothing to fix.")
-    elif role == "critic":
-        body = (f"Review of {last_who}'s message: it addresses {task!r} clearly. "
-                "One improvement: state the main point in the first sentence.")
-    elif role == "writer":
-        body = (f"Draft: Here is a short piece about {task!r}. It starts with the key idea, "
-                "gives one concrete example and ends with a clear takeaway.")
-    elif role == "assistant":
-        body = (f"Here is my answer to {task!r}: break it into small steps, check each one, "
-                "and keep the result simple.")
-    else:
-        name = request.agent or "Agent"
-        body = (f"{name} here. About {last_who}'s point \"{last_text}\": that sounds "
-                "reasonable, and I would add one concrete next step.")
-    return _end(body, ending)
+        return _end(body, ending)
+    said = tuple(spoken(messages))
+    agent = request.agent or "agent"
+    voice = voice_of(agent, system, role)
+    if ending and voice != "moderator" and any(
+            m.name != agent and m.name in served and _first_role(m.name or "") == "moderator"
+            for m in said):
+        ending = False  # the moderator sums up and closes
+    scene = Scene(agent=agent, voice=voice,
+                  task=TaskWords.of(task or "the task"), said=said,
+                  turn=sum(1 for m in said[1:] if m.name == agent) + 1, ending=ending,
+                  person=person, focus=focus, narrowed=narrowed,
+                  served=frozenset({*served, agent}))
+    return _end(speak(scene), ending)
 
 
 def _coder_reply(task: str, last_text: str, ending: bool) -> str:
@@ -196,18 +201,6 @@ def _last(messages: Sequence[Message]) -> Message | None:
     return next((m for m in reversed(messages) if m.role != "system"), None)
 
 
-def _strip_terminate(text: str) -> str:
-    stripped = text.strip()
-    if stripped.endswith(TERMINATE):
-        stripped = stripped[: -len(TERMINATE)].rstrip()
-    return stripped
-
-
 def _first_sentence(text: str) -> str:
     match = re.match(r"(.+?[.!?])(\s|$)", text.strip(), re.S)
     return match.group(1) if match else text.strip()
-
-
-def _snippet(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

@@ -52,6 +52,30 @@ _STOP = _COMMON | frozenset("""
     people need needs want wants like get gets use used using tell give them what which while
     please could would should can will shall have has had been being does did done make
 """.split())
+_STOP |= frozenset("""
+    one two three four five six seven eight nine ten first second third before after during
+    until since only rest which
+""".split())
+# "how can our class | keep the classroom tidy": the subject before the verb is left out
+_HOW_WE = re.compile(r"^how\s+(?:can|could|should|would|might|may|do|shall|will)\s+(.+)$", re.I)
+_DETERMINERS = frozenset("our my the this your their".split())
+# verbs after which "X to VERB Y" is about Y ("get more teenagers to visit | the library")
+_CAUSATIVE = frozenset("get encourage persuade convince motivate inspire".split())
+_TO_VERB = re.compile(r"^(?:\S+\s+){0,3}?\S+\s+to\s+[a-z]+\s+(.+)$")
+# a trailing "when" ("... on Friday evenings", "... before the summer holidays")
+_TIME = ("monday tuesday wednesday thursday friday saturday sunday weekend weekends morning "
+         "mornings afternoon afternoons evening evenings night nights day days week weeks month "
+         "months year years summer winter spring autumn holidays holiday term lunchtime "
+         "today tomorrow").split()
+WHEN = re.compile(r"\s+((?:on|every|each|before|after|during|until|by|at|in|this|next)\s+"
+                  r"(?:the\s+)?(?:[A-Za-z]+\s+)?(?:" + "|".join(_TIME) + r")\b.*)$", re.I)
+# a trailing complement ("keep the classroom | tidy", "make lunch breaks | calmer")
+_COMPLEMENTS = frozenset("""
+    tidy tidier clean cleaner calm calmer safe safer better easier cheaper faster quieter greener
+    happier healthier nicer shorter simpler clearer free fun possible accessible affordable
+    popular welcoming friendlier fairer stronger bigger smaller
+""".split())
+_HEDGES = frozenset("only just even maybe perhaps really probably".split())
 _NOT_NAMES = frozenset("""
     I Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May
     June July August September October November December OK AI
@@ -82,7 +106,7 @@ class TaskWords:
         topic = _topic(request)
         return cls(task=text, request=request, topic=topic, question=_question(line, request,
                                                                                topic),
-                   names=_names(line), keywords=_keywords(topic or request),
+                   names=_names(line), keywords=_keywords(topic, request),
                    expression=_expression(line), code=_code(text))
 
     def values(self) -> dict[str, str]:
@@ -159,17 +183,61 @@ def _proper_start(text: str) -> bool:
 def _request(line: str) -> str:
     text = _POLITE.sub("", line, count=1).strip() or line
     text = re.sub(r"[\s.!?…:;,]+$", "", text)
+    how = _HOW_WE.match(text)
+    if how:  # "how can we (our class) keep it tidy" -> "keep it tidy"
+        words = how.group(1).split(" ")
+        first = words[0].lower()
+        starts = (1,) if first in ("we", "i", "you") else (2, 3) if first in _DETERMINERS else ()
+        verb = next((i for i in starts if i < len(words) - 1
+                     and words[i].lower() in _VERBS | _QUESTION_VERBS), None)
+        if verb is not None:
+            text = " ".join(words[verb:])
     if text[:1].isupper() and not _proper_start(text):
         text = text[:1].lower() + text[1:]
     return text
 
 
 def _topic(request: str) -> str:
+    topic = _clause_topic(request)
+    if topic.split(" ", 1)[0].lower() in _QUESTION_WORDS:
+        return topic  # "how bees make honey" reads best whole
+    lowered = request.split(" ", 1)[0].lower()
+    if lowered in _CAUSATIVE:  # "get more teenagers to visit the library" -> "the library"
+        aim = _TO_VERB.match(topic)
+        if aim:
+            topic = aim.group(1)
+    if lowered not in _AUXILIARIES | _VERBS:  # "only the launch party is realistic"
+        topic = _subject(topic)
+    shorter = WHEN.sub("", topic)
+    words = shorter.split(" ")
+    if lowered in _VERBS and len(words) > 1 and words[-1].lower() in _COMPLEMENTS:
+        shorter = " ".join(words[:-1])
+    return shorter if _keywords(shorter) else topic
+
+
+def _subject(statement: str) -> str:
+    """The thing a statement is about: "only the launch party is realistic" and "the
+    reading corner matters most" -> "the launch party", "the reading corner"."""
+    words = statement.split(" ")
+    while len(words) > 1 and words[0].lower() in _HEDGES:
+        words = words[1:]
+    if words[0].lower() not in _DETERMINERS | {"a", "an", "that", "these", "those"}:
+        copula = re.match(r"^((?:\S+\s+){0,4}?\S+)\s+(?:is|are|was|were)\s+\S", statement)
+        return _subject(copula.group(1)) if copula and copula.group(1) != statement else statement
+    verbs = _AUXILIARIES | _QUESTION_VERBS | {"is", "are", "was", "were"}
+    end = next((i for i, w in enumerate(words) if i and w.lower() in verbs), None)
+    return " ".join(words[:end]) if end and end <= 5 else statement
+
+
+def _clause_topic(request: str) -> str:
     request = re.split(r"(?<=[.!?])\s+", request, maxsplit=1)[0].rstrip(".!?")
     words = request.split(" ")
     lowered = [w.lower().strip(",") for w in words]
     start = 0
     if lowered and lowered[0] in _QUESTION_WORDS:
+        if lowered[0] not in ("which", "whose") and len(words) > 2 \
+                and lowered[1] not in _AUXILIARIES | {"to"}:
+            return request  # "how bees make honey": a clause, not a question to take apart
         start = 1
         while start < len(words) - 1 and lowered[start] in _AUXILIARIES | {"to"}:
             start += 1
@@ -198,6 +266,9 @@ def _topic(request: str) -> str:
 def _question(line: str, request: str, topic: str) -> str:
     if line.rstrip().endswith("?"):
         return re.split(r"(?<=\?)\s", line, maxsplit=1)[0].strip()
+    said = line.split(" ", 2)
+    if len(said) > 2 and said[0].lower() in _QUESTION_WORDS and said[1].lower() in _AUXILIARIES:
+        return re.sub(r"[\s.!…:;,]+$", "", line) + "?"  # "How can we ..." without its "?"
     first = request.split(" ", 1)[0].lower()
     if first in _VERBS:
         return f"How do we {request}?"
@@ -205,6 +276,8 @@ def _question(line: str, request: str, topic: str) -> str:
     if motion and not any(w.lower() in _QUESTION_WORDS for w in motion.group(1).split()):
         subject, modal, rest = motion.groups()
         return f"{modal.capitalize()} {subject} {rest}?"
+    if topic.split(" ", 1)[0].lower() in _QUESTION_WORDS:
+        return f"What do we know about {topic}?"
     return f"What about {topic}?"
 
 
@@ -240,9 +313,11 @@ def _names(line: str) -> tuple[str, ...]:
     return tuple(unique)
 
 
-def _keywords(topic: str) -> tuple[str, ...]:
+def _keywords(topic: str, request: str = "") -> tuple[str, ...]:
+    """Up to three words the task is about: the topic's first, then the request's."""
     found: list[str] = []
-    for index, word in enumerate(_WORD.findall(topic)):
+    words = [(i, w) for text in (topic, request) for i, w in enumerate(_WORD.findall(text))]
+    for index, word in words:
         word = word.strip("'’-")
         lowered = word.lower()
         if len(lowered) < 3 or lowered in _STOP or lowered in (f.lower() for f in found):
@@ -284,3 +359,23 @@ def _join(items: tuple[str, ...]) -> str:
     if len(items) <= 1:
         return items[0] if items else ""
     return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def noun_phrase(topic: str) -> str:
+    """``topic`` as a thing to talk about: a clause such as "how bees make honey" becomes
+    what it is about ("honey"; "how vaccines work" -> "vaccines")."""
+    words = topic.split()
+    if not words or words[0].lower() not in _QUESTION_WORDS:
+        return topic
+    rest = words[1:]
+    verbs = _VERBS | _QUESTION_VERBS | _AUXILIARIES
+    verb = next((i for i, w in enumerate(rest) if i and w.lower() in verbs), None)
+    if verb is None:
+        return " ".join(rest)
+    after = rest[verb + 1:]
+    return " ".join(after) if _keywords(" ".join(after)) else " ".join(rest[:verb])
+
+
+def is_common(word: str) -> bool:
+    """Whether ``word`` is an everyday word (not a name): "A", "Visit", "The" are."""
+    return word.lower().strip(",.;:!?") in _STOP

@@ -1,0 +1,241 @@
+"""Reading a conversation the way the Demo model's own words need it: who spoke, which
+message a person wrote (a follow-up, an interjection, an answer, an edited message), a
+short gist of a message with any quoted text left out, the list items on the table, and
+a deterministic choice among phrasings (no clock, no per-process randomness)."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+from .._messages import Message
+from ._demo_words import TaskWords, noun_phrase
+
+TERMINATE = "TERMINATE"
+
+# what a person says when they are happy with what they got
+_APPROVAL = re.compile(r"^\W*(?:looks good|looks great|lgtm|perfect|great|thanks|thank you|"
+                       r"that'?s (?:it|fine|good|great|perfect)|good job|well done|approved|"
+                       r"all good|love it|fine by me)\b", re.I)
+_QUOTED = re.compile(r"\"[^\"\n]*\"|“[^”]*”|„[^“”]*[“”]|«[^»]*»")
+_QUOTE_MARKS = re.compile(r"[\"“”„«»]")
+_CODE = re.compile(r"```.*?(?:```|$)", re.S)
+_LABEL = re.compile(r"^(?:to [^:]{1,30}'s question|on [^:]{1,30}'s (?:point|list)[^:]{0,60}|"
+                    r"you (?:asked|said)|taking in [^:]{1,60}|(?:one )?risk|idea|next step|for example|example|question for [^:]{1,30}|"
+                    r"in short|to sum up[^:]{0,60}|so far|my answer|my pick|note|"
+                    r"first draft[^:]{0,60}|second draft[^:]{0,60}|final version[^:]{0,60}|"
+                    r"plan[^:]{0,60}|review|suggestion)\s*:\s*", re.I)
+_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+(.+)$", re.M)
+
+
+def strip_terminate(text: str) -> str:
+    stripped = text.strip()
+    if stripped.endswith(TERMINATE):
+        stripped = stripped[: -len(TERMINATE)].rstrip()
+    return stripped
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-—–") + "…"
+
+
+def unquoted(text: str) -> str:
+    """``text`` without any quoted passage, and without stray quote marks."""
+    return _QUOTE_MARKS.sub("", _QUOTED.sub("", text))
+
+
+def gist(text: str, limit: int = 70) -> str:
+    """The first real sentence of a message, without what it quoted, labels, code or list
+    numbers: short enough to quote without quoting a quote."""
+    text = strip_terminate(text)
+    if text.lstrip().startswith("exitcode:"):
+        return "the code ran" if "exitcode: 0" in text else "the code failed"
+    text = unquoted(_CODE.sub(" ", text))
+    for line in text.splitlines():
+        line = re.sub(r"^\s*(?:\d{1,2}[.)]|[-*•#>])\s*", "", line).strip()
+        for sentence in re.split(r"(?<=[.!?])\s+", line):
+            sentence = sentence.strip()
+            while (shorter := _LABEL.sub("", sentence, count=1)) != sentence:
+                sentence = shorter
+            sentence = sentence.strip(" ()")
+            sentence = re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"\(\s*\)", "", sentence))
+            if len(sentence.split()) >= 3 and not sentence.endswith(":"):
+                return shorten(sentence.rstrip("."), limit)
+    return ""
+
+
+def items(text: str, limit: int = 48) -> list[str]:
+    """The list items of a message (numbered or bulleted, one a line or "1. … 2. …" on
+    one line), each as a short name: the part before its first full stop, colon or
+    semicolon."""
+    found = []
+    text = strip_terminate(text)
+    entries = [m.group(1) for m in _ITEM.finditer(text)]
+    if len(entries) < 2:
+        inline = re.split(r"(?:^|\s)\d{1,2}[.)]\s+", " ".join(text.split()))
+        entries = inline[1:] if len(inline) > 2 else entries
+    for entry in entries:
+        item = _QUOTE_MARKS.sub("", entry).strip()
+        item = re.split(r"[.:;](?:\s|$)|\s[—–]\s", item, maxsplit=1)[0].strip()
+        if len(item.split()) >= 2:
+            found.append(shorten(item, limit))
+    return found
+
+
+def is_question(text: str) -> bool:
+    return strip_terminate(text).rstrip().endswith("?")
+
+
+def approves(text: str) -> bool:
+    return bool(_APPROVAL.match(text.strip()))
+
+
+def pick(options: Sequence[str], *keys: object) -> str:
+    """One of ``options``, the same one for the same keys in every run and process."""
+    return options[seed(*keys) % len(options)]
+
+
+def seed(*keys: object) -> int:
+    return zlib.crc32("|".join(str(k) for k in keys).encode())
+
+
+def when_of(text: str) -> str:
+    """The trailing "when" of a sentence ("before the summer holidays"), if any."""
+    from ._demo_words import WHEN
+
+    match = WHEN.search(re.sub(r"[\s.!?…]+$", "", text))
+    return match.group(1) if match else ""
+
+
+def spoken(messages: Sequence[Message]) -> list[Message]:
+    """The conversation: no system prompts, no group introductions, nothing empty."""
+    return [m for m in messages if m.role != "system" and (m.meta or {}).get("kind")
+            != "introduction" and (m.text.strip() or m.tool_calls)]
+
+
+def by_a_person(messages: Sequence[Message], index: int, served: Collection[str],
+                own: Collection[str], *, stand_in: bool = True) -> bool:
+    """Whether ``messages[index]`` came from a person: typed by them (an answer, an
+    interjection), a follow-up sent once the team has spoken, or words in a team member's
+    name that the model did not say (a message edited when the run was forked).
+    ``served``: the agents the model speaks for; ``own``: the :func:`key` of what it said;
+    ``stand_in``: count a person's automatic stand-in reply ("Looks good") too."""
+    message = messages[index]
+    meta = message.meta or {}
+    if message.role == "tool" or message.tool_calls or not message.text.strip():
+        return False
+    if message.text.lstrip().startswith("exitcode:") or meta.get("kind") == "introduction":
+        return False
+    if meta.get("auto_reply"):
+        return stand_in
+    if meta.get("human"):
+        return True
+    if index == 0:
+        return False  # the task (or a chat's opening message)
+    if message.name in served:
+        return key(message.text) not in own
+    # the one who opened the conversation speaks again once the team has: a follow-up
+    return message.name == messages[0].name and any(m.name in served
+                                                    for m in messages[:index])
+
+
+def key(text: str) -> str:
+    return " ".join(strip_terminate(text).split()).lower()
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What an unscripted reply is made from.
+
+    ``said`` is the conversation so far (see :func:`spoken`); ``person`` the message being
+    answered when a person wrote it; ``focus`` what the latest person's message is about
+    (the replies after it use it instead of the task's topic) and ``narrowed`` whether
+    they said to keep to it alone; ``turn`` the agent's reply number in this conversation
+    (1 for its first)."""
+
+    agent: str
+    voice: str
+    task: TaskWords
+    said: tuple[Message, ...]
+    turn: int
+    ending: bool
+    person: Message | None = None
+    focus: str = ""
+    narrowed: bool = False
+    served: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def latest(self) -> Message | None:
+        return self.said[-1] if self.said else None
+
+    @property
+    def thing(self) -> str:
+        """What the replies are about, as a noun phrase ("the classroom")."""
+        return self.focus or noun_phrase(self.task.topic) or "the task"
+
+    @property
+    def task_thing(self) -> str:
+        """What the task is about, as a noun phrase, whatever a person added."""
+        return noun_phrase(self.task.topic) or "the task"
+
+    @property
+    def topic(self) -> str:
+        """What the task is about, as the task says it ("how bees make honey")."""
+        return self.focus or self.task.topic or "the task"
+
+    def key(self, *more: object) -> int:
+        return seed(self.agent, self.turn, self.task.task, *more)
+
+    def choose(self, options: Sequence[str], *more: object) -> str:
+        return options[self.key(*more) % len(options)]
+
+    def others(self) -> list[str]:
+        """The team members heard so far (not this agent, not the person), in the order
+        of who spoke least recently first."""
+        last: dict[str, int] = {}
+        for position, message in enumerate(self.said):
+            if message.name and message.name != self.agent and message.name in self.served:
+                last[message.name] = position
+        return sorted(last, key=lambda name: last[name])
+
+    def from_team(self) -> list[Message]:
+        """The other members' messages (no person's, no code results)."""
+        return [m for m in self.said if m.name and m.name != self.agent
+                and m.name in self.served and not m.text.lstrip().startswith("exitcode:")]
+
+    def on_table(self) -> list[str]:
+        """The items proposed so far, the latest list first, without repeats."""
+        seen: list[str] = []
+        for listed in self.lists():
+            for item in listed:
+                if item.lower() not in (s.lower() for s in seen):
+                    seen.append(item)
+        return seen
+
+    def lists(self) -> list[list[str]]:
+        """The lists in the conversation, the latest first (an agent's own lists count
+        only for a moderator, who sums up)."""
+        return [listed for message in reversed(self.said)
+                if (message.name != self.agent or self.voice == "moderator")
+                and (listed := items(message.text))]
+
+    def short_list(self) -> list[str]:
+        """The latest list whose items are all short names (for a sum-up), else the
+        latest list."""
+        lists = self.lists()
+        return next((x for x in lists if all(len(i) <= 40 for i in x)), lists[0] if lists
+                    else [])
+
+    def mentioned(self, text: str) -> bool:
+        """Whether ``text`` was already said by someone in the conversation."""
+        needle = text.lower()[:40]
+        return any(needle in m.text.lower() for m in self.said)

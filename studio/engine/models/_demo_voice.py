@@ -1,0 +1,575 @@
+"""What the Demo model says when no script has a turn: short replies in the agent's voice
+that use the task's own words and move the conversation on (an idea, a risk, an example,
+a question back, a next step, a summary at the end), and a moderator that sums up, gives
+the floor to the next member and closes.
+
+Every choice is deterministic (agent, turn and task pick the phrasing), a reply quotes at
+most a short gist of one message with whatever that message quoted left out, and when a
+person has just spoken the reply answers their words first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ._demo_scene import (
+    Scene,
+    approves,
+    gist,
+    is_question,
+    items,
+    pick,
+    seed,
+    shorten,
+    strip_terminate,
+    unquoted,
+    when_of,
+)
+from ._demo_words import TaskWords, is_common, noun_phrase
+
+# -- voices ---------------------------------------------------------------------------------
+_FLAVOURS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ideas", ("optimist", "dreamer", "creative", "idea", "ideas", "innovator", "visionary",
+               "enthusiast", "brainstormer", "inventor", "propose", "proposes")),
+    ("risks", ("realist", "sceptic", "skeptic", "pessimist", "devil", "risk", "risks",
+               "pragmatist", "cost", "costs", "feasibility", "auditor")),
+    ("research", ("researcher", "research", "scientist", "expert", "historian", "librarian",
+                  "facts", "fact", "analyst")),
+    ("learner", ("student", "learner", "pupil", "newcomer", "beginner", "child", "kid")),
+    ("teacher", ("teacher", "tutor", "coach", "mentor", "explain", "explains", "teach")),
+)
+_EDITOR = re.compile(r"\bedit(?:or|s)?\b|\bpolish", re.I)
+
+
+def voice_of(agent: str, system: str, role: str) -> str:
+    """How an agent without script lines talks: ``moderator``, ``planner``, ``critic``,
+    ``writer``, ``editor``, ``assistant``, ``ideas``, ``risks``, ``research``, ``learner``,
+    ``teacher`` or ``other``; ``role`` is the agent's demo role (``detect_role``)."""
+    name = agent.lower().replace("_", " ")
+    if role == "writer" and (_EDITOR.search(name) or (_EDITOR.search(system) and
+                                                      "writer" not in name)):
+        return "editor"
+    if role != "other":
+        return role
+    for text in (name, system.lower()):
+        for word in re.findall(r"[a-z]+", text):
+            for flavour, keys in _FLAVOURS:
+                if word in keys:
+                    return flavour
+    return "other"
+
+
+# -- what can be said about anything: {s} is what the conversation is about ----------------
+_IDEAS = (
+    ("a two-week trial", "change one small thing about {s} and compare the result each Friday"),
+    ("a weekly rota", "one pair looks after {s} each week, with a three-point checklist"),
+    ("a three-wishes survey", "ask the people closest to {s} for three wishes and grant the "
+                              "easiest one first"),
+    ("a wall chart", "it shows how {s} is going, updated once a week"),
+    ("a borrowed habit", "visit a team that already does well with {s} and copy their best trick"),
+    ("a friendly challenge", "teams take on {s} together, with a small prize at the end of "
+                             "the month"),
+    ("a five-minute slot", "at the end of each day, just for {s}, with music on"),
+    ("one clear sign", "a short reminder about {s}, placed where everybody passes"),
+)
+_COSTS = ("one volunteer and ten minutes a week", "a printed checklist and one short meeting",
+          "a little money for materials", "a date and two helpers",
+          "nothing but everyone agreeing to it", "a whiteboard and a pen")
+_REMEDIES = ("we agree first what done looks like", "two people share it on a rota",
+             "we try it for two weeks before deciding", "we start with what we already have",
+             "the people affected choose the version", "we tie it to a habit we already have")
+_RISKS = (
+    ("it depends on one or two keen people, and when they are away it slips back",
+     "share it on a weekly rota of pairs"),
+    ("it needs time at the busiest moment of the day",
+     "attach it to something that already happens, like the last five minutes before a break"),
+    ("people may feel it is imposed on them", "let them vote between two versions first"),
+    ("it could cost money we do not have",
+     "start with what we already have and spend nothing for two weeks"),
+    ("the first enthusiasm for it fades after a fortnight",
+     "plan a ten-minute check-in after two weeks and change one thing"),
+    ("nobody knows when it counts as done", "agree on one simple picture of done"),
+)
+_EXAMPLES = (
+    "next Monday two volunteers try it for {s}, and on Friday we compare with the week before",
+    "a checklist of three points for {s} by the door, ticked by whoever leaves last",
+    "one week with a clear owner for {s} and one week without, so we can see the difference",
+    "a photo of {s} at its best, pinned up as the picture of what we are aiming for",
+)
+# a question back, and how a member answers it when it is put to them
+_QUESTIONS = (
+    ("who decides when {s} counts as done well?",
+     "the people who deal with {s} every day; let's ask them to agree on one picture of done"),
+    ("what would success with {s} look like in a month, in one sentence?",
+     "in a month we see a clear difference in {s}, and nobody had to nag"),
+    ("which idea for {s} needs the least preparation?",
+     "{easiest}; for {s}, we could start it tomorrow"),
+    ("what has been tried for {s} before, and why did it stop?",
+     "a one-off effort; it stopped because nobody owned it, so this time we give {s} an owner"),
+    ("who would notice first if {s} got better?",
+     "the people who deal with {s} every day; let's ask them after the first week"),
+)
+_FOCUSED = ("pick a date for {f} and tell everyone this week",
+            "do it with the people we have: one clear job each",
+            "keep {f} small: the essentials and nothing more",
+            "afterwards, ask three people what to keep for next time")
+_STEPS = (
+    "write the best idea for {s} on one page today and agree on it by Friday",
+    "try one idea for {s} for two weeks, then meet for ten minutes: keep it, change it or drop it",
+    "ask two people affected by {s} what they think before we commit",
+    "pick a start date for {s} and one person who checks on it",
+)
+
+
+def _fill(text: str, scene: Scene) -> str:
+    text = text.replace("{s}", scene.thing)
+    return text.replace("{easiest}", _cap(_easiest(scene))) if "{easiest}" in text else text
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _low(text: str) -> str:
+    """A sentence's start lower-cased to go on another sentence ("A rota" -> "a rota"),
+    unless it is a name or an abbreviation ("Maria", "NASA")."""
+    first = text.split(" ", 1)[0]
+    if first[1:2].isupper() or (len(first) > 1 and not is_common(first)):
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _fresh(scene: Scene, options: tuple[str, ...], count: int, *more: object) -> list[str]:
+    """``count`` of ``options`` (filled) that nobody said yet, chosen by agent, turn, task."""
+    start = scene.key(*more)
+    chosen: list[str] = []
+    for step in range(len(options)):
+        option = _fill(options[(start + step) % len(options)], scene)
+        if not scene.mentioned(option):
+            chosen.append(option)
+        if len(chosen) == count:
+            break
+    return chosen or [_fill(options[start % len(options)], scene)]
+
+
+def _ideas_fresh(scene: Scene, count: int, *more: object) -> list[tuple[str, str]]:
+    """``count`` ideas (name, detail) whose names nobody said yet."""
+    start = scene.key("idea", *more)
+    chosen = []
+    for step in range(len(_IDEAS)):
+        name, detail = _IDEAS[(start + step) % len(_IDEAS)]
+        if not scene.mentioned(name):
+            chosen.append((name, _fill(detail, scene)))
+        if len(chosen) == count:
+            break
+    return chosen or [(_IDEAS[start % len(_IDEAS)][0], _fill(_IDEAS[start % len(_IDEAS)][1],
+                                                              scene))]
+
+
+def _idea(scene: Scene, *more: object) -> str:
+    name, detail = _ideas_fresh(scene, 1, *more)[0]
+    return f"{name} ({detail})"
+
+
+def _easiest(scene: Scene) -> str:
+    """The item of the latest list that reads shortest (the least to prepare)."""
+    lists = scene.lists()
+    return min(lists[0], key=len) if lists else _ideas_fresh(scene, 1, "easiest")[0][0]
+
+
+def _risk(scene: Scene) -> str:
+    risk, remedy = _RISKS[scene.key("risk") % len(_RISKS)]
+    return f"one risk for {scene.thing}: {risk}. To make it easier: {_fill(remedy, scene)}."
+
+
+def _example(scene: Scene) -> str:
+    return f"For example: {_fresh(scene, _EXAMPLES, 1, 'example')[0]}."
+
+
+def _question(scene: Scene) -> str:
+    others = scene.others()
+    asked = _fresh(scene, tuple(q for q, _ in _QUESTIONS), 1, "question")[0]
+    return f"A question for {others[0]}: {asked}" if others else f"A question for all: {asked}"
+
+
+def _step(scene: Scene) -> str:
+    return f"Next step: {_fresh(scene, _STEPS, 1, 'step')[0]}."
+
+
+def _asked_me(scene: Scene) -> str:
+    """The answer when the latest message puts one of the stock questions to this agent."""
+    latest = scene.latest
+    if latest is None or latest.name == scene.agent or scene.agent.lower() not in \
+            latest.text.lower():
+        return ""
+    for question, answer in _QUESTIONS:
+        if _fill(question, scene).lower() in latest.text.lower():
+            return f"To {latest.name}'s question: {_fill(answer, scene)}."
+    return ""
+
+
+def _about_latest(scene: Scene) -> str:
+    """A short reference to the latest team member's message, or ""."""
+    latest = scene.latest
+    if scene.person is not None or latest is None or latest.name not in scene.served \
+            or latest.name == scene.agent:
+        return ""
+    listed = items(latest.text)
+    if listed:
+        return f"On {latest.name}'s list ({_low(_and(listed[:3]))}): "
+    said = gist(latest.text, 60)
+    return f"On {latest.name}'s point, \"{_low(said)}\": " if said else ""
+
+
+# -- answering a person -----------------------------------------------------------------------
+_OPENERS = frozenset("the a an our my this that these your their".split())
+
+
+def focus_of(text: str) -> str:
+    """What a person's message is about, when it names a thing ("Only the launch party is
+    realistic" -> "the launch party", "What about the bins?" -> "the bins"); "" for a
+    thanks, a question about the ideas on the table, or anything vaguer."""
+    text = unquoted(strip_terminate(text))
+    about = re.match(r"^\W*(?:and\s+)?(?:what|how)\s+about\s+(.+?)[?.!]*$", text.strip(), re.I)
+    if about and len(about.group(1).split()) <= 6:
+        return about.group(1)
+    if is_question(text) or approves(text):
+        return ""
+    words = TaskWords.of(text)
+    topic = words.topic
+    first = topic.split(" ", 1)[0] if topic else ""
+    if not words.keywords or len(topic.split()) > 5 or not (
+            first.lower() in _OPENERS or first[:1].isupper()):
+        return ""
+    return topic
+
+
+_NARROW = re.compile(r"\b(?:only|just|instead|rather|forget|drop|skip|no (?:time|staff|money|"
+                     r"budget|room|one)|too (?:expensive|much|long|late))\b", re.I)
+
+
+def narrows(text: str) -> bool:
+    """Whether a person's statement keeps the team to one thing ("Only the party")."""
+    return not is_question(text) and bool(_NARROW.search(text))
+
+
+def answer_person(scene: Scene) -> str:
+    """The first lines of a reply to what a person just said: their words, answered."""
+    person = scene.person
+    if person is None:
+        return ""
+    words = shorten(unquoted(strip_terminate(person.text)), 90)
+    if approves(person.text):
+        return "Glad it works for you."
+    if is_question(person.text):
+        when = when_of(person.text)
+        fit = f", so we can try it {when}" if when else ", so we can start this week"
+        if scene.focus:
+            name, detail = _ideas_fresh(scene, 1, "answer")[0]
+            return f"You asked: \"{words}\" Good point. My answer: {name} for it: {detail}."
+        if scene.lists():
+            return (f"You asked: \"{words}\" My answer: start with {_low(_easiest(scene))}: it "
+                    f"needs the least preparation{fit}.")
+        return f"You asked: \"{words}\" My answer: {_idea(scene, 'answer')}{fit}."
+    if scene.voice in ("writer", "assistant"):
+        return ""  # the new draft says what changed, in their words
+    if scene.focus:
+        return f"You said: \"{words}\" Understood: then we focus on {scene.focus}."
+    if items(person.text):
+        return f"You said: \"{words}\""
+    return f"You said: \"{words}\" Understood, I take that on board."
+
+
+def lead_for_script(person_text: str) -> str:
+    """A line that takes in a person's words before a scripted turn is said."""
+    words = shorten(unquoted(strip_terminate(person_text)), 90)
+    if is_question(person_text):
+        return f"Taking in your question (\"{words}\"):"
+    return f"Taking in what you said (\"{words}\"):"
+
+
+# -- the voices ----------------------------------------------------------------------------------
+def speak(scene: Scene) -> str:
+    """The reply (without TERMINATE) of the agent in ``scene``."""
+    lead = answer_person(scene)
+    body = _VOICES.get(scene.voice, _other)(scene)
+    return f"{lead}\n\n{body}" if lead and body else lead or body
+
+
+def _summary_of(scene: Scene) -> str:
+    """What the other members said lately, one short clause each, no quotes."""
+    points: list[str] = []
+    heard: set[str] = set()
+    for message in scene.from_team()[-2:]:
+        listed = [_low(i) for i in items(message.text)]
+        if listed and heard & {i.lower() for i in listed}:
+            points.append(f"{message.name} went through each of them")
+        elif listed:
+            points.append(f"{message.name} proposed {_and(listed[:3])}")
+        elif said := gist(message.text, 55):
+            points.append(f"{message.name}: {_low(said)}")
+        heard |= {i.lower() for i in listed}
+    return "; ".join(points)
+
+
+def _moderator(scene: Scene) -> str:
+    others = scene.others()
+    if scene.ending:
+        thanks = f" Thank you, {_and(others)}." if others else " Thank you all."
+        if scene.focus and scene.narrowed:  # a person narrowed it down to one thing
+            plan = [_cap(line.replace("{f}", scene.focus)) for line in _FOCUSED]
+            lines = "\n".join(f"{n}. {line}." for n, line in enumerate(plan, start=1))
+            return f"To sum up: we put everything into {scene.focus}.\n{lines}\n\n{thanks[1:]}"
+        table = scene.short_list()[:3] or [n for n, _ in _ideas_fresh(scene, 3, "close")]
+        lines = "\n".join(f"{n}. {_cap(item)}" for n, item in enumerate(table, start=1))
+        also = f"\n\nAnd for {scene.focus}, as you asked: {_idea(scene, 'also')}." \
+            if scene.focus else ""
+        step = _step(replace(scene, focus=""))
+        return f"To sum up on {scene.task_thing}:\n{lines}{also}\n\n{step}{thanks}"
+    if not others and scene.person is None:
+        return (f"Our question: {scene.task.question} One point each, short and concrete. "
+                "Who has a first idea?")
+    summary = _summary_of(scene) if scene.person is None else ""
+    so_far = f"So far: {summary}. " if summary else ""
+    nxt = others[0] if others else "everyone"
+    asked = _fresh(scene, tuple(q for q, _ in _QUESTIONS), 1, "ask")[0]
+    return f"{so_far}Over to you, {nxt}: {asked}"
+
+
+def _ideas(scene: Scene) -> str:
+    answer = _asked_me(scene)
+    if scene.ending:
+        best = _low(scene.on_table()[0]) if scene.on_table() else _idea(scene)
+        return f"{answer} My favourite for {scene.thing}: {best}, quick to start and easy to see.".lstrip()
+    if scene.turn == 1 or scene.person is not None:
+        chosen = _ideas_fresh(scene, 3, "ideas")
+        lines = "\n".join(f"{n}. {_cap(name)}: {detail}."
+                          for n, (name, detail) in enumerate(chosen, start=1))
+        return f"Three ideas for {scene.thing}:\n{lines}"
+    if answer:
+        return f"{answer} And one more idea: {_idea(scene, 'more')}."
+    if (scene.turn + scene.key("move")) % 2:
+        lead = _about_latest(scene)
+        return f"{lead}what if we add {_idea(scene, 'build')}?" if lead \
+            else f"One more idea: {_idea(scene, 'build')}."
+    return _example(scene)
+
+
+def _risks(scene: Scene) -> str:
+    latest = scene.latest
+    listed = items(latest.text)[:5] if latest is not None and latest.name != scene.agent else []
+    if len(listed) >= 2 and not scene.ending:
+        first = scene.key("costs")
+        lines = [f"{n}. {_cap(item)}: takes {_COSTS[(first + n) % len(_COSTS)]}; easier if "
+                 f"{_REMEDIES[(first + 2 * n) % len(_REMEDIES)]}."
+                 for n, item in enumerate(listed, start=1)]
+        return f"What each idea for {scene.thing} takes:\n" + "\n".join(lines)
+    answer = _asked_me(scene)
+    if scene.ending:
+        return (f"{answer} In short: the safest start for {scene.thing} is "
+                f"{_low(_easiest(scene))}; we add the rest once it works.").lstrip()
+    if answer:
+        return f"{answer} {_step(scene)}"
+    if (scene.turn + scene.key("move")) % 2:
+        lead = _about_latest(scene)
+        return f"{lead}{_risk(scene)}" if lead else _cap(_risk(scene))
+    return _step(scene)
+
+
+def _research(scene: Scene) -> str:
+    return _explain(scene, "research")
+
+
+# -- writing: drafts in outline (the Demo model sketches the shape; a real model writes) ----
+_PIECES = ("poem|verse|haiku|limerick|rhyme|song|note|letter|e-?mail|reminder|invitation|"
+           "message|announcement|card|flyer|poster|post|speech|toast|story|tale|text|summary|"
+           "article|essay|description|tagline|slogan|report|review|blurb|bio|welcome")
+_POEM = ("Line 1: {m}, as one picture you can see",
+         "Line 2: a sound or a smell that belongs to it",
+         "Line 3: a feeling that changes halfway",
+         "Line 4: a short last line that smiles")
+_LETTER = ("Greeting: warm and short", "Main point: {m}, in one sentence",
+           "Details: when, where, and what to bring", "Close: thank the reader and say how to reply")
+_TEXT = ("Opening: {m}, in one clear sentence", "Middle: how it works, step by step",
+         "Example: one a reader can picture", "Close: the one thing to remember")
+_CHANGES = ("the opening now names {m} in the first words",
+            "every sentence is shorter, none over fifteen words",
+            "one concrete detail replaces a general one",
+            "the close now says what to do next")
+
+
+_LISTING = frozenset("suggest list name give propose recommend brainstorm find pick choose "
+                     "collect gather".split())
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
+_OPTIONS = ("a quick one: five minutes, nothing to prepare",
+            "an active one: everybody up and moving",
+            "a social one: people talk in pairs",
+            "a quiet one: everyone writes first, then shares",
+            "a cheap one: paper and pens only")
+
+
+def _piece(scene: Scene) -> tuple[str, str, str, tuple[str, ...]]:
+    """What is being written: the piece ("a four-line poem"), its title (the whole topic),
+    what it is about ("the first day of school") and an outline."""
+    topic = scene.task.topic or "the text"
+    verb = scene.task.request.split(" ", 1)[0].lower()
+    if verb in _LISTING:  # "suggest three warm-up games for a workshop": a list, in outline
+        count = next((_COUNTS[w] for w in topic.lower().split()[:2] if w in _COUNTS), 3)
+        start = seed(scene.agent, scene.task.task, "options")
+        picked = tuple(_cap(_OPTIONS[(start + i) % len(_OPTIONS)]) for i in range(count))
+        return "the list", topic, noun_phrase(topic), picked
+    found = re.match(rf"^(.*?\b(?:{_PIECES})s?)\b\s*(.*)$", topic, re.I)
+    if found and len(found.group(1).split()) <= 4:
+        piece, title = found.group(1), topic
+        matter = re.sub(r"^(?:about|on)\s+", "", found.group(2)) or noun_phrase(topic)
+    else:
+        piece = title = f"a short text on {topic}"
+        matter = topic if topic.split(" ", 1)[0].lower() in ("how", "why", "what", "when",
+                                                             "where", "who") else noun_phrase(topic)
+    kind = piece.lower()
+    outline = _POEM if re.search(r"poem|verse|haiku|limerick|rhyme|song", kind) else \
+        _LETTER if re.search(r"note|letter|mail|reminder|invitation|message|announcement|card|"
+                             r"flyer|post|welcome", kind) else _TEXT
+    return piece, title, matter, tuple(line.replace("{m}", matter) for line in outline)
+
+
+def _writer(scene: Scene) -> str:
+    piece, title, matter, outline = _piece(scene)
+    latest = scene.latest
+    helper = latest.name if latest is not None and latest.name in scene.served \
+        and latest.name != scene.agent else ""
+    lines = "\n".join(f"- {line}." for line in outline)
+    if scene.ending:
+        thanks = f"\n\nThank you, {helper}!" if helper else ""
+        return f"Final version of {title}, in outline:\n{lines}{thanks}"
+    if scene.turn == 1:
+        after = f", with {helper}'s points in mind" if helper else ""
+        return f"First draft of {title}{after}:\n{lines}"
+    change = pick(_CHANGES, scene.agent, scene.task.task, scene.turn).replace("{m}", matter)
+    if scene.person is not None:
+        asked = re.sub(r"[\s.!…]+$", "", shorten(unquoted(strip_terminate(scene.person.text)), 120))
+        return (f"Draft {scene.turn} of {piece}, changed as you asked.\n"
+                f"- Your change: {_low(asked)}.\n{lines}")
+    if helper and latest is not None:
+        asked_for = items(latest.text)
+        said = asked_for[0] if asked_for else gist(latest.text, 60)
+        taken = f"I followed {helper}'s suggestion: {_low(said)}." if said else \
+            f"I took in {helper}'s notes."
+    else:
+        taken = "I went over it once more."
+    return f"Draft {scene.turn} of {piece}. {taken} Also, {change}.\n{lines}"
+
+
+def _editor(scene: Scene) -> str:
+    _, title, matter, _ = _piece(scene)
+    latest = scene.latest
+    writer = f"{latest.name}'s" if latest is not None and latest.name in scene.served \
+        and latest.name != scene.agent else "the"
+    return (f"Edited version of {title}: I kept {writer} structure, put {matter} in the first "
+            "sentence, cut every sentence longer than twenty words and ended on the next step. "
+            "It is ready to share.")
+
+
+_AIMS = ("a first line that puts the reader right there: {m}",
+         "one sound, smell or colour that belongs to {m}",
+         "a last line that leaves the reader smiling or acting",
+         "short words: read aloud, it should flow in one breath")
+_SUGGESTIONS = ("open with the most concrete picture of {m}, not a general statement",
+                "cut the longest sentence in half: it will read faster",
+                "add one detail only someone who knows {m} would notice",
+                "end with what the reader should do or feel next",
+                "speak to the reader directly, as you would face to face")
+
+
+def _critic(scene: Scene) -> str:
+    piece, _, matter, _ = _piece(scene)
+    latest = scene.latest
+    if scene.ending:
+        return f"This works: {piece} opens on {matter} and stays concrete. Good to go."
+    before = latest is None or latest.name not in scene.served or latest.name == scene.agent
+    if before and scene.turn == 1:
+        aims = [a.replace("{m}", matter) for a in _fresh(scene, _AIMS, 2, "aims")]
+        lines = "\n".join(f"{n}. {_cap(a)}." for n, a in enumerate(aims, start=1))
+        return f"Before the first draft of {piece}, two things I will look for:\n{lines}"
+    two = [s.replace("{m}", matter) for s in _fresh(scene, _SUGGESTIONS, 2, "suggest")]
+    lines = "\n".join(f"{n}. {_cap(s)}." for n, s in enumerate(two, start=1))
+    return f"Two suggestions for this draft of {piece}:\n{lines}"
+
+
+def _planner(scene: Scene) -> str:
+    if scene.ending:
+        return (f"The plan for {scene.thing} is complete: the goal is agreed and the first "
+                f"step is clear. {_step(scene)}")
+    if scene.turn == 1:
+        said = re.sub(r"[\s.!?…]+$", "", shorten(scene.task.task, 90)) or scene.thing
+        return (f"Plan: {said}\n1. Agree what a good result looks like for {scene.thing}.\n"
+                f"2. Start with {_idea(scene, 'plan')}.\n"
+                "3. Review after two weeks and decide: keep, change or drop.")
+    latest = scene.latest
+    done = f"{latest.name}'s input covers step {min(scene.turn, 3)}. " \
+        if latest is not None and latest.name in scene.served and latest.name != scene.agent \
+        else ""
+    return f"Progress check on {scene.thing}: {done}{_step(scene)}"
+
+
+# voices that explain or ask: (first turn, a later turn, the last turn); {t} is the topic as
+# the task says it ("how bees make honey"), {s} the thing it is about ("honey")
+_EXPLAINING = {
+    "research": ("Notes on {t} (the points a good answer covers; the Demo model cannot look "
+                 "facts up):\n- The short answer, in one sentence.\n- How it works, step by "
+                 "step.\n- One number worth remembering.\n- A common mix-up, and the "
+                 "correction.\n- One example a reader can picture.",
+                 "One more note on {t}: {example}",
+                 "That covers {t}: the short answer, how it works, and one example."),
+    "teacher": ("Let's work out {t} step by step:\n1. Start from what you already know about "
+                "{s}: two facts.\n2. Ask what happens first, and what follows from it.\n3. "
+                "Check it with one example you can picture.",
+                "{example} Try saying it back in your own words.",
+                "Good work on {t}. Remember the one-sentence answer and the example."),
+    "learner": ("I am still puzzling over {t}. My question: {question}",
+                "Thanks. I am still puzzling over {s}. My question: {question}",
+                "I think I get {t} now. Thank you!"),
+}
+_PUZZLES = ("what is the simplest example of {s}?", "why does {s} matter to people like me?",
+            "what do people usually get wrong about {s}?",
+            "how would I explain {s} to a friend in one sentence?")
+
+
+def _explain(scene: Scene, voice: str) -> str:
+    first, later, last = _EXPLAINING[voice]
+    text = last if scene.ending else first if scene.turn == 1 else later
+    if "{example}" in text:
+        text = text.replace("{example}", _example(scene))
+    if "{question}" in text:
+        text = text.replace("{question}", _fresh(scene, _PUZZLES, 1, "learn")[0])
+    return _fill(text.replace("{t}", scene.task.topic or scene.thing), scene)
+
+
+def _other(scene: Scene) -> str:
+    answer = _asked_me(scene)
+    if scene.ending:
+        return f"{answer} In short, for {scene.thing}: {_easiest(scene)}. {_step(scene)}".lstrip()
+    if answer:
+        return f"{answer} {_example(scene)}"
+    moves = ("idea", "risk", "example", "question", "step")
+    move = moves[(scene.turn - 1 + scene.key("move")) % len(moves)]
+    lead = _about_latest(scene)
+    if move == "idea":
+        return f"{lead}what if we tried {_idea(scene)}?" if lead \
+            else f"An idea for {scene.thing}: {_idea(scene)}."
+    if move == "risk":
+        return f"{lead}{_risk(scene)}" if lead else _cap(_risk(scene))
+    if move == "example":
+        return _example(scene)
+    return _question(scene) if move == "question" else _step(scene)
+
+
+_VOICES = {"moderator": _moderator, "ideas": _ideas, "risks": _risks, "research": _research,
+           "writer": _writer, "editor": _editor, "critic": _critic, "planner": _planner,
+           "assistant": _writer, "learner": lambda scene: _explain(scene, "learner"),
+           "teacher": lambda scene: _explain(scene, "teacher"), "other": _other}
