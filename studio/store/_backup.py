@@ -129,6 +129,7 @@ def _template_rows(t: _Reader) -> tuple[TemplateRow, list[TemplateVersionRow]]:
         created_at=t.number("created_at", latest.created_at),
         updated_at=t.number("updated_at", latest.created_at),
         deleted_at=t.number("deleted_at", None, optional=True),
+        shared=bool(t.data.get("shared", False)),
     )
     return row, versions
 
@@ -396,8 +397,6 @@ class BackupMixin(StoreBase):
             existing = set(session.exec(select(AccountRow.name)))
         known = existing | {a.name for a in accounts}
         templates = [(_owner_name(t, known), *_template_rows(t)) for t in top.items("templates")]
-        for (_, row, _), t in zip(templates, top.items("templates"), strict=True):
-            row.shared = bool(t.data.get("shared", False))
         models = [(_owner_name(m, known), _model_row(m)) for m in top.items("model_configs")]
         tools = [
             (_owner_name(t, known),
