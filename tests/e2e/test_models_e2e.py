@@ -39,11 +39,16 @@ def add_model(page: Page, url: str, name: str, base_url: str, key: str = "") -> 
     expect(chooser).to_have_value(re.compile("vLLM"))
     form = page.locator('[data-testid="stForm"]').filter(
         has=page.get_by_role("button", name="Save model"))
-    form.get_by_role("textbox", name=re.compile("^Name")).fill(name)
-    form.get_by_role("textbox", name="Base URL", exact=True).fill(base_url)
-    form.get_by_role("textbox", name="Model name on the server").fill("test-model")
-    form.get_by_role("textbox", name="API key environment variable").fill("")
-    form.get_by_role("textbox", name=re.compile("paste the key")).fill(key)
+    # Choosing a preset reruns the page, which fills the form; typing before that rerun has
+    # landed mixes the preset's text with ours, so wait for the preset's own name first.
+    expect(form.get_by_role("textbox", name=re.compile("^Name"))).to_have_value("my-vllm")
+    fields = {re.compile("^Name"): name, "Base URL": base_url,
+              "Model name on the server": "test-model", "API key environment variable": "",
+              re.compile("paste the key"): key}
+    for label, value in fields.items():
+        box = form.get_by_role("textbox", name=label, exact=isinstance(label, str))
+        box.fill(value)
+        expect(box).to_have_value(value)
     form.get_by_role("button", name="Save model").click()
     expect(page.locator(f".st-key-test_{name} button")).to_be_visible()  # in "Your models"
 
