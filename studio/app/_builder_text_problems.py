@@ -88,7 +88,8 @@ class TextProblem:
 def explain(problems: Iterable[Problem], text: str, *,
             tools: Iterable[str] = ()) -> list[TextProblem]:
     """``problems`` of ``text`` (from :func:`parse_text` or :func:`validate`) as the text
-    view shows them; ``tools``: the names of the tools this studio knows."""
+    view shows them, in the order of their lines; ``tools``: the names of the tools this
+    studio knows."""
     problems = list(problems)
     try:
         doc: Any = parse_text(text)
@@ -96,7 +97,8 @@ def explain(problems: Iterable[Problem], text: str, *,
         doc = None
     else:
         problems = locate_problems(text, problems)
-    return [_explain(p, doc, text, sorted(tools)) for p in problems]
+    explained = [_explain(p, doc, text, sorted(tools)) for p in problems]
+    return sorted(explained, key=lambda p: p.line if p.line is not None else float("inf"))
 
 
 def _explain(problem: Problem, doc: Any, text: str, tools: list[str]) -> TextProblem:
@@ -296,10 +298,11 @@ def _syntax(problem: Problem, text: str) -> TextProblem:
                + (f" ({hint})" if hint else ""))
     rows = text.split("\n")
     excerpt = ""
-    if 0 < line <= len(rows):
-        shown = rows[line - 1].replace("\t", "→")[:120]
-        number = f"{line} | "
-        excerpt = f"{number}{shown}\n{' ' * (len(number) - 2)}| {' ' * (column - 1)}^"
+    if 0 < line <= len(rows):  # the line, the one before it (often the culprit), a caret
+        width = len(str(line))
+        shown = [f"{n:>{width}} | {rows[n - 1].replace(chr(9), '→')[:120]}"
+                 for n in range(max(1, line - 1), line + 1)]
+        excerpt = "\n".join([*shown, f"{' ' * width} | {' ' * (column - 1)}^"])
     return TextProblem("", message[:1].upper() + message[1:], "", line, column, excerpt)
 
 

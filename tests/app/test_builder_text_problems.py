@@ -97,17 +97,20 @@ def test_a_yaml_syntax_error_says_line_and_column_and_shows_the_line(yaml_text) 
     assert (problem.line, problem.column) == (line_of(text, "- name: writer"), 7)
     assert problem.message.startswith(f"The text is not valid YAML at line {problem.line}, "
                                       "column 7: ")
-    assert problem.excerpt.split("\n") == [f"{problem.line} | - name: writer",
+    assert problem.excerpt.split("\n") == [f"{problem.line - 1} |   human_input: [never",
+                                           f"{problem.line} | - name: writer",
                                            f"{' ' * len(str(problem.line))} |       ^"]
     tabbed = change(yaml_text, "agents:\n", "agents:\n\t- name: x\n")
     (problem,) = problems_of(tabbed)
     assert (problem.line, problem.column) == (line_of(tabbed, "\t- name: x"), 1)
+    assert problem.excerpt.split("\n")[-2:] == [f"{problem.line} | →- name: x",
+                                                f"{' ' * len(str(problem.line))} | ^"]
     assert "indented with spaces, not tabs" in problem.message
 
 
 def test_an_edge_to_an_agent_that_does_not_exist(yaml_text) -> None:
     text = change(yaml_text, "target: writer", "target: writr")
-    edge, *unreached = problems_of(text)
+    *unreached, edge = problems_of(text)  # in the order of their lines
     assert edge.where == "Conversation › Connection user → writr › To"
     assert edge.message == "'writr' is not an agent of this team (its agents: user, writer, critic)"
     assert edge.line == line_of(text, "target: writr")
