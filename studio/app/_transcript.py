@@ -51,6 +51,7 @@ class Item:
     note_kind: str = ""  # for notes: the event type
     human: bool = False
     auto: bool = False  # the agent's default auto-reply (for a user proxy: not the person's words)
+    origin: str = ""  # "followup": the person's words after the run ended; "edited": at a fork
     cards: list[Card] = field(default_factory=list)
     children: list[Item] = field(default_factory=list)  # nested chat items folded under this
     reason: str = ""
@@ -178,7 +179,9 @@ class Transcript:
         item = Item("message", seq, depth, sender=sender, recipient=recipient,
                     content=message.get("content") or "", role=message.get("role", ""),
                     human=bool(meta.get("human") or meta.get("interjection")),
-                    auto=bool(meta.get("auto_reply")))
+                    auto=bool(meta.get("auto_reply")),
+                    origin="followup" if meta.get("followup") else
+                    "edited" if meta.get("edited") else "")
         if meta.get("kind") == "retrieved_context":
             item.passages = list(meta.get("chunks") or [])
         elif meta.get("kind") == "answer_check":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from studio.app._transcript import Transcript
-from studio.app.widgets.transcript import safe_markdown
+from studio.app.widgets.transcript import message_tag, safe_markdown
 
 
 def _msg(seq, sender, recipient, content, depth=0, **message):
@@ -194,3 +194,18 @@ def test_the_person_stepping_in_is_the_newest_turn_until_an_agent_speaks() -> No
     assert tx.speaker == "planner" and not tx.stepped_in_last
     tx.feed([in_c1(_msg(5, "planner", "chat_manager", "Plan."))])
     assert tx.edge_counts == {("user", "planner"): 1}
+
+
+def test_the_line_above_a_message_says_when_the_words_are_the_persons() -> None:
+    tx = Transcript()
+    tx.feed([_msg(1, "student", "teacher", "What is a prime?"),
+             _msg(2, "teacher", "student", "A number with two divisors."),
+             _msg(3, "human", "teacher", "Use an example.", meta={"interjection": True,
+                                                                  "human": True}),
+             _msg(4, "student", "teacher", "Auto.", meta={"auto_reply": True}),
+             _msg(5, "student", "teacher", "And 1?", meta={"human": True, "followup": True}),
+             _msg(6, "teacher", "student", "Not prime.", meta={"edited": True})])
+    agents, humans = {"student", "teacher"}, {"student"}
+    tags = [message_tag(item, agents, humans) for item in tx.items]
+    assert tags == ["", "", " · _stepped in_", " · _automatic reply, not typed by you_",
+                    " · _your follow-up_", " · _edited when this run was forked_"]

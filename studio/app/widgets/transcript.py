@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +22,21 @@ _INLINE_CODE = re.compile(r"(`[^`\n]*`)")
 _IMAGE = re.compile(r"!\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"
                     r"(\(\s*<?[^)\s>]*>?(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)|\[[^\]\n]*\])?")
 _URL = re.compile(r"\(\s*<?([^)\s>]*)")
+
+
+def message_tag(item: Item, agents: Collection[str], humans: Collection[str]) -> str:
+    """What the line above a message adds about whose words these are, when they are not
+    simply the agent's: the person's (stepped in, a follow-up, an edit made when the run
+    was forked) or an automatic reply in the person's place."""
+    if item.origin == "followup":
+        return " · _your follow-up_"
+    if item.origin == "edited":
+        return " · _edited when this run was forked_"
+    if item.human and item.sender not in agents:
+        return " · _stepped in_"
+    if item.auto and item.sender in humans:
+        return " · _automatic reply, not typed by you_"
+    return ""
 
 
 def safe_markdown(text: str) -> str:
@@ -163,13 +178,8 @@ class TranscriptView:
                 to = " → everyone"
             else:
                 to = f" → {item.recipient}" if item.recipient else ""
-            if item.human and item.sender not in self.agents:
-                tag = " · _stepped in_"
-            elif item.auto and item.sender in self.humans:
-                tag = " · _automatic reply, not typed by you_"
-            else:
-                tag = ""
-            st.markdown(f":{look.colour}[**{item.sender}**]{to}{tag}")
+            st.markdown(f":{look.colour}[**{item.sender}**]{to}"
+                        f"{message_tag(item, self.agents, self.humans)}")
             if item.children:
                 self._nested(item.children, f"how {item.sender} got to this answer", folded=folded)
             if item.passages is not None:
