@@ -436,7 +436,6 @@ class BackupMixin(StoreBase):
         _unique_owned("tools", [(o, t.name) for o, t in tools])
         _unique("drafts", [o or "" for o, *_ in drafts], key="owner")
         _unique("runs", [run.id for _, run, _ in runs], key="id")
-        created = 0
         with self._write() as session:
             created = _add_missing_accounts(session, accounts)
             ids: dict[str | None, int | None] = {None: None}
