@@ -16,7 +16,7 @@ That one operation serves three uses:
 - **continue** a finished run: replay it, then start a follow-up chat with
   ``clear_history=False`` (the agents still hold the whole conversation);
 - **fork** from a message: :meth:`Recording.until_message` cuts the recording after that
-  message, with its text replaced.
+  message, with its text replaced (and the message marked ``edited``).
 """
 
 from __future__ import annotations
@@ -118,8 +118,8 @@ class Recording:
 
     def until_message(self, index: int, content: str | None = None) -> Recording:
         """The recording up to and including message ``index`` (see :attr:`messages`),
-        with that message's text replaced by ``content`` when given: replaying it forks
-        the conversation there, and what follows is live."""
+        with that message's text replaced by ``content`` when given (its meta then says
+        ``edited``): replaying it forks the conversation there, and what follows is live."""
         positions = [i for i, e in enumerate(self.events) if e["type"] == "message"]
         if not 0 <= index < len(positions):
             raise IndexError(f"message {index} does not exist: the recording has "
@@ -132,13 +132,18 @@ class Recording:
 
 
 def _edit(kept: list[dict[str, Any]], cut: int, content: str) -> None:
-    """Replace the message's text, and the human answer or interjection it came from."""
+    """Replace the message's text, and the human answer or interjection it came from. A
+    message whose words change is marked ``edited`` in its meta: they are a person's now,
+    whoever's name it is in (a model answers them as such; the run record keeps the mark)."""
     event = kept[cut]
     message = dict(event.get("message") or {})
     original = message.get("content")
+    meta = dict(message.get("meta") or {})
+    if content != original:
+        meta["edited"] = True
+        message["meta"] = meta
     message["content"] = content
     event["message"] = message
-    meta = message.get("meta") or {}
     if not meta.get("human"):
         return
     for earlier in reversed(kept[:cut]):

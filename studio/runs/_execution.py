@@ -160,11 +160,13 @@ class Execution:
 
     # -- running ---------------------------------------------------------------------------
     def run(self, team: Any, task: str, control: RunControl, *, announce: bool = True,
-            followup: str | None = None, lineage: dict[str, Any] | None = None) -> None:
+            followup: str | list[str] | None = None,
+            lineage: dict[str, Any] | None = None) -> None:
         """Run ``team`` on ``task`` to its end (blocking) and record how it ended.
 
         ``announce``: emit the run's ``run_started`` envelope (a resumed run has one already).
-        ``followup``: continue the (replayed) conversation with this message; ``lineage``:
+        ``followup``: continue the (replayed) conversation with this message (or these, in
+        order: the follow-ups a continued run sent before are sent again); ``lineage``:
         the note saying which run this one continues or forks (see ``_lineage``).
         """
         self.control = control

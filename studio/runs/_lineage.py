@@ -5,17 +5,24 @@ Both rebuild the conversation from the stored events (the engine's
 :class:`~studio.engine.Recording`): nothing already said is asked of a model again, and the
 new run's transcript starts with a copy of the old one, so each run reads on its own. The
 old run is left as it was. A note at the top of the new transcript says where it comes from.
+
+A follow-up and an edited message are a person's words: they are marked so in the message
+(see :func:`marked`), the models answer them as such, and the follow-ups a conversation
+already holds are sent again when it is rebuilt (a run continued twice, or forked after
+its follow-up).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from studio.engine import Recording, events
 from studio.engine.transcript import event_record
 from studio.spec import load_template
+from studio.store import StoreError
 
 from ._errors import RunError
 
@@ -58,12 +65,86 @@ class ForkPoint:
 def recording_of(manager: RunManager, actor: Actor,
                  run_id: str) -> tuple[RunInfo, Recording]:
     """The run's record and its conversation as a recording (the run must have ended; the
-    actor must be allowed to see it: its owner or an administrator)."""
+    actor must be allowed to see it: its owner or an administrator). A person's words in
+    it are marked as theirs, in a run stored before they were too (see :func:`marked`)."""
     info = manager.store.get_run(actor, run_id)
     handle = manager.get(actor, run_id)
     if (handle is not None and not handle.done) or info.status == "running":
         raise RunError("that run is still going: wait for it to end, or stop it first")
-    return info, Recording.of(manager.transcript(actor, run_id), resume=False)
+
+    def read(source: str) -> list[dict[str, Any]] | None:
+        try:
+            return manager.transcript(actor, source)
+        except StoreError:  # deleted since, or not the actor's to read
+            return None
+
+    return info, Recording.of(marked(manager.transcript(actor, run_id), read), resume=False)
+
+
+# Where a person's words came from is marked in a message's meta where they enter the
+# conversation: a follow-up as FOLLOW_UP (Team.run), a message edited when a run is forked
+# as EDITED (Recording.until_message). Runs stored before then hold those messages
+# unmarked; their lineage note names them exactly, so they are marked when read.
+FOLLOW_UP = {"human": True, "followup": True}
+EDITED = {"edited": True}
+_ANCESTORS = 20  # how far back a chain of continued and forked runs is followed
+
+
+def marked(transcript: list[dict[str, Any]],
+           read: Callable[[str], list[dict[str, Any]] | None]) -> list[dict[str, Any]]:
+    """``transcript`` with the follow-ups and edited messages of its lineage marked as a
+    person's: the one its own lineage note names, then (for a run stored before the marks
+    existed, whose copy of the run it came from holds them unmarked too) the ones the
+    notes of the runs it comes from name, read with ``read(run_id)`` (None: not there).
+    The walk stops at the first mark found already there: a copy made since came marked."""
+    events = list(transcript)
+    source: list[dict[str, Any]] | None = events
+    for _ in range(_ANCESTORS):
+        note = next((e for e in source or () if e.get("type") == LINEAGE), None)
+        if note is None:
+            break
+        named = _named(source or [], note)
+        if named is not None and _mark(events, *named) == "there already":
+            break
+        origin = note.get("from_run")
+        source = read(str(origin)) if origin else None
+    return events
+
+
+def _named(transcript: list[dict[str, Any]], note: dict[str, Any]
+           ) -> tuple[int, str, dict[str, Any]] | None:
+    """The message a lineage note names (its index among the messages, its text, its
+    mark): a forked run's edited message, or a continued run's follow-up (the first
+    message of its last top-level chat)."""
+    text = str(note.get("text") or "")
+    if note.get("kind") == "fork" and note.get("edited"):
+        return int(note.get("at", -1)), text, EDITED
+    if note.get("kind") != "continue":
+        return None
+    chats = [e.get("chat_id") for e in transcript
+             if e.get("type") == "chat_started" and not e.get("depth")]
+    messages = [e for e in transcript if e.get("type") == "message"]
+    index = next((i for i, e in enumerate(messages) if chats and e.get("chat_id") == chats[-1]
+                  and not e.get("depth")), None)
+    return (index, text, FOLLOW_UP) if index is not None else None
+
+
+def _mark(events: list[dict[str, Any]], index: int, text: str, mark: dict[str, Any]) -> str:
+    """Mark message ``index`` of ``events`` (in place) if it holds ``text`` (a retrieval
+    proxy's follow-up holds passages around it, and says which question it asked)."""
+    positions = [i for i, e in enumerate(events) if e.get("type") == "message"]
+    if not 0 <= index < len(positions):
+        return "not here"
+    event = events[positions[index]]
+    message = dict(event.get("message") or {})
+    meta = dict(message.get("meta") or {})
+    if text not in (message.get("content"), meta.get("query")):
+        return "not here"
+    if all(meta.get(key) == value for key, value in mark.items()):
+        return "there already"
+    message["meta"] = {**meta, **mark}
+    events[positions[index]] = {**event, "message": message}
+    return "marked"
 
 
 def fork_points(manager: RunManager, actor: Actor, run_id: str) -> list[ForkPoint]:
@@ -95,7 +176,8 @@ def continue_run(manager: RunManager, actor: Actor, run_id: str, message: str, *
     events = list(recording.events)
     while events and events[-1]["type"] in ("run_finished", "error", "warning"):
         events.pop()
-    return _start(manager, actor, info, Recording(tuple(events), resume=False), followup=text,
+    earlier = Recording(tuple(events), resume=False)
+    return _start(manager, actor, info, earlier, followup=[*followups(earlier), text],
                   lineage={"kind": "continue", "from_run": run_id, "text": text},
                   model=model, human=human, demo_pace=demo_pace)
 
@@ -113,15 +195,28 @@ def fork_run(manager: RunManager, actor: Actor, run_id: str, index: int,
         raise RunError(str(exc)) from None
     point = fork_points(manager, actor, run_id)[index]
     edited = text is not None and text != point.content
-    return _start(manager, actor, info, cut, followup=None,
+    return _start(manager, actor, info, cut, followup=followups(cut) or None,
                   lineage={"kind": "fork", "from_run": run_id, "at": index,
                            "sender": point.sender, "edited": edited,
                            "text": text if edited else ""},
                   model=model, human=human, demo_pace=demo_pace)
 
 
+def followups(recording: Recording) -> list[str]:
+    """The follow-ups of the continued runs a recording comes from, in order: the team
+    sends them again after its pattern's chats, to rebuild the conversation (each is
+    marked as one where it was sent; see :func:`marked` for runs stored before)."""
+    texts = []
+    for event in recording.events:
+        message = event.get("message") or {}
+        meta = message.get("meta") or {}
+        if event["type"] == "message" and not event.get("depth") and meta.get("followup"):
+            texts.append(str(meta.get("query") or message.get("content") or ""))
+    return texts
+
+
 def _start(manager: RunManager, actor: Actor, info: RunInfo, recording: Recording, *,
-           followup: str | None, lineage: dict[str, Any], model: str | None,
+           followup: list[str] | None, lineage: dict[str, Any], model: str | None,
            human: HumanChoice, demo_pace: str | None) -> str:
     spec = load_template(info.template_snapshot, registry=manager.registry_for(actor))
     return manager.start(actor, spec, info.task, template_name=info.template_name, model=model,

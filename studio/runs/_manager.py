@@ -115,7 +115,8 @@ class RunManager:
               template_name: str, model: str | None = None, human: HumanChoice = "mailbox",
               timeout: float | None = None, retries: int | None = None,
               demo_pace: DemoPace | str | None = None, replay: Recording | None = None,
-              followup: str | None = None, lineage: dict[str, Any] | None = None,
+              followup: str | list[str] | None = None,
+              lineage: dict[str, Any] | None = None,
               source: str = "studio", api_key_id: int | None = None,
               answer_timeout: float | None = None) -> str:
         """Start a run owned by ``actor`` and return its id (a member over budget gets
@@ -130,7 +131,8 @@ class RunManager:
         nothing is recorded. ``demo_pace`` (default: the manager's) paces the Demo model:
         instant or readable. ``replay``: a recording of an earlier run of the same team,
         copied into this one and rebuilt from (see :mod:`studio.runs._lineage`);
-        ``followup`` then continues the conversation with that message; ``lineage`` is
+        ``followup`` then continues the conversation with that message (a list: those
+        messages in order, the follow-ups the recording holds first); ``lineage`` is
         shown at the top of the transcript. On workers such a run is created holding the
         copy (see :func:`~studio.runs._lineage.opening`), and the worker rebuilds it from the
         store the way it resumes any run. ``source`` says where the run was started (studio,

@@ -7,7 +7,7 @@ transitions are exactly the edges.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,20 +78,24 @@ class Team:
             "{task}", task)
 
     def run(self, task: str | None = None, control: RunControl | None = None, *,
-            followup: str | None = None) -> TeamResult:
+            followup: str | Sequence[str] | None = None) -> TeamResult:
         """Run the team on ``task`` (default: the first sample task). When it ends, the code
         sandbox's hold on the run (its cgroup, the work dir's own file system) is released;
         the files stay in the work dir.
 
         ``followup``: once the pattern's chats are over (typically replayed from a recorded
-        run), continue the conversation with this message: the starter sends it in a new
-        chat that keeps the history (a sequence continues its last chat)."""
+        run), continue the conversation with this message (or these, one after the other:
+        a run continued more than once): the starter sends each in a new chat that keeps
+        the history (a sequence continues its last chat), marked in its meta as a person's
+        (``human``, ``followup``)."""
         try:
             return self._run(task, control, followup)
         finally:
             self.release()
 
     def _follow_up(self, message: str, control: RunControl) -> Any:
+        from studio.engine import Message
+
         pattern = self.spec.pattern
         if pattern.kind == PatternKind.SEQUENCE:
             edge = sequence_edges(self.spec)[-1]
@@ -102,7 +106,11 @@ class Team:
             recipient = (self.manager if pattern.kind == PatternKind.GROUP and self.manager
                          else self.agents[pattern.edges[0].target])
             turns = pattern.max_turns
-        return sender.initiate_chat(recipient, message, max_turns=turns, clear_history=False,
+        # the person's words, sent in the starter's name: marked as theirs (the run record
+        # keeps the mark, so a model answering them knows whose they are, now and on replay)
+        first = Message(role="user", content=message, name=sender.name,
+                        meta={"human": True, "followup": True})
+        return sender.initiate_chat(recipient, first, max_turns=turns, clear_history=False,
                                     summary_method=pattern.summary_method,
                                     summary_prompt=pattern.summary_prompt, control=control)
 
@@ -114,7 +122,7 @@ class Team:
                 cleanup()
 
     def _run(self, task: str | None, control: RunControl | None,
-             followup: str | None = None) -> TeamResult:
+             followup: str | Sequence[str] | None = None) -> TeamResult:
         from studio.engine import ChatSpec, RunControl, StopReason, events, initiate_chats
 
         control = control or RunControl()
@@ -145,9 +153,10 @@ class Team:
                 summary_method=pattern.summary_method, summary_prompt=pattern.summary_prompt,
                 control=control,
             )]
-        if followup is not None and chats[-1].stop_reason not in (StopReason.CANCELLED,
-                                                                   StopReason.ERROR):
-            chats = [*chats, self._follow_up(followup, control)]
+        for text in [followup] if isinstance(followup, str) else list(followup or ()):
+            if chats[-1].stop_reason in (StopReason.CANCELLED, StopReason.ERROR):
+                break
+            chats = [*chats, self._follow_up(text, control)]
         last = chats[-1]
         stopped = next((c for c in chats if c.stop_reason in (StopReason.CANCELLED,
                                                                StopReason.ERROR)), last)

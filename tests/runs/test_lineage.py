@@ -98,3 +98,28 @@ def test_what_cannot_be_continued_or_forked_is_refused_with_the_reason(make_mana
         continue_run(manager, LOCAL, first, "  ")
     with pytest.raises(RunError, match="message 99 does not exist"):
         fork_run(manager, LOCAL, first, 99, "x")
+
+
+def test_a_continued_run_continues_again_and_forks_after_its_follow_up(make_manager):
+    """Each follow-up is sent again when the conversation is rebuilt: a second follow-up is
+    sent (it was lost: the first one's chat was replayed in its place), and a fork inside
+    the follow-up's chat replays (it stopped, "the recording does not match")."""
+    manager = make_manager()
+    first = finished_run(manager, "brainstorm")
+    second = continue_run(manager, LOCAL, first, "Which idea should we try first?", human="never")
+    assert manager.get(LOCAL, second).wait(60)
+    third = continue_run(manager, LOCAL, second, "And what comes after that?", human="never")
+    handle = manager.get(LOCAL, third)
+    assert handle.wait(60) and handle.status == "finished", handle.error
+    before, after = said(manager, second), said(manager, third)
+    assert after[:len(before)] == before
+    assert after[len(before)] == ("user", "And what comes after that?")
+    assert "And what comes after that?" in after[len(before) + 1][1]
+    at = before.index(("user", "Which idea should we try first?"))
+    for index, text in ((at + 1, None), (at, "Which idea is the cheapest?")):
+        forked = fork_run(manager, LOCAL, third, index, text, human="never")
+        handle = manager.get(LOCAL, forked)
+        assert handle.wait(60) and handle.status == "finished", (handle.status, handle.reason)
+        new = said(manager, forked)
+        assert new[:at] == before[:at] and new[at] == ("user", text or before[at][1])
+        assert len(new) > index + 1, "the team goes on live after the fork"

@@ -11,9 +11,13 @@ task (``_demo_voice``: an idea, a risk, an example, a question, a next step; a m
 sums up and closes) and ends the conversation with ``TERMINATE`` after a few turns.
 
 What a person says is answered: a reply after their answer, interjection or follow-up
-takes their words in, and a team member's message edited when a run was forked (words
-in its name this model did not say) turns the script's later prose lines into replies
-to the conversation as it now is.
+takes their words in, and a team member's message edited when a run was forked turns the
+script's later prose lines into replies to the conversation as it now is. Whose words a
+message holds is read from the marks the engine and the studio put in its meta where the
+words entered the conversation (``human``, ``edited``, ``auto_reply``: see
+``_demo_scene.by_a_person``), never guessed from who speaks: in a team that mixes this
+model with others, another agent's message is an agent's. A program that sends a
+person's words itself (a library user's own follow-up) marks them ``{"human": True}``.
 
 Speaker selection (group chats): after a message with a code block, an eligible agent
 that has no scripted turns (the executor; without a script, one named like
@@ -46,8 +50,7 @@ from ._demo_roles import (
     role_reply,
     summary_of,
 )
-from ._demo_scene import TERMINATE, approves, by_a_person, spoken
-from ._demo_scene import key as said_key
+from ._demo_scene import TERMINATE, approves, by_a_person, edited_by_a_person, spoken
 from ._demo_script import (
     PLACEHOLDERS,
     DemoScript,
@@ -147,7 +150,6 @@ class DemoModel:
             self._turns: tuple[DemoTurn, ...] = ()
             self._task = ""
             self._started = False
-            self._own: set[str] = set()  # what this model said (a person's words are not)
             self._diverged = False  # a team member's message was edited: improvise prose
 
     @property
@@ -211,7 +213,6 @@ class DemoModel:
                 content, calls = summary_of(request.messages), ()
             else:
                 content, calls = self._reply(request)
-                self._own.add(said_key(content or ""))
         if on_token is not None and content:
             self._stream(content, on_token, cancel)
         completion = estimate_tokens(content or "") + 8 * len(calls)
@@ -229,11 +230,9 @@ class DemoModel:
             if not self._started:
                 self._start(request)
             if request.purpose == "reply":
-                content, _ = self._reply(request)
-                if said_key(content or "") == said_key(response.content or ""):
-                    self._own.add(said_key(content or ""))
-                # else: the recording holds other words (the message was edited when the
-                # run was forked): the next reply answers them as a person's
+                # the recording is the truth about what was said: a message a person edited
+                # when the run was forked is marked so, and answered as theirs
+                self._reply(request)
 
     # -- choosing the script ----------------------------------------------------------
     def _start(self, request: ModelRequest) -> None:
@@ -277,7 +276,7 @@ class DemoModel:
         if call is not None:
             return None, (call,)
         said = spoken(request.messages)
-        at = self._person_at(said, served)
+        at = self._person_at(said)
         ending = (self._replies[agent] >= self.replies_before_end
                   or conversation_length(request.messages) > self.messages_before_end)
         if at is not None and (approves(said[at].text) or any(
@@ -298,10 +297,9 @@ class DemoModel:
         return role_reply(request, ending, self._task, person=person, focus=focus,
                           narrowed=narrowed, served=served)
 
-    def _person_at(self, said: list[Message], served: frozenset[str]) -> int | None:
+    def _person_at(self, said: list[Message]) -> int | None:
         """The index of the latest message a person wrote (or their stand-in), if any."""
-        return next((i for i in range(len(said) - 1, -1, -1)
-                     if by_a_person(said, i, served, self._own)), None)
+        return next((i for i in range(len(said) - 1, -1, -1) if by_a_person(said, i)), None)
 
     def _scripted(self, request: ModelRequest, turn: DemoTurn, served: frozenset[str]
                   ) -> DemoTurn:
@@ -312,14 +310,14 @@ class DemoModel:
         person's answer, interjection or follow-up, the line is said after a sentence that
         takes their words in (unless it quotes them already, with ``{{last_message}}``)."""
         said = spoken(request.messages)
-        person = said[-1] if said and by_a_person(said, len(said) - 1, served, self._own,
-                                                   stand_in=False) else None
-        if person is not None and not person.meta.get("human") and person.name in served:
-            self._diverged = True  # an edited message
+        person = said[-1] if said and by_a_person(said, len(said) - 1, stand_in=False) \
+            else None
+        if person is not None and edited_by_a_person(person):
+            self._diverged = True
         content = turn.content or ""
         if self._diverged and content.strip() and not turn.tool_calls and not has_code(content):
             ending = content.rstrip().endswith(TERMINATE)
-            at = self._person_at(said, served)
+            at = self._person_at(said)
             return DemoTurn(agent=turn.agent,
                             content=self._improvise(request, said, at, ending, served))
         if person is None or re.search(r"\{\{\s*last_message", content):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .._messages import Message
@@ -122,34 +122,42 @@ def spoken(messages: Sequence[Message]) -> list[Message]:
             != "introduction" and (m.text.strip() or m.tool_calls)]
 
 
-def by_a_person(messages: Sequence[Message], index: int, served: Collection[str],
-                own: Collection[str], *, stand_in: bool = True) -> bool:
-    """Whether ``messages[index]`` came from a person: typed by them (an answer, an
-    interjection), a follow-up sent once the team has spoken, or words in a team member's
-    name that the model did not say (a message edited when the run was forked).
-    ``served``: the agents the model speaks for; ``own``: the :func:`key` of what it said;
-    ``stand_in``: count a person's automatic stand-in reply ("Looks good") too."""
+def by_a_person(messages: Sequence[Message], index: int, *, stand_in: bool = True) -> bool:
+    """Whether ``messages[index]`` holds a person's words, as the message itself says where
+    they came from (its meta, set where the words entered the conversation, and kept in
+    the run record so a replayed or forked run still has it):
+
+    - ``human``: typed by a person (an answer, an interjection, a follow-up sent after the
+      run ended, a chat they opened, code they refused);
+    - ``edited``: an agent's message whose words a person replaced when the run was forked
+      (an edited opening message is the new task instead: it is read as the task);
+    - ``auto_reply``: a person's automatic stand-in reply ("Looks good"), counted when
+      ``stand_in`` is true.
+
+    Nothing is guessed from who is speaking or from what a model remembers saying: in a
+    team that mixes models, another agent's message is never taken for a person's. Runs
+    stored before follow-ups and edits were marked get their marks from their lineage note
+    when they are read to be continued or forked (``studio.runs``), so no guess is needed
+    for them either."""
     message = messages[index]
     meta = message.meta or {}
     if message.role == "tool" or message.tool_calls or not message.text.strip():
         return False
     if message.text.lstrip().startswith("exitcode:") or meta.get("kind") == "introduction":
         return False
-    if meta.get("auto_reply"):
-        return stand_in
     if meta.get("human"):
         return True
-    if index == 0:
-        return False  # the task (or a chat's opening message)
-    if message.name in served:
-        return key(message.text) not in own
-    # the one who opened the conversation speaks again once the team has: a follow-up
-    return message.name == messages[0].name and any(m.name in served
-                                                    for m in messages[:index])
+    if meta.get("edited"):
+        return index > 0
+    return bool(meta.get("auto_reply")) and stand_in
 
 
-def key(text: str) -> str:
-    return " ".join(strip_terminate(text).split()).lower()
+def edited_by_a_person(message: Message) -> bool:
+    """Whether a team member's own message (not a person's, not their stand-in's) had its
+    words replaced by a person when the run was forked: what follows no longer goes the
+    way it went before."""
+    meta = message.meta or {}
+    return bool(meta.get("edited")) and not meta.get("human") and not meta.get("auto_reply")
 
 
 @dataclass(frozen=True)

@@ -444,15 +444,21 @@ def _writer(scene: Scene) -> str:
     helper = latest.name if latest is not None and latest.name in scene.served \
         and latest.name != scene.agent else ""
     lines = "\n".join(f"- {line}." for line in outline)
+    person = scene.person if scene.person is not None and not approves(scene.person.text) \
+        else None
+    asked = "" if person is None else \
+        re.sub(r"[\s.!…]+$", "", shorten(unquoted(strip_terminate(person.text)), 120))
     if scene.ending:
         thanks = f"\n\nThank you, {helper}!" if helper else ""
+        if person is not None:  # the person's last change goes in too
+            return (f"Final version of {title}, changed as you asked, in outline:\n"
+                    f"- Your change: {_low(asked)}.\n{lines}{thanks}")
         return f"Final version of {title}, in outline:\n{lines}{thanks}"
     if scene.turn == 1:
         after = f", with {helper}'s points in mind" if helper else ""
         return f"First draft of {title}{after}:\n{lines}"
     change = pick(_CHANGES, scene.agent, scene.task.task, scene.turn).replace("{m}", matter)
-    if scene.person is not None:
-        asked = re.sub(r"[\s.!…]+$", "", shorten(unquoted(strip_terminate(scene.person.text)), 120))
+    if person is not None:
         return (f"Draft {scene.turn} of {piece}, changed as you asked.\n"
                 f"- Your change: {_low(asked)}.\n{lines}")
     if helper and latest is not None:
