@@ -41,6 +41,42 @@ PATTERN_HELP = ("Group conversation: an arrow A → B means B may speak after A 
 MOST_MESSAGES = "Most messages in the conversation"
 MOST_MESSAGES_HELP = "The conversation stops after this many messages. Engine term: max_round."
 
+# -- the fields' labels, by the template field they edit (the forms draw them; the text view
+# names a field by them) -----------------------------------------------------------------------
+PANELS = {"agent": "Agent", "pattern": "Conversation", "test": "Test run"}
+TEMPLATE_LABELS = {"name": "Template name", "description": "Description",
+                   "tags": "Tags (comma separated)",
+                   "sample_tasks": "Sample tasks (one per line; the first is the default task)"}
+AGENT_LABELS = {"name": "Name", "kind": "Kind", "description": "Description",
+                "system_message": "System message", "model": "Model", "human_input": "Asks you",
+                "max_consecutive_auto_reply": REPLIES_IN_A_ROW, "termination": "When it stops",
+                "tools": "Tools (offered to this agent's model)",
+                "execute_tools": "Runs tools for others", "code_execution": "Runs code",
+                "retrieval": "Documents (retrieval)",
+                "nested_chats": "Consults others before answering",
+                "model_settings": "Sampling", "default_auto_reply": "Default auto-reply",
+                "stream": "Stream tokens as they come"}
+TERMINATION_LABELS = {"kind": "Match", "value": "Text", "max_messages": "Max messages",
+                      "max_turns": "Max turns"}
+CODE_LABELS = {"executor": "Run code blocks", "timeout": "Timeout (s)",
+               "image": "Image (docker)", "network": "Let the container use the network",
+               "approve": "Ask me before running each piece of code"}
+RETRIEVAL_LABELS = {"collection": "Collection", "n_results": "Passages per message",
+                    "task": "Prompt",
+                    "update_context": "Send the next passages by itself on UPDATE CONTEXT"}
+NESTED_LABELS = {"recipient": "Consults", "max_turns": "Max turns", "summary_method": "Summary",
+                 "message": "Message"}
+SETTINGS_LABELS = {"temperature": "Temperature", "max_tokens": "Max tokens"}
+PATTERN_LABELS = {"kind": "How they talk", "starter": "Who starts", "message": "First message",
+                  "max_turns": "Max turns", "summary_method": "Hands on at the end",
+                  "edges": "Connections"}
+GROUP_LABELS = {"speaker_selection": "Who speaks next", "max_round": MOST_MESSAGES,
+                "allow_repeat_speaker": "Allow the same speaker twice in a row",
+                "send_introductions": "Introduce the members first",
+                "selector_model": "Model that decides who speaks"}
+EDGE_LABELS = {"order": "Order", "max_turns": "Max turns", "summary_method": "Summary",
+               "message": "Message", "carryover": "Give this chat the earlier summaries as context"}
+
 
 # -- problems as sentences ---------------------------------------------------------------------
 Rule = tuple[str, str, Callable[[re.Match[str], Problem, TemplateSpec], str]]

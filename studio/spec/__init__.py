@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # what each name is; it is imported on first use (see _lazy)
         load_template,
         parse_text,
     )
+    from ._locate import locate_problems
     from ._models import (
         FORMAT_VERSION,
         AgentKind,
@@ -50,7 +51,7 @@ if TYPE_CHECKING:  # what each name is; it is imported on first use (see _lazy)
         TerminationSpec,
         ToolSpec,
     )
-    from ._problems import Problem, SpecError, summarise
+    from ._problems import Problem, SpecError, summarise, value_at
     from ._retrieval import use_collection
     from ._script_export import export_script
     from ._tool_source import ToolSourceError
@@ -100,12 +101,14 @@ __all__ = [
     "group_members",
     "load_bundled_template",
     "load_template",
+    "locate_problems",
     "parse_text",
     "reached_agents",
     "sequence_edges",
     "summarise",
     "use_collection",
     "validate",
+    "value_at",
     "BUNDLE_KIND",
     "FileImport",
     "ImportReport",

@@ -66,9 +66,11 @@ def parse_text(text: str, *, max_bytes: int = MAX_TEMPLATE_BYTES) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        where = f" (line {line}, column {column})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError([Problem("", f"not valid YAML/JSON{where}: {problem}")]) from exc
+        raise SpecError([Problem("", f"not valid YAML/JSON{where}: {problem}", line=line,
+                                 column=column)]) from exc
     except RecursionError:
         raise SpecError([Problem("", _TOO_DEEP)]) from None
 

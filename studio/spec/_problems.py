@@ -17,7 +17,9 @@ class Problem:
 
     ``path`` points at the field (``agents[2].tools[0]``); ``agent`` and ``field`` name
     the agent and its field when the problem concerns one, so the Builder can show it
-    on that node. Warnings do not stop a template from loading.
+    on that node. ``line`` and ``column`` (from 1) say where it is in the template's text
+    when that is known (see :func:`locate_problems`). Warnings do not stop a template
+    from loading.
     """
 
     path: str
@@ -25,6 +27,8 @@ class Problem:
     agent: str | None = None
     field: str | None = None
     severity: Severity = "error"
+    line: int | None = None
+    column: int | None = None
 
     def __post_init__(self) -> None:
         if len(self.message) > MAX_MESSAGE:  # a value quoted in full can be megabytes long
@@ -35,7 +39,8 @@ class Problem:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "message": self.message, "agent": self.agent,
-                "field": self.field, "severity": self.severity}
+                "field": self.field, "severity": self.severity, "line": self.line,
+                "column": self.column}
 
 
 SUMMARY_LIMIT = 10  # problems shown before "... and N more"
@@ -77,10 +82,10 @@ def problems_from_validation(exc: ValidationError, doc: Any) -> list[Problem]:
         tag_at = next((i for i, p in enumerate(raw_loc) if isinstance(p, str) and p in _UNION_TAGS),
                       None)
         loc = [p for p in raw_loc if not (isinstance(p, str) and p in _UNION_TAGS)]
-        value = _lookup(doc, loc)
+        value = value_at(doc, loc)
         if tag_at is not None:
             # In a `str | Model` union, report only the branch matching what was written.
-            branch, written = raw_loc[tag_at], _lookup(doc, raw_loc[:tag_at])
+            branch, written = raw_loc[tag_at], value_at(doc, raw_loc[:tag_at])
             if branch == "str" and isinstance(written, dict):
                 continue
             if branch != "str" and isinstance(written, str):
@@ -118,7 +123,8 @@ def format_path(loc: list[Any] | tuple[Any, ...]) -> str:
     return out
 
 
-def _lookup(doc: Any, loc: list[Any]) -> Any:
+def value_at(doc: Any, loc: list[Any]) -> Any:
+    """What a template's plain data holds at ``loc`` (keys and indexes), or None."""
     current = doc
     for part in loc:
         try:
@@ -130,7 +136,7 @@ def _lookup(doc: Any, loc: list[Any]) -> Any:
 
 def _agent_of(doc: Any, loc: list[Any]) -> tuple[str | None, str | None]:
     if len(loc) >= 2 and loc[0] == "agents" and isinstance(loc[1], int):
-        agent = _lookup(doc, ["agents", loc[1], "name"])
+        agent = value_at(doc, ["agents", loc[1], "name"])
         field = str(loc[2]) if len(loc) >= 3 else None
         return (agent if isinstance(agent, str) else None), field
     return None, None

@@ -209,6 +209,67 @@ def test_text_view_applies_valid_text_and_refuses_invalid_text(builder) -> None:
     assert spec_of(at) == before, "invalid text changes nothing"
 
 
+def test_text_view_explains_problems_in_the_builders_words_and_keeps_the_text(builder) -> None:
+    at = builder()
+    area = next(t for t in at.text_area if t.label.startswith("The template as"))
+    text = dump_yaml(load_bundled_template("writer_with_critic"))
+    text = text.replace("  model: main\npattern:", "  model: gpt-9\npattern:")
+    text = text.replace("target: writer", "target: writr")
+    area.set_value(text).run()
+    before = spec_of(at)
+    at.button(key="builder_text_apply").click().run()
+    assert not at.exception, at.exception
+    (error,) = at.error
+    model_line = text.split("\n").index("  model: gpt-9") + 1
+    assert f"**Line {model_line}** · Agent “critic” › Model: 'gpt-9' is not a model this studio" \
+        " knows (known\\: " in error.body
+    assert ":small[`agents[2].model`]" in error.body, "the raw path stays, small"
+    assert "Conversation › Connection user → writr › To: 'writr' is not an agent" in error.body
+    assert "Not applied: the text has 4 problems" in error.body
+    assert spec_of(at) == before, "nothing applied"
+    area = next(t for t in at.text_area if t.label.startswith("The template as"))
+    assert area.value == text, "what the person typed is still in the box"
+    at.run()  # any later rerun keeps it too
+    assert next(t for t in at.text_area if t.label.startswith("The template as")).value == text
+
+    broken = text.replace("  human_input: never", "  human_input: [never")
+    area.set_value(broken).run()
+    at.button(key="builder_text_apply").click().run()
+    (error,) = at.error
+    line = broken.split("\n").index("- name: writer") + 1
+    assert f"The text is not valid YAML at line {line}, column 7" in error.body
+    assert f"{line} | - name: writer" in error.body, "the broken line is shown"
+    assert next(t for t in at.text_area if t.label.startswith("The template as")).value == broken
+
+
+def text_box(at: AppTest):  # noqa: ANN201
+    return next(t for t in at.text_area if t.label.startswith("The template as"))
+
+
+def test_unapplied_text_survives_a_look_at_json_and_a_change_elsewhere(builder) -> None:
+    at = builder()
+    text_box(at).set_value(dump_yaml(load_bundled_template("writer_with_critic"))).run()
+    at.button(key="builder_text_apply").click().run()
+    mine = text_box(at).value + "# my notes, not applied yet\n"
+    text_box(at).set_value(mine).run()
+    at.radio(key="builder_text_format").set_value("JSON").run()
+    assert text_box(at).value.startswith("{")
+    assert any("Your YAML edits are not applied yet" in c.value for c in at.caption)
+    at.radio(key="builder_text_format").set_value("YAML").run()
+    assert text_box(at).value == mine, "typed text is kept while the person looks at JSON"
+
+    at.text_input(key=meta_key(at, "name")).set_value("Renamed in the form").run()
+    assert "name: Renamed in the form" in text_box(at).value, "the box shows the new draft"
+    assert any("Your earlier YAML edits were not applied" in w.body for w in at.warning)
+    at.button(key="builder_text_put_back").click().run()
+    assert not at.exception, at.exception
+    assert text_box(at).value == mine
+    assert not any("earlier YAML edits" in w.body for w in at.warning)
+    at.button(key="builder_text_apply").click().run()
+    assert spec_of(at).name == "Writer with a nested critic" and not at.error
+    assert "builder_text_edited" not in at.session_state, "applied: nothing is pending"
+
+
 def _valid_team(at: AppTest, name: str) -> AppTest:
     add(at, "planner", "critic")
     drag_connect(at, (0, 1), (1, 0))

@@ -127,8 +127,12 @@ def test_editing_the_text_view_updates_the_canvas(app_page: Page, studio: Any) -
     area = page.get_by_role("textbox", name="The template as YAML")
     area.fill(area.input_value().replace("kind: two_agent", "kind: triangle"))
     button(page, "builder_text_apply").click()
-    expect(page.get_by_text(re.compile("Not applied"))).to_be_visible()
-    expect(page.get_by_text("pattern.kind").first).to_be_visible()
+    problems = page.locator('[data-testid="stAlertContentError"]').filter(has_text="Not applied")
+    expect(problems).to_contain_text("Conversation › How they talk: 'triangle' is not one of "
+                                     "the choices: 'group' (Group conversation)")
+    expect(problems).to_contain_text(re.compile(r"Line \d+ · Conversation"))
+    expect(problems.get_by_text("pattern.kind")).to_be_visible()  # the path, for YAML writers
+    expect(area).to_have_value(re.compile("kind: triangle"))  # the typed text is kept
     page.get_by_role("tab", name="Canvas").click()
     expect(node(canvas, "solver")).to_be_visible()
     expect(canvas.locator(".react-flow__edge")).to_have_count(1)

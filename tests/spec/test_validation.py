@@ -242,7 +242,8 @@ def test_problem_shape():
     problem = Problem("agents[0].name", "bad", agent="a", field="name")
     assert str(problem) == "agents[0].name: bad"
     assert problem.to_dict() == {"path": "agents[0].name", "message": "bad", "agent": "a",
-                                 "field": "name", "severity": "error"}
+                                 "field": "name", "severity": "error", "line": None,
+                                 "column": None}
 
 
 def test_a_tool_nobody_executes_is_a_warning(doc, registry):

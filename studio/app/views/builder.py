@@ -19,7 +19,7 @@ import streamlit as st
 from studio.app import _builder_draft as draft
 from studio.app import _builder_session as session
 from studio.app._builder_shapes import SHAPES, shape_team
-from studio.app._builder_words import is_untouched, sentence
+from studio.app._builder_words import PANELS, is_untouched, sentence
 from studio.app._guard import page_guard
 from studio.app._services import services
 from studio.app.widgets.agent_form import render_agent_form
@@ -31,7 +31,7 @@ from studio.app.widgets.canvas import agent_icon, apply_canvas_changes, render_c
 from studio.app.widgets.pattern_panel import render_pattern_panel
 
 PALETTE_KEY = "builder_palette"
-SIDES = {"agent": "Agent", "pattern": "Conversation", "test": "Test run"}
+SIDES = PANELS
 
 
 def _add(ctx: session.Draft, preset_name: str | None = None,

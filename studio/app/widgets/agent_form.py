@@ -19,12 +19,17 @@ from studio.spec import AgentKind, TemplateSpec
 from .. import _builder_draft as draft
 from .. import _builder_session as session
 from .._builder_words import (
+    AGENT_LABELS,
     ASKS_YOU,
     ASKS_YOU_HELP,
+    CODE_LABELS,
     KIND_HELP,
     KIND_LABELS,
-    REPLIES_IN_A_ROW,
+    NESTED_LABELS,
     REPLIES_IN_A_ROW_HELP,
+    RETRIEVAL_LABELS,
+    SETTINGS_LABELS,
+    TERMINATION_LABELS,
     sentence,
 )
 from ._builder_fields import put
@@ -114,28 +119,28 @@ def render_agent_form(ctx: session.Draft, index: int) -> None:
                 "args": (ctx, index, field, k, convert)}
 
     left, right = st.columns(2)
-    put(left.text_input, "Name", help="Letters, digits, '_' or '-' (the model API's rule); unique.",
+    put(left.text_input, AGENT_LABELS["name"], help="Letters, digits, '_' or '-' (the model API's rule); unique.",
                     **bind("name", name, str.strip))
-    put(right.selectbox, "Kind", _KINDS, format_func=KIND_LABELS.get, help=KIND_HELP,
+    put(right.selectbox, AGENT_LABELS["kind"], _KINDS, format_func=KIND_LABELS.get, help=KIND_HELP,
                     **bind("kind", agent.kind.value))
     _problems(ctx, name, "name")
-    put(st.text_input, "Description", help="Who this agent is; the group chat manager reads it to "
+    put(st.text_input, AGENT_LABELS["description"], help="Who this agent is; the group chat manager reads it to "
                   "pick speakers.", **bind("description", agent.description))
-    put(st.text_area, "System message", height=180, placeholder="Empty: the kind's default prompt.",
+    put(st.text_area, AGENT_LABELS["system_message"], height=180, placeholder="Empty: the kind's default prompt.",
                  **bind("system_message", agent.system_message or "", lambda v: v or None))
     models = model_options(ctx)
     options = [NO_MODEL] + models + ([agent.model] if agent.model and agent.model not in models
                                      else [])
-    put(st.selectbox, "Model", options, help="The template's models, model presets and the models "
+    put(st.selectbox, AGENT_LABELS["model"], options, help="The template's models, model presets and the models "
                  "you added on the Models page.",
                  **bind("model", agent.model or NO_MODEL, lambda v: None if v == NO_MODEL else v))
     _problems(ctx, name, "model")
     left, right = st.columns(2)
-    put(left.selectbox, "Asks you", _HUMAN, help=ASKS_YOU_HELP,
+    put(left.selectbox, AGENT_LABELS["human_input"], _HUMAN, help=ASKS_YOU_HELP,
         format_func=lambda v: ASKS_YOU["" if v == DEFAULT else v],
                    **bind("human_input", agent.human_input.value if agent.human_input else DEFAULT,
                           lambda v: None if v == DEFAULT else v))
-    put(right.number_input, REPLIES_IN_A_ROW, min_value=0, step=1, placeholder="no limit",
+    put(right.number_input, AGENT_LABELS["max_consecutive_auto_reply"], min_value=0, step=1, placeholder="no limit",
                        help=REPLIES_IN_A_ROW_HELP,
                        **bind("max_consecutive_auto_reply", agent.max_consecutive_auto_reply))
     _termination(ctx, index, key)
@@ -146,9 +151,9 @@ def render_agent_form(ctx: session.Draft, index: int) -> None:
     _nested_chats(ctx, index, key)
     with st.expander("More: sampling, default reply, streaming"):
         _model_settings(ctx, index, key)
-        put(st.text_input, "Default auto-reply", help="Sent when nothing else answers (empty by "
+        put(st.text_input, AGENT_LABELS["default_auto_reply"], help="Sent when nothing else answers (empty by "
                       "default).", **bind("default_auto_reply", agent.default_auto_reply))
-        put(st.checkbox, "Stream tokens as they come", **bind("stream", agent.stream))
+        put(st.checkbox, AGENT_LABELS["stream"], **bind("stream", agent.stream))
     st.button("Delete this agent", key=key("delete"), icon="🗑️", on_click=_delete,
               args=(ctx, index))
 
@@ -161,7 +166,7 @@ def _delete(ctx: session.Draft, index: int) -> None:
 def _termination(ctx: session.Draft, index: int, key: Callable[[str], str]) -> None:
     agent = ctx.spec.agents[index]
     term = agent.termination
-    with st.expander("When it stops" + (" (custom)" if term else " (when it says TERMINATE)"),
+    with st.expander(AGENT_LABELS["termination"] + (" (custom)" if term else " (when it says TERMINATE)"),
                      expanded=term is not None):
         fields = {"custom": term is not None, "term_kind": term.kind if term else "ends_with",
                   "term_value": term.value if term else "TERMINATE",
@@ -173,13 +178,13 @@ def _termination(ctx: session.Draft, index: int, key: Callable[[str], str]) -> N
         custom = put(st.toggle, "Custom termination", key=keys["custom"], value=vals["custom"], on_change=_set_termination, args=args)
         if custom:
             left, right = st.columns([1, 2])
-            put(left.selectbox, "Match", _TERMINATION_KINDS, key=keys["term_kind"], value=vals["term_kind"],
+            put(left.selectbox, TERMINATION_LABELS["kind"], _TERMINATION_KINDS, key=keys["term_kind"], value=vals["term_kind"],
                            on_change=_set_termination, args=args)
-            put(right.text_input, "Text", key=keys["term_value"], value=vals["term_value"], on_change=_set_termination, args=args)
+            put(right.text_input, TERMINATION_LABELS["value"], key=keys["term_value"], value=vals["term_value"], on_change=_set_termination, args=args)
             left, right = st.columns(2)
-            put(left.number_input, "Max messages", min_value=1, step=1, placeholder="no limit",
+            put(left.number_input, TERMINATION_LABELS["max_messages"], min_value=1, step=1, placeholder="no limit",
                               key=keys["max_messages"], value=vals["max_messages"], on_change=_set_termination, args=args)
-            put(right.number_input, "Max turns", min_value=1, step=1, placeholder="no limit",
+            put(right.number_input, TERMINATION_LABELS["max_turns"], min_value=1, step=1, placeholder="no limit",
                                key=keys["max_turns"], value=vals["max_turns"], on_change=_set_termination, args=args)
         _problems(ctx, agent.name, "termination")
 
@@ -206,12 +211,12 @@ def _tools(ctx: session.Draft, index: int, bind: Callable[..., dict[str, Any]]) 
         by_name = {t.name: t for t in inline}
         return [by_name[v].model_dump() if v in by_name else v for v in values]
 
-    put(st.multiselect, "Tools (offered to this agent's model)", options, help="Python functions "
+    put(st.multiselect, AGENT_LABELS["tools"], options, help="Python functions "
                    "from the registry; the agent that answers runs them.",
                    **bind("tools", names, to_tools))
     _problems(ctx, agent.name, "tools")
     exec_options = known + [n for n in agent.execute_tools if n not in known]
-    put(st.multiselect, "Runs tools for others", exec_options, help="Tools this agent executes when "
+    put(st.multiselect, AGENT_LABELS["execute_tools"], exec_options, help="Tools this agent executes when "
                    "another agent's model calls them.",
                    **bind("execute_tools", list(agent.execute_tools)))
     _problems(ctx, agent.name, "execute_tools")
@@ -220,7 +225,7 @@ def _tools(ctx: session.Draft, index: int, bind: Callable[..., dict[str, Any]]) 
 def _code_execution(ctx: session.Draft, index: int, key: Callable[[str], str]) -> None:
     agent = ctx.spec.agents[index]
     code = agent.code_execution
-    with st.expander("Runs code" + (f" ({code.executor})" if code else " (no)"),
+    with st.expander(AGENT_LABELS["code_execution"] + (f" ({code.executor})" if code else " (no)"),
                      expanded=bool(code and code.executor != "none")):
         image = (code.image or "") if code else ""
         network = code.network if code else False
@@ -230,19 +235,19 @@ def _code_execution(ctx: session.Draft, index: int, key: Callable[[str], str]) -
         group = session.digest(fields)
         keys, vals = {f: session.live(f"{key(f)}_{group}") for f in fields}, fields
         args = (ctx, index, keys, vals)
-        executor = put(st.radio, "Run code blocks", _EXECUTORS, key=keys["executor"], value=vals["executor"], horizontal=True,
+        executor = put(st.radio, CODE_LABELS["executor"], _EXECUTORS, key=keys["executor"], value=vals["executor"], horizontal=True,
                  on_change=_set_code, args=args, help="local: a sandboxed subprocess; docker: a "
                  "container (Docker or Podman).")
         if executor != "none":
             left, right = st.columns(2)
-            put(left.number_input, "Timeout (s)", min_value=1, max_value=3600, step=1,
+            put(left.number_input, CODE_LABELS["timeout"], min_value=1, max_value=3600, step=1,
                               key=keys["timeout"], value=vals["timeout"], on_change=_set_code, args=args)
-            put(right.text_input, "Image (docker)", key=keys["image"], value=vals["image"], on_change=_set_code, args=args,
+            put(right.text_input, CODE_LABELS["image"], key=keys["image"], value=vals["image"], on_change=_set_code, args=args,
                              disabled=executor != "docker")
-            put(st.checkbox, "Let the container use the network", key=keys["network"],
+            put(st.checkbox, CODE_LABELS["network"], key=keys["network"],
                 value=vals["network"], on_change=_set_code, args=args, disabled=executor != "docker",
                 help="Off by default: code in a container cannot reach the network.")
-            put(st.checkbox, "Ask me before running each piece of code", key=keys["approve"], value=vals["approve"],
+            put(st.checkbox, CODE_LABELS["approve"], key=keys["approve"], value=vals["approve"],
                         on_change=_set_code, args=args)
             st.caption(_sandbox_note(executor, image, network))
             if code is not None and code.cleared_by is not None:
@@ -285,7 +290,7 @@ def _retrieval(ctx: session.Draft, index: int, key: Callable[[str], str]) -> Non
     """Which documents a retrieval proxy searches, and how it sends passages."""
     agent = ctx.spec.agents[index]
     retrieval = agent.retrieval
-    with st.expander("Documents (retrieval)", expanded=True):
+    with st.expander(AGENT_LABELS["retrieval"], expanded=True):
         names = [c.name for c in ctx.svc.store.collections(ctx.actor)]
         current = retrieval.collection if retrieval and retrieval.collection else _OWN_DOCUMENTS
         options = [_OWN_DOCUMENTS, *names, *([current] if current not in names
@@ -297,19 +302,19 @@ def _retrieval(ctx: session.Draft, index: int, key: Callable[[str], str]) -> Non
         keys, vals = {f: session.live(f"{key(f)}_{group}") for f in fields}, fields
         args = (ctx, index, keys)
         own = len(retrieval.documents) if retrieval else 0
-        put(st.selectbox, "Collection", options, key=keys["collection"],
+        put(st.selectbox, RETRIEVAL_LABELS["collection"], options, key=keys["collection"],
             value=vals["collection"], on_change=_set_retrieval, args=args,
             format_func=lambda o: f"{o[:-1]}: {own} file{'s' if own != 1 else ''})"
             if o == _OWN_DOCUMENTS else o,
             help="Your document collections (made on the Documents page), or the documents "
                  "that came with the template.")
         left, right = st.columns(2)
-        put(left.number_input, "Passages per message", min_value=1, max_value=20, step=1,
+        put(left.number_input, RETRIEVAL_LABELS["n_results"], min_value=1, max_value=20, step=1,
             key=keys["n_results"], value=vals["n_results"], on_change=_set_retrieval, args=args)
-        put(right.selectbox, "Prompt", ["qa", "code"], key=keys["task"], value=vals["task"],
+        put(right.selectbox, RETRIEVAL_LABELS["task"], ["qa", "code"], key=keys["task"], value=vals["task"],
             on_change=_set_retrieval, args=args,
             format_func={"qa": "Answer questions", "code": "Write code"}.get)
-        put(st.checkbox, "Send the next passages by itself on UPDATE CONTEXT",
+        put(st.checkbox, RETRIEVAL_LABELS["update_context"],
             key=keys["update_context"], value=vals["update_context"], on_change=_set_retrieval,
             args=args)
         if not names:
@@ -333,7 +338,7 @@ def _set_retrieval(ctx: session.Draft, index: int, keys: dict[str, str]) -> None
 def _nested_chats(ctx: session.Draft, index: int, key: Callable[[str], str]) -> None:
     agent = ctx.spec.agents[index]
     chats = agent.nested_chats
-    with st.expander(f"Consults others before answering ({len(chats)})", expanded=bool(chats)):
+    with st.expander(f"{AGENT_LABELS['nested_chats']} ({len(chats)})", expanded=bool(chats)):
         st.caption("Before replying, this agent consults another agent and replies with the "
                    "summary of that chat.")
         others = [a.name for a in ctx.spec.agents if a.name != agent.name]
@@ -349,13 +354,13 @@ def _nested_chats(ctx: session.Draft, index: int, key: Callable[[str], str]) -> 
         for j, (chat, keys, vals) in enumerate(zip(chats, all_keys, all_vals, strict=True)):
             options = others + ([chat.recipient] if chat.recipient not in others else [])
             left, mid, right = st.columns([2, 1, 1])
-            put(left.selectbox, f"Consults #{j + 1}", options, key=keys["recipient"], value=vals["recipient"],
+            put(left.selectbox, f"{NESTED_LABELS['recipient']} #{j + 1}", options, key=keys["recipient"], value=vals["recipient"],
                            on_change=_set_nested, args=args)
-            put(mid.number_input, "Max turns", min_value=1, step=1, key=keys["turns"], value=vals["turns"],
+            put(mid.number_input, NESTED_LABELS["max_turns"], min_value=1, step=1, key=keys["turns"], value=vals["turns"],
                              on_change=_set_nested, args=args)
-            put(right.selectbox, "Summary", _SUMMARY, key=keys["summary"], value=vals["summary"], on_change=_set_nested,
+            put(right.selectbox, NESTED_LABELS["summary_method"], _SUMMARY, key=keys["summary"], value=vals["summary"], on_change=_set_nested,
                             args=args)
-            put(st.text_input, "Message", key=keys["message"], value=vals["message"], on_change=_set_nested, args=args,
+            put(st.text_input, NESTED_LABELS["message"], key=keys["message"], value=vals["message"], on_change=_set_nested, args=args,
                           placeholder="Empty: the message the agent received; {message} works")
             st.button("Remove", key=key(f"n{j}_remove"), on_click=_remove_nested,
                       args=(ctx, index, j))
@@ -394,10 +399,10 @@ def _model_settings(ctx: session.Draft, index: int, key: Callable[[str], str]) -
     keys, vals = {f: session.live(f"{key(f)}_{group}") for f in fields}, fields
     args = (ctx, index, keys)
     left, right = st.columns(2)
-    put(left.number_input, "Temperature", min_value=0.0, max_value=2.0, step=0.1,
+    put(left.number_input, SETTINGS_LABELS["temperature"], min_value=0.0, max_value=2.0, step=0.1,
                       placeholder="model default", key=keys["temperature"], value=vals["temperature"],
                       on_change=_set_model_settings, args=args)
-    put(right.number_input, "Max tokens", min_value=1, step=1, placeholder="model default",
+    put(right.number_input, SETTINGS_LABELS["max_tokens"], min_value=1, step=1, placeholder="model default",
                        key=keys["max_tokens"], value=vals["max_tokens"], on_change=_set_model_settings, args=args)
 
 

@@ -12,7 +12,7 @@ from studio.store import NotFound, StoreError
 
 from .. import _builder_draft as draft
 from .. import _builder_session as session
-from .._builder_words import sentence
+from .._builder_words import TEMPLATE_LABELS, sentence
 from .._catalog import templates
 from .builder_test import another_team
 
@@ -157,11 +157,11 @@ def render_save(ctx: session.Draft) -> None:
     spec = ctx.spec
     fields = {"name": spec.name, "description": spec.description, "tags": ", ".join(spec.tags)}
     keys = {f: session.live(ctx.key("meta", f, session.digest(v))) for f, v in fields.items()}
-    st.text_input("Template name", value=fields["name"], key=keys["name"], on_change=_set_meta,
+    st.text_input(TEMPLATE_LABELS["name"], value=fields["name"], key=keys["name"], on_change=_set_meta,
                   args=(ctx, "name", keys["name"]))
-    st.text_area("Description", value=fields["description"], key=keys["description"],
+    st.text_area(TEMPLATE_LABELS["description"], value=fields["description"], key=keys["description"],
                  height=80, on_change=_set_meta, args=(ctx, "description", keys["description"]))
-    st.text_input("Tags (comma separated)", value=fields["tags"], key=keys["tags"],
+    st.text_input(TEMPLATE_LABELS["tags"], value=fields["tags"], key=keys["tags"],
                   on_change=_set_meta, args=(ctx, "tags", keys["tags"]))
     reason = _save_blocker(ctx)
     st.button("Save", key="builder_save", type="primary", icon="💾", on_click=_save, args=(ctx,),

@@ -1,7 +1,9 @@
 """The Builder's text view: the same draft as YAML or JSON, editable and validated.
 
 Applying valid text replaces the draft (the canvas and forms follow); text with errors is
-kept in the box with every problem listed by path, and the draft is left unchanged.
+kept in the box, word for word, with every problem listed in the Builder's words (the
+agent, the form's label, the line of the text; the field path small, for people who write
+YAML by hand), and the draft is left unchanged.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import streamlit as st
 from studio.spec import Problem, SpecError, TemplateSpec, dump_json, dump_yaml, parse_text, validate
 
 from .. import _builder_session as session
+from .._builder_text_problems import TextProblem, explain
 
 FORMAT_KEY = "builder_text_format"
 PROBLEMS_KEY = "builder_text_problems"
 APPLIED_KEY = "builder_text_applied"
+EDITED_KEY = "builder_text_edited"  # format -> (widget key, text): typed, not applied yet
 
 
 def apply_text(ctx: session.Draft, text: str) -> list[Problem]:
@@ -38,21 +42,56 @@ def _digest(spec: TemplateSpec) -> int:
 
 
 def _apply(ctx: session.Draft, key: str) -> None:
-    problems = apply_text(ctx, st.session_state[key])
+    text = st.session_state[key]
+    problems = apply_text(ctx, text)
     errors = [p for p in problems if p.severity == "error"]
-    st.session_state[PROBLEMS_KEY] = [p.to_dict() for p in errors]
+    st.session_state[PROBLEMS_KEY] = [p.to_dict() for p in explain(errors, text,
+                                                                    tools=ctx.registry.tools)]
     # "Applied" stays shown while the draft is what was applied (a canvas rerun that
     # follows must not make the confirmation flash away)
     st.session_state[APPLIED_KEY] = None if errors else _digest(st.session_state[session.SPEC])
+    if not errors:
+        st.session_state.pop(EDITED_KEY, None)
+
+
+def _keep(key: str, fmt: str) -> None:
+    """Remember what was typed: the box is re-created (and would start from the draft) when
+    the person looks at the other format, or when the draft changes elsewhere."""
+    st.session_state.setdefault(EDITED_KEY, {})[fmt] = (key, st.session_state[key])
+
+
+def _put_back(key: str, fmt: str, text: str) -> None:
+    """The box is drawn afresh, from the kept text."""
+    st.session_state.pop(key, None)
+    st.session_state[EDITED_KEY][fmt] = (key, text)
+
+
+def _discard(fmt: str) -> None:
+    st.session_state.get(EDITED_KEY, {}).pop(fmt, None)
 
 
 def render_text_view(ctx: session.Draft) -> None:
     fmt = st.radio("Format", ["YAML", "JSON"], key=FORMAT_KEY, horizontal=True,
                    label_visibility="collapsed")
-    text = dump_yaml(ctx.spec) if fmt == "YAML" else dump_json(ctx.spec)
-    key = ctx.key("text", fmt, zlib.crc32(text.encode()))
-    st.text_area(f"The template as {fmt}", value=text, key=key, height=460,
+    texts = {"YAML": dump_yaml(ctx.spec), "JSON": dump_json(ctx.spec)}
+    keys = {f: ctx.key("text", f, zlib.crc32(t.encode())) for f, t in texts.items()}
+    text, key = texts[fmt], keys[fmt]
+    edited = st.session_state.get(EDITED_KEY, {})
+    kept = edited.get(fmt)
+    st.text_area(f"The template as {fmt}", value=kept[1] if kept and kept[0] == key else text,
+                 key=key, height=460, on_change=_keep, args=(key, fmt),
                  help="Edit, then press Apply. Invalid text changes nothing.")
+    if kept and kept[0] != key and kept[1] != text:
+        st.warning(f"Your earlier {fmt} edits were not applied, and the team has changed since "
+                   "(on the canvas or in the forms).", icon="✏️")
+        back, drop = st.columns(2)
+        back.button("Put my text back", key="builder_text_put_back", icon="↩️",
+                    on_click=_put_back, args=(key, fmt, kept[1]))
+        drop.button("Discard it", key="builder_text_discard", on_click=_discard, args=(fmt,))
+    for other, (other_key, other_text) in edited.items():
+        if other != fmt and other_key == keys[other] and other_text != texts[other]:
+            st.caption(f"✏️ Your {other} edits are not applied yet: they are kept, switch back "
+                       f"to {other} to see them.")
     left, right = st.columns([1, 3])
     left.button("Apply", key="builder_text_apply", type="primary", icon="✅", on_click=_apply,
                 args=(ctx, key))
@@ -60,10 +99,10 @@ def render_text_view(ctx: session.Draft) -> None:
                           key="builder_text_download", icon="⬇️")
     problems = st.session_state.pop(PROBLEMS_KEY, None)
     if problems:
-        lines = "\n".join(f"- `{p['path'] or '(document)'}`: {p['message']}" for p in problems)
+        lines = "\n".join(TextProblem(**p).markdown() for p in problems)
         st.error(f"Not applied: the text has {len(problems)} problem"
-                 f"{'s' if len(problems) != 1 else ''}. Nothing was changed.\n\n{lines}",
-                 icon="⛔")
+                 f"{'s' if len(problems) != 1 else ''}. Nothing was changed, and your text is "
+                 f"still in the box: fix it there and press Apply again.\n\n{lines}", icon="⛔")
     elif st.session_state.get(APPLIED_KEY) == _digest(ctx.spec):
         st.success("Applied: the canvas and the forms now show this template.", icon="✅")
 

@@ -1,0 +1,311 @@
+"""The text view's problems in the Builder's words. No Streamlit here.
+
+Validation names a field by its path in the template (``agents[2].model``); a person who
+pasted a team reads instead where the Builder shows that field (``Agent “critic” › Model``,
+with the forms' own labels), what is wrong with it, and the line of the text it is on.
+The path stays, small, for people who write YAML by hand.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
+
+from studio.spec import (
+    Problem,
+    SpecError,
+    TemplateSpec,
+    locate_problems,
+    parse_text,
+    value_at,
+)
+
+from ._builder_words import (
+    AGENT_LABELS,
+    ASKS_YOU,
+    CODE_LABELS,
+    EDGE_LABELS,
+    GROUP_LABELS,
+    HANDS_ON,
+    KIND_LABELS,
+    NESTED_LABELS,
+    PANELS,
+    PATTERN_LABELS,
+    PATTERNS,
+    RETRIEVAL_LABELS,
+    SETTINGS_LABELS,
+    TEMPLATE_LABELS,
+    TERMINATION_LABELS,
+    WHO_NEXT,
+)
+
+SEPARATOR = " › "  # between the parts of a place ("→" is an arrow of the canvas)
+
+
+@dataclass(frozen=True)
+class TextProblem:
+    """One problem of the text: ``where`` (the Builder's words; empty for the whole text),
+    ``message``, the raw ``path``, and the ``line``/``column`` (from 1) when known.
+    ``excerpt`` shows a syntax error's line with a caret under the column."""
+
+    where: str
+    message: str
+    path: str = ""
+    line: int | None = None
+    column: int | None = None
+    excerpt: str = ""
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        at = f"Line {self.line}: " if self.line else ""
+        place = f"{self.where}: " if self.where else ""
+        raw = f" ({self.path})" if self.path else ""
+        return f"{at}{place}{self.message}{raw}"
+
+    def markdown(self) -> str:
+        """One list item: the line in bold, the place, the message, the path small."""
+        at = f"**Line {self.line}** · " if self.line and self.where else ""
+        place = f"{_escape(self.where)}: " if self.where else ""
+        raw = f" :small[`{self.path}`]" if self.path else ""
+        item = f"- {at}{place}{_escape(self.message)}{raw}"
+        if self.excerpt:
+            item += "\n\n  ```text\n" + "".join(f"  {row}\n" for row in self.excerpt.split("\n"))
+            item += "  ```"
+        return item
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"where": self.where, "message": self.message, "path": self.path,
+                "line": self.line, "column": self.column, "excerpt": self.excerpt,
+                "severity": self.severity}
+
+
+def explain(problems: Iterable[Problem], text: str, *,
+            tools: Iterable[str] = ()) -> list[TextProblem]:
+    """``problems`` of ``text`` (from :func:`parse_text` or :func:`validate`) as the text
+    view shows them, in the order of their lines; ``tools``: the names of the tools this
+    studio knows."""
+    problems = list(problems)
+    try:
+        doc: Any = parse_text(text)
+    except SpecError:
+        doc = None
+    else:
+        problems = locate_problems(text, problems)
+    explained = [_explain(p, doc, text, sorted(tools)) for p in problems]
+    return sorted(explained, key=lambda p: p.line if p.line is not None else float("inf"))
+
+
+def _explain(problem: Problem, doc: Any, text: str, tools: list[str]) -> TextProblem:
+    if problem.message.startswith("not valid YAML/JSON") and problem.line is not None:
+        return _syntax(problem, text)
+    parts = _parts(problem.path)
+    where = _where(parts, doc)
+    message = _say(problem.message, parts, doc, tools)
+    if not where:
+        message = message[:1].upper() + message[1:]
+    return TextProblem(where, message, problem.path, problem.line, problem.column,
+                       severity=problem.severity)
+
+
+# -- where: the Builder's place for a field path ------------------------------------------------
+Tree = tuple[Mapping[str, str], Mapping[str, Any]]  # labels of a level, subtrees by field
+_AGENT: Tree = (AGENT_LABELS, {"termination": (TERMINATION_LABELS, {}),
+                               "code_execution": (CODE_LABELS, {}),
+                               "retrieval": (RETRIEVAL_LABELS, {}),
+                               "nested_chats": (NESTED_LABELS, {}),
+                               "model_settings": (SETTINGS_LABELS, {})})
+_EDGE: Tree = ({**EDGE_LABELS, "source": "From", "target": "To"}, {})
+_PATTERN: Tree = ({**PATTERN_LABELS, "group": ""},  # group settings have no heading of their own
+                  {"group": (GROUP_LABELS, {})})
+
+
+def _parts(path: str) -> list[str | int]:
+    return [int(i) if i else key for i, key in re.findall(r"\[(\d+)\]|([^.\[\]]+)", path)]
+
+
+def _where(parts: list[str | int], doc: Any) -> str:
+    if not parts:
+        return ""
+    head, rest = parts[0], parts[1:]
+    if head == "agents" and rest and isinstance(rest[0], int):
+        crumbs = [_agent(doc, rest[0]), *_fields(rest[1:], _AGENT)]
+    elif head == "pattern" and rest[:1] == ["edges"] and rest[1:] and isinstance(rest[1], int):
+        crumbs = [PANELS["pattern"], _edge(doc, rest[1]), *_fields(rest[2:], _EDGE)]
+    elif head == "pattern":
+        crumbs = [PANELS["pattern"], *_fields(rest, _PATTERN)]
+    elif head == "sample_tasks":
+        crumbs = [PANELS["pattern"], *_fields(parts, (TEMPLATE_LABELS, {}))]
+    elif head in TEMPLATE_LABELS:
+        crumbs = _fields(parts, (TEMPLATE_LABELS, {}))
+    elif head == "agents":
+        crumbs = ["Agents", *_fields(rest, _AGENT)]
+    else:  # models, tools, demo_scripts, layout: only the text view edits them
+        crumbs = [str(head).replace("_", " ").capitalize(), *_fields(rest, ({}, {}))]
+    return SEPARATOR.join(crumbs)
+
+
+def _fields(parts: list[str | int], tree: Tree) -> list[str]:
+    crumbs: list[str] = []
+    labels, subtrees = tree
+    for part in parts:
+        if isinstance(part, int):
+            crumbs[-1:] = [f"{crumbs[-1]} #{part + 1}" if crumbs else f"#{part + 1}"]
+            continue
+        label = labels.get(part, part)
+        if label:
+            crumbs.append(_short(label))
+        labels, subtrees = subtrees.get(part, ({}, {}))
+    return crumbs
+
+
+def _short(label: str) -> str:
+    """A form's label without its parenthesised note: "Timeout (s)" -> "Timeout"."""
+    return re.sub(r"\s*\(.*\)$", "", label) or label
+
+
+def _agent(doc: Any, index: int) -> str:
+    name = value_at(doc, ["agents", index, "name"])
+    if isinstance(name, str) and name.strip():
+        return f"Agent “{name}”"
+    return f"Agent #{index + 1} (no name)"
+
+
+def _edge(doc: Any, index: int) -> str:
+    source, target = (value_at(doc, ["pattern", "edges", index, end]) for end in ("source",
+                                                                                 "target"))
+    if isinstance(source, str) and isinstance(target, str):
+        return f"Connection {source} → {target}"
+    return f"Connection #{index + 1}"
+
+
+# -- what: the message in the Builder's words ---------------------------------------------------
+_CHOICES: dict[tuple[str, ...], Mapping[str, str]] = {
+    ("agents", "kind"): KIND_LABELS, ("agents", "human_input"): ASKS_YOU,
+    ("pattern", "kind"): PATTERNS, ("pattern", "group", "speaker_selection"): WHO_NEXT,
+    ("pattern", "summary_method"): HANDS_ON, ("pattern", "edges", "summary_method"): HANDS_ON,
+    ("agents", "nested_chats", "summary_method"): HANDS_ON,
+}
+_TYPES = [
+    (r"should be a valid integer(, unable to parse string as an integer)?", "should be a whole "
+     "number"),
+    (r"should be a valid number(, unable to parse string as a number)?", "should be a number"),
+    (r"should be a valid string", "should be text"),
+    (r"should be a valid boolean(, unable to interpret input)?", "should be true or false"),
+    (r"should be a valid list", "should be a list (lines that start with '- ')"),
+    (r"should be a valid dictionary( or instance of \w+)?", "should be a mapping (lines of "
+     "'name: value')"),
+]
+
+
+def _say(message: str, parts: list[str | int], doc: Any, tools: list[str]) -> str:
+    found = re.fullmatch(r"unknown model '(.+?)'; known: (.*)", message)
+    if found:
+        return f"'{found[1]}' is not a model this studio knows (known: {found[2]})"
+    found = re.fullmatch(r"unknown model '(.+?)'; use a preset \((.*)\) or an inline config",
+                         message)
+    if found:
+        return (f"'{found[1]}' is not a model preset this studio knows (presets: {found[2]}); "
+                "or describe the model here (provider, model, base_url)")
+    found = re.fullmatch(r"unknown agent '(.+?)'", message)
+    if found:
+        names = [a["name"] for a in value_at(doc, ["agents"]) or []
+                 if isinstance(a, dict) and isinstance(a.get("name"), str)]
+        known = f" (its agents: {', '.join(names)})" if names else " (it has no agents yet)"
+        return f"'{found[1]}' is not an agent of this team{known}"
+    found = re.fullmatch(r"unknown tool '(.+?)'", message)
+    if found:
+        known = f" (known: {', '.join(tools)})" if tools else ""
+        return f"'{found[1]}' is not a tool this studio knows{known}"
+    found = re.fullmatch(r"unknown field '(.+?)'", message)
+    if found and parts:
+        return _unknown_field(found[1], parts[:-1], doc)
+    if message == "this field is required":
+        return "required, but missing"
+    if re.fullmatch(r"no edge reaches agent '.+?': connect it or remove it", message):
+        return ("no connection reaches this agent: add an edge to it (pattern › edges), or "
+                "remove the agent")
+    got = value_at(doc, parts)
+    choices = _CHOICES.get(tuple(p for p in parts if isinstance(p, str)))
+    if choices and message.startswith("should be '"):
+        listed = ", ".join(f"'{k}'" + (f" ({v})" if v.lower() != k else "")
+                           for k, v in choices.items() if k)
+        said = f"{got!r} is not one of the choices" if isinstance(got, str) else "choose one"
+        return f"{said}: {listed}"
+    for pattern, plain in _TYPES:
+        message = re.sub(pattern, plain, message)
+    return message
+
+
+def _unknown_field(name: str, parent: list[str | int], doc: Any) -> str:
+    model = _model_at(parent)
+    fields = list(model.model_fields) if model else []
+    close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+    if close:
+        label = _where([*parent, close[0]], doc).split(SEPARATOR)[-1]
+        named = f" ({label})" if label != close[0] else ""
+        return f"'{name}' is not a setting here; did you mean '{close[0]}'{named}?"
+    known = f" (settings here: {', '.join(fields)})" if fields else ""
+    return f"'{name}' is not a setting here{known}"
+
+
+def _model_at(parts: list[str | int]) -> type[BaseModel] | None:
+    """The pydantic model of the mapping ``parts`` leads to in a template."""
+    model: type[BaseModel] | None = TemplateSpec
+    keyed = False  # the next part is a key of a mapping of models (``models.<key>``)
+    for part in parts:
+        if isinstance(part, int) or keyed:
+            keyed = False
+            continue
+        field = model.model_fields.get(part) if model else None
+        if field is None:
+            return None
+        keyed = get_origin(field.annotation) is dict
+        model = _inner_model(field.annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (list, dict, Union, types.UnionType):
+        for arg in get_args(annotation):
+            model = _inner_model(arg)
+            if model is not None:
+                return model
+    return None
+
+
+# -- a syntax error: where, in words, and the line itself ----------------------------------------
+_HINTS = [
+    ("found character '\\t'", "YAML is indented with spaces, not tabs"),
+    ("mapping values are not allowed here", "a value that holds ': ' needs quotes around it"),
+    ("could not find expected ':'", "each setting is written 'name: value'"),
+    ("expected <block end>", "this line is not lined up with the lines of its level"),
+]
+
+
+def _syntax(problem: Problem, text: str) -> TextProblem:
+    line, column = problem.line or 1, problem.column or 1
+    detail = problem.message.partition("): ")[2] or problem.message
+    hint = next((h for key, h in _HINTS if key in detail), "")
+    message = (f"the text is not valid YAML at line {line}, column {column}: {detail}"
+               + (f" ({hint})" if hint else ""))
+    rows = text.split("\n")
+    excerpt = ""
+    if 0 < line <= len(rows):  # the line, the one before it (often the culprit), a caret
+        width = len(str(line))
+        shown = [f"{n:>{width}} | {rows[n - 1].replace(chr(9), '→')[:120]}"
+                 for n in range(max(1, line - 1), line + 1)]
+        excerpt = "\n".join([*shown, f"{' ' * width} | {' ' * (column - 1)}^"])
+    return TextProblem("", message[:1].upper() + message[1:], "", line, column, excerpt)
+
+
+def _escape(text: str) -> str:
+    """Text shown as it is in Markdown (names and values come from what people typed)."""
+    return re.sub(r"([\\`*_\[\]{}<>#|~$:])", r"\\\1", text)
