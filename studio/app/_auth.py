@@ -16,11 +16,11 @@ import os
 
 import streamlit as st
 
-from studio.store import Actor
+from studio.app._session_cookie import COOKIE, SESSION_PATH
+from studio.store import Actor, SignInError
 
 MODE_ENV = "ROUNDTABLE_MODE"
 SHARED = "shared"
-COOKIE = "rt_session"
 _ACTOR = "auth_actor"
 _TOKEN = "auth_token"
 _COOKIE_OP = "auth_cookie_op"
@@ -115,26 +115,33 @@ def _sso_actor(store) -> Actor | None:  # noqa: ANN001
     return actor
 
 
-def cookie_writer() -> None:
-    """Write or clear the session cookie in the browser (call once per page run). The
-    same tiny script is drawn on every run, so Streamlit never reloads its frame."""
+def cookie_writer(store) -> None:  # noqa: ANN001 - studio.store.Store
+    """Have the server set or clear the session cookie (call once per page run). The page
+    never holds the session token: it posts a single-use ticket to the server, which answers
+    with an ``HttpOnly`` cookie (:mod:`studio.app._session_cookie`). The same tiny script is
+    drawn on every run, so Streamlit never reloads its frame."""
     op = st.session_state.get(_COOKIE_OP)
     if not op:
         return
-    action, token = op
-    if (_cookie_token() or "") == token:
+    action, token = op[:2]
+    if action == "set" and (_cookie_token() or "") == token:
         return  # the browser sent this very cookie: nothing to write
-    if action == "set":
-        assignment = (f"{COOKIE}=" + token + "; path=/; max-age=" + str(14 * 86400)
-                      + "; SameSite=Strict")
-    else:
-        assignment = f"{COOKIE}=; path=/; max-age=0; SameSite=Strict"
-    script = ("<script>(function(){var c=" + json.dumps(assignment) + ";"
-              "if (window.parent.location.protocol==='https:') c+='; Secure';"
-              "window.parent.document.cookie=c;})();</script>")
+    if action == "set" and len(op) < 3:
+        try:
+            op = st.session_state[_COOKIE_OP] = (action, token, store.cookie_ticket(token))
+        except SignInError:  # the session ended meanwhile: the next page run signs them out
+            st.session_state.pop(_COOKIE_OP, None)
+            return
+    base = "/" + str(st.get_option("server.baseUrlPath") or "").strip("/")
+    request = {"url": base.rstrip("/") + SESSION_PATH,
+               "method": "POST" if action == "set" else "DELETE",
+               "body": op[2] if action == "set" else None}
+    script = ("<script>(function(){var r=" + json.dumps(request) + ";"
+              "window.parent.fetch(r.url,{method:r.method,body:r.body,"
+              "credentials:'same-origin'});})();</script>")
     import streamlit.components.v1 as components
 
-    # (st.iframe, its announced successor, does not let the script reach the page's cookies)
+    # (st.iframe, its announced successor, does not let the script reach the page)
     components.html(script, height=0)
 
 

@@ -1,4 +1,5 @@
-"""Roundtable Studio, the Streamlit app: ``streamlit run studio/app/main.py``.
+"""Roundtable Studio, the Streamlit app, served by ``studio/app/server.py`` (``roundtable ui``
+runs ``streamlit run studio/app/server.py``, which adds the session cookie's route).
 
 Pages live in ``views/`` (NOT ``pages/``: a ``pages/`` folder beside the entry script makes
 Streamlit route direct URLs the old multipage way, skipping st.navigation and this file).
@@ -85,7 +86,7 @@ def main() -> None:
     st.set_page_config(page_title="Roundtable Studio", page_icon="🪑", layout="wide")
     svc = services()
     actor = sign_in_state(svc.store)
-    cookie_writer()
+    cookie_writer(svc.store)
     if actor is None:  # shared mode, nobody signed in: the sign-in page is the only page
         st.navigation([st.Page(_HERE / "sign_in.py", title="Sign in", icon="🔑",
                                url_path="sign-in", default=True)]).run()

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 def cmd_ui(args: argparse.Namespace) -> int:
     import studio
 
-    app = Path(studio.__file__).resolve().parent / "app" / "main.py"
+    app = Path(studio.__file__).resolve().parent / "app" / "server.py"  # serves main.py
     if not app.is_file():
         raise CliError(f"the studio web app is missing ({app}); reinstall roundtable-studio")
     _check_port_free(args.host, args.port)

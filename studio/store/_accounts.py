@@ -12,10 +12,10 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy import delete, func
+from sqlalchemy import CursorResult, delete, func
 from sqlmodel import Session, col, select
 
 from ._actor import ADMIN, MEMBER, ROLES, Actor
@@ -25,6 +25,8 @@ from ._records import Account
 from ._tables import AccountRow, AccountSessionRow, SignInAttemptRow, now
 
 SESSION_DAYS = 14
+COOKIE_TICKET_SECONDS = 120
+_TICKET = "cookie-ticket:"  # a ticket's hash never equals a session token's
 MAX_FAILURES = 5  # wrong passwords per name within the window, then wait
 FAILURE_WINDOW = 15 * 60.0
 MIN_PASSWORD = 8
@@ -346,6 +348,48 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
         if row is None:
             return None
         return Actor(row.id, row.display_name or row.name, row.role)
+
+    def cookie_ticket(self, token: str, seconds: float = COOKIE_TICKET_SECONDS) -> str:
+        """A single-use ticket, good for two minutes, that the browser trades (through the
+        web server, see :meth:`redeem_cookie_ticket`) for a session of the same person kept
+        in a cookie the page cannot read. The session token itself never reaches the page.
+        Raises :class:`SignInError` when ``token`` signs nobody in."""
+        actor = self.session_actor(token)
+        if actor is None or actor.id is None:
+            raise SignInError("that session has ended: sign in again")
+        ticket = secrets.token_urlsafe(32)
+        stamp = now()
+        with self._write() as session:
+            session.add(AccountSessionRow(token_hash=_digest(_TICKET + ticket),
+                                          account_id=actor.id, created_at=stamp,
+                                          expires_at=stamp + seconds,
+                                          last_seen_at=stamp))
+        return ticket
+
+    def redeem_cookie_ticket(self, ticket: str, days: float = SESSION_DAYS) -> str | None:
+        """The token of a new session for the person a :meth:`cookie_ticket` was made for,
+        or None when the ticket is unknown, used already, expired, or their access has
+        ended. A ticket works once, in any process of the studio."""
+        if not ticket:
+            return None
+        stamp = now()
+        mine = col(AccountSessionRow.token_hash) == _digest(_TICKET + ticket)
+        with self._write() as session:
+            row = session.exec(select(AccountSessionRow.account_id,
+                                      AccountSessionRow.expires_at).where(mine)).first()
+            # used, whatever comes next; of two redeeming it at once, one deletes it
+            gone = cast("CursorResult[Any]", session.execute(delete(AccountSessionRow).where(mine)))
+            if row is None or gone.rowcount != 1:
+                return None
+            account_id, expires_at = row
+            account = session.get(AccountRow, account_id)
+            if expires_at < stamp or account is None or account.disabled_at is not None:
+                return None
+            token = secrets.token_urlsafe(32)
+            session.add(AccountSessionRow(token_hash=_digest(token), account_id=account_id,
+                                          created_at=stamp, expires_at=stamp + days * 86400,
+                                          last_seen_at=stamp))
+        return token
 
     def end_session(self, token: str | None) -> None:
         """Sign out: the token stops working in every process."""

@@ -13,7 +13,8 @@ import time
 from typing import Any
 
 from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
 from ._accounts import normal_name
 from ._actor import ROLES, Actor
@@ -269,6 +270,24 @@ def _account_row(a: _Reader) -> AccountRow:
                       disabled_at=a.number("disabled_at", None, optional=True))
 
 
+def _add_missing_accounts(session: Session, accounts: list[AccountRow]) -> int:
+    """Create the backup's accounts this database does not have; return how many. Each is
+    checked inside the restore's transaction and added under its own savepoint, so an account
+    of the same name that another process created meanwhile is left as it is rather than
+    failing the whole restore."""
+    created = 0
+    for account in accounts:
+        if session.exec(select(AccountRow.id).where(AccountRow.name == account.name)).first():
+            continue
+        try:
+            with session.begin_nested():
+                session.add(account)
+        except IntegrityError:
+            continue  # created by someone else since the check above: theirs is kept
+        created += 1
+    return created
+
+
 def _owner_name(r: _Reader, known: set[str]) -> str | None:
     """The item's owner (an account name, or None: the administrators' own)."""
     owner = r.text("owner", None, optional=True)
@@ -393,9 +412,8 @@ class BackupMixin(StoreBase):
             )
         accounts = [_account_row(a) for a in top.items("accounts")] if "accounts" in data else []
         _unique("accounts", [a.name for a in accounts])
-        with self._read() as session:
-            existing = set(session.exec(select(AccountRow.name)))
-        known = existing | {a.name for a in accounts}
+        with self._read() as session:  # to name a bad owner before writing anything
+            known = set(session.exec(select(AccountRow.name))) | {a.name for a in accounts}
         templates = [(_owner_name(t, known), *_template_rows(t)) for t in top.items("templates")]
         models = [(_owner_name(m, known), _model_row(m)) for m in top.items("model_configs")]
         tools = [
@@ -418,13 +436,8 @@ class BackupMixin(StoreBase):
         _unique_owned("tools", [(o, t.name) for o, t in tools])
         _unique("drafts", [o or "" for o, *_ in drafts], key="owner")
         _unique("runs", [run.id for _, run, _ in runs], key="id")
-        created = 0
         with self._write() as session:
-            for account in accounts:
-                if account.name not in existing:
-                    session.add(account)
-                    created += 1
-            session.flush()
+            created = _add_missing_accounts(session, accounts)
             ids: dict[str | None, int | None] = {None: None}
             ids.update({a.name: a.id for a in session.exec(select(AccountRow))})
             for owner, row, versions in templates:

@@ -6,9 +6,12 @@ a wrong password. The tests run in file order and share the server and the conte
 from __future__ import annotations
 
 import re
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -83,10 +86,23 @@ def sign_in(page: Page, url: str, name: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Sign in", exact=True).click()
 
 
+def session_cookie(page: Page, present: bool = True) -> dict[str, Any] | None:
+    """The browser's session cookie, once it is there (or gone, with ``present=False``)."""
+    for _ in range(300):  # the server answers the page's ticket within a moment
+        cookie = next((c for c in page.context.cookies() if c["name"] == "rt_session"), None)
+        if (cookie is not None) == present:
+            return cookie
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the session cookie is {'missing' if present else 'still there'}")
+
+
 def signed_in_as(page: Page, name: str) -> None:
     expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()
-    # the session cookie (what keeps people signed in across reloads) is in the browser
-    page.wait_for_function("() => document.cookie.includes('rt_session=')")
+    # the session cookie (what keeps people signed in across reloads) is in the browser,
+    # set by the server where no script in the page can read it
+    cookie = session_cookie(page)
+    assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert "rt_session" not in page.evaluate("document.cookie")
 
 
 def start_run(page: Page, url: str, template_key: str) -> str:
@@ -206,8 +222,14 @@ def test_a_budget_stops_bobs_next_run_with_a_clear_message(people, workshop) -> 
 
 def test_sign_out_and_ending_access(people, workshop) -> None:
     teacher, ann, bob = people["teacher"], people["ann"], people["bob"]
+    kept = session_cookie(bob)
     bob.locator(".st-key-sign_out button").click()
     expect(bob.get_by_role("heading", name="Sign in").first).to_be_visible()
+    session_cookie(bob, present=False)  # cleared by the server
+    assert kept is not None
+    # and the session it held has ended: the old cookie, sent again, signs nobody in
+    bob.context.add_cookies([{k: kept[k] for k in ("name", "value", "domain", "path",
+                                                   "httpOnly", "sameSite")}])
     bob.reload()
     expect(bob.get_by_role("heading", name="Sign in").first).to_be_visible()
     bob.goto(f"{workshop.url}/history")
@@ -220,6 +242,27 @@ def test_sign_out_and_ending_access(people, workshop) -> None:
     expect(ann.get_by_role("heading", name="Sign in").first).to_be_visible()
     sign_in(ann, workshop.url, "ann")
     expect(ann.get_by_text("Your access to this workshop has ended")).to_be_visible()
+
+
+def test_the_cookie_route_takes_only_a_fresh_ticket_from_the_studios_own_pages(
+        workshop: StudioServer) -> None:
+    """Another site cannot sign a browser in or out (its Origin is refused), and nothing
+    but a live ticket sets a cookie."""
+    url = f"{workshop.url}/api/session"
+    host = urlsplit(workshop.url).netloc
+    for headers in ({}, {"Origin": "http://evil.example"}):
+        for method in ("POST", "DELETE"):
+            assert _status(url, method, headers, b"x") == 403, (method, headers)
+    assert _status(url, "POST", {"Origin": f"http://{host}"}, b"made-up-ticket") == 403
+
+
+def _status(url: str, method: str, headers: dict[str, str], body: bytes) -> int:
+    request = urllib.request.Request(url, data=body or None, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
 
 
 def test_the_key_file_and_logs_hold_no_password(workshop) -> None:

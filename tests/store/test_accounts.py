@@ -226,3 +226,30 @@ def test_a_lost_key_file_says_what_to_do(sqlite_url: str, tmp_path: Path) -> Non
     with pytest.raises(StoreError, match="cannot be decrypted .* Save the key again"):
         reopened.secret_for_use(LOCAL, "openai", None)
     assert reopened.list_secrets(LOCAL)[0].preview == "(unreadable: save it again)"
+
+
+def test_a_cookie_ticket_is_traded_once_for_a_session_of_the_same_person(
+        store: Store, store_url: str, people) -> None:
+    """What keeps a person signed in across reloads: the page gets a ticket, never the
+    token; the web server trades the ticket, once, for a session of the same person."""
+    admin, a, _ = people
+    token = store.start_session(store.sign_in("ann", PASSWORD))
+    ticket = store.cookie_ticket(token)
+    assert store.session_actor(ticket) is None, "a ticket is not a session"
+    other = Store.open(store_url)  # another studio process behind the same proxy
+    try:
+        cookie = other.redeem_cookie_ticket(ticket)
+    finally:
+        other.close()
+    assert cookie is not None and cookie != token
+    assert store.session_actor(cookie) == a
+    assert store.redeem_cookie_ticket(ticket) is None, "a ticket works once"
+    assert store.redeem_cookie_ticket("made-up") is None
+    assert store.redeem_cookie_ticket("") is None
+    assert store.redeem_cookie_ticket(store.cookie_ticket(token, seconds=-1)) is None, \
+        "an expired ticket is refused"
+    late = store.cookie_ticket(token)
+    store.set_access(admin, "ann", False)
+    assert store.redeem_cookie_ticket(late) is None, "ending access ends the tickets too"
+    with pytest.raises(SignInError, match="session has ended"):
+        store.cookie_ticket(token)

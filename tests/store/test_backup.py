@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import Result, event
+from sqlalchemy.orm import ORMExecuteState
+from sqlmodel import Session
 
 from studio.store import Actor, Budget, ModelConfig, Store, StoreError, actor_of
 
@@ -239,3 +244,50 @@ def test_an_owner_the_backup_does_not_know_is_refused(store: Store) -> None:
     backup["templates"][0]["owner"] = "carol"
     with pytest.raises(StoreError, match=r"templates\[0\]\.owner: 'carol' is not an account"):
         store.restore(admin, backup)
+
+
+@pytest.mark.parametrize("meanwhile", ["before the restore writes", "while it writes"])
+def test_an_account_someone_creates_during_a_restore_is_kept(
+        store: Store, store_url: str, meanwhile: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process (here a second connection) creates an account of a name the backup
+    brings, after the restore has checked the backup's owners: the restore still loads
+    everything, and the account that process made stays as it made it."""
+    if meanwhile == "while it writes" and store.dialect == "sqlite":
+        pytest.skip("SQLite's restore holds the write lock: nobody else writes meanwhile")
+    admin, _, _ = _workshop(store)
+    backup = store.backup(admin)
+    carol = {**next(a for a in backup["accounts"] if a["name"] == "ann"), "name": "carol"}
+    backup["accounts"].append(carol)
+    backup["templates"][0]["owner"] = "carol"
+    other = Store.open(store_url)
+    write = store._write
+
+    def create_carol() -> None:
+        other.create_account(admin, "carol", PASSWORD, role="admin")
+
+    @contextlib.contextmanager
+    def racing_write() -> Iterator[Session]:
+        if meanwhile == "before the restore writes":
+            create_carol()
+        with write() as session:
+            if meanwhile == "while it writes":
+                def after_the_check(state: ORMExecuteState) -> Result[Any] | None:
+                    if not state.is_select or "carol" not in state.statement.compile().params.values():
+                        return None
+                    found = state.invoke_statement()
+                    create_carol()  # committed by the other connection, between check and add
+                    return found
+                event.listen(session, "do_orm_execute", after_the_check)
+            yield session
+
+    monkeypatch.setattr(store, "_write", racing_write)
+    try:
+        counts = store.restore(admin, backup)
+    finally:
+        monkeypatch.undo()
+        other.close()
+    assert counts["accounts"] == 0 and counts["templates"] == len(backup["templates"])
+    kept = store.sign_in("carol", PASSWORD)
+    assert kept.role == "admin", "the account made meanwhile is left as it was made"
+    restored = {t.name for t in store.list_templates(actor_of(kept))}
+    assert backup["templates"][0]["name"] in restored

@@ -1,0 +1,64 @@
+"""The session cookie, set and cleared by the web server itself so that it is ``HttpOnly``:
+no script in the page can read it, so a script slipped into the page cannot carry a
+person's session away.
+
+Signing in happens in a page run, which cannot send HTTP headers. So the page gets a
+single-use ticket (good for two minutes, see ``Store.cookie_ticket``), and the browser
+posts it to ``POST /api/session``; the server trades it for a session of the same person
+and answers with the cookie. ``DELETE /api/session`` ends the cookie's session and clears
+the cookie. Both refuse requests from another site (their ``Origin`` must be this host).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from studio.store import SESSION_DAYS, Store
+
+COOKIE = "rt_session"
+SESSION_PATH = "/api/session"
+
+
+def _same_site(request: Request) -> bool:
+    """The request came from one of this studio's own pages (a browser always sends
+    ``Origin`` on a POST or DELETE made by a script)."""
+    origin = request.headers.get("origin")
+    if not origin:
+        return False
+    host = request.headers.get("x-forwarded-host") or request.headers.get("host") or ""
+    return urlsplit(origin).netloc.lower() == host.split(",")[0].strip().lower()
+
+
+def _secure(request: Request) -> bool:
+    scheme = request.headers.get("x-forwarded-proto") or request.url.scheme
+    return scheme.split(",")[0].strip().lower() == "https"
+
+
+def session_routes(store: Callable[[], Store]) -> list[Route]:
+    """The cookie's two routes; ``store`` gives the studio's store when first needed."""
+
+    async def cookie(request: Request) -> Response:
+        if not _same_site(request):
+            return Response("refused: not from this studio's pages", status_code=403)
+        if request.method == "POST":
+            ticket = (await request.body()).decode("utf-8", "replace").strip()
+            token = await run_in_threadpool(store().redeem_cookie_ticket, ticket)
+            if token is None:
+                return Response("that ticket is unknown, used or expired", status_code=403)
+            answer = Response(status_code=204)
+            answer.set_cookie(COOKIE, token, max_age=int(SESSION_DAYS * 86400), path="/",
+                              httponly=True, samesite="strict", secure=_secure(request))
+            return answer
+        await run_in_threadpool(store().end_session, request.cookies.get(COOKIE))
+        answer = Response(status_code=204)
+        answer.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
+                             secure=_secure(request))
+        return answer
+
+    return [Route(SESSION_PATH, cookie, methods=["POST", "DELETE"])]
