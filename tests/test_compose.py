@@ -40,5 +40,8 @@ def test_compose_starts_postgres_redis_two_workers_and_two_studios_behind_one_ad
     nginx = (ROOT / "deploy" / "nginx.conf").read_text()
     assert re.findall(r"server (studio\d):8501", nginx) == ["studio1", "studio2"]
     assert "Upgrade $http_upgrade" in nginx  # Streamlit's websocket gets through
+    # the browser's own address (port included) reaches the studio, which checks a sign-in's
+    # cookie request against it (tests/app/test_session_cookie.py)
+    assert "X-Forwarded-Host $http_host" in nginx and "X-Forwarded-Proto $scheme" in nginx
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "ARG BASE=" in dockerfile and "FROM ${BASE}" in dockerfile

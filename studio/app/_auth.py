@@ -124,8 +124,6 @@ def cookie_writer(store) -> None:  # noqa: ANN001 - studio.store.Store
     if not op:
         return
     action, token = op[:2]
-    if action == "set" and (_cookie_token() or "") == token:
-        return  # the browser sent this very cookie: nothing to write
     if action == "set" and len(op) < 3:
         try:
             op = st.session_state[_COOKIE_OP] = (action, token, store.cookie_ticket(token))

@@ -4,7 +4,7 @@ person's session away.
 
 Signing in happens in a page run, which cannot send HTTP headers. So the page gets a
 single-use ticket (good for two minutes, see ``Store.cookie_ticket``), and the browser
-posts it to ``POST /api/session``; the server trades it for a session of the same person
+posts it to ``POST /api/session`` (under the server's base URL path); the server trades it for a session of the same person
 and answers with the cookie. ``DELETE /api/session`` ends the cookie's session and clears
 the cookie. Both refuse requests from another site (their ``Origin`` must be this host).
 """
@@ -36,29 +36,38 @@ def _same_site(request: Request) -> bool:
 
 
 def _secure(request: Request) -> bool:
-    scheme = request.headers.get("x-forwarded-proto") or request.url.scheme
-    return scheme.split(",")[0].strip().lower() == "https"
+    """Whether the page was served over https (its ``Origin``, checked already, says so
+    even behind a proxy that speaks plain http to the studio)."""
+    return urlsplit(request.headers.get("origin") or "").scheme == "https"
 
 
-def session_routes(store: Callable[[], Store]) -> list[Route]:
-    """The cookie's two routes; ``store`` gives the studio's store when first needed."""
+def session_routes(store: Callable[[], Store], base: str = "") -> list[Route]:
+    """The cookie's two routes, under the server's base URL path ``base``; ``store`` gives
+    the studio's store when first needed."""
+
+    def redeem(ticket: str) -> str | None:
+        return store().redeem_cookie_ticket(ticket)
+
+    def end(token: str | None) -> None:
+        store().end_session(token)
 
     async def cookie(request: Request) -> Response:
         if not _same_site(request):
             return Response("refused: not from this studio's pages", status_code=403)
         if request.method == "POST":
             ticket = (await request.body()).decode("utf-8", "replace").strip()
-            token = await run_in_threadpool(store().redeem_cookie_ticket, ticket)
+            token = await run_in_threadpool(redeem, ticket)
             if token is None:
                 return Response("that ticket is unknown, used or expired", status_code=403)
             answer = Response(status_code=204)
             answer.set_cookie(COOKIE, token, max_age=int(SESSION_DAYS * 86400), path="/",
                               httponly=True, samesite="strict", secure=_secure(request))
             return answer
-        await run_in_threadpool(store().end_session, request.cookies.get(COOKIE))
+        await run_in_threadpool(end, request.cookies.get(COOKIE))
         answer = Response(status_code=204)
         answer.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
                              secure=_secure(request))
         return answer
 
-    return [Route(SESSION_PATH, cookie, methods=["POST", "DELETE"])]
+    path = "/" + "/".join(p for p in (base.strip("/"), SESSION_PATH.strip("/")) if p)
+    return [Route(path, cookie, methods=["POST", "DELETE"])]

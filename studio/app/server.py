@@ -18,4 +18,5 @@ from studio.app._services import services
 from studio.app._session_cookie import session_routes
 
 app = st.App(Path(__file__).resolve().with_name("main.py"),
-             routes=session_routes(lambda: services().store))
+             routes=session_routes(lambda: services().store,
+                                   base=str(st.get_option("server.baseUrlPath") or "")))

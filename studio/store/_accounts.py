@@ -26,7 +26,7 @@ from ._tables import AccountRow, AccountSessionRow, SignInAttemptRow, now
 
 SESSION_DAYS = 14
 COOKIE_TICKET_SECONDS = 120
-_TICKET = "cookie-ticket:"  # a ticket's hash never equals a session token's
+SESSION, TICKET = "session", "ticket"  # the kinds of account_session rows
 MAX_FAILURES = 5  # wrong passwords per name within the window, then wait
 FAILURE_WINDOW = 15 * 60.0
 MIN_PASSWORD = 8
@@ -316,13 +316,17 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
             raise SignInError("your access to this workshop has ended: ask the administrator")
         return _account(row)
 
-    # -- sessions --------------------------------------------------------------------------
+    # -- sessions ----------------------------------------------------------------------------
+    # One sign-in is a family of rows: the page's session, the single-use tickets it hands
+    # the browser, and the session each ticket is traded for (the cookie's). Signing out
+    # of any of them ends the whole family, in every process.
     def start_session(self, account: Account, days: float = SESSION_DAYS) -> str:
         """A new sign-in session; returns the token to keep in the browser (never stored)."""
         token = secrets.token_urlsafe(32)
         stamp = now()
         with self._write() as session:
             session.add(AccountSessionRow(token_hash=_digest(token), account_id=account.id,
+                                          family=secrets.token_hex(16), kind=SESSION,
                                           created_at=stamp, expires_at=stamp + days * 86400,
                                           last_seen_at=stamp))
             session.execute(delete(AccountSessionRow).where(
@@ -330,15 +334,15 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
         return token
 
     def session_actor(self, token: str | None) -> Actor | None:
-        """Who a session token signs in, or None (unknown, expired, access ended). Called on
-        every page run in shared mode: one indexed lookup, no ORM objects."""
+        """Who a session token signs in, or None (unknown, expired, access ended, a ticket).
+        Called on every page run in shared mode: one indexed lookup, no ORM objects."""
         if not token:
             return None
         account, record = AccountRow.__table__, AccountSessionRow.__table__  # type: ignore[attr-defined]
         query = (sa.select(account.c.id, account.c.name, account.c.display_name,
                            account.c.role)
                  .join(record, record.c.account_id == account.c.id)
-                 .where(record.c.token_hash == _digest(token),
+                 .where(record.c.token_hash == _digest(token), record.c.kind == SESSION,
                         record.c.expires_at >= now(), account.c.disabled_at.is_(None)))
         try:
             with self._engine.connect() as conn:
@@ -351,49 +355,61 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
 
     def cookie_ticket(self, token: str, seconds: float = COOKIE_TICKET_SECONDS) -> str:
         """A single-use ticket, good for two minutes, that the browser trades (through the
-        web server, see :meth:`redeem_cookie_ticket`) for a session of the same person kept
+        web server, see :meth:`redeem_cookie_ticket`) for a session of the same sign-in kept
         in a cookie the page cannot read. The session token itself never reaches the page.
         Raises :class:`SignInError` when ``token`` signs nobody in."""
-        actor = self.session_actor(token)
-        if actor is None or actor.id is None:
+        if self.session_actor(token) is None:
             raise SignInError("that session has ended: sign in again")
         ticket = secrets.token_urlsafe(32)
         stamp = now()
         with self._write() as session:
-            session.add(AccountSessionRow(token_hash=_digest(_TICKET + ticket),
-                                          account_id=actor.id, created_at=stamp,
-                                          expires_at=stamp + seconds,
-                                          last_seen_at=stamp))
+            row = session.get(AccountSessionRow, _digest(token))
+            if row is None:
+                raise SignInError("that session has ended: sign in again")
+            if not row.family:  # a session from before families: it starts one now
+                row.family = secrets.token_hex(16)
+                session.add(row)
+            session.add(AccountSessionRow(token_hash=_digest(ticket), account_id=row.account_id,
+                                          family=row.family, kind=TICKET, created_at=stamp,
+                                          expires_at=stamp + seconds, last_seen_at=stamp))
         return ticket
 
     def redeem_cookie_ticket(self, ticket: str, days: float = SESSION_DAYS) -> str | None:
-        """The token of a new session for the person a :meth:`cookie_ticket` was made for,
+        """The token of a new session of the sign-in a :meth:`cookie_ticket` was made for,
         or None when the ticket is unknown, used already, expired, or their access has
         ended. A ticket works once, in any process of the studio."""
         if not ticket:
             return None
         stamp = now()
-        mine = col(AccountSessionRow.token_hash) == _digest(_TICKET + ticket)
+        mine = ((col(AccountSessionRow.token_hash) == _digest(ticket))
+                & (col(AccountSessionRow.kind) == TICKET))
         with self._write() as session:
-            row = session.exec(select(AccountSessionRow.account_id,
+            row = session.exec(select(AccountSessionRow.account_id, AccountSessionRow.family,
                                       AccountSessionRow.expires_at).where(mine)).first()
             # used, whatever comes next; of two redeeming it at once, one deletes it
             gone = cast("CursorResult[Any]", session.execute(delete(AccountSessionRow).where(mine)))
             if row is None or gone.rowcount != 1:
                 return None
-            account_id, expires_at = row
+            account_id, family, expires_at = row
             account = session.get(AccountRow, account_id)
             if expires_at < stamp or account is None or account.disabled_at is not None:
                 return None
             token = secrets.token_urlsafe(32)
             session.add(AccountSessionRow(token_hash=_digest(token), account_id=account_id,
-                                          created_at=stamp, expires_at=stamp + days * 86400,
-                                          last_seen_at=stamp))
+                                          family=family, kind=SESSION, created_at=stamp,
+                                          expires_at=stamp + days * 86400, last_seen_at=stamp))
         return token
 
     def end_session(self, token: str | None) -> None:
-        """Sign out: the token stops working in every process."""
-        if token:
-            with self._write() as session:
-                session.execute(delete(AccountSessionRow).where(
-                    col(AccountSessionRow.token_hash) == _digest(token)))
+        """Sign out: the token, and every session and ticket of the same sign-in, stop
+        working in every process."""
+        if not token:
+            return
+        with self._write() as session:
+            row = session.get(AccountSessionRow, _digest(token))
+            if row is None:
+                return
+            same = col(AccountSessionRow.token_hash) == row.token_hash
+            if row.family:
+                same = same | (col(AccountSessionRow.family) == row.family)
+            session.execute(delete(AccountSessionRow).where(same))

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    String,
     Text,
     UniqueConstraint,
     false,
@@ -63,6 +64,11 @@ class AccountSessionRow(SQLModel, table=True):
     token_hash: str = Field(primary_key=True)  # sha256 of the cookie's token, never the token
     account_id: int = Field(sa_column=Column(
         Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=False, index=True))
+    # the sign-in it belongs to (signing out ends them all); "" for rows made before 0007
+    family: str = Field(default="", sa_column=Column(String, nullable=False, server_default="",
+                                                     index=True))
+    kind: str = Field(default="session", sa_column=Column(  # "session" or a cookie "ticket"
+        String, nullable=False, server_default="session"))
     created_at: float = Field(default_factory=now)
     expires_at: float
     last_seen_at: float = Field(default_factory=now)

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from studio.store import Actor, Store, actor_of
 
@@ -242,6 +242,34 @@ def test_sign_out_and_ending_access(people, workshop) -> None:
     expect(ann.get_by_role("heading", name="Sign in").first).to_be_visible()
     sign_in(ann, workshop.url, "ann")
     expect(ann.get_by_text("Your access to this workshop has ended")).to_be_visible()
+
+
+def test_signing_out_ends_the_cookies_session_even_when_the_browser_keeps_it(
+        people, workshop) -> None:
+    """On a shared computer: someone signs in and out without reloading, and the browser's
+    request to clear the cookie never arrives. The cookie's session has ended anyway."""
+    bob = people["bob"]
+    sign_in(bob, workshop.url, "bob")
+    signed_in_as(bob, "bob")
+    kept = session_cookie(bob)
+    assert kept is not None
+
+    def no_clearing(route: Route) -> None:
+        if route.request.method == "DELETE":
+            route.abort()
+        else:
+            route.continue_()
+
+    bob.route("**/api/session", no_clearing)
+    with bob.expect_request(lambda r: r.method == "DELETE" and r.url.endswith("/api/session")):
+        bob.locator(".st-key-sign_out button").click()
+    expect(bob.get_by_role("heading", name="Sign in").first).to_be_visible()
+    still = session_cookie(bob)
+    assert still is not None and still["value"] == kept["value"]
+    bob.unroute("**/api/session")
+    bob.reload()
+    expect(bob.get_by_role("heading", name="Sign in").first).to_be_visible()
+    expect(bob.get_by_text("Signed in as bob")).to_have_count(0)
 
 
 def test_the_cookie_route_takes_only_a_fresh_ticket_from_the_studios_own_pages(

@@ -248,6 +248,16 @@ def test_a_cookie_ticket_is_traded_once_for_a_session_of_the_same_person(
     assert store.redeem_cookie_ticket("") is None
     assert store.redeem_cookie_ticket(store.cookie_ticket(token, seconds=-1)) is None, \
         "an expired ticket is refused"
+    # one sign-in: signing out of the page's session ends the cookie's, and the other way
+    for ending in ("page", "cookie"):
+        page = store.start_session(store.sign_in("ann", PASSWORD))
+        unused = store.cookie_ticket(page)
+        kept = store.redeem_cookie_ticket(store.cookie_ticket(page))
+        assert kept is not None and store.session_actor(kept) == a
+        store.end_session(page if ending == "page" else kept)
+        assert store.session_actor(page) is None and store.session_actor(kept) is None, ending
+        assert store.redeem_cookie_ticket(unused) is None, ending
+    assert store.session_actor(cookie) == a, "another sign-in of the same person goes on"
     late = store.cookie_ticket(token)
     store.set_access(admin, "ann", False)
     assert store.redeem_cookie_ticket(late) is None, "ending access ends the tickets too"

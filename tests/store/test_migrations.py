@@ -6,6 +6,7 @@ nothing is lost.
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 import textwrap
@@ -268,3 +269,32 @@ def test_store_imports_nothing_of_the_app() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_a_session_from_before_families_still_signs_in_and_signs_out(store_url: str) -> None:
+    """0007: a sign-in made by an older studio keeps working after the upgrade; its first
+    cookie ticket gives it a family, so signing out then ends the cookie's session too."""
+    engine = create_db_engine(store_url)
+    token = "an-older-studios-token"
+    try:
+        migrate(engine, target="0006")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO account (id, name, display_name, role, budget, created_at) "
+                "VALUES (7, 'ann', 'Ann', 'member', '{}', 0)"))
+            conn.execute(sa.text(
+                "INSERT INTO account_session (token_hash, account_id, created_at, expires_at, "
+                "last_seen_at) VALUES (:h, 7, 0, 1e12, 0)"),
+                {"h": hashlib.sha256(token.encode()).hexdigest()})
+    finally:
+        engine.dispose()
+    store = Store.open(store_url)
+    try:
+        assert store.schema_version() == HEAD
+        assert store.session_actor(token).name == "Ann"  # type: ignore[union-attr]
+        cookie = store.redeem_cookie_ticket(store.cookie_ticket(token))
+        assert cookie is not None and store.session_actor(cookie) is not None
+        store.end_session(token)
+        assert store.session_actor(token) is None and store.session_actor(cookie) is None
+    finally:
+        store.close()
