@@ -282,10 +282,21 @@ def _add_missing_accounts(session: Session, accounts: list[AccountRow]) -> int:
         try:
             with session.begin_nested():
                 session.add(account)
-        except IntegrityError:
-            continue  # created by someone else since the check above: theirs is kept
+        except IntegrityError as exc:
+            if session.exec(select(AccountRow.id).where(AccountRow.name == account.name)).first():
+                continue  # created by someone else since the check above: theirs is kept
+            raise StoreError(  # another account holds its single sign-on identity
+                f"account {account.name!r} cannot be restored: {_clash(account)}") from exc
         created += 1
     return created
+
+
+def _clash(account: AccountRow) -> str:
+    if account.oidc_subject:
+        return (f"its single sign-on identity ({account.oidc_issuer} {account.oidc_subject}) "
+                "belongs to another account here; restore into an empty studio, or rename "
+                "that account in the backup")
+    return "it conflicts with an account stored here"
 
 
 def _owner_name(r: _Reader, known: set[str]) -> str | None:
