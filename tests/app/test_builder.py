@@ -270,6 +270,24 @@ def test_unapplied_text_survives_a_look_at_json_and_a_change_elsewhere(builder) 
     assert "builder_text_edited" not in at.session_state, "applied: nothing is pending"
 
 
+def test_applying_json_keeps_the_unapplied_yaml_to_put_back(builder) -> None:
+    at = builder()
+    text_box(at).set_value(dump_yaml(load_bundled_template("writer_with_critic"))).run()
+    at.button(key="builder_text_apply").click().run()
+    mine = text_box(at).value + "# my notes, not applied yet\n"
+    text_box(at).set_value(mine).run()
+    at.radio(key="builder_text_format").set_value("JSON").run()
+    text_box(at).set_value(text_box(at).value.replace("Writer with a nested critic",
+                                                      "Renamed in JSON")).run()
+    at.button(key="builder_text_apply").click().run()
+    assert spec_of(at).name == "Renamed in JSON" and not at.error
+    at.radio(key="builder_text_format").set_value("YAML").run()
+    assert "name: Renamed in JSON" in text_box(at).value, "the box shows the new draft"
+    assert any("Your earlier YAML edits were not applied" in w.body for w in at.warning)
+    at.button(key="builder_text_put_back").click().run()
+    assert text_box(at).value == mine
+
+
 def _valid_team(at: AppTest, name: str) -> AppTest:
     add(at, "planner", "critic")
     drag_connect(at, (0, 1), (1, 0))

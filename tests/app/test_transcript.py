@@ -208,4 +208,4 @@ def test_the_line_above_a_message_says_when_the_words_are_the_persons() -> None:
     agents, humans = {"student", "teacher"}, {"student"}
     tags = [message_tag(item, agents, humans) for item in tx.items]
     assert tags == ["", "", " · _stepped in_", " · _automatic reply, not typed by you_",
-                    " · _your follow-up_", " · _edited when this run was forked_"]
+                    " · _your follow-up_", " · _edited at a fork_"]

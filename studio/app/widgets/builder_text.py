@@ -50,8 +50,12 @@ def _apply(ctx: session.Draft, key: str) -> None:
     # "Applied" stays shown while the draft is what was applied (a canvas rerun that
     # follows must not make the confirmation flash away)
     st.session_state[APPLIED_KEY] = None if errors else _digest(st.session_state[session.SPEC])
-    if not errors:
-        st.session_state.pop(EDITED_KEY, None)
+    if not errors:  # what was applied is done with; the other format's edits are kept
+        edited = st.session_state.get(EDITED_KEY, {})
+        for fmt in [f for f, (kept_key, _) in edited.items() if kept_key == key]:
+            del edited[fmt]
+        if not edited:
+            st.session_state.pop(EDITED_KEY, None)
 
 
 def _keep(key: str, fmt: str) -> None:

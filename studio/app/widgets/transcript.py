@@ -31,7 +31,7 @@ def message_tag(item: Item, agents: Collection[str], humans: Collection[str]) ->
     if item.origin == "followup":
         return " · _your follow-up_"
     if item.origin == "edited":
-        return " · _edited when this run was forked_"
+        return " · _edited at a fork_"
     if item.human and item.sender not in agents:
         return " · _stepped in_"
     if item.auto and item.sender in humans:
