@@ -67,10 +67,7 @@ def recording_of(manager: RunManager, actor: Actor,
     """The run's record and its conversation as a recording (the run must have ended; the
     actor must be allowed to see it: its owner or an administrator). A person's words in
     it are marked as theirs, in a run stored before they were too (see :func:`marked`)."""
-    info = manager.store.get_run(actor, run_id)
-    handle = manager.get(actor, run_id)
-    if (handle is not None and not handle.done) or info.status == "running":
-        raise RunError("that run is still going: wait for it to end, or stop it first")
+    info, transcript = _ended(manager, actor, run_id)
 
     def read(source: str) -> list[dict[str, Any]] | None:
         try:
@@ -78,7 +75,17 @@ def recording_of(manager: RunManager, actor: Actor,
         except StoreError:  # deleted since, or not the actor's to read
             return None
 
-    return info, Recording.of(marked(manager.transcript(actor, run_id), read), resume=False)
+    return info, Recording.of(marked(transcript, read), resume=False)
+
+
+def _ended(manager: RunManager, actor: Actor, run_id: str
+           ) -> tuple[RunInfo, list[dict[str, Any]]]:
+    """The record and the transcript of a run that has ended (see :func:`recording_of`)."""
+    info = manager.store.get_run(actor, run_id)
+    handle = manager.get(actor, run_id)
+    if (handle is not None and not handle.done) or info.status == "running":
+        raise RunError("that run is still going: wait for it to end, or stop it first")
+    return info, manager.transcript(actor, run_id)
 
 
 # Where a person's words came from is marked in a message's meta where they enter the
@@ -148,8 +155,9 @@ def _mark(events: list[dict[str, Any]], index: int, text: str, mark: dict[str, A
 
 
 def fork_points(manager: RunManager, actor: Actor, run_id: str) -> list[ForkPoint]:
-    """Every message of the run, in order, nested chats included."""
-    _, recording = recording_of(manager, actor, run_id)
+    """Every message of the run, in order, nested chats included. (Drawn on each page run
+    of an ended run: the run's own transcript only, none of its lineage is read.)"""
+    recording = Recording.of(_ended(manager, actor, run_id)[1], resume=False)
     points = []
     for index, event in enumerate(e for e in recording.events if e["type"] == "message"):
         message = event.get("message") or {}
