@@ -2,6 +2,9 @@
 
 Loopback (127.0.0.0/8, ::1, localhost) and Unix sockets stay allowed, so the tests'
 own servers, browsers and sandboxes work; anything else raises at once.
+
+Each test's reports are kept on it (``item.rep_setup``, ``rep_call``, ``rep_teardown``), so
+a fixture can keep logs and screenshots of a failed test.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import socket
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `tests.support` must import however pytest is started
@@ -48,3 +53,10 @@ def pytest_configure(config: Any) -> None:
         return
     socket.socket.connect = _guarded(socket.socket.connect)  # type: ignore[method-assign]
     socket.socket.connect_ex = _guarded(socket.socket.connect_ex)  # type: ignore[method-assign]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -1,7 +1,7 @@
 """End-to-end harness: `roundtable ui` on a free loopback port, driven by Debian's Chromium.
 
 Every test in this folder is marked ``e2e``. On failure a tall screenshot and the tail of
-the server log go to ``test-artifacts/``.
+the server log go to ``test-artifacts/`` (tests/conftest.py keeps each test's reports).
 """
 
 from __future__ import annotations
@@ -39,13 +39,6 @@ def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
-    report = yield
-    setattr(item, f"rep_{report.when}", report)
-    return report
 
 
 @pytest.fixture(scope="session")

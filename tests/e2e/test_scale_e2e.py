@@ -4,52 +4,37 @@ where a run executes."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.store import Store
-from tests.support.services import (
-    fresh_pg_database,
-    fresh_redis_database,
-    postgres_admin_url,
-    redis_base_url,
-)
+from tests.support.workers import scaled_out
 
-from .conftest import ROOT, StudioServer
+from .conftest import StudioServer
 
 
 @pytest.fixture
-def scaled_out(tmp_path: Path) -> Iterator[tuple[StudioServer, StudioServer]]:
-    with fresh_pg_database(postgres_admin_url()) as db, \
-            fresh_redis_database(redis_base_url()) as broker:
-        data = tmp_path / "data"
-        log = (tmp_path / "worker.log").open("wb")
-        worker = subprocess.Popen([sys.executable, "-m", "studio", "worker", "--broker", broker,
-                                   "--db-url", db, "--data-dir", str(data)],
-                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        studios = [StudioServer(data, tmp_path / f"studio{i}.log",
-                                ("--broker", broker, "--db-url", db)) for i in range(2)]
+def two_studios(tmp_path: Path,
+                request: pytest.FixtureRequest) -> Iterator[tuple[StudioServer, StudioServer]]:
+    with scaled_out(tmp_path, request) as cluster:
+        cluster.worker()  # it starts while the studios do
+        studios = [StudioServer(cluster.data, tmp_path / f"studio{i}.log",
+                                ("--broker", cluster.broker, "--db-url", cluster.db))
+                   for i in range(2)]
         try:
             for studio in studios:
                 studio.start()
-            store = Store.open(db)
-            assert store.live_leases("worker") or worker.poll() is None
+            cluster.ready()
             yield studios[0], studios[1]
         finally:
             for studio in studios:
                 studio.stop()
-            worker.terminate()
-            worker.wait(30)
-            log.close()
 
 
-def test_a_run_on_a_worker_is_stopped_from_the_other_studio(scaled_out, page: Page):
-    first, second = scaled_out
+def test_a_run_on_a_worker_is_stopped_from_the_other_studio(two_studios, page: Page):
+    first, second = two_studios
     page.goto(f"{first.url}/")
     page.locator(".st-key-gallery_run_human_in_the_loop button").click()  # one click runs it
     expect(page.get_by_text("Waiting for you").first).to_be_visible(timeout=90_000)

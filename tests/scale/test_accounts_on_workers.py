@@ -5,29 +5,21 @@ people as a run in the studio's own process; a worker builds a member's team as 
 from __future__ import annotations
 
 import copy
-import time
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
 
 from studio.runs import BudgetExceeded, RunError, RunManager, configuration_notes
-from studio.spec import Registry, SpecError, load_bundled_template
+from studio.spec import SpecError, load_bundled_template
 from studio.store import Actor, Budget, ModelConfig, NotFound, Store, actor_of
 from tests.support.oai_server import OAIServer, text
-
-from .conftest import Processes
+from tests.support.processes import wait_until
+from tests.support.workers import Processes
 
 LOCAL = Actor.local()
 PASSWORD = "correct horse battery"
 KEY = "sk-member-0123456789abcdefWXYZ"
-
-
-def wait_for(predicate, timeout: float = 90.0, what: str = "state") -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -46,18 +38,12 @@ def people(processes: Processes) -> tuple[Actor, Actor, Actor]:
     return admin, a, b
 
 
-def studio(processes: Processes) -> RunManager:
-    """A studio process's run manager (each one has its own handles and caches)."""
-    return RunManager(Store.open(processes.db), Registry.bundled(), data_dir=processes.data,
-                      broker=processes.broker)
-
-
 def waiting_run(manager: RunManager, actor: Actor) -> str:
     spec = load_bundled_template("human_in_the_loop")
     run_id = manager.start(actor, spec, "Draft an email.", template_name=spec.name)
     handle = manager.get(actor, run_id)
     assert handle is not None
-    wait_for(lambda: handle.status == "waiting", what=f"{actor.name}'s run to ask")
+    wait_until(lambda: handle.status == "waiting", what=f"{actor.name}'s run to ask")
     return run_id
 
 
@@ -65,7 +51,7 @@ def test_a_members_run_on_a_worker_is_invisible_and_unstoppable_for_another(
         processes: Processes, people) -> None:
     admin, a, b = people
     processes.workers(1)
-    first, second = studio(processes), studio(processes)
+    first, second = processes.manager(), processes.manager()  # two studios
     try:
         run_a = waiting_run(first, a)
         run_b = waiting_run(first, b)
@@ -85,12 +71,12 @@ def test_a_members_run_on_a_worker_is_invisible_and_unstoppable_for_another(
         assert {h.run_id for h in second.active(admin)} == {run_a, run_b}
         assert {h.owner_name for h in second.active(admin)} == {"ann", "bob"}
         second.stop(admin, run_a)
-        wait_for(lambda: handle.done, what="the administrator's stop to reach the worker")
+        wait_until(lambda: handle.done, what="the administrator's stop to reach the worker")
         assert handle.status == "cancelled"
         assert first.store.get_run(admin, run_a).status == "cancelled"
         assert second.get(b, run_b).status == "waiting"  # type: ignore[union-attr]
         second.stop(b, run_b)  # one's own run: yes
-        wait_for(lambda: first.store.get_run(b, run_b).status == "cancelled",
+        wait_until(lambda: first.store.get_run(b, run_b).status == "cancelled",
                  what="B's own stop")
     finally:
         for manager in (first, second):
@@ -115,7 +101,7 @@ def test_a_worker_runs_a_members_team_as_the_member_within_their_budget(
         secret_key, processes: Processes, people) -> None:
     admin, a, b = people
     processes.workers(1)
-    manager = studio(processes)
+    manager = processes.manager()
     store = manager.store
     try:
         with OAIServer() as server:
@@ -144,7 +130,7 @@ def test_a_worker_runs_a_members_team_as_the_member_within_their_budget(
             talk["pattern"] = {"kind": "two_agent", "starter": "a", "max_turns": 8,
                                "edges": [{"source": "a", "target": "b"}]}
             long_id = manager.start(a, talk, "Discuss.", template_name="talk")
-            wait_for(lambda: store.get_run(a, long_id).status == "cancelled",
+            wait_until(lambda: store.get_run(a, long_id).status == "cancelled",
                      what="the budget to stop the run on the worker")
             info = store.get_run(a, long_id)
             assert (info.reason, info.total_tokens) == ("budget reached", 300)
@@ -165,10 +151,10 @@ def test_a_worker_runs_a_members_team_as_the_member_within_their_budget(
         with pytest.raises(BudgetExceeded, match="you have 1 run going and may run 1"):
             waiting_run(manager, b)
         manager.stop(b, first)
-        wait_for(lambda: store.get_run(b, first).status == "cancelled", what="the stop")
+        wait_until(lambda: store.get_run(b, first).status == "cancelled", what="the stop")
         second = waiting_run(manager, b)  # room again
         manager.stop(b, second)
-        wait_for(lambda: store.get_run(b, second).status == "cancelled", what="the stop")
+        wait_until(lambda: store.get_run(b, second).status == "cancelled", what="the stop")
     finally:
         manager.shutdown()
         store.close()
@@ -177,7 +163,7 @@ def test_a_worker_runs_a_members_team_as_the_member_within_their_budget(
 def test_budget_counts_a_run_still_waiting_for_a_worker(processes: Processes, people) -> None:
     """No worker is up: the queued run counts against the concurrent-runs budget."""
     admin, _a, b = people
-    manager = studio(processes)
+    manager = processes.manager()
     try:
         manager.store.set_budget(admin, "bob", Budget(concurrent_runs=1))
         spec = copy.deepcopy(load_bundled_template("human_in_the_loop"))

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import time
 
-from studio.runs import FINAL_STATUSES, RunManager, add_files
-from studio.spec import Registry, load_bundled_template
+from studio.runs import FINAL_STATUSES, add_files
+from studio.spec import load_bundled_template
 from studio.store import Actor, Store
-
-from .conftest import Processes
+from tests.support.workers import Processes
 
 LOCAL = Actor.local()
 QUESTION = "Where do we meet on Friday?"
@@ -27,8 +26,7 @@ def test_each_persons_run_on_a_worker_reads_their_own_collection(processes: Proc
                                                         f"in {place}.\n".encode())])
     spec = load_bundled_template("retrieval_qa").to_dict()
     spec["agents"][0]["retrieval"]["collection"] = "club"
-    manager = RunManager(store, Registry.bundled(), data_dir=processes.data,
-                         broker=processes.broker)
+    manager = processes.manager(store)
     started = {name: manager.start(actor, spec, QUESTION, template_name="rag", human="never")
                for name, actor in people.items()}
     for name, run_id in started.items():

@@ -9,10 +9,9 @@ import signal
 import time
 
 from studio.runs import LINEAGE, RunManager, continue_run, fork_points, fork_run
-from studio.spec import Registry, load_bundled_template
+from studio.spec import load_bundled_template
 from studio.store import Actor, Store
-
-from .conftest import Processes
+from tests.support.workers import Processes
 
 LOCAL = Actor.local()
 
@@ -50,8 +49,7 @@ def seqs_once_in_order(store: Store, run_id: str) -> None:
 def test_continue_and_fork_run_on_a_worker(processes: Processes):
     processes.workers(1)
     store = Store.open(processes.db)
-    manager = RunManager(store, Registry.bundled(), data_dir=processes.data,
-                         broker=processes.broker)
+    manager = processes.manager(store)
     first = first_run(manager, "teacher_student", "What is a fraction, really?")
     before = said(store, first)
 
@@ -86,12 +84,10 @@ def test_continue_and_fork_run_on_a_worker(processes: Processes):
 def test_a_continued_run_goes_on_when_its_worker_dies(processes: Processes):
     victim, _other = processes.workers(2)
     store = Store.open(processes.db)
-    manager = RunManager(store, Registry.bundled(), data_dir=processes.data,
-                         broker=processes.broker)
+    manager = processes.manager(store)
     first = first_run(manager, "brainstorm")
     before = said(store, first)
-    slow = RunManager(store, Registry.bundled(), data_dir=processes.data,
-                      broker=processes.broker, demo_token_delay=0.05)
+    slow = processes.manager(store, demo_token_delay=0.05)
     second = continue_run(slow, LOCAL, first, "Which idea should we try first, and why?",
                           human="never")
     copied = len(before) + 1  # the copy and the follow-up

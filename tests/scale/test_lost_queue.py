@@ -4,8 +4,6 @@ has been missing for a while; a run whose message is still there waits as long a
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from redis import Redis
 
@@ -13,8 +11,8 @@ from studio.runs import RunManager
 from studio.runs._sweep import LOST_REASON, LostRunSweep, messages_in_broker
 from studio.spec import Registry, load_bundled_template
 from studio.store import Actor, Store
-
-from .conftest import Processes
+from tests.support.processes import wait_until
+from tests.support.workers import Processes
 
 LOCAL = Actor.local()
 
@@ -26,13 +24,6 @@ def flush(url: str) -> None:
         if key != b"roundtable:test:taken":
             client.delete(key)
     client.close()
-
-
-def wait_for(predicate, timeout: float = 60.0, what: str = "state") -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_a_queued_run_whose_message_is_flushed_ends_interrupted_with_the_reason(
@@ -53,14 +44,14 @@ def test_a_queued_run_whose_message_is_flushed_ends_interrupted_with_the_reason(
         assert patient() == [] and patient() == []
         assert store.get_run(LOCAL, run_id).status == "queued"
         flush(broker)
-        wait_for(lambda: store.get_run(LOCAL, run_id).status == "interrupted",
+        wait_until(lambda: store.get_run(LOCAL, run_id).status == "interrupted",
                  what="the studio's sweep")
         info = store.get_run(LOCAL, run_id)
         assert info.reason == LOST_REASON and info.finished_at is not None
         (last,) = [e for e in manager.transcript(LOCAL, run_id) if e["type"] == "run_finished"]
         assert (last["status"], last["reason"]) == ("interrupted", LOST_REASON)
         # a page that held the run live sees it end, with the reason
-        wait_for(lambda: handle.done, what="the live handle to end")
+        wait_until(lambda: handle.done, what="the live handle to end")
         assert handle.status == "interrupted" and handle.reason == LOST_REASON
         assert manager.active(LOCAL) == []
     finally:
@@ -75,7 +66,7 @@ def test_a_worker_marks_a_run_that_never_reached_the_queue(processes: Processes,
     store = Store.open(processes.db)
     # recorded as waiting for a worker, but its message never reached Redis
     run_id = store.create_run(LOCAL, "Lost", {}, "task", mode="celery")
-    wait_for(lambda: store.get_run(LOCAL, run_id).status == "interrupted",
+    wait_until(lambda: store.get_run(LOCAL, run_id).status == "interrupted",
              what="the worker's sweep")
     assert store.get_run(LOCAL, run_id).reason == LOST_REASON
     store.close()

@@ -6,35 +6,25 @@ any studio process can show them."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 from studio.engine import CodeDecision
-from studio.runs import RunManager
 from studio.runs._channel import RunChannel
-from studio.spec import Registry, load_bundled_template
+from studio.spec import load_bundled_template
 from studio.store import Actor, Store
-
-from .conftest import Processes
+from tests.support.processes import wait_until
+from tests.support.workers import Processes
 
 LOCAL = Actor.local()
 EDITED = "print('edited on the worker:', 6 * 7)"
-
-
-def wait_for(predicate, timeout: float = 90.0, what: str = "state") -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_code_decisions_from_another_studio_process_reach_runs_on_a_worker(
         processes: Processes, tmp_path: Path):
     processes.workers(1)
     store = Store.open(processes.db)
-    manager = RunManager(store, Registry.bundled(), data_dir=processes.data,
-                         broker=processes.broker)
+    manager = processes.manager(store)
     document = load_bundled_template("code_assistant").to_dict()
     document["agents"][0]["code_execution"]["approve"] = True
     task = document["sample_tasks"][0]
@@ -46,7 +36,7 @@ def test_code_decisions_from_another_studio_process_reach_runs_on_a_worker(
     # the question waits in Redis with the code asking to run
     for run_id in runs.values():
         channel = RunChannel(manager._redis, run_id)
-        wait_for(lambda channel=channel: (channel.state().get("pending") or {}).get("kind")
+        wait_until(lambda channel=channel: (channel.state().get("pending") or {}).get("kind")
                  == "code_approval", what="the code approval on the worker")
         blocks = channel.state()["pending"]["blocks"]
         assert "is_prime" in blocks[0]["code"] and blocks[0]["language"] == "python"
@@ -67,14 +57,14 @@ def test_code_decisions_from_another_studio_process_reach_runs_on_a_worker(
         return [e for e in events(run_id) if e["type"] == "code_executed"]
 
     # approve: the code the agent wrote runs on the worker
-    wait_for(lambda: executed(runs["approve"]), what="the approved code to run")
+    wait_until(lambda: executed(runs["approve"]), what="the approved code to run")
     (ran, *_) = executed(runs["approve"])
     assert ran["exit_code"] == 0 and "prime" in ran["output"].lower(), ran
     # edit: the edited code runs instead
-    wait_for(lambda: executed(runs["edit"]), what="the edited code to run")
+    wait_until(lambda: executed(runs["edit"]), what="the edited code to run")
     assert "edited on the worker: 42" in executed(runs["edit"])[0]["output"]
     # refuse: the agents read the reason; nothing runs
-    wait_for(lambda: any(e["type"] == "message" and "Reason: ok" in (e["message"]["content"] or "")
+    wait_until(lambda: any(e["type"] == "message" and "Reason: ok" in (e["message"]["content"] or "")
                          for e in events(runs["refuse"])), what="the refusal in the run")
     assert not executed(runs["refuse"])
     for name, decision in decisions.items():
@@ -86,7 +76,7 @@ def test_code_decisions_from_another_studio_process_reach_runs_on_a_worker(
         if handle is not None:
             handle.cancel()
     for run_id in runs.values():
-        wait_for(lambda run_id=run_id: store.get_run(LOCAL, run_id).status
+        wait_until(lambda run_id=run_id: store.get_run(LOCAL, run_id).status
                  not in ("queued", "running"), what="the runs to stop")
     manager.shutdown()
     store.close()

@@ -11,8 +11,7 @@ import requests
 from studio.store import Actor, Store
 from tests.support.processes import wait_for
 from tests.support.serve import ServeProcess, SSEStream
-
-from .conftest import Processes
+from tests.support.workers import Processes
 
 EMAIL = "Draft a short email telling my team that the release moves from Tuesday to Thursday."
 

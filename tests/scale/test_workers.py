@@ -14,8 +14,9 @@ from typing import Any
 from studio.runs import TRANSIENT_KINDS, RunManager, find_template
 from studio.spec import Registry
 from studio.store import Actor, Store
+from tests.support.workers import Processes
 
-from .conftest import Processes, shape
+from .conftest import shape
 
 LOCAL = Actor.local()
 
@@ -74,8 +75,7 @@ def test_kill_9_a_worker_during_twenty_runs(processes: Processes, tmp_path: Path
                 "code_assistant": reference(tmp_path / "b", "code_assistant")}
     victim, _survivor = processes.workers(2)
     store = Store.open(processes.db)
-    manager = RunManager(store, Registry.bundled(), data_dir=processes.data,
-                         broker=processes.broker, demo_token_delay=0.02)
+    manager = processes.manager(store, demo_token_delay=0.02)
     started = {}
     for i in range(20):
         key = "code_assistant" if i % 4 == 0 else "research_write_review"
@@ -122,8 +122,7 @@ def test_controls_from_another_studio_process_reach_a_run_on_a_worker(processes:
                                                                     tmp_path: Path):
     processes.workers(1)
     store = Store.open(processes.db)
-    manager = RunManager(store, Registry.bundled(), data_dir=processes.data,
-                         broker=processes.broker)
+    manager = processes.manager(store)
     name, spec = find_template("human_in_the_loop", store=None, registry=manager.registry)
     run_id = manager.start(LOCAL, spec, spec.default_task, template_name=name)
     out = tmp_path / "control.json"
@@ -146,8 +145,7 @@ def test_controls_from_another_studio_process_reach_a_run_on_a_worker(processes:
 def test_a_question_nobody_answers_stops_a_run_on_a_worker(processes: Processes) -> None:
     processes.workers(1)
     store = Store.open(processes.db)
-    manager = RunManager(store, Registry.bundled(), data_dir=processes.data,
-                         broker=processes.broker)
+    manager = processes.manager(store)
     try:
         name, spec = find_template("human_in_the_loop", store=None, registry=manager.registry)
         run_id = manager.start(LOCAL, spec, spec.default_task, template_name=name,

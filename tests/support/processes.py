@@ -1,4 +1,4 @@
-"""Waiting for state and finding leftover processes, for the code-execution tests."""
+"""Waiting for state and finding leftover processes."""
 
 from __future__ import annotations
 
@@ -34,3 +34,10 @@ def processes_with(marker: str) -> list[int]:
         if marker in cmdline and state != "Z":
             found.append(int(entry))
     return found
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 90.0,
+               what: str = "state") -> None:
+    """Poll ``predicate`` until it holds; fail saying what was awaited after ``timeout`` s."""
+    if not wait_for(predicate, timeout):
+        raise AssertionError(f"timed out waiting for {what}")
