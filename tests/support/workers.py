@@ -63,16 +63,16 @@ def redis_base() -> str:
     return _service("redis")
 
 
-def process_env(**extra: str) -> dict[str, str]:
+def process_env() -> dict[str, str]:
     """The environment of a spawned process: this one's (so a monkeypatched variable reaches
     it), unbuffered output, a short worker lease, and the checkout on the import path."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1", ROUNDTABLE_LEASE_TTL=LEASE_TTL, **extra)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", ROUNDTABLE_LEASE_TTL=LEASE_TTL)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     return env
 
 
 class Processes:
-    """The worker and studio-side processes of one test (or module); all stopped at its end."""
+    """The worker and studio-side processes of one test; ``stop()`` ends them all."""
 
     def __init__(self, tmp: Path, db: str, broker: str | None) -> None:
         self.tmp, self.db, self.broker = tmp, db, broker
@@ -182,18 +182,11 @@ def failed(request: pytest.FixtureRequest) -> bool:
 
 
 @contextmanager
-def services() -> Iterator[tuple[str, str]]:
-    """A fresh PostgreSQL database and a fresh Redis database: ``(db_url, broker_url)``."""
-    with fresh_pg_database(pg_admin()) as db, fresh_redis_database(redis_base()) as broker:
-        yield db, broker
-
-
-@contextmanager
 def scaled_out(tmp: Path, request: pytest.FixtureRequest | None = None) -> Iterator[Processes]:
     """A ``Processes`` on a fresh PostgreSQL and Redis database (no worker started yet); all
     stopped and dropped afterwards. With ``request``, a failed test's logs are also copied
     whole to ``test-artifacts/<test>/``."""
-    with services() as (db, broker):
+    with fresh_pg_database(pg_admin()) as db, fresh_redis_database(redis_base()) as broker:
         procs = Processes(tmp, db, broker)
         try:
             yield procs
