@@ -134,9 +134,12 @@ def cookie_writer(store) -> None:  # noqa: ANN001 - studio.store.Store
     request = {"url": base.rstrip("/") + SESSION_PATH,
                "method": "POST" if action == "set" else "DELETE",
                "body": op[2] if action == "set" else None}
-    script = ("<script>(function(){var r=" + json.dumps(request) + ";"
-              "window.parent.fetch(r.url,{method:r.method,body:r.body,"
-              "credentials:'same-origin'});})();</script>")
+    # sent again, a few times, when the network or the server fails it (not when refused)
+    script = ("<script>(function(){var r=" + json.dumps(request) + ",n=0;"
+              "function again(){if(n++<4)setTimeout(send,400*n);}"
+              "function send(){window.parent.fetch(r.url,{method:r.method,body:r.body,"
+              "credentials:'same-origin'}).then(function(a){if(a.status>=500)again();},"
+              "again);}send();})();</script>")
     import streamlit.components.v1 as components
 
     # (st.iframe, its announced successor, does not let the script reach the page)
