@@ -21,8 +21,11 @@ from studio.spec import (
     Problem,
     SpecError,
     TemplateSpec,
+    is_syntax_error,
     locate_problems,
     parse_text,
+    syntax_detail,
+    text_excerpt,
     value_at,
 )
 
@@ -85,11 +88,11 @@ class TextProblem:
                 "severity": self.severity}
 
 
-def explain(problems: Iterable[Problem], text: str, *,
-            tools: Iterable[str] = ()) -> list[TextProblem]:
+def explain(problems: Iterable[Problem], text: str, *, tools: Iterable[str] = (),
+            what: str = "text") -> list[TextProblem]:
     """``problems`` of ``text`` (from :func:`parse_text` or :func:`validate`) as the text
     view shows them, in the order of their lines; ``tools``: the names of the tools this
-    studio knows."""
+    studio knows; ``what`` the text is to the person (the Gallery's import: "file")."""
     problems = list(problems)
     try:
         doc: Any = parse_text(text)
@@ -97,20 +100,40 @@ def explain(problems: Iterable[Problem], text: str, *,
         doc = None
     else:
         problems = locate_problems(text, problems)
-    explained = [_explain(p, doc, text, sorted(tools)) for p in problems]
+    explained = [_explain(p, doc, text, sorted(tools), what) for p in problems]
     return sorted(explained, key=lambda p: p.line if p.line is not None else float("inf"))
 
 
-def _explain(problem: Problem, doc: Any, text: str, tools: list[str]) -> TextProblem:
-    if problem.message.startswith("not valid YAML/JSON") and problem.line is not None:
-        return _syntax(problem, text)
-    parts = _parts(problem.path)
-    where = _where(parts, doc)
+def _explain(problem: Problem, doc: Any, text: str, tools: list[str], what: str
+             ) -> TextProblem:
+    if is_syntax_error(problem):
+        return _syntax(problem, text, what)
+    template, parts, doc = _in_bundle(_parts(problem.path), doc)
+    where = SEPARATOR.join(crumb for crumb in (template, _where(parts, doc)) if crumb)
     message = _say(problem.message, parts, doc, tools)
     if not where:
         message = message[:1].upper() + message[1:]
     return TextProblem(where, message, problem.path, problem.line, problem.column,
                        severity=problem.severity)
+
+
+def _in_bundle(parts: list[str | int], doc: Any) -> tuple[str, list[str | int], Any]:
+    """For a problem of one template of a bundle file (``templates[1].agents[0].model``, or
+    ``[1]...`` in a list of templates): that template's name, the path in it and its data;
+    else ``("", parts, doc)``."""
+    if isinstance(doc, dict) and "templates" in doc and parts[:1] == ["templates"] \
+            and parts[1:] and isinstance(parts[1], int):
+        index, parts = parts[1], parts[2:]
+        inner = value_at(doc, ["templates", index])
+    elif isinstance(doc, list) and parts and isinstance(parts[0], int):
+        index, parts = parts[0], parts[1:]
+        inner = value_at(doc, [index])
+    else:
+        return "", parts, doc
+    name = value_at(inner, ["name"])
+    named = f"Template “{name}”" if isinstance(name, str) and name.strip() else \
+        f"Template #{index + 1}"
+    return named, parts, inner
 
 
 # -- where: the Builder's place for a field path ------------------------------------------------
@@ -282,28 +305,11 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
 
 
 # -- a syntax error: where, in words, and the line itself ----------------------------------------
-_HINTS = [
-    ("found character '\\t'", "YAML is indented with spaces, not tabs"),
-    ("mapping values are not allowed here", "a value that holds ': ' needs quotes around it"),
-    ("could not find expected ':'", "each setting is written 'name: value'"),
-    ("expected <block end>", "this line is not lined up with the lines of its level"),
-]
-
-
-def _syntax(problem: Problem, text: str) -> TextProblem:
+def _syntax(problem: Problem, text: str, what: str) -> TextProblem:
     line, column = problem.line or 1, problem.column or 1
-    detail = problem.message.partition("): ")[2] or problem.message
-    hint = next((h for key, h in _HINTS if key in detail), "")
-    message = (f"the text is not valid YAML at line {line}, column {column}: {detail}"
-               + (f" ({hint})" if hint else ""))
-    rows = text.split("\n")
-    excerpt = ""
-    if 0 < line <= len(rows):  # the line, the one before it (often the culprit), a caret
-        width = len(str(line))
-        shown = [f"{n:>{width}} | {rows[n - 1].replace(chr(9), '→')[:120]}"
-                 for n in range(max(1, line - 1), line + 1)]
-        excerpt = "\n".join([*shown, f"{' ' * width} | {' ' * (column - 1)}^"])
-    return TextProblem("", message[:1].upper() + message[1:], "", line, column, excerpt)
+    message = f"The {what} is not valid YAML at line {line}, column {column}: " \
+        f"{syntax_detail(problem)}"
+    return TextProblem("", message, "", line, column, text_excerpt(text, line, column))
 
 
 def _escape(text: str) -> str:

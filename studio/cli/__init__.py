@@ -6,7 +6,10 @@ other ``--host`` is shared mode, which refuses to start until an administrator e
 The other commands act as the person at this machine (``Actor.local()``).
 
 Errors reach people in one shape: one line on stderr and a non-zero exit, never a
-traceback (set ROUNDTABLE_DEBUG=1 to see one).
+traceback (set ROUNDTABLE_DEBUG=1 to see one). A template file's problems are the one
+exception: a first line naming the file, then a line per problem saying the line of the file
+it is on (``line 12: agents[1].model: ...``), and for a YAML syntax error that line itself,
+with a caret under the place.
 """
 
 from __future__ import annotations
@@ -283,8 +286,10 @@ def _import_templates(args: argparse.Namespace, store: Store) -> int:
     registry = _registry(store)
     plan = plan_import(content, path.name, store=store, actor=_local(), registry=registry)
     if not plan.ok:
-        raise CliError(f"{args.file} cannot be imported; nothing was stored: "
-                       + "; ".join(summarise(plan.problems)))
+        headline = f"{args.file} cannot be imported; nothing was stored"
+        if plan.errors:
+            raise CliError(_problem_report(headline, plan.errors, plan.text or None))
+        raise CliError(f"{headline}: " + "; ".join(summarise(plan.problems)))
     for item in plan.items:  # the plan first: what will be added, and under which name
         print(f"{item.plan_line()} ({item.source_format})")
     for item in apply_import(plan, store=store, actor=_local(), registry=registry):
@@ -375,11 +380,26 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 # -- entry point ---------------------------------------------------------------------------
-def _one_line(exc: BaseException) -> str:
-    from studio.spec import SpecError, summarise
+def _problem_report(headline: str, problems: list[Any], text: str | None) -> str:
+    """``headline: problem`` for one problem the text has no line for; else the headline,
+    then each problem on a line of its own (see :func:`studio.spec.problem_lines`); the
+    headline names the file."""
+    from studio.spec import problem_lines
+
+    if len(problems) == 1 and problems[0].line is None:
+        return f"{headline}: {problems[0]}"
+    return headline + ":\n" + "\n".join("  " + line for line in problem_lines(problems, text))
+
+
+def _error_text(exc: BaseException) -> str:
+    from studio.spec import SpecError
 
     if isinstance(exc, SpecError):
-        return "invalid template: " + "; ".join(summarise(exc.errors or exc.problems))
+        problems = exc.errors or exc.problems
+        sources = sorted({p.source for p in problems} - {""})
+        headline = f"{sources[0]} is not a valid template" if len(sources) == 1 else \
+            "invalid template"
+        return _problem_report(headline, problems, exc.text)
     text = " ".join(str(exc).split())
     if isinstance(exc, KeyError) and text.startswith(("'", '"')):
         text = text[1:-1]
@@ -430,7 +450,7 @@ def _dispatch(argv: list[str] | None) -> int:
     except Exception as exc:  # errors reach people as one line, never a traceback
         if os.environ.get("ROUNDTABLE_DEBUG"):
             raise
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{PROG}: error: {_error_text(exc)}", file=sys.stderr)
         return EXIT_FAILED
 
 

@@ -18,7 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from studio.spec import SpecError, TemplateSpec, bundled_templates, import_file, load_template
+from studio.spec import (
+    Problem,
+    SpecError,
+    TemplateSpec,
+    bundled_templates,
+    import_file,
+    load_template,
+)
 
 if TYPE_CHECKING:
     from studio.spec import Registry
@@ -59,12 +66,18 @@ class ImportItem:
 
 @dataclass
 class ImportPlan:
-    """What a file holds and what importing it would do; ``problems`` when it cannot."""
+    """What a file holds and what importing it would do; ``problems`` when it cannot.
+
+    ``errors`` holds the same problems as found (with the line of the file each is on,
+    when known) and ``text`` the file's text those lines are in ("" when the problems are
+    not about places in the text, e.g. in a converted AutoGen Studio team)."""
 
     filename: str
     source_format: str = ""
     items: list[ImportItem] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # "path: message" each
+    problems: list[str] = field(default_factory=list)  # "file: path: message" each
+    errors: list[Problem] = field(default_factory=list)
+    text: str = ""
 
     @property
     def ok(self) -> bool:
@@ -82,8 +95,9 @@ def plan_import(content: bytes | str, filename: str, *, store: Store, actor: Act
     try:
         found = import_file(content, filename, registry=registry)
     except SpecError as exc:
-        problems = [str(p) for p in (exc.errors or exc.problems)]
-        return ImportPlan(filename, problems=problems or [str(exc)])
+        errors = exc.errors or exc.problems
+        return ImportPlan(filename, problems=[str(p) for p in errors] or [str(exc)],
+                          errors=errors, text=exc.text or "")
     except (ValueError, UnicodeDecodeError) as exc:
         return ImportPlan(filename, problems=[f"{filename}: {exc}"])
     if not found.reports:
@@ -91,9 +105,10 @@ def plan_import(content: bytes | str, filename: str, *, store: Store, actor: Act
                           problems=[f"{filename}: the file holds no templates"])
     try:
         items = _name_items(found.reports, found.source_format, store, actor, registry)
-    except SpecError as exc:
-        return ImportPlan(filename, found.source_format,
-                          problems=[str(p) for p in (exc.errors or exc.problems)])
+    except SpecError as exc:  # a renamed template that no longer validates
+        errors = exc.errors or exc.problems
+        return ImportPlan(filename, found.source_format, problems=[str(p) for p in errors],
+                          errors=errors)
     return ImportPlan(filename, found.source_format, items)
 
 

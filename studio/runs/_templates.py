@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studio.spec import TemplateSpec, bundled_template_names, load_bundled_template, load_template
+from studio.spec import (
+    SpecError,
+    TemplateSpec,
+    bundled_template_names,
+    load_bundled_template,
+    load_template,
+)
 
 from ._errors import RunError
 
@@ -59,7 +66,8 @@ def find_template(ref: str, *, store: Store | None, registry: Registry,
     bundled template's file name or its display name (case does not matter for those).
 
     Raises ``RunError`` naming close matches when nothing fits, ``SpecError`` when the
-    template found does not validate. Stored templates are those the ``actor`` sees.
+    template found does not validate (a file's problems name it as their ``source``, with
+    their lines). Stored templates are those the ``actor`` sees.
     """
     path = Path(ref).expanduser()
     if path.suffix.lower() in _FILE_SUFFIXES or path.is_file():
@@ -69,7 +77,11 @@ def find_template(ref: str, *, store: Store | None, registry: Registry,
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise RunError(f"cannot read template file {ref}: {exc}") from exc
-        spec = load_template(text, registry=registry)
+        try:
+            spec = load_template(text, registry=registry)
+        except SpecError as exc:
+            raise SpecError([dataclasses.replace(p, source=ref) for p in exc.problems],
+                            text=exc.text) from None
         return spec.name, spec
     if store is not None:
         from studio.store import NotFound

@@ -29,7 +29,13 @@ if TYPE_CHECKING:  # what each name is; it is imported on first use (see _lazy)
         load_template,
         parse_text,
     )
-    from ._locate import locate_problems
+    from ._locate import (
+        is_syntax_error,
+        locate_problems,
+        problem_lines,
+        syntax_detail,
+        text_excerpt,
+    )
     from ._models import (
         FORMAT_VERSION,
         AgentKind,
@@ -51,7 +57,7 @@ if TYPE_CHECKING:  # what each name is; it is imported on first use (see _lazy)
         TerminationSpec,
         ToolSpec,
     )
-    from ._problems import Problem, SpecError, summarise, value_at
+    from ._problems import SUMMARY_LIMIT, Problem, SpecError, summarise, value_at
     from ._retrieval import use_collection
     from ._script_export import export_script
     from ._tool_source import ToolSourceError
@@ -62,6 +68,7 @@ if TYPE_CHECKING:  # what each name is; it is imported on first use (see _lazy)
 
 __all__ = [
     "FORMAT_VERSION",
+    "SUMMARY_LIMIT",
     "AgentKind",
     "AgentPreset",
     "AgentSpec",
@@ -101,7 +108,11 @@ __all__ = [
     "group_members",
     "load_bundled_template",
     "load_template",
+    "is_syntax_error",
     "locate_problems",
+    "problem_lines",
+    "syntax_detail",
+    "text_excerpt",
     "parse_text",
     "reached_agents",
     "sequence_edges",

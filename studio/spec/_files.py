@@ -3,19 +3,22 @@
 Plain data in, plain data out: the store, UI and CLI decide where files come from and
 where specs go. :func:`import_file` sniffs what it is given (our YAML/JSON template, a
 bundle, an AutoGen Studio 0.4 team or gallery, a 0.2 workflow). A bad file raises
-:class:`SpecError` naming the file and the place; nothing is half-imported.
+:class:`SpecError` naming the file (each problem's ``source``), the place and, in one of our
+own files, its line; nothing is half-imported.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ._autogen_import import ImportReport, import_autogen, is_autogen_document
 from ._io import dump_json, dump_yaml, load_template, parse_text
+from ._locate import locate_problems
 from ._models import FORMAT_VERSION, TemplateSpec
 from ._problems import Problem, SpecError
 from ._tool_source import sandbox_notes
@@ -27,6 +30,7 @@ __all__ = ["BUNDLE_KIND", "FileImport", "FileFormat", "export_bundle", "export_b
            "export_file", "file_name_for", "import_bundle", "import_file"]
 
 FileFormat = Literal["json", "yaml"]
+T = TypeVar("T")
 BUNDLE_KIND = "roundtable-bundle"
 _MAX_BYTES = 20 * 1024 * 1024
 
@@ -93,30 +97,40 @@ def import_bundle(data: dict[str, Any] | list[Any] | str | bytes, *, source: str
                   registry: Registry | None = None) -> list[TemplateSpec]:
     """The templates of a bundle (dict, list of templates, or its text); all or nothing."""
     if isinstance(data, (str, bytes)):
-        data = _parse(data, source)
+        parsed, text = _parse(data, source)
+        return [r.spec for r in _located(text, lambda: _bundle(parsed, source, registry))]
     return [r.spec for r in _bundle(data, source, registry)]
 
 
 def import_file(content: str | bytes, filename: str = "", *,
                 registry: Registry | None = None) -> FileImport:
     """Read a template file of any supported kind (see the module docstring)."""
-    data = _parse(content, filename)
+    data, text = _parse(content, filename)
     if isinstance(data, list) or (isinstance(data, dict) and data.get("kind") == BUNDLE_KIND):
-        return FileImport("roundtable-bundle", _bundle(data, filename, registry))
+        return FileImport("roundtable-bundle",
+                          _located(text, lambda: _bundle(data, filename, registry)))
     autogen = is_autogen_document(data)
-    if autogen is not None:
+    if autogen is not None:  # its problems are in the converted template, not in the text
         return FileImport(autogen, import_autogen(data, source=filename, registry=registry))
     if not isinstance(data, dict):
-        raise SpecError([Problem(filename, "expected a template (a mapping of fields), a "
-                                           "bundle or an AutoGen Studio team; got "
-                                           f"{type(data).__name__}")])
+        raise SpecError([Problem("", "expected a template (a mapping of fields), a bundle or "
+                                     f"an AutoGen Studio team; got {type(data).__name__}",
+                                 source=filename)])
     if "pattern" not in data and "format" not in data:
-        raise SpecError([Problem(filename, "not a template: a Roundtable template has "
-                                           "'format: 1' and a 'pattern'; an AutoGen Studio "
-                                           "team has 'provider' and 'component_type'")])
-    spec = _load(data, filename, "", registry)
+        raise SpecError([Problem("", "not a template: a Roundtable template has 'format: 1' "
+                                     "and a 'pattern'; an AutoGen Studio team has 'provider' "
+                                     "and 'component_type'", source=filename)])
+    spec = _located(text, lambda: _load(data, filename, "", registry))
     return FileImport("roundtable", [ImportReport(spec=spec, mapped=[f"template {spec.name!r}"],
                                                   source_format="roundtable")])
+
+
+def _located(text: str, read: Callable[[], T]) -> T:
+    """What ``read`` returns; its problems, if any, with their lines in ``text``."""
+    try:
+        return read()
+    except SpecError as exc:
+        raise SpecError(locate_problems(text, exc.problems), text=text) from None
 
 
 _PYTHON_SUFFIXES = (".py", ".python", ".pyw", ".ipynb")
@@ -146,34 +160,37 @@ def _looks_like_python(text: str) -> bool:
 
 
 def _python_export(source: str) -> SpecError:
-    return SpecError([Problem(source, "Python exports cannot be imported: a script is code, "
-                                      "not a template. Import the template's YAML or JSON "
-                                      "export instead (`roundtable templates export NAME "
-                                      "--format yaml`, or Download YAML in the Gallery)")])
+    return SpecError([Problem("", "Python exports cannot be imported: a script is code, not a "
+                                  "template. Import the template's YAML or JSON export "
+                                  "instead (`roundtable templates export NAME --format yaml`, "
+                                  "or Download YAML in the Gallery)", source=source)])
 
 
-def _parse(content: str | bytes, source: str) -> Any:
+def _parse(content: str | bytes, source: str) -> tuple[Any, str]:
+    """The file's data and its text (which the problems' lines refer to)."""
     if _is_python(content, source):
         raise _python_export(source)
     if isinstance(content, bytes):
         if len(content) > _MAX_BYTES:
-            raise SpecError([Problem(source, "the file is larger than 20 MB: not a template")])
+            raise SpecError([Problem("", "the file is larger than 20 MB: not a template",
+                                     source=source)])
         try:
             content = content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise SpecError([Problem(source, f"not UTF-8 text (byte {exc.start}): templates "
-                                             "are YAML or JSON text files")]) from None
+            raise SpecError([Problem("", f"not UTF-8 text (byte {exc.start}): templates are "
+                                         "YAML or JSON text files", source=source)]) from None
     if not content.strip():
-        raise SpecError([Problem(source, "the file is empty")])
+        raise SpecError([Problem("", "the file is empty", source=source)])
+    text = content.lstrip("\ufeff")
     try:
-        data = parse_text(content.lstrip("\ufeff"), max_bytes=_MAX_BYTES)  # maybe a bundle
+        data = parse_text(text, max_bytes=_MAX_BYTES)  # maybe a bundle
     except SpecError as exc:
         if _looks_like_python(content):
             raise _python_export(source) from None
         raise _prefixed(exc, source, "") from None
     if _looks_like_python(content):  # a script can also read as YAML (one string, a mapping)
         raise _python_export(source)
-    return data
+    return data, text
 
 
 def _bundle(data: Any, source: str, registry: Registry | None) -> list[ImportReport]:
@@ -182,18 +199,19 @@ def _bundle(data: Any, source: str, registry: Registry | None) -> list[ImportRep
         items, key = data, ""
     elif isinstance(data, dict):
         if data.get("kind") not in (None, BUNDLE_KIND):
-            raise SpecError([Problem(_join(source, "kind"), f"expected {BUNDLE_KIND!r}, got "
-                                                              f"{data.get('kind')!r}")])
+            raise SpecError([Problem("kind", f"expected {BUNDLE_KIND!r}, got "
+                                             f"{data.get('kind')!r}", source=source)])
         if data.get("format", FORMAT_VERSION) != FORMAT_VERSION:
-            raise SpecError([Problem(_join(source, "format"),
-                                     f"unsupported bundle format {data.get('format')!r}; this "
-                                     f"studio reads format {FORMAT_VERSION}")])
+            raise SpecError([Problem("format", f"unsupported bundle format "
+                                               f"{data.get('format')!r}; this studio reads "
+                                               f"format {FORMAT_VERSION}", source=source)])
         items, key = data.get("templates"), "templates"
         if not isinstance(items, list):
-            raise SpecError([Problem(_join(source, "templates"),
-                                     "a bundle needs a list of templates")])
+            raise SpecError([Problem("templates", "a bundle needs a list of templates",
+                                     source=source)])
     else:
-        raise SpecError([Problem(source, "a bundle is a mapping with a 'templates' list")])
+        raise SpecError([Problem("", "a bundle is a mapping with a 'templates' list",
+                                 source=source)])
     problems: list[Problem] = []
     reports: list[ImportReport] = []
     for i, item in enumerate(items):
@@ -212,7 +230,7 @@ def _bundle(data: Any, source: str, registry: Registry | None) -> list[ImportRep
 
 def _load(doc: Any, source: str, base: str, registry: Registry | None) -> TemplateSpec:
     if not isinstance(doc, dict):
-        raise SpecError([Problem(_join(source, base), "a template must be a mapping of fields")])
+        raise SpecError([Problem(base, "a template must be a mapping of fields", source=source)])
     try:
         return load_template(doc, registry=registry)
     except SpecError as exc:
@@ -224,26 +242,20 @@ def _check_unique(names: list[str], source: str, *, raise_now: bool = True) -> l
     problems = []
     for name in names:
         if name in seen:
-            problems.append(Problem(source, f"two templates are named {name!r}: template "
-                                            "names must be unique in a bundle"))
+            problems.append(Problem("", f"two templates are named {name!r}: template names "
+                                        "must be unique in a bundle", source=source))
         seen.add(name)
     if problems and raise_now:
         raise ValueError(problems[0].message)
     return problems
 
 
-def _join(source: str, path: str) -> str:
-    if source and path:
-        return f"{source}: {path}"
-    return source or path
-
-
 def _prefixed(exc: SpecError, source: str, base: str) -> SpecError:
-    """The problems with ``source: base.path`` paths (``backup.json: templates[2].name``)."""
+    """The problems of the template at ``base`` of the file ``source``, with paths from the
+    file's top (``templates[2].name`` of ``backup.json``)."""
     def path(p: Problem) -> str:
-        inner = f"{base}.{p.path}" if base and p.path and not p.path.startswith("[") else \
+        return f"{base}.{p.path}" if base and p.path and not p.path.startswith("[") else \
             f"{base}{p.path}"
-        return _join(source, inner)
 
-    return SpecError([Problem(path(p), p.message, p.agent, p.field, p.severity)
-                      for p in exc.problems])
+    return SpecError([dataclasses.replace(p, path=path(p), source=source)
+                      for p in exc.problems], text=exc.text)

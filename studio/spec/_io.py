@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ._locate import locate_problems
 from ._models import TemplateSpec
 from ._problems import Problem, SpecError
 from ._resources import bundled_dir
@@ -70,7 +72,7 @@ def parse_text(text: str, *, max_bytes: int = MAX_TEMPLATE_BYTES) -> Any:
         where = f" (line {line}, column {column})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise SpecError([Problem("", f"not valid YAML/JSON{where}: {problem}", line=line,
-                                 column=column)]) from exc
+                                 column=column)], text=text) from exc
     except RecursionError:
         raise SpecError([Problem("", _TOO_DEEP)]) from None
 
@@ -125,17 +127,21 @@ def load_template(doc_or_text: dict[str, Any] | str | TemplateSpec, *,
     """A validated template from a dict, YAML/JSON text or a spec.
 
     Raises :class:`SpecError` listing every problem when there is any error (warnings
-    alone do not stop loading).
+    alone do not stop loading); read from text, each problem carries its line in the text
+    when it has one, and the error carries the text.
     """
     registry = registry or default_registry()
-    if isinstance(doc_or_text, str):
-        doc: Any = parse_text(doc_or_text)
+    text = doc_or_text if isinstance(doc_or_text, str) else None
+    if text is not None:
+        doc: Any = parse_text(text)
     elif isinstance(doc_or_text, TemplateSpec):
         doc = doc_or_text.to_dict()
     else:
         doc = doc_or_text
     problems = validate(doc, registry=registry)
     if any(p.severity == "error" for p in problems):
+        if text is not None:
+            raise SpecError(locate_problems(text, problems), text=text)
         raise SpecError(problems)
     return TemplateSpec.model_validate(doc)
 
@@ -178,8 +184,8 @@ def load_bundled_template(name: str, *, registry: Registry | None = None) -> Tem
     try:
         return load_template(entry.read_text(encoding="utf-8"), registry=registry)
     except SpecError as exc:
-        raise SpecError([Problem(f"templates/{name}.yaml: {p.path}".rstrip(": "), p.message,
-                                 p.agent, p.field, p.severity) for p in exc.problems]) from exc
+        raise SpecError([dataclasses.replace(p, source=f"templates/{name}.yaml")
+                         for p in exc.problems], text=exc.text) from exc
 
 
 def bundled_templates(*, registry: Registry | None = None) -> dict[str, TemplateSpec]:

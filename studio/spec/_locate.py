@@ -1,4 +1,5 @@
-"""Where a problem is in a template's text: the line of the field its path points at."""
+"""Where a problem is in a template's text: the line of the field its path points at, and
+the text around it (for people: the Builder's text view, the Gallery's import, the CLI)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from ._problems import Problem
+from ._problems import SUMMARY_LIMIT, Problem
 
 
 def locate_problems(text: str, problems: list[Problem]) -> list[Problem]:
@@ -61,3 +62,64 @@ def _mark_of(root: yaml.Node, path: str) -> Any:
         else:
             return mark
     return mark
+
+
+# -- showing where: a syntax error's own words, the lines around a place, a terminal's list ----
+_HINTS = [
+    ("found character '\\t'", "YAML is indented with spaces, not tabs"),
+    ("mapping values are not allowed here", "a value that holds ': ' needs quotes around it"),
+    ("could not find expected ':'", "each setting is written 'name: value'"),
+    ("expected <block end>", "this line is not lined up with the lines of its level"),
+]
+
+
+def is_syntax_error(problem: Problem) -> bool:
+    """Whether ``problem`` says the text does not parse (it then carries a line)."""
+    return problem.message.startswith("not valid YAML/JSON") and problem.line is not None
+
+
+def syntax_detail(problem: Problem) -> str:
+    """A syntax error's own words without its place, with a hint when one is known:
+    ``mapping values are not allowed here (a value that holds ': ' needs quotes ...)``."""
+    detail = problem.message.partition("): ")[2] or problem.message
+    hint = next((h for key, h in _HINTS if key in detail), "")
+    return detail + (f" ({hint})" if hint else "")
+
+
+def text_excerpt(text: str, line: int, column: int | None = None) -> str:
+    """Line ``line`` of ``text`` (from 1) and the one before it (often the culprit: an
+    unclosed bracket is reported on the next line), numbered, with a caret under
+    ``column``; "" when the text has no such line."""
+    rows = text.split("\n")
+    if not 0 < line <= len(rows):
+        return ""
+    width = len(str(line))
+    shown = [f"{n:>{width}} | {rows[n - 1].replace(chr(9), '→')[:120]}"
+             for n in range(max(1, line - 1), line + 1)]
+    if column:
+        shown.append(f"{' ' * width} | {' ' * (column - 1)}^")
+    return "\n".join(shown)
+
+
+def problem_lines(problems: list[Problem], text: str | None = None, *,
+                  limit: int = SUMMARY_LIMIT) -> list[str]:
+    """``problems`` for a terminal, in the order of their lines: ``line 12: agents[1].model:
+    message``; a syntax error says its column and is followed by the lines of ``text`` it
+    is on, caret included. The first ``limit``, then how many more. Sources (file names)
+    are left to the caller to say once."""
+    ordered = sorted(problems, key=lambda p: p.line if p.line is not None else float("inf"))
+    lines = []
+    for problem in ordered[:limit]:
+        if is_syntax_error(problem):
+            lines.append(f"line {problem.line}, column {problem.column}: not valid YAML: "
+                         f"{syntax_detail(problem)}")
+            if text is not None and problem.line is not None:
+                lines += ["    " + row for row in
+                          text_excerpt(text, problem.line, problem.column).split("\n")]
+            continue
+        at = f"line {problem.line}: " if problem.line is not None else ""
+        lines.append(at + ": ".join(part for part in (problem.path, problem.message) if part))
+    more = len(ordered) - limit
+    if more > 0:
+        lines.append(f"... and {more:,} more problem{'s' if more != 1 else ''}")
+    return lines

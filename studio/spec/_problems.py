@@ -18,8 +18,8 @@ class Problem:
     ``path`` points at the field (``agents[2].tools[0]``); ``agent`` and ``field`` name
     the agent and its field when the problem concerns one, so the Builder can show it
     on that node. ``line`` and ``column`` (from 1) say where it is in the template's text
-    when that is known (see :func:`locate_problems`). Warnings do not stop a template
-    from loading.
+    when that is known (see :func:`locate_problems`); ``source`` names the file it is in
+    (``backup.json``) when it came from one. Warnings do not stop a template from loading.
     """
 
     path: str
@@ -29,18 +29,19 @@ class Problem:
     severity: Severity = "error"
     line: int | None = None
     column: int | None = None
+    source: str = ""
 
     def __post_init__(self) -> None:
         if len(self.message) > MAX_MESSAGE:  # a value quoted in full can be megabytes long
             object.__setattr__(self, "message", self.message[:MAX_MESSAGE - 3] + "...")
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        return ": ".join(part for part in (self.source, self.path, self.message) if part)
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "message": self.message, "agent": self.agent,
                 "field": self.field, "severity": self.severity, "line": self.line,
-                "column": self.column}
+                "column": self.column, "source": self.source}
 
 
 SUMMARY_LIMIT = 10  # problems shown before "... and N more"
@@ -57,10 +58,12 @@ def summarise(problems: list[Problem] | list[str], limit: int = SUMMARY_LIMIT) -
 
 class SpecError(ValueError):
     """A template is not valid. ``problems`` lists every error (and warning) found; the
-    message shows the first :data:`SUMMARY_LIMIT` of them."""
+    message shows the first :data:`SUMMARY_LIMIT` of them. ``text``: the template's text
+    the problems' lines are in, when it was read from text (for showing those lines)."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], *, text: str | None = None) -> None:
         self.problems = list(problems)
+        self.text = text
         errors = [p for p in self.problems if p.severity == "error"] or self.problems
         lines = "\n".join(f"  {line}" for line in summarise(errors))
         super().__init__(f"the template has {len(errors):,} problem(s):\n{lines}")

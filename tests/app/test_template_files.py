@@ -7,7 +7,7 @@ from pathlib import Path
 
 from studio.app.widgets.template_files import export_all_text, stored_specs
 from studio.runs import apply_import, plan_import
-from studio.spec import load_bundled_template
+from studio.spec import dump_yaml, load_bundled_template
 from studio.store import Actor, Store
 
 LOCAL = Actor.local()
@@ -93,3 +93,55 @@ def test_the_gallery_shows_the_name_an_import_will_get(app, svc) -> None:
     assert not at.exception, at.exception
     select = at.selectbox(key="template_export_select")
     assert f"{item.name} (saved)" in select.options  # the app lists what was imported
+
+
+def _line_of(text: str, needle: str) -> int:
+    (number,) = [n for n, row in enumerate(text.split("\n"), 1) if needle in row]
+    return number
+
+
+def test_an_uploaded_file_with_a_typo_names_the_line_and_the_agent(app, svc) -> None:
+    """A real upload through the Gallery's file uploader: the problems are said as the
+    Builder's text view says them (the line, the agent, the form's label, the path small)."""
+    text = dump_yaml(load_bundled_template("writer_with_critic"))
+    text = text.replace("  kind: assistant\n  description: Advises",
+                        "  kind: asistant\n  description: Advises")
+    at = app()
+    at.file_uploader(key="template_upload").set_value(("mine.yaml", text.encode(),
+                                                       "application/yaml")).run()
+    assert not at.exception, at.exception
+    (error,) = at.error
+    line = _line_of(text, "kind: asistant")
+    assert error.body.startswith("**mine.yaml cannot be imported; nothing was stored.**")
+    assert f"**Line {line}** · Agent “critic” › Kind: 'asistant' is not one of the choices" \
+           in error.body, error.body  # (Markdown: what people typed is shown as typed)
+    assert "'assistant' (AI agent)" in error.body  # the choices, in the forms' words
+    assert ":small[`agents[2].kind`]" in error.body  # the field path, small
+    assert _names(svc.store) == []
+
+    broken = text.replace("- name: critic\n", "- name: critic: strict\n")
+    at.file_uploader(key="template_upload").set_value(("broken.yaml", broken.encode(),
+                                                       "application/yaml")).run()
+    (error,) = at.error
+    line = _line_of(broken, "name: critic: strict")
+    assert f"The file is not valid YAML at line {line}, column 15" in error.body, error.body
+    assert "needs quotes around it" in error.body
+    assert f"{line} | - name: critic: strict\n" in error.body  # the line itself, and a caret
+    assert f"{' ' * len(str(line))} | {' ' * 14}^" in error.body
+    assert _names(svc.store) == []
+
+
+def test_a_bad_template_in_an_uploaded_bundle_is_named_with_its_agent(app, svc) -> None:
+    good = load_bundled_template("tool_helper").to_dict()
+    bad = dict(good, name="Other", agents=[dict(good["agents"][0], kind="assistent")])
+    text = json.dumps({"kind": "roundtable-bundle", "format": 1, "templates": [good, bad]},
+                      indent=1)
+    at = app()
+    at.file_uploader(key="template_upload").set_value(("all.json", text.encode(),
+                                                       "application/json")).run()
+    (error,) = at.error
+    agent = good["agents"][0]["name"]
+    line = _line_of(text, '"kind": "assistent"')
+    assert f"**Line {line}** · Template “Other” › Agent “{agent}” › Kind: 'assistent' is " \
+           "not one of the choices" in error.body, error.body
+    assert ":small[`templates[1].agents[0].kind`]" in error.body

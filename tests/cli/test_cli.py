@@ -94,11 +94,40 @@ def test_unknown_model_is_one_line(roundtable):
     assert_one_line_error(result, "unknown model 'nope'")
 
 
-def test_invalid_template_file_lists_its_problems_on_one_line(roundtable, tmp_path):
+def test_invalid_template_file_lists_its_problems_with_their_lines(roundtable, tmp_path):
+    """A file's problems: the file first, then a line per problem, in the order of the
+    file's lines, each saying the line it is on and the field."""
+    text = dump_yaml(load_bundled_template("writer_with_critic"))
+    text = text.replace("\n  kind: two_agent\n", "\n  kind: circle\n")
+    text = text.replace("\n  max_turns: 1\n", "\n  max_turn: 1\n")
     bad = tmp_path / "bad.yaml"
-    bad.write_text("format: 1\nname: bad\nagents:\n  - {name: a}\npattern: {kind: group}\n")
+    bad.write_text(text)
+    rows = text.split("\n")
+    kind_line = rows.index("  kind: circle") + 1
+    typo_line = rows.index("  max_turn: 1") + 1
     result = roundtable("run", str(bad), "--task", "x", "--human", "never")
-    assert_one_line_error(result, "invalid template")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"roundtable: error: {bad} is not a valid template:",
+        f"  line {kind_line}: pattern.kind: should be 'two_agent', 'sequence' or 'group' "
+        "(got 'circle')",
+        f"  line {typo_line}: pattern.max_turn: unknown field 'max_turn'",
+    ]
+
+
+def test_a_yaml_syntax_error_shows_its_line_with_a_caret(roundtable, tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("format: 1\nname: Broken\nagents:\n- name: critic: strict\n  kind: assistant\n")
+    result = roundtable("run", str(bad), "--human", "never")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"roundtable: error: {bad} is not a valid template:",
+        "  line 4, column 15: not valid YAML: mapping values are not allowed here (a value "
+        "that holds ': ' needs quotes around it)",
+        "      3 | agents:",
+        "      4 | - name: critic: strict",
+        "        |               ^",  # under the second ':'
+    ]
 
 
 def test_template_from_a_file_and_from_the_store(roundtable, data_dir, tmp_path):
@@ -271,7 +300,24 @@ def test_templates_import_of_a_bad_file_stores_nothing(roundtable, data_dir, tmp
     bad.write_text("format: 1\nname: Broken\nagents:\n  - name: a b c\n")
     result = roundtable("templates", "import", str(bad))
     assert result.returncode == 1
-    assert result.stderr.startswith("roundtable: ") and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.splitlines() == [
+        f"roundtable: {bad} cannot be imported; nothing was stored:",
+        "  line 1: pattern: this field is required",  # a missing field: its mapping's line
+    ]
+    assert Store.open(data_dir=data_dir).list_templates(LOCAL) == []
+
+    bundle = tmp_path / "bundle.json"  # a bundle's problems: the lines of the bundle file
+    good = load_bundled_template("tool_helper").to_dict()
+    bundle.write_text(json.dumps({"kind": "roundtable-bundle", "format": 1, "templates": [
+        good, dict(good, name="Other", agents=[dict(good["agents"][0], kind="assistent")])]},
+        indent=1))
+    (kind_line,) = [n for n, row in enumerate(bundle.read_text().split("\n"), 1)
+                    if '"kind": "assistent"' in row]
+    result = roundtable("templates", "import", str(bundle))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[1:] == [
+        f"  line {kind_line}: templates[1].agents[0].kind: should be 'assistant', "
+        "'user_proxy', 'conversable' or 'retrieve_user_proxy' (got 'assistent')"]
     assert Store.open(data_dir=data_dir).list_templates(LOCAL) == []
 
 
@@ -307,7 +353,7 @@ def test_templates_import_uses_the_gallerys_name_rule(roundtable, data_dir, tmp_
     assert_one_line_error(refused, "Python exports cannot be imported")
 
 
-def test_a_file_with_many_problems_gives_a_short_line(tmp_path, capsys):
+def test_a_file_with_many_problems_gives_a_short_list(tmp_path, capsys):
     """The first problems and how many more, not a line of every problem (in this process:
     the message is what is tested)."""
     from studio.cli import main
@@ -317,9 +363,11 @@ def test_a_file_with_many_problems_gives_a_short_line(tmp_path, capsys):
     bad = tmp_path / "many.json"
     bad.write_text(json.dumps(doc))
     assert main(["templates", "import", str(bad), "--data-dir", str(tmp_path / "d")]) == 1
-    (line,) = capsys.readouterr().err.strip().splitlines()
-    assert line.startswith(f"roundtable: {bad} cannot be imported; nothing was stored: ")
-    assert re.search(r"\.\.\. and \d+ more problems$", line) and len(line) < 3000
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0] == f"roundtable: {bad} cannot be imported; nothing was stored:"
+    assert len(lines) == 12 and all(re.match(r"  line \d+: agents\[\d+\]\.name: ", line)
+                                    for line in lines[1:11]), lines
+    assert re.fullmatch(r"  \.\.\. and \d+ more problems", lines[-1])
 
 
 def test_ctrl_c_while_the_person_is_asked_cancels_at_once(data_dir):

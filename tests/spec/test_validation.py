@@ -243,7 +243,10 @@ def test_problem_shape():
     assert str(problem) == "agents[0].name: bad"
     assert problem.to_dict() == {"path": "agents[0].name", "message": "bad", "agent": "a",
                                  "field": "name", "severity": "error", "line": None,
-                                 "column": None}
+                                 "column": None, "source": ""}
+    from_a_file = Problem("agents[0].name", "bad", source="mine.yaml", line=4)
+    assert str(from_a_file) == "mine.yaml: agents[0].name: bad"
+    assert str(Problem("", "the file is empty", source="mine.yaml")) == "mine.yaml: the file is empty"
 
 
 def test_a_tool_nobody_executes_is_a_warning(doc, registry):

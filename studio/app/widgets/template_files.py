@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.app._builder_text_problems import explain
 from studio.app._catalog import TemplateEntry
 from studio.runs import ImportPlan, apply_import, plan_import
 from studio.spec import (
+    SUMMARY_LIMIT,
     Registry,
     SpecError,
     TemplateSpec,
@@ -78,6 +80,21 @@ def _add(plan: ImportPlan, store: Store, actor: Actor, registry: Registry | None
     st.session_state["template_import_done"] = (file_id, added, kept, "")
 
 
+def _problems_markdown(plan: ImportPlan, registry: Registry | None) -> str:
+    """A bad file's problems as the Builder's text view says them (the line, the agent, the
+    form's label, the field path small; a syntax error's lines with a caret), when they are
+    places in the file's text; else as found (a converted AutoGen Studio team)."""
+    if not plan.text:
+        return "\n".join(f"- {p}" for p in summarise(plan.problems))
+    tools = registry.tools if registry is not None else ()
+    explained = explain(plan.errors, plan.text, tools=tools, what="file")
+    lines = [p.markdown() for p in explained[:SUMMARY_LIMIT]]
+    more = len(explained) - SUMMARY_LIMIT
+    if more > 0:
+        lines.append(f"- … and {more:,} more problem{'s' if more != 1 else ''}")
+    return "\n".join(lines)
+
+
 def _import_part(store: Store, actor: Actor, registry: Registry | None) -> None:
     upload = st.file_uploader(
         "Import a template file", type=["yaml", "yml", "json"], key="template_upload",
@@ -102,8 +119,8 @@ def _import_part(store: Store, actor: Actor, registry: Registry | None) -> None:
     plan = plan_import(upload.getvalue(), upload.name, store=store, actor=actor,
                        registry=registry)
     if not plan.ok:
-        st.error(f"**{upload.name} cannot be imported; nothing was stored.**\n"
-                 + "\n".join(f"- {p}" for p in summarise(plan.problems)), icon="⚠️")
+        st.error(f"**{upload.name} cannot be imported; nothing was stored.**\n\n"
+                 + _problems_markdown(plan, registry), icon="⚠️")
         return
     count = len(plan.items)
     st.markdown(f"**{upload.name}**: {FORMAT_LABELS.get(plan.source_format, plan.source_format)}"
