@@ -95,6 +95,7 @@ class RunControl:
         self._resume = threading.Event()
         self._resume.set()
         self._inbox: deque[str] = deque()
+        self._inbox_closed = False
         self._lock = threading.Lock()
         self._chat_counter = 0
         self._replayer = Replayer(replay) if replay is not None and len(replay) else None
@@ -146,11 +147,25 @@ class RunControl:
     def paused(self) -> bool:
         return not self._resume.is_set()
 
-    def interject(self, text: str) -> None:
-        """Queue a message from the human; it is delivered before the next turn."""
-        if text.strip():
-            with self._lock:
-                self._inbox.append(text)
+    def interject(self, text: str) -> bool:
+        """Queue a message from the human; it is delivered before the next turn. False (and
+        nothing queued) once the run has ended and :meth:`close_interjections` was called."""
+        if not text.strip():
+            return True
+        with self._lock:
+            if self._inbox_closed:
+                return False
+            self._inbox.append(text)
+        return True
+
+    def close_interjections(self) -> list[str]:
+        """The run has ended: return the messages no turn took (the caller tells the person,
+        so nothing typed is lost) and refuse any sent from now on."""
+        with self._lock:
+            self._inbox_closed = True
+            items = list(self._inbox)
+            self._inbox.clear()
+        return items
 
     # -- used by the run loop ------------------------------------------------------------
     def take_interjections(self) -> list[str]:

@@ -52,6 +52,8 @@ class Execution:
         self._held: list[dict[str, Any]] = []  # chat ends numbered, stored with what follows
         self._budget: tuple[Actor, Budget] | None | bool = False  # False: not looked up yet
         self.stopped_for: str | None = None  # the reason the studio stopped the run, if it did
+        # a worker's: apply the controls already sent (an interjection on its way) at the end
+        self.take_last_controls: Callable[[], None] | None = None
 
     # -- events ----------------------------------------------------------------------------
     def on_event(self, event: events.Event | dict[str, Any]) -> None:
@@ -194,7 +196,21 @@ class Execution:
             handle._finish(INTERRUPTED, reason="another process took the run over",
                            summary="", error=None)
             return
+        self.undelivered(control)
         self.end(outcome)
+
+    def undelivered(self, control: RunControl) -> None:
+        """The messages the person stepped in with that no turn took (the run ended first):
+        each becomes a notice carrying its text, so the transcript shows it and the studio
+        offers it as a follow-up. From now on the run refuses new ones (nothing is lost)."""
+        if self.take_last_controls is not None:
+            try:
+                self.take_last_controls()
+            except Exception:  # the live channel is away: what reached this process counts
+                pass
+        for text in control.close_interjections():
+            self.notice(f"Your message was not delivered: the run ended first. “{text}”",
+                        kind="undelivered", undelivered=text)
 
     def end(self, outcome: RunOutcome) -> None:
         """Record how the run ended: the chat ends still held, the ``run_finished`` event

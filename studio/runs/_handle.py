@@ -215,7 +215,9 @@ class RunHandle:
         self._require_live("interject")
         if not text.strip():
             raise RunError("an interjection needs some text")
-        self._control.interject(text)
+        if not self._control.interject(text):
+            raise RunError(f"cannot interject: run {self.run_id} has already ended, so your "
+                           "message was not sent")
 
     def pause(self) -> None:
         self._require_live("pause")

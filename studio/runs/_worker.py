@@ -87,6 +87,7 @@ class _Live:
         self.mailbox = mailbox
         self.skip_interjections = skip_interjections
         self.last_control = "0"
+        self.reading = threading.Lock()  # the control thread, or the run at its end
 
 
 class WorkerRuntime:
@@ -182,6 +183,7 @@ class WorkerRuntime:
                           request_seq=handle._request_seq)
         delivered = sum(1 for e in since if e.kind == "interjection")
         live = _Live(execution, channel, mailbox, skip_interjections=delivered)
+        execution.take_last_controls = lambda: self._apply_controls(live)
         with self._lock:
             self._live[run_id] = live
         try:
@@ -270,9 +272,10 @@ class WorkerRuntime:
                     self._apply_controls(live)
 
     def _apply_controls(self, live: _Live) -> None:
-        for entry_id, control in live.channel.controls_after(live.last_control):
-            live.last_control = entry_id
-            _apply(live, control)
+        with live.reading:  # each control once, in order, whichever thread reads it
+            for entry_id, control in live.channel.controls_after(live.last_control):
+                live.last_control = entry_id
+                _apply(live, control)
 
 
 def _apply(live: _Live, control: dict[str, Any]) -> None:

@@ -142,6 +142,34 @@ def test_controls_from_another_studio_process_reach_a_run_on_a_worker(processes:
     assert manager.get(LOCAL, run_id) is None and manager.transcript(LOCAL, run_id) == events
 
 
+def test_a_message_a_run_on_a_worker_ended_before_is_recorded(processes: Processes) -> None:
+    """Step in while the worker's run waits for the person, then end it with the answer:
+    the interjection (sent through Redis) comes back as a notice carrying its text."""
+    processes.workers(1)
+    store = Store.open(processes.db)
+    manager = processes.manager(store)
+    try:
+        name, spec = find_template("human_in_the_loop", store=None, registry=manager.registry)
+        run_id = manager.start(LOCAL, spec, spec.default_task, template_name=name)
+        handle = manager.get(LOCAL, run_id)
+        deadline = time.monotonic() + 90
+        while handle is None or handle.pending is None:
+            assert time.monotonic() < deadline, store.get_run(LOCAL, run_id).status
+            time.sleep(0.1)  # polling, as another studio process would
+            handle = manager.get(LOCAL, run_id)
+        handle.interject("Sign it from the whole team.")
+        handle.answer("exit")
+        assert handle.wait(60) and handle.status == "finished"
+        events = stored(store, run_id)
+        notes = [e for e in events if e["type"] == "notice" and e.get("kind") == "undelivered"]
+        assert [e["undelivered"] for e in notes] == ["Sign it from the whole team."]
+        assert "interjection" not in [e["type"] for e in events]
+        assert events[-1]["type"] == "run_finished"
+    finally:
+        manager.shutdown()
+        store.close()
+
+
 def test_a_question_nobody_answers_stops_a_run_on_a_worker(processes: Processes) -> None:
     processes.workers(1)
     store = Store.open(processes.db)
