@@ -94,6 +94,7 @@ class Transcript:
         self.speaker = ""  # who spoke last or is speaking now
         self.stepped_in = 0  # messages the person sent from outside the team (interjections)
         self.stepped_in_last = False  # the newest turn is the person's interjection
+        self.undelivered: list[str] = []  # what the person sent that the run ended before
         self.messages = 0
         self.rounds = 0
         self.tokens = 0
@@ -165,6 +166,9 @@ class Transcript:
                 text = _human_answer_note(event)
             elif kind == "lineage":
                 text = _lineage_note(event)
+            elif kind == "notice" and event.get("kind") == "undelivered":
+                kind = "undelivered"
+                self.undelivered.append(str(event.get("undelivered") or ""))
             self._add(Item("note", seq, depth, sender=event.get("agent", ""), content=text,
                            note_kind=kind))
 

@@ -209,3 +209,16 @@ def test_the_line_above_a_message_says_when_the_words_are_the_persons() -> None:
     tags = [message_tag(item, agents, humans) for item in tx.items]
     assert tags == ["", "", " · _stepped in_", " · _automatic reply, not typed by you_",
                     " · _your follow-up_", " · _edited at a fork_"]
+
+
+def test_a_message_the_run_ended_before_is_a_note_and_kept_for_a_follow_up() -> None:
+    tx = Transcript()
+    stored_row = {"seq": 3, "kind": "notice", "chat_id": "", "depth": 0,
+                  "data": {"type": "notice", "kind": "undelivered", "undelivered": "be brief",
+                           "text": "Your message was not delivered: the run ended first. “be brief”"}}
+    tx.feed([_msg(1, "user", "bot", "hi"), _msg(2, "bot", "user", "hello"), stored_row,
+             {"type": "notice", "seq": 4, "kind": "resumed", "text": "Resumed elsewhere."}])
+    notes = [(i.note_kind, i.content) for i in tx.items if i.kind == "note"]
+    assert notes[0][0] == "undelivered" and "be brief" in notes[0][1]
+    assert notes[1][0] == "notice"  # other notices stay as they were
+    assert tx.undelivered == ["be brief"]

@@ -1,6 +1,6 @@
 """The run view in Chromium, the way a person giving a demo uses it: one click to run, a
-typed task the Demo uses, pause / step in / resume / stop with feedback at once, choosing
-the next speaker, a reload in the middle of a run, exports, and fast clicks in the Gallery.
+typed task the Demo uses, pause / step in / resume / stop with feedback at once, a message
+the run ended before (shown, and offered as a follow-up), choosing the next speaker, a reload in the middle of a run, exports, and fast clicks in the Gallery.
 
 One studio serves the whole module (the Demo at its readable pace, so there is time to
 act during a run)."""
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.spec import load_bundled_template
+from studio.runs import RunManager
+from studio.spec import Registry, load_bundled_template
 from studio.store import Actor, Store
 
 from .conftest import StudioServer, running_studio
@@ -214,6 +216,66 @@ def test_the_person_picks_the_next_speaker(app_page: Page):
     page.locator(".st-key-speaker_painter button").click()
     expect(page.locator(BUBBLES).filter(has_text="painter").first).to_be_visible(timeout=30_000)
     expect(page.get_by_text("You chose painter to speak next.")).to_be_visible()
+
+
+UNSENT = "Wrap up now, one sentence each."
+
+
+def test_a_message_the_run_ended_before_is_shown_and_offered(app_page: Page):
+    page = app_page
+    run_from_gallery(page, "saved-long_talk")
+    pause = page.locator(".st-key-pause_button button")
+    pause.wait_for()
+    page.wait_for_function("window.__rtFeedback === true")
+    pause.click()
+    expect(status(page, "Paused")).to_be_visible()
+    chat = page.locator('[data-testid="stChatInputTextArea"]')
+    chat.fill(UNSENT)
+    chat.press("Enter")
+    expect(page.locator(BUBBLES).filter(has_text=UNSENT).filter(has_text="sending…")
+           ).to_be_visible()
+    page.locator(".st-key-stop_button button").click()  # stopped before the next turn
+    expect(status(page, "Stopped")).to_be_visible(timeout=30_000)
+    notice = page.locator('[data-testid="stAlert"]').filter(
+        has_text="Your message was not delivered: the run ended first")
+    expect(notice.first).to_contain_text(UNSENT)
+    expect(page.locator(BUBBLES).filter(has_text=UNSENT)).to_have_count(0)
+    # a stopped run cannot be continued: the text is offered to copy into a fork
+    expect(page.locator('[data-testid="stCode"]').filter(has_text=UNSENT)).to_be_visible()
+
+
+def test_a_finished_run_offers_the_undelivered_message_as_its_follow_up(app_page: Page,
+                                                                       studio: StudioServer):
+    """A run that finished before taking the person's message (here run by another studio
+    process on the same store) shows the notice and has it ready in the Continue box."""
+    store = Store.open(data_dir=studio.data_dir)
+    manager = RunManager(store, Registry.bundled(), data_dir=studio.data_dir)
+    try:
+        spec = load_bundled_template("human_in_the_loop")
+        handle = manager.get(LOCAL, manager.start(LOCAL, spec, "Draft an email.",
+                                                  template_name=spec.name))
+        assert handle is not None
+        deadline = time.monotonic() + 30
+        while handle.pending is None:
+            assert time.monotonic() < deadline and not handle.done, handle.status
+            handle.wait_for_events(handle.last_seq, timeout=0.2)
+        handle.interject(UNSENT)  # queued for the next turn, but the answer ends the chat
+        handle.answer("exit")
+        assert handle.wait(30) and handle.status == "finished"
+    finally:
+        assert manager.shutdown(5.0)
+        store.close()
+    page = app_page
+    page.goto(f"{studio.url}/playground?run={handle.run_id}")
+    expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=30_000)
+    notice = page.locator('[data-testid="stAlert"]').filter(
+        has_text="Your message was not delivered: the run ended first")
+    expect(notice.first).to_contain_text(UNSENT)
+    box = page.get_by_label("Follow-up message")
+    expect(box).to_have_value(UNSENT)
+    page.get_by_role("button", name="Continue the conversation").click()
+    expect(page).not_to_have_url(re.compile(handle.run_id))
+    expect(page.locator(BUBBLES).filter(has_text=UNSENT).first).to_be_visible(timeout=60_000)
 
 
 def test_a_reload_in_the_middle_of_a_run_reattaches(app_page: Page):

@@ -59,6 +59,8 @@ def _interject(handle: Any, box: str) -> None:
             handle.interject(text)
         except Exception as exc:  # noqa: BLE001 - shown to the person
             st.session_state[FLASH_KEY] = str(exc)
+            if handle.done:  # the run ended as it was sent: offer it for a follow-up
+                st.session_state.setdefault(_unsent_key(handle.run_id), []).append(text)
             return
         # shown as "sending…" until the engine delivers it (before the next turn)
         sent = st.session_state.setdefault(_sending_key(handle.run_id), [])
@@ -67,17 +69,40 @@ def _interject(handle: Any, box: str) -> None:
     st.session_state[count] = int(st.session_state.get(count, 0)) + 1
 
 
-def sending(run_id: str, tx: Transcript) -> list[str]:
-    """What the person stepped in with that the engine has not delivered yet."""
+def _unsent_key(run_id: str) -> str:
+    return f"unsent:{run_id}"
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def sending(run_id: str, tx: Transcript, live: bool = True) -> list[str]:
+    """What the person stepped in with that the engine has not delivered yet. Once the run
+    has ended, what it never took is kept for :func:`unsent` (nothing typed is lost)."""
     sent: list[tuple[int, str]] = st.session_state.get(_sending_key(run_id), [])
-    delivered = {(item.seq, " ".join(item.content.split())) for item in tx.items
+    delivered = {(item.seq, _words(item.content)) for item in tx.items
                  if item.kind == "message" and item.human}
     left = [(seq, text) for seq, text in sent
-            if not any(at > seq and said == " ".join(text.split()) for at, said in delivered)]
-    if tx.finished is not None:
+            if not any(at > seq and said == _words(text) for at, said in delivered)]
+    if tx.finished is not None or not live:
+        recorded = {_words(text) for text in tx.undelivered}
+        lost = [text for _, text in left if _words(text) not in recorded]
+        if lost:  # the run ended before it took them and before it could say so
+            st.session_state.setdefault(_unsent_key(run_id), []).extend(lost)
         left = []
     st.session_state[_sending_key(run_id)] = left
     return [text for _, text in left]
+
+
+def unsent(run_id: str, tx: Transcript) -> list[str]:
+    """The messages the person stepped in with that the run ended before delivering: the
+    ones its transcript records, then any this page sent that never reached it."""
+    texts: list[str] = []
+    for text in [*tx.undelivered, *st.session_state.get(_unsent_key(run_id), [])]:
+        if text.strip() and _words(text) not in {_words(t) for t in texts}:
+            texts.append(text)
+    return texts
 
 
 def step_in(handle: Any) -> None:

@@ -13,6 +13,8 @@ from studio.store import RunInfo
 
 from .._launch import chosen_model, current_pace
 from .._services import Services
+from .run_controls import unsent
+from .run_view import transcript_for
 
 FLASH = "run_next_flash"
 
@@ -75,7 +77,9 @@ def run_next(svc: Services, info: RunInfo, *, key: str, page: str | None = None)
     follow, fork, compare = st.tabs(["💬 Continue", "🔀 Fork from a message", "⚖️ Compare"])
     with follow:
         box = f"continue_{key}"
+        offered = unsent(info.id, transcript_for(svc, info.id))
         if info.status == "finished":
+            _offer(offered, box, key)
             with st.form(f"continue_form_{key}", border=False, clear_on_submit=True):
                 st.text_area("Follow-up message", key=box, height=68,
                              placeholder="Ask the team something more; it answers with the "
@@ -85,6 +89,10 @@ def run_next(svc: Services, info: RunInfo, *, key: str, page: str | None = None)
         else:
             st.caption(f"This run {_ended(info.status)}: fork it from one of its messages "
                        "to go on from there.")
+            for text in offered:
+                st.caption("✉️ The run ended before your message reached the team: copy "
+                           "it into a fork to send it.")
+                st.code(text, language=None, wrap_lines=True)
     with fork:
         try:
             points = fork_points(svc.manager, current_actor(), info.id)
@@ -105,6 +113,19 @@ def run_next(svc: Services, info: RunInfo, *, key: str, page: str | None = None)
     with compare:
         st.page_link("views/compare.py", label="Compare this run with another", icon="⚖️",
                      query_params={"a": info.id})
+
+
+def _offer(texts: list[str], box: str, key: str) -> None:
+    """Put what the person stepped in with, and the run ended before taking, in the
+    Continue box (once: their edits are kept), saying why it is there."""
+    if not texts:
+        return
+    marker = f"continue_offered_{key}"
+    if not st.session_state.get(marker):
+        st.session_state[marker] = True
+        st.session_state[box] = "\n\n".join(texts)
+    st.caption("✉️ The run ended before your message reached the team; it is in the box "
+               "below: press **Continue the conversation** to send it.")
 
 
 def _label(point: Any) -> str:

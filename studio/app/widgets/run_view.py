@@ -138,7 +138,7 @@ def _body(svc: Services, run_id: str, info: RunInfo, *, key: str, graph: bool, w
     left, right = st.columns([3, 2], gap="large") if graph and spec else (st.container(), None)
     with left:
         live = handle is not None and not handle.done
-        still_sending = sending(run_id, tx) if live else []
+        still_sending = sending(run_id, tx, live)
         TranscriptView(tx, agents, work_dir=work_dir, key=key, humans=humans).render(
             live=live, sending=still_sending)
         # drawn live or not, so the elements after it keep their places when the run ends

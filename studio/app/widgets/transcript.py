@@ -235,6 +235,8 @@ class TranscriptView:
             st.caption("▶️ Resumed")
         elif item.note_kind == "notice":
             st.info(item.content, icon="🔁")
+        elif item.note_kind == "undelivered":
+            st.warning(f"{item.content} It is offered below, to send as a follow-up.", icon="✉️")
         elif item.note_kind == "lineage":
             st.info(item.content)
         else:
