@@ -74,6 +74,10 @@ class Execution:
             if not self._store([e for e in batch if is_persisted(e["type"])]):
                 return
             handle._saw_start = handle._saw_start or kind == "run_started"
+            if kind in ("human_input_requested", "human_input_received"):
+                # whoever sees the question sees the run waiting for its answer (the
+                # mailbox takes the question only once this event is out)
+                handle._asked = kind == "human_input_requested"
             for item in batch:
                 handle._publish(item)
         self._mirror(batch)

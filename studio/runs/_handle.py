@@ -114,6 +114,7 @@ class RunHandle:
         self._base = first_seq - 1  # a resumed run goes on after the seqs already used
         self._saw_start = first_seq > 1
         self._request_seq = 0  # the seq of the question being asked (human_input_requested)
+        self._asked = False  # a question is out and its answer not in yet
         self._changed = threading.Condition()
         self._final: str | None = None
         self._done = threading.Event()
@@ -156,7 +157,7 @@ class RunHandle:
         interrupted (it could not go on safely)."""
         if self._final is not None:
             return self._final
-        if self._human.pending is not None:
+        if self._human.pending is not None or self._asked:
             return WAITING
         if self._control.paused:
             return PAUSED
@@ -169,7 +170,17 @@ class RunHandle:
     @property
     def pending(self) -> HumanInputRequest | None:
         """What the human is being asked right now (kind reply | speaker | code_approval)."""
-        return None if self._final is not None else self._human.pending
+        return None if self._final is not None else self._question()
+
+    def _question(self) -> HumanInputRequest | None:
+        """The question the run waits on. Once its event is out (the status says waiting)
+        the mailbox takes it a moment later: that moment is waited out (at most 2 s)."""
+        deadline = time.monotonic() + 2.0
+        request = self._human.pending
+        while request is None and self._asked and time.monotonic() < deadline:
+            time.sleep(0.002)
+            request = self._human.pending
+        return request
 
     @property
     def usage(self) -> dict[str, Any]:
@@ -200,10 +211,11 @@ class RunHandle:
         inner = self._human.inner
         if not hasattr(inner, "put"):
             raise RunError("this run does not take answers: start it with human='mailbox'")
-        request = self._human.pending
+        # The question is out (the status says waiting) a moment before the mailbox has it,
+        # and the run waits on it a moment after that: an answer given in either moment is
+        # handed over once the run waits.
+        request = self._question()
         check_pending_answer(request, answer)
-        # The question shows as pending a moment before the run waits on it: an answer given
-        # in that moment is handed over once it does.
         deadline = time.monotonic() + 2.0
         while not inner.put(answer):  # type: ignore[attr-defined]
             if self._human.pending is not request or time.monotonic() > deadline:
