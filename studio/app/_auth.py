@@ -25,6 +25,8 @@ _ACTOR = "auth_actor"
 _TOKEN = "auth_token"
 _COOKIE_OP = "auth_cookie_op"
 _SSO = "auth_sso"
+NEXT_PAGE = "sign_in_next"  # the title of the page a shared link named (opened once signed in)
+ACCESS_ENDED = "Your access to this workshop has ended: ask the administrator."
 
 
 def shared_mode() -> bool:
@@ -53,8 +55,11 @@ def sign_in_state(store) -> Actor | None:  # noqa: ANN001 - studio.store.Store
     if actor is None and not token and sso_configured():
         return _sso_actor(store)
     if actor is None:
-        st.session_state.pop(_ACTOR, None)
+        was = st.session_state.pop(_ACTOR, None)
         st.session_state.pop(_TOKEN, None)
+        if token and isinstance(was, Actor) and store.access_ended(was.id):
+            # signed in a moment ago: say why the sign-in is back, not only on the next try
+            st.session_state["sign_in_flash"] = ACCESS_ENDED
         if token:
             st.session_state[_COOKIE_OP] = ("clear", "")
         return None
@@ -65,9 +70,10 @@ def sign_in_state(store) -> Actor | None:  # noqa: ANN001 - studio.store.Store
 
 def _cookie_token() -> str | None:
     try:
-        return st.context.cookies.get(COOKIE)
+        token = st.context.cookies.get(COOKIE)
     except Exception:  # noqa: BLE001 - no request context (AppTest)
         return None
+    return token if isinstance(token, str) else None  # (AppTest: not a request's cookie)
 
 
 def signed_in(token: str, actor: Actor) -> None:

@@ -57,7 +57,8 @@ Stable hooks for end-to-end tests (widget keys become CSS classes ``st-key-<key>
   keys table, and "Revoke a key" (``deploy_revoke_select``, ``deploy_revoke``).
 - History: each run's source (Studio, CLI, API with its key's name).
 - Shared mode (``ROUNDTABLE_MODE=shared``): until someone signs in, the only page is
-  "Sign in" (see ``views/sign_in.py``); then the sidebar says "Signed in as <name>" with
+  "Sign in" (see ``views/sign_in.py``), served under every page's URL too so that a shared
+  link (``/playground?run=...``) opens its page once signed in; then the sidebar says "Signed in as <name>" with
   "Sign out" (``sign_out``), administrators get the Workshop page [/workshop] (see
   ``views/workshop.py``), and one's own saved templates have the Gallery toggle "Shared with
   the workshop" (``share_saved-<name>``, other characters as ``-``).
@@ -75,11 +76,64 @@ except ModuleNotFoundError:  # started from a checkout: `streamlit run studio/ap
 
 import streamlit as st
 
-from studio.app._auth import cookie_writer, shared_mode, sign_in_state, sign_out
+from studio.app._auth import NEXT_PAGE, cookie_writer, shared_mode, sign_in_state, sign_out
 from studio.app._guard import page_guard
 from studio.app._services import services
 
 _HERE = Path(__file__).resolve().parent / "views"
+# (file in views/, title, icon, URL path, who may open it: "all", "admin", "shared admin")
+_PAGES = (
+    ("gallery.py", "Gallery", "🖼️", "gallery", "all"),
+    ("playground.py", "Playground", "🎛️", "playground", "all"),
+    ("builder.py", "Builder", "🧩", "builder", "all"),
+    ("documents.py", "Documents", "📚", "documents", "all"),
+    ("models.py", "Models", "🧠", "models", "all"),
+    ("history.py", "History", "🕘", "history", "all"),
+    ("compare.py", "Compare", "⚖️", "compare", "all"),
+    ("settings.py", "Settings", "⚙️", "settings", "all"),
+    ("workshop.py", "Workshop", "🧑‍🏫", "workshop", "shared admin"),
+    ("deploy.py", "Deploy", "🚀", "deploy", "admin"),
+)
+
+
+def _signed_out_pages() -> list:
+    """Only the sign-in, under every page's URL too (hidden): a shared link such as
+    ``/playground?run=...`` shows the sign-in instead of "Page not found", and after signing
+    in the same URL opens the page it named (a page's identity is its URL path)."""
+    sign_in = _HERE / "sign_in.py"
+    return [st.Page(sign_in, title="Sign in", icon="🔑", url_path="sign-in", default=True),
+            *(st.Page(sign_in, title="Sign in", icon="🔑", url_path=path, visibility="hidden")
+              for _, _, _, path, _ in _PAGES)]
+
+
+def _not_for_you(title: str, icon: str, reason: str):  # noqa: ANN202 - a page's callable
+    def page() -> None:
+        st.title(f"{icon} {title}")
+        st.info(reason, icon="🔒")
+        st.page_link("views/gallery.py", label="Go to the Gallery", icon="🖼️")
+    return page
+
+
+def _pages(actor) -> list:  # noqa: ANN001 - studio.store.Actor
+    """The pages this actor may open; one they may not (an administrator's page, the
+    Workshop outside shared mode) still answers its URL, hidden, saying why."""
+    pages = []
+    for file, title, icon, path, who in _PAGES:
+        if not (_HERE / file).is_file():
+            continue
+        allowed = (who == "all" or (who == "admin" and actor.is_admin)
+                   or (who == "shared admin" and actor.is_admin and shared_mode()))
+        if allowed:
+            pages.append(st.Page(_HERE / file, title=title, icon=icon, url_path=path,
+                                 default=path == "gallery"))
+            continue
+        reason = (f"Only administrators can open the {title} page: ask the workshop's teacher."
+                  if shared_mode() or who == "admin" else
+                  f"The {title} page is for a shared studio: start it with "
+                  "`roundtable ui --shared`.")
+        pages.append(st.Page(_not_for_you(title, icon, reason), title=title, icon=icon,
+                             url_path=path, visibility="hidden"))
+    return pages
 
 
 def main() -> None:
@@ -88,24 +142,12 @@ def main() -> None:
     actor = sign_in_state(svc.store)
     cookie_writer(svc.store)
     if actor is None:  # shared mode, nobody signed in: the sign-in page is the only page
-        st.navigation([st.Page(_HERE / "sign_in.py", title="Sign in", icon="🔑",
-                               url_path="sign-in", default=True)]).run()
+        page = st.navigation(_signed_out_pages())
+        titles = {path: title for _, title, _, path, _ in _PAGES}
+        st.session_state[NEXT_PAGE] = titles.get(page.url_path)
+        page.run()
         return
-    pages = [
-        st.Page(_HERE / "gallery.py", title="Gallery", icon="🖼️", url_path="gallery", default=True),
-        st.Page(_HERE / "playground.py", title="Playground", icon="🎛️", url_path="playground"),
-        *([st.Page(_HERE / "builder.py", title="Builder", icon="🧩", url_path="builder")]
-          if (_HERE / "builder.py").is_file() else []),
-        st.Page(_HERE / "documents.py", title="Documents", icon="📚", url_path="documents"),
-        st.Page(_HERE / "models.py", title="Models", icon="🧠", url_path="models"),
-        st.Page(_HERE / "history.py", title="History", icon="🕘", url_path="history"),
-        st.Page(_HERE / "compare.py", title="Compare", icon="⚖️", url_path="compare"),
-        st.Page(_HERE / "settings.py", title="Settings", icon="⚙️", url_path="settings"),
-        *([st.Page(_HERE / "workshop.py", title="Workshop", icon="🧑‍🏫", url_path="workshop")]
-          if shared_mode() and actor.is_admin else []),
-        *([st.Page(_HERE / "deploy.py", title="Deploy", icon="🚀", url_path="deploy")]
-          if actor.is_admin else []),
-    ]
+    pages = _pages(actor)
     page = st.navigation(pages)
     with st.sidebar:
         st.markdown("### 🪑 Roundtable Studio")

@@ -353,6 +353,15 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
             return None
         return Actor(row.id, row.display_name or row.name, row.role)
 
+    def access_ended(self, account_id: int | None) -> bool:
+        """Whether an administrator ended this account's access (so a session that just
+        stopped working can say why rather than only show the sign-in again)."""
+        if account_id is None:
+            return False
+        with self._read() as session:
+            row = session.get(AccountRow, account_id)
+        return row is not None and row.disabled_at is not None
+
     def cookie_ticket(self, token: str, seconds: float = COOKIE_TICKET_SECONDS) -> str:
         """A single-use ticket, good for two minutes, that the browser trades (through the
         web server, see :meth:`redeem_cookie_ticket`) for a session of the same sign-in kept

@@ -115,6 +115,21 @@ def start_run(page: Page, url: str, template_key: str) -> str:
     return re.search(r"run=([0-9a-f]{32})", page.url).group(1)  # type: ignore[union-attr]
 
 
+def no_page_not_found(page: Page) -> None:
+    """Streamlit's "Page not found" dialog (it covers the page's fields) is not there."""
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def sign_in_here(page: Page, name: str, password: str = PASSWORD) -> None:
+    """Sign in on the page the browser shows now (no navigation first)."""
+    page.get_by_role("heading", name="Sign in").first.wait_for()
+    page.locator(".st-key-sign_in_name input").fill(name)
+    page.locator(".st-key-sign_in_password input").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+
 def test_a_wrong_password_is_refused_then_the_teacher_signs_in(people, workshop) -> None:
     page = people["teacher"]
     page.goto(f"{workshop.url}/history")  # any page: only the sign-in is served
@@ -122,9 +137,14 @@ def test_a_wrong_password_is_refused_then_the_teacher_signs_in(people, workshop)
     expect(page.get_by_role("heading", name="History")).to_have_count(0)
     sign_in(page, workshop.url, "teacher", "not the password")
     expect(page.get_by_text("Wrong user name or password.")).to_be_visible()
-    sign_in(page, workshop.url, "teacher")
-    signed_in_as(page, "teacher")
+    # the teacher opens the Workshop page by its link: the sign-in, then that page
     page.goto(f"{workshop.url}/workshop")
+    expect(page.get_by_text("you go on to the Workshop page")).to_be_visible()
+    no_page_not_found(page)
+    sign_in_here(page, "teacher")
+    signed_in_as(page, "teacher")
+    expect(page.get_by_role("heading", name="Workshop")).to_be_visible()
+    assert urlsplit(page.url).path == "/workshop"
     page.locator(".st-key-workshop_new_code button").click()
     code = page.locator("div", has_text=re.compile(r"^[A-Z2-9]{8}$")).last
     expect(code).to_be_visible()
@@ -250,8 +270,13 @@ def test_sign_out_and_ending_access(people, workshop) -> None:
     teacher.goto(f"{workshop.url}/workshop")
     teacher.locator(".st-key-workshop_access_ann button").click()
     expect(teacher.get_by_text("access ended")).to_be_visible()
-    ann.goto(f"{workshop.url}/history")
+    # Ann's next click shows the sign-in, saying at once why
+    expect(ann.get_by_text("Signed in as Ann")).to_be_visible()
+    ann.locator('[data-testid="stSidebarNavLink"]', has_text="History").click()
     expect(ann.get_by_role("heading", name="Sign in").first).to_be_visible()
+    expect(ann.get_by_text("Your access to this workshop has ended: ask the administrator."
+                           )).to_be_visible()
+    expect(ann.get_by_role("heading", name="History")).to_have_count(0)
     sign_in(ann, workshop.url, "ann")
     expect(ann.get_by_text("Your access to this workshop has ended")).to_be_visible()
 
@@ -282,6 +307,29 @@ def test_signing_out_ends_the_cookies_session_even_when_the_browser_keeps_it(
     bob.reload()
     expect(bob.get_by_role("heading", name="Sign in").first).to_be_visible()
     expect(bob.get_by_text("Signed in as bob")).to_have_count(0)
+
+
+def test_a_shared_link_opens_its_page_once_signed_in(people, workshop) -> None:
+    """A teacher shares a link to a run: signed out, it shows the sign-in (no "Page not
+    found" over the form), then the run it named; a member gets a clear word on the
+    administrators' pages."""
+    bob = people["bob"]
+    link = f"{workshop.url}/playground?run={STATE['bob_run']}"
+    bob.goto(link)
+    expect(bob.get_by_text("you go on to the Playground page")).to_be_visible()
+    no_page_not_found(bob)
+    assert bob.url == link, "the link stays in the address bar"
+    sign_in_here(bob, "bob")
+    signed_in_as(bob, "bob")
+    expect(bob.get_by_role("heading", name="Playground")).to_be_visible()
+    expect(bob.locator(BUBBLES).first).to_be_visible()  # his run, by the link's ?run=
+    assert bob.url == link
+    for path, title in (("workshop", "Workshop"), ("deploy", "Deploy")):
+        bob.goto(f"{workshop.url}/{path}")
+        expect(bob.get_by_text(f"Only administrators can open the {title} page")).to_be_visible()
+        no_page_not_found(bob)
+    expect(bob.locator(".st-key-workshop_new_code")).to_have_count(0)
+    expect(bob.locator(".st-key-deploy_key_form")).to_have_count(0)
 
 
 def test_the_cookie_route_takes_only_a_fresh_ticket_from_the_studios_own_pages(

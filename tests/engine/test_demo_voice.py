@@ -234,3 +234,35 @@ def test_a_scripted_line_after_an_interjection_takes_the_persons_words_in() -> N
     assert texts[1] == "Remember the budget is 200 euros."
     assert texts[2] == ('Taking in what you said ("Remember the budget is 200 euros."):\n\n'
                         "Fine by me. TERMINATE")
+
+
+def test_a_persons_request_is_read_past_its_acknowledgement() -> None:
+    from studio.engine.models._demo_scene import approves, count_asked, focus_of, request_of
+
+    asked = "Good. Now narrow it to ideas that cost nothing, for a class of 8-year-olds."
+    assert request_of(asked).startswith("Now narrow it")
+    assert focus_of(asked) == "ideas that cost nothing, for a class of 8-year-olds"
+    assert focus_of("OK, only the launch party is realistic.") == "the launch party"
+    assert not approves("Thanks! Now make it shorter for grandparents.")
+    assert approves("Thanks, agreed.") and approves("Looks good to me, thanks.")
+    assert (count_asked("Please give me only two ideas."), count_asked("Plan it for four.")) \
+        == (2, 0)
+    # a task that joins two verbs keeps its object as the topic
+    assert TaskWords.of("Write and test a function that adds numbers").topic \
+        == "a function that adds numbers"
+
+
+def test_a_nested_chat_about_a_new_request_ends_with_the_writers_rewrite() -> None:
+    # the second chat opens from a nested chat's message template: its request is read back
+    model = DemoModel(task_formats=("{task}", "Request: {task}"))
+    writer = AssistantAgent("writer", model=model,
+                            system_message="You write short pieces; ask the critic first.")
+    critic = AssistantAgent("critic", model=model, system_message="You review drafts.")
+    writer.initiate_chat(critic, "Write a four-line poem about the sea.", max_turns=2)
+    again = writer.initiate_chat(critic, "Request: Make it rhyme and aim it at children.",
+                                 max_turns=4)
+    said = [(m.name, m.text) for m in again.history]
+    assert [who for who, _ in said[1:]] == ["critic", "writer", "critic", "writer"], said
+    assert "make it rhyme and aim it at children" in said[1][1].lower()
+    assert said[-1][1].startswith("Final version") and "TERMINATE" in said[-1][1]
+    assert "make it rhyme and aim it at children" in said[-1][1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio.app._auth import signed_in, sso_configured
+from studio.app._auth import NEXT_PAGE, signed_in, sso_configured
 from studio.app._guard import page_guard
 from studio.app._services import services
 from studio.store import SignInError, StoreError, actor_of
@@ -44,6 +44,9 @@ with page_guard("sign-in"):
     svc = services()
     st.title("🪑 Roundtable Studio")
     st.caption("This studio is shared by a workshop: sign in to see your own teams and runs.")
+    if st.session_state.get(NEXT_PAGE):
+        st.caption(f"Once you are signed in, you go on to the **{st.session_state[NEXT_PAGE]}** "
+                   "page.")
     left, right = st.columns(2, gap="large")
     with left.container(border=True):
         st.subheader("Sign in")

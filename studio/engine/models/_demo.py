@@ -18,6 +18,11 @@ words entered the conversation (``human``, ``edited``, ``auto_reply``: see
 ``_demo_scene.by_a_person``), never guessed from who speaks: in a team that mixes this
 model with others, another agent's message is an agent's. A program that sends a
 person's words itself (a library user's own follow-up) marks them ``{"human": True}``.
+The replies after a person's request are about the request itself (an acknowledgement
+before it, "Good. Now ...", is skipped): a planner plans it, a coder codes it, a writer
+rewrites for it, a brainstorm keeps to what it asks ("only two ideas": two), a question
+gets an answer in its words. A nested chat an agent opens (``Request: {message}``) is
+about what it asks, counted on its own; the agent who opened it has the last word.
 
 Speaker selection (group chats): after a message with a code block, an eligible agent
 that has no scripted turns (the executor; without a script, one named like
@@ -50,7 +55,15 @@ from ._demo_roles import (
     role_reply,
     summary_of,
 )
-from ._demo_scene import TERMINATE, approves, by_a_person, edited_by_a_person, spoken
+from ._demo_scene import (
+    TERMINATE,
+    approves,
+    by_a_person,
+    edited_by_a_person,
+    focus_of,
+    narrows,
+    spoken,
+)
 from ._demo_script import (
     PLACEHOLDERS,
     DemoScript,
@@ -62,7 +75,7 @@ from ._demo_script import (
     parse_demo_scripts,
     task_key,
 )
-from ._demo_voice import focus_of, lead_for_script, narrows
+from ._demo_voice import lead_for_script
 from ._demo_words import TaskWords, fill_turn, lacks_words
 from ._interface import ModelRequest, ModelResponse, TokenCallback
 from ._testing import _pieces
@@ -149,6 +162,7 @@ class DemoModel:
             self._chosen: DemoScript | None = None
             self._turns: tuple[DemoTurn, ...] = ()
             self._task = ""
+            self._opening = ""
             self._started = False
             self._diverged = False  # a team member's message was edited: improvise prose
 
@@ -241,7 +255,7 @@ class DemoModel:
         asked = next((str(m.meta["query"]) for m in request.messages
                       if m.meta.get("kind") == "retrieved_context" and m.meta.get("query")), "")
         task = asked or (self.task_of(first) if first else "")
-        self._task, self._started = task, True
+        self._task, self._opening, self._started = task, first, True
         self._chosen = self._script_for(task, first)
         self._words = TaskWords.of(task or "the task")
         self._turns = tuple(fill_turn(t, self._words) for t in
@@ -279,6 +293,14 @@ class DemoModel:
         at = self._person_at(said)
         ending = (self._replies[agent] >= self.replies_before_end
                   or conversation_length(request.messages) > self.messages_before_end)
+        nested = self._nested_request(request.messages)
+        if nested is not None and at is None:
+            # a chat of its own (a nested consultation): counted on its own; the agent who
+            # opened it closes it on its second reply (the consulted one answers), so the
+            # last word, the one passed on, is the opener's
+            mine = sum(1 for m in said[1:] if m.name == agent) + 1
+            ending = mine >= (2 if said and said[0].name == agent else self.replies_before_end)
+            return self._improvise(request, said, at, ending, served, nested), ()
         if at is not None and (approves(said[at].text) or any(
                 m.text.rstrip().endswith(TERMINATE) for m in said[:at])):
             # a person spoke after the conversation had ended (a follow-up, an answer to
@@ -290,12 +312,25 @@ class DemoModel:
         return self._improvise(request, said, at, ending, served), ()
 
     def _improvise(self, request: ModelRequest, said: list[Message], at: int | None,
-                   ending: bool, served: frozenset[str]) -> str:
+                   ending: bool, served: frozenset[str], nested: str = "") -> str:
         person = said[-1] if at is not None and at == len(said) - 1 else None
-        focus = focus_of(said[at].text) if at is not None else ""
-        narrowed = bool(focus) and at is not None and narrows(said[at].text)
+        asked = said[at] if at is not None else \
+            Message(role="user", content=nested) if nested else None
+        focus = focus_of(asked.text) if asked is not None else ""
+        narrowed = bool(focus) and asked is not None and narrows(asked.text)
         return role_reply(request, ending, self._task, person=person, focus=focus,
-                          narrowed=narrowed, served=served)
+                          narrowed=narrowed, served=served, asked=asked,
+                          asked_at=at if at is not None else 0)
+
+    def _nested_request(self, messages: Sequence[Message]) -> str | None:
+        """In a conversation other than the run's (a nested chat an agent opened), what it
+        asks for when that is not the run's task ("Request: make it shorter"): "" when it
+        is the task, None in the run's own conversation."""
+        first = opening(messages)
+        if not first or not self._opening or first == self._opening:
+            return None
+        asked = self.task_of(first)
+        return "" if asked == first or task_key(asked) == task_key(self._task) else asked
 
     def _person_at(self, said: list[Message]) -> int | None:
         """The index of the latest message a person wrote (or their stand-in), if any."""

@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .._messages import Message
-from ._demo_scene import TERMINATE, Scene, spoken
+from ._demo_scene import TERMINATE, Scene, approves, request_of, spoken
 from ._demo_scene import shorten as _snippet
 from ._demo_scene import strip_terminate as _strip_terminate
 from ._demo_voice import speak, voice_of
@@ -49,32 +49,41 @@ def _first_role(text: str) -> str:
 
 def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
                person: Message | None = None, focus: str = "", narrowed: bool = False,
-               served: Collection[str] = ()) -> str:
+               served: Collection[str] = (), asked: Message | None = None,
+               asked_at: int = -1) -> str:
     """A short reply in the agent's voice about ``task`` (default: the opening message).
 
     ``person``: the message being answered when a person wrote it (the reply answers it
     first); ``focus``: what the latest person's message is about (used instead of the
     task's topic) and ``narrowed`` whether the person kept the team to it alone;
-    ``served``: the agents the model speaks for (the team)."""
+    ``served``: the agents the model speaks for (the team); ``asked``: the latest
+    person's message (or what a nested chat asks for), at ``asked_at`` in the spoken
+    conversation: what comes after it answers it (a coder codes for it, a writer
+    rewrites for it)."""
     messages = request.messages
     system = next((m.text for m in messages if m.role == "system"), "")
     role = detect_role(request.agent, system)
     task = task or opening(messages)
-    brief = _snippet(task, 80) or "the task"
+    said = tuple(spoken(messages))
+    wanted = "" if asked is None or approves(asked.text) else request_of(asked.text)
+    brief = _snippet(wanted or task, 80) or "the task"
+    # only what happened since the person's request counts (an earlier run of the code
+    # answered the earlier task)
+    since = list(said[asked_at + 1:]) if wanted and asked_at >= 0 else list(messages)
     last = _last(messages)
     if last is not None and last.role == "tool":
         output = _snippet(_strip_terminate(last.text), 100)
         body = f"The tool returned: {output or '(no output)'}. That answers {brief!r}."
         return _end(body, ending=True)
-    ran = _latest_code_result(messages)
+    ran = _latest_code_result(since)
     if role == "coder":
-        return _coder_reply(brief, ran or (last.text if last else ""), ending)
+        latest = _last(since)
+        return _coder_reply(brief, ran or (latest.text if latest else ""), ending)
     if role == "critic" and last is not None and last.text.lstrip().startswith("exitcode:"):
         output = _snippet(last.text.split("Code output:", 1)[-1], 100) or "(no output)"
         body = (f"Review: the code ran and printed {output!r}. That answers {brief!r}; "
                 "I see nothing to fix.")
         return _end(body, ending)
-    said = tuple(spoken(messages))
     agent = request.agent or "agent"
     voice = voice_of(agent, system, role)
     if ending and voice != "moderator" and any(
@@ -85,7 +94,7 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
                   task=TaskWords.of(task or "the task"), said=said,
                   turn=sum(1 for m in said[1:] if m.name == agent) + 1, ending=ending,
                   person=person, focus=focus, narrowed=narrowed,
-                  served=frozenset({*served, agent}))
+                  served=frozenset({*served, agent}), asked=asked, asked_at=asked_at)
     return _end(speak(scene), ending)
 
 

@@ -19,6 +19,19 @@ TERMINATE = "TERMINATE"
 _APPROVAL = re.compile(r"^\W*(?:looks good|looks great|lgtm|perfect|great|thanks|thank you|"
                        r"that'?s (?:it|fine|good|great|perfect)|good job|well done|approved|"
                        r"all good|love it|fine by me)\b", re.I)
+# a short acknowledgement before what a person asks for ("Good.", "OK,", "Thanks!")
+_ACK = re.compile(r"^\W*(?:(?:ok(?:ay)?|good|great|fine|nice|cool|right|alright|sure|yes|yep|"
+                  r"thanks|thank you|perfect|lovely|excellent|got it|understood|noted|"
+                  r"looks good|sounds good|that'?s (?:good|great|fine))"
+                  r"(?:\s+(?:thanks|thank you))?\s*[,.!;:—–-]+\s*)+", re.I)
+# how many items a person asks for ("only two ideas", "give me 3 options")
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "1": 1, "2": 2, "3": 3,
+            "4": 4, "5": 5}
+_COUNT = re.compile(r"\b(one|two|three|four|five|[1-5])\s+(?:\w+\s+)?(?:ideas?|options?|"
+                    r"suggestions?|ones|things|ways|items|steps|points|games|activities|"
+                    r"picks|proposals)\b", re.I)
+_KINDS = re.compile(r"^(?:only\s+|just\s+)?(?:\w+\s+)?(?:ideas|options|ones|things|ways|"
+                    r"activities|games|suggestions|proposals)\b", re.I)
 _QUOTED = re.compile(r"\"[^\"\n]*\"|“[^”]*”|„[^“”]*[“”]|«[^»]*»")
 _QUOTE_MARKS = re.compile(r"[\"“”„«»]")
 _CODE = re.compile(r"```.*?(?:```|$)", re.S)
@@ -95,8 +108,28 @@ def is_question(text: str) -> bool:
     return strip_terminate(text).rstrip().endswith("?")
 
 
+def request_of(text: str) -> str:
+    """A person's message without the acknowledgement it opens with ("Good. Now narrow it
+    to ..." -> "Now narrow it to ..."); the whole message when it is nothing else."""
+    stripped = strip_terminate(text)
+    rest = _ACK.sub("", stripped, count=1).strip()
+    return rest if len(rest.split()) >= 2 else stripped
+
+
 def approves(text: str) -> bool:
-    return bool(_APPROVAL.match(text.strip()))
+    """Whether a person is happy with what they got ("Looks good", "Thanks, agreed"), and
+    asks for nothing more ("Thanks! Now make it shorter" asks for more)."""
+    if not _APPROVAL.match(text.strip()):
+        return False
+    rest = request_of(text)
+    return rest == strip_terminate(text) or len(rest.split()) < 3 or bool(
+        _APPROVAL.match(rest))
+
+
+def count_asked(text: str) -> int:
+    """How many items a person asked for ("only two ideas" -> 2), or 0."""
+    found = _COUNT.search(unquoted(request_of(text)))
+    return _NUMBERS[found.group(1).lower()] if found else 0
 
 
 def pick(options: Sequence[str], *keys: object) -> str:
@@ -114,6 +147,70 @@ def when_of(text: str) -> str:
 
     match = WHEN.search(re.sub(r"[\s.!?…]+$", "", text))
     return match.group(1) if match else ""
+
+
+# -- what a person asks for ----------------------------------------------------------------
+_OPENERS = frozenset("the a an our my this that these your their".split())
+
+
+def focus_of(text: str) -> str:
+    """What a person's message is about, when it names a thing ("Only the launch party is
+    realistic" -> "the launch party", "What about the bins?" -> "the bins"); "" for a
+    thanks, a question about the ideas on the table, or anything vaguer."""
+    text = unquoted(request_of(text))
+    kept = _KEEP_TO.match(TaskWords.of(text).request) if not is_question(text) else None
+    if kept:  # "narrow it to ideas that cost nothing" -> "ideas that cost nothing"
+        return shorten(kept.group(1), 70)
+    about = re.match(r"^\W*(?:and\s+)?(?:what|how)\s+about\s+(.+?)[?.!]*$", text.strip(), re.I)
+    if about and len(about.group(1).split()) <= 6:
+        return about.group(1)
+    if is_question(text) or approves(text):
+        return ""
+    words = TaskWords.of(text)
+    topic = words.topic
+    first = topic.split(" ", 1)[0] if topic else ""
+    if not words.keywords or len(topic.split()) > 5 or not (
+            first.lower() in _OPENERS or first[:1].isupper()):
+        return ""
+    return topic
+
+
+_KEEP_TO = re.compile(r"^(?:(?:narrow|keep|limit|restrict|cut|bring|boil)\s+(?:it|this|that|them|"
+                      r"the list|the ideas|it all)\s+(?:down\s+)?to|(?:focus|concentrate)\s+on)"
+                      r"\s+(.+?)\W*$", re.I)
+_NARROW = re.compile(r"\b(?:only|just|narrow|instead|rather|forget|drop|skip|no (?:time|staff|money|"
+                     r"budget|room|one)|too (?:expensive|much|long|late))\b", re.I)
+
+
+def narrows(text: str) -> bool:
+    """Whether a person's statement keeps the team to one thing ("Only the party")."""
+    return not is_question(text) and bool(_NARROW.search(text))
+
+
+NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+# who a question is about ("Which is easiest for retired people?" -> "retired people"), and
+# the words that name a group of people (an idea named for another group does not fit)
+_FOR_WHOM = re.compile(r"\bfor\s+((?:(?:the|our|a|an|young|old|older|retired|elderly|busy|"
+                       r"new|local|working|single)\s+)*(?:people|parents|grandparents|children|"
+                       r"kids|teens|teenagers|students|pupils|families|seniors|pensioners|"
+                       r"adults|toddlers|babies|beginners|neighbours|neighbors|visitors|staff|"
+                       r"volunteers|retirees))\b", re.I)
+_GROUPS = frozenset("""people parents grandparents children child kids kid teens teen teenagers
+    students pupils families family seniors pensioners adults toddlers babies beginners retired
+    elderly retirees school class""".split())
+
+
+def audience(text: str) -> str:
+    """Who a question is about ("Which is easiest for retired people?" -> "retired
+    people"), or ""."""
+    found = _FOR_WHOM.search(request_of(text))
+    return found.group(1) if found else ""
+
+
+def fits(item: str, who: str) -> bool:
+    """Whether a list item names no other group of people than ``who``."""
+    named = {re.sub(r"'s?$", "", w) for w in re.findall(r"[a-z']+", item.lower())} & _GROUPS
+    return not named or bool(named & set(who.lower().split()))
 
 
 def spoken(messages: Sequence[Message]) -> list[Message]:
@@ -180,6 +277,41 @@ class Scene:
     focus: str = ""
     narrowed: bool = False
     served: frozenset[str] = field(default_factory=frozenset)
+    asked: Message | None = None
+    asked_at: int = -1
+
+    @property
+    def request(self) -> str:
+        """What the latest person asked for, without an opening acknowledgement ("" when
+        nobody did, or when they were only happy with it)."""
+        if self.asked is None or approves(self.asked.text):
+            return ""
+        return re.sub(r"[\s.!…]+$", "", shorten(unquoted(request_of(self.asked.text)), 120))
+
+    @property
+    def count(self) -> int:
+        """How many items the latest person asked for (0: they did not say)."""
+        return count_asked(self.asked.text) if self.request and self.asked is not None else 0
+
+    @property
+    def first_since_asked(self) -> bool:
+        """Whether this agent has not spoken since the latest person's request."""
+        return bool(self.request) and not any(
+            m.name == self.agent for m in self.said[self.asked_at + 1:])
+
+    @property
+    def answering(self) -> bool:
+        """Whether this reply answers the latest request: the person just spoke, this
+        agent has not replied to them yet, or the whole chat is about it (a nested chat
+        an agent opened with the person's request)."""
+        return bool(self.request) and (self.person is not None or self.first_since_asked
+                                       or all(m is not self.asked for m in self.said))
+
+    @property
+    def kept_to(self) -> str:
+        """The focus when it says what kind of items are wanted ("ideas that cost
+        nothing"), rather than a thing to talk about ("the launch party")."""
+        return self.focus if _KINDS.match(self.focus) else ""
 
     @property
     def latest(self) -> Message | None:
@@ -188,7 +320,8 @@ class Scene:
     @property
     def thing(self) -> str:
         """What the replies are about, as a noun phrase ("the classroom")."""
-        return self.focus or noun_phrase(self.task.topic) or "the task"
+        focus = "" if self.kept_to else self.focus
+        return focus or noun_phrase(self.task.topic) or "the task"
 
     @property
     def task_thing(self) -> str:
@@ -198,7 +331,7 @@ class Scene:
     @property
     def topic(self) -> str:
         """What the task is about, as the task says it ("how bees make honey")."""
-        return self.focus or self.task.topic or "the task"
+        return ("" if self.kept_to else self.focus) or self.task.topic or "the task"
 
     def key(self, *more: object) -> int:
         return seed(self.agent, self.turn, self.task.task, *more)

@@ -13,13 +13,28 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from ._demo_phrases import (
+    COSTS,
+    EXAMPLES,
+    FOCUSED,
+    FREE,
+    IDEAS,
+    QUESTIONS,
+    REMEDIES,
+    RISKS,
+    STEPS,
+)
 from ._demo_scene import (
+    NUMBER_WORDS,
     Scene,
     approves,
+    audience,
+    fits,
     gist,
     is_question,
     items,
     pick,
+    request_of,
     seed,
     shorten,
     strip_terminate,
@@ -58,68 +73,6 @@ def voice_of(agent: str, system: str, role: str) -> str:
                 if word in keys:
                     return flavour
     return "other"
-
-
-# -- what can be said about anything: {s} is what the conversation is about ----------------
-_IDEAS = (
-    ("a two-week trial", "change one small thing about {s} and compare the result each Friday"),
-    ("a weekly rota", "one pair looks after {s} each week, with a three-point checklist"),
-    ("a three-wishes survey", "ask the people closest to {s} for three wishes and grant the "
-                              "easiest one first"),
-    ("a wall chart", "it shows how {s} is going, updated once a week"),
-    ("a borrowed habit", "visit a team that already does well with {s} and copy their best trick"),
-    ("a friendly challenge", "teams take on {s} together, with a small prize at the end of "
-                             "the month"),
-    ("a five-minute slot", "at the end of each day, just for {s}, with music on"),
-    ("one clear sign", "a short reminder about {s}, placed where everybody passes"),
-)
-_COSTS = ("one volunteer and ten minutes a week", "a printed checklist and one short meeting",
-          "a little money for materials", "a date and two helpers",
-          "nothing but everyone agreeing to it", "a whiteboard and a pen")
-_REMEDIES = ("we agree first what done looks like", "two people share it on a rota",
-             "we try it for two weeks before deciding", "we start with what we already have",
-             "the people affected choose the version", "we tie it to a habit we already have")
-_RISKS = (
-    ("it depends on one or two keen people, and when they are away it slips back",
-     "share it on a weekly rota of pairs"),
-    ("it needs time at the busiest moment of the day",
-     "attach it to something that already happens, like the last five minutes before a break"),
-    ("people may feel it is imposed on them", "let them vote between two versions first"),
-    ("it could cost money we do not have",
-     "start with what we already have and spend nothing for two weeks"),
-    ("the first enthusiasm for it fades after a fortnight",
-     "plan a ten-minute check-in after two weeks and change one thing"),
-    ("nobody knows when it counts as done", "agree on one simple picture of done"),
-)
-_EXAMPLES = (
-    "next Monday two volunteers try it for {s}, and on Friday we compare with the week before",
-    "a checklist of three points for {s} by the door, ticked by whoever leaves last",
-    "one week with a clear owner for {s} and one week without, so we can see the difference",
-    "a photo of {s} at its best, pinned up as the picture of what we are aiming for",
-)
-# a question back, and how a member answers it when it is put to them
-_QUESTIONS = (
-    ("who decides when {s} counts as done well?",
-     "the people who deal with {s} every day; let's ask them to agree on one picture of done"),
-    ("what would success with {s} look like in a month, in one sentence?",
-     "in a month we see a clear difference in {s}, and nobody had to nag"),
-    ("which idea for {s} needs the least preparation?",
-     "{easiest}; for {s}, we could start it tomorrow"),
-    ("what has been tried for {s} before, and why did it stop?",
-     "a one-off effort; it stopped because nobody owned it, so this time we give {s} an owner"),
-    ("who would notice first if {s} got better?",
-     "the people who deal with {s} every day; let's ask them after the first week"),
-)
-_FOCUSED = ("pick a date for {f} and tell everyone this week",
-            "do it with the people we have: one clear job each",
-            "keep {f} small: the essentials and nothing more",
-            "afterwards, ask three people what to keep for next time")
-_STEPS = (
-    "write the best idea for {s} on one page today and agree on it by Friday",
-    "try one idea for {s} for two weeks, then meet for ten minutes: keep it, change it or drop it",
-    "ask two people affected by {s} what they think before we commit",
-    "pick a start date for {s} and one person who checks on it",
-)
 
 
 def _fill(text: str, scene: Scene) -> str:
@@ -161,13 +114,13 @@ def _ideas_fresh(scene: Scene, count: int, *more: object) -> list[tuple[str, str
     """``count`` ideas (name, detail) whose names nobody said yet."""
     start = scene.key("idea", *more)
     chosen = []
-    for step in range(len(_IDEAS)):
-        name, detail = _IDEAS[(start + step) % len(_IDEAS)]
+    for step in range(len(IDEAS)):
+        name, detail = IDEAS[(start + step) % len(IDEAS)]
         if not scene.mentioned(name):
             chosen.append((name, _fill(detail, scene)))
         if len(chosen) == count:
             break
-    return chosen or [(_IDEAS[start % len(_IDEAS)][0], _fill(_IDEAS[start % len(_IDEAS)][1],
+    return chosen or [(IDEAS[start % len(IDEAS)][0], _fill(IDEAS[start % len(IDEAS)][1],
                                                               scene))]
 
 
@@ -176,29 +129,33 @@ def _idea(scene: Scene, *more: object) -> str:
     return f"{name} ({detail})"
 
 
-def _easiest(scene: Scene) -> str:
-    """The item of the latest list that reads shortest (the least to prepare)."""
+def _easiest(scene: Scene, who: str = "") -> str:
+    """The item of the latest list that reads shortest (the least to prepare); for ``who``
+    (a group of people), one that is not named for another group when there is one."""
     lists = scene.lists()
-    return min(lists[0], key=len) if lists else _ideas_fresh(scene, 1, "easiest")[0][0]
+    if not lists:
+        return _ideas_fresh(scene, 1, "easiest")[0][0]
+    fitting = [i for i in lists[0] if fits(i, who)] if who else []
+    return min(fitting or lists[0], key=len)
 
 
 def _risk(scene: Scene) -> str:
-    risk, remedy = _RISKS[scene.key("risk") % len(_RISKS)]
+    risk, remedy = RISKS[scene.key("risk") % len(RISKS)]
     return f"one risk for {scene.thing}: {risk}. To make it easier: {_fill(remedy, scene)}."
 
 
 def _example(scene: Scene) -> str:
-    return f"For example: {_fresh(scene, _EXAMPLES, 1, 'example')[0]}."
+    return f"For example: {_fresh(scene, EXAMPLES, 1, 'example')[0]}."
 
 
 def _question(scene: Scene) -> str:
     others = scene.others()
-    asked = _fresh(scene, tuple(q for q, _ in _QUESTIONS), 1, "question")[0]
+    asked = _fresh(scene, tuple(q for q, _ in QUESTIONS), 1, "question")[0]
     return f"A question for {others[0]}: {asked}" if others else f"A question for all: {asked}"
 
 
 def _step(scene: Scene) -> str:
-    return f"Next step: {_fresh(scene, _STEPS, 1, 'step')[0]}."
+    return f"Next step: {_fresh(scene, STEPS, 1, 'step')[0]}."
 
 
 def _asked_me(scene: Scene) -> str:
@@ -207,7 +164,7 @@ def _asked_me(scene: Scene) -> str:
     if latest is None or latest.name == scene.agent or scene.agent.lower() not in \
             latest.text.lower():
         return ""
-    for question, answer in _QUESTIONS:
+    for question, answer in QUESTIONS:
         if _fill(question, scene).lower() in latest.text.lower():
             return f"To {latest.name}'s question: {_fill(answer, scene)}."
     return ""
@@ -227,43 +184,12 @@ def _about_latest(scene: Scene) -> str:
 
 
 # -- answering a person -----------------------------------------------------------------------
-_OPENERS = frozenset("the a an our my this that these your their".split())
-
-
-def focus_of(text: str) -> str:
-    """What a person's message is about, when it names a thing ("Only the launch party is
-    realistic" -> "the launch party", "What about the bins?" -> "the bins"); "" for a
-    thanks, a question about the ideas on the table, or anything vaguer."""
-    text = unquoted(strip_terminate(text))
-    about = re.match(r"^\W*(?:and\s+)?(?:what|how)\s+about\s+(.+?)[?.!]*$", text.strip(), re.I)
-    if about and len(about.group(1).split()) <= 6:
-        return about.group(1)
-    if is_question(text) or approves(text):
-        return ""
-    words = TaskWords.of(text)
-    topic = words.topic
-    first = topic.split(" ", 1)[0] if topic else ""
-    if not words.keywords or len(topic.split()) > 5 or not (
-            first.lower() in _OPENERS or first[:1].isupper()):
-        return ""
-    return topic
-
-
-_NARROW = re.compile(r"\b(?:only|just|instead|rather|forget|drop|skip|no (?:time|staff|money|"
-                     r"budget|room|one)|too (?:expensive|much|long|late))\b", re.I)
-
-
-def narrows(text: str) -> bool:
-    """Whether a person's statement keeps the team to one thing ("Only the party")."""
-    return not is_question(text) and bool(_NARROW.search(text))
-
-
 def answer_person(scene: Scene) -> str:
     """The first lines of a reply to what a person just said: their words, answered."""
     person = scene.person
     if person is None:
         return ""
-    words = shorten(unquoted(strip_terminate(person.text)), 90)
+    words = shorten(unquoted(request_of(person.text)), 90)
     if approves(person.text):
         return "Glad it works for you."
     if is_question(person.text):
@@ -272,17 +198,27 @@ def answer_person(scene: Scene) -> str:
         if scene.focus:
             name, detail = _ideas_fresh(scene, 1, "answer")[0]
             return f"You asked: \"{words}\" Good point. My answer: {name} for it: {detail}."
+        who = audience(person.text)
+        check = f" Whether it suits {who} is for them to say: ask two of them first." \
+            if who else ""
         if scene.lists():
-            return (f"You asked: \"{words}\" My answer: start with {_low(_easiest(scene))}: it "
-                    f"needs the least preparation{fit}.")
-        return f"You asked: \"{words}\" My answer: {_idea(scene, 'answer')}{fit}."
-    if scene.voice in ("writer", "assistant"):
-        return ""  # the new draft says what changed, in their words
+            return (f"You asked: \"{words}\" My answer{' for ' + who if who else ''}: start "
+                    f"with {_low(_easiest(scene, who))}: of our list it needs the least "
+                    f"preparation{fit}.{check}")
+        return f"You asked: \"{words}\" My answer: {_idea(scene, 'answer')}{fit}.{check}"
+    if scene.voice in ("writer", "assistant", "planner"):
+        return ""  # the new draft (or plan) says what changed, in their words
+    if scene.kept_to:
+        return f"You said: \"{words}\" Understood: we keep to {scene.kept_to}."
     if scene.focus:
         return f"You said: \"{words}\" Understood: then we focus on {scene.focus}."
+    if scene.count:
+        return f"You said: \"{words}\" Understood: {NUMBER_WORDS[scene.count]}, no more."
     if items(person.text):
         return f"You said: \"{words}\""
     return f"You said: \"{words}\" Understood, I take that on board."
+
+
 
 
 def lead_for_script(person_text: str) -> str:
@@ -321,24 +257,48 @@ def _moderator(scene: Scene) -> str:
     others = scene.others()
     if scene.ending:
         thanks = f" Thank you, {_and(others)}." if others else " Thank you all."
-        if scene.focus and scene.narrowed:  # a person narrowed it down to one thing
-            plan = [_cap(line.replace("{f}", scene.focus)) for line in _FOCUSED]
+        if scene.focus and scene.narrowed and not scene.kept_to:  # down to one thing
+            plan = [_cap(line.replace("{f}", scene.focus)) for line in FOCUSED]
             lines = "\n".join(f"{n}. {line}." for n, line in enumerate(plan, start=1))
             return f"To sum up: we put everything into {scene.focus}.\n{lines}\n\n{thanks[1:]}"
-        table = scene.short_list()[:3] or [n for n, _ in _ideas_fresh(scene, 3, "close")]
+        count = scene.count or 3
+        table = scene.short_list()[:count] or [n for n, _ in _ideas_fresh(scene, count, "close")]
         lines = "\n".join(f"{n}. {_cap(item)}" for n, item in enumerate(table, start=1))
         also = f"\n\nAnd for {scene.focus}, as you asked: {_idea(scene, 'also')}." \
-            if scene.focus else ""
+            if scene.focus and not scene.kept_to and not scene.count else ""
+        kept = f", kept to {scene.kept_to}" if scene.kept_to else ""
         step = _step(replace(scene, focus=""))
-        return f"To sum up on {scene.task_thing}:\n{lines}{also}\n\n{step}{thanks}"
+        return f"To sum up on {scene.task_thing}{kept}:\n{lines}{also}\n\n{step}{thanks}"
     if not others and scene.person is None:
         return (f"Our question: {scene.task.question} One point each, short and concrete. "
                 "Who has a first idea?")
     summary = _summary_of(scene) if scene.person is None else ""
     so_far = f"So far: {summary}. " if summary else ""
     nxt = others[0] if others else "everyone"
-    asked = _fresh(scene, tuple(q for q, _ in _QUESTIONS), 1, "ask")[0]
+    wanted = _wanted(scene) if scene.person is not None else ""
+    if wanted:  # the floor goes on with what the person asked for, not a stock question
+        return f"{so_far}Over to you, {nxt}: {wanted}, please."
+    asked = _fresh(scene, tuple(q for q, _ in QUESTIONS), 1, "ask")[0]
     return f"{so_far}Over to you, {nxt}: {asked}"
+
+
+def _wanted(scene: Scene) -> str:
+    """What a person asked the team for, as a request to pass on ("two ideas that cost
+    nothing"), or "" (a question, a thanks, or nothing that asks for items)."""
+    if not scene.request or (scene.asked is not None and is_question(scene.asked.text)):
+        return ""
+    if scene.kept_to or scene.count:
+        return _how_many(scene, NUMBER_WORDS.get(scene.count, ""))
+    return f"your ideas for {scene.focus}" if scene.focus else ""
+
+
+def _how_many(scene: Scene, number: str, kind: str = "ideas") -> str:
+    """``number`` items of the kind a person asked for: "two ideas that cost nothing",
+    "three ideas for the garden"."""
+    kept = scene.kept_to
+    if kept and kept.split(" ", 1)[0].lower() in NUMBER_WORDS.values():
+        return kept  # the person said how many ("two games for the class")
+    return f"{number} {kept or f'{kind} for {scene.thing}'}".strip()
 
 
 def _ideas(scene: Scene) -> str:
@@ -346,11 +306,17 @@ def _ideas(scene: Scene) -> str:
     if scene.ending:
         best = _low(scene.on_table()[0]) if scene.on_table() else _idea(scene)
         return f"{answer} My favourite for {scene.thing}: {best}, quick to start and easy to see.".lstrip()
-    if scene.turn == 1 or scene.person is not None:
-        chosen = _ideas_fresh(scene, 3, "ideas")
+    if scene.turn == 1 or scene.person is not None or (
+            scene.first_since_asked and not is_question(scene.asked.text if scene.asked else "")):
+        count = scene.count or 3
+        chosen = _ideas_fresh(scene, count, "ideas")
         lines = "\n".join(f"{n}. {_cap(name)}: {detail}."
                           for n, (name, detail) in enumerate(chosen, start=1))
-        return f"Three ideas for {scene.thing}:\n{lines}"
+        head = _how_many(scene, NUMBER_WORDS.get(len(chosen), str(len(chosen))),
+                         "idea" if len(chosen) == 1 else "ideas")
+        asked = f", as you asked ({_low(scene.request)})" if scene.answering \
+            and not scene.kept_to else ""
+        return f"{_cap(head)}{asked}:\n{lines}"
     if answer:
         return f"{answer} And one more idea: {_idea(scene, 'more')}."
     if (scene.turn + scene.key("move")) % 2:
@@ -365,8 +331,10 @@ def _risks(scene: Scene) -> str:
     listed = items(latest.text)[:5] if latest is not None and latest.name != scene.agent else []
     if len(listed) >= 2 and not scene.ending:
         first = scene.key("costs")
-        lines = [f"{n}. {_cap(item)}: takes {_COSTS[(first + n) % len(_COSTS)]}; easier if "
-                 f"{_REMEDIES[(first + 2 * n) % len(_REMEDIES)]}."
+        costs = COSTS if not FREE.search(scene.request) else \
+            tuple(c for c in COSTS if "money" not in c)  # "ideas that cost nothing"
+        lines = [f"{n}. {_cap(item)}: takes {costs[(first + n) % len(costs)]}; easier if "
+                 f"{REMEDIES[(first + 2 * n) % len(REMEDIES)]}."
                  for n, item in enumerate(listed, start=1)]
         return f"What each idea for {scene.thing} takes:\n" + "\n".join(lines)
     answer = _asked_me(scene)
@@ -443,17 +411,21 @@ def _writer(scene: Scene) -> str:
     latest = scene.latest
     helper = latest.name if latest is not None and latest.name in scene.served \
         and latest.name != scene.agent else ""
-    lines = "\n".join(f"- {line}." for line in outline)
-    person = scene.person if scene.person is not None and not approves(scene.person.text) \
-        else None
-    asked = "" if person is None else \
-        re.sub(r"[\s.!…]+$", "", shorten(unquoted(strip_terminate(person.text)), 120))
+    asked = scene.request if scene.answering else ""
+    if asked and _SHORTER.search(asked) and len(outline) > 2:  # "make it shorter"
+        outline = (*outline[:-2], outline[-1])
+    lines = "\n".join(f"- {_renumber(line, n)}." for n, line in enumerate(outline, start=1))
+    person = scene.asked if asked else None
     if scene.ending:
         thanks = f"\n\nThank you, {helper}!" if helper else ""
         if person is not None:  # the person's last change goes in too
             return (f"Final version of {title}, changed as you asked, in outline:\n"
                     f"- Your change: {_low(asked)}.\n{lines}{thanks}")
         return f"Final version of {title}, in outline:\n{lines}{thanks}"
+    if person is not None and (scene.person is not None or scene.first_since_asked):
+        after = f", with {helper}'s points in mind" if helper and scene.person is None else ""
+        return (f"New draft of {piece}, rewritten as you asked{after}, in outline:\n"
+                f"- Your change: {_low(asked)}.\n{lines}")
     if scene.turn == 1:
         after = f", with {helper}'s points in mind" if helper else ""
         return f"First draft of {title}{after}:\n{lines}"
@@ -469,6 +441,14 @@ def _writer(scene: Scene) -> str:
     else:
         taken = "I went over it once more."
     return f"Draft {scene.turn} of {piece}. {taken} Also, {change}.\n{lines}"
+
+
+_SHORTER = re.compile(r"\b(?:shorter|shorten|briefer|fewer|cut (?:it|down)|less long)\b", re.I)
+
+
+def _renumber(line: str, number: int) -> str:
+    """An outline line with its "Line N:" label matching its place (after a cut)."""
+    return re.sub(r"^Line \d+:", f"Line {number}:", line)
 
 
 def _editor(scene: Scene) -> str:
@@ -495,8 +475,15 @@ _SUGGESTIONS = ("open with the most concrete picture of {m}, not a general state
 def _critic(scene: Scene) -> str:
     piece, _, matter, _ = _piece(scene)
     latest = scene.latest
+    asked = scene.request if scene.answering else ""
     if scene.ending:
-        return f"This works: {piece} opens on {matter} and stays concrete. Good to go."
+        kept = f" and keeps to what was asked ({_low(asked)})" if asked else ""
+        return f"This works: {piece} opens on {matter}{kept}, and stays concrete. Good to go."
+    if asked and scene.turn == 1:  # asked to change it: what the new draft must do
+        aim = _fresh(scene, _AIMS, 1, "aims")[0].replace("{m}", matter)
+        return (f"Before the new draft of {piece}, two things I will look for:\n"
+                f"1. {_cap(asked)}: all the way through, not just in the first line.\n"
+                f"2. {_cap(aim)}.")
     before = latest is None or latest.name not in scene.served or latest.name == scene.agent
     if before and scene.turn == 1:
         aims = [a.replace("{m}", matter) for a in _fresh(scene, _AIMS, 2, "aims")]
@@ -504,10 +491,22 @@ def _critic(scene: Scene) -> str:
         return f"Before the first draft of {piece}, two things I will look for:\n{lines}"
     two = [s.replace("{m}", matter) for s in _fresh(scene, _SUGGESTIONS, 2, "suggest")]
     lines = "\n".join(f"{n}. {_cap(s)}." for n, s in enumerate(two, start=1))
-    return f"Two suggestions for this draft of {piece}:\n{lines}"
+    kept = f" It takes in the change you asked for ({_low(asked)})." if asked else ""
+    return f"Two suggestions for this draft of {piece}:{kept}\n{lines}"
 
 
 def _planner(scene: Scene) -> str:
+    asked = scene.asked
+    if scene.first_since_asked and asked is not None and not is_question(asked.text) \
+            and not scene.ending:  # a new request: a new plan, in its own words
+        words = TaskWords.of(request_of(asked.text))
+        about = words.topic or scene.request
+        return (f"New plan: {_cap(words.request or scene.request)}\n"
+                f"1. Agree what a good result looks like for {about}, in one sentence.\n"
+                "2. List the options, then keep the ones that fit everyone.\n"
+                "3. Put them in order, and name who checks each one.\n"
+                "(An outline: the Demo model knows no details; a connected model fills "
+                "them in.)")
     if scene.ending:
         return (f"The plan for {scene.thing} is complete: the goal is agreed and the first "
                 f"step is clear. {_step(scene)}")

@@ -13,7 +13,7 @@ from typing import Any
 from ._demo_script import PLACEHOLDER, DemoTurn
 
 _POLITE = re.compile(
-    r"^(?:(?:please|kindly|hey|hi|hello|ok|okay|so)\b[,!]?\s*)*"
+    r"^(?:(?:please|kindly|hey|hi|hello|ok|okay|so|now|then|next|and|also)\b[,!]?\s*)*"
     r"(?:(?:can|could|would|will) you\s+(?:please\s+)?|i(?:'d| would) like (?:you )?to\s+|"
     r"i (?:want|need) (?:you )?to\s+|let'?s\s+|help (?:me|us)(?: to)?\s+|we (?:need|want) to\s+"
     r"|(?:your|the) task(?: is)?:\s*)*", re.I)
@@ -247,6 +247,8 @@ def _clause_topic(request: str) -> str:
         start = 1
     elif lowered and lowered[0] in _VERBS:
         start = 1
+        if len(words) > 3 and lowered[1] in ("and", "or"):  # "write and test a function"
+            start = 3
         while start < len(words) - 1 and lowered[start] in _PARTICLES:
             start += 1
         if start < len(words) - 1 and lowered[start] in _QUESTION_WORDS:  # "explain how ..."

@@ -1,0 +1,101 @@
+"""A person's follow-up to a finished Demo run is answered in its own words, by the right
+role, keeping what it asks for: the cases a reviewer found garbled (Gallery -> Run a
+template -> Continue), replayed through the real engine and runs layer."""
+
+from __future__ import annotations
+
+import re
+
+from studio.runs import continue_run
+from studio.spec import load_bundled_template
+from studio.store import Actor
+from tests.engine.test_demo_voice import nests_a_quote
+
+from .test_demo_lineage import ended, finished
+from .test_lineage import said
+
+LOCAL = Actor.local()
+
+
+def follow_up(manager, template: str, words: str) -> tuple[list[tuple[str, str]],
+                                                            list[tuple[str, str]]]:
+    """The finished sample run of ``template`` and what came after ``words`` (the person's
+    follow-up first)."""
+    spec = load_bundled_template(template)
+    first = finished(manager, spec, spec.default_task)
+    before = said(manager, first)
+    after = ended(manager, continue_run(manager, LOCAL, first, words, human="never"))
+    new = after[len(before):]
+    assert new[0] == ("user", words)
+    assert all(not nests_a_quote(text) for _, text in new)
+    return before, new[1:]
+
+
+def numbered(text: str) -> list[str]:
+    return re.findall(r"^\d\. (.+)$", text, re.M)
+
+
+def test_an_acknowledgement_before_the_request_is_not_taken_for_its_subject(make_manager):
+    words = "Good. Now narrow it to ideas that cost nothing, for a class of 8-year-olds."
+    _, replies = follow_up(make_manager(), "brainstorm", words)
+    (who, answer), (dreamer, ideas) = replies[0], replies[1]
+    assert who == "facilitator" and "ideas that cost nothing, for a class of 8-year-olds" \
+        in answer.split("Understood", 1)[1], answer
+    assert dreamer == "dreamer" and ideas.startswith("Three ideas that cost nothing"), ideas
+    # "Good" was the person's approval, never what the team talks about
+    assert not any(re.search(r"\bGood\b", text) for _, text in replies), replies
+    assert all("money" not in text for who, text in replies if who == "realist"), replies
+
+
+def test_a_new_request_to_the_planning_group_is_planned_in_its_own_words(make_manager):
+    words = "Now plan a rainy day in Paris for a family of four."
+    before, replies = follow_up(make_manager(), "planning_group", words)
+    assert "palindrome" in before[0][1]
+    who, plan = replies[0]
+    assert who == "planner" and "a rainy day in Paris for a family of four" in plan, plan
+    assert numbered(plan) and "Progress check" not in plan
+    # nothing after the follow-up is about the earlier task or reports its old code run
+    assert not any("palindrome" in text for _, text in replies), replies
+    assert replies[-1][1].rstrip().endswith("TERMINATE")
+
+
+def test_a_rewrite_request_is_answered_by_the_writer_after_the_critic(make_manager):
+    words = "Make it shorter and aimed at grandparents."
+    _, replies = follow_up(make_manager(), "writer_with_critic", words)
+    speakers = [who for who, _ in replies]
+    # the nested chat: the writer asks, the critic advises, the writer rewrites, the critic
+    # judges, the writer's final version closes it and is the writer's reply to the person
+    assert speakers[-1] == "writer" and "critic" in speakers, speakers
+    inner_critic = max(i for i, who in enumerate(speakers) if who == "critic")
+    assert "writer" in speakers[inner_critic + 1:]
+    final = replies[-1][1]
+    assert final.startswith("Final version") and "Good to go" not in final, final
+    assert "shorter and aimed at grandparents" in final
+    lines = re.findall(r"^- Line \d+:", final, re.M)
+    assert [f"- Line {n}:" for n in range(1, 4)] == lines, final  # shorter: 3 lines of 4
+    first_advice = next(text for who, text in replies if who == "critic")
+    assert "shorter and aimed at grandparents" in first_advice.lower(), first_advice
+
+
+def test_only_two_ideas_are_given_when_two_are_asked_for(make_manager):
+    words = "Please give me only two ideas."
+    _, replies = follow_up(make_manager(), "brainstorm", words)
+    assert "I take that on board" not in replies[0][1]
+    dreamer = next(text for who, text in replies if who == "dreamer")
+    assert dreamer.startswith("Two ideas") and len(numbered(dreamer)) == 2, dreamer
+    summary = replies[-1]
+    assert summary[0] == "facilitator" and len(numbered(summary[1])) == 2, summary
+
+
+def test_a_question_gets_an_answer_in_its_own_words(make_manager):
+    words = "Which is easiest for retired people?"
+    before, replies = follow_up(make_manager(), "brainstorm", words)
+    shortlist = [line.split(". ", 1)[0] for line in numbered(before[-1][1])]
+    who, answer = replies[0]
+    assert who == "facilitator" and f'You asked: "{words}"' in answer
+    after = answer.split(words, 1)[1]
+    assert "retired people" in after, answer
+    picked = [idea for idea in shortlist if idea.lower() in after.lower()]
+    assert len(picked) == 1, (shortlist, answer)
+    # an idea named for another group of people is not the answer for retired people
+    assert not re.search(r"\b(?:kids|children|teenagers|pupils)\b", picked[0], re.I), picked
