@@ -26,6 +26,7 @@ from studio.spec import (
     parse_text,
     syntax_detail,
     text_excerpt,
+    text_format,
     value_at,
 )
 
@@ -307,8 +308,8 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
 # -- a syntax error: where, in words, and the line itself ----------------------------------------
 def _syntax(problem: Problem, text: str, what: str) -> TextProblem:
     line, column = problem.line or 1, problem.column or 1
-    message = f"The {what} is not valid YAML at line {line}, column {column}: " \
-        f"{syntax_detail(problem)}"
+    message = (f"The {what} is not valid {text_format(text)} at line {line}, column {column}: "
+               f"{syntax_detail(problem)}")
     return TextProblem("", message, "", line, column, text_excerpt(text, line, column))
 
 

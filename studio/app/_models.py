@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from studio.spec import Registry
-from studio.store import Actor, ModelConfig, Store
+from studio.store import Actor, ModelConfig, Store, StoreError, check_base_url
 
 _NAME = re.compile(r"[^a-zA-Z0-9_.-]+")
 
@@ -124,6 +124,11 @@ def parse_oai_config_list(text: str) -> list[dict[str, Any]]:
     for index, entry in enumerate(data):
         if not isinstance(entry, dict) or not str(entry.get("model", "")).strip():
             raise ValueError(f"Entry {index + 1} has no 'model': each entry needs one.")
+        if entry.get("base_url"):
+            try:
+                check_base_url(str(entry["base_url"]))
+            except StoreError as exc:  # found before anything is saved
+                raise ValueError(f"Entry {index + 1}: {exc}.") from None
     return data
 
 
@@ -200,7 +205,8 @@ def check_model(store: Store, actor: Actor, config: ModelConfig, timeout: float 
 
 
 _HINTS = {
-    "connection": "Is the server running? Start it (e.g. `ollama serve`) and check the base URL and port.",
+    "connection": "Is the server running at that address? Start it, then check the base URL's "
+                  "host and port.",
     "bad_url": "Check the base URL: most servers need it to end in /v1 (e.g. http://localhost:11434/v1).",
     "auth": "The key was refused or is missing: check the key, or the environment variable's value.",
     "not_found": "The server does not know this model name: check the spelling, or pull/load the model.",

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # what each name is; it is imported on first use (see _lazy)
         problem_lines,
         syntax_detail,
         text_excerpt,
+        text_format,
     )
     from ._models import (
         FORMAT_VERSION,
@@ -113,6 +114,7 @@ __all__ = [
     "problem_lines",
     "syntax_detail",
     "text_excerpt",
+    "text_format",
     "parse_text",
     "reached_agents",
     "sequence_edges",

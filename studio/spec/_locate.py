@@ -78,6 +78,12 @@ def is_syntax_error(problem: Problem) -> bool:
     return problem.message.startswith("not valid YAML/JSON") and problem.line is not None
 
 
+def text_format(text: str | None) -> str:
+    """What a template's text is written in, as people call it: JSON when it starts with a
+    brace or a bracket (it is read as YAML, of which JSON is a part), else YAML."""
+    return "JSON" if (text or "").lstrip().startswith(("{", "[")) else "YAML"
+
+
 def syntax_detail(problem: Problem) -> str:
     """A syntax error's own words without its place, with a hint when one is known:
     ``mapping values are not allowed here (a value that holds ': ' needs quotes ...)``."""
@@ -111,8 +117,8 @@ def problem_lines(problems: list[Problem], text: str | None = None, *,
     lines = []
     for problem in ordered[:limit]:
         if is_syntax_error(problem):
-            lines.append(f"line {problem.line}, column {problem.column}: not valid YAML: "
-                         f"{syntax_detail(problem)}")
+            lines.append(f"line {problem.line}, column {problem.column}: not valid "
+                         f"{text_format(text)}: {syntax_detail(problem)}")
             if text is not None and problem.line is not None:
                 lines += ["    " + row for row in
                           text_excerpt(text, problem.line, problem.column).split("\n")]

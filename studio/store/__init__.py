@@ -46,7 +46,7 @@ from ._actor import ADMIN, MEMBER, ROLES, Actor
 from ._api_keys import KEY_PREFIX
 from ._backup import BACKUP_FORMAT
 from ._config import ALLOWED_KEY_ENV
-from ._crypto import KEY_ENV, KEY_FILE_ENV, key_host
+from ._crypto import KEY_ENV, KEY_FILE_ENV, check_base_url, key_host
 from ._db import default_data_dir, default_db_url
 from ._documents import CollectionInfo, DocumentInfo, StoredChunk
 from ._errors import AlreadyExists, Forbidden, LeaseLost, NotFound, SchemaTooNew, StoreError
@@ -112,6 +112,7 @@ __all__ = [
     "TemplateVersion",
     "TooManyAttempts",
     "actor_of",
+    "check_base_url",
     "default_data_dir",
     "default_db_url",
     "event_columns",

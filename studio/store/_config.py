@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from ._actor import Actor, own, visible
 from ._base import StoreBase
-from ._crypto import key_host
+from ._crypto import check_base_url, key_host
 from ._errors import Forbidden, NotFound, StoreError
 from ._records import CustomTool, ModelConfig, SecretInfo, mask_secret
 from ._tables import CustomToolRow, DraftRow, ModelConfigRow, SecretRow, SettingRow, now
@@ -117,6 +117,8 @@ class ConfigMixin(StoreBase):
         name = _required_name("model config", config.name)
         if config.shared:
             _forbid_admin_only(actor, "share a model with the workshop")
+        if config.base_url:
+            check_base_url(config.base_url)
         if config.api_key_env:
             self.check_key_env(actor, config.api_key_env, config.base_url)
         if config.api_key_env and config.api_key_secret:

@@ -87,6 +87,25 @@ def key_file_for(data_dir: Path) -> Path:
     return Path(explicit).expanduser() if explicit else data_dir / KEY_FILENAME
 
 
+def check_base_url(base_url: str) -> None:
+    """Refuse a base URL that is not a web address (``localhost 8000``, ``ftp://x``,
+    ``http://:8000``), saying how one is written, so the mistake shows when the model is
+    saved rather than as a puzzling failure when it is first used."""
+    text = base_url.strip()
+    example = "write it like http://localhost:8000/v1"
+    parts = urlsplit(text)
+    if any(c.isspace() for c in text) or parts.scheme not in ("http", "https"):
+        raise StoreError(f"base URL {base_url!r} is not a web address starting with http:// "
+                         f"or https://: {example}")
+    if not parts.hostname:
+        raise StoreError(f"base URL {base_url!r} names no server: {example}")
+    try:
+        parts.port  # noqa: B018 - a bad port raises
+    except ValueError as exc:
+        raise StoreError(f"base URL {base_url!r} has a port that is not a number from 1 to "
+                         f"65535: {example}") from exc
+
+
 def key_host(base_url: str | None) -> str:
     """``host:port`` a key is bound to, from a base URL (no URL: OpenAI's API)."""
     parts = urlsplit((base_url or DEFAULT_API_BASE).strip())

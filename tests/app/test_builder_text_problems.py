@@ -15,6 +15,7 @@ from studio.spec import (
     dump_yaml,
     load_bundled_template,
     parse_text,
+    problem_lines,
     validate,
 )
 
@@ -139,3 +140,20 @@ def test_markdown_keeps_typed_names_literal() -> None:
     shown = problem.markdown()
     assert shown.startswith("- **Line 7** · Agent “\\*x\\*” › Model: '\\$5\\_a' is not a model")
     assert re.search(r":small\[`agents\[0\]\.model`\]$", shown)
+
+
+def test_broken_json_is_called_json() -> None:
+    text = dump_json(load_bundled_template("writer_with_critic"))
+    broken = text.replace('",\n', '"\n', 1)  # a comma left out
+    (problem,) = problems_of(broken)
+    assert problem.message.startswith(f"The text is not valid JSON at line {problem.line}")
+    assert problem_lines([parse_problem(broken)], broken)[0].startswith(
+        f"line {problem.line}, column {problem.column}: not valid JSON: ")
+
+
+def parse_problem(text: str):  # noqa: ANN201 - a Problem
+    try:
+        parse_text(text)
+    except SpecError as exc:
+        return exc.problems[0]
+    raise AssertionError("the text parsed")

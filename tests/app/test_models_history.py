@@ -8,6 +8,8 @@ import re
 import time
 from pathlib import Path
 
+import pytest
+
 from studio.app._export import run_json, run_markdown
 from studio.app._models import import_oai_config_list, parse_oai_config_list
 from studio.spec import load_bundled_template
@@ -79,6 +81,10 @@ def test_oai_config_list_import_stores_keys_as_secrets(svc) -> None:
             assert str(exc)
         else:
             raise AssertionError(f"{bad!r} was accepted")
+    bad_url = json.dumps([{"model": "a"}, {"model": "b", "base_url": "localhost 8000"}])
+    with pytest.raises(ValueError, match=r"^Entry 2: base URL 'localhost 8000' is not a web "
+                                         r"address .*http://localhost:8000/v1\.$"):
+        parse_oai_config_list(bad_url)
 
 
 def _finished_run(svc) -> str:

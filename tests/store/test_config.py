@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from studio.store import Actor, ModelConfig, NotFound, Store, StoreError, mask_secret
@@ -107,3 +109,20 @@ def test_settings_hold_json_values(store: Store) -> None:
     assert store.get_setting("layout", "gone") == "gone"
     with pytest.raises(StoreError, match="JSON data"):
         store.set_setting(LOCAL, "bad", {1, 2})
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("localhost 8000", "is not a web address starting with http:// or https://"),
+    ("localhost:8000/v1", "is not a web address starting with http:// or https://"),
+    ("ftp://files.example/v1", "is not a web address starting with http:// or https://"),
+    ("http://:8000/v1", "names no server"),
+    ("http://localhost:80000/v1", "has a port that is not a number from 1 to 65535"),
+])
+def test_a_base_url_that_is_not_a_web_address_is_refused_when_saved(
+        store: Store, url: str, says: str) -> None:
+    with pytest.raises(StoreError, match=re.escape(says) + ".*http://localhost:8000/v1"):
+        store.save_model_config(LOCAL, ModelConfig(name="mine", model="m", base_url=url))
+    assert store.list_model_configs(LOCAL) == []
+    for good in ("http://localhost:8000/v1", "https://api.example.com/v1",
+                 "http://[::1]:11434/v1", " http://127.0.0.1:8080/v1 "):
+        store.save_model_config(LOCAL, ModelConfig(name="mine", model="m", base_url=good))

@@ -86,8 +86,8 @@ def render_text_view(ctx: session.Draft) -> None:
                  key=key, height=460, on_change=_keep, args=(key, fmt),
                  help="Edit, then press Apply. Invalid text changes nothing.")
     if kept and kept[0] != key and kept[1] != text:
-        st.warning(f"Your earlier {fmt} edits were not applied, and the team has changed since "
-                   "(on the canvas or in the forms).", icon="✏️")
+        st.warning(f"Your earlier {fmt} edits were not applied, and the team has changed "
+                   "since.", icon="✏️")
         back, drop = st.columns(2)
         back.button("Put my text back", key="builder_text_put_back", icon="↩️",
                     on_click=_put_back, args=(key, fmt, kept[1]))
