@@ -246,13 +246,19 @@ def text_box(at: AppTest):  # noqa: ANN201
     return next(t for t in at.text_area if t.label.startswith("The template as"))
 
 
-def test_unapplied_text_survives_a_look_at_json_and_a_change_elsewhere(builder) -> None:
-    at = builder()
+def _yaml_typed_then_json(at: AppTest) -> tuple[AppTest, str]:
+    """A team applied from YAML, more YAML typed and not applied, then a look at JSON;
+    returns the app and the typed YAML."""
     text_box(at).set_value(dump_yaml(load_bundled_template("writer_with_critic"))).run()
     at.button(key="builder_text_apply").click().run()
     mine = text_box(at).value + "# my notes, not applied yet\n"
     text_box(at).set_value(mine).run()
     at.radio(key="builder_text_format").set_value("JSON").run()
+    return at, mine
+
+
+def test_unapplied_text_survives_a_look_at_json_and_a_change_elsewhere(builder) -> None:
+    at, mine = _yaml_typed_then_json(builder())
     assert text_box(at).value.startswith("{")
     assert any("Your YAML edits are not applied yet" in c.value for c in at.caption)
     at.radio(key="builder_text_format").set_value("YAML").run()
@@ -271,12 +277,7 @@ def test_unapplied_text_survives_a_look_at_json_and_a_change_elsewhere(builder) 
 
 
 def test_applying_json_keeps_the_unapplied_yaml_to_put_back(builder) -> None:
-    at = builder()
-    text_box(at).set_value(dump_yaml(load_bundled_template("writer_with_critic"))).run()
-    at.button(key="builder_text_apply").click().run()
-    mine = text_box(at).value + "# my notes, not applied yet\n"
-    text_box(at).set_value(mine).run()
-    at.radio(key="builder_text_format").set_value("JSON").run()
+    at, mine = _yaml_typed_then_json(builder())
     text_box(at).set_value(text_box(at).value.replace("Writer with a nested critic",
                                                       "Renamed in JSON")).run()
     at.button(key="builder_text_apply").click().run()
