@@ -47,7 +47,26 @@ def drag_in(page: Page, canvas: FrameLocator, label: str, name: str, x: int, y: 
         && document.querySelector('.st-key-builder_palette button[draggable="true"]');
     }""")
     source = page.locator(".st-key-builder_palette button").filter(has_text=label).first
-    source.drag_to(page.locator(".st-key-builder_canvas iframe"), target_position={"x": x, "y": y})
+    start = source.bounding_box()
+    frame = page.locator(".st-key-builder_canvas iframe").bounding_box()
+    assert start is not None and frame is not None
+    # by hand, the way a person drags: the button is held until the drag has begun and the
+    # canvas shows it will take the drop (Playwright's one-call drag lets go at once, which a
+    # loaded machine can turn into a click that starts no drag)
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(start["x"] + start["width"] / 2 + 12, start["y"] + start["height"] / 2 + 12,
+                    steps=4)
+    page.wait_for_function("() => window.__rtDragging != null")
+    taking = """() => { const f = document.querySelector(".st-key-builder_canvas iframe");
+      const d = f && f.contentDocument; return !!(d && d.querySelector(".react-flow.rt-dropping")); }"""
+    for wiggle in range(100):  # the canvas hears a dragover at each move
+        page.mouse.move(frame["x"] + x + wiggle % 2, frame["y"] + y, steps=4)
+        if page.evaluate(taking):
+            break
+    else:
+        raise AssertionError("the canvas never showed that it takes the drop")
+    page.mouse.up()
     expect(node(canvas, name)).to_be_visible()
 
 

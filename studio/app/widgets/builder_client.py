@@ -77,6 +77,10 @@ _SCRIPT = """
   };
   const hookCanvas = () => {
     const frame = canvasFrame();
+    if (frame && !frame.__rtLoadHooked) {  // a reloaded canvas is hooked as soon as it loads
+      frame.__rtLoadHooked = true;
+      frame.addEventListener("load", () => hooks());
+    }
     const doc = frame && frame.contentDocument;
     if (!doc || !doc.body || doc.__rtHooked) return;
     doc.__rtHooked = true;
