@@ -170,3 +170,15 @@ def app_page(page: Any, studio: StudioServer, request: pytest.FixtureRequest) ->
         except Exception as exc:  # the page may be gone; the log still helps
             (ARTIFACTS / f"{name}.screenshot-error.txt").write_text(str(exc))
         (ARTIFACTS / f"{name}.server.log").write_text(studio.log_tail(400))
+
+
+def settled(page: Any, quiet_ms: int = 600) -> None:
+    """Wait until the page's script has not been running for ``quiet_ms`` in a row."""
+    page.evaluate("window.__rtBusyAt = Date.now()")
+    page.wait_for_function("""(quiet) => {
+      const app = document.querySelector('[data-testid="stApp"]');
+      const idle = app && app.getAttribute("data-test-script-state") === "notRunning";
+      const now = Date.now();
+      if (!idle) { window.__rtBusyAt = now; return false; }
+      return now - window.__rtBusyAt >= quiet;
+    }""", arg=quiet_ms, polling=100)

@@ -13,7 +13,7 @@ from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 from studio.store import Actor, Store
 
-from .conftest import StudioServer, running_studio
+from .conftest import StudioServer, running_studio, settled
 from .test_builder_e2e import connect, node
 
 LOCAL = Actor.local()
@@ -35,6 +35,7 @@ def fresh_builder(page: Page, url: str) -> FrameLocator:
     expect(page.get_by_text("New team: add agents")).to_be_visible()
     canvas = page.frame_locator(".st-key-builder_canvas iframe")
     canvas.locator(".react-flow__pane").wait_for()
+    settled(page)  # a palette action during the new team's first redraws can be lost
     return canvas
 
 
@@ -138,18 +139,6 @@ def test_fast_clicks_in_the_builder_land_where_they_should(app_page: Page,
     canvas.get_by_role("button", name="Delete Node").click()
     expect(canvas.locator(".react-flow__node")).to_have_count(3)
     expect(node(canvas, "opponent")).to_have_count(0)
-
-
-def settled(page: Page, quiet_ms: int = 600) -> None:
-    """Wait until the page's script has not been running for ``quiet_ms`` in a row."""
-    page.evaluate("window.__rtBusyAt = Date.now()")
-    page.wait_for_function("""(quiet) => {
-      const app = document.querySelector('[data-testid="stApp"]');
-      const idle = app && app.getAttribute("data-test-script-state") === "notRunning";
-      const now = Date.now();
-      if (!idle) { window.__rtBusyAt = now; return false; }
-      return now - window.__rtBusyAt >= quiet;
-    }""", arg=quiet_ms, polling=100)
 
 
 class Counted:
