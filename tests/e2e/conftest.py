@@ -7,6 +7,7 @@ the server log go to ``test-artifacts/`` (tests/conftest.py keeps each test's re
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,6 +22,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 # Streamlit reruns the page on every interaction; on a busy 2-core CI machine one rerun can
 # take longer than Playwright's default 5 s for an expectation. Waits stay state-based.
@@ -153,9 +156,63 @@ def studio(tmp_path: Path) -> Iterator[StudioServer]:
         yield server
 
 
+WIDGET_ID = re.compile(r"^\$\$ID-[0-9a-f]+-")  # a widget's id, before its key
+
+
+class WireLog:
+    """What the page and the studio said to each other over Streamlit's websocket: each
+    rerun the page asked for (with the buttons whose click it carries) and each end of a
+    script run. Printed when a test fails, so CI's output tells a click that was never sent
+    from one the server dropped."""
+
+    def __init__(self, page: Any) -> None:
+        self.started = time.monotonic()
+        self.lines: list[str] = []
+        page.on("websocket", self._watch)
+
+    def _watch(self, socket: Any) -> None:
+        socket.on("framesent", lambda payload: self._sent(payload))
+        socket.on("framereceived", lambda payload: self._received(payload))
+
+    def _note(self, text: str) -> None:
+        self.lines.append(f"{time.monotonic() - self.started:8.3f}s {text}")
+
+    def _sent(self, payload: bytes | str) -> None:
+        if isinstance(payload, str):
+            return
+        message = BackMsg.FromString(payload)
+        if message.WhichOneof("type") != "rerun_script":
+            return
+        rerun = message.rerun_script
+        clicked = [WIDGET_ID.sub("", state.id) for state in rerun.widget_states.widgets
+                   if state.WhichOneof("value") == "trigger_value" and state.trigger_value]
+        self._note(f"page → rerun {rerun.page_name or '/'}"
+                   + (" (a fragment)" if rerun.fragment_id else "")
+                   + (f" clicking {', '.join(clicked)}" if clicked else ""))
+
+    def _received(self, payload: bytes | str) -> None:
+        if isinstance(payload, str):
+            return
+        try:
+            message = ForwardMsg.FromString(payload)
+        except Exception:  # noqa: BLE001 - a cached or partial message: not ours to read
+            return
+        kind = message.WhichOneof("type")
+        if kind == "new_session":
+            self._note("studio ← run started")
+        elif kind == "script_finished":
+            self._note("studio ← run " + ForwardMsg.ScriptFinishedStatus.Name(
+                message.script_finished).lower().replace("_", " "))
+
+    def dump(self) -> str:
+        return "\n".join(self.lines[-200:])
+
+
 @pytest.fixture
 def app_page(page: Any, studio: StudioServer, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The browser page on the studio's Gallery; screenshots + server log on failure."""
+    """The browser page on the studio's Gallery; on failure a screenshot and the server log
+    in ``test-artifacts/``, and the websocket's timeline and the log's tail in the output."""
+    wire = WireLog(page)
     page.set_default_timeout(30_000)
     page.goto(studio.url)
     page.get_by_role("heading", name="Gallery").first.wait_for()
@@ -170,6 +227,8 @@ def app_page(page: Any, studio: StudioServer, request: pytest.FixtureRequest) ->
         except Exception as exc:  # the page may be gone; the log still helps
             (ARTIFACTS / f"{name}.screenshot-error.txt").write_text(str(exc))
         (ARTIFACTS / f"{name}.server.log").write_text(studio.log_tail(400))
+        print(f"-- websocket, since the page opened --\n{wire.dump()}\n"
+              f"-- the studio's log, last lines --\n{studio.log_tail(30)}")
 
 
 def settled(page: Any, quiet_ms: int = 600) -> None:
