@@ -99,3 +99,14 @@ def test_a_question_gets_an_answer_in_its_own_words(make_manager):
     assert len(picked) == 1, (shortlist, answer)
     # an idea named for another group of people is not the answer for retired people
     assert not re.search(r"\b(?:kids|children|teenagers|pupils)\b", picked[0], re.I), picked
+
+
+def test_a_plan_only_request_gets_a_plan_and_no_code(make_manager):
+    words = "Now just give me a plan for a school trip to the museum, no code please."
+    _, replies = follow_up(make_manager(), "planning_group", words)
+    # the coder wrote its word-count script and the user ran it: code nobody asked for
+    assert [who for who, _ in replies] == ["planner"], replies
+    plan = replies[0][1]
+    assert plan.startswith("New plan for a school trip to the museum (a plan only, no code")
+    assert len(numbered(plan)) == 3 and "```" not in plan
+    assert plan.rstrip().endswith("TERMINATE")

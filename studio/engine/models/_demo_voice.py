@@ -39,7 +39,9 @@ from ._demo_scene import (
     shorten,
     strip_terminate,
     unquoted,
+    wants_no_code,
     when_of,
+    without_no_code,
 )
 from ._demo_words import TaskWords, is_common, noun_phrase
 
@@ -495,14 +497,29 @@ def _critic(scene: Scene) -> str:
     return f"Two suggestions for this draft of {piece}:{kept}\n{lines}"
 
 
+_VERBISH = frozenset("""move organise organize run hold host set build start launch find get
+    make prepare arrange book buy sell open close clean fix change teach learn visit plan""".split())
+_PLAN_FOR = re.compile(r"^(?:(?:a|the|my|our|your)\s+)?plan\s+(?:for|of|to)\s+", re.I)
+
+
 def _planner(scene: Scene) -> str:
     asked = scene.asked
-    if scene.first_since_asked and asked is not None and not is_question(asked.text) \
-            and not scene.ending:  # a new request: a new plan, in its own words
+    if scene.first_since_asked and asked is not None and not is_question(asked.text):
+        # a new request: a new plan, in its own words (all of the answer, if it is a plan
+        # only: the reply then ends the conversation)
         words = TaskWords.of(request_of(asked.text))
-        about = words.topic or scene.request
-        return (f"New plan: {_cap(words.request or scene.request)}\n"
-                f"1. Agree what a good result looks like for {about}, in one sentence.\n"
+        plan_only = wants_no_code(asked.text)
+        if plan_only and (not words.topic or wants_no_code(words.topic)):
+            # "A plan only this time: how to move the office": what comes after it
+            words = TaskWords.of(without_no_code(request_of(asked.text))) or words
+        about = _PLAN_FOR.sub("", words.topic) or scene.request
+        first = about.split(" ", 1)[0]
+        doing = first.lower() in _VERBISH  # "move the office": a plan to do it
+        head = f"New plan: {_cap(words.request or scene.request)}" if not plan_only else \
+            f"New plan {'to' if doing else 'for'} {about} (a plan only, no code, as you asked):"
+        looks = f"once we {about}" if doing else f"for {about}"
+        return (f"{head}\n"
+                f"1. Agree what a good result looks like {looks}, in one sentence.\n"
                 "2. List the options, then keep the ones that fit everyone.\n"
                 "3. Put them in order, and name who checks each one.\n"
                 "(An outline: the Demo model knows no details; a connected model fills "
