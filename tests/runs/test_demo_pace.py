@@ -18,6 +18,6 @@ def test_every_chess_move_stays_on_screen_long_enough_to_read(make_manager):
     assert len(moves) >= 8
     readable = DemoModel(pace="readable")
     seconds = [readable.delay_for(text) * len(text.split()) for text in moves]
-    assert min(seconds) >= 1.2 - 1e-9, list(zip(moves, seconds))
+    assert min(seconds) >= 1.2 - 1e-9, list(zip(moves, seconds, strict=True))
     assert max(seconds) <= 1.5 + 1e-9, "a long message still streams within 1.5 s"
     assert sum(seconds) >= 1.2 * len(moves)
