@@ -83,10 +83,10 @@ CONTROLS_CLOSED = "controls_closed"  # a state field: the worker took its last c
 # Checked and added in one step on the server, so a message cannot slip in after the
 # worker's last read (close_controls sets the field and reads in one transaction).
 _SEND_WHILE_OPEN = """
-if redis.call('HEXISTS', KEYS[1], '%s') == 1 then return 0 end
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then return 0 end
 redis.call('XADD', KEYS[2], '*', 'c', ARGV[1])
 return 1
-""" % CONTROLS_CLOSED
+"""
 
 
 class RunChannel:
@@ -148,7 +148,7 @@ class RunChannel:
         person's message): False, and nothing sent, once the worker has taken its last
         controls (:meth:`close_controls`)."""
         sent = self.redis.eval(_SEND_WHILE_OPEN, 2, self.state_key, self.control_key,
-                               json.dumps({"op": op, **fields}))
+                               json.dumps({"op": op, **fields}), CONTROLS_CLOSED)
         return bool(sent)
 
     def controls_after(self, last_id: str = "0") -> list[tuple[str, dict[str, Any]]]:
