@@ -105,6 +105,15 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _wait(failures: list[float], stamp: float) -> float:
+    """Seconds a name must wait before its next try, given its recent wrong passwords
+    (oldest first): 0 while fewer than MAX_FAILURES, else until the one that tipped it over
+    the limit ages out of the window."""
+    if len(failures) < MAX_FAILURES:
+        return 0.0
+    return max(0.0, failures[-MAX_FAILURES] + FAILURE_WINDOW - stamp)
+
+
 class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
     # -- accounts --------------------------------------------------------------------------
     def has_admin(self) -> bool:
@@ -247,8 +256,9 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
                     SignInAttemptRow.name == key, col(SignInAttemptRow.ok).is_(False),
                     col(SignInAttemptRow.at) > stamp - FAILURE_WINDOW)
                 .order_by(col(SignInAttemptRow.at))))
-            if len(failures) >= MAX_FAILURES:
-                raise TooManyAttempts(failures[-MAX_FAILURES] + FAILURE_WINDOW - stamp)
+            wait = _wait(failures, stamp)
+            if wait > 0:
+                raise TooManyAttempts(wait)
             row = session.exec(select(AccountRow).where(AccountRow.name == key)).first()
         ok = False
         if row is not None and row.password_hash:
@@ -267,6 +277,42 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
         if row.disabled_at is not None:
             raise SignInError("your access to this workshop has ended: ask the administrator")
         return _account(row)
+
+    def sign_in_locks(self, actor: Actor) -> dict[str, float]:
+        """The accounts that must wait before signing in again (too many wrong passwords),
+        by name, with the seconds left. Administrators only."""
+        if not actor.is_admin:
+            raise Forbidden("only an administrator can see who must wait to sign in")
+        stamp = now()
+        with self._read() as session:
+            rows = session.exec(
+                select(SignInAttemptRow.name, SignInAttemptRow.at)
+                .join(AccountRow, col(AccountRow.name) == col(SignInAttemptRow.name))
+                .where(col(SignInAttemptRow.ok).is_(False),
+                       col(SignInAttemptRow.at) > stamp - FAILURE_WINDOW)
+                .order_by(col(SignInAttemptRow.at)))
+            failures: dict[str, list[float]] = {}
+            for name, at in rows:
+                failures.setdefault(name, []).append(at)
+        waits = {name: _wait(times, stamp) for name, times in failures.items()}
+        return {name: wait for name, wait in sorted(waits.items()) if wait > 0}
+
+    def let_try_again(self, actor: Actor, name_or_id: str | int) -> bool:
+        """Forget a person's recent wrong passwords, so that they may sign in again at once
+        (a teacher in front of a class). Administrators only; returns whether they had to
+        wait. (There is no record of administrators' actions to add this to.)"""
+        if not actor.is_admin:
+            raise Forbidden("only an administrator can let someone try again")
+        stamp = now()
+        with self._write() as session:
+            name = self._account_row(session, name_or_id).name
+            theirs = ((col(SignInAttemptRow.name) == name)
+                      & col(SignInAttemptRow.ok).is_(False))
+            recent = list(session.exec(select(SignInAttemptRow.at).where(
+                theirs, col(SignInAttemptRow.at) > stamp - FAILURE_WINDOW)
+                .order_by(col(SignInAttemptRow.at))))
+            session.execute(delete(SignInAttemptRow).where(theirs))
+        return _wait(recent, stamp) > 0
 
     def join_workshop(self, code: str, name: str, password: str,
                       display_name: str = "") -> Account:

@@ -173,6 +173,43 @@ def test_wrong_passwords_are_rate_limited(store: Store, people) -> None:
     assert store.sign_in("ann", PASSWORD).name == "ann"  # others are not affected
 
 
+def test_an_administrator_lets_a_locked_out_member_try_again_at_once(store: Store,
+                                                                      people) -> None:
+    """A teacher in front of a class: Bob typed his password wrong five times; the
+    Workshop shows him waiting, and the teacher lets him try again now."""
+    admin, a, b = people
+    assert store.sign_in_locks(admin) == {}
+    for _ in range(5):
+        with pytest.raises(SignInError):
+            store.sign_in("bob", "not it at all")
+    for _ in range(5):  # names nobody has are not the Workshop's business
+        with pytest.raises(SignInError):
+            store.sign_in("zed", "not it at all")
+    with pytest.raises(TooManyAttempts):
+        store.sign_in("bob", PASSWORD)
+    locks = store.sign_in_locks(admin)
+    assert list(locks) == ["bob"] and 0 < locks["bob"] <= 15 * 60
+    for who in (a, b):  # members may neither see it nor lift it, not even their own
+        with pytest.raises(Forbidden):
+            store.sign_in_locks(who)
+        with pytest.raises(Forbidden):
+            store.let_try_again(who, "bob")
+    with pytest.raises(NotFound):
+        store.let_try_again(admin, "nobody")
+    assert store.let_try_again(admin, "BOB") is True
+    assert store.sign_in_locks(admin) == {}
+    assert store.sign_in("bob", PASSWORD).name == "bob"
+    assert store.let_try_again(admin, b.id) is False, "nothing to lift"
+    # the count starts again from nothing: four more wrong ones do not lock him
+    for _ in range(4):
+        with pytest.raises(SignInError):
+            store.sign_in("bob", "not it at all")
+    assert store.sign_in_locks(admin) == {}
+    with pytest.raises(TooManyAttempts):
+        store.sign_in("zed", "not it at all")  # the others' waits are untouched
+
+
+
 def test_joining_with_the_code(store: Store, people) -> None:
     admin, _, _ = people
     with pytest.raises(SignInError, match="joining is closed"):
