@@ -26,7 +26,10 @@ from ._tables import AccountRow, AccountSessionRow, SignInAttemptRow, now
 
 SESSION_DAYS = 14
 COOKIE_TICKET_SECONDS = 120
-SESSION, TICKET = "session", "ticket"  # the kinds of account_session rows
+# the kinds of account_session rows: a session signs in; a ticket is traded for a cookie's
+# session; an ended one is a session whose access an administrator ended (it signs nobody
+# in, but lets a reload say why the sign-in is back)
+SESSION, TICKET, ENDED = "session", "ticket", "ended"
 MAX_FAILURES = 5  # wrong passwords per name within the window, then wait
 FAILURE_WINDOW = 15 * 60.0
 MIN_PASSWORD = 8
@@ -213,9 +216,15 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
                     raise StoreError("this is the last administrator: add another first")
             row.disabled_at = None if active else now()
             session.add(row)
-            if not active:
+            theirs = col(AccountSessionRow.account_id) == row.id
+            if active:  # what stayed of the ended sessions must not say "ended" any more
                 session.execute(delete(AccountSessionRow).where(
-                    col(AccountSessionRow.account_id) == row.id))
+                    theirs, col(AccountSessionRow.kind) == ENDED))
+            else:  # sessions stop signing in, but say why (see ended_by_administrator)
+                session.execute(delete(AccountSessionRow).where(
+                    theirs, col(AccountSessionRow.kind) == TICKET))
+                session.execute(sa.update(AccountSessionRow).where(
+                    theirs, col(AccountSessionRow.kind) == SESSION).values(kind=ENDED))
             session.flush()
             return _account(row)
 
@@ -407,6 +416,20 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
         with self._read() as session:
             row = session.get(AccountRow, account_id)
         return row is not None and row.disabled_at is not None
+
+    def ended_by_administrator(self, token: str | None) -> bool:
+        """Whether ``token`` was a session that stopped because an administrator ended that
+        person's access (still ended): a page reloaded with the old cookie says so, rather
+        than only show the sign-in. It was that person's token, so it tells nobody else."""
+        if not token:
+            return False
+        account, record = AccountRow.__table__, AccountSessionRow.__table__  # type: ignore[attr-defined]
+        query = (sa.select(record.c.account_id)
+                 .join(account, record.c.account_id == account.c.id)
+                 .where(record.c.token_hash == _digest(token), record.c.kind == ENDED,
+                        record.c.expires_at >= now(), account.c.disabled_at.is_not(None)))
+        with self._read() as session:
+            return session.execute(query).first() is not None
 
     def cookie_ticket(self, token: str, seconds: float = COOKIE_TICKET_SECONDS) -> str:
         """A single-use ticket, good for two minutes, that the browser trades (through the

@@ -209,6 +209,39 @@ def test_an_administrator_lets_a_locked_out_member_try_again_at_once(store: Stor
         store.sign_in("zed", "not it at all")  # the others' waits are untouched
 
 
+def test_an_ended_session_says_why_until_access_comes_back(store: Store, people) -> None:
+    """The cookie of someone whose access ended signs nobody in, but a reload can tell
+    them why; a sign-out, a wrong token or access given back do not claim it."""
+    admin, a, _ = people
+    page = store.start_session(store.sign_in("ann", PASSWORD))
+    cookie = store.redeem_cookie_ticket(store.cookie_ticket(page))
+    ticket = store.cookie_ticket(page)
+    signed_out = store.start_session(store.sign_in("ann", PASSWORD))
+    store.end_session(signed_out)
+    other = store.start_session(store.sign_in("teacher", PASSWORD))
+    assert not any(store.ended_by_administrator(t)
+                   for t in (page, cookie, ticket, signed_out, other, "made-up", "", None))
+    store.set_access(admin, "ann", False)
+    assert store.session_actor(page) is None and store.session_actor(cookie) is None
+    assert store.ended_by_administrator(page) and store.ended_by_administrator(cookie)
+    assert not store.ended_by_administrator(ticket), "a ticket was never a session"
+    assert store.redeem_cookie_ticket(ticket) is None
+    assert not store.ended_by_administrator(signed_out)
+    assert not store.ended_by_administrator(other) and store.session_actor(other) == admin
+    with pytest.raises(SignInError, match="session has ended"):
+        store.cookie_ticket(cookie)
+    store.end_session(cookie)  # the page clears the cookie once it has said why
+    assert not store.ended_by_administrator(cookie) and not store.ended_by_administrator(page)
+    again = store.start_session(store.sign_in("teacher", PASSWORD))
+    store.set_access(admin, "teacher", True)  # (changes nothing for others)
+    assert store.session_actor(again) == admin
+    kept = store.start_session(store.sign_in("bob", PASSWORD))
+    store.set_access(admin, "bob", False)
+    assert store.ended_by_administrator(kept)
+    store.set_access(admin, "bob", True)
+    assert not store.ended_by_administrator(kept), "access is back: nothing ended"
+    assert store.session_actor(kept) is None, "giving access back revives no old session"
+
 
 def test_joining_with_the_code(store: Store, people) -> None:
     admin, _, _ = people
