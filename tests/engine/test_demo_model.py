@@ -178,6 +178,27 @@ def test_roles_are_detected_from_name_then_system_message() -> None:
     assert detect_role("assistant", "You are a helpful AI assistant.") == "assistant"
 
 
+
+def test_a_system_message_is_read_for_what_the_agent_is_not_whom_it_mentions() -> None:
+    manager = ("You are the product manager. Frame the problem, keep the scope small. When "
+               "the designer and the engineer agree, write the final plan.")
+    assert detect_role("product_manager", manager) == "moderator"
+    assert detect_role("pm", manager) == "moderator"  # was "coder" ("the engineer")
+    assert detect_role("designer", "You are the UX designer. Work with the engineer.") == "other"
+
+
+def test_an_unscripted_coder_codes_only_what_code_can_do_and_labels_its_stand_in() -> None:
+    model = DemoModel()
+    reply = ask(model, "coder", [TASK], system="You write Python code.").content
+    assert reply.startswith("A stand-in script") and "```python" in reply
+    trip = Message(role="user", content="Plan a rainy day in Paris", name="user")
+    reply = ask(DemoModel(), "coder", [trip], system="You write Python code.").content
+    assert "```" not in reply and reply.startswith("Nothing for me to compute"), reply
+    # an engineer asked for estimates, not code, answers in words
+    said = ask(DemoModel(), "engineer", [trip], system="You are the engineer. Estimate in days.")
+    assert "```" not in said.content and "Nothing for me to compute" not in said.content
+
+
 def test_unscripted_coder_writes_python_that_really_runs_then_ends() -> None:
     model = DemoModel()
     history = [TASK]

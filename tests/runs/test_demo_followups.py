@@ -174,3 +174,28 @@ def test_a_question_to_a_debate_goes_round_in_its_own_words(make_manager):
     assert asked and all("how would this work for a small village school?" in text
                          for text in asked), replies
     assert not any(stock in text.lower() for _, text in replies for stock in STOCK), replies
+
+
+@pytest.mark.parametrize("words", ["What would it cost?", "How long will it take?"])
+def test_a_product_manager_talks_like_one_after_a_question(make_manager, words):
+    _, replies = follow_up(make_manager(), "roleplay_group", words)
+    # product_manager was taken for a coder ("the engineer" in its system message) and,
+    # like the engineer, answered with a word-count script
+    assert not any("```" in text for _, text in replies), replies
+    who, answer = replies[0]
+    assert who == "product_manager" and answer.rstrip().endswith(
+        f"Over to you, designer: {words[0].lower()}{words[1:]}"), answer
+    assert replies[-1][0] == "product_manager" and replies[-1][1].startswith("To sum up")
+    # the plan's owners ("2. Designer: ...") are not taken for its items
+    assert "start with Product manager" not in answer and "1. Product manager" not in \
+        replies[-1][1], replies
+
+
+def test_a_coder_says_it_has_nothing_to_compute_for_a_request_code_cannot_do(make_manager):
+    words = "Now plan a rainy day in Paris"
+    _, replies = follow_up(make_manager(), "planning_group", words)
+    assert [who for who, _ in replies] == ["planner", "coder"], replies
+    said = replies[1][1]
+    assert "```" not in said and said.startswith(
+        "Nothing for me to compute in 'Now plan a rainy day in Paris'"), said
+    assert said.rstrip().endswith("TERMINATE")

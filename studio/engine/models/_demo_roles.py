@@ -8,7 +8,15 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .._messages import Message
-from ._demo_scene import TERMINATE, Scene, approves, request_of, spoken, wants_no_code
+from ._demo_scene import (
+    TERMINATE,
+    Scene,
+    approves,
+    computable,
+    request_of,
+    spoken,
+    wants_no_code,
+)
 from ._demo_scene import shorten as _snippet
 from ._demo_scene import strip_terminate as _strip_terminate
 from ._demo_voice import speak, voice_of
@@ -17,7 +25,7 @@ from ._interface import ModelRequest
 
 _ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("moderator", ("moderator", "moderate", "moderates", "facilitator", "facilitate",
-                   "facilitates", "chair", "chairs", "host", "hosts")),
+                   "facilitates", "chair", "chairs", "host", "hosts", "manager")),
     ("planner", ("planner", "plan")),
     ("coder", ("coder", "code", "engineer", "programmer", "developer", "python")),
     ("critic", ("critic", "review", "reviewer", "critique")),
@@ -32,11 +40,18 @@ def detect_role(agent: str, system_message: str = "") -> str:
     by_name = _first_role(agent)
     if by_name not in ("assistant", "other"):
         return by_name
-    by_system = _first_role(system_message)
+    # what the system message says the agent is ("You are the product manager") decides,
+    # not the other roles it mentions ("when the designer and the engineer agree")
+    own = _SELF.search(system_message)
+    by_system = _first_role(own.group(1) if own else system_message)
     if by_system in ("assistant", "other") and re.search(r"\b(code|python)\b",
                                                           system_message, re.I):
         return "coder"  # a generic assistant asked to write code (the classic AutoGen pair)
     return by_system if by_system != "other" else by_name
+
+
+_SELF = re.compile(r"\byou\s+are\s+(?:an?\s+|the\s+)?([^.,;:!?\n]+)", re.I)
+_ASKS_CODE = re.compile(r"\b(?:code|coding|python|script|scripts|program|programs)\b", re.I)
 
 
 def _first_role(text: str) -> str:
@@ -77,12 +92,16 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
         return _end(body, ending=True)
     ran = _latest_code_result(since)
     plan_only = bool(wanted) and wants_no_code(wanted)
-    if role == "coder" and plan_only and not ran:
+    if role == "coder" and not ran and not _ASKS_CODE.search(system) \
+            and not computable(wanted or task):
+        role = "other"  # an engineer asked to estimate and weigh risks answers in words
+    if role == "coder" and not ran and (plan_only or not computable(wanted or task)):
         planned = any(m.name and m.name != request.agent and _first_role(m.name) == "planner"
                       for m in since)
         body = (f"No code from me this time: you asked for a plan, not code ({brief!r})."
-                + (" The plan above is the answer." if planned else ""))
-        return _end(body, ending=True)
+                if plan_only else f"Nothing for me to compute in {brief!r}: it is not "
+                "something code can do, so no script from me.")
+        return _end(body + (" The plan above is the answer." if planned else ""), ending=True)
     if role == "coder":
         latest = _last(since)
         return _coder_reply(brief, ran or (latest.text if latest else ""), ending)
@@ -120,7 +139,8 @@ def _coder_reply(task: str, last_text: str, ending: bool) -> str:
     if result:
         return ("That failed; here is a simpler version:\n\n```python\n"
                 f"print({('Done: ' + task)!r})\n```")
-    return ("Here is a small Python script for it:\n\n```python\n"
+    return ("A stand-in script (the Demo model cannot write new code for this; this one "
+            "reads your words back, and it really runs):\n\n```python\n"
             f"task = {task!r}\n"
             "words = task.split()\n"
             "print(f\"The task has {len(words)} words; the longest is {max(words, key=len)!r}.\")\n"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from .._messages import Message
@@ -86,10 +86,11 @@ def gist(text: str, limit: int = 70) -> str:
     return ""
 
 
-def items(text: str, limit: int = 48) -> list[str]:
+def items(text: str, limit: int = 48, owners: Collection[str] = ()) -> list[str]:
     """The list items of a message (numbered or bulleted, one a line or "1. … 2. …" on
     one line), each as a short name: the part before its first full stop, colon or
-    semicolon."""
+    semicolon; after it when that part only names who does it (one of ``owners``, lower
+    case: "2. Designer: Reserve button ..." -> "Reserve button ...")."""
     found = []
     text = strip_terminate(text)
     entries = [m.group(1) for m in _ITEM.finditer(text)]
@@ -98,7 +99,9 @@ def items(text: str, limit: int = 48) -> list[str]:
         entries = inline[1:] if len(inline) > 2 else entries
     for entry in entries:
         item = _QUOTE_MARKS.sub("", entry).strip()
-        item = re.split(r"[.:;](?:\s|$)|\s[—–]\s", item, maxsplit=1)[0].strip()
+        parts = re.split(r"[.:;](?:\s|$)|\s[—–]\s", item, maxsplit=2)
+        owned = len(parts) > 1 and parts[0].strip().lower() in owners
+        item = parts[1 if owned else 0].strip()
         if len(item.split()) >= 2:
             found.append(shorten(item, limit))
     return found
@@ -138,6 +141,22 @@ def wants_no_code(text: str) -> bool:
     """Whether a person asks for a plan (or words) without any code ("Just give me a plan,
     no code please")."""
     return bool(_NO_CODE.search(unquoted(request_of(text))))
+
+
+# what code can do: a request that names code, or a count, a sum, a sort, a check of text or
+# numbers ("Count the words", "sum the column", "check whether a phrase is a palindrome")
+_COMPUTABLE = re.compile(
+    r"\b(?:code|coding|script|program|function|python|algorithm|regex|csv|json|spreadsheet|"
+    r"compute|calculate|count|sum|total|average|mean|median|sort|parse|convert|"
+    r"test|tests|palindrome|prime|fibonacci|factorial|digits?|numbers?|strings?|words?|"
+    r"letters?|characters?|vowels?|longest|shortest|largest|smallest|reverse|"
+    r"how\s+many|print|plot|chart)\b|\d\s*[-+*/x×^]\s*\d", re.I)
+
+
+def computable(text: str) -> bool:
+    """Whether what a person asks for is something code can do (a count, a sum, a check of
+    text or numbers, or code itself); "plan a rainy day in Paris" is not."""
+    return bool(_COMPUTABLE.search(unquoted(request_of(text))))
 
 
 def without_no_code(text: str) -> str:
@@ -388,9 +407,10 @@ class Scene:
     def lists(self) -> list[list[str]]:
         """The lists in the conversation, the latest first (an agent's own lists count
         only for a moderator, who sums up)."""
+        owners = {(m.name or "").replace("_", " ").lower() for m in self.said} - {""}
         return [listed for message in reversed(self.said)
                 if (message.name != self.agent or self.voice == "moderator")
-                and (listed := items(message.text))]
+                and (listed := items(message.text, owners=owners))]
 
     def short_list(self) -> list[str]:
         """The latest list whose items are all short names (for a sum-up), else the
