@@ -48,6 +48,7 @@ from ._builder_words import (
     TERMINATION_LABELS,
     WHO_NEXT,
 )
+from ._markdown import literal
 
 SEPARATOR = " › "  # between the parts of a place ("→" is an arrow of the canvas)
 
@@ -75,9 +76,9 @@ class TextProblem:
     def markdown(self) -> str:
         """One list item: the line in bold, the place, the message, the path small."""
         at = f"**Line {self.line}** · " if self.line and self.where else ""
-        place = f"{_escape(self.where)}: " if self.where else ""
+        place = f"{literal(self.where)}: " if self.where else ""
         raw = f" :small[`{self.path}`]" if self.path else ""
-        item = f"- {at}{place}{_escape(self.message)}{raw}"
+        item = f"- {at}{place}{literal(self.message)}{raw}"
         if self.excerpt:
             item += "\n\n  ```text\n" + "".join(f"  {row}\n" for row in self.excerpt.split("\n"))
             item += "  ```"
@@ -311,8 +312,3 @@ def _syntax(problem: Problem, text: str, what: str) -> TextProblem:
     message = (f"The {what} is not valid {text_format(text)} at line {line}, column {column}: "
                f"{syntax_detail(problem)}")
     return TextProblem("", message, "", line, column, text_excerpt(text, line, column))
-
-
-def _escape(text: str) -> str:
-    """Text shown as it is in Markdown (names and values come from what people typed)."""
-    return re.sub(r"([\\`*_\[\]{}<>#|~$:])", r"\\\1", text)
