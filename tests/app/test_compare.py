@@ -54,3 +54,9 @@ def test_the_pickers_and_the_sides_say_which_run_continues_or_forks_which(app, s
     assert not any("first run" in c for c in captions), captions
     assert list(at.dataframe[0].value.iloc[-1]) == [
         "comes from", "-", f"🔀 fork of #{second[:6]} at message 2 (edited)"]
+
+    at = app("compare", a=third, b=second)  # each: where it comes from, and the other side
+    captions = [c.value for c in at.caption]
+    assert "🔀 This run is a fork of the second run at message 2 (edited)." in captions
+    assert (f"↪️ This run is a follow-up of #{first[:6]}. 🔀 The first run is a fork of this "
+            "run at message 2 (edited).") in captions, captions

@@ -79,22 +79,21 @@ def run_picker(runs: list[RunInfo], param: str, label: str, *, default: int,
 
 
 def origin(infos: list[RunInfo], notes: dict[str, dict[str, Any]], side: int) -> str:
-    """How the run on ``side`` (0 or 1) relates to the other one, or where it comes from
-    ("" for a run started afresh that the other does not come from)."""
+    """Where the run on ``side`` (0 or 1) comes from (the other side named as such when it
+    is that run), then whether the other side comes from it; "" when neither."""
     here, there = infos[side].id, infos[1 - side].id
     if here == there:
         return ""
+    other = SIDES[1 - side]
+    lines = []
     note, theirs = notes.get(here), notes.get(there)
-    if note is not None and _source(note) == there:
-        icon, words = _words(note, f"the {SIDES[1 - side]}")
-        return f"{icon} This run is a {words}."
+    if note is not None:
+        icon, words = _words(note, f"the {other}" if _source(note) == there else None)
+        lines.append(f"{icon} This run is a {words}.")
     if theirs is not None and _source(theirs) == here:
         icon, words = _words(theirs, "this run")
-        return f"{icon} The {SIDES[1 - side]} is a {words}."
-    if note is not None:
-        icon, words = _words(note, None)
-        return f"{icon} This run is a {words}."
-    return ""
+        lines.append(f"{icon} The {other} is a {words}.")
+    return " ".join(lines)
 
 
 def figures(info: RunInfo, tx: Transcript) -> dict[str, Any]:
