@@ -352,9 +352,10 @@ def test_continue_fork_and_compare(app_page: Page, studio: StudioServer):
     expect(page.get_by_text("most tokens")).to_be_attached()  # a cell of the figures table
     # before and after, told apart: the pickers and the sides say which comes from which
     expect(page.get_by_role("combobox", name="First run")).to_have_value(
-        re.compile(re.escape(f"🔀 fork of #{second[:6]} at message 2 (edited) · ")))
+        re.compile(re.escape(f"· Debate with a judge · 🔀 fork of #{second[:6]} at message 2 "
+                             "(edited) · Demo model (offline) · ")))
     expect(page.get_by_role("combobox", name="Second run")).to_have_value(
-        re.compile(re.escape(f"↪️ follow-up of #{first[:6]} · ")))
+        re.compile(re.escape(f"· Debate with a judge · ↪️ follow-up of #{first[:6]} · Demo")))
     expect(page.get_by_text("🔀 This run is a fork of the second run at message 2 (edited)."
                             )).to_be_visible()
     expect(page.get_by_text("🔀 The first run is a fork of this run at message 2 (edited)."

@@ -69,10 +69,8 @@ def run_picker(runs: list[RunInfo], param: str, label: str, *, default: int,
 
     def label_of(run_id: str) -> str:
         run = by_id[run_id]
-        details = [run.model_label or "its own models"]
-        if run_id in notes:
-            details.append(lineage_mark(notes[run_id]))
-        return run_label(run, *details)
+        mark = [lineage_mark(notes[run_id])] if run_id in notes else []  # early: seen whole
+        return run_label(run, *mark, run.model_label or "its own models")
 
     return str(st.selectbox(label, list(by_id), key=key, format_func=label_of,
                             on_change=_chosen, args=(param,)))
