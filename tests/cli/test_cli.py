@@ -342,9 +342,13 @@ def test_templates_import_of_a_bad_file_stores_nothing(roundtable, data_dir, tmp
                     if '"kind": "assistent"' in row]
     result = roundtable("templates", "import", str(bundle))
     assert result.returncode == 1
-    assert result.stderr.splitlines()[1:] == [
-        f"  line {kind_line}: templates[1].agents[0].kind: should be 'assistant', "
-        "'user_proxy', 'conversable' or 'retrieve_user_proxy' (got 'assistent')"]
+    first, *others, more = result.stderr.splitlines()[1:]
+    assert first == (f"  line {kind_line}: templates[1].agents[0].kind: should be 'assistant', "
+                     "'user_proxy', 'conversable' or 'retrieve_user_proxy' (got 'assistent')")
+    # and, at once, what else is wrong with it: it kept only the first agent
+    assert others and all(re.fullmatch(r"  line \d+: templates\[1\]\.\S+: unknown agent "
+                                       r"'assistant'", line) for line in others), others
+    assert re.fullmatch(r"\.\.\. and \d+ more problems?", more.strip())
     assert Store.open(data_dir=data_dir).list_templates(LOCAL) == []
 
 
