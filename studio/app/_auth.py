@@ -57,8 +57,10 @@ def sign_in_state(store) -> Actor | None:  # noqa: ANN001 - studio.store.Store
     if actor is None:
         was = st.session_state.pop(_ACTOR, None)
         st.session_state.pop(_TOKEN, None)
-        if token and isinstance(was, Actor) and store.access_ended(was.id):
-            # signed in a moment ago: say why the sign-in is back, not only on the next try
+        if token and ((isinstance(was, Actor) and store.access_ended(was.id))
+                      or store.ended_by_administrator(token)):
+            # signed in a moment ago (in this tab, or before a reload, by the cookie): say
+            # why the sign-in is back, not only on the next try
             st.session_state["sign_in_flash"] = ACCESS_ENDED
         if token:
             st.session_state[_COOKIE_OP] = ("clear", "")

@@ -70,7 +70,7 @@ class CodeDecision:
     def from_dict(cls, data: Mapping[str, Any]) -> CodeDecision:
         if not isinstance(data, Mapping) or not isinstance(data.get("action"), str):
             raise ValueError(f"not a code decision: {data!r}")
-        return cls(data["action"], reason=str(data.get("reason") or ""),  # type: ignore[arg-type]
+        return cls(data["action"], reason=str(data.get("reason") or ""),
                    code=str(data.get("code") or ""))
 
     def describe(self) -> str:

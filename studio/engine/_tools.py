@@ -172,7 +172,7 @@ class Tool:
             else:
                 info = Field(default=default, description=desc)
             fields[param.name] = (annotation, info)
-        model = create_model(  # type: ignore[call-overload]
+        model = create_model(
             f"{tool_name}_args", __config__=ConfigDict(extra="forbid"), **fields
         )
         schema = model.model_json_schema()

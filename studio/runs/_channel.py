@@ -79,6 +79,16 @@ def read_streams(redis: Redis, streams: dict[KeyT, StreamIdT],
     return found
 
 
+CONTROLS_CLOSED = "controls_closed"  # a state field: the worker took its last controls
+# Checked and added in one step on the server, so a message cannot slip in after the
+# worker's last read (close_controls sets the field and reads in one transaction).
+_SEND_WHILE_OPEN = """
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then return 0 end
+redis.call('XADD', KEYS[2], '*', 'c', ARGV[1])
+return 1
+"""
+
+
 class RunChannel:
     def __init__(self, redis: Redis, run_id: str) -> None:
         self.redis = redis
@@ -133,8 +143,31 @@ class RunChannel:
         """A control for the worker (op: cancel, pause, resume, interject, answer)."""
         self.redis.xadd(self.control_key, {"c": json.dumps({"op": op, **fields})})
 
+    def send_while_open(self, op: str, **fields: Any) -> bool:
+        """Like :meth:`send`, for a control that must reach the run or be refused (a
+        person's message): False, and nothing sent, once the worker has taken its last
+        controls (:meth:`close_controls`)."""
+        sent = self.redis.eval(_SEND_WHILE_OPEN, 2, self.state_key, self.control_key,
+                               json.dumps({"op": op, **fields}), CONTROLS_CLOSED)
+        return bool(sent)
+
     def controls_after(self, last_id: str = "0") -> list[tuple[str, dict[str, Any]]]:
         entries = self.redis.xrange(self.control_key, min=f"({last_id}")
+        return [(entry_id, json.loads(fields["c"])) for entry_id, fields in _entries(entries)]
+
+    def open_controls(self) -> None:
+        """Take messages again (a worker takes over a run whose last worker had closed its
+        controls and then died before the run was stored as ended)."""
+        self.redis.hdel(self.state_key, CONTROLS_CLOSED)
+
+    def close_controls(self, last_id: str = "0") -> list[tuple[str, dict[str, Any]]]:
+        """The controls after ``last_id``, taken for the last time: in the same step the
+        channel stops taking messages (:meth:`send_while_open` refuses them), so each one is
+        either among these or refused, never left unread."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.state_key, CONTROLS_CLOSED, json.dumps(True))
+        pipe.xrange(self.control_key, min=f"({last_id}")
+        _closed, entries = pipe.execute()
         return [(entry_id, json.loads(fields["c"])) for entry_id, fields in _entries(entries)]
 
     # -- housekeeping ----------------------------------------------------------------------

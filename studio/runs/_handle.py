@@ -217,7 +217,7 @@ class RunHandle:
         request = self._question()
         check_pending_answer(request, answer)
         deadline = time.monotonic() + 2.0
-        while not inner.put(answer):  # type: ignore[attr-defined]
+        while not inner.put(answer):
             if self._human.pending is not request or time.monotonic() > deadline:
                 raise RunError("that question was already answered or timed out")
             time.sleep(0.005)

@@ -146,11 +146,10 @@ def build(spec: TemplateSpec, *, registry: Registry, resolve_model: Callable[[st
           work_dir: Path, model_override: Any | None, human_input_override: str | None,
           allow_unsandboxed: bool = False,
           resolve_collection: Callable[[str], Any] | None = None) -> Any:
-    """``studio.spec.build_team`` (imported late: it is the spec package's newest part)."""
-    try:
-        from studio.spec import build_team  # type: ignore[attr-defined]
-    except ImportError:  # not exported (yet)
-        from studio.spec.build import build_team  # type: ignore[import-not-found,no-redef]
+    """``studio.spec.build_team``, imported when a run starts (it brings in the engine's
+    executors, which commands that run nothing need not load)."""
+    from studio.spec import build_team
+
     return build_team(spec, resolve_model=resolve_model, registry=registry, work_dir=work_dir,
                       model_override=model_override, human_input_override=human_input_override,
                       allow_unsandboxed=allow_unsandboxed, resolve_collection=resolve_collection)

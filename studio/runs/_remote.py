@@ -152,7 +152,9 @@ class RemoteHandle:
         self._require_live("interject")
         if not text.strip():
             raise RunError("an interjection needs some text")
-        self._channel.send("interject", text=text)
+        if not self._channel.send_while_open("interject", text=text):
+            raise RunError(f"cannot interject: run {self.run_id} has already ended, so your "
+                           "message was not sent")
 
     def pause(self) -> None:
         self._require_live("pause")

@@ -179,11 +179,12 @@ class WorkerRuntime:
         control._on_event = execution.on_event
         expire_unanswered(tracked, execution, options.get("answer_timeout"))
         _republish(channel, stored)
+        channel.open_controls()
         channel.set_state(status="running", work_dir=str(work_dir), worker=self.lease_id,
                           request_seq=handle._request_seq)
         delivered = sum(1 for e in since if e.kind == "interjection")
         live = _Live(execution, channel, mailbox, skip_interjections=delivered)
-        execution.take_last_controls = lambda: self._apply_controls(live)
+        execution.take_last_controls = lambda: self._apply_controls(live, last=True)
         with self._lock:
             self._live[run_id] = live
         try:
@@ -271,9 +272,14 @@ class WorkerRuntime:
                 if live is not None:
                     self._apply_controls(live)
 
-    def _apply_controls(self, live: _Live) -> None:
+    def _apply_controls(self, live: _Live, *, last: bool = False) -> None:
+        """The run's new controls, in order; ``last`` when the run is ending: a person's
+        message sent after this is refused rather than left unread."""
         with live.reading:  # each control once, in order, whichever thread reads it
-            for entry_id, control in live.channel.controls_after(live.last_control):
+            channel = live.channel
+            found = (channel.close_controls(live.last_control) if last
+                     else channel.controls_after(live.last_control))
+            for entry_id, control in found:
                 live.last_control = entry_id
                 _apply(live, control)
 

@@ -17,11 +17,11 @@ _bearer = HTTPBearer(auto_error=False, description="An API key from the studio's
 def current_caller(request: Request,
                    _credentials: Annotated[HTTPAuthorizationCredentials | None,
                                            Depends(_bearer)] = None) -> Caller:
-    return request.app.state.gate.check(request.headers)  # type: ignore[no-any-return]
+    return request.app.state.gate.check(request.headers)
 
 
 def current_teams(request: Request) -> Teams:
-    return request.app.state.teams  # type: ignore[no-any-return]
+    return request.app.state.teams
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]

@@ -25,7 +25,7 @@ def lit(value: Any, column: int = 0, indent: int | None = None) -> str:
     items = value.values() if isinstance(value, dict) else value \
         if isinstance(value, (list, tuple)) else ()
     if any(isinstance(v, str) and "\n" in v for v in items):  # keep long texts readable
-        return _spread(value, column if indent is None else indent)  # type: ignore[arg-type]
+        return _spread(value, column if indent is None else indent)
     text = pprint.pformat(value, width=max(40, WIDTH - column - 1), sort_dicts=False)
     pad = " " * column
     lines = [line if i == 0 else pad + line for i, line in enumerate(text.split("\n"))]

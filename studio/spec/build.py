@@ -338,7 +338,7 @@ class _Builder:
         """Where the tools that are not bundled run: the run's bubblewrap sandbox (or, when
         allowed in Settings and bubblewrap is missing, a separate process), in the work dir."""
         if self.tool_executor is None:
-            from studio.engine.code import LocalExecutor  # type: ignore[attr-defined]
+            from studio.engine.code import LocalExecutor
 
             self.tool_executor = LocalExecutor(work_dir=self.work_dir, timeout=TOOL_TIMEOUT,
                                                allow_unsandboxed=self.allow_unsandboxed)
@@ -349,11 +349,11 @@ class _Builder:
         assert code is not None
         try:
             if code.executor == "local":
-                from studio.engine.code import LocalExecutor  # type: ignore[attr-defined]
+                from studio.engine.code import LocalExecutor
 
                 return LocalExecutor(work_dir=self.work_dir, timeout=code.timeout,
                                      allow_unsandboxed=self.allow_unsandboxed)
-            from studio.engine.code import DockerExecutor  # type: ignore[attr-defined]
+            from studio.engine.code import DockerExecutor
 
             options: dict[str, Any] = {"work_dir": self.work_dir, "timeout": code.timeout,
                                        "network": code.network}

@@ -26,7 +26,10 @@ from ._tables import AccountRow, AccountSessionRow, SignInAttemptRow, now
 
 SESSION_DAYS = 14
 COOKIE_TICKET_SECONDS = 120
-SESSION, TICKET = "session", "ticket"  # the kinds of account_session rows
+# the kinds of account_session rows: a session signs in; a ticket is traded for a cookie's
+# session; an ended one is a session whose access an administrator ended (it signs nobody
+# in, but lets a reload say why the sign-in is back)
+SESSION, TICKET, ENDED = "session", "ticket", "ended"
 MAX_FAILURES = 5  # wrong passwords per name within the window, then wait
 FAILURE_WINDOW = 15 * 60.0
 MIN_PASSWORD = 8
@@ -103,6 +106,15 @@ def actor_of(account: Account) -> Actor:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _wait(failures: list[float], stamp: float) -> float:
+    """Seconds a name must wait before its next try, given its recent wrong passwords
+    (oldest first): 0 while fewer than MAX_FAILURES, else until the one that tipped it over
+    the limit ages out of the window."""
+    if len(failures) < MAX_FAILURES:
+        return 0.0
+    return max(0.0, failures[-MAX_FAILURES] + FAILURE_WINDOW - stamp)
 
 
 class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
@@ -204,9 +216,15 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
                     raise StoreError("this is the last administrator: add another first")
             row.disabled_at = None if active else now()
             session.add(row)
-            if not active:
+            theirs = col(AccountSessionRow.account_id) == row.id
+            if active:  # what stayed of the ended sessions must not say "ended" any more
                 session.execute(delete(AccountSessionRow).where(
-                    col(AccountSessionRow.account_id) == row.id))
+                    theirs, col(AccountSessionRow.kind) == ENDED))
+            else:  # sessions stop signing in, but say why (see ended_by_administrator)
+                session.execute(delete(AccountSessionRow).where(
+                    theirs, col(AccountSessionRow.kind) == TICKET))
+                session.execute(sa.update(AccountSessionRow).where(
+                    theirs, col(AccountSessionRow.kind) == SESSION).values(kind=ENDED))
             session.flush()
             return _account(row)
 
@@ -247,8 +265,9 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
                     SignInAttemptRow.name == key, col(SignInAttemptRow.ok).is_(False),
                     col(SignInAttemptRow.at) > stamp - FAILURE_WINDOW)
                 .order_by(col(SignInAttemptRow.at))))
-            if len(failures) >= MAX_FAILURES:
-                raise TooManyAttempts(failures[-MAX_FAILURES] + FAILURE_WINDOW - stamp)
+            wait = _wait(failures, stamp)
+            if wait > 0:
+                raise TooManyAttempts(wait)
             row = session.exec(select(AccountRow).where(AccountRow.name == key)).first()
         ok = False
         if row is not None and row.password_hash:
@@ -267,6 +286,42 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
         if row.disabled_at is not None:
             raise SignInError("your access to this workshop has ended: ask the administrator")
         return _account(row)
+
+    def sign_in_locks(self, actor: Actor) -> dict[str, float]:
+        """The accounts that must wait before signing in again (too many wrong passwords),
+        by name, with the seconds left. Administrators only."""
+        if not actor.is_admin:
+            raise Forbidden("only an administrator can see who must wait to sign in")
+        stamp = now()
+        with self._read() as session:
+            rows = session.exec(
+                select(SignInAttemptRow.name, SignInAttemptRow.at)
+                .join(AccountRow, col(AccountRow.name) == col(SignInAttemptRow.name))
+                .where(col(SignInAttemptRow.ok).is_(False),
+                       col(SignInAttemptRow.at) > stamp - FAILURE_WINDOW)
+                .order_by(col(SignInAttemptRow.at)))
+            failures: dict[str, list[float]] = {}
+            for name, at in rows:
+                failures.setdefault(name, []).append(at)
+        waits = {name: _wait(times, stamp) for name, times in failures.items()}
+        return {name: wait for name, wait in sorted(waits.items()) if wait > 0}
+
+    def let_try_again(self, actor: Actor, name_or_id: str | int) -> bool:
+        """Forget a person's recent wrong passwords, so that they may sign in again at once
+        (a teacher in front of a class). Administrators only; returns whether they had to
+        wait. (There is no record of administrators' actions to add this to.)"""
+        if not actor.is_admin:
+            raise Forbidden("only an administrator can let someone try again")
+        stamp = now()
+        with self._write() as session:
+            name = self._account_row(session, name_or_id).name
+            theirs = ((col(SignInAttemptRow.name) == name)
+                      & col(SignInAttemptRow.ok).is_(False))
+            recent = list(session.exec(select(SignInAttemptRow.at).where(
+                theirs, col(SignInAttemptRow.at) > stamp - FAILURE_WINDOW)
+                .order_by(col(SignInAttemptRow.at))))
+            session.execute(delete(SignInAttemptRow).where(theirs))
+        return _wait(recent, stamp) > 0
 
     def join_workshop(self, code: str, name: str, password: str,
                       display_name: str = "") -> Account:
@@ -361,6 +416,20 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
         with self._read() as session:
             row = session.get(AccountRow, account_id)
         return row is not None and row.disabled_at is not None
+
+    def ended_by_administrator(self, token: str | None) -> bool:
+        """Whether ``token`` was a session that stopped because an administrator ended that
+        person's access (still ended): a page reloaded with the old cookie says so, rather
+        than only show the sign-in. It was that person's token, so it tells nobody else."""
+        if not token:
+            return False
+        account, record = AccountRow.__table__, AccountSessionRow.__table__  # type: ignore[attr-defined]
+        query = (sa.select(record.c.account_id)
+                 .join(account, record.c.account_id == account.c.id)
+                 .where(record.c.token_hash == _digest(token), record.c.kind == ENDED,
+                        record.c.expires_at >= now(), account.c.disabled_at.is_not(None)))
+        with self._read() as session:
+            return session.execute(query).first() is not None
 
     def cookie_ticket(self, token: str, seconds: float = COOKIE_TICKET_SECONDS) -> str:
         """A single-use ticket, good for two minutes, that the browser trades (through the

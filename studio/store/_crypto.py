@@ -33,7 +33,7 @@ class SecretBox:
     def where(self) -> str:
         return f"${KEY_ENV}" if os.environ.get(KEY_ENV) else str(self.key_file)
 
-    def _get(self):  # type: ignore[no-untyped-def]
+    def _get(self):
         from cryptography.fernet import Fernet
 
         with self._lock:

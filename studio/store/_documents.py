@@ -134,9 +134,9 @@ class DocumentsMixin(StoreBase):
         with self._write() as session:
             row = self._collection_row(session, actor, name)
             documents = select(DocumentRow.id).where(DocumentRow.collection_id == row.id)
-            session.exec(delete(DocumentChunkRow).where(  # type: ignore[call-overload]
+            session.exec(delete(DocumentChunkRow).where(
                 col(DocumentChunkRow.document_id).in_(documents)))
-            session.exec(delete(DocumentRow).where(  # type: ignore[call-overload]
+            session.exec(delete(DocumentRow).where(
                 col(DocumentRow.collection_id) == row.id))
             session.delete(row)
 
@@ -169,7 +169,7 @@ class DocumentsMixin(StoreBase):
             old = session.exec(select(DocumentRow).where(DocumentRow.collection_id == row.id,
                                                          DocumentRow.source == source)).first()
             if old is not None:
-                session.exec(delete(DocumentChunkRow).where(  # type: ignore[call-overload]
+                session.exec(delete(DocumentChunkRow).where(
                     col(DocumentChunkRow.document_id) == old.id))
                 session.delete(old)
                 session.flush()
@@ -193,7 +193,7 @@ class DocumentsMixin(StoreBase):
                                                          DocumentRow.source == source)).first()
             if doc is None:
                 raise NotFound("document", source)
-            session.exec(delete(DocumentChunkRow).where(  # type: ignore[call-overload]
+            session.exec(delete(DocumentChunkRow).where(
                 col(DocumentChunkRow.document_id) == doc.id))
             session.delete(doc)
             row.updated_at = now()

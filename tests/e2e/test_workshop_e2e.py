@@ -1,7 +1,7 @@
 """A workshop on ONE shared studio, three people in three browser contexts: the teacher
 (administrator), Ann and Bob (members). Privacy by listing and by direct URL, a shared
-template, the teacher's live view with Stop, a budget, joining with the code, sign-out and
-a wrong password. The tests run in file order and share the server and the contexts."""
+template, the teacher's live view with Stop, a budget, joining with the code, sign-out, a
+wrong password, lifting a lock-out, and ending access (seen at a click and at a reload). The tests run in file order and share the server and the contexts."""
 
 from __future__ import annotations
 
@@ -330,6 +330,49 @@ def test_a_shared_link_opens_its_page_once_signed_in(people, workshop) -> None:
         no_page_not_found(bob)
     expect(bob.locator(".st-key-workshop_new_code")).to_have_count(0)
     expect(bob.locator(".st-key-deploy_key_form")).to_have_count(0)
+
+
+def test_the_teacher_lets_a_locked_out_member_try_again_at_once(people, workshop) -> None:
+    """Bob forgets his password five times: he must wait, the Workshop shows him locked
+    (the wait in words, not a clock time), and the teacher lets him try again now."""
+    teacher, bob = people["teacher"], people["bob"]
+    bob.locator(".st-key-sign_out button").click()
+    for _ in range(5):
+        sign_in(bob, workshop.url, "bob", "not his password")
+        expect(bob.get_by_text("Wrong user name or password.")).to_be_visible()
+    sign_in(bob, workshop.url, "bob")  # the right one, too late
+    expect(bob.get_by_text(re.compile(r"Too many wrong passwords for this name: try again "
+                                      r"in \d+ minutes?\."))).to_be_visible()
+    teacher.goto(f"{workshop.url}/workshop")
+    locked = teacher.locator(".st-key-workshop_locked_bob")
+    expect(locked).to_have_text(re.compile(
+        r"bob typed too many wrong passwords: locked for \d+ more minutes?\."))
+    expect(teacher.locator(".st-key-workshop_locked_ann")).to_have_count(0)
+    teacher.locator(".st-key-workshop_unlock_bob button").click()
+    expect(teacher.get_by_text("bob may try again now.")).to_be_visible()
+    expect(locked).to_have_count(0)
+    expect(teacher.locator(".st-key-workshop_unlock_bob")).to_have_count(0)
+    sign_in_here(bob, "bob")
+    signed_in_as(bob, "bob")
+
+
+def test_a_reload_after_the_teacher_ends_access_says_why(people, workshop) -> None:
+    """Bob reloads the page (rather than click) after the teacher ended his access: the
+    cookie signs nobody in, and the sign-in says why, once; then the cookie is gone."""
+    teacher, bob = people["teacher"], people["bob"]
+    expect(bob.get_by_text("Signed in as bob")).to_be_visible()
+    teacher.goto(f"{workshop.url}/workshop")
+    teacher.locator(".st-key-workshop_access_bob button").click()
+    expect(teacher.get_by_text("End access: bob.")).to_be_visible()
+    bob.reload()
+    expect(bob.get_by_role("heading", name="Sign in").first).to_be_visible()
+    expect(bob.get_by_text("Your access to this workshop has ended: ask the administrator."
+                           )).to_be_visible()
+    expect(bob.get_by_text("Signed in as bob")).to_have_count(0)
+    session_cookie(bob, present=False)  # cleared by the server, its session ended
+    bob.reload()
+    expect(bob.get_by_role("button", name="Sign in", exact=True)).to_be_visible()  # drawn last
+    expect(bob.get_by_text("Your access to this workshop has ended")).to_have_count(0)
 
 
 def test_the_cookie_route_takes_only_a_fresh_ticket_from_the_studios_own_pages(

@@ -162,7 +162,41 @@ def test_readable_pace_streams_every_message_within_a_second_and_a_half() -> Non
     assert readable.token_delay > 0 and readable.max_message_seconds == 1.5
     long = " ".join(["word"] * 400)
     assert readable.delay_for(long) * 400 <= 1.5
-    assert readable.delay_for("a few words") == readable.token_delay
+    assert readable.delay_for(" ".join(["word"] * 45)) == readable.token_delay
     assert DemoModel(pace="readable", token_delay=0.2).delay_for(long) == 0.2
     with pytest.raises(ValueError):
         DemoModel(pace="slow")
+
+
+class _Waits:
+    """A cancel token that records how long the stream asks to wait (and never waits)."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+
+    def is_set(self) -> bool:
+        return False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.asked.append(timeout or 0.0)
+        return False
+
+
+@pytest.mark.parametrize("text", ["e2e4", "I take the centre with the king's pawn.",
+                                  "Agreed. TERMINATE"])
+def test_readable_pace_gives_a_short_message_time_to_be_read(text) -> None:
+    # a chess move streamed in 0.2 s: gone before a person could read it or step in
+    readable = DemoModel([{"agent": "white", "content": text}], pace="readable")
+    pieces = len(text.split())
+    assert readable.delay_for(text) * pieces == pytest.approx(1.2)
+    waits, streamed = _Waits(), []
+    readable.complete(ModelRequest(messages=(opening("Play."),), agent="white"),
+                      cancel=waits, on_token=streamed.append)  # type: ignore[arg-type]
+    assert "".join(streamed) == text, "the words are the message's own: nothing added"
+    # the last piece is scheduled 1.2 s after the first wait began (less the microseconds
+    # the loop itself took)
+    assert len(waits.asked) == pieces and max(waits.asked) > 1.1
+    instant = DemoModel([{"agent": "white", "content": text}])
+    assert instant.delay_for(text) == 0, "instant (tests, the CLI) stays instant"
+    with pytest.raises(ValueError, match="min_message_seconds"):
+        DemoModel(token_delay=0.1, max_message_seconds=1, min_message_seconds=2)

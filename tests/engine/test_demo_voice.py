@@ -266,3 +266,16 @@ def test_a_nested_chat_about_a_new_request_ends_with_the_writers_rewrite() -> No
     assert "make it rhyme and aim it at children" in said[1][1].lower()
     assert said[-1][1].startswith("Final version") and "TERMINATE" in said[-1][1]
     assert "make it rhyme and aim it at children" in said[-1][1]
+
+
+def test_a_coder_asked_for_no_code_writes_none() -> None:
+    model = DemoModel()
+    system = Message(role="system", content="You are the coder. Write Python code.")
+    said = (system, Message(role="user", name="user", content="Count the words in a text."),
+            Message(role="assistant", name="coder", content="```python\nprint(1)\n```"),
+            Message(role="user", name="user", content="exitcode: 0\nCode output: 1"),
+            Message(role="user", name="user", meta={"human": True},
+                    content="Thanks. Only a plan for the class party this time, no code."))
+    answer = model.complete(ModelRequest(messages=said, agent="coder")).content or ""
+    assert "```" not in answer and answer.rstrip().endswith("TERMINATE"), answer
+    assert "Only a plan for the class party this time" in answer

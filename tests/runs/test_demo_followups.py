@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from studio.runs import continue_run
 from studio.spec import load_bundled_template
 from studio.store import Actor
@@ -99,3 +101,46 @@ def test_a_question_gets_an_answer_in_its_own_words(make_manager):
     assert len(picked) == 1, (shortlist, answer)
     # an idea named for another group of people is not the answer for retired people
     assert not re.search(r"\b(?:kids|children|teenagers|pupils)\b", picked[0], re.I), picked
+
+
+def test_a_plan_only_request_gets_a_plan_and_no_code(make_manager):
+    words = "Now just give me a plan for a school trip to the museum, no code please."
+    _, replies = follow_up(make_manager(), "planning_group", words)
+    # the coder wrote its word-count script and the user ran it: code nobody asked for
+    assert [who for who, _ in replies] == ["planner"], replies
+    plan = replies[0][1]
+    assert plan.startswith("New plan for a school trip to the museum (a plan only, no code")
+    assert len(numbered(plan)) == 3 and "```" not in plan
+    assert plan.rstrip().endswith("TERMINATE")
+
+
+@pytest.mark.parametrize(("words", "piece", "count"), [
+    ("Make it three lines.", "a three-line poem", 3),
+    ("Make it shorter.", "a three-line poem", 3),
+    ("Good, now make it six lines.", "a six-line poem", 6),
+])
+def test_a_rewrite_to_another_length_is_named_for_it_and_given_to_the_person(
+        make_manager, words, piece, count):
+    _, replies = follow_up(make_manager(), "writer_with_critic", words)
+    final = replies[-1][1]
+    assert replies[-1][0] == "writer" and final.startswith(f"Final version of {piece} about"), \
+        final
+    assert re.findall(r"^- Line (\d+):", final, re.M) == [str(n) for n in range(1, count + 1)]
+    # nothing after the follow-up calls the piece by its old length
+    assert not any("four-line" in text for _, text in replies), replies
+    # the person gets the piece: no thanks addressed to the critic they never talk to
+    assert not any("Thank you" in text for _, text in replies), replies
+    assert "critic's points taken in" in final
+
+
+def test_a_reminder_is_outlined_as_long_as_it_says(make_manager):
+    spec = load_bundled_template("writer_with_critic")
+    manager = make_manager()
+    first = finished(manager, spec, spec.sample_tasks[2])  # a two-sentence reminder
+    before = said(manager, first)
+    after = ended(manager, continue_run(manager, LOCAL, first, "Make it shorter.",
+                                        human="never"))
+    final = after[-1][1]
+    assert len(after) > len(before) and "a friendly one-sentence reminder" in final, final
+    assert re.findall(r"^- (\w[\w ]*):", final, re.M) == ["Your change", "Main point"], final
+    assert "Main point: the office kitchen closes at 6 pm" in final

@@ -3,6 +3,9 @@ legacy RESP2 lists (what ``redis_client`` gets) and its RESP3 maps (``legacy_res
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import pytest
 from redis import Redis
 
@@ -47,3 +50,52 @@ def test_read_streams_reads_several_streams_at_once(client: Redis) -> None:
     assert [fields["c"] for _id, fields in found[second.control_key]] == ['{"op": "cancel"}']
     assert read_streams(client, {first.control_key: found[first.control_key][-1][0]},
                         block=50) == {}
+
+
+def test_a_message_is_either_taken_by_the_last_read_or_refused(client: Redis) -> None:
+    channel = RunChannel(client, "run-closing")
+    assert channel.send_while_open("interject", text="first")
+    seen = channel.controls_after()
+    assert channel.send_while_open("interject", text="during the last turn")
+    channel.send("pause")
+
+    last = channel.close_controls(seen[-1][0])  # the worker's last read, as the run ends
+    assert [c for _id, c in last] == [{"op": "interject", "text": "during the last turn"},
+                                      {"op": "pause"}]
+    assert not channel.send_while_open("interject", text="too late")  # refused, not unread
+    assert channel.controls_after(last[-1][0]) == []
+    assert channel.state() == {"controls_closed": True}
+
+    channel.open_controls()  # another worker takes the run over
+    assert channel.send_while_open("interject", text="again")
+    assert [c["text"] for _id, c in channel.controls_after(last[-1][0])] == ["again"]
+
+
+def test_no_message_slips_between_the_last_read_and_the_close(client: Redis,
+                                                              broker: str) -> None:
+    """Senders racing the close: every message they were told was sent is in the last
+    read (or an earlier one); every other one was refused."""
+    channel = RunChannel(client, "run-race")
+    other = RunChannel(redis_client(broker), "run-race")  # a studio, on its own connection
+    accepted: list[str] = []
+    stop = threading.Event()
+
+    def send() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            if other.send_while_open("interject", text=f"m{n}"):
+                accepted.append(f"m{n}")
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        seen: list[tuple[str, dict[str, Any]]] = []
+        while len(accepted) < 20:
+            seen += channel.controls_after(seen[-1][0] if seen else "0")
+        seen += channel.close_controls(seen[-1][0] if seen else "0")
+    finally:
+        stop.set()
+        sender.join()
+    assert [c["text"] for _id, c in seen] == accepted
+

@@ -173,6 +173,76 @@ def test_wrong_passwords_are_rate_limited(store: Store, people) -> None:
     assert store.sign_in("ann", PASSWORD).name == "ann"  # others are not affected
 
 
+def test_an_administrator_lets_a_locked_out_member_try_again_at_once(store: Store,
+                                                                      people) -> None:
+    """A teacher in front of a class: Bob typed his password wrong five times; the
+    Workshop shows him waiting, and the teacher lets him try again now."""
+    admin, a, b = people
+    assert store.sign_in_locks(admin) == {}
+    for _ in range(5):
+        with pytest.raises(SignInError):
+            store.sign_in("bob", "not it at all")
+    for _ in range(5):  # names nobody has are not the Workshop's business
+        with pytest.raises(SignInError):
+            store.sign_in("zed", "not it at all")
+    with pytest.raises(TooManyAttempts):
+        store.sign_in("bob", PASSWORD)
+    locks = store.sign_in_locks(admin)
+    assert list(locks) == ["bob"] and 0 < locks["bob"] <= 15 * 60
+    for who in (a, b):  # members may neither see it nor lift it, not even their own
+        with pytest.raises(Forbidden):
+            store.sign_in_locks(who)
+        with pytest.raises(Forbidden):
+            store.let_try_again(who, "bob")
+    with pytest.raises(NotFound):
+        store.let_try_again(admin, "nobody")
+    assert store.let_try_again(admin, "BOB") is True
+    assert store.sign_in_locks(admin) == {}
+    assert store.sign_in("bob", PASSWORD).name == "bob"
+    assert store.let_try_again(admin, b.id) is False, "nothing to lift"
+    # the count starts again from nothing: four more wrong ones do not lock him
+    for _ in range(4):
+        with pytest.raises(SignInError):
+            store.sign_in("bob", "not it at all")
+    assert store.sign_in_locks(admin) == {}
+    with pytest.raises(TooManyAttempts):
+        store.sign_in("zed", "not it at all")  # the others' waits are untouched
+
+
+def test_an_ended_session_says_why_until_access_comes_back(store: Store, people) -> None:
+    """The cookie of someone whose access ended signs nobody in, but a reload can tell
+    them why; a sign-out, a wrong token or access given back do not claim it."""
+    admin, a, _ = people
+    page = store.start_session(store.sign_in("ann", PASSWORD))
+    cookie = store.redeem_cookie_ticket(store.cookie_ticket(page))
+    ticket = store.cookie_ticket(page)
+    signed_out = store.start_session(store.sign_in("ann", PASSWORD))
+    store.end_session(signed_out)
+    other = store.start_session(store.sign_in("teacher", PASSWORD))
+    assert not any(store.ended_by_administrator(t)
+                   for t in (page, cookie, ticket, signed_out, other, "made-up", "", None))
+    store.set_access(admin, "ann", False)
+    assert store.session_actor(page) is None and store.session_actor(cookie) is None
+    assert store.ended_by_administrator(page) and store.ended_by_administrator(cookie)
+    assert not store.ended_by_administrator(ticket), "a ticket was never a session"
+    assert store.redeem_cookie_ticket(ticket) is None
+    assert not store.ended_by_administrator(signed_out)
+    assert not store.ended_by_administrator(other) and store.session_actor(other) == admin
+    with pytest.raises(SignInError, match="session has ended"):
+        store.cookie_ticket(cookie)
+    store.end_session(cookie)  # the page clears the cookie once it has said why
+    assert not store.ended_by_administrator(cookie) and not store.ended_by_administrator(page)
+    again = store.start_session(store.sign_in("teacher", PASSWORD))
+    store.set_access(admin, "teacher", True)  # (changes nothing for others)
+    assert store.session_actor(again) == admin
+    kept = store.start_session(store.sign_in("bob", PASSWORD))
+    store.set_access(admin, "bob", False)
+    assert store.ended_by_administrator(kept)
+    store.set_access(admin, "bob", True)
+    assert not store.ended_by_administrator(kept), "access is back: nothing ended"
+    assert store.session_actor(kept) is None, "giving access back revives no old session"
+
+
 def test_joining_with_the_code(store: Store, people) -> None:
     admin, _, _ = people
     with pytest.raises(SignInError, match="joining is closed"):

@@ -45,8 +45,8 @@ with page_guard("Settings"):
                "only for templates you trust.")
     st.subheader("Demo model")
     pace_control(svc.store, key="settings_demo_pace")
-    st.caption("Readable suits a live demo: messages stream in word by word, each within about "
-               "a second and a half. Instant shows each message at once. The command line "
+    st.caption("Readable suits a live demo: messages stream in word by word, each over 1.2 to "
+               "1.5 seconds, time enough to read a short one. Instant shows each message at once. The command line "
                "always runs instant unless given `--demo-pace readable`.")
     st.subheader("Data")
     if not actor.is_admin:  # where the server keeps its files is not the members' business

@@ -4,6 +4,7 @@ their access and budgets; the join code; which server keys members may use.
 The store and the run manager refuse all of this to members; the page is not even listed
 for them. Stable hooks: ``workshop_runs`` (the live table), ``workshop_stop_<run id>``,
 ``workshop_join_code`` / ``workshop_new_code``, ``workshop_access_<user>``,
+``workshop_locked_<user>`` / ``workshop_unlock_<user>`` (too many wrong passwords),
 ``workshop_budget_form`` (``budget_tokens``, ``budget_cost``, ``budget_runs``),
 ``workshop_add_form`` (``add_name``, ``add_password``, ``add_admin``).
 """
@@ -15,6 +16,7 @@ import streamlit as st
 from studio.app._auth import current_actor
 from studio.app._guard import page_guard
 from studio.app._services import services
+from studio.app.widgets.workshop_people import people
 from studio.store import DEFAULT_BUDGET, LIVE_STATUSES, Budget, StoreError
 
 LIVE_SECONDS = 1.0
@@ -53,27 +55,6 @@ def live_runs(svc, actor) -> None:  # noqa: ANN001
                         st.rerun()
 
     table()
-
-
-def people(svc, actor) -> None:  # noqa: ANN001
-    st.subheader("People")
-    for account in svc.store.list_accounts(actor):
-        cols = st.columns([3, 2, 2, 2], vertical_alignment="center")
-        state = "" if account.active else " · ⛔ access ended"
-        cols[0].markdown(f"**{account.label}** (`{account.name}`){state}")
-        cols[1].markdown("administrator" if account.role == "admin" else "member")
-        budget = Budget.from_dict(account.budget)
-        cols[2].caption(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in budget.to_dict().items())
-                        or "workshop budget")
-        if account.id != actor.id:
-            label = "End access" if account.active else "Give access back"
-            if cols[3].button(label, key=f"workshop_access_{account.name}"):
-                try:
-                    svc.store.set_access(actor, account.id, not account.active)
-                    _flash("success", f"{label}: {account.label}.")
-                except StoreError as exc:
-                    _flash("error", str(exc))
-                st.rerun()
 
 
 def join_code(svc, actor) -> None:  # noqa: ANN001
@@ -176,6 +157,6 @@ with page_guard("Workshop"):
         join_code(svc, actor)
         budgets(svc, actor)
     with right:
-        people(svc, actor)
+        people(svc, actor, _flash)
         add_person(svc, actor)
     server_keys(svc, actor)

@@ -13,7 +13,7 @@ BANNER = ("**Demo model: a scripted rehearsal, not an AI.** Connect a model on t
           "[Models page](/models) for real answers.")
 _PACES = {"readable": "Readable", "instant": "Instant"}
 _PACE_HELP = ("How fast the Demo model's messages appear. Readable: words stream in, each "
-              "message within about a second and a half, so an audience can follow. Instant: "
+              "message over 1.2 to 1.5 seconds, so an audience can follow and step in. Instant: "
               "each message appears at once.")
 
 

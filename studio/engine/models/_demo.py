@@ -95,8 +95,9 @@ DEMO_MODEL_NAME = "demo"
 
 class DemoPace(StrEnum):
     """How fast the Demo model streams: ``instant`` (no waiting: tests, the CLI) or
-    ``readable`` (words appear one by one, each message within about a second and a half,
-    so an audience sees the conversation unfold)."""
+    ``readable`` (words appear one by one, each message within about a second and a half
+    but never in less than 1.2 seconds, so an audience sees the conversation unfold and a
+    person has time to read a short message and step in)."""
 
     INSTANT = "instant"
     READABLE = "readable"
@@ -104,6 +105,7 @@ class DemoPace(StrEnum):
 
 _READABLE_DELAY = 0.03  # seconds per word-sized piece
 _READABLE_MESSAGE_SECONDS = 1.5  # ... but a whole message streams within this
+_READABLE_SHORTEST_SECONDS = 1.2  # ... and a short one (a chess move) takes at least this
 
 
 class DemoModel:
@@ -115,7 +117,8 @@ class DemoModel:
     list of turns played whatever the task (handy in tests and small examples).
     ``task_formats`` are the templates of the opening message (``"Challenge: {task}"``)
     so that the task can be read back from it. ``pace`` (or ``token_delay`` seconds per
-    word, capped by ``max_message_seconds`` per message) paces streaming.
+    word, capped by ``max_message_seconds`` per message, and stretched so that a message
+    streams for at least ``min_message_seconds``) paces streaming.
     """
 
     label = DEMO_LABEL
@@ -125,15 +128,22 @@ class DemoModel:
                  scripts: Iterable[DemoScript | Mapping[str, Any]] | None = None,
                  task_formats: Sequence[str] = ("{task}",),
                  pace: DemoPace | str = DemoPace.INSTANT, token_delay: float | None = None,
-                 max_message_seconds: float | None = None, replies_before_end: int = 3,
+                 max_message_seconds: float | None = None,
+                 min_message_seconds: float | None = None, replies_before_end: int = 3,
                  messages_before_end: int = 6) -> None:
         pace = DemoPace(pace)
         if token_delay is None:
             token_delay = _READABLE_DELAY if pace == DemoPace.READABLE else 0.0
-            if max_message_seconds is None and pace == DemoPace.READABLE:
-                max_message_seconds = _READABLE_MESSAGE_SECONDS
+            if pace == DemoPace.READABLE:
+                if max_message_seconds is None:
+                    max_message_seconds = _READABLE_MESSAGE_SECONDS
+                if min_message_seconds is None:
+                    min_message_seconds = min(_READABLE_SHORTEST_SECONDS, max_message_seconds)
         if token_delay < 0:
             raise ValueError("token_delay must be >= 0 seconds")
+        if min_message_seconds is not None and max_message_seconds is not None \
+                and min_message_seconds > max_message_seconds:
+            raise ValueError("min_message_seconds must be <= max_message_seconds")
         self.scripts: tuple[DemoScript, ...] = parse_demo_scripts(scripts)
         if script is not None:
             if any(s.task is None for s in self.scripts):
@@ -148,6 +158,7 @@ class DemoModel:
         self.pace = pace
         self.token_delay = token_delay
         self.max_message_seconds = max_message_seconds
+        self.min_message_seconds = min_message_seconds
         self.replies_before_end = replies_before_end
         self.messages_before_end = messages_before_end
         self._lock = threading.Lock()
@@ -204,11 +215,19 @@ class DemoModel:
         return text
 
     def delay_for(self, text: str) -> float:
-        """Seconds between the streamed pieces of ``text`` at this model's pace."""
+        """Seconds between the streamed pieces of ``text`` at this model's pace: a long
+        message streams within ``max_message_seconds``, a short one (a chess move, "I
+        agree.") over ``min_message_seconds``, long enough to read and to step in. The
+        text itself is never padded: its few words just come in more slowly."""
         count = sum(1 for _ in _pieces(text))
-        if self.token_delay > 0 and self.max_message_seconds is not None and count:
-            return min(self.token_delay, self.max_message_seconds / count)
-        return self.token_delay
+        delay = self.token_delay
+        if delay <= 0 or not count:
+            return delay
+        if self.max_message_seconds is not None:
+            delay = min(delay, self.max_message_seconds / count)
+        if self.min_message_seconds is not None:
+            delay = max(delay, self.min_message_seconds / count)
+        return delay
 
     # -- the ModelClient interface ----------------------------------------------------
     def complete(self, request: ModelRequest, *, cancel: CancelToken | None = None,

@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .._messages import Message
-from ._demo_scene import TERMINATE, Scene, approves, request_of, spoken
+from ._demo_scene import TERMINATE, Scene, approves, request_of, spoken, wants_no_code
 from ._demo_scene import shorten as _snippet
 from ._demo_scene import strip_terminate as _strip_terminate
 from ._demo_voice import speak, voice_of
@@ -76,6 +76,13 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
         body = f"The tool returned: {output or '(no output)'}. That answers {brief!r}."
         return _end(body, ending=True)
     ran = _latest_code_result(since)
+    plan_only = bool(wanted) and wants_no_code(wanted)
+    if role == "coder" and plan_only and not ran:
+        planned = any(m.name and m.name != request.agent and _first_role(m.name) == "planner"
+                      for m in since)
+        body = (f"No code from me this time: you asked for a plan, not code ({brief!r})."
+                + (" The plan above is the answer." if planned else ""))
+        return _end(body, ending=True)
     if role == "coder":
         latest = _last(since)
         return _coder_reply(brief, ran or (latest.text if latest else ""), ending)
@@ -86,6 +93,8 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
         return _end(body, ending)
     agent = request.agent or "agent"
     voice = voice_of(agent, system, role)
+    if plan_only and voice == "planner" and not any(m.name == agent for m in since):
+        ending = True  # the plan is all the person asked for: nothing to code or run
     if ending and voice != "moderator" and any(
             m.name != agent and m.name in served and _first_role(m.name or "") == "moderator"
             for m in said):

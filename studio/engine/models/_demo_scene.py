@@ -126,6 +126,29 @@ def approves(text: str) -> bool:
         _APPROVAL.match(rest))
 
 
+# a person asking for a plan and no code ("just a plan, no code please", "plan only")
+_NO_CODE = re.compile(
+    r"\b(?:no|without(?:\s+any)?|not\s+any|skip\s+the|don'?t\s+(?:write|need|want)(?:\s+any)?|"
+    r"never\s+mind\s+the)\s+(?:code|coding|script|program)\b|\b(?:a\s+|the\s+)?plan\s+only\b|"
+    r"\bonly\s+(?:a\s+|the\s+)?plan\b|\bjust\s+(?:(?:give|write|make|send)\s+(?:me\s+|us\s+)?)?"
+    r"(?:a\s+|the\s+)plan\b", re.I)
+
+
+def wants_no_code(text: str) -> bool:
+    """Whether a person asks for a plan (or words) without any code ("Just give me a plan,
+    no code please")."""
+    return bool(_NO_CODE.search(unquoted(request_of(text))))
+
+
+def without_no_code(text: str) -> str:
+    """A person's request without the words that ask for no code ("A plan only this time:
+    how to move the office" -> "how to move the office")."""
+    rest = " ".join(_NO_CODE.sub(" ", text).split())
+    rest = re.sub(r"^[\W_]*(?:(?:this|that)\s+time|please|but|and)?[\s,:;.!—–-]*", "", rest.strip())
+    rest = re.sub(r"(?:[\s,:;—–-]+(?:this time|please|but|and))*[\s,:;.!—–-]*$", "", rest)
+    return rest.strip()
+
+
 def count_asked(text: str) -> int:
     """How many items a person asked for ("only two ideas" -> 2), or 0."""
     found = _COUNT.search(unquoted(request_of(text)))

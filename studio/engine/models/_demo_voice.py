@@ -35,13 +35,16 @@ from ._demo_scene import (
     items,
     pick,
     request_of,
-    seed,
     shorten,
     strip_terminate,
     unquoted,
+    wants_no_code,
     when_of,
+    without_no_code,
 )
-from ._demo_words import TaskWords, is_common, noun_phrase
+from ._demo_words import TaskWords, is_common
+from ._demo_writing import CHANGES, LENGTH, SHORTER, piece_of
+from ._demo_writing import cap as _cap
 
 # -- voices ---------------------------------------------------------------------------------
 _FLAVOURS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -78,10 +81,6 @@ def voice_of(agent: str, system: str, role: str) -> str:
 def _fill(text: str, scene: Scene) -> str:
     text = text.replace("{s}", scene.thing)
     return text.replace("{easiest}", _cap(_easiest(scene))) if "{easiest}" in text else text
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _low(text: str) -> str:
@@ -354,74 +353,23 @@ def _research(scene: Scene) -> str:
 
 
 # -- writing: drafts in outline (the Demo model sketches the shape; a real model writes) ----
-_PIECES = ("poem|verse|haiku|limerick|rhyme|song|note|letter|e-?mail|reminder|invitation|"
-           "message|announcement|card|flyer|poster|post|speech|toast|story|tale|text|summary|"
-           "article|essay|description|tagline|slogan|report|review|blurb|bio|welcome")
-_POEM = ("Line 1: {m}, as one picture you can see",
-         "Line 2: a sound or a smell that belongs to it",
-         "Line 3: a feeling that changes halfway",
-         "Line 4: a short last line that smiles")
-_LETTER = ("Greeting: warm and short", "Main point: {m}, in one sentence",
-           "Details: when, where, and what to bring", "Close: thank the reader and say how to reply")
-_TEXT = ("Opening: {m}, in one clear sentence", "Middle: how it works, step by step",
-         "Example: one a reader can picture", "Close: the one thing to remember")
-_CHANGES = ("the opening now names {m} in the first words",
-            "every sentence is shorter, none over fifteen words",
-            "one concrete detail replaces a general one",
-            "the close now says what to do next")
-
-
-_LISTING = frozenset("suggest list name give propose recommend brainstorm find pick choose "
-                     "collect gather".split())
-_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
-_OPTIONS = ("a quick one: five minutes, nothing to prepare",
-            "an active one: everybody up and moving",
-            "a social one: people talk in pairs",
-            "a quiet one: everyone writes first, then shares",
-            "a cheap one: paper and pens only")
-
-
-def _piece(scene: Scene) -> tuple[str, str, str, tuple[str, ...]]:
-    """What is being written: the piece ("a four-line poem"), its title (the whole topic),
-    what it is about ("the first day of school") and an outline."""
-    topic = scene.task.topic or "the text"
-    verb = scene.task.request.split(" ", 1)[0].lower()
-    if verb in _LISTING:  # "suggest three warm-up games for a workshop": a list, in outline
-        count = next((_COUNTS[w] for w in topic.lower().split()[:2] if w in _COUNTS), 3)
-        start = seed(scene.agent, scene.task.task, "options")
-        picked = tuple(_cap(_OPTIONS[(start + i) % len(_OPTIONS)]) for i in range(count))
-        return "the list", topic, noun_phrase(topic), picked
-    found = re.match(rf"^(.*?\b(?:{_PIECES})s?)\b\s*(.*)$", topic, re.I)
-    if found and len(found.group(1).split()) <= 4:
-        piece, title = found.group(1), topic
-        matter = re.sub(r"^(?:about|on)\s+", "", found.group(2)) or noun_phrase(topic)
-    else:
-        piece = title = f"a short text on {topic}"
-        matter = topic if topic.split(" ", 1)[0].lower() in ("how", "why", "what", "when",
-                                                             "where", "who") else noun_phrase(topic)
-    kind = piece.lower()
-    outline = _POEM if re.search(r"poem|verse|haiku|limerick|rhyme|song", kind) else \
-        _LETTER if re.search(r"note|letter|mail|reminder|invitation|message|announcement|card|"
-                             r"flyer|post|welcome", kind) else _TEXT
-    return piece, title, matter, tuple(line.replace("{m}", matter) for line in outline)
-
 
 def _writer(scene: Scene) -> str:
-    piece, title, matter, outline = _piece(scene)
+    piece, title, matter, outline = piece_of(scene)
     latest = scene.latest
     helper = latest.name if latest is not None and latest.name in scene.served \
         and latest.name != scene.agent else ""
     asked = scene.request if scene.answering else ""
-    if asked and _SHORTER.search(asked) and len(outline) > 2:  # "make it shorter"
-        outline = (*outline[:-2], outline[-1])
-    lines = "\n".join(f"- {_renumber(line, n)}." for n, line in enumerate(outline, start=1))
+    lines = "\n".join(f"- {line}." for line in outline)
     person = scene.asked if asked else None
     if scene.ending:
-        thanks = f"\n\nThank you, {helper}!" if helper else ""
+        # the final version goes to the person: the piece, not thanks to a team member
+        # they may never see (a nested critic); who helped is said in the heading
+        helped = f", with {helper}'s points taken in" if helper else ""
         if person is not None:  # the person's last change goes in too
-            return (f"Final version of {title}, changed as you asked, in outline:\n"
-                    f"- Your change: {_low(asked)}.\n{lines}{thanks}")
-        return f"Final version of {title}, in outline:\n{lines}{thanks}"
+            return (f"Final version of {title}, changed as you asked{helped}, in outline:\n"
+                    f"- Your change: {_low(asked)}.\n{lines}")
+        return f"Final version of {title}{helped}, in outline:\n{lines}"
     if person is not None and (scene.person is not None or scene.first_since_asked):
         after = f", with {helper}'s points in mind" if helper and scene.person is None else ""
         return (f"New draft of {piece}, rewritten as you asked{after}, in outline:\n"
@@ -429,7 +377,7 @@ def _writer(scene: Scene) -> str:
     if scene.turn == 1:
         after = f", with {helper}'s points in mind" if helper else ""
         return f"First draft of {title}{after}:\n{lines}"
-    change = pick(_CHANGES, scene.agent, scene.task.task, scene.turn).replace("{m}", matter)
+    change = pick(CHANGES, scene.agent, scene.task.task, scene.turn).replace("{m}", matter)
     if person is not None:
         return (f"Draft {scene.turn} of {piece}, changed as you asked.\n"
                 f"- Your change: {_low(asked)}.\n{lines}")
@@ -443,16 +391,8 @@ def _writer(scene: Scene) -> str:
     return f"Draft {scene.turn} of {piece}. {taken} Also, {change}.\n{lines}"
 
 
-_SHORTER = re.compile(r"\b(?:shorter|shorten|briefer|fewer|cut (?:it|down)|less long)\b", re.I)
-
-
-def _renumber(line: str, number: int) -> str:
-    """An outline line with its "Line N:" label matching its place (after a cut)."""
-    return re.sub(r"^Line \d+:", f"Line {number}:", line)
-
-
 def _editor(scene: Scene) -> str:
-    _, title, matter, _ = _piece(scene)
+    _, title, matter, _ = piece_of(scene)
     latest = scene.latest
     writer = f"{latest.name}'s" if latest is not None and latest.name in scene.served \
         and latest.name != scene.agent else "the"
@@ -473,7 +413,7 @@ _SUGGESTIONS = ("open with the most concrete picture of {m}, not a general state
 
 
 def _critic(scene: Scene) -> str:
-    piece, _, matter, _ = _piece(scene)
+    piece, _, matter, _ = piece_of(scene)
     latest = scene.latest
     asked = scene.request if scene.answering else ""
     if scene.ending:
@@ -481,8 +421,10 @@ def _critic(scene: Scene) -> str:
         return f"This works: {piece} opens on {matter}{kept}, and stays concrete. Good to go."
     if asked and scene.turn == 1:  # asked to change it: what the new draft must do
         aim = _fresh(scene, _AIMS, 1, "aims")[0].replace("{m}", matter)
+        how = "every line earns its place, none is filler" if LENGTH.search(asked) \
+            or SHORTER.search(asked) else "all the way through, not just in the first line"
         return (f"Before the new draft of {piece}, two things I will look for:\n"
-                f"1. {_cap(asked)}: all the way through, not just in the first line.\n"
+                f"1. {_cap(asked)}: {how}.\n"
                 f"2. {_cap(aim)}.")
     before = latest is None or latest.name not in scene.served or latest.name == scene.agent
     if before and scene.turn == 1:
@@ -495,14 +437,29 @@ def _critic(scene: Scene) -> str:
     return f"Two suggestions for this draft of {piece}:{kept}\n{lines}"
 
 
+_VERBISH = frozenset("""move organise organize run hold host set build start launch find get
+    make prepare arrange book buy sell open close clean fix change teach learn visit plan""".split())
+_PLAN_FOR = re.compile(r"^(?:(?:a|the|my|our|your)\s+)?plan\s+(?:for|of|to)\s+", re.I)
+
+
 def _planner(scene: Scene) -> str:
     asked = scene.asked
-    if scene.first_since_asked and asked is not None and not is_question(asked.text) \
-            and not scene.ending:  # a new request: a new plan, in its own words
+    if scene.first_since_asked and asked is not None and not is_question(asked.text):
+        # a new request: a new plan, in its own words (all of the answer, if it is a plan
+        # only: the reply then ends the conversation)
         words = TaskWords.of(request_of(asked.text))
-        about = words.topic or scene.request
-        return (f"New plan: {_cap(words.request or scene.request)}\n"
-                f"1. Agree what a good result looks like for {about}, in one sentence.\n"
+        plan_only = wants_no_code(asked.text)
+        if plan_only and (not words.topic or wants_no_code(words.topic)):
+            # "A plan only this time: how to move the office": what comes after it
+            words = TaskWords.of(without_no_code(request_of(asked.text))) or words
+        about = _PLAN_FOR.sub("", words.topic) or scene.request
+        first = about.split(" ", 1)[0]
+        doing = first.lower() in _VERBISH  # "move the office": a plan to do it
+        head = f"New plan: {_cap(words.request or scene.request)}" if not plan_only else \
+            f"New plan {'to' if doing else 'for'} {about} (a plan only, no code, as you asked):"
+        looks = f"once we {about}" if doing else f"for {about}"
+        return (f"{head}\n"
+                f"1. Agree what a good result looks like {looks}, in one sentence.\n"
                 "2. List the options, then keep the ones that fit everyone.\n"
                 "3. Put them in order, and name who checks each one.\n"
                 "(An outline: the Demo model knows no details; a connected model fills "

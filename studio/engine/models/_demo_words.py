@@ -13,7 +13,8 @@ from typing import Any
 from ._demo_script import PLACEHOLDER, DemoTurn
 
 _POLITE = re.compile(
-    r"^(?:(?:please|kindly|hey|hi|hello|ok|okay|so|now|then|next|and|also)\b[,!]?\s*)*"
+    r"^(?:(?:please|kindly|hey|hi|hello|ok|okay|so|now|then|next|and|also|just|simply)\b"
+    r"[,!]?\s*)*"
     r"(?:(?:can|could|would|will) you\s+(?:please\s+)?|i(?:'d| would) like (?:you )?to\s+|"
     r"i (?:want|need) (?:you )?to\s+|let'?s\s+|help (?:me|us)(?: to)?\s+|we (?:need|want) to\s+"
     r"|(?:your|the) task(?: is)?:\s*)*", re.I)
