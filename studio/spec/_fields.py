@@ -14,7 +14,7 @@ from ._models import TemplateSpec
 # keys never read as a misspelt field: a secret written into a template is refused as such
 SECRET_KEYS = frozenset({"api_key", "key", "password", "token"})
 # older names a template may still use (TemplateSpec reads them itself)
-_OLD_KEYS = {(): frozenset({"demo_script"})}
+_OLD_KEYS: dict[tuple[Any, ...], frozenset[str]] = {(): frozenset({"demo_script"})}
 
 
 def model_at(parts: list[str | int] | tuple[str | int, ...]) -> type[BaseModel] | None:
