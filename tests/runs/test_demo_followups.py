@@ -28,7 +28,7 @@ def follow_up(manager, template: str, words: str) -> tuple[list[tuple[str, str]]
     before = said(manager, first)
     after = ended(manager, continue_run(manager, LOCAL, first, words, human="never"))
     new = after[len(before):]
-    assert new[0] == ("user", words)
+    assert new[0][1] == words  # said by the team's person ("user", "moderator", ...)
     assert all(not nests_a_quote(text) for _, text in new)
     return before, new[1:]
 
@@ -144,3 +144,33 @@ def test_a_reminder_is_outlined_as_long_as_it_says(make_manager):
     assert len(after) > len(before) and "a friendly one-sentence reminder" in final, final
     assert re.findall(r"^- (\w[\w ]*):", final, re.M) == ["Your change", "Main point"], final
     assert "Main point: the office kitchen closes at 6 pm" in final
+
+
+STOCK = ("who decides when", "what would success with", "which idea for", "what has been tried",
+         "who would notice first")
+
+
+def test_a_persons_question_is_handed_on_in_its_own_words(make_manager):
+    words = "Which is easiest for retired people?"
+    before, replies = follow_up(make_manager(), "brainstorm", words)
+    shortlist = [line.split(". ", 1)[0].lower() for line in numbered(before[-1][1])]
+    (who, answer), (dreamer, said) = replies[0], replies[1]
+    # the floor went on with a stock question about the first task (the garden)
+    assert who == "facilitator" and answer.rstrip().endswith(
+        "Over to you, dreamer: which is easiest for retired people?"), answer
+    assert not any(stock in text.lower() for _, text in replies for stock in STOCK), replies
+    assert dreamer == "dreamer" and said.startswith(
+        "To facilitator's question: my answer for retired people is "), said
+    # another idea from the shortlist than the facilitator's pick
+    picked = [idea for idea in shortlist if idea in answer.lower()]
+    other = [idea for idea in shortlist if idea in said.lower()]
+    assert len(picked) == 1 and len(other) == 1 and picked != other, (answer, said)
+
+
+def test_a_question_to_a_debate_goes_round_in_its_own_words(make_manager):
+    words = "How would this work for a small village school?"
+    _, replies = follow_up(make_manager(), "debate_judge", words)
+    asked = [text for who, text in replies if "A question for" in text]
+    assert asked and all("how would this work for a small village school?" in text
+                         for text in asked), replies
+    assert not any(stock in text.lower() for _, text in replies for stock in STOCK), replies

@@ -89,8 +89,7 @@ def _problems_markdown(plan: ImportPlan, registry: Registry | None) -> str:
     places in the file's text; else as found (a converted AutoGen Studio team)."""
     if not plan.text:
         return "\n".join(f"- {literal(p)}" for p in summarise(plan.problems))
-    tools = registry.tools if registry is not None else ()
-    explained = explain(plan.errors, plan.text, tools=tools, what="file")
+    explained = explain(plan.errors, plan.text, registry=registry, what="file")
     lines = [p.markdown() for p in explained[:SUMMARY_LIMIT]]
     more = len(explained) - SUMMARY_LIMIT
     if more > 0:

@@ -25,16 +25,18 @@ def people(svc, actor, flash: Callable[[str, str], None]) -> None:  # noqa: ANN0
     st.subheader("People")
     locks = svc.store.sign_in_locks(actor)
     for account in svc.store.list_accounts(actor):
-        cols = st.columns([3, 2, 2, 2], vertical_alignment="center")
+        # two columns: the People section is half the page, and four columns cut the
+        # button's label ("End a…") and the role ("administra-tor") at 1280 px
+        who, action = st.columns([3, 2], vertical_alignment="center")
         state = "" if account.active else " · ⛔ access ended"
-        cols[0].markdown(f"**{account.label}** (`{account.name}`){state}")
-        cols[1].markdown("administrator" if account.role == "admin" else "member")
+        who.markdown(f"**{account.label}** (`{account.name}`){state}")
         budget = Budget.from_dict(account.budget)
-        cols[2].caption(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in budget.to_dict().items())
-                        or "workshop budget")
+        limits = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in budget.to_dict().items())
+        who.caption(("administrator" if account.role == "admin" else "member") + " · "
+                    + (limits or "workshop budget"))
         if account.id != actor.id:
             label = "End access" if account.active else "Give access back"
-            if cols[3].button(label, key=f"workshop_access_{account.name}"):
+            if action.button(label, key=f"workshop_access_{account.name}", width="stretch"):
                 try:
                     svc.store.set_access(actor, account.id, not account.active)
                     flash("success", f"{label}: {account.label}.")

@@ -149,8 +149,22 @@ def _example(scene: Scene) -> str:
 
 def _question(scene: Scene) -> str:
     others = scene.others()
+    passed = _persons_question(scene)
+    if passed:  # the person's question goes round the table, not one about the old task
+        who = others[0] if others else "all"
+        return f"A question for {who}: {passed} What would you add?"
     asked = _fresh(scene, tuple(q for q, _ in QUESTIONS), 1, "question")[0]
     return f"A question for {others[0]}: {asked}" if others else f"A question for all: {asked}"
+
+
+def _persons_question(scene: Scene) -> str:
+    """The latest person's question, to pass on to a team member ("which is easiest for
+    retired people?"), or "" when they asked none (or were only happy)."""
+    if not scene.request or scene.asked is None or not is_question(scene.asked.text):
+        return ""
+    asked = unquoted(request_of(scene.asked.text))
+    questions = [q for q in re.split(r"(?<=[.!?])\s+", asked.strip()) if q.endswith("?")]
+    return _low(shorten(questions[-1], 100)) if questions else ""
 
 
 def _step(scene: Scene) -> str:
@@ -158,15 +172,35 @@ def _step(scene: Scene) -> str:
 
 
 def _asked_me(scene: Scene) -> str:
-    """The answer when the latest message puts one of the stock questions to this agent."""
+    """The answer when the latest message puts one of the stock questions (or a person's
+    question, passed on) to this agent."""
     latest = scene.latest
     if latest is None or latest.name == scene.agent or scene.agent.lower() not in \
             latest.text.lower():
         return ""
+    passed = _persons_question(scene)
+    if passed and latest.name in scene.served and passed.lower() in latest.text.lower():
+        return _answer_passed(scene, latest.name or "")
     for question, answer in QUESTIONS:
         if _fill(question, scene).lower() in latest.text.lower():
             return f"To {latest.name}'s question: {_fill(answer, scene)}."
     return ""
+
+
+def _answer_passed(scene: Scene, asker: str) -> str:
+    """This agent's answer to a person's question a team member passed on: another item of
+    the list (one not named for another group of people) than the ones already named since
+    the question, or an idea of its own."""
+    assert scene.asked is not None
+    who = audience(scene.asked.text)
+    fitting = [i for i in (scene.lists() or [[]])[0] if fits(i, who)]
+    since = scene.said[scene.asked_at + 1:]
+    fresh = [i for i in fitting if not any(i.lower() in m.text.lower() for m in since)]
+    for_whom = f" for {who}" if who else ""
+    if fresh:
+        return (f"To {asker}'s question: my answer{for_whom} is {_low(min(fresh, key=len))}, "
+                "the next easiest to start.")
+    return f"To {asker}'s question: my answer{for_whom} is {_idea(scene, 'passed')}."
 
 
 def _about_latest(scene: Scene) -> str:
@@ -277,6 +311,9 @@ def _moderator(scene: Scene) -> str:
     wanted = _wanted(scene) if scene.person is not None else ""
     if wanted:  # the floor goes on with what the person asked for, not a stock question
         return f"{so_far}Over to you, {nxt}: {wanted}, please."
+    passed = _persons_question(scene) if scene.person is not None else ""
+    if passed:  # ... or with the question they asked
+        return f"{so_far}Over to you, {nxt}: {passed}"
     asked = _fresh(scene, tuple(q for q, _ in QUESTIONS), 1, "ask")[0]
     return f"{so_far}Over to you, {nxt}: {asked}"
 
