@@ -8,22 +8,24 @@ The path stays, small, for people who write YAML by hand.
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
 import re
-import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union, get_args, get_origin
-
-from pydantic import BaseModel
+from typing import Any
 
 from studio.spec import (
     Problem,
+    Registry,
     SpecError,
-    TemplateSpec,
+    canonical_parts,
+    closest_field,
+    fields_at,
     is_syntax_error,
     locate_problems,
+    parse_path,
     parse_text,
+    respell,
     syntax_detail,
     text_excerpt,
     text_format,
@@ -48,6 +50,7 @@ from ._builder_words import (
     TERMINATION_LABELS,
     WHO_NEXT,
 )
+from ._markdown import literal
 
 SEPARATOR = " › "  # between the parts of a place ("→" is an arrow of the canvas)
 
@@ -75,9 +78,9 @@ class TextProblem:
     def markdown(self) -> str:
         """One list item: the line in bold, the place, the message, the path small."""
         at = f"**Line {self.line}** · " if self.line and self.where else ""
-        place = f"{_escape(self.where)}: " if self.where else ""
+        place = f"{literal(self.where)}: " if self.where else ""
         raw = f" :small[`{self.path}`]" if self.path else ""
-        item = f"- {at}{place}{_escape(self.message)}{raw}"
+        item = f"- {at}{place}{literal(self.message)}{raw}"
         if self.excerpt:
             item += "\n\n  ```text\n" + "".join(f"  {row}\n" for row in self.excerpt.split("\n"))
             item += "  ```"
@@ -90,10 +93,11 @@ class TextProblem:
 
 
 def explain(problems: Iterable[Problem], text: str, *, tools: Iterable[str] = (),
-            what: str = "text") -> list[TextProblem]:
+            registry: Registry | None = None, what: str = "text") -> list[TextProblem]:
     """``problems`` of ``text`` (from :func:`parse_text` or :func:`validate`) as the text
-    view shows them, in the order of their lines; ``tools``: the names of the tools this
-    studio knows; ``what`` the text is to the person (the Gallery's import: "file")."""
+    view shows them, in the order of their lines; ``registry``: the models and tools this
+    person can pick (``tools``: the tools' names, when there is no registry); ``what`` the
+    text is to the person (the Gallery's import: "file")."""
     problems = list(problems)
     try:
         doc: Any = parse_text(text)
@@ -101,17 +105,37 @@ def explain(problems: Iterable[Problem], text: str, *, tools: Iterable[str] = ()
         doc = None
     else:
         problems = locate_problems(text, problems)
-    explained = [_explain(p, doc, text, sorted(tools), what) for p in problems]
+    known = _Known(sorted(registry.tools if registry is not None else tools), registry)
+    explained = [_explain(p, doc, text, known, what) for p in problems]
     return sorted(explained, key=lambda p: p.line if p.line is not None else float("inf"))
 
 
-def _explain(problem: Problem, doc: Any, text: str, tools: list[str], what: str
+@dataclass(frozen=True)
+class _Known:
+    """What a name in the text can be: the tools, and the models of the picker."""
+
+    tools: list[str]
+    registry: Registry | None
+    respelt: dict[int, Any] = dataclasses.field(default_factory=dict)  # by id() of the doc
+
+    def respell(self, doc: Any) -> Any:
+        """``doc`` with its misspelt keys read as the fields they were meant to be."""
+        if id(doc) not in self.respelt:
+            self.respelt[id(doc)] = (doc, respell(doc))  # the doc is kept: its id stays its own
+        return self.respelt[id(doc)][1]
+
+
+def _explain(problem: Problem, doc: Any, text: str, known: _Known, what: str
              ) -> TextProblem:
     if is_syntax_error(problem):
         return _syntax(problem, text, what)
-    template, parts, doc = _in_bundle(_parts(problem.path), doc)
+    template, written, doc = _in_bundle(parse_path(problem.path), doc)
+    # a misspelt key is read as the field it was meant to be (its own problem names it)
+    last = written[-1:] if problem.message.startswith("unknown field ") else []
+    parts = [*canonical_parts(written[:len(written) - len(last)]), *last]
+    doc = known.respell(doc)
     where = SEPARATOR.join(crumb for crumb in (template, _where(parts, doc)) if crumb)
-    message = _say(problem.message, parts, doc, tools)
+    message = _say(problem.message, parts, doc, known)
     if not where:
         message = message[:1].upper() + message[1:]
     return TextProblem(where, message, problem.path, problem.line, problem.column,
@@ -147,10 +171,6 @@ _AGENT: Tree = (AGENT_LABELS, {"termination": (TERMINATION_LABELS, {}),
 _EDGE: Tree = ({**EDGE_LABELS, "source": "From", "target": "To"}, {})
 _PATTERN: Tree = ({**PATTERN_LABELS, "group": ""},  # group settings have no heading of their own
                   {"group": (GROUP_LABELS, {})})
-
-
-def _parts(path: str) -> list[str | int]:
-    return [int(i) if i else key for i, key in re.findall(r"\[(\d+)\]|([^.\[\]]+)", path)]
 
 
 def _where(parts: list[str | int], doc: Any) -> str:
@@ -227,26 +247,27 @@ _TYPES = [
 ]
 
 
-def _say(message: str, parts: list[str | int], doc: Any, tools: list[str]) -> str:
-    found = re.fullmatch(r"unknown model '(.+?)'; known: (.*)", message)
+def _say(message: str, parts: list[str | int], doc: Any, known: _Known) -> str:
+    found = re.match(r"unknown model '(.+?)'(?:; did you mean '(.+?)'\?)?; models you can "
+                     r"choose: (.*?)(?:; or describe the model inline .*)?$", message)
     if found:
-        return f"'{found[1]}' is not a model this studio knows (known: {found[2]})"
-    found = re.fullmatch(r"unknown model '(.+?)'; use a preset \((.*)\) or an inline config",
-                         message)
-    if found:
-        return (f"'{found[1]}' is not a model preset this studio knows (presets: {found[2]}); "
-                "or describe the model here (provider, model, base_url)")
+        own = parts[:1] != ["models"]  # a template's model names a preset or one of yours
+        close = f": did you mean '{found[2]}'?" if found[2] else "."
+        inline = "" if own else ", describe the model here (provider, model, base_url)"
+        return (f"'{found[1]}' is not one of the models you can pick{close} The Model list "
+                f"offers {_pickable(doc, known.registry, own) or found[3]}. Pick one of "
+                f"those{inline} or add a model on the Models page.")
     found = re.fullmatch(r"unknown agent '(.+?)'", message)
     if found:
         names = [a["name"] for a in value_at(doc, ["agents"]) or []
                  if isinstance(a, dict) and isinstance(a.get("name"), str)]
-        known = f" (its agents: {', '.join(names)})" if names else " (it has no agents yet)"
-        return f"'{found[1]}' is not an agent of this team{known}"
+        listed = f" (its agents: {', '.join(names)})" if names else " (it has no agents yet)"
+        return f"'{found[1]}' is not an agent of this team{listed}"
     found = re.fullmatch(r"unknown tool '(.+?)'", message)
     if found:
-        known = f" (known: {', '.join(tools)})" if tools else ""
-        return f"'{found[1]}' is not a tool this studio knows{known}"
-    found = re.fullmatch(r"unknown field '(.+?)'", message)
+        tools = f" (known: {', '.join(known.tools)})" if known.tools else ""
+        return f"'{found[1]}' is not a tool this studio knows{tools}"
+    found = re.fullmatch(r"unknown field '(.+?)'(?:; did you mean '.+?'\?)?", message)
     if found and parts:
         return _unknown_field(found[1], parts[:-1], doc)
     if message == "this field is required":
@@ -266,43 +287,30 @@ def _say(message: str, parts: list[str | int], doc: Any, tools: list[str]) -> st
     return message
 
 
+def _pickable(doc: Any, registry: Registry | None, own: bool) -> str:
+    """The models of the Builder's model picker, by where they come from: ``this template's
+    main; built in: demo, local, ...; added on the Models page: mine`` ("" without a
+    registry)."""
+    if registry is None:
+        return ""
+    models = value_at(doc, ["models"])
+    mine = [k for k in models if isinstance(k, str)] if own and isinstance(models, dict) else []
+    bundled = [n for n, m in registry.models.items() if n not in mine and m.origin == "bundled"]
+    added = [n for n, m in registry.models.items() if n not in mine and m.origin != "bundled"]
+    groups = [("this template's ", mine), ("built in: ", bundled),
+              ("added on the Models page: ", added)]
+    return "; ".join(head + ", ".join(names) for head, names in groups if names)
+
+
 def _unknown_field(name: str, parent: list[str | int], doc: Any) -> str:
-    model = _model_at(parent)
-    fields = list(model.model_fields) if model else []
-    close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+    fields = fields_at(parent)
+    close = closest_field(name, parent)
     if close:
-        label = _where([*parent, close[0]], doc).split(SEPARATOR)[-1]
-        named = f" ({label})" if label != close[0] else ""
-        return f"'{name}' is not a setting here; did you mean '{close[0]}'{named}?"
+        label = _where([*parent, close], doc).split(SEPARATOR)[-1]
+        named = f" ({label})" if label != close else ""
+        return f"'{name}' is not a setting here; did you mean '{close}'{named}?"
     known = f" (settings here: {', '.join(fields)})" if fields else ""
     return f"'{name}' is not a setting here{known}"
-
-
-def _model_at(parts: list[str | int]) -> type[BaseModel] | None:
-    """The pydantic model of the mapping ``parts`` leads to in a template."""
-    model: type[BaseModel] | None = TemplateSpec
-    keyed = False  # the next part is a key of a mapping of models (``models.<key>``)
-    for part in parts:
-        if isinstance(part, int) or keyed:
-            keyed = False
-            continue
-        field = model.model_fields.get(part) if model else None
-        if field is None:
-            return None
-        keyed = get_origin(field.annotation) is dict
-        model = _inner_model(field.annotation)
-    return model
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if get_origin(annotation) in (list, dict, Union, types.UnionType):
-        for arg in get_args(annotation):
-            model = _inner_model(arg)
-            if model is not None:
-                return model
-    return None
 
 
 # -- a syntax error: where, in words, and the line itself ----------------------------------------
@@ -311,8 +319,3 @@ def _syntax(problem: Problem, text: str, what: str) -> TextProblem:
     message = (f"The {what} is not valid {text_format(text)} at line {line}, column {column}: "
                f"{syntax_detail(problem)}")
     return TextProblem("", message, "", line, column, text_excerpt(text, line, column))
-
-
-def _escape(text: str) -> str:
-    """Text shown as it is in Markdown (names and values come from what people typed)."""
-    return re.sub(r"([\\`*_\[\]{}<>#|~$:])", r"\\\1", text)

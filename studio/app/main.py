@@ -3,7 +3,8 @@ runs ``streamlit run studio/app/server.py``, which adds the session cookie's rou
 
 Pages live in ``views/`` (NOT ``pages/``: a ``pages/`` folder beside the entry script makes
 Streamlit route direct URLs the old multipage way, skipping st.navigation and this file).
-Pages (st.navigation; URL paths in brackets): Gallery [/ (the default page)], Playground
+Pages (st.navigation; URL paths in brackets): Gallery [/ (the default page); /gallery
+opens it too, at /, keeping the link's query], Playground
 [/playground], Builder [/builder], Documents [/documents], Models [/models], History
 [/history], Compare [/compare], Settings [/settings].
 ROUNDTABLE_DATA_DIR and ROUNDTABLE_DB_URL choose the data folder and the database;
@@ -94,6 +95,7 @@ _PAGES = (
     ("workshop.py", "Workshop", "🧑‍🏫", "workshop", "shared admin"),
     ("deploy.py", "Deploy", "🚀", "deploy", "admin"),
 )
+_DEFAULT = "gallery"  # the path of the default page, served at /
 
 
 def _signed_out_pages() -> list:
@@ -114,18 +116,33 @@ def _not_for_you(title: str, icon: str, reason: str):  # noqa: ANN202 - a page's
     return page
 
 
+def _to_default(file: Path):  # noqa: ANN202 - a page's callable
+    def page() -> None:
+        st.switch_page(file, query_params=st.query_params.to_dict())
+    return page
+
+
 def _pages(actor) -> list:  # noqa: ANN001 - studio.store.Actor
     """The pages this actor may open; one they may not (an administrator's page, the
-    Workshop outside shared mode) still answers its URL, hidden, saying why."""
+    Workshop outside shared mode) still answers its URL, hidden, saying why. The default
+    page (the Gallery) is served at /, and its own path (/gallery, which a link or the
+    sign-in may name) opens it there."""
     pages = []
     for file, title, icon, path, who in _PAGES:
         if not (_HERE / file).is_file():
             continue
         allowed = (who == "all" or (who == "admin" and actor.is_admin)
                    or (who == "shared admin" and actor.is_admin and shared_mode()))
+        if allowed and path == _DEFAULT:
+            # the default page's path is "" (a page's identity is its path): its own
+            # path is a hidden page that opens it
+            pages.append(st.Page(_HERE / file, title=title, icon=icon, url_path="",
+                                 default=True))
+            pages.append(st.Page(_to_default(_HERE / file), title=title, icon=icon,
+                                 url_path=path, visibility="hidden"))
+            continue
         if allowed:
-            pages.append(st.Page(_HERE / file, title=title, icon=icon, url_path=path,
-                                 default=path == "gallery"))
+            pages.append(st.Page(_HERE / file, title=title, icon=icon, url_path=path))
             continue
         reason = (f"Only administrators can open the {title} page: ask the workshop's teacher."
                   if shared_mode() or who == "admin" else

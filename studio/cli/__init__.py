@@ -383,12 +383,18 @@ def cmd_db(args: argparse.Namespace) -> int:
 def _problem_report(headline: str, problems: list[Any], text: str | None) -> str:
     """``headline: problem`` for one problem the text has no line for; else the headline,
     then each problem on a line of its own (see :func:`studio.spec.problem_lines`); the
-    headline names the file."""
+    headline names the file. An unknown model is followed by where models come from."""
     from studio.spec import problem_lines
 
     if len(problems) == 1 and problems[0].line is None:
-        return f"{headline}: {problems[0]}"
-    return headline + ":\n" + "\n".join("  " + line for line in problem_lines(problems, text))
+        report = f"{headline}: {problems[0]}"
+    else:
+        report = headline + ":\n" + "\n".join("  " + line for line in problem_lines(problems, text))
+    if any(p.message.startswith("unknown model ") for p in problems):
+        report += ("\n  A model is one of the template's own (its models: section), a built-in "
+                   "one, or one added on the studio's Models page: start the studio with "
+                   f"`{PROG} ui` and add it there.")
+    return report
 
 
 def _error_text(exc: BaseException) -> str:

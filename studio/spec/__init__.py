@@ -9,6 +9,7 @@ from studio.engine._lazy import lazy_exports
 
 if TYPE_CHECKING:  # what each name is; it is imported on first use (see _lazy)
     from ._autogen_import import ImportReport, import_autogen
+    from ._fields import canonical_parts, closest_field, fields_at, respell
     from ._files import (
         BUNDLE_KIND,
         FileImport,
@@ -58,7 +59,7 @@ if TYPE_CHECKING:  # what each name is; it is imported on first use (see _lazy)
         TerminationSpec,
         ToolSpec,
     )
-    from ._problems import SUMMARY_LIMIT, Problem, SpecError, summarise, value_at
+    from ._problems import SUMMARY_LIMIT, Problem, SpecError, parse_path, summarise, value_at
     from ._retrieval import use_collection
     from ._script_export import export_script
     from ._tool_source import ToolSourceError
@@ -100,6 +101,11 @@ __all__ = [
     "ToolSourceError",
     "ToolSpec",
     "build_team",
+    "canonical_parts",
+    "closest_field",
+    "fields_at",
+    "parse_path",
+    "respell",
     "bundled_template_names",
     "bundled_templates",
     "default_model_resolver",

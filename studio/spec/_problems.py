@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -79,7 +80,15 @@ _UNION_TAGS = {"str", "int", "float", "bool", "ModelConfig", "ToolSpec", "functi
 
 def problems_from_validation(exc: ValidationError, doc: Any) -> list[Problem]:
     """Turn pydantic's errors into problems with template paths, one per place."""
-    seen: dict[str, Problem] = {}
+    return [problem for _, _, problem in shape_errors(exc, doc)]
+
+
+def shape_errors(exc: ValidationError, doc: Any) -> list[tuple[list[Any], str, Problem]]:
+    """pydantic's errors as ``(loc, error type, problem)``, one per place; ``loc`` is the
+    path in ``doc`` (keys and indexes)."""
+    from ._fields import SECRET_KEYS, closest_field
+
+    seen: dict[str, tuple[list[Any], str, Problem]] = {}
     for err in exc.errors():
         raw_loc = list(err["loc"])
         tag_at = next((i for i, p in enumerate(raw_loc) if isinstance(p, str) and p in _UNION_TAGS),
@@ -96,7 +105,10 @@ def problems_from_validation(exc: ValidationError, doc: Any) -> list[Problem]:
         if err["type"] == "extra_forbidden":
             name = loc[-1]
             message = f"unknown field {name!r}"
-            if name in ("api_key", "key", "password", "token"):
+            close = closest_field(name, loc[:-1]) if isinstance(name, str) else None
+            if close:
+                message += f"; did you mean {close!r}?"
+            if name in SECRET_KEYS:
                 message = ("API keys are never stored in a template: name an environment variable "
                            "with api_key_env or a stored secret with api_key_secret")
         elif err["type"] == "missing":
@@ -112,7 +124,7 @@ def problems_from_validation(exc: ValidationError, doc: Any) -> list[Problem]:
         agent, field = _agent_of(doc, loc)
         key = f"{path}|{message}"
         if key not in seen:
-            seen[key] = Problem(path, message, agent=agent, field=field)
+            seen[key] = (loc, err["type"], Problem(path, message, agent=agent, field=field))
     return list(seen.values())
 
 
@@ -124,6 +136,11 @@ def format_path(loc: list[Any] | tuple[Any, ...]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+def parse_path(path: str) -> list[str | int]:
+    """The keys and indexes of a path (``agents[2].tools[0]`` -> ``["agents", 2, "tools", 0]``)."""
+    return [int(i) if i else key for i, key in re.findall(r"\[(\d+)\]|([^.\[\]]+)", path)]
 
 
 def value_at(doc: Any, loc: list[Any]) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -9,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from ._models import NAME_PATTERN, AgentKind, ClearanceSpec, PatternKind, TemplateSpec, ToolSpec
-from ._problems import Problem, problems_from_validation
+from ._problems import Problem
+from ._salvage import every_problem
 from ._tool_source import check_tool_source
 
 if TYPE_CHECKING:
@@ -32,8 +34,9 @@ def validate(doc: dict[str, Any] | TemplateSpec, *, registry: Registry) -> list[
         return too_big
     try:
         spec = TemplateSpec.model_validate(doc)
-    except ValidationError as exc:
-        return problems_from_validation(exc, doc)
+    except ValidationError:
+        # every problem at once: a typo must not hide the others until it is fixed
+        return every_problem(doc, lambda spec: check_spec(spec, registry=registry))
     return check_spec(spec, registry=registry)
 
 
@@ -99,8 +102,8 @@ class _Checker:
             path = f"models.{key}"
             if isinstance(ref, str):
                 if ref not in self.registry.models:
-                    self.add(path, f"unknown model {ref!r}; use a preset "
-                                   f"({', '.join(sorted(self.registry.models))}) or an inline config")
+                    self.add(path, self.unknown_model(ref, own=False)
+                             + "; or describe the model inline (provider, model, base_url)")
                 continue
             if ref.preset is not None and ref.preset not in self.registry.models:
                 self.add(f"{path}.preset", f"unknown model preset {ref.preset!r}")
@@ -110,12 +113,20 @@ class _Checker:
             if needs_url and not ref.base_url:
                 self.add(f"{path}.base_url", f"a {ref.provider} model needs a base_url")
 
+    def unknown_model(self, ref: str, *, own: bool = True) -> str:
+        """``unknown model 'gpt5'; did you mean ...?; models you can choose: ...``: the
+        template's own models (when ``own``), then the registry's, in the order the
+        Builder's model picker lists them."""
+        known = [*self.spec.models] if own else []
+        known += [m for m in self.registry.models if m not in known]
+        close = difflib.get_close_matches(ref, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown model {ref!r}{hint}; models you can choose: {', '.join(known)}"
+
     def check_model_ref(self, ref: str, path: str, agent: str | None = None,
                         field: str | None = None) -> None:
         if not self.model_known(ref):
-            known = sorted(set(self.spec.models) | set(self.registry.models))
-            self.add(path, f"unknown model {ref!r}; known: {', '.join(known)}", agent=agent,
-                     field=field)
+            self.add(path, self.unknown_model(ref), agent=agent, field=field)
 
     # -- tools -----------------------------------------------------------------------------
     def check_tools(self) -> None:

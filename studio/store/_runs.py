@@ -347,6 +347,21 @@ class RunsMixin(LeasesMixin):
                 query = query.where(RunEventRow.seq > after_seq)
             return [run_event(r) for r in session.exec(query.order_by(col(RunEventRow.seq)))]
 
+    def opening_events(self, actor: Actor, run_ids: Sequence[str], kind: str, *,
+                       within: int) -> dict[str, RunEvent]:
+        """The event of ``kind`` among the first ``within`` events of each of these runs
+        (by run id; a run without one, or that the actor may not see, is left out): what a
+        list of runs shows of how each began, without reading their transcripts."""
+        if not run_ids:
+            return {}
+        with self._read() as session:
+            query = (select(RunEventRow).join(RunRow, col(RunRow.id) == RunEventRow.run_id)
+                     .where(visible(RunRow.owner_id, actor),
+                            col(RunEventRow.run_id).in_(list(run_ids)),
+                            RunEventRow.kind == kind, RunEventRow.seq <= within)
+                     .order_by(col(RunEventRow.seq).desc()))
+            return {row.run_id: run_event(row) for row in session.exec(query)}
+
     def delete_run(self, actor: Actor, run_id: str) -> str | None:
         """Delete a run and its events; return its work dir so the caller can remove it."""
         with self._write() as session:

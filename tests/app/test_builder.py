@@ -221,8 +221,8 @@ def test_text_view_explains_problems_in_the_builders_words_and_keeps_the_text(bu
     assert not at.exception, at.exception
     (error,) = at.error
     model_line = text.split("\n").index("  model: gpt-9") + 1
-    assert f"**Line {model_line}** · Agent “critic” › Model: 'gpt-9' is not a model this studio" \
-        " knows (known\\: " in error.body
+    assert f"**Line {model_line}** · Agent “critic” › Model: 'gpt-9' is not one of the models " \
+        "you can pick. The Model list offers this template's main; built in\\: demo" in error.body
     assert ":small[`agents[2].model`]" in error.body, "the raw path stays, small"
     assert "Conversation › Connection user → writr › To: 'writr' is not an agent" in error.body
     assert "Not applied: the text has 4 problems" in error.body
@@ -240,6 +240,41 @@ def test_text_view_explains_problems_in_the_builders_words_and_keeps_the_text(bu
     assert f"The text is not valid YAML at line {line}, column 7" in error.body
     assert f"{line} | - name: writer" in error.body, "the broken line is shown"
     assert next(t for t in at.text_area if t.label.startswith("The template as")).value == broken
+
+
+def test_text_view_shows_every_problem_at_once_and_the_models_of_the_picker(builder, svc
+                                                                           ) -> None:
+    """A typo does not hide the other problems until it is fixed, and an unknown model is
+    answered with the models the Model list offers (a model of the Models page included)."""
+    from studio.store import ModelConfig
+
+    svc.store.save_model_config(LOCAL, ModelConfig(name="team-gpt", provider="openai",
+                                                   model="gpt-4o"))
+    at = builder()
+    good = dump_yaml(load_bundled_template("writer_with_critic"))
+    text_box(at).set_value(good).run()
+    at.button(key="builder_text_apply").click().run()
+    select_agent(at, 1)
+    picker = at.selectbox(key=form_key(at, "model")).options
+    assert picker[0] == "(no model)" and "team-gpt" in picker
+    typo = good.replace("  system_message: |-\n    You are a writer",
+                        "  sytem_message: |-\n    You are a writer")
+    typo = typo.replace("  model: main\npattern:", "  model: gpt-9\npattern:")
+    typo = typo.replace("  starter: user", "  starter: nobody")
+    text_box(at).set_value(typo).run()
+    at.button(key="builder_text_apply").click().run()
+    assert not at.exception, at.exception
+    (error,) = at.error
+    assert "Not applied: the text has 4 problems" in error.body
+    assert "Agent “writer” › sytem\\_message: 'sytem\\_message' is not a setting here; did you " \
+           "mean 'system\\_message' (System message)?" in error.body
+    assert "Conversation › Who starts: 'nobody' is not an agent of this team" in error.body
+    offered = (f"this template's {picker[1]}; built in\\: {', '.join(picker[2:-1])}; added on "
+               f"the Models page\\: {picker[-1]}. Pick one of those or add a model on the Models "
+               "page.")
+    assert f"Agent “critic” › Model: 'gpt-9' is not one of the models you can pick. The Model " \
+           f"list offers {offered}" in error.body
+    assert text_box(at).value == typo, "what the person typed is still in the box"
 
 
 def text_box(at: AppTest):  # noqa: ANN201

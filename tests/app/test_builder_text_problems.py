@@ -9,6 +9,7 @@ import pytest
 from studio.app._builder_text_problems import SEPARATOR, TextProblem, explain
 from studio.app._builder_words import AGENT_LABELS, PATTERN_LABELS
 from studio.spec import (
+    Registry,
     SpecError,
     default_registry,
     dump_json,
@@ -27,14 +28,14 @@ def yaml_text() -> str:
     return dump_yaml(load_bundled_template("writer_with_critic"))
 
 
-def problems_of(text: str) -> list[TextProblem]:
+def problems_of(text: str, registry: Registry | None = None) -> list[TextProblem]:
     """What the text view shows for ``text``: its errors, explained."""
     try:
-        problems = validate(parse_text(text), registry=REGISTRY)
+        problems = validate(parse_text(text), registry=registry or REGISTRY)
     except SpecError as exc:
         problems = exc.problems
     errors = [p for p in problems if p.severity == "error"]
-    return explain(errors, text, tools=REGISTRY.tools)
+    return explain(errors, text, registry=registry or REGISTRY)
 
 
 def line_of(text: str, needle: str) -> int:
@@ -48,17 +49,47 @@ def change(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
+BUILT_IN = ", ".join(REGISTRY.models)  # the presets, in the order of the model picker
+
+
+def with_my_model() -> Registry:
+    """The bundled presets and a model added on the Models page (as the store adds it)."""
+    registry = Registry()
+    registry.models, registry.tools = dict(REGISTRY.models), dict(REGISTRY.tools)
+    registry.add_model("my-gpt", {"provider": "openai", "model": "gpt-4o"}, origin="user")
+    return registry
+
+
 def test_an_unknown_model_is_named_by_agent_and_label_on_its_line(yaml_text) -> None:
     text = change(yaml_text, "  model: main\npattern:", "  model: gpt-9\npattern:")
-    (problem,) = problems_of(text)
+    (problem,) = problems_of(text, with_my_model())
     assert problem.where == f"Agent “critic”{SEPARATOR}{AGENT_LABELS['model']}"
-    assert problem.message.startswith("'gpt-9' is not a model this studio knows (known: ")
-    assert "demo" in problem.message and "local" in problem.message
+    assert problem.message == (
+        "'gpt-9' is not one of the models you can pick. The Model list offers this "
+        f"template's main; built in: {BUILT_IN}; added on the Models page: my-gpt. Pick one of "
+        "those or add a model on the Models page.")
     assert problem.line == line_of(text, "model: gpt-9")
     assert problem.path == "agents[2].model"
     shown = str(problem)
     assert shown.startswith(f"Line {problem.line}: Agent “critic” › Model: 'gpt-9' is not")
     assert shown.endswith("(agents[2].model)"), "the raw path stays, for YAML writers"
+
+
+def test_a_model_name_close_to_one_you_can_pick_is_suggested(yaml_text) -> None:
+    text = change(yaml_text, "  model: main\npattern:", "  model: dmeo\npattern:")
+    (problem,) = problems_of(text)
+    assert problem.message.startswith("'dmeo' is not one of the models you can pick: did you "
+                                      "mean 'demo'? The Model list offers this template's main;")
+
+
+def test_a_template_model_naming_no_preset_says_what_it_can_name(yaml_text) -> None:
+    text = change(yaml_text, "  main: demo", "  main: gpt5")
+    problem = next(p for p in problems_of(text) if p.path == "models.main")
+    assert problem.message == (
+        f"'gpt5' is not one of the models you can pick. The Model list offers built in: "
+        f"{BUILT_IN}. Pick one of those, describe the model here (provider, model, base_url) "
+        "or add a model on the Models page.")
+    assert problem.line == line_of(text, "main: gpt5")
 
 
 def test_an_unknown_pattern_kind_lists_the_choices_in_words(yaml_text) -> None:
@@ -125,6 +156,40 @@ def test_a_misspelt_setting_suggests_the_right_one(yaml_text) -> None:
     assert problem.message == ("'human_imput' is not a setting here; did you mean "
                                "'human_input' (Asks you)?")
     assert problem.line == line_of(text, "human_imput")
+
+
+def test_a_misspelt_field_does_not_hide_the_other_problems(yaml_text) -> None:
+    """One Apply shows everything: the typo (with the field it was meant to be) and what
+    the rest of the text has wrong, each on its line, under the misspelt list too."""
+    text = change(yaml_text, "agents:\n", "agnets:\n")
+    text = change(text, "  system_message: |-\n    You are a writer",
+                  "  sytem_message: |-\n    You are a writer")
+    text = change(text, "  model: main\npattern:", "  model: gpt-9\npattern:")
+    text = change(text, "  starter: user", "  starter: nobody")
+    shown = {p.path: p for p in problems_of(text)}
+    assert list(shown) == ["agnets", "agnets[1].sytem_message", "agnets[2].model",
+                           "pattern.starter", "pattern.edges[0].source"]
+    assert shown["agnets"].message == "'agnets' is not a setting here; did you mean 'agents' (Agents)?"
+    typo = shown["agnets[1].sytem_message"]
+    assert typo.where == f"Agent “writer”{SEPARATOR}sytem_message"
+    assert typo.message == ("'sytem_message' is not a setting here; did you mean 'system_message' "
+                            "(System message)?")
+    assert typo.line == line_of(text, "sytem_message:")
+    model = shown["agnets[2].model"]
+    assert (model.where, model.line) == ("Agent “critic” › Model", line_of(text, "model: gpt-9"))
+    assert model.message.startswith("'gpt-9' is not one of the models you can pick.")
+    starter = shown["pattern.starter"]
+    assert starter.message == ("'nobody' is not an agent of this team (its agents: user, writer, "
+                               "critic)")
+    assert starter.line == line_of(text, "starter: nobody")
+
+
+def test_a_wrong_value_does_not_hide_the_other_problems(yaml_text) -> None:
+    text = change(yaml_text, "  max_turns: 1\n", "  max_turns: one\n")
+    text = change(text, "  model: main\npattern:", "  model: gpt-9\npattern:")
+    shown = {p.path: p.message for p in problems_of(text)}
+    assert shown.keys() == {"pattern.max_turns", "agents[2].model"}
+    assert shown["pattern.max_turns"] == "should be a whole number (got 'one')"
 
 
 def test_json_text_is_located_too() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from markdown_it import MarkdownIt
+
 from studio.app.widgets.template_files import export_all_text, stored_specs
 from studio.runs import apply_import, plan_import
 from studio.spec import dump_yaml, load_bundled_template
@@ -145,3 +147,35 @@ def test_a_bad_template_in_an_uploaded_bundle_is_named_with_its_agent(app, svc) 
     assert f"**Line {line}** · Template “Other” › Agent “{agent}” › Kind: 'assistent' is " \
            "not one of the choices" in error.body, error.body
     assert ":small[`templates[1].agents[0].kind`]" in error.body
+
+
+def _html(markdown: str) -> str:
+    """Markdown as a browser would show it (CommonMark, as Streamlit's renderer reads it)."""
+    return MarkdownIt("commonmark").render(markdown)
+
+
+def test_a_file_name_that_looks_like_markdown_is_shown_as_it_is(app, svc) -> None:
+    """File and template names come from the upload: shown as typed, never as bold or a
+    link (in the report, in a bad file's problems, and once added)."""
+    spec = load_bundled_template("tool_helper").to_dict()
+    spec["name"] = "[team](http://x.example) *one*"
+    at = app()
+    at.file_uploader(key="template_upload").set_value(
+        ("**x**.yaml", json.dumps(spec).encode(), "application/yaml")).run()
+    assert not at.exception, at.exception
+    report = _html("\n".join(m.value for m in at.markdown))
+    assert "<strong>**x**.yaml</strong>: Roundtable template, 1 template." in report, report
+    assert "<h5>[team](http://x.example) *one*</h5>" in report, report
+    assert "<a " not in report and "<em>" not in report, report
+    at.button(key="template_import_add").click().run()
+    (added,) = at.success
+    assert "<strong>[team](http://x.example) *one*</strong>" in _html(added.body), added.body
+    assert _names(svc.store) == ["[team](http://x.example) *one*"]
+
+    for name, content in (("[a](b).json", b"{not json"), ("[a](b)_:x:_.json", b"42")):
+        at.file_uploader(key="template_upload").set_value(
+            (name, content, "application/json")).run()
+        (error,) = at.error
+        shown = _html(error.body)
+        assert f"<strong>{name} cannot be imported; nothing was stored.</strong>" in shown, shown
+        assert "<a " not in shown and "<em>" not in shown, shown

@@ -111,8 +111,35 @@ def test_invalid_template_file_lists_its_problems_with_their_lines(roundtable, t
         f"roundtable: error: {bad} is not a valid template:",
         f"  line {kind_line}: pattern.kind: should be 'two_agent', 'sequence' or 'group' "
         "(got 'circle')",
-        f"  line {typo_line}: pattern.max_turn: unknown field 'max_turn'",
+        f"  line {typo_line}: pattern.max_turn: unknown field 'max_turn'; did you mean "
+        "'max_turns'?",
     ]
+
+
+def test_a_typo_hides_no_other_problem_and_an_unknown_model_says_where_models_come_from(
+        roundtable, tmp_path):
+    text = dump_yaml(load_bundled_template("writer_with_critic"))
+    text = text.replace("\nagents:\n", "\nagnets:\n")
+    text = text.replace("  model: main\npattern:", "  model: gpt5\npattern:")
+    text = text.replace("  starter: user\n", "  starter: nobody\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    rows = text.split("\n")
+    result = roundtable("templates", "import", str(bad))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[:3] == [
+        f"roundtable: {bad} cannot be imported; nothing was stored:",
+        f"  line {rows.index('agnets:') + 1}: agnets: unknown field 'agnets'; did you mean "
+        "'agents'?",
+        f"  line {rows.index('  model: gpt5') + 1}: agnets[2].model: unknown model 'gpt5'; "
+        "models you can choose: main, demo, local, openai, azure, ollama, lmstudio, vllm, "
+        "llamacpp, roundtable",
+    ]
+    assert lines[3].endswith("pattern.starter: unknown agent 'nobody'")
+    assert lines[-1] == ("  A model is one of the template's own (its models: section), a "
+                         "built-in one, or one added on the studio's Models page: start the "
+                         "studio with `roundtable ui` and add it there.")
 
 
 def test_a_yaml_syntax_error_shows_its_line_with_a_caret(roundtable, tmp_path):
@@ -315,9 +342,13 @@ def test_templates_import_of_a_bad_file_stores_nothing(roundtable, data_dir, tmp
                     if '"kind": "assistent"' in row]
     result = roundtable("templates", "import", str(bundle))
     assert result.returncode == 1
-    assert result.stderr.splitlines()[1:] == [
-        f"  line {kind_line}: templates[1].agents[0].kind: should be 'assistant', "
-        "'user_proxy', 'conversable' or 'retrieve_user_proxy' (got 'assistent')"]
+    first, *others, more = result.stderr.splitlines()[1:]
+    assert first == (f"  line {kind_line}: templates[1].agents[0].kind: should be 'assistant', "
+                     "'user_proxy', 'conversable' or 'retrieve_user_proxy' (got 'assistent')")
+    # and, at once, what else is wrong with it: it kept only the first agent
+    assert others and all(re.fullmatch(r"  line \d+: templates\[1\]\.\S+: unknown agent "
+                                       r"'assistant'", line) for line in others), others
+    assert re.fullmatch(r"\.\.\. and \d+ more problems?", more.strip())
     assert Store.open(data_dir=data_dir).list_templates(LOCAL) == []
 
 

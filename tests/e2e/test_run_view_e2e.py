@@ -350,6 +350,36 @@ def test_continue_fork_and_compare(app_page: Page, studio: StudioServer):
     expect(page.get_by_text("Opening, for the motion: children need time to play.").first
            ).to_be_visible()
     expect(page.get_by_text("most tokens")).to_be_attached()  # a cell of the figures table
+    # before and after, told apart: the pickers and the sides say which comes from which
+    expect(page.get_by_role("combobox", name="First run")).to_have_value(
+        re.compile(re.escape(f"· Debate with a judge · 🔀 fork of #{second[:6]} at message 2 "
+                             "(edited) · Demo model (offline) · ")))
+    expect(page.get_by_role("combobox", name="Second run")).to_have_value(
+        re.compile(re.escape(f"· Debate with a judge · ↪️ follow-up of #{first[:6]} · Demo")))
+    expect(page.get_by_text("🔀 This run is a fork of the second run at message 2 (edited)."
+                            )).to_be_visible()
+    expect(page.get_by_text("🔀 The first run is a fork of this run at message 2 (edited)."
+                            )).to_be_visible()
+    page.get_by_role("combobox", name="Second run").click()  # the list shows them too
+    expect(page.get_by_role("option").filter(has_text=f"↪️ follow-up of #{first[:6]}")
+           ).to_have_count(1)
+    expect(page.get_by_role("option").filter(has_text=f"#{first[:6]}")).to_have_count(2)
+    page.keyboard.press("Escape")
+
+
+def test_the_gallerys_own_url_opens_it(app_page: Page, studio: StudioServer):
+    """/gallery (a link someone typed or kept) opens the Gallery at /, never "Page not
+    found"; the link's query goes with it."""
+    page = app_page
+    page.goto(f"{studio.url}/gallery?from=link")
+    expect(page).to_have_url(f"{studio.url}/?from=link")
+    page.get_by_role("heading", name="Gallery").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    expect(page.locator('[data-testid="stSidebarNavLink"][aria-current="page"]')
+           ).to_contain_text("Gallery")
+    expect(page.locator('[data-testid="stSidebarNavLink"]', has_text="Gallery")).to_have_count(1)
+    expect(page.locator(".st-key-gallery_run_brainstorm button")).to_be_visible()
 
 
 def test_code_is_approved_or_refused_before_it_runs(app_page: Page):

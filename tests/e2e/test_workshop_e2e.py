@@ -332,6 +332,27 @@ def test_a_shared_link_opens_its_page_once_signed_in(people, workshop) -> None:
     expect(bob.locator(".st-key-deploy_key_form")).to_have_count(0)
 
 
+def test_the_gallerys_own_url_opens_it_signed_in_or_not(people, workshop) -> None:
+    """/gallery (the default page's own path, which the sign-in also names) opens the
+    Gallery at /, not "Page not found": signed in, and after signing in from it."""
+    bob = people["bob"]
+    gallery = bob.locator(".st-key-gallery_run_human_in_the_loop button")
+    bob.goto(f"{workshop.url}/gallery")
+    expect(gallery).to_be_visible()
+    assert urlsplit(bob.url).path == "/"
+    no_page_not_found(bob)
+    bob.locator(".st-key-sign_out button").click()
+    expect(bob.get_by_role("heading", name="Sign in").first).to_be_visible()
+    bob.goto(f"{workshop.url}/gallery")
+    expect(bob.get_by_text("you go on to the Gallery page")).to_be_visible()
+    no_page_not_found(bob)
+    sign_in_here(bob, "bob")
+    signed_in_as(bob, "bob")
+    expect(gallery).to_be_visible()
+    assert urlsplit(bob.url).path == "/"
+    no_page_not_found(bob)
+
+
 def test_the_teacher_lets_a_locked_out_member_try_again_at_once(people, workshop) -> None:
     """Bob forgets his password five times: he must wait, the Workshop shows him locked
     (the wait in words, not a clock time), and the teacher lets him try again now."""

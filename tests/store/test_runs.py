@@ -9,7 +9,15 @@ import pytest
 import sqlalchemy as sa
 
 from studio.engine import Message
-from studio.store import PERSISTED_EVENTS, Actor, LeaseLost, NotFound, Store, StoreError
+from studio.store import (
+    PERSISTED_EVENTS,
+    Actor,
+    LeaseLost,
+    NotFound,
+    Store,
+    StoreError,
+    actor_of,
+)
 
 LOCAL = Actor.local()
 
@@ -97,6 +105,30 @@ def test_list_runs_filters_and_counts(store: Store) -> None:
     assert len(store.list_runs(LOCAL, limit=2)) == 2
     assert len(store.list_runs(LOCAL, limit=2, offset=2)) == 1
     assert store.count_runs(LOCAL) == 3 and store.count_runs(LOCAL, template="A", status="running") == 1
+
+
+def test_opening_events_say_how_each_run_began_to_whoever_may_see_it(store: Store) -> None:
+    """One query for a list of runs: the first event of a kind among each run's first few
+    (Compare marks its continued and forked runs so), only of runs the actor may see."""
+    admin = actor_of(store.create_account(LOCAL, "teacher", "a long password 1", role="admin"))
+    ann = actor_of(store.create_account(admin, "ann", "a long password 1"))
+    plain, forked, late, hers = (store.create_run(who, "T", SNAPSHOT, "task")
+                                 for who in (LOCAL, LOCAL, LOCAL, ann))
+    for run_id in (plain, forked, late, hers):
+        store.append_event(run_id, 1, "run_started", {"task": "task"})
+    store.append_event(plain, 2, "message", {})
+    store.append_event(forked, 2, "lineage", {"kind": "fork", "from_run": plain, "at": 1})
+    store.append_event(forked, 3, "lineage", {"kind": "not the first"})
+    store.append_event(late, 2, "message", {})
+    store.append_event(late, 3, "lineage", {"kind": "too late"})  # past ``within``
+    store.append_event(hers, 2, "lineage", {"kind": "continue", "from_run": plain})
+
+    seen = store.opening_events(admin, [plain, forked, late, hers, "nope"], "lineage", within=2)
+    assert {run_id: e.data["kind"] for run_id, e in seen.items()} == {
+        forked: "fork", hers: "continue"}
+    assert seen[forked].data["from_run"] == plain and seen[forked].seq == 2
+    assert list(store.opening_events(ann, [forked, hers], "lineage", within=2)) == [hers]
+    assert store.opening_events(admin, [], "lineage", within=2) == {}
 
 
 def test_delete_run_returns_its_work_dir(store: Store, tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def _apply(ctx: session.Draft, key: str) -> None:
     problems = apply_text(ctx, text)
     errors = [p for p in problems if p.severity == "error"]
     st.session_state[PROBLEMS_KEY] = [p.to_dict() for p in explain(errors, text,
-                                                                    tools=ctx.registry.tools)]
+                                                                    registry=ctx.registry)]
     # "Applied" stays shown while the draft is what was applied (a canvas rerun that
     # follows must not make the confirmation flash away)
     st.session_state[APPLIED_KEY] = None if errors else _digest(st.session_state[session.SPEC])

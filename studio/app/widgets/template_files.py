@@ -20,6 +20,7 @@ import streamlit as st
 
 from studio.app._builder_text_problems import explain
 from studio.app._catalog import TemplateEntry
+from studio.app._markdown import literal
 from studio.runs import ImportPlan, apply_import, plan_import
 from studio.spec import (
     SUMMARY_LIMIT,
@@ -63,9 +64,11 @@ def export_all_text(store: Store, actor: Actor, registry: Registry | None) -> st
 
 
 # -- the widget -------------------------------------------------------------------------
+# Everything a report shows of the file (its name, its templates' names, what was mapped)
+# comes from the person's upload: it is shown as it is (``literal``), never read as Markdown.
 def _bullets(title: str, lines: list[str]) -> None:
     if lines:
-        st.markdown(f"**{title}**\n" + "\n".join(f"- {line}" for line in lines))
+        st.markdown(f"**{title}**\n" + "\n".join(f"- {literal(line)}" for line in lines))
 
 
 def _add(plan: ImportPlan, store: Store, actor: Actor, registry: Registry | None,
@@ -85,9 +88,8 @@ def _problems_markdown(plan: ImportPlan, registry: Registry | None) -> str:
     form's label, the field path small; a syntax error's lines with a caret), when they are
     places in the file's text; else as found (a converted AutoGen Studio team)."""
     if not plan.text:
-        return "\n".join(f"- {p}" for p in summarise(plan.problems))
-    tools = registry.tools if registry is not None else ()
-    explained = explain(plan.errors, plan.text, tools=tools, what="file")
+        return "\n".join(f"- {literal(p)}" for p in summarise(plan.problems))
+    explained = explain(plan.errors, plan.text, registry=registry, what="file")
     lines = [p.markdown() for p in explained[:SUMMARY_LIMIT]]
     more = len(explained) - SUMMARY_LIMIT
     if more > 0:
@@ -107,31 +109,31 @@ def _import_part(store: Store, actor: Actor, registry: Registry | None) -> None:
     if done and done[0] == file_id:
         _, added, kept, error = done
         if error:
-            st.error(f"Nothing was imported: {error}", icon="⚠️")
+            st.error(f"Nothing was imported: {literal(error)}", icon="⚠️")
             return
         if added:
-            st.success("Added to your templates: " + ", ".join(f"**{n}**" for n in added)
+            st.success("Added to your templates: " + ", ".join(f"**{literal(n)}**" for n in added)
                        + ". Find them in the Gallery below.", icon="✅")
         if kept:
             st.info("Already in your templates, so not added again: "
-                    + ", ".join(f"**{n}**" for n in kept) + ".", icon="ℹ️")
+                    + ", ".join(f"**{literal(n)}**" for n in kept) + ".", icon="ℹ️")
         return
     plan = plan_import(upload.getvalue(), upload.name, store=store, actor=actor,
                        registry=registry)
     if not plan.ok:
-        st.error(f"**{upload.name} cannot be imported; nothing was stored.**\n\n"
+        st.error(f"**{literal(upload.name)} cannot be imported; nothing was stored.**\n\n"
                  + _problems_markdown(plan, registry), icon="⚠️")
         return
     count = len(plan.items)
-    st.markdown(f"**{upload.name}**: {FORMAT_LABELS.get(plan.source_format, plan.source_format)}"
+    st.markdown(f"**{literal(upload.name)}**: {FORMAT_LABELS.get(plan.source_format, plan.source_format)}"
                 f", {count} template{'s' if count != 1 else ''}.")
     for item in plan.items:
         with st.container(border=True):
-            st.markdown(f"##### {item.name_in_file}")
+            st.markdown(f"##### {literal(item.name_in_file)}")
             st.caption(f"From: {FORMAT_LABELS.get(item.source_format, item.source_format)} · "
                        f"{len(item.spec.agents)} agents")
             if item.action != "add":
-                st.markdown(f"**Name:** {item.plan_line()}.")
+                st.markdown(f"**Name:** {literal(item.plan_line())}.")
             _bullets("Mapped", list(item.mapped))
             _bullets("Not mapped", list(item.not_mapped))
             _bullets("Warnings", list(item.warnings))
