@@ -279,3 +279,13 @@ def test_a_coder_asked_for_no_code_writes_none() -> None:
     answer = model.complete(ModelRequest(messages=said, agent="coder")).content or ""
     assert "```" not in answer and answer.rstrip().endswith("TERMINATE"), answer
     assert "Only a plan for the class party this time" in answer
+
+
+def test_a_request_goes_on_a_sentence_lower_case_and_a_name_keeps_its_capital() -> None:
+    from studio.engine.models._demo_voice import _low
+
+    # "Aim" is no everyday word the model knows, but a verb with its object is no name
+    assert _low("Aim it at children") == "aim it at children"
+    assert _low("Trim the middle part") == "trim the middle part"
+    assert _low("Maria and the team") == "Maria and the team"
+    assert _low("NASA rules") == "NASA rules"

@@ -199,3 +199,17 @@ def test_a_coder_says_it_has_nothing_to_compute_for_a_request_code_cannot_do(mak
     assert "```" not in said and said.startswith(
         "Nothing for me to compute in 'Now plan a rainy day in Paris'"), said
     assert said.rstrip().endswith("TERMINATE")
+
+
+def test_a_happy_stand_in_gets_the_final_version_with_the_persons_change(make_manager):
+    _, replies = follow_up(make_manager(), "human_in_the_loop", "Aim it at children")
+    # "Looks good. Please make it final." was taken for a change: "New draft ... Your
+    # change: please make it final." over and over, and never a final version
+    drafts = [text for _, text in replies if text.startswith("New draft")]
+    assert len(drafts) == 1 and "- Your change: aim it at children." in drafts[0], replies
+    who, final = replies[-1]
+    assert who == "assistant" and "\nFinal version of a short email" in final, final
+    assert "- Your change: aim it at children." in final and final.rstrip().endswith(
+        "TERMINATE")
+    assert not any("make it final" in text.lower() for who, text in replies
+                   if who == "assistant"), replies

@@ -126,7 +126,14 @@ def approves(text: str) -> bool:
         return False
     rest = request_of(text)
     return rest == strip_terminate(text) or len(rest.split()) < 3 or bool(
-        _APPROVAL.match(rest))
+        _APPROVAL.match(rest)) or bool(_FINALISE.match(rest))
+
+
+# a happy person asking for nothing but the final version ("Looks good. Please make it final.")
+_FINALISE = re.compile(r"^\W*(?:please\s+|now\s+|so\s+)*(?:make\s+(?:it|this|that)\s+"
+                       r"(?:the\s+)?final(?:\s+version)?|finali[sz]e\s+(?:it|this|that)|"
+                       r"(?:send|ship|publish)\s+(?:it|this|that)|go\s+ahead)"
+                       r"(?:\s+please)?[\s.!]*$", re.I)
 
 
 # a person asking for a plan and no code ("just a plan, no code please", "plan only")

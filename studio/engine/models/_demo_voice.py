@@ -43,7 +43,7 @@ from ._demo_scene import (
     without_no_code,
 )
 from ._demo_words import TaskWords, is_common
-from ._demo_writing import CHANGES, LENGTH, SHORTER, piece_of
+from ._demo_writing import CHANGES, LENGTH, SHORTER, earlier_change, piece_of
 from ._demo_writing import cap as _cap
 
 # -- voices ---------------------------------------------------------------------------------
@@ -87,10 +87,16 @@ def _fill(text: str, scene: Scene) -> str:
 def _low(text: str) -> str:
     """A sentence's start lower-cased to go on another sentence ("A rota" -> "a rota"),
     unless it is a name or an abbreviation ("Maria", "NASA")."""
-    first = text.split(" ", 1)[0]
-    if first[1:2].isupper() or (len(first) > 1 and not is_common(first)):
-        return text
+    first, _, rest = text.partition(" ")
+    if first[1:2].isupper() or (len(first) > 1 and not is_common(first)
+                                and rest.split(" ", 1)[0].lower() not in _OBJECTS):
+        return text  # "Maria and the team"; but "Aim it at children" is a request
     return text[:1].lower() + text[1:]
+
+
+# words after a verb, not a name: "Aim it at ...", "Give them ...", "Cut the ..."
+_OBJECTS = frozenset("""it them this that these those the a an me us him her more less some
+    all our my your their up down out off""".split())
 
 
 def _and(names: list[str]) -> str:
@@ -404,7 +410,8 @@ def _writer(scene: Scene) -> str:
         # the final version goes to the person: the piece, not thanks to a team member
         # they may never see (a nested critic); who helped is said in the heading
         helped = f", with {helper}'s points taken in" if helper else ""
-        if person is not None:  # the person's last change goes in too
+        asked = asked or earlier_change(scene)
+        if asked:  # the person's last change goes in too
             return (f"Final version of {title}, changed as you asked{helped}, in outline:\n"
                     f"- Your change: {_low(asked)}.\n{lines}")
         return f"Final version of {title}{helped}, in outline:\n{lines}"

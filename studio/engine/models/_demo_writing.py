@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ._demo_scene import Scene, seed
+from ._demo_scene import Scene, approves, request_of, seed, shorten, unquoted
 from ._demo_words import noun_phrase
 
 
@@ -119,3 +119,15 @@ def _resized(asked: str, piece: str, title: str, matter: str, outline: tuple[str
 def _renumber(line: str, number: int) -> str:
     """An outline line with its "Line N:" label matching its place (after a cut)."""
     return re.sub(r"^Line \d+:", f"Line {number}:", line)
+
+
+def earlier_change(scene: Scene) -> str:
+    """When the person is happy now ("Looks good. Please make it final."), the change they
+    asked for before it ("Aim it at children"), for the final version; else ""."""
+    asked = scene.asked
+    if asked is None or not approves(asked.text):
+        return ""
+    earlier = [m for m in scene.said[1:scene.asked_at] if m.name == asked.name
+               and m.text.strip() and not approves(m.text)]
+    return re.sub(r"[\s.!…]+$", "", shorten(unquoted(request_of(earlier[-1].text)), 120)) \
+        if earlier else ""
