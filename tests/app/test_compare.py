@@ -60,3 +60,15 @@ def test_the_pickers_and_the_sides_say_which_run_continues_or_forks_which(app, s
     assert "🔀 This run is a fork of the second run at message 2 (edited)." in captions
     assert (f"↪️ This run is a follow-up of #{first[:6]}. 🔀 The first run is a fork of this "
             "run at message 2 (edited).") in captions, captions
+
+
+def test_a_task_and_a_name_show_as_typed(app, svc) -> None:  # noqa: ANN001
+    spec = load_bundled_template("debate_judge")
+    task = "Is **homework** [useful](http://example.com)? _Discuss_ #1"
+    runs = [_ended(svc, svc.manager.start(LOCAL, spec, task, template_name="My *best* team",
+                                          model="demo")) for _ in range(2)]
+    at = app("compare", a=runs[0], b=runs[1])
+    assert not at.exception, at.exception
+    shown = [m.value for m in at.markdown]
+    assert r"> Is \*\*homework\*\* \[useful\](http\://example.com)? \_Discuss\_ \#1" in shown, shown
+    assert any(m.startswith(r"**My \*best\* team** · ") for m in shown), shown

@@ -11,6 +11,7 @@ from studio.app._auth import current_actor
 from studio.runs import LINEAGE
 from studio.store import RunInfo
 
+from .._markdown import literal
 from .._services import Services
 from .._transcript import Transcript, agent_order
 from .run_view import run_label, spec_of, status_badge
@@ -128,11 +129,12 @@ def compare_runs(svc: Services, first: str, second: str,
     columns = st.columns(2, gap="medium")
     for side, (column, info, tx) in enumerate(zip(columns, infos, txs, strict=True)):
         with column:
-            st.markdown(f"**{info.template_name}** · {info.model_label or 'its own models'}")
+            st.markdown(f"**{literal(info.template_name)}** · "
+                        f"{literal(info.model_label) or 'its own models'}")
             line = origin(infos, notes, side)
             if line:
                 st.caption(line)
-            st.markdown(f"> {' '.join(info.task.split())[:200]}")
+            st.markdown(f"> {literal(' '.join(info.task.split())[:200])}")
             spec = spec_of(info)
             agents = agent_order(spec.agent_names if spec else [], tx)
             humans = {a.name for a in spec.agents if a.kind.is_proxy} if spec else set()
