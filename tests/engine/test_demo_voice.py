@@ -289,3 +289,13 @@ def test_a_request_goes_on_a_sentence_lower_case_and_a_name_keeps_its_capital() 
     assert _low("Trim the middle part") == "trim the middle part"
     assert _low("Maria and the team") == "Maria and the team"
     assert _low("NASA rules") == "NASA rules"
+
+
+def test_a_motion_or_an_errand_is_about_its_thing() -> None:
+    from studio.engine.models._demo_words import TaskWords
+
+    assert TaskWords.of("Homework should be abolished in primary schools.").topic == "homework"
+    assert TaskWords.of("Schools must ban phones").topic == "schools"
+    assert TaskWords.of("Put a clean mug in the coffee machine.").topic == \
+        "a clean mug in the coffee machine"
+    assert TaskWords.of("The library should open on Fridays.").topic == "the library"

@@ -213,3 +213,27 @@ def test_a_happy_stand_in_gets_the_final_version_with_the_persons_change(make_ma
         "TERMINATE")
     assert not any("make it final" in text.lower() for who, text in replies
                    if who == "assistant"), replies
+
+
+def test_a_question_to_an_acting_assistant_is_answered_not_drafted(make_manager):
+    words = "Which is cheapest?"
+    _, replies = follow_up(make_manager(), "decision_grounding", words)
+    said = [(who, text) for who, text in replies if text.strip()]
+    # the answer started with a line of what the common-sense tool returned ("Still to do
+    # for a clean mug…"), and the assistant then redrafted "a short text on put a clean
+    # mug in the coffee machine" with "Your change: which is cheapest?."
+    assert not any("Still to do" in text for _, text in said), said
+    assert not any("draft" in text.lower() or "Your change" in text for _, text in said), said
+    assert not any("on put a clean mug" in text for _, text in said), said
+    who, last = said[-1]
+    assert who == "assistant" and last.startswith(f'You asked: "{words}"'), said
+    assert last.rstrip().endswith("TERMINATE")
+
+
+def test_a_motion_is_talked_about_by_its_subject_not_as_a_whole_clause(make_manager):
+    _, replies = follow_up(make_manager(), "debate_judge",
+                           "How would this work for a small village school?")
+    # "a photo of homework should be abolished in primary schools at its best"
+    assert not any("should be abolished in primary schools" in text
+                   for _, text in replies), replies
+    assert any(re.search(r"\bhomework\b", text) for _, text in replies), replies

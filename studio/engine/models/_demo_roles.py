@@ -13,6 +13,7 @@ from ._demo_scene import (
     Scene,
     approves,
     computable,
+    is_question,
     request_of,
     spoken,
     wants_no_code,
@@ -114,6 +115,9 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
     voice = voice_of(agent, system, role)
     if plan_only and voice == "planner" and not any(m.name == agent for m in since):
         ending = True  # the plan is all the person asked for: nothing to code or run
+    if wanted and asked is not None and is_question(asked.text) \
+            and voice in ("writer", "assistant"):
+        ending = True  # the answer is all a question asks for: no new draft follows
     if ending and voice != "moderator" and any(
             m.name != agent and m.name in served and _first_role(m.name or "") == "moderator"
             for m in said):

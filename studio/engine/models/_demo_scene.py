@@ -417,6 +417,7 @@ class Scene:
         owners = {(m.name or "").replace("_", " ").lower() for m in self.said} - {""}
         return [listed for message in reversed(self.said)
                 if (message.name != self.agent or self.voice == "moderator")
+                and message.role != "tool"  # what a tool returned is no list of options
                 and (listed := items(message.text, owners=owners))]
 
     def short_list(self) -> list[str]:

@@ -399,6 +399,11 @@ def _research(scene: Scene) -> str:
 # -- writing: drafts in outline (the Demo model sketches the shape; a real model writes) ----
 
 def _writer(scene: Scene) -> str:
+    if scene.request and scene.asked is not None and is_question(scene.asked.text):
+        # a question is no change to make ("Your change: which is cheapest?"): it is
+        # answered (by ``answer_person`` when the person just spoke), the piece left as is
+        return "" if scene.person is not None else answer_person(replace(
+            scene, person=scene.asked))
     piece, title, matter, outline = piece_of(scene)
     latest = scene.latest
     helper = latest.name if latest is not None and latest.name in scene.served \

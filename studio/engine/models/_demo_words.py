@@ -27,6 +27,7 @@ _VERBS = frozenset("""
     host improve increase invent launch list lower make name organise organize outline pick plan
     prepare propose raise reduce research review run save set show solve start suggest summarise
     summarize teach tell translate write cut come think figure work turn keep add play fix
+    put bring take clean fetch move
 """.split())
 _PARTICLES = frozenset({"up", "with", "of", "out", "about", "on", "me", "us", "to"})
 _QUESTION_WORDS = frozenset("what why how when where who which whose".split())
@@ -223,7 +224,9 @@ def _subject(statement: str) -> str:
     while len(words) > 1 and words[0].lower() in _HEDGES:
         words = words[1:]
     if words[0].lower() not in _DETERMINERS | {"a", "an", "that", "these", "those"}:
-        copula = re.match(r"^((?:\S+\s+){0,4}?\S+)\s+(?:is|are|was|were)\s+\S", statement)
+        # "only the launch party is realistic", "homework should be abolished"
+        copula = re.match(r"^((?:\S+\s+){0,4}?\S+)\s+(?:is|are|was|were|should|must|shall|"
+                          r"ought|can|could|would|will|may|might)\s+\S", statement)
         return _subject(copula.group(1)) if copula and copula.group(1) != statement else statement
     verbs = _AUXILIARIES | _QUESTION_VERBS | {"is", "are", "was", "were"}
     end = next((i for i, w in enumerate(words) if i and w.lower() in verbs), None)
