@@ -237,3 +237,18 @@ def test_a_motion_is_talked_about_by_its_subject_not_as_a_whole_clause(make_mana
     assert not any("should be abolished in primary schools" in text
                    for _, text in replies), replies
     assert any(re.search(r"\bhomework\b", text) for _, text in replies), replies
+
+
+def test_a_new_figure_for_a_task_code_can_do_is_coded_for(make_manager):
+    words = "What about below 1000?"
+    _, replies = follow_up(make_manager(), "code_assistant", words)
+    # a question about the task is still for code, a stand-in script labelled as one
+    who, reply = replies[0]
+    assert who == "assistant" and reply.startswith("A stand-in script") and \
+        "What about below 1000?" in reply, replies
+
+
+def test_a_reviewer_takes_a_question_for_no_change_to_check(make_manager):
+    _, replies = follow_up(make_manager(), "code_review", "Which is easiest?")
+    assert not any("change you asked for (which is easiest?)" in text
+                   for _, text in replies), replies

@@ -93,10 +93,13 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
         return _end(body, ending=True)
     ran = _latest_code_result(since)
     plan_only = bool(wanted) and wants_no_code(wanted)
-    if role == "coder" and not ran and not _ASKS_CODE.search(system) \
-            and not computable(wanted or task):
+    # a question or a new figure about a task code can do is for code too ("What about
+    # below 1000?"); a new request ("Now plan a rainy day in Paris") goes by its own words
+    codable = computable(wanted or task) or bool(wanted) and computable(task) and (
+        is_question(wanted) or bool(re.search(r"\d", wanted)))
+    if role == "coder" and not ran and not _ASKS_CODE.search(system) and not codable:
         role = "other"  # an engineer asked to estimate and weigh risks answers in words
-    if role == "coder" and not ran and (plan_only or not computable(wanted or task)):
+    if role == "coder" and not ran and (plan_only or not codable):
         planned = any(m.name and m.name != request.agent and _first_role(m.name) == "planner"
                       for m in since)
         body = (f"No code from me this time: you asked for a plan, not code ({brief!r})."

@@ -465,7 +465,8 @@ _SUGGESTIONS = ("open with the most concrete picture of {m}, not a general state
 def _critic(scene: Scene) -> str:
     piece, _, matter, _ = piece_of(scene)
     latest = scene.latest
-    asked = scene.request if scene.answering else ""
+    asked = scene.request if scene.answering and scene.asked is not None \
+        and not is_question(scene.asked.text) else ""  # a question is no change to check
     if scene.ending:
         kept = f" and keeps to what was asked ({_low(asked)})" if asked else ""
         return f"This works: {piece} opens on {matter}{kept}, and stays concrete. Good to go."
