@@ -29,6 +29,7 @@ from studio.engine import (
     UserProxyAgent,
     events,
 )
+from studio.engine.models._demo_scene import computable
 from studio.engine.models._demo_words import TaskWords
 
 OPENING = re.compile(r"(?:^|(?<=[\s(\[:—–-]))[\"“]")  # a quote mark that opens a quotation
@@ -299,3 +300,17 @@ def test_a_motion_or_an_errand_is_about_its_thing() -> None:
     assert TaskWords.of("Put a clean mug in the coffee machine.").topic == \
         "a clean mug in the coffee machine"
     assert TaskWords.of("The library should open on Fridays.").topic == "the library"
+
+
+def test_a_coder_takes_a_program_it_is_asked_to_write_for_code() -> None:
+    """A program the task names ("write a haiku generator") is something code can do: the
+    coder writes its script, where it said it had nothing to compute."""
+    model = DemoModel()
+    system = Message(role="system", content="You are the coder. Write Python code.")
+    said = (system, Message(role="user", name="planner",
+                            content="Plan and write a haiku generator."))
+    answer = model.complete(ModelRequest(messages=said, agent="coder")).content or ""
+    assert "```python" in answer and "TERMINATE" not in answer, answer
+    for task in ("Build a unit converter", "Automate the weekly report", "Debug this loop"):
+        assert computable(task), task
+    assert not computable("Plan a school trip to the museum.")

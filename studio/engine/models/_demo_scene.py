@@ -153,7 +153,8 @@ def wants_no_code(text: str) -> bool:
 # what code can do: a request that names code, or a count, a sum, a sort, a check of text or
 # numbers ("Count the words", "sum the column", "check whether a phrase is a palindrome")
 _COMPUTABLE = re.compile(
-    r"\b(?:code|coding|script|program|function|python|algorithm|regex|csv|json|spreadsheet|"
+    r"\b(?:code|coding|script|program|programs|function|python|algorithm|regex|csv|json|"
+    r"spreadsheet|generator|calculator|converter|implement|automate|debug|"
     r"compute|calculate|count|sum|total|average|mean|median|sort|parse|convert|"
     r"test|tests|palindrome|prime|fibonacci|factorial|digits?|numbers?|strings?|words?|"
     r"letters?|characters?|vowels?|longest|shortest|largest|smallest|reverse|"
