@@ -285,3 +285,19 @@ def test_a_new_question_to_retrieval_is_answered_from_the_passages(make_manager)
     assert who == "rag_assistant" and reply.startswith('On "Can I bring my dog?"'), reply
     assert "Dogs are welcome on a lead" in reply and re.search(r"\[\d\]", reply), reply
     assert "Your change" not in reply and "draft" not in reply.lower(), reply
+
+
+def test_a_change_to_the_plan_changes_that_plan(make_manager):
+    before, replies = follow_up(make_manager(), "planning_group", "Make it shorter.")
+    old = numbered(next(text for who, text in before if who == "planner"))
+    who, plan = replies[0]
+    # it was planned as a new task: "New plan: Make it shorter ... for it shorter"
+    assert who == "planner" and "for it shorter" not in plan and "New plan" not in plan, plan
+    assert plan.startswith('The same plan, shorter as you asked ("Make it shorter.")'), plan
+    steps = numbered(plan)
+    assert len(steps) == len(old) == 4 and all(
+        len(new) < len(was) and was.startswith(new.rstrip(".")) for new, was in zip(steps, old)), (
+        old, steps)
+    assert steps[0].startswith("coder: write `is_palindrome(text)`"), steps
+    # a change to the plan is all that was asked: no coder saying there is nothing to code
+    assert [who for who, _ in replies] == ["planner"] and plan.rstrip().endswith("TERMINATE")

@@ -9,19 +9,15 @@ import re
 from collections.abc import Sequence
 
 from .._messages import Message
+from ._demo_plans import CHANGE_IT
 from ._demo_scene import request_of, shorten, strip_terminate, unquoted
 from ._demo_words import is_common
+from ._demo_writing import SHORTER
 
 # "Question: ...\n\nPassages:\n\n..." (the first round) or "More passages for the same
 # question: ...\n\n..." (the next ones); the passages are "[n] source, heading" and a body
 _QUESTION = re.compile(r"^(?:Question|More passages for the same question): (.+)$", re.M)
 _PASSAGE = re.compile(r"^\[(\d+)\] [^\n]*\n(.*?)(?=^\[\d+\] |\Z)", re.M | re.S)
-# a change to the answer already given, not a new question ("Make it shorter.")
-_CHANGE = re.compile(r"^\W*(?:(?:please|now|so|ok(?:ay)?|and)\W+)*(?:make|keep|cut|shorten|"
-                     r"trim|rewrite|rephrase|reword|say|put|turn|write)\s+(?:it|this|that|"
-                     r"the answer|your answer)\b", re.I)
-_SHORTER = re.compile(r"\b(?:shorter|shorten|briefer|brief|trim|cut|fewer words|one sentence|"
-                      r"less long)\b", re.I)
 
 
 def is_retrieval_prompt(message: Message | None) -> bool:
@@ -38,9 +34,9 @@ def passages_reply(agent: str, prompt: Message, said: Sequence[Message]) -> str:
     question = str((prompt.meta or {}).get("query") or (found.group(1) if found else ""))
     words = shorten(unquoted(request_of(question)), 90).strip()
     earlier = _earlier_answer(agent, said, prompt)
-    if earlier and _CHANGE.match(words):
+    if earlier and CHANGE_IT.match(words):
         first = _sentences(earlier)[0]
-        if _SHORTER.search(words):
+        if SHORTER.search(words):
             return f"Shorter, as you asked (\"{words}\"):\n{first}"
         return (f"You asked me to change my answer (\"{words}\"). The Demo model only quotes "
                 "the passages; a connected model rewrites an answer. In short, it was:\n"

@@ -9,6 +9,7 @@ from typing import Any
 
 from .._messages import Message
 from ._demo_passages import is_retrieval_prompt, passages_reply
+from ._demo_plans import CHANGE_IT
 from ._demo_scene import (
     TERMINATE,
     Scene,
@@ -120,8 +121,9 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
         return _end(body, ending)
     agent = request.agent or "agent"
     voice = voice_of(agent, system, role)
-    if plan_only and voice == "planner" and not any(m.name == agent for m in since):
-        ending = True  # the plan is all the person asked for: nothing to code or run
+    if voice == "planner" and (plan_only or CHANGE_IT.match(wanted)) \
+            and not any(m.name == agent for m in since):
+        ending = True  # the plan (or the change to it) is all the person asked for
     if wanted and asked is not None and is_question(asked.text) \
             and voice in ("writer", "assistant"):
         ending = True  # the answer is all a question asks for: no new draft follows
