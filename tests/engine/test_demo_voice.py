@@ -314,3 +314,24 @@ def test_a_coder_takes_a_program_it_is_asked_to_write_for_code() -> None:
     for task in ("Build a unit converter", "Automate the weekly report", "Debug this loop"):
         assert computable(task), task
     assert not computable("Plan a school trip to the museum.")
+
+
+def test_a_list_item_goes_on_a_sentence_lower_case_unless_it_is_a_name() -> None:
+    from studio.engine import Message
+    from studio.engine.models._demo_scene import Scene
+
+    said = (Message(role="user", content="Ideas for the Millbrook library and for Maria's "
+                    "class, please."),
+            Message(role="assistant", name="dreamer", content="1. Kids' treasure hunt\n"
+                    "2. Adopt-a-bed for a month\n3. Millbrook quiz night\n4. NASA day\n"
+                    "5. Maria's reading hour"))
+    scene = Scene(agent="facilitator", voice="moderator", task=TaskWords.of("ideas"),
+                  said=said, turn=2, ending=False)
+    # "start with Kids' treasure hunt", "my answer is Adopt-a-bed" read as names
+    assert scene.in_sentence("Kids' treasure hunt") == "kids' treasure hunt"
+    assert scene.in_sentence("Adopt-a-bed for a month") == "adopt-a-bed for a month"
+    # a name the conversation writes with its capital mid-sentence keeps it, and so do
+    # capitals inside a word
+    assert scene.in_sentence("Millbrook quiz night") == "Millbrook quiz night"
+    assert scene.in_sentence("Maria's reading hour") == "Maria's reading hour"
+    assert scene.in_sentence("NASA day") == "NASA day"

@@ -295,9 +295,23 @@ def test_a_change_to_the_plan_changes_that_plan(make_manager):
     assert who == "planner" and "for it shorter" not in plan and "New plan" not in plan, plan
     assert plan.startswith('The same plan, shorter as you asked ("Make it shorter.")'), plan
     steps = numbered(plan)
-    assert len(steps) == len(old) == 4 and all(
-        len(new) < len(was) and was.startswith(new.rstrip(".")) for new, was in zip(steps, old)), (
-        old, steps)
+    assert len(steps) == len(old) == 4, (old, steps)
+    assert all(len(new) < len(was) and was.startswith(new.rstrip("."))
+               for new, was in zip(steps, old, strict=True)), (old, steps)
     assert steps[0].startswith("coder: write `is_palindrome(text)`"), steps
     # a change to the plan is all that was asked: no coder saying there is nothing to code
     assert [who for who, _ in replies] == ["planner"] and plan.rstrip().endswith("TERMINATE")
+
+
+@pytest.mark.parametrize(("template", "words"), [
+    ("brainstorm", "Which is easiest for retired people?"),
+    ("roleplay_group", "What would it cost?"),
+])
+def test_a_list_item_in_a_sentence_loses_its_capital(make_manager, template, words):
+    before, replies = follow_up(make_manager(), template, words)
+    entries = [re.sub(r"^[\w ]+: ", "", i) for _, text in before for i in numbered(text)]
+    names = {e.split()[0] for e in entries if e[:1].isupper()}  # "Designer: Reserve ..." too
+    # "start with Kids' treasure hunt", "my answer is Adopt-a-bed"
+    mid = [m for _, text in replies for m in re.findall(r"(?:with|is) ([A-Z][\w'-]*)", text)
+           if m in names]
+    assert not mid and any(re.search(r"(?:with|is) [a-z]", t) for _, t in replies), replies

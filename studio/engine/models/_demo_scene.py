@@ -428,6 +428,18 @@ class Scene:
         return next((x for x in lists if all(len(i) <= 40 for i in x)), lists[0] if lists
                     else [])
 
+    def in_sentence(self, item: str) -> str:
+        """A list item going on a sentence ("start with adopt-a-bed"): its capital lower-
+        cased, unless its first word is a name: written with capitals inside ("NASA",
+        "iPhone") or with a capital after a lower-case word somewhere in the conversation
+        ("the Millbrook library")."""
+        word = re.sub(r"[^\w-]+$", "", item.split(" ", 1)[0])  # "Kids'" -> "Kids"
+        if not word[:1].isupper() or any(c.isupper() for c in word[1:]) or word == "I":
+            return item
+        inside = re.compile(rf"[a-z0-9,;)] {re.escape(word)}\b")
+        return item if any(inside.search(m.text) for m in self.said) else \
+            item[:1].lower() + item[1:]
+
     def mentioned(self, text: str) -> bool:
         """Whether ``text`` was already said by someone in the conversation."""
         needle = text.lower()[:40]

@@ -143,7 +143,7 @@ def _easiest(scene: Scene, who: str = "") -> str:
     if not lists:
         return _ideas_fresh(scene, 1, "easiest")[0][0]
     fitting = [i for i in lists[0] if fits(i, who)] if who else []
-    return min(fitting or lists[0], key=len)
+    return scene.in_sentence(min(fitting or lists[0], key=len))
 
 
 def _risk(scene: Scene) -> str:
@@ -206,7 +206,7 @@ def _answer_passed(scene: Scene, asker: str) -> str:
     fresh = [i for i in fitting if not any(i.lower() in m.text.lower() for m in since)]
     for_whom = f" for {who}" if who else ""
     if fresh:
-        return (f"To {asker}'s question: my answer{for_whom} is {_low(min(fresh, key=len))}, "
+        return (f"To {asker}'s question: my answer{for_whom} is {scene.in_sentence(min(fresh, key=len))}, "
                 "the next easiest to start.")
     return f"To {asker}'s question: my answer{for_whom} is {_idea(scene, 'passed')}."
 
@@ -219,7 +219,7 @@ def _about_latest(scene: Scene) -> str:
         return ""
     listed = items(latest.text)
     if listed:
-        return f"On {latest.name}'s list ({_low(_and(listed[:3]))}): "
+        return f"On {latest.name}'s list ({_and([scene.in_sentence(i) for i in listed[:3]])}): "
     said = gist(latest.text, 60)
     return f"On {latest.name}'s point, \"{_low(said)}\": " if said else ""
 
@@ -244,7 +244,7 @@ def answer_person(scene: Scene) -> str:
             if who else ""
         if scene.lists():
             return (f"You asked: \"{words}\" My answer{' for ' + who if who else ''}: start "
-                    f"with {_low(_easiest(scene, who))}: of our list it needs the least "
+                    f"with {_easiest(scene, who)}: of our list it needs the least "
                     f"preparation{fit}.{check}")
         return f"You asked: \"{words}\" My answer: {_idea(scene, 'answer')}{fit}.{check}"
     if scene.voice in ("writer", "assistant", "planner"):
@@ -283,7 +283,7 @@ def _summary_of(scene: Scene) -> str:
     points: list[str] = []
     heard: set[str] = set()
     for message in scene.from_team()[-2:]:
-        listed = [_low(i) for i in items(message.text)]
+        listed = [scene.in_sentence(i) for i in items(message.text)]
         if listed and heard & {i.lower() for i in listed}:
             points.append(f"{message.name} went through each of them")
         elif listed:
@@ -348,7 +348,7 @@ def _how_many(scene: Scene, number: str, kind: str = "ideas") -> str:
 def _ideas(scene: Scene) -> str:
     answer = _asked_me(scene)
     if scene.ending:
-        best = _low(scene.on_table()[0]) if scene.on_table() else _idea(scene)
+        best = scene.in_sentence(scene.on_table()[0]) if scene.on_table() else _idea(scene)
         return f"{answer} My favourite for {scene.thing}: {best}, quick to start and easy to see.".lstrip()
     if scene.turn == 1 or scene.person is not None or (
             scene.first_since_asked and not is_question(scene.asked.text if scene.asked else "")):
@@ -384,7 +384,7 @@ def _risks(scene: Scene) -> str:
     answer = _asked_me(scene)
     if scene.ending:
         return (f"{answer} In short: the safest start for {scene.thing} is "
-                f"{_low(_easiest(scene))}; we add the rest once it works.").lstrip()
+                f"{_easiest(scene)}; we add the rest once it works.").lstrip()
     if answer:
         return f"{answer} {_step(scene)}"
     if (scene.turn + scene.key("move")) % 2:
