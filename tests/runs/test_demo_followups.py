@@ -252,3 +252,52 @@ def test_a_reviewer_takes_a_question_for_no_change_to_check(make_manager):
     _, replies = follow_up(make_manager(), "code_review", "Which is easiest?")
     assert not any("change you asked for (which is easiest?)" in text
                    for _, text in replies), replies
+
+
+def retrieval_follow_up(manager, words: str) -> tuple[str, list[tuple[str, str]]]:
+    """The retrieval_qa sample run's last answer, and the replies to ``words`` (asked
+    through the retrieval proxy, which wraps it in passages)."""
+    spec = load_bundled_template("retrieval_qa")
+    first = finished(manager, spec, spec.default_task)
+    before = said(manager, first)
+    after = ended(manager, continue_run(manager, LOCAL, first, words, human="never"))
+    new = after[len(before):]
+    assert new[0][0] == "rag_proxy" and f"Question: {words}" in new[0][1]
+    return before[-1][1], new[1:]
+
+
+def test_a_change_to_a_retrieved_answer_changes_the_answer(make_manager):
+    answer, replies = retrieval_follow_up(make_manager(), "Make it shorter.")
+    # the retrieval prompt was read as the person's request: "Final version of a short
+    # text on i am a student ... Your change: answer the question from the numbered ..."
+    assert not any("numbered passages" in text or "short text" in text
+                   for _, text in replies), replies
+    who, reply = replies[-1]
+    first = answer.replace("\n", " ").split(". ")[0]  # "As a student you pay 15 euros ..."
+    assert who == "rag_assistant" and reply.startswith(
+        'Shorter, as you asked ("Make it shorter."):'), reply
+    assert first in reply and len(reply) < len(answer) + 60 and "[3]" in reply, reply
+
+
+def test_a_new_question_to_retrieval_is_answered_from_the_passages(make_manager):
+    _, replies = retrieval_follow_up(make_manager(), "Can I bring my dog?")
+    who, reply = replies[-1]
+    assert who == "rag_assistant" and reply.startswith('On "Can I bring my dog?"'), reply
+    assert "Dogs are welcome on a lead" in reply and re.search(r"\[\d\]", reply), reply
+    assert "Your change" not in reply and "draft" not in reply.lower(), reply
+
+
+def test_a_change_to_the_plan_changes_that_plan(make_manager):
+    before, replies = follow_up(make_manager(), "planning_group", "Make it shorter.")
+    old = numbered(next(text for who, text in before if who == "planner"))
+    who, plan = replies[0]
+    # it was planned as a new task: "New plan: Make it shorter ... for it shorter"
+    assert who == "planner" and "for it shorter" not in plan and "New plan" not in plan, plan
+    assert plan.startswith('The same plan, shorter as you asked ("Make it shorter.")'), plan
+    steps = numbered(plan)
+    assert len(steps) == len(old) == 4 and all(
+        len(new) < len(was) and was.startswith(new.rstrip(".")) for new, was in zip(steps, old)), (
+        old, steps)
+    assert steps[0].startswith("coder: write `is_palindrome(text)`"), steps
+    # a change to the plan is all that was asked: no coder saying there is nothing to code
+    assert [who for who, _ in replies] == ["planner"] and plan.rstrip().endswith("TERMINATE")

@@ -8,6 +8,8 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .._messages import Message
+from ._demo_passages import is_retrieval_prompt, passages_reply
+from ._demo_plans import CHANGE_IT
 from ._demo_scene import (
     TERMINATE,
     Scene,
@@ -91,6 +93,9 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
         output = _snippet(_strip_terminate(last.text), 100)
         body = f"The tool returned: {output or '(no output)'}. That answers {brief!r}."
         return _end(body, ending=True)
+    if is_retrieval_prompt(last) and last is not None:
+        # the question is in the prompt, among instructions that are not the person's
+        return _end(passages_reply(request.agent or "", last, messages), ending=True)
     ran = _latest_code_result(since)
     plan_only = bool(wanted) and wants_no_code(wanted)
     # a question or a new figure about a task code can do is for code too ("What about
@@ -116,8 +121,9 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
         return _end(body, ending)
     agent = request.agent or "agent"
     voice = voice_of(agent, system, role)
-    if plan_only and voice == "planner" and not any(m.name == agent for m in since):
-        ending = True  # the plan is all the person asked for: nothing to code or run
+    if voice == "planner" and (plan_only or CHANGE_IT.match(wanted)) \
+            and not any(m.name == agent for m in since):
+        ending = True  # the plan (or the change to it) is all the person asked for
     if wanted and asked is not None and is_question(asked.text) \
             and voice in ("writer", "assistant"):
         ending = True  # the answer is all a question asks for: no new draft follows

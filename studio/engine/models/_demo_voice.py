@@ -24,6 +24,7 @@ from ._demo_phrases import (
     RISKS,
     STEPS,
 )
+from ._demo_plans import changed_plan
 from ._demo_scene import (
     NUMBER_WORDS,
     Scene,
@@ -495,6 +496,8 @@ _PLAN_FOR = re.compile(r"^(?:(?:a|the|my|our|your)\s+)?plan\s+(?:for|of|to)\s+",
 
 def _planner(scene: Scene) -> str:
     asked = scene.asked
+    if scene.first_since_asked and asked is not None and (changed := changed_plan(scene)):
+        return changed  # "Make it shorter.": the plan it has, changed
     if scene.first_since_asked and asked is not None and not is_question(asked.text):
         # a new request: a new plan, in its own words (all of the answer, if it is a plan
         # only: the reply then ends the conversation)

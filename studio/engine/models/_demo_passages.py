@@ -1,0 +1,79 @@
+"""The Demo model answering a retrieval prompt (``_retrieve``): the question is the
+person's, the passages are what it may quote. It reads neither the instructions around
+them as the person's request nor a change to its last answer ("Make it shorter.") as a
+question to look up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .._messages import Message
+from ._demo_plans import CHANGE_IT
+from ._demo_scene import request_of, shorten, strip_terminate, unquoted
+from ._demo_words import is_common
+from ._demo_writing import SHORTER
+
+# "Question: ...\n\nPassages:\n\n..." (the first round) or "More passages for the same
+# question: ...\n\n..." (the next ones); the passages are "[n] source, heading" and a body
+_QUESTION = re.compile(r"^(?:Question|More passages for the same question): (.+)$", re.M)
+_PASSAGE = re.compile(r"^\[(\d+)\] [^\n]*\n(.*?)(?=^\[\d+\] |\Z)", re.M | re.S)
+
+
+def is_retrieval_prompt(message: Message | None) -> bool:
+    """Whether ``message`` is a retrieval proxy's question with passages."""
+    return message is not None and (message.meta or {}).get("kind") == "retrieved_context" \
+        and _QUESTION.search(message.text) is not None
+
+
+def passages_reply(agent: str, prompt: Message, said: Sequence[Message]) -> str:
+    """The answer of ``agent`` to a retrieval ``prompt``: a change to its last answer made
+    to it, else the question answered by quoting the passages (with their numbers), else
+    an honest "the documents do not say"."""
+    found = _QUESTION.search(prompt.text)
+    question = str((prompt.meta or {}).get("query") or (found.group(1) if found else ""))
+    words = shorten(unquoted(request_of(question)), 90).strip()
+    earlier = _earlier_answer(agent, said, prompt)
+    if earlier and CHANGE_IT.match(words):
+        first = _sentences(earlier)[0]
+        if SHORTER.search(words):
+            return f"Shorter, as you asked (\"{words}\"):\n{first}"
+        return (f"You asked me to change my answer (\"{words}\"). The Demo model only quotes "
+                "the passages; a connected model rewrites an answer. In short, it was:\n"
+                f"{first}")
+    quotes = [(number, sentences[0]) for number, body in _PASSAGE.findall(prompt.text)
+              if (sentences := _sentences(_body(body)))]
+    if not quotes:
+        return (f"The documents say nothing about \"{words}\", so I cannot answer it from "
+                "them.")
+    # the best-ranked passage, and the next one only if it shares a word with the question
+    keys = _keys(question)
+    quotes = quotes[:1] + [q for q in quotes[1:2] if keys & _keys(q[1])]
+    lines = "\n".join(f"- {sentence} [{number}]" for number, sentence in quotes)
+    return (f"On \"{words}\", the passages say (quoted: the Demo model does not reword "
+            f"them):\n{lines}")
+
+
+def _earlier_answer(agent: str, said: Sequence[Message], prompt: Message) -> str:
+    """This agent's latest answer before ``prompt`` (not a request for more passages)."""
+    before = [m for m in said if m is not prompt]
+    for message in reversed(before):
+        text = strip_terminate(message.text)
+        if message.name == agent and text and "UPDATE CONTEXT" not in text.upper():
+            return text
+    return ""
+
+
+def _keys(text: str) -> set[str]:
+    """The words of ``text`` that carry its meaning, by their first five letters."""
+    return {w[:5] for w in re.findall(r"[a-z]{3,}", text.lower()) if not is_common(w)}
+
+
+def _body(text: str) -> str:
+    """A passage's text without its Markdown headings."""
+    return " ".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+def _sentences(text: str) -> list[str]:
+    flat = " ".join(text.split())
+    return [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", flat) if len(s.split()) >= 3]

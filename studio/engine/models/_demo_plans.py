@@ -1,0 +1,54 @@
+"""The Demo model's planner taking a change to its plan ("Make it shorter.") as a change
+to that plan, not as a new task called "Make it shorter" (``_demo_voice._planner``)."""
+
+from __future__ import annotations
+
+import re
+
+from ._demo_scene import Scene, request_of, shorten, strip_terminate, unquoted
+from ._demo_writing import SHORTER
+
+# a change to what the team already has ("make it shorter", "keep the plan to two steps"),
+# not a new thing to do
+CHANGE_IT = re.compile(r"^\W*(?:(?:please|now|so|ok(?:ay)?|and|then)\W+)*(?:make|keep|cut|"
+                       r"shorten|trim|rewrite|rephrase|reword|say|put|turn|write|change)\s+"
+                       r"(?:it|this|that|the (?:plan|answer)|your (?:plan|answer))\b", re.I)
+_STEP = re.compile(r"^\s*(\d{1,2})[.)]\s+(.+?)(?=^\s*\d{1,2}[.)]\s|\Z)", re.M | re.S)
+# where a step's first clause ends: its detail comes after ("write f() that keeps ...")
+_DETAIL = re.compile(r",\s|\s(?:that|which|so that|and|because|with|using)\s")
+
+
+def changed_plan(scene: Scene) -> str:
+    """The planner's last plan changed as the latest person asked, or "" when they asked
+    for no change to it (or there is no plan of this agent's to change)."""
+    if scene.asked is None:
+        return ""
+    words = shorten(unquoted(request_of(scene.asked.text)), 90).strip()
+    if not CHANGE_IT.match(words):
+        return ""
+    steps = next((found for message in reversed(scene.said[:scene.asked_at])
+                  if message.name == scene.agent
+                  and len(found := _STEP.findall(strip_terminate(message.text))) >= 2), [])
+    if not steps:
+        return ""
+    texts = [" ".join(text.split()) for _, text in steps]
+    if SHORTER.search(words):
+        lines = "\n".join(f"{n}. {_first_clause(t)}." for n, t in enumerate(texts, start=1))
+        return (f"The same plan, shorter as you asked (\"{words}\"): one short line a "
+                f"step.\n{lines}")
+    lines = "\n".join(f"{n}. {t}" for n, t in enumerate(texts, start=1))
+    return (f"Your change to the plan: \"{words}\". The steps stand until we see what it "
+            "changes in each (the Demo model does not rework a plan; a connected model "
+            f"does):\n{lines}")
+
+
+def _first_clause(step: str) -> str:
+    """A step without its detail ("coder: add checks for a classic palindrome, a ..." ->
+    "coder: add checks for a classic palindrome")."""
+    owner, colon, rest = step.partition(": ")
+    body = rest if colon and len(owner.split()) <= 2 else step
+    head = owner + colon if body is rest else ""
+    for cut in _DETAIL.finditer(body):
+        if len(body[:cut.start()].split()) >= 2:
+            return head + body[:cut.start()].rstrip(" .;:")
+    return head + body.rstrip(" .;:")
