@@ -255,8 +255,13 @@ def test_text_view_shows_every_problem_at_once_and_the_models_of_the_picker(buil
     text_box(at).set_value(good).run()
     at.button(key="builder_text_apply").click().run()
     select_agent(at, 1)
-    picker = at.selectbox(key=form_key(at, "model")).options
-    assert picker[0] == "(no model)" and "team-gpt" in picker
+    labels = at.selectbox(key=form_key(at, "model")).options
+    # each model by its label, then the name the text uses; the template's own say so
+    assert labels[:3] == ["(no model)", "Demo model (offline) · main (this template's own)",
+                          "Demo model (offline) · demo"], labels
+    assert labels[-1] == "team-gpt"
+    picker = [label.rsplit(" · ", 1)[-1].removesuffix(" (this template's own)")
+              for label in labels]
     typo = good.replace("  system_message: |-\n    You are a writer",
                         "  sytem_message: |-\n    You are a writer")
     typo = typo.replace("  model: main\npattern:", "  model: gpt-9\npattern:")

@@ -98,6 +98,22 @@ def model_options(ctx: session.Draft) -> list[str]:
     return names
 
 
+def model_label(ctx: session.Draft, name: str) -> str:
+    """How the Model list shows a model: its label, then the name the template's text uses
+    ("Demo model (offline) · demo"); the template's own models say they are its own."""
+    own = ctx.spec.models.get(name)
+    if own is not None:  # a preset's name ("main: demo") or an inline model
+        preset_name = own if isinstance(own, str) else own.preset
+        preset = ctx.registry.models.get(preset_name) if preset_name else None
+        what = ((None if isinstance(own, str) else own.label or own.model)
+                or (preset.label if preset is not None else None))
+        return f"{what} · {name} (this template's own)" if what else f"{name} (this template's own)"
+    preset = ctx.registry.models.get(name)
+    if preset is not None and preset.label and preset.label != name:
+        return f"{preset.label} · {name}"
+    return name
+
+
 def render_agent_form(ctx: session.Draft, index: int) -> None:
     agent = ctx.spec.agents[index]
     name = agent.name
@@ -133,6 +149,7 @@ def render_agent_form(ctx: session.Draft, index: int) -> None:
                                      else [])
     put(st.selectbox, AGENT_LABELS["model"], options, help="The template's models, model presets and the models "
                  "you added on the Models page.",
+        format_func=lambda v: v if v == NO_MODEL else model_label(ctx, v),
                  **bind("model", agent.model or NO_MODEL, lambda v: None if v == NO_MODEL else v))
     _problems(ctx, name, "model")
     left, right = st.columns(2)
