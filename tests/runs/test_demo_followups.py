@@ -315,3 +315,18 @@ def test_a_list_item_in_a_sentence_loses_its_capital(make_manager, template, wor
     mid = [m for _, text in replies for m in re.findall(r"(?:with|is) ([A-Z][\w'-]*)", text)
            if m in names]
     assert not mid and any(re.search(r"(?:with|is) [a-z]", t) for _, t in replies), replies
+
+
+@pytest.mark.parametrize("words", ["Make it shorter.", "Which is easiest?"])
+def test_a_reviewer_of_code_talks_about_the_code_not_a_piece_of_writing(make_manager, words):
+    _, replies = follow_up(make_manager(), "code_review", words)
+    # "Two suggestions for this draft of a short text on add_tag() below collects tags…",
+    # three times, with the author's empty turns between
+    assert not any("short text" in text or "draft" in text for _, text in replies), replies
+    assert [who for who, _ in replies] == ["reviewer"], replies
+    reply = replies[0][1]
+    assert "add_tag()" in reply and "4 problem(s)" in reply, reply
+    assert "does not rewrite code" in reply or "connected model" in reply, reply
+    if not words.endswith("?"):
+        assert reply.startswith("Your change to add_tag(): make it shorter. "), reply
+    assert reply.rstrip().endswith("TERMINATE")

@@ -10,6 +10,7 @@ from typing import Any
 from .._messages import Message
 from ._demo_passages import is_retrieval_prompt, passages_reply
 from ._demo_plans import CHANGE_IT
+from ._demo_review import code_under_review, review_reply
 from ._demo_scene import (
     TERMINATE,
     Scene,
@@ -119,6 +120,10 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
         body = (f"Review: the code ran and printed {output!r}. That answers {brief!r}; "
                 "I see nothing to fix.")
         return _end(body, ending)
+    if role == "critic" and wanted and asked is not None and (
+            code := code_under_review(said)):
+        # a change to code, or a question about it: no redraft of "a short text on it"
+        return _end(review_reply(asked, said, code), ending=True)
     agent = request.agent or "agent"
     voice = voice_of(agent, system, role)
     if voice == "planner" and (plan_only or CHANGE_IT.match(wanted)) \
