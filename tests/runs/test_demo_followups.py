@@ -330,3 +330,23 @@ def test_a_reviewer_of_code_talks_about_the_code_not_a_piece_of_writing(make_man
     if not words.endswith("?"):
         assert reply.startswith("Your change to add_tag(): make it shorter. "), reply
     assert reply.rstrip().endswith("TERMINATE")
+
+
+COMMUNITY = ("rota", "survey", "three wishes", "volunteers", "people affected", "start date",
+             "borrowed habit", "friendly challenge", "wall chart", "whoever leaves last")
+
+
+@pytest.mark.parametrize(("template", "words"), [
+    ("chess_game", "Which move is safest?"),
+    ("decision_grounding", "What else could go wrong?"),
+    ("human_in_the_loop", "Which is easiest?"),
+])
+def test_a_task_that_is_no_community_project_gets_no_community_project_answers(
+        make_manager, template, words):
+    _, replies = follow_up(make_manager(), template, words)
+    # "a three-wishes survey (ask the people closest to a clean mug in the coffee machine
+    # …)", "a weekly rota (one pair looks after a quick game each week …)"
+    assert not any(stock in text.lower() for _, text in replies for stock in COMMUNITY), \
+        replies
+    answer = next(text for _, text in replies if text.startswith(f'You asked: "{words}"'))
+    assert "The Demo model cannot weigh that" in answer, answer

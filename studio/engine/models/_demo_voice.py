@@ -13,16 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from ._demo_kinds import phrases_for
 from ._demo_phrases import (
     COSTS,
-    EXAMPLES,
     FOCUSED,
     FREE,
-    IDEAS,
     QUESTIONS,
     REMEDIES,
-    RISKS,
-    STEPS,
 )
 from ._demo_plans import changed_plan
 from ._demo_scene import (
@@ -121,13 +118,13 @@ def _ideas_fresh(scene: Scene, count: int, *more: object) -> list[tuple[str, str
     """``count`` ideas (name, detail) whose names nobody said yet."""
     start = scene.key("idea", *more)
     chosen = []
-    for step in range(len(IDEAS)):
-        name, detail = IDEAS[(start + step) % len(IDEAS)]
+    for step in range(len(ideas := phrases_for(scene.task.task).ideas)):
+        name, detail = ideas[(start + step) % len(ideas)]
         if not scene.mentioned(name):
             chosen.append((name, _fill(detail, scene)))
         if len(chosen) == count:
             break
-    return chosen or [(IDEAS[start % len(IDEAS)][0], _fill(IDEAS[start % len(IDEAS)][1],
+    return chosen or [(ideas[start % len(ideas)][0], _fill(ideas[start % len(ideas)][1],
                                                               scene))]
 
 
@@ -147,12 +144,13 @@ def _easiest(scene: Scene, who: str = "") -> str:
 
 
 def _risk(scene: Scene) -> str:
-    risk, remedy = RISKS[scene.key("risk") % len(RISKS)]
+    risks = phrases_for(scene.task.task).risks
+    risk, remedy = risks[scene.key("risk") % len(risks)]
     return f"one risk for {scene.thing}: {risk}. To make it easier: {_fill(remedy, scene)}."
 
 
 def _example(scene: Scene) -> str:
-    return f"For example: {_fresh(scene, EXAMPLES, 1, 'example')[0]}."
+    return f"For example: {_fresh(scene, phrases_for(scene.task.task).examples, 1, 'example')[0]}."
 
 
 def _question(scene: Scene) -> str:
@@ -176,7 +174,7 @@ def _persons_question(scene: Scene) -> str:
 
 
 def _step(scene: Scene) -> str:
-    return f"Next step: {_fresh(scene, STEPS, 1, 'step')[0]}."
+    return f"Next step: {_fresh(scene, phrases_for(scene.task.task).steps, 1, 'step')[0]}."
 
 
 def _asked_me(scene: Scene) -> str:
@@ -233,6 +231,9 @@ def answer_person(scene: Scene) -> str:
     words = shorten(unquoted(request_of(person.text)), 90)
     if approves(person.text):
         return "Glad it works for you."
+    if is_question(person.text) and (check := phrases_for(scene.task.task).check):
+        return (f"You asked: \"{words}\" The Demo model cannot weigh that for {scene.thing}; "
+                f"a connected model answers it. What holds either way: {check}.")
     if is_question(person.text):
         when = when_of(person.text)
         fit = f", so we can try it {when}" if when else ", so we can start this week"

@@ -14,7 +14,7 @@ def cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-_PIECES = ("poem|verse|haiku|limerick|rhyme|song|note|letter|e-?mail|reminder|invitation|"
+PIECES = ("poem|verse|haiku|limerick|rhyme|song|note|letter|e-?mail|reminder|invitation|"
            "message|announcement|card|flyer|poster|post|speech|toast|story|tale|text|summary|"
            "article|essay|description|tagline|slogan|report|review|blurb|bio|welcome")
 _POEM = ("Line 1: {m}, as one picture you can see",
@@ -51,7 +51,7 @@ def piece_of(scene: Scene) -> tuple[str, str, str, tuple[str, ...]]:
         start = seed(scene.agent, scene.task.task, "options")
         picked = tuple(cap(_OPTIONS[(start + i) % len(_OPTIONS)]) for i in range(count))
         return "the list", topic, noun_phrase(topic), picked
-    found = re.match(rf"^(.*?\b(?:{_PIECES})s?)\b\s*(.*)$", topic, re.I)
+    found = re.match(rf"^(.*?\b(?:{PIECES})s?)\b\s*(.*)$", topic, re.I)
     if found and len(found.group(1).split()) <= 4:
         piece, title = found.group(1), topic
         matter = re.sub(r"^(?:about|on|for|that)\s+", "", found.group(2)) or noun_phrase(topic)

@@ -1,0 +1,74 @@
+"""What the Demo model says when the task is no project for a group of people (the stock
+ideas, risks, examples and steps of ``_demo_phrases`` are: rotas, surveys, two volunteers
+on Monday): a game, an errand, a piece of writing each get phrases of their own, and a
+question about them an honest "the Demo model cannot weigh that"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ._demo_phrases import EXAMPLES, IDEAS, RISKS, STEPS
+from ._demo_writing import PIECES
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """One kind of task's ideas (name, detail), risks (risk, remedy), examples and steps;
+    ``{s}`` is what the task is about; ``check`` is what can be said to any question."""
+
+    kind: str
+    ideas: tuple[tuple[str, str], ...]
+    risks: tuple[tuple[str, str], ...]
+    examples: tuple[str, ...]
+    steps: tuple[str, ...]
+    check: str = ""
+
+
+PROJECT = Phrases("project", IDEAS, RISKS, EXAMPLES, STEPS)
+_GAME = Phrases(
+    "game",
+    (("a careful move", "one that leaves nothing of ours undefended"),
+     ("a move with a plan", "one that prepares the next two"),
+     ("a developing move", "a piece that has not moved yet comes into play")),
+    (("a piece is left undefended", "check every piece the other side attacks before moving"),
+     ("we follow a plan the other side has already stopped", "look at their last move first")),
+    ("before each move in {s}, look at what the other side's last move threatens",
+     "in {s}, a piece brought into play early is worth more than one moved twice"),
+    ("look at what the other side's last move threatens, then make ours",
+     "make the next move in {s} and say in one line why"),
+    "look first at what the other side's last move threatens")
+_ERRAND = Phrases(
+    "errand",
+    (("the plain way", "do it one step at a time, checking each"),
+     ("a quick check first", "see that everything it needs is there before starting")),
+    (("something it needs is missing or not ready", "check it all before starting"),
+     ("a step is done out of order", "go through the steps in order")),
+    ("for {s}, first check that everything needed is at hand",
+     "for {s}, say when it is done and what is left, if anything"),
+    ("check what {s} needs, then do it one step at a time",
+     "do it, then check the result once: {s}, as asked"),
+    "check first that everything it needs is there")
+_WRITING = Phrases(
+    "writing",
+    (("the main point first", "the first sentence says what the reader needs to know"),
+     ("one thing to do", "the close says what the reader should do next")),
+    (("the reader misses the main point", "put it in the first sentence"),
+     ("it runs too long", "cut every sentence that repeats another")),
+    ("for {s}, the first sentence carries the news and the rest the details",),
+    ("write the first sentence of {s} so that it carries the main point",
+     "read {s} aloud once and cut what you stumble on"),
+    "the main point goes in the first sentence")
+
+_PLAYS = re.compile(r"\b(?:play(?:ing)?|game|chess|checkers|draughts|opponent|your move)\b",
+                    re.I)
+_ERRANDS = re.compile(r"^\W*(?:(?:please|let'?s|now)\s+)*(?:put|place|bring|fetch|take|carry|"
+                      r"fill|pour|wash|clean|switch|turn on|turn off|set|hang|tidy)\b", re.I)
+_WRITES = re.compile(rf"\b(?:draft|write|compose|reword)\b.*\b(?:{PIECES})\b", re.I)
+
+
+def phrases_for(task: str) -> Phrases:
+    """The phrases that fit ``task``: a game's, an errand's, a piece of writing's, or a
+    group project's (the default: "Get more neighbours to use the garden")."""
+    return _GAME if _PLAYS.search(task) else _ERRAND if _ERRANDS.match(task) else \
+        _WRITING if _WRITES.search(task) else PROJECT
