@@ -350,3 +350,15 @@ def test_a_task_that_is_no_community_project_gets_no_community_project_answers(
         replies
     answer = next(text for _, text in replies if text.startswith(f'You asked: "{words}"'))
     assert "The Demo model cannot weigh that" in answer, answer
+
+
+def test_a_change_to_an_errands_answer_changes_that_answer(make_manager):
+    before, replies = follow_up(make_manager(), "decision_grounding", "Make it shorter.")
+    done = before[-1][1]  # "Done: I took the mug from cabinet 1, cleaned it ..., and the ..."
+    # "New draft of a short text on a clean mug in the coffee machine … Opening: …"
+    assert not any("short text" in text or "draft" in text.lower() for _, text in replies)
+    who, reply = replies[-1]
+    assert who == "assistant" and reply.startswith('Shorter, as you asked ("Make it shorter.")')
+    shorter = reply.split("\n", 1)[1].replace("\n\nTERMINATE", "")
+    assert " ".join(done.split()).startswith(shorter.rstrip(".")) and len(shorter) < len(done), (
+        done, reply)

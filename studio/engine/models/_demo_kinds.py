@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 
 from ._demo_phrases import EXAMPLES, IDEAS, RISKS, STEPS
+from ._demo_plans import CHANGE_IT, changed_answer
+from ._demo_scene import Scene, request_of, shorten, strip_terminate, unquoted
 from ._demo_writing import PIECES
 
 
@@ -72,3 +74,16 @@ def phrases_for(task: str) -> Phrases:
     group project's (the default: "Get more neighbours to use the garden")."""
     return _GAME if _PLAYS.search(task) else _ERRAND if _ERRANDS.match(task) else \
         _WRITING if _WRITES.search(task) else PROJECT
+
+
+def changed_reply(scene: Scene) -> str:
+    """An assistant's answer to an errand or a game changed as the person asked ("Make it
+    shorter."): not "a short text on a clean mug …" redrafted; "" for any other request."""
+    asked = scene.asked
+    if asked is None or phrases_for(scene.task.task).kind not in ("errand", "game"):
+        return ""
+    words = shorten(unquoted(request_of(asked.text)), 90).strip()
+    earlier = next((strip_terminate(m.text) for m in reversed(scene.said[:scene.asked_at])
+                    if m.name == scene.agent and strip_terminate(m.text)), "")
+    return changed_answer(words, earlier) if earlier and CHANGE_IT.match(words) else ""
+

@@ -9,10 +9,9 @@ import re
 from collections.abc import Sequence
 
 from .._messages import Message
-from ._demo_plans import CHANGE_IT
+from ._demo_plans import CHANGE_IT, changed_answer
 from ._demo_scene import request_of, shorten, strip_terminate, unquoted
 from ._demo_words import is_common
-from ._demo_writing import SHORTER
 
 # "Question: ...\n\nPassages:\n\n..." (the first round) or "More passages for the same
 # question: ...\n\n..." (the next ones); the passages are "[n] source, heading" and a body
@@ -35,12 +34,7 @@ def passages_reply(agent: str, prompt: Message, said: Sequence[Message]) -> str:
     words = shorten(unquoted(request_of(question)), 90).strip()
     earlier = _earlier_answer(agent, said, prompt)
     if earlier and CHANGE_IT.match(words):
-        first = _sentences(earlier)[0]
-        if SHORTER.search(words):
-            return f"Shorter, as you asked (\"{words}\"):\n{first}"
-        return (f"You asked me to change my answer (\"{words}\"). The Demo model only quotes "
-                "the passages; a connected model rewrites an answer. In short, it was:\n"
-                f"{first}")
+        return changed_answer(words, earlier)
     quotes = [(number, sentences[0]) for number, body in _PASSAGE.findall(prompt.text)
               if (sentences := _sentences(_body(body)))]
     if not quotes:

@@ -52,3 +52,19 @@ def _first_clause(step: str) -> str:
         if len(body[:cut.start()].split()) >= 2:
             return head + body[:cut.start()].rstrip(" .;:")
     return head + body.rstrip(" .;:")
+
+
+def changed_answer(words: str, earlier: str) -> str:
+    """An earlier answer changed as a person asked (``words``, a :data:`CHANGE_IT`):
+    shorter, it is cut to its first sentence (or clause); any other change is for a
+    connected model, and the answer is given back as it was, in short."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", " ".join(earlier.split()))
+                 if len(s.split()) >= 3] or [" ".join(earlier.split())]
+    first = sentences[0]
+    if SHORTER.search(words):
+        if len(sentences) == 1 and ", and " in first:  # one sentence: its first clause
+            first = first.rsplit(", and ", 1)[0].rstrip(" ,;:") + "."
+        return f"Shorter, as you asked (\"{words}\"):\n{first}"
+    return (f"You asked me to change my answer (\"{words}\"). The Demo model does not reword "
+            f"an answer; a connected model does. In short, it was:\n{first}")
+

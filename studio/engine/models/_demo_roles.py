@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .._messages import Message
+from ._demo_kinds import phrases_for
 from ._demo_passages import is_retrieval_prompt, passages_reply
 from ._demo_plans import CHANGE_IT
 from ._demo_review import code_under_review, review_reply
@@ -129,6 +130,9 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
     if voice == "planner" and (plan_only or CHANGE_IT.match(wanted)) \
             and not any(m.name == agent for m in since):
         ending = True  # the plan (or the change to it) is all the person asked for
+    if voice in ("writer", "assistant") and CHANGE_IT.match(wanted) \
+            and phrases_for(task).kind in ("errand", "game"):
+        ending = True  # the answer to an errand, changed: nothing to redraft after it
     if wanted and asked is not None and is_question(asked.text) \
             and voice in ("writer", "assistant"):
         ending = True  # the answer is all a question asks for: no new draft follows

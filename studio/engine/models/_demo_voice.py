@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ._demo_kinds import phrases_for
+from ._demo_kinds import changed_reply, phrases_for
 from ._demo_phrases import (
     COSTS,
     FOCUSED,
@@ -401,6 +401,8 @@ def _research(scene: Scene) -> str:
 # -- writing: drafts in outline (the Demo model sketches the shape; a real model writes) ----
 
 def _writer(scene: Scene) -> str:
+    if scene.first_since_asked and (changed := changed_reply(scene)):
+        return changed  # "Make it shorter." after an errand: the answer, shorter
     if scene.request and scene.asked is not None and is_question(scene.asked.text):
         # a question is no change to make ("Your change: which is cheapest?"): it is
         # answered (by ``answer_person`` when the person just spoke), the piece left as is
