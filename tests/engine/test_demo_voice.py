@@ -335,3 +335,19 @@ def test_a_list_item_goes_on_a_sentence_lower_case_unless_it_is_a_name() -> None
     assert scene.in_sentence("Millbrook quiz night") == "Millbrook quiz night"
     assert scene.in_sentence("Maria's reading hour") == "Maria's reading hour"
     assert scene.in_sentence("NASA day") == "NASA day"
+
+
+def test_the_default_assistant_answers_in_words_what_code_cannot_do() -> None:
+    """An assistant told to write code "when code would help" (the engine's default) is no
+    coder: on a task code cannot do it takes part in words and leaves the chat going (a
+    two-agent chat ended at once on "Nothing for me to compute in 'Talk.'")."""
+    from studio.engine._agent import DEFAULT_ASSISTANT_SYSTEM_MESSAGE
+
+    system = Message(role="system", content=DEFAULT_ASSISTANT_SYSTEM_MESSAGE)
+    said = (system, Message(role="user", name="ana", content="Plan a school trip."))
+    answer = DemoModel().complete(ModelRequest(messages=said, agent="ben")).content or ""
+    assert "```" not in answer and "Nothing for me to compute" not in answer, answer
+    assert "TERMINATE" not in answer, answer
+    counted = (system, Message(role="user", name="ana", content="Count the words in a text."))
+    answer = DemoModel().complete(ModelRequest(messages=counted, agent="ben")).content or ""
+    assert "```python" in answer, answer

@@ -56,6 +56,7 @@ def detect_role(agent: str, system_message: str = "") -> str:
 
 
 _SELF = re.compile(r"\byou\s+are\s+(?:an?\s+|the\s+)?([^.,;:!?\n]+)", re.I)
+_CODE_WHEN_IT_HELPS = re.compile(r"\bwhen\s+code\s+would\s+help\b", re.I)
 _ASKS_CODE = re.compile(r"\b(?:code|coding|python|script|scripts|program|programs)\b", re.I)
 
 
@@ -104,8 +105,11 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
     # below 1000?"); a new request ("Now plan a rainy day in Paris") goes by its own words
     codable = computable(wanted or task) or bool(wanted) and computable(task) and (
         is_question(wanted) or bool(re.search(r"\d", wanted)))
-    if role == "coder" and not ran and not _ASKS_CODE.search(system) and not codable:
-        role = "other"  # an engineer asked to estimate and weigh risks answers in words
+    if role == "coder" and not ran and not codable and (
+            not _ASKS_CODE.search(system) or _CODE_WHEN_IT_HELPS.search(system)):
+        # an engineer asked to estimate and weigh risks answers in words, and so does an
+        # assistant told to write code "when code would help" (the default assistant)
+        role = "other"
     if role == "coder" and not ran and (plan_only or not codable):
         planned = any(m.name and m.name != request.agent and _first_role(m.name) == "planner"
                       for m in since)
