@@ -89,6 +89,11 @@ return 1
 """
 
 
+def _controls(entries: Any) -> list[tuple[str, dict[str, Any]]]:
+    """A control stream's entries as (entry id, control)."""
+    return [(entry_id, json.loads(fields["c"])) for entry_id, fields in _entries(entries)]
+
+
 class RunChannel:
     def __init__(self, redis: Redis, run_id: str) -> None:
         self.redis = redis
@@ -152,8 +157,7 @@ class RunChannel:
         return bool(sent)
 
     def controls_after(self, last_id: str = "0") -> list[tuple[str, dict[str, Any]]]:
-        entries = self.redis.xrange(self.control_key, min=f"({last_id}")
-        return [(entry_id, json.loads(fields["c"])) for entry_id, fields in _entries(entries)]
+        return _controls(self.redis.xrange(self.control_key, min=f"({last_id}"))
 
     def open_controls(self) -> None:
         """Take messages again (a worker takes over a run whose last worker had closed its
@@ -168,7 +172,7 @@ class RunChannel:
         pipe.hset(self.state_key, CONTROLS_CLOSED, json.dumps(True))
         pipe.xrange(self.control_key, min=f"({last_id}")
         _closed, entries = pipe.execute()
-        return [(entry_id, json.loads(fields["c"])) for entry_id, fields in _entries(entries)]
+        return _controls(entries)
 
     # -- housekeeping ----------------------------------------------------------------------
     def expire(self, seconds: int = KEEP_AFTER_END) -> None:

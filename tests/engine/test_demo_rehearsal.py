@@ -4,11 +4,13 @@ task no script knows, placeholders, and a readable pace."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from studio.engine import DemoPace, DemoScript, Message, ModelRequest
-from studio.engine.models._demo import DemoModel, DemoScriptError, TaskWords
+from studio.engine.models import _demo as demo_module
+from studio.engine.models._demo import DemoModel, DemoScriptError, TaskWords, _pieces
 
 SCRIPTS = [
     {"task": "Plan a picnic.", "turns": [{"agent": "planner", "content": "Picnic plan. TERMINATE"}]},
@@ -184,18 +186,21 @@ class _Waits:
 
 @pytest.mark.parametrize("text", ["e2e4", "I take the centre with the king's pawn.",
                                   "Agreed. TERMINATE"])
-def test_readable_pace_gives_a_short_message_time_to_be_read(text) -> None:
+def test_readable_pace_gives_a_short_message_time_to_be_read(text, monkeypatch) -> None:
     # a chess move streamed in 0.2 s: gone before a person could read it or step in
     readable = DemoModel([{"agent": "white", "content": text}], pace="readable")
-    pieces = len(text.split())
-    assert readable.delay_for(text) * pieces == pytest.approx(1.2)
+    pieces = len(list(_pieces(text)))
+    delay = readable.delay_for(text)
+    assert delay * pieces == pytest.approx(1.2)
+    # a clock that stands still: the waits asked for are the schedule itself, however
+    # fast or loaded the machine is
+    monkeypatch.setattr(demo_module, "time", SimpleNamespace(monotonic=lambda: 100.0))
     waits, streamed = _Waits(), []
     readable.complete(ModelRequest(messages=(opening("Play."),), agent="white"),
                       cancel=waits, on_token=streamed.append)  # type: ignore[arg-type]
     assert "".join(streamed) == text, "the words are the message's own: nothing added"
-    # the last piece is scheduled 1.2 s after the first wait began (less the microseconds
-    # the loop itself took)
-    assert len(waits.asked) == pieces and max(waits.asked) > 1.1
+    # the last piece is scheduled 1.2 s after the stream began
+    assert waits.asked == pytest.approx([delay * (i + 1) for i in range(pieces)])
     instant = DemoModel([{"agent": "white", "content": text}])
     assert instant.delay_for(text) == 0, "instant (tests, the CLI) stays instant"
     with pytest.raises(ValueError, match="min_message_seconds"):

@@ -4,6 +4,7 @@ legacy RESP2 lists (what ``redis_client`` gets) and its RESP3 maps (``legacy_res
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -91,7 +92,9 @@ def test_no_message_slips_between_the_last_read_and_the_close(client: Redis,
     sender.start()
     try:
         seen: list[tuple[str, dict[str, Any]]] = []
+        deadline = time.monotonic() + 60  # a sender that died fails the test, not hangs it
         while len(accepted) < 20:
+            assert time.monotonic() < deadline and sender.is_alive(), accepted
             seen += channel.controls_after(seen[-1][0] if seen else "0")
         seen += channel.close_controls(seen[-1][0] if seen else "0")
     finally:

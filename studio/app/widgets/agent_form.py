@@ -102,11 +102,13 @@ def model_label(ctx: session.Draft, name: str) -> str:
     """How the Model list shows a model: its label, then the name the template's text uses
     ("Demo model (offline) · demo"); the template's own models say they are its own."""
     own = ctx.spec.models.get(name)
-    if own is not None:  # a preset's name ("main: demo") or an inline model
-        preset_name = own if isinstance(own, str) else own.preset
-        preset = ctx.registry.models.get(preset_name) if preset_name else None
-        what = ((None if isinstance(own, str) else own.label or own.model)
-                or (preset.label if preset is not None else None))
+    if own is not None:
+        if isinstance(own, str):  # a preset's name ("main: demo")
+            preset = ctx.registry.models.get(own)
+            what = preset.label if preset is not None else None
+        else:  # an inline model, named by its label or model, else by its preset's label
+            preset = ctx.registry.models.get(own.preset or "")
+            what = own.label or own.model or (preset.label if preset is not None else None)
         return f"{what} · {name} (this template's own)" if what else f"{name} (this template's own)"
     preset = ctx.registry.models.get(name)
     if preset is not None and preset.label and preset.label != name:

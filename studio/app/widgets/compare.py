@@ -55,12 +55,12 @@ def _chosen(param: str) -> None:
 
 
 def run_picker(runs: list[RunInfo], param: str, label: str, *, default: int,
-               lineage: dict[str, dict[str, Any]] | None = None) -> str:
+               lineage: dict[str, dict[str, Any]]) -> str:
     """A run chosen by the person (kept in the URL as ``?a=`` / ``?b=``); a continued or
     forked run says so, with the start of the id of the run it comes from (``lineage``:
     see :func:`lineages`)."""
     by_id = {r.id: r for r in runs}
-    notes = lineage or {}
+    notes = lineage
     wanted = st.query_params.get(param)
     key = f"compare_{param}"
     if wanted in by_id:
@@ -115,9 +115,9 @@ def _transcript(svc: Services, run_id: str) -> Transcript:
 
 
 def compare_runs(svc: Services, first: str, second: str,
-                 lineage: dict[str, dict[str, Any]] | None = None) -> None:
+                 lineage: dict[str, dict[str, Any]]) -> None:
     infos = [svc.store.get_run(current_actor(), first), svc.store.get_run(current_actor(), second)]
-    notes = lineages(svc, infos) if lineage is None else lineage
+    notes = lineage
     txs = [_transcript(svc, r.id) for r in infos]
     rows = [figures(i, t) for i, t in zip(infos, txs, strict=True)]
     table = {field: [rows[0][field], rows[1][field]] for field in rows[0]}

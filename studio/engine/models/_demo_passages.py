@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from .._messages import Message
 from ._demo_plans import CHANGE_IT, changed_answer
-from ._demo_scene import request_of, shorten, strip_terminate, unquoted
+from ._demo_scene import request_of, sentences, shorten, strip_terminate, unquoted
 from ._demo_words import is_common
 
 # "Question: ...\n\nPassages:\n\n..." (the first round) or "More passages for the same
@@ -35,8 +35,8 @@ def passages_reply(agent: str, prompt: Message, said: Sequence[Message]) -> str:
     earlier = _earlier_answer(agent, said, prompt)
     if earlier and CHANGE_IT.match(words):
         return changed_answer(words, earlier)
-    quotes = [(number, sentences[0]) for number, body in _PASSAGE.findall(prompt.text)
-              if (sentences := _sentences(_body(body)))]
+    quotes = [(number, first[0]) for number, body in _PASSAGE.findall(prompt.text)
+              if (first := sentences(_body(body)))]
     if not quotes:
         return (f"The documents say nothing about \"{words}\", so I cannot answer it from "
                 "them.")
@@ -66,8 +66,3 @@ def _keys(text: str) -> set[str]:
 def _body(text: str) -> str:
     """A passage's text without its Markdown headings."""
     return " ".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-
-
-def _sentences(text: str) -> list[str]:
-    flat = " ".join(text.split())
-    return [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", flat) if len(s.split()) >= 3]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ._demo_scene import Scene, request_of, shorten, strip_terminate, unquoted
+from ._demo_scene import Scene, request_of, sentences, shorten, strip_terminate, unquoted
 from ._demo_writing import SHORTER
 
 # a change to what the team already has ("make it shorter", "keep the plan to two steps"),
@@ -58,11 +58,10 @@ def changed_answer(words: str, earlier: str) -> str:
     """An earlier answer changed as a person asked (``words``, a :data:`CHANGE_IT`):
     shorter, it is cut to its first sentence (or clause); any other change is for a
     connected model, and the answer is given back as it was, in short."""
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", " ".join(earlier.split()))
-                 if len(s.split()) >= 3] or [" ".join(earlier.split())]
-    first = sentences[0]
+    said = sentences(earlier) or [" ".join(earlier.split())]
+    first = said[0]
     if SHORTER.search(words):
-        if len(sentences) == 1 and ", and " in first:  # one sentence: its first clause
+        if len(said) == 1 and ", and " in first:  # one sentence: its first clause
             first = first.rsplit(", and ", 1)[0].rstrip(" ,;:") + "."
         return f"Shorter, as you asked (\"{words}\"):\n{first}"
     return (f"You asked me to change my answer (\"{words}\"). The Demo model does not reword "

@@ -107,6 +107,14 @@ def items(text: str, limit: int = 48, owners: Collection[str] = ()) -> list[str]
     return found
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text`` (on one line) that have at least three words."""
+    return [s for s in _SENTENCE_END.split(" ".join(text.split())) if len(s.split()) >= 3]
+
+
 def is_question(text: str) -> bool:
     return strip_terminate(text).rstrip().endswith("?")
 
