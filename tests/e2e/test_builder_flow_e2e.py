@@ -97,6 +97,33 @@ def test_a_team_dragged_from_the_palette_runs_beside_the_canvas_unsaved(
     assert [r.template_name for r in store.list_runs(LOCAL)] == ["My team (draft)"]
 
 
+def watch_node_clicks(page: Page) -> None:
+    """Note, at each click on a node and after the page's own handling of it, whether the
+    panel beside the canvas is shut to typing and whether another agent's form is drawn.
+
+    Read at the click itself: the clicked agent's form can be back (and the panel open
+    again) before a test's next look, which on a loaded machine comes a second later."""
+    page.wait_for_function("""() => {  // the page's script has hooked the canvas's drawing
+      const frame = document.querySelector(".st-key-builder_canvas iframe");
+      return frame && frame.contentDocument && frame.contentDocument.__rtHooked;
+    }""")
+    page.evaluate("""() => {
+      window.__rtClicks = [];
+      const doc = document.querySelector(".st-key-builder_canvas iframe").contentDocument;
+      doc.addEventListener("click", (e) => {  // added after the page's: runs after it
+        const node = e.target.closest(".react-flow__node");
+        if (!node) return;
+        const id = node.getAttribute("data-id");
+        const panel = document.querySelector(".st-key-builder_side_panel");
+        const forms = [...document.querySelectorAll('[class*="st-key-agent_form_"]')]
+          .filter((f) => !f.closest('[data-stale="true"]'));
+        window.__rtClicks.push({id, shut: getComputedStyle(panel).pointerEvents === "none",
+          others: forms.filter((f) => !f.classList.contains("st-key-agent_form_" + id))
+                       .map((f) => [...f.classList].find((c) => c.startsWith("st-key-")))});
+      }, true);
+    }""")
+
+
 def test_fast_clicks_in_the_builder_land_where_they_should(app_page: Page,
                                                            studio: StudioServer) -> None:
     page = app_page
@@ -107,15 +134,15 @@ def test_fast_clicks_in_the_builder_land_where_they_should(app_page: Page,
     page.locator(".st-key-builder_open button").click()
     expect(page.get_by_text("Editing Debate with a judge (my copy)")).to_be_visible()
     expect(node(canvas, "judge")).to_be_visible()
+    watch_node_clicks(page)
     for target, new_name in (("proponent", "pro"), ("judge", "referee")):
-        showing = page.locator('[class*="st-key-agent_form_"]').count() > 0
         node(canvas, target).click()
-        if showing:  # the form of the agent shown before cannot take typing any more
-            assert page.evaluate("""() => {
-                const box = document.querySelector('.st-key-builder_side_panel');
-                return box.classList.contains('rt-switching')
-                    && getComputedStyle(box).pointerEvents === 'none';
-            }"""), "the previous agent's form still takes typing after another agent's click"
+        # the form of the agent shown before cannot take typing from the click on
+        clicks = page.evaluate("window.__rtClicks.splice(0)")
+        assert len(clicks) == 1, clicks
+        assert clicks[0]["shut"] or not clicks[0]["others"], (
+            f"the previous agent's form still takes typing after a click on {target}: "
+            f"{clicks[0]}")
         # typed as soon as the form is back: it is the agent just clicked, never the one
         # shown before (a redraw may briefly draw that form twice: any copy of it will do)
         form = page.locator(f"{NAME_BOX}[@value='{target}']").filter(visible=True).first

@@ -99,9 +99,32 @@ def status(page: Page, label: str) -> Any:
     return page.get_by_text(re.compile(rf"^\W*{re.escape(label)}")).first
 
 
-def note(page: Page) -> Any:
-    """The "Sending…" note the browser shows before the server has answered."""
-    return page.locator("#rt-sending")
+def record_notes(page: Page) -> None:
+    """From now on, keep every text the "Sending…" note (``#rt-sending``) shows.
+
+    The note goes as soon as the server's answer is drawn, which on a loaded machine can be
+    before a test's first look, so tests read what was shown rather than catch it on screen.
+    """
+    page.evaluate("""() => {
+      window.__rtNotes = [];
+      if (window.__rtNoteWatch) return;
+      window.__rtNoteWatch = new MutationObserver(() => {
+        const box = document.getElementById('rt-sending');
+        const text = box && box.style.display === 'block' ? box.textContent : '';
+        if (text && window.__rtNotes[window.__rtNotes.length - 1] !== text) {
+          window.__rtNotes.push(text);
+        }
+      });
+      window.__rtNoteWatch.observe(document.body, {subtree: true, childList: true,
+        characterData: true, attributes: true, attributeFilter: ['style']});
+    }""")
+
+
+def expect_noted(page: Page, text: str) -> None:
+    """The note showed ``text`` since :func:`record_notes` (at once: the browser draws it
+    on the click or the Enter itself, before the server has answered)."""
+    page.wait_for_function("(t) => window.__rtNotes.some((n) => n.includes(t))", arg=text,
+                           timeout=2_000)
 
 
 def test_a_typed_task_is_visibly_used_by_the_demo(app_page: Page):
@@ -148,8 +171,9 @@ def test_pause_step_in_resume_and_stop_answer_at_once(app_page: Page):
     pause = page.locator(".st-key-pause_button button")
     pause.wait_for()
     page.wait_for_function("window.__rtFeedback === true")  # the page's feedback is in place
+    record_notes(page)
     pause.click()  # while the first messages are being written
-    expect(note(page)).to_have_text(re.compile("Pausing after this message"), timeout=2_000)
+    expect_noted(page, "Pausing after this message")
     expect(status(page, "Paused")).to_be_visible()
     # paused: the graph still marks who spoke last (a still ring), and counts so far
     last = ringed(page)
@@ -160,8 +184,9 @@ def test_pause_step_in_resume_and_stop_answer_at_once(app_page: Page):
     text = "Please add type hints everywhere."
     chat = page.locator('[data-testid="stChatInputTextArea"]')
     chat.fill(text)
+    record_notes(page)
     chat.press("Enter")
-    expect(note(page)).to_have_text(re.compile("Sending"), timeout=2_000)
+    expect_noted(page, "Sending")
     assert page.evaluate("""() => {  // the note sits above the chat box, not on it
         const box = document.getElementById('rt-sending');
         const input = document.querySelector('[data-testid="stChatInput"]');
@@ -386,8 +411,9 @@ def test_code_is_approved_or_refused_before_it_runs(app_page: Page):
     page = app_page
     run_from_gallery(page, "saved-approve_first")
     expect(page.get_by_text("Run this code?")).to_be_visible(timeout=30_000)
+    record_notes(page)
     page.locator(".st-key-approve_code button").click()
-    expect(note(page)).to_have_text(re.compile("Sending your answer"), timeout=2_000)
+    expect_noted(page, "Sending your answer")
     expect(page.get_by_text(re.compile(r"Ran python")).first).to_be_visible(timeout=30_000)
     expect(page.get_by_text("The run ended:").first).to_be_visible(timeout=60_000)
     expect(page.locator(BUBBLES).filter(has_text="1060").first).to_be_visible()
