@@ -460,11 +460,17 @@ def test_a_late_report_of_the_earlier_drawing_does_not_undo_a_change(builder) ->
     at.button(key="builder_shape_group").click().run()
     assert len(spec_of(at).agents) == 4
     # the blank canvas reports itself after the team was pushed (its clock ran ahead)
+    reported = int(time.time() * 1000) + 500
     at.session_state["builder_canvas"] = {"nodes": [], "edges": [], "selectedId": None,
-                                          "timestamp": int(time.time() * 1000) + 500}
+                                          "timestamp": reported}
     at.run()
     assert not at.exception, at.exception
     assert len(spec_of(at).agents) == 4, "the team chosen is kept"
+    # the canvas refuses a push older than its last change, so it still shows the blank
+    # canvas: the team is pushed again, newer than that report
+    pushed = at.session_state["builder_flow_state"]
+    assert len(pushed.nodes) == 4
+    assert pushed.timestamp > reported, "the canvas would refuse this push and stay blank"
     # a deletion made on the canvas showing the team still counts
     state = at.session_state["builder_flow_state"]
     at.session_state["builder_canvas"] = {
