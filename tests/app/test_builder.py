@@ -422,6 +422,24 @@ def test_a_blank_canvas_shows_no_problems_until_the_person_acts(builder) -> None
     assert "Connect at least two agents" in errors_text(at)
 
 
+def test_an_actions_notice_outlasts_the_pages_own_redraws_until_the_draft_changes(
+        builder) -> None:
+    def notices(at: AppTest) -> str:
+        return "\n".join(n.body for n in [*at.info, *at.success])
+
+    at = builder()
+    at.button(key="builder_new").click().run()
+    assert "New team: add agents" in notices(at)
+    # the canvas reports its drawing right after: the page runs again on its own (the
+    # notice went with that run, before a person could read it)
+    at.run()
+    assert "New team: add agents" in notices(at)
+    add(at, "assistant")  # the person acts: the notice has done its job
+    assert "New team: add agents" not in notices(at)
+    at.run()
+    assert "New team: add agents" not in notices(at)
+
+
 def test_open_takes_the_template_picked_when_it_is_clicked(builder) -> None:
     at = builder()
     # the choice and the click reach the page together (a click right after choosing)
