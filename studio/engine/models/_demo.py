@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._messages import Message, ToolCall
 from .._usage import Usage
+from ._demo_recipes import recipe_for
 from ._demo_roles import (
     EXECUTOR_NAME,
     arguments_for,
@@ -291,7 +292,11 @@ class DemoModel:
         for script in known:  # an opening message written from a format we were not told
             if task_key(script.task or "") in whole:
                 return script
-        return next((s for s in self.scripts if s.task is None), None)
+        fallback = next((s for s in self.scripts if s.task is None), None)
+        if fallback is not None and recipe_for(task) is not None and any(
+                has_code(t.content or "") for t in fallback.turns):
+            return None  # a program the Demo model can really write, not the stand-in
+        return fallback
 
     # -- purposes ---------------------------------------------------------------------
     def _reply(self, request: ModelRequest) -> tuple[str | None, tuple[ToolCall, ...]]:

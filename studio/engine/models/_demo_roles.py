@@ -11,6 +11,7 @@ from .._messages import Message
 from ._demo_kinds import phrases_for
 from ._demo_passages import is_retrieval_prompt, passages_reply
 from ._demo_plans import CHANGE_IT
+from ._demo_recipes import Recipe, recipe_for
 from ._demo_review import code_under_review, review_reply
 from ._demo_scene import (
     TERMINATE,
@@ -119,7 +120,10 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
         return _end(body + (" The plan above is the answer." if planned else ""), ending=True)
     if role == "coder":
         latest = _last(since)
-        return _coder_reply(brief, ran or (latest.text if latest else ""), ending)
+        # a figure changed in a follow-up ("What about below 1000?") goes with the task's
+        recipe = recipe_for(wanted or task) or (recipe_for(f"{task}\n{wanted}") if wanted
+                                                else None)
+        return _coder_reply(brief, ran or (latest.text if latest else ""), ending, recipe)
     if role == "critic" and last is not None and last.text.lstrip().startswith("exitcode:"):
         output = _snippet(last.text.split("Code output:", 1)[-1], 100) or "(no output)"
         body = (f"Review: the code ran and printed {output!r}. That answers {brief!r}; "
@@ -152,7 +156,7 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
     return _end(speak(scene), ending)
 
 
-def _coder_reply(task: str, last_text: str, ending: bool) -> str:
+def _coder_reply(task: str, last_text: str, ending: bool, recipe: Recipe | None = None) -> str:
     result = re.match(r"\s*exitcode:\s*(-?\d+)", last_text)
     if result and result.group(1) == "0":
         output = last_text.split("Code output:", 1)[-1].strip()
@@ -165,6 +169,10 @@ def _coder_reply(task: str, last_text: str, ending: bool) -> str:
     if result:
         return ("That failed; here is a simpler version:\n\n```python\n"
                 f"print({('Done: ' + task)!r})\n```")
+    if recipe is not None:
+        return (f"The Demo model is not an AI, but this is one of the few small programs it "
+                f"knows: {recipe.what}, computed for real when the code runs.\n\n"
+                f"```python\n{recipe.code}\n```")
     return ("A stand-in script (the Demo model cannot write new code for this; this one "
             "reads your words back, and it really runs):\n\n```python\n"
             f"task = {task!r}\n"
