@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ._demo_kinds import changed_reply, phrases_for
+from ._demo_kinds import phrases_for
 from ._demo_phrases import (
     COSTS,
     FOCUSED,
@@ -401,8 +401,6 @@ def _research(scene: Scene) -> str:
 # -- writing: drafts in outline (the Demo model sketches the shape; a real model writes) ----
 
 def _writer(scene: Scene) -> str:
-    if scene.first_since_asked and (changed := changed_reply(scene)):
-        return changed  # "Make it shorter." after an errand: the answer, shorter
     if scene.request and scene.asked is not None and is_question(scene.asked.text):
         # a question is no change to make ("Your change: which is cheapest?"): it is
         # answered (by ``answer_person`` when the person just spoke), the piece left as is
@@ -572,20 +570,25 @@ def _explain(scene: Scene, voice: str) -> str:
 def _other(scene: Scene) -> str:
     answer = _asked_me(scene)
     if scene.ending:
-        return f"{answer} In short, for {scene.thing}: {_easiest(scene)}. {_step(scene)}".lstrip()
+        step = _step(scene)
+        step = "" if scene.mentioned(step) else f" {step}"  # no line said twice
+        return f"{answer} In short, for {scene.thing}: {_easiest(scene)}.{step}".lstrip()
     if answer:
         return f"{answer} {_example(scene)}"
     moves = ("idea", "risk", "example", "question", "step")
-    move = moves[(scene.turn - 1 + scene.key("move")) % len(moves)]
+    first = (scene.turn - 1 + scene.key("move")) % len(moves)
     lead = _about_latest(scene)
-    if move == "idea":
-        return f"{lead}what if we tried {_idea(scene)}?" if lead \
-            else f"An idea for {scene.thing}: {_idea(scene)}."
-    if move == "risk":
-        return f"{lead}{_risk(scene)}" if lead else _cap(_risk(scene))
-    if move == "example":
-        return _example(scene)
-    return _question(scene) if move == "question" else _step(scene)
+    for move in (moves[(first + n) % len(moves)] for n in range(len(moves))):
+        said = {"idea": lambda: _idea(scene), "risk": lambda: _risk(scene),
+                "example": lambda: _example(scene), "question": lambda: _question(scene),
+                "step": lambda: _step(scene)}[move]()
+        if scene.mentioned(said):
+            continue  # said already (a game or an errand has few lines): another move
+        if move == "idea":
+            return f"{lead}what if we tried {said}?" if lead \
+                else f"An idea for {scene.thing}: {said}."
+        return f"{lead}{said}" if move == "risk" and lead else _cap(said)
+    return f"Nothing to add from me on {scene.thing} that was not said above."
 
 
 _VOICES = {"moderator": _moderator, "ideas": _ideas, "risks": _risks, "research": _research,
