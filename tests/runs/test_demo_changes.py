@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import pytest
 
+from studio.runs import continue_run
+from studio.spec import load_bundled_template
+from studio.store import Actor
+
 from .test_demo_followups import follow_up
+from .test_demo_lineage import ended, finished
+from .test_lineage import said
+
+LOCAL = Actor.local()
 
 
 def lines_of(replies: list[tuple[str, str]]) -> list[str]:
@@ -41,3 +49,23 @@ def test_a_change_to_an_errands_answer_is_made_by_whoever_answered(make_manager)
     # the grounding agent answered first: "I take that on board. One more note on ..."
     assert [who for who, _ in said] == ["assistant"], said
     assert not any("take that on board" in text for _, text in said), said
+
+
+def test_a_writer_and_critic_treat_an_errand_as_the_steps_it_takes(make_manager):
+    manager = make_manager()
+    spec = load_bundled_template("writer_with_critic")
+    first = finished(manager, spec, "Clean the mug in the coffee machine")
+    before = said(manager, first)
+    after = ended(manager, continue_run(manager, LOCAL, first, "Make it friendlier.",
+                                        human="never"))
+    replies = after[len(before) + 1:]
+    # "New draft of a short text on the mug in the coffee machine ... Opening: ..."
+    assert not any("short text" in text for _, text in replies), replies
+    advice = next(text for who, text in replies if who == "critic")
+    assert advice.startswith("Before the new draft of the steps to clean the mug in the "
+                             "coffee machine") and "Make it friendlier" in advice, advice
+    assert "smell" not in advice and "picture" not in advice, advice  # a poem's aims
+    who, final = replies[-1]
+    assert who == "writer" and final.startswith(
+        "Final version of the steps to clean the mug in the coffee machine"), final
+    assert "- Your change: make it friendlier." in final and "- Step 1:" in final, final

@@ -41,7 +41,7 @@ from ._demo_scene import (
     without_no_code,
 )
 from ._demo_words import TaskWords, is_common
-from ._demo_writing import CHANGES, LENGTH, SHORTER, earlier_change, piece_of
+from ._demo_writing import CHANGES, LENGTH, SHORTER, advice_for, earlier_change, piece_of
 from ._demo_writing import cap as _cap
 
 # -- voices ---------------------------------------------------------------------------------
@@ -453,27 +453,18 @@ def _editor(scene: Scene) -> str:
             "It is ready to share.")
 
 
-_AIMS = ("a first line that puts the reader right there: {m}",
-         "one sound, smell or colour that belongs to {m}",
-         "a last line that leaves the reader smiling or acting",
-         "short words: read aloud, it should flow in one breath")
-_SUGGESTIONS = ("open with the most concrete picture of {m}, not a general statement",
-                "cut the longest sentence in half: it will read faster",
-                "add one detail only someone who knows {m} would notice",
-                "end with what the reader should do or feel next",
-                "speak to the reader directly, as you would face to face")
-
-
 def _critic(scene: Scene) -> str:
     piece, _, matter, _ = piece_of(scene)
+    aims, suggestions = advice_for(piece)
     latest = scene.latest
     asked = scene.request if scene.answering and scene.asked is not None \
         and not is_question(scene.asked.text) else ""  # a question is no change to check
     if scene.ending:
         kept = f" and keeps to what was asked ({_low(asked)})" if asked else ""
-        return f"This works: {piece} opens on {matter}{kept}, and stays concrete. Good to go."
+        opens = "open" if piece.startswith("the steps") else "opens"
+        return f"This works: {piece} {opens} on {matter}{kept}, and stays concrete. Good to go."
     if asked and scene.turn == 1:  # asked to change it: what the new draft must do
-        aim = _fresh(scene, _AIMS, 1, "aims")[0].replace("{m}", matter)
+        aim = _fresh(scene, aims, 1, "aims")[0].replace("{m}", matter)
         how = "every line earns its place, none is filler" if LENGTH.search(asked) \
             or SHORTER.search(asked) else "all the way through, not just in the first line"
         return (f"Before the new draft of {piece}, two things I will look for:\n"
@@ -481,10 +472,10 @@ def _critic(scene: Scene) -> str:
                 f"2. {_cap(aim)}.")
     before = latest is None or latest.name not in scene.served or latest.name == scene.agent
     if before and scene.turn == 1:
-        aims = [a.replace("{m}", matter) for a in _fresh(scene, _AIMS, 2, "aims")]
-        lines = "\n".join(f"{n}. {_cap(a)}." for n, a in enumerate(aims, start=1))
+        looks = [a.replace("{m}", matter) for a in _fresh(scene, aims, 2, "aims")]
+        lines = "\n".join(f"{n}. {_cap(a)}." for n, a in enumerate(looks, start=1))
         return f"Before the first draft of {piece}, two things I will look for:\n{lines}"
-    two = [s.replace("{m}", matter) for s in _fresh(scene, _SUGGESTIONS, 2, "suggest")]
+    two = [s.replace("{m}", matter) for s in _fresh(scene, suggestions, 2, "suggest")]
     lines = "\n".join(f"{n}. {_cap(s)}." for n, s in enumerate(two, start=1))
     kept = f" It takes in the change you asked for ({_low(asked)})." if asked else ""
     return f"Two suggestions for this draft of {piece}:{kept}\n{lines}"
