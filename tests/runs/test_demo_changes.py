@@ -4,6 +4,8 @@ line said twice, an errand written as the steps it is, a teammate named, not quo
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from studio.runs import continue_run
@@ -69,3 +71,24 @@ def test_a_writer_and_critic_treat_an_errand_as_the_steps_it_takes(make_manager)
     assert who == "writer" and final.startswith(
         "Final version of the steps to clean the mug in the coffee machine"), final
     assert "- Your change: make it friendlier." in final and "- Step 1:" in final, final
+
+
+def runs_of(text: str, size: int = 7) -> set[tuple[str, ...]]:
+    words = re.findall(r"[\w'-]+", text.lower())
+    return {tuple(words[i:i + size]) for i in range(len(words) - size + 1)}
+
+
+@pytest.mark.parametrize(("template", "words", "said_by", "heard_by"), [
+    ("brainstorm", "Which is easiest?", "dreamer", "realist"),
+    ("chess_game", "Play on.", "black", "white"),
+])
+def test_a_member_names_what_another_said_without_quoting_it(make_manager, template, words,
+                                                             said_by, heard_by):
+    _, replies = follow_up(make_manager(), template, words)
+    theirs = set().union(*(runs_of(text) for who, text in replies if who == said_by))
+    mine = [text for who, text in replies if who == heard_by]
+    # 'On dreamer's point, "my answer is adopt-a-bed for a month, the next easiest to…"'
+    assert theirs and mine and not any(runs_of(text) & theirs for text in mine), replies
+    if template == "brainstorm":
+        assert any(text.startswith("On dreamer's pick, adopt-a-bed for a month: ")
+                   for text in mine), mine

@@ -210,7 +210,8 @@ def _answer_passed(scene: Scene, asker: str) -> str:
 
 
 def _about_latest(scene: Scene) -> str:
-    """A short reference to the latest team member's message, or ""."""
+    """A short reference to the latest team member's message, or "": the items it lists or
+    names, else just whose point it is (it is not quoted back at them word for word)."""
     latest = scene.latest
     if scene.person is not None or latest is None or latest.name not in scene.served \
             or latest.name == scene.agent:
@@ -218,8 +219,10 @@ def _about_latest(scene: Scene) -> str:
     listed = items(latest.text)
     if listed:
         return f"On {latest.name}'s list ({_and([scene.in_sentence(i) for i in listed[:3]])}): "
-    said = gist(latest.text, 60)
-    return f"On {latest.name}'s point, \"{_low(said)}\": " if said else ""
+    named = [i for i in scene.on_table() if i.lower() in latest.text.lower()]
+    if named:  # "my answer is adopt-a-bed for a month, ...": the pick, by its name
+        return f"On {latest.name}'s pick, {scene.in_sentence(named[0])}: "
+    return f"Building on {latest.name}'s point: " if gist(latest.text, 60) else ""
 
 
 # -- answering a person -----------------------------------------------------------------------
