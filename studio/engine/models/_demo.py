@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._messages import Message, ToolCall
 from .._usage import Usage
+from ._demo_kinds import answered_by
 from ._demo_recipes import recipe_for
 from ._demo_roles import (
     EXECUTOR_NAME,
@@ -418,6 +419,12 @@ class DemoModel:
                 if name == nxt.agent or norm(name) == norm(nxt.agent):
                     return name
             return candidates[0]
+        # a change to an errand's or a game's answer is made by whoever gave it
+        author = norm(answered_by(spoken(request.messages), self._task) or "-")
+        return next((n for n in candidates if norm(n) == author), None) or self._round(request)
+
+    def _round(self, request: ModelRequest) -> str:
+        candidates = list(request.candidates)
         # unscripted: the candidate who spoke least recently (round robin in effect)
         last_spoke = {name: -1 for name in candidates}
         for position, message in enumerate(request.messages):

@@ -6,11 +6,13 @@ question about them an honest "the Demo model cannot weigh that"."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .._messages import Message
 from ._demo_phrases import EXAMPLES, IDEAS, RISKS, STEPS
 from ._demo_plans import CHANGE_IT, changed_answer
-from ._demo_scene import Scene, request_of, shorten, strip_terminate, unquoted
+from ._demo_scene import Scene, by_a_person, request_of, shorten, strip_terminate, unquoted
 from ._demo_writing import PIECES
 
 
@@ -87,3 +89,17 @@ def changed_reply(scene: Scene) -> str:
                     if m.name == scene.agent and strip_terminate(m.text)), "")
     return changed_answer(words, earlier) if earlier and CHANGE_IT.match(words) else ""
 
+
+
+def answered_by(said: Sequence[Message], task: str) -> str:
+    """Who gave the answer a person's latest message asks to change ("Make it shorter."
+    after an errand or a game: the assistant that did it, the player who said the last
+    word), so that they change it; "" when it asks for no such change."""
+    named = [m for m in said if m.name and m.role != "tool"]
+    if not named or not by_a_person(named, len(named) - 1) \
+            or phrases_for(task).kind not in ("errand", "game") \
+            or not CHANGE_IT.match(unquoted(request_of(named[-1].text))):
+        return ""
+    return next((m.name or "" for i, m in enumerate(named[:-1][::-1]) if strip_terminate(
+        m.text) and not m.text.lstrip().startswith("exitcode:")
+        and not by_a_person(named, len(named) - 2 - i)), "")

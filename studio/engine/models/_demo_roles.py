@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .._messages import Message
-from ._demo_kinds import phrases_for
+from ._demo_kinds import changed_reply
 from ._demo_passages import is_retrieval_prompt, passages_reply
 from ._demo_plans import CHANGE_IT
 from ._demo_recipes import Recipe, recipe_for
@@ -138,9 +138,6 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
     if voice == "planner" and (plan_only or CHANGE_IT.match(wanted)) \
             and not any(m.name == agent for m in since):
         ending = True  # the plan (or the change to it) is all the person asked for
-    if voice in ("writer", "assistant") and CHANGE_IT.match(wanted) \
-            and phrases_for(task).kind in ("errand", "game"):
-        ending = True  # the answer to an errand, changed: nothing to redraft after it
     if wanted and asked is not None and is_question(asked.text) \
             and voice in ("writer", "assistant"):
         ending = True  # the answer is all a question asks for: no new draft follows
@@ -153,6 +150,10 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
                   turn=sum(1 for m in said[1:] if m.name == agent) + 1, ending=ending,
                   person=person, focus=focus, narrowed=narrowed,
                   served=frozenset({*served, agent}), asked=asked, asked_at=asked_at)
+    if scene.first_since_asked and (changed := changed_reply(scene)):
+        # "Make it shorter." after an errand's or a game's answer: that answer, changed,
+        # by whoever gave it, is all that was asked (nothing to redraft after it)
+        return _end(changed, ending=True)
     return _end(speak(scene), ending)
 
 

@@ -25,6 +25,9 @@ _LETTER = ("Greeting: warm and short", "Main point: {m}, in one sentence",
            "Details: when, where, and what to bring", "Close: thank the reader and say how to reply")
 _TEXT = ("Opening: {m}, in one clear sentence", "Middle: how it works, step by step",
          "Example: one a reader can picture", "Close: the one thing to remember")
+_STEPS = ("Before you start: everything it needs, at hand",
+          "Step 1: the first thing to do with {m}", "Step 2: the next, one action a step",
+          "Done: how to tell it worked")
 CHANGES = ("the opening now names {m} in the first words",
            "every sentence is shorter, none over fifteen words",
            "one concrete detail replaces a general one",
@@ -52,6 +55,14 @@ def piece_of(scene: Scene) -> tuple[str, str, str, tuple[str, ...]]:
         picked = tuple(cap(_OPTIONS[(start + i) % len(_OPTIONS)]) for i in range(count))
         return "the list", topic, noun_phrase(topic), picked
     found = re.match(rf"^(.*?\b(?:{PIECES})s?)\b\s*(.*)$", topic, re.I)
+    from ._demo_kinds import phrases_for  # (it reads PIECES from here)
+
+    if phrases_for(scene.task.task).kind == "errand":
+        # "Clean the mug in the coffee machine" is a thing to do: written, it is its steps
+        piece = f"the steps to {re.sub(r'[.!]+$', '', scene.task.request)}"
+        matter = noun_phrase(topic)
+        lines = tuple(line.replace("{m}", matter) for line in _STEPS)
+        return _resized(scene.request, piece, piece, matter, lines)
     if found and len(found.group(1).split()) <= 4:
         piece, title = found.group(1), topic
         matter = re.sub(r"^(?:about|on|for|that)\s+", "", found.group(2)) or noun_phrase(topic)
@@ -131,3 +142,28 @@ def earlier_change(scene: Scene) -> str:
                and m.text.strip() and not approves(m.text)]
     return re.sub(r"[\s.!…]+$", "", shorten(unquoted(request_of(earlier[-1].text)), 120)) \
         if earlier else ""
+
+
+# what a critic looks for in a piece (``_demo_voice._critic``), and suggests for a draft;
+# {m} is what it is about; the steps of an errand are no poem
+AIMS = ("a first line that puts the reader right there: {m}",
+        "one sound, smell or colour that belongs to {m}",
+        "a last line that leaves the reader smiling or acting",
+        "short words: read aloud, it should flow in one breath")
+SUGGESTIONS = ("open with the most concrete picture of {m}, not a general statement",
+               "cut the longest sentence in half: it will read faster",
+               "add one detail only someone who knows {m} would notice",
+               "end with what the reader should do or feel next",
+               "speak to the reader directly, as you would face to face")
+_STEP_AIMS = ("one action a step, in the order they are done",
+              "the last step says how to tell it worked, for {m}",
+              "what is needed is named before the first step")
+_STEP_SUGGESTIONS = ("start each step with what to do: take, clean, put",
+                     "say where each thing is, so nobody has to search",
+                     "cut any step that only repeats another")
+
+
+def advice_for(piece: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a critic looks for in ``piece`` and what it suggests for a draft of it."""
+    return (_STEP_AIMS, _STEP_SUGGESTIONS) if piece.startswith("the steps to ") \
+        else (AIMS, SUGGESTIONS)
