@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from .._messages import Message
 from ._demo_phrases import EXAMPLES, IDEAS, RISKS, STEPS
 from ._demo_plans import CHANGE_IT, changed_answer
-from ._demo_scene import Scene, by_a_person, request_of, shorten, strip_terminate, unquoted
+from ._demo_scene import (
+    Scene,
+    by_a_person,
+    in_few_words,
+    said_last,
+    strip_terminate,
+)
 from ._demo_writing import PIECES
 
 
@@ -84,9 +90,8 @@ def changed_reply(scene: Scene) -> str:
     asked = scene.asked
     if asked is None or phrases_for(scene.task.task).kind not in ("errand", "game"):
         return ""
-    words = shorten(unquoted(request_of(asked.text)), 90).strip()
-    earlier = next((strip_terminate(m.text) for m in reversed(scene.said[:scene.asked_at])
-                    if m.name == scene.agent and strip_terminate(m.text)), "")
+    words = in_few_words(asked.text)
+    earlier = said_last(scene.said[:scene.asked_at], scene.agent)
     return changed_answer(words, earlier) if earlier and CHANGE_IT.match(words) else ""
 
 
@@ -98,7 +103,7 @@ def answered_by(said: Sequence[Message], task: str) -> str:
     named = [m for m in said if m.name and m.role != "tool"]
     if not named or not by_a_person(named, len(named) - 1) \
             or phrases_for(task).kind not in ("errand", "game") \
-            or not CHANGE_IT.match(unquoted(request_of(named[-1].text))):
+            or not CHANGE_IT.match(in_few_words(named[-1].text)):
         return ""
     return next((m.name or "" for i, m in enumerate(named[:-1][::-1]) if strip_terminate(
         m.text) and not m.text.lstrip().startswith("exitcode:")

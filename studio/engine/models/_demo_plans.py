@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ._demo_scene import Scene, request_of, sentences, shorten, strip_terminate, unquoted
+from ._demo_scene import Scene, in_few_words, said_last, sentences
 from ._demo_writing import SHORTER
 
 # a change to what the team already has ("make it shorter", "keep the plan to two steps"),
@@ -23,12 +23,11 @@ def changed_plan(scene: Scene) -> str:
     for no change to it (or there is no plan of this agent's to change)."""
     if scene.asked is None:
         return ""
-    words = shorten(unquoted(request_of(scene.asked.text)), 90).strip()
+    words = in_few_words(scene.asked.text)
     if not CHANGE_IT.match(words):
         return ""
-    steps = next((found for message in reversed(scene.said[:scene.asked_at])
-                  if message.name == scene.agent
-                  and len(found := _STEP.findall(strip_terminate(message.text))) >= 2), [])
+    steps = _STEP.findall(said_last(scene.said[:scene.asked_at], scene.agent,
+                                    keep=lambda text: len(_STEP.findall(text)) >= 2))
     if not steps:
         return ""
     texts = [" ".join(text.split()) for _, text in steps]

@@ -19,6 +19,7 @@ from ._demo_scene import (
     approves,
     computable,
     is_question,
+    latest_code_result,
     request_of,
     spoken,
     wants_no_code,
@@ -100,7 +101,7 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
     if is_retrieval_prompt(last) and last is not None:
         # the question is in the prompt, among instructions that are not the person's
         return _end(passages_reply(request.agent or "", last, messages), ending=True)
-    ran = _latest_code_result(since)
+    ran = latest_code_result(since)
     plan_only = bool(wanted) and wants_no_code(wanted)
     # a question or a new figure about a task code can do is for code too ("What about
     # below 1000?"); a new request ("Now plan a rainy day in Paris") goes by its own words
@@ -183,13 +184,6 @@ def _coder_reply(task: str, last_text: str, ending: bool, recipe: Recipe | None 
 
 
 EXECUTOR_NAME = re.compile(r"proxy|exec|runner|user|human|terminal", re.I)
-
-
-def _latest_code_result(messages: Sequence[Message]) -> str:
-    """The text of the latest code execution result, if any."""
-    found = next((m.text for m in reversed(messages) if m.text.lstrip().startswith("exitcode:")),
-                 "")
-    return found
 
 
 def has_code(text: str) -> bool:

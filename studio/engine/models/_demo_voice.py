@@ -29,6 +29,7 @@ from ._demo_scene import (
     audience,
     fits,
     gist,
+    in_few_words,
     is_question,
     items,
     pick,
@@ -231,7 +232,7 @@ def answer_person(scene: Scene) -> str:
     person = scene.person
     if person is None:
         return ""
-    words = shorten(unquoted(request_of(person.text)), 90)
+    words = in_few_words(person.text)
     if approves(person.text):
         return "Glad it works for you."
     if is_question(person.text) and (check := phrases_for(scene.task.task).check):

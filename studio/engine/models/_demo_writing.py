@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ._demo_scene import Scene, approves, request_of, seed, shorten, unquoted
+from ._demo_scene import NUMBER_WORDS, Scene, approves, in_few_words, number_of, seed
 from ._demo_words import noun_phrase
 
 
@@ -36,7 +36,6 @@ CHANGES = ("the opening now names {m} in the first words",
 
 _LISTING = frozenset("suggest list name give propose recommend brainstorm find pick choose "
                      "collect gather".split())
-_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
 _OPTIONS = ("a quick one: five minutes, nothing to prepare",
             "an active one: everybody up and moving",
             "a social one: people talk in pairs",
@@ -50,7 +49,7 @@ def piece_of(scene: Scene) -> tuple[str, str, str, tuple[str, ...]]:
     topic = scene.task.topic or "the text"
     verb = scene.task.request.split(" ", 1)[0].lower()
     if verb in _LISTING:  # "suggest three warm-up games for a workshop": a list, in outline
-        count = next((_COUNTS[w] for w in topic.lower().split()[:2] if w in _COUNTS), 3)
+        count = next((n for w in topic.split()[:2] if 2 <= (n := number_of(w)) <= 5), 3)
         start = seed(scene.agent, scene.task.task, "options")
         picked = tuple(cap(_OPTIONS[(start + i) % len(_OPTIONS)]) for i in range(count))
         return "the list", topic, noun_phrase(topic), picked
@@ -82,14 +81,7 @@ LENGTH = re.compile(r"\b(one|two|three|four|five|six|seven|eight|[1-8])[- ](?:sh
                     r"(line|sentence)s?\b", re.I)
 _SIZED = re.compile(r"\b(one|two|three|four|five|six|seven|eight|[1-8])-(line|sentence)\b",
                     re.I)
-_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-          "eight": 8}
-_LENGTH_NAMES = {n: w for w, n in _WORDS.items()}
 SHORTER = re.compile(r"\b(?:shorter|shorten|briefer|fewer|cut (?:it|down)|less long)\b", re.I)
-
-
-def _number(word: str) -> int:
-    return int(word) if word.isdigit() else _WORDS[word.lower()]
 
 
 def _resized(asked: str, piece: str, title: str, matter: str, outline: tuple[str, ...]
@@ -100,11 +92,11 @@ def _resized(asked: str, piece: str, title: str, matter: str, outline: tuple[str
     becomes "a three-line poem"). The request stays in force until the person asks for
     something else."""
     stated = _SIZED.search(piece)
-    size = _number(stated.group(1)) if stated else len(outline)
+    size = number_of(stated.group(1)) if stated else len(outline)
     unit = stated.group(2).lower() if stated else ""
     wanted = LENGTH.search(asked) if asked else None
     if wanted:
-        count, unit = _number(wanted.group(1)), wanted.group(2).lower()
+        count, unit = number_of(wanted.group(1)), wanted.group(2).lower()
     elif asked and SHORTER.search(asked) and size > 1:
         count = size - 1
     else:
@@ -121,7 +113,7 @@ def _resized(asked: str, piece: str, title: str, matter: str, outline: tuple[str
     outline = tuple(_renumber(line, n) for n, line in enumerate(outline, start=1))
     if count != size and stated:
         def sized(text: str) -> str:
-            return _SIZED.sub(f"{_LENGTH_NAMES.get(count, str(count))}-{unit}", text, count=1)
+            return _SIZED.sub(f"{NUMBER_WORDS.get(count, str(count))}-{unit}", text, count=1)
 
         piece, title = sized(piece), sized(title)
     return piece, title, matter, outline
@@ -140,7 +132,7 @@ def earlier_change(scene: Scene) -> str:
         return ""
     earlier = [m for m in scene.said[1:scene.asked_at] if m.name == asked.name
                and m.text.strip() and not approves(m.text)]
-    return re.sub(r"[\s.!…]+$", "", shorten(unquoted(request_of(earlier[-1].text)), 120)) \
+    return re.sub(r"[\s.!…]+$", "", in_few_words(earlier[-1].text, 120)) \
         if earlier else ""
 
 
