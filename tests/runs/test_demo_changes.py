@@ -92,3 +92,20 @@ def test_a_member_names_what_another_said_without_quoting_it(make_manager, templ
     if template == "brainstorm":
         assert any(text.startswith("On dreamer's pick, adopt-a-bed for a month: ")
                    for text in mine), mine
+
+
+@pytest.mark.parametrize(("template", "result"), [
+    ("math_problem_solving", "The sum of their squares is 4 + 1 + 1 + 4 = \\boxed{10}."),
+    ("math_with_human", "The probability is \\boxed{\\frac{1}{8}}."),
+    ("tool_helper", "350 F is about 176.7 C. And 12% of 2400 is 288."),
+])
+def test_a_shorter_answer_keeps_its_result(make_manager, template, result):
+    before, replies = follow_up(make_manager(), template, "Make it shorter.")
+    said = [(who, text) for who, text in replies if text.strip()]
+    # "Nothing for me to compute in 'Make it shorter.'", or "Draft 5 of a short text on a
+    # recipe" three times over
+    who, reply = said[0]
+    assert who in {w for w, _ in before} and "compute" not in reply, said
+    assert reply.startswith('Shorter, as you asked ("Make it shorter."):\n' + result), reply
+    assert reply.rstrip().endswith("TERMINATE")
+    assert [w for w, _ in said[1:]] in ([], [before[0][0]]), said  # at most the check

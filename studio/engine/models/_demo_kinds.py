@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from .._messages import Message
 from ._demo_phrases import EXAMPLES, IDEAS, RISKS, STEPS
-from ._demo_plans import CHANGE_IT, changed_answer
+from ._demo_plans import CHANGE_IT, changed_answer, has_result
 from ._demo_scene import (
     Scene,
     by_a_person,
+    computable,
     in_few_words,
     said_last,
     strip_terminate,
@@ -94,6 +95,21 @@ def changed_reply(scene: Scene) -> str:
     earlier = said_last(scene.said[:scene.asked_at], scene.agent)
     return changed_answer(words, earlier) if earlier and CHANGE_IT.match(words) else ""
 
+
+def changed_result(agent: str, said: Sequence[Message], asked_at: int, words: str,
+                   task: str) -> str:
+    """A solver's or an assistant's answer (a sum, a probability, a conversion) changed as
+    the person asked ("Make it shorter."), by the agent that gave it, before it says
+    anything else: "Nothing for me to compute" would not be what they asked; "" when
+    ``words`` ask for no change to such an answer (the agent's last message was code, or a
+    draft of a piece of writing, which is redrafted)."""
+    earlier = said_last(said[:asked_at], agent)
+    if asked_at < 0 or not CHANGE_IT.match(words) or not earlier or "```" in earlier \
+            or any(m.name == agent for m in said[asked_at + 1:]) \
+            or phrases_for(task).kind == "writing" \
+            or not (computable(task) or has_result(earlier)):
+        return ""
+    return changed_answer(words, earlier)
 
 
 def answered_by(said: Sequence[Message], task: str) -> str:

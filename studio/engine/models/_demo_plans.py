@@ -59,6 +59,8 @@ def changed_answer(words: str, earlier: str) -> str:
     connected model, and the answer is given back as it was, in short."""
     said = sentences(earlier) or [" ".join(earlier.split())]
     first = said[0]
+    if SHORTER.search(words) and (result := _with_figures(said)):
+        return f"Shorter, as you asked (\"{words}\"):\n{result}"
     if SHORTER.search(words):
         if len(said) == 1 and ", and " in first:  # one sentence: its first clause
             first = first.rsplit(", and ", 1)[0].rstrip(" ,;:") + "."
@@ -66,3 +68,28 @@ def changed_answer(words: str, earlier: str) -> str:
     return (f"You asked me to change my answer (\"{words}\"). The Demo model does not reword "
             f"an answer; a connected model does. In short, it was:\n{first}")
 
+
+_CLAUSE = re.compile(r",\s+(?:and|so|which)\s+|;\s+|:\s+|,\s+(?=each\b)")
+
+
+def _with_figures(said: list[str]) -> str:
+    """An answer's result, shorter: the clause with its boxed answer ("... so the
+    probability is \\boxed{1/8}." -> "The probability is \\boxed{1/8}."), or, when more
+    than one sentence gives a figure, each of them without its detail ("350 F is about
+    176.7 C, so set ... And 12% of 2400 is 288." -> "350 F is about 176.7 C. And 12% of
+    2400 is 288."); "" for an answer that is neither."""
+    boxed = [s for s in said if "\\boxed" in s]
+    if boxed:
+        clause = next(c for c in reversed(_CLAUSE.split(boxed[-1])) if "\\boxed" in c)
+        clause = clause.strip().rstrip(".") + "."
+        return clause[0].upper() + clause[1:]
+    figured = [s for s in said if re.search(r"\d", s)]
+    if len(figured) < 2:
+        return ""
+    return " ".join(_CLAUSE.split(s)[0].rstrip(" .,;:") + "." for s in figured)
+
+
+def has_result(answer: str) -> bool:
+    """Whether ``answer`` gives a result: a boxed answer or figures in more than one
+    sentence (what :func:`changed_answer` keeps when asked for a shorter one)."""
+    return bool(_with_figures(sentences(answer) or [" ".join(answer.split())]))

@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .._messages import Message
-from ._demo_kinds import changed_reply
+from ._demo_kinds import changed_reply, changed_result
 from ._demo_passages import is_retrieval_prompt, passages_reply
 from ._demo_plans import CHANGE_IT
 from ._demo_recipes import Recipe, recipe_for
@@ -101,6 +101,9 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
     if is_retrieval_prompt(last) and last is not None:
         # the question is in the prompt, among instructions that are not the person's
         return _end(passages_reply(request.agent or "", last, messages), ending=True)
+    if role in ("coder", "assistant") and wanted and (
+            changed := changed_result(request.agent or "", said, asked_at, wanted, task)):
+        return _end(changed, ending=True)
     ran = latest_code_result(since)
     plan_only = bool(wanted) and wants_no_code(wanted)
     # a question or a new figure about a task code can do is for code too ("What about
