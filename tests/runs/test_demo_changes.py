@@ -109,3 +109,18 @@ def test_a_shorter_answer_keeps_its_result(make_manager, template, result):
     assert reply.startswith('Shorter, as you asked ("Make it shorter."):\n' + result), reply
     assert reply.rstrip().endswith("TERMINATE")
     assert [w for w, _ in said[1:]] in ([], [before[0][0]]), said  # at most the check
+
+
+def test_a_coder_given_passages_shortens_its_answer_to_the_persons_request(make_manager):
+    manager = make_manager()
+    spec = load_bundled_template("retrieval_code")
+    first = finished(manager, spec, spec.default_task)
+    before = said(manager, first)
+    after = ended(manager, continue_run(manager, LOCAL, first, "Make it shorter.",
+                                        human="never"))
+    replies = [(who, text) for who, text in after[len(before):] if who == "coder"]
+    # a stand-in script about "Write Python for the task below using the numbered ..."
+    assert len(replies) == 1 and "```" not in replies[0][1], replies
+    assert replies[0][1].startswith(
+        'Shorter, as you asked ("Make it shorter."):\nThe correlation is about 0.99 and the '
+        "regression line is score = 5.60 * hours + 46.20."), replies

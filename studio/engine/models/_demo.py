@@ -341,6 +341,11 @@ class DemoModel:
         person = said[-1] if at is not None and at == len(said) - 1 else None
         asked = said[at] if at is not None else \
             Message(role="user", content=nested) if nested else None
+        if asked is not None and asked.meta.get("kind") == "retrieved_context" \
+                and asked.meta.get("query"):
+            # a retrieval proxy's prompt: the person's words are its query, not the
+            # instructions and passages around them
+            asked = Message(role=asked.role, content=str(asked.meta["query"]), name=asked.name)
         focus = focus_of(asked.text) if asked is not None else ""
         narrowed = bool(focus) and asked is not None and narrows(asked.text)
         return role_reply(request, ending, self._task, person=person, focus=focus,

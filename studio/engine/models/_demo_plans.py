@@ -69,13 +69,16 @@ def changed_answer(words: str, earlier: str) -> str:
             f"an answer; a connected model does. In short, it was:\n{first}")
 
 
-_CLAUSE = re.compile(r",\s+(?:and|so|which)\s+|;\s+|:\s+|,\s+(?=each\b)")
+_CLAUSE = re.compile(r",\s+(?:and|so|which)\s+|;\s+|:\s+")
+# the parts of a sentence that may each give a figure, and where a part's detail starts
+_FIGURED = re.compile(r",\s+and\s+")
+_DETAILED = re.compile(r",\s|:\s|;\s")
 
 
 def _with_figures(said: list[str]) -> str:
     """An answer's result, shorter: the clause with its boxed answer ("... so the
     probability is \\boxed{1/8}." -> "The probability is \\boxed{1/8}."), or, when more
-    than one sentence gives a figure, each of them without its detail ("350 F is about
+    than one part of it gives a figure, each of them without its detail ("350 F is about
     176.7 C, so set ... And 12% of 2400 is 288." -> "350 F is about 176.7 C. And 12% of
     2400 is 288."); "" for an answer that is neither."""
     boxed = [s for s in said if "\\boxed" in s]
@@ -83,10 +86,13 @@ def _with_figures(said: list[str]) -> str:
         clause = next(c for c in reversed(_CLAUSE.split(boxed[-1])) if "\\boxed" in c)
         clause = clause.strip().rstrip(".") + "."
         return clause[0].upper() + clause[1:]
-    figured = [s for s in said if re.search(r"\d", s)]
-    if len(figured) < 2:
+    if any(re.search(r"\[\d+\]", s) for s in said):
+        return ""  # an answer that cites passages keeps its first sentence with its source
+    kept = [[part for part in _FIGURED.split(s) if re.search(r"\d", part)] for s in said]
+    if sum(map(len, kept)) < 2:
         return ""
-    return " ".join(_CLAUSE.split(s)[0].rstrip(" .,;:") + "." for s in figured)
+    return " ".join(" and ".join(_DETAILED.split(part)[0].strip(" .,;:") for part in parts)
+                    + "." for parts in kept if parts)
 
 
 def has_result(answer: str) -> bool:
