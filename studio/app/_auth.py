@@ -55,10 +55,9 @@ def sign_in_state(store) -> Actor | None:  # noqa: ANN001 - studio.store.Store
     if actor is None and not token and sso_configured():
         return _sso_actor(store)
     if actor is None:
-        was = st.session_state.pop(_ACTOR, None)
+        st.session_state.pop(_ACTOR, None)
         st.session_state.pop(_TOKEN, None)
-        if token and ((isinstance(was, Actor) and store.access_ended(was.id))
-                      or store.ended_by_administrator(token)):
+        if token and store.ended_by_administrator(token):
             # signed in a moment ago (in this tab, or before a reload, by the cookie): say
             # why the sign-in is back, not only on the next try
             st.session_state["sign_in_flash"] = ACCESS_ENDED

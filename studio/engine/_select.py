@@ -125,8 +125,10 @@ def _auto(manager: GroupChatManager, last: ConversableAgent, eligible: list[Conv
     roles = "\n".join(f"{a.name}: {a.description}".rstrip() for a in chat.agents if a in eligible)
     system = (chat.select_speaker_prompt or SELECT_SYSTEM).format(roles=roles, names=names)
     messages: list[Message] = [Message(role="system", content=system)]
+    # meta goes along (never sent to a model): it says whose words a message holds
     messages.extend(
-        Message(role="user", name=m.name, content=m.content or _describe_calls(m))
+        Message(role="user", name=m.name, content=m.content or _describe_calls(m),
+                meta=dict(m.meta))
         for m in chat.messages if m.role != "tool"
     )
     messages.append(Message(role="user", content=SELECT_PROMPT.format(names=names)))

@@ -408,15 +408,6 @@ class AccountsMixin(ConfigMixin):  # the members' default budget is a setting
             return None
         return Actor(row.id, row.display_name or row.name, row.role)
 
-    def access_ended(self, account_id: int | None) -> bool:
-        """Whether an administrator ended this account's access (so a session that just
-        stopped working can say why rather than only show the sign-in again)."""
-        if account_id is None:
-            return False
-        with self._read() as session:
-            row = session.get(AccountRow, account_id)
-        return row is not None and row.disabled_at is not None
-
     def ended_by_administrator(self, token: str | None) -> bool:
         """Whether ``token`` was a session that stopped because an administrator ended that
         person's access (still ended): a page reloaded with the old cookie says so, rather

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from studio.app._transcript import Transcript
-from studio.app.widgets.transcript import message_tag, safe_markdown
+from studio.app.widgets.transcript import ENDING_BADGE, message_tag, safe_markdown, split_ending
 
 
 def _msg(seq, sender, recipient, content, depth=0, **message):
@@ -222,3 +222,42 @@ def test_a_message_the_run_ended_before_is_a_note_and_kept_for_a_follow_up() -> 
     assert notes[0][0] == "undelivered" and "be brief" in notes[0][1]
     assert notes[1][0] == "notice"  # other notices stay as they were
     assert tx.undelivered == ["be brief"]
+
+
+def test_the_word_that_ends_a_chat_is_a_badge_that_says_what_it_means() -> None:
+    assert split_ending("Shortlist: adopt a bed.\n\nTERMINATE") == ("Shortlist: adopt a bed.",
+                                                                     True)
+    assert split_ending("Done. TERMINATE.") == ("Done.", True)
+    assert split_ending("TERMINATE") == ("", True)
+    for kept in ("Say TERMINATE when you are done.", "PLEASE_TERMINATE", "Done.TERMINATE"):
+        assert split_ending(kept) == (kept, False)
+
+
+def test_a_run_that_ends_on_the_keyword_shows_the_badge_not_the_bare_word(tmp_path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from studio.engine import RunControl
+    from studio.spec import load_bundled_template
+    from studio.spec.build import build_team
+
+    seen: list = []
+    build_team(load_bundled_template("brainstorm"), work_dir=tmp_path).run(
+        control=RunControl(on_event=seen.append))
+    events = [{**e.to_dict(), "seq": i} for i, e in enumerate(seen, 1)]
+    assert any(e["type"] == "message" and "TERMINATE" in str(e["message"].get("content"))
+               for e in events), "the brainstorm's facilitator ends on the keyword"
+
+    def page(events: list) -> None:
+        from studio.app._transcript import Transcript
+        from studio.app.widgets.transcript import TranscriptView
+
+        tx = Transcript()
+        tx.feed(events)
+        TranscriptView(tx, ["user", "facilitator", "dreamer", "realist"], work_dir=None,
+                       key="t").render()
+
+    at = AppTest.from_function(page, args=(events,), default_timeout=30).run()
+    assert not at.exception
+    shown = [m.value for m in at.markdown]
+    assert not [m for m in shown if "TERMINATE" in m and m != ENDING_BADGE], shown
+    assert shown.count(ENDING_BADGE) == 1

@@ -302,6 +302,27 @@ def test_a_motion_or_an_errand_is_about_its_thing() -> None:
     assert TaskWords.of("The library should open on Fridays.").topic == "the library"
 
 
+@pytest.mark.parametrize(("task", "name"), [
+    ("Maria should lead the team", "Maria"),
+    ("Priya and the coach should pick the squad.", "Priya"),
+    ("English should be taught from age five", "English"),
+])
+def test_a_name_that_starts_the_task_keeps_its_capital(task, name) -> None:
+    words = TaskWords.of(task)
+    # "maria": the topic, the keywords and the debate's question lost the capital
+    assert words.topic.startswith(name) and words.keywords[0] == name, words
+    assert name in words.names and f" {name} " in words.question, words
+    for common in ("Homework should be abolished.", "Chess should be taught in schools.",
+                   "Cities should make public transport free.", "Every student should learn."):
+        said = TaskWords.of(common)
+        assert said.request[:1].islower() and not said.names, said
+
+
+def test_a_team_on_a_persons_motion_names_them() -> None:
+    said = " ".join(text for _, text in replies(group("Maria should lead the team")))
+    assert "Maria" in said and "maria" not in said, said
+
+
 def test_a_coder_takes_a_program_it_is_asked_to_write_for_code() -> None:
     """A program the task names ("write a haiku generator") is something code can do: the
     coder writes its script, where it said it had nothing to compute."""

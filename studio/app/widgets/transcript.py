@@ -39,6 +39,18 @@ def message_tag(item: Item, agents: Collection[str], humans: Collection[str]) ->
     return ""
 
 
+_ENDING = re.compile(r"(?:^|(?<=\s))TERMINATE[.!]?\s*$")
+ENDING_BADGE = ":gray-badge[🏁 says the work is done (TERMINATE)]"
+
+
+def split_ending(text: str) -> tuple[str, bool]:
+    """The message without the keyword that ends a chat, and whether it ended on it. The
+    bare engine word at the end of a reply reads as shouting to someone who does not know
+    it; the transcript shows it as a badge that says what it means."""
+    body = _ENDING.sub("", text.rstrip())
+    return (body.rstrip(), True) if body != text.rstrip() else (text, False)
+
+
 def safe_markdown(text: str) -> str:
     """Markdown that is safe to show: dollar signs kept literal outside code (Streamlit reads
     $..$ as maths), and images shown as links, never fetched. An image in an agent's message
@@ -187,7 +199,11 @@ class TranscriptView:
             elif item.check is not None:
                 _answer_check(item)
             elif item.content.strip():
-                st.markdown(safe_markdown(item.content))
+                body, ends = split_ending(item.content)
+                if body.strip():
+                    st.markdown(safe_markdown(body))
+                if ends:
+                    st.markdown(ENDING_BADGE)
             elif not item.cards:
                 st.caption("(an empty reply)")
             for card in item.cards:
@@ -293,7 +309,7 @@ class TranscriptView:
 
 def _answer_check(item: Item) -> None:
     check = item.check or {}
-    text = safe_markdown(item.content.replace("TERMINATE", "").strip())
+    text = safe_markdown(split_ending(item.content)[0].strip())
     if check.get("correct"):
         st.success(text, icon="✅")
     else:

@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 from .._messages import Message, ToolCall
 from .._usage import Usage
+from ._demo_kinds import answered_by
+from ._demo_recipes import recipe_for
 from ._demo_roles import (
     EXECUTOR_NAME,
     arguments_for,
@@ -291,7 +293,11 @@ class DemoModel:
         for script in known:  # an opening message written from a format we were not told
             if task_key(script.task or "") in whole:
                 return script
-        return next((s for s in self.scripts if s.task is None), None)
+        fallback = next((s for s in self.scripts if s.task is None), None)
+        if fallback is not None and recipe_for(task) is not None and any(
+                has_code(t.content or "") for t in fallback.turns):
+            return None  # a program the Demo model can really write, not the stand-in
+        return fallback
 
     # -- purposes ---------------------------------------------------------------------
     def _reply(self, request: ModelRequest) -> tuple[str | None, tuple[ToolCall, ...]]:
@@ -335,6 +341,11 @@ class DemoModel:
         person = said[-1] if at is not None and at == len(said) - 1 else None
         asked = said[at] if at is not None else \
             Message(role="user", content=nested) if nested else None
+        if asked is not None and asked.meta.get("kind") == "retrieved_context" \
+                and asked.meta.get("query"):
+            # a retrieval proxy's prompt: the person's words are its query, not the
+            # instructions and passages around them
+            asked = Message(role=asked.role, content=str(asked.meta["query"]), name=asked.name)
         focus = focus_of(asked.text) if asked is not None else ""
         narrowed = bool(focus) and asked is not None and narrows(asked.text)
         return role_reply(request, ending, self._task, person=person, focus=focus,
@@ -413,6 +424,12 @@ class DemoModel:
                 if name == nxt.agent or norm(name) == norm(nxt.agent):
                     return name
             return candidates[0]
+        # a change to an errand's or a game's answer is made by whoever gave it
+        author = norm(answered_by(spoken(request.messages), self._task) or "-")
+        return next((n for n in candidates if norm(n) == author), None) or self._round(request)
+
+    def _round(self, request: ModelRequest) -> str:
+        candidates = list(request.candidates)
         # unscripted: the candidate who spoke least recently (round robin in effect)
         last_spoke = {name: -1 for name in candidates}
         for position, message in enumerate(request.messages):

@@ -6,11 +6,20 @@ question about them an honest "the Demo model cannot weigh that"."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .._messages import Message
 from ._demo_phrases import EXAMPLES, IDEAS, RISKS, STEPS
-from ._demo_plans import CHANGE_IT, changed_answer
-from ._demo_scene import Scene, request_of, shorten, strip_terminate, unquoted
+from ._demo_plans import CHANGE_IT, changed_answer, has_result
+from ._demo_scene import (
+    Scene,
+    by_a_person,
+    computable,
+    in_few_words,
+    said_last,
+    strip_terminate,
+)
 from ._demo_writing import PIECES
 
 
@@ -82,8 +91,36 @@ def changed_reply(scene: Scene) -> str:
     asked = scene.asked
     if asked is None or phrases_for(scene.task.task).kind not in ("errand", "game"):
         return ""
-    words = shorten(unquoted(request_of(asked.text)), 90).strip()
-    earlier = next((strip_terminate(m.text) for m in reversed(scene.said[:scene.asked_at])
-                    if m.name == scene.agent and strip_terminate(m.text)), "")
+    words = in_few_words(asked.text)
+    earlier = said_last(scene.said[:scene.asked_at], scene.agent)
     return changed_answer(words, earlier) if earlier and CHANGE_IT.match(words) else ""
 
+
+def changed_result(agent: str, said: Sequence[Message], asked_at: int, words: str,
+                   task: str) -> str:
+    """A solver's or an assistant's answer (a sum, a probability, a conversion) changed as
+    the person asked ("Make it shorter."), by the agent that gave it, before it says
+    anything else: "Nothing for me to compute" would not be what they asked; "" when
+    ``words`` ask for no change to such an answer (the agent's last message was code, or a
+    draft of a piece of writing, which is redrafted)."""
+    earlier = said_last(said[:asked_at], agent)
+    if asked_at < 0 or not CHANGE_IT.match(words) or not earlier or "```" in earlier \
+            or any(m.name == agent for m in said[asked_at + 1:]) \
+            or phrases_for(task).kind == "writing" \
+            or not (computable(task) or has_result(earlier)):
+        return ""
+    return changed_answer(words, earlier)
+
+
+def answered_by(said: Sequence[Message], task: str) -> str:
+    """Who gave the answer a person's latest message asks to change ("Make it shorter."
+    after an errand or a game: the assistant that did it, the player who said the last
+    word), so that they change it; "" when it asks for no such change."""
+    named = [m for m in said if m.name and m.role != "tool"]
+    if not named or not by_a_person(named, len(named) - 1) \
+            or phrases_for(task).kind not in ("errand", "game") \
+            or not CHANGE_IT.match(in_few_words(named[-1].text)):
+        return ""
+    return next((m.name or "" for i, m in enumerate(named[:-1][::-1]) if strip_terminate(
+        m.text) and not m.text.lstrip().startswith("exitcode:")
+        and not by_a_person(named, len(named) - 2 - i)), "")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from .._messages import Message
 from ._demo_plans import CHANGE_IT, changed_answer
-from ._demo_scene import request_of, sentences, shorten, strip_terminate, unquoted
+from ._demo_scene import in_few_words, said_last, sentences
 from ._demo_words import is_common
 
 # "Question: ...\n\nPassages:\n\n..." (the first round) or "More passages for the same
@@ -31,8 +31,10 @@ def passages_reply(agent: str, prompt: Message, said: Sequence[Message]) -> str:
     an honest "the documents do not say"."""
     found = _QUESTION.search(prompt.text)
     question = str((prompt.meta or {}).get("query") or (found.group(1) if found else ""))
-    words = shorten(unquoted(request_of(question)), 90).strip()
-    earlier = _earlier_answer(agent, said, prompt)
+    words = in_few_words(question)
+    # this agent's latest answer before the prompt (not a request for more passages)
+    earlier = said_last([m for m in said if m is not prompt], agent, keep=lambda text: bool(
+        text) and "UPDATE CONTEXT" not in text.upper())
     if earlier and CHANGE_IT.match(words):
         return changed_answer(words, earlier)
     quotes = [(number, first[0]) for number, body in _PASSAGE.findall(prompt.text)
@@ -46,16 +48,6 @@ def passages_reply(agent: str, prompt: Message, said: Sequence[Message]) -> str:
     lines = "\n".join(f"- {sentence} [{number}]" for number, sentence in quotes)
     return (f"On \"{words}\", the passages say (quoted: the Demo model does not reword "
             f"them):\n{lines}")
-
-
-def _earlier_answer(agent: str, said: Sequence[Message], prompt: Message) -> str:
-    """This agent's latest answer before ``prompt`` (not a request for more passages)."""
-    before = [m for m in said if m is not prompt]
-    for message in reversed(before):
-        text = strip_terminate(message.text)
-        if message.name == agent and text and "UPDATE CONTEXT" not in text.upper():
-            return text
-    return ""
 
 
 def _keys(text: str) -> set[str]:

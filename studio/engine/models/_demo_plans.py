@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from ._demo_scene import Scene, request_of, sentences, shorten, strip_terminate, unquoted
+from ._demo_scene import Scene, in_few_words, said_last, sentences
 from ._demo_writing import SHORTER
 
 # a change to what the team already has ("make it shorter", "keep the plan to two steps"),
@@ -23,12 +23,11 @@ def changed_plan(scene: Scene) -> str:
     for no change to it (or there is no plan of this agent's to change)."""
     if scene.asked is None:
         return ""
-    words = shorten(unquoted(request_of(scene.asked.text)), 90).strip()
+    words = in_few_words(scene.asked.text)
     if not CHANGE_IT.match(words):
         return ""
-    steps = next((found for message in reversed(scene.said[:scene.asked_at])
-                  if message.name == scene.agent
-                  and len(found := _STEP.findall(strip_terminate(message.text))) >= 2), [])
+    steps = _STEP.findall(said_last(scene.said[:scene.asked_at], scene.agent,
+                                    keep=lambda text: len(_STEP.findall(text)) >= 2))
     if not steps:
         return ""
     texts = [" ".join(text.split()) for _, text in steps]
@@ -60,6 +59,8 @@ def changed_answer(words: str, earlier: str) -> str:
     connected model, and the answer is given back as it was, in short."""
     said = sentences(earlier) or [" ".join(earlier.split())]
     first = said[0]
+    if SHORTER.search(words) and (result := _with_figures(said)):
+        return f"Shorter, as you asked (\"{words}\"):\n{result}"
     if SHORTER.search(words):
         if len(said) == 1 and ", and " in first:  # one sentence: its first clause
             first = first.rsplit(", and ", 1)[0].rstrip(" ,;:") + "."
@@ -67,3 +68,34 @@ def changed_answer(words: str, earlier: str) -> str:
     return (f"You asked me to change my answer (\"{words}\"). The Demo model does not reword "
             f"an answer; a connected model does. In short, it was:\n{first}")
 
+
+_CLAUSE = re.compile(r",\s+(?:and|so|which)\s+|;\s+|:\s+")
+# the parts of a sentence that may each give a figure, and where a part's detail starts
+_FIGURED = re.compile(r",\s+and\s+")
+_DETAILED = re.compile(r",\s|:\s|;\s")
+
+
+def _with_figures(said: list[str]) -> str:
+    """An answer's result, shorter: the clause with its boxed answer ("... so the
+    probability is \\boxed{1/8}." -> "The probability is \\boxed{1/8}."), or, when more
+    than one part of it gives a figure, each of them without its detail ("350 F is about
+    176.7 C, so set ... And 12% of 2400 is 288." -> "350 F is about 176.7 C. And 12% of
+    2400 is 288."); "" for an answer that is neither."""
+    boxed = [s for s in said if "\\boxed" in s]
+    if boxed:
+        clause = next(c for c in reversed(_CLAUSE.split(boxed[-1])) if "\\boxed" in c)
+        clause = clause.strip().rstrip(".") + "."
+        return clause[0].upper() + clause[1:]
+    if any(re.search(r"\[\d+\]", s) for s in said):
+        return ""  # an answer that cites passages keeps its first sentence with its source
+    kept = [[part for part in _FIGURED.split(s) if re.search(r"\d", part)] for s in said]
+    if sum(map(len, kept)) < 2:
+        return ""
+    return " ".join(" and ".join(_DETAILED.split(part)[0].strip(" .,;:") for part in parts)
+                    + "." for parts in kept if parts)
+
+
+def has_result(answer: str) -> bool:
+    """Whether ``answer`` gives a result: a boxed answer or figures in more than one
+    sentence (what :func:`changed_answer` keeps when asked for a shorter one)."""
+    return bool(_with_figures(sentences(answer) or [" ".join(answer.split())]))

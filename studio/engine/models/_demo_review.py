@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from .._messages import Message
 from ._demo_plans import CHANGE_IT
-from ._demo_scene import is_question, request_of, shorten, strip_terminate, unquoted
+from ._demo_scene import in_few_words, is_question, latest_code_result, shorten, strip_terminate
 
 _DEF = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+(\w+)", re.M)
 _CHECKED = re.compile(r"^\s*(\d+) problem\(s\):", re.M)
@@ -27,8 +27,8 @@ def code_under_review(said: Sequence[Message]) -> str:
 def review_reply(asked: Message, said: Sequence[Message], code: str) -> str:
     """The reviewer's answer to a person's change to, or question about, ``code``: what
     the checks and runs above showed, and what a new version must keep."""
-    words = shorten(unquoted(request_of(asked.text)), 90).strip()
-    ran = next((m.text for m in reversed(said) if m.text.lstrip().startswith("exitcode:")), "")
+    words = in_few_words(asked.text)
+    ran = latest_code_result(said)
     checked = next((found.group(1) for m in reversed(said)
                     if (found := _CHECKED.search(m.text))), "")
     shown = []

@@ -8,9 +8,10 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .._messages import Message
-from ._demo_kinds import phrases_for
+from ._demo_kinds import changed_reply, changed_result
 from ._demo_passages import is_retrieval_prompt, passages_reply
 from ._demo_plans import CHANGE_IT
+from ._demo_recipes import Recipe, recipe_for
 from ._demo_review import code_under_review, review_reply
 from ._demo_scene import (
     TERMINATE,
@@ -18,6 +19,7 @@ from ._demo_scene import (
     approves,
     computable,
     is_question,
+    latest_code_result,
     request_of,
     spoken,
     wants_no_code,
@@ -99,7 +101,10 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
     if is_retrieval_prompt(last) and last is not None:
         # the question is in the prompt, among instructions that are not the person's
         return _end(passages_reply(request.agent or "", last, messages), ending=True)
-    ran = _latest_code_result(since)
+    if role in ("coder", "assistant") and wanted and (
+            changed := changed_result(request.agent or "", said, asked_at, wanted, task)):
+        return _end(changed, ending=True)
+    ran = latest_code_result(since)
     plan_only = bool(wanted) and wants_no_code(wanted)
     # a question or a new figure about a task code can do is for code too ("What about
     # below 1000?"); a new request ("Now plan a rainy day in Paris") goes by its own words
@@ -119,7 +124,10 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
         return _end(body + (" The plan above is the answer." if planned else ""), ending=True)
     if role == "coder":
         latest = _last(since)
-        return _coder_reply(brief, ran or (latest.text if latest else ""), ending)
+        # a figure changed in a follow-up ("What about below 1000?") goes with the task's
+        recipe = recipe_for(wanted or task) or (recipe_for(f"{task}\n{wanted}") if wanted
+                                                else None)
+        return _coder_reply(brief, ran or (latest.text if latest else ""), ending, recipe)
     if role == "critic" and last is not None and last.text.lstrip().startswith("exitcode:"):
         output = _snippet(last.text.split("Code output:", 1)[-1], 100) or "(no output)"
         body = (f"Review: the code ran and printed {output!r}. That answers {brief!r}; "
@@ -134,9 +142,6 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
     if voice == "planner" and (plan_only or CHANGE_IT.match(wanted)) \
             and not any(m.name == agent for m in since):
         ending = True  # the plan (or the change to it) is all the person asked for
-    if voice in ("writer", "assistant") and CHANGE_IT.match(wanted) \
-            and phrases_for(task).kind in ("errand", "game"):
-        ending = True  # the answer to an errand, changed: nothing to redraft after it
     if wanted and asked is not None and is_question(asked.text) \
             and voice in ("writer", "assistant"):
         ending = True  # the answer is all a question asks for: no new draft follows
@@ -149,10 +154,14 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
                   turn=sum(1 for m in said[1:] if m.name == agent) + 1, ending=ending,
                   person=person, focus=focus, narrowed=narrowed,
                   served=frozenset({*served, agent}), asked=asked, asked_at=asked_at)
+    if scene.first_since_asked and (changed := changed_reply(scene)):
+        # "Make it shorter." after an errand's or a game's answer: that answer, changed,
+        # by whoever gave it, is all that was asked (nothing to redraft after it)
+        return _end(changed, ending=True)
     return _end(speak(scene), ending)
 
 
-def _coder_reply(task: str, last_text: str, ending: bool) -> str:
+def _coder_reply(task: str, last_text: str, ending: bool, recipe: Recipe | None = None) -> str:
     result = re.match(r"\s*exitcode:\s*(-?\d+)", last_text)
     if result and result.group(1) == "0":
         output = last_text.split("Code output:", 1)[-1].strip()
@@ -165,6 +174,10 @@ def _coder_reply(task: str, last_text: str, ending: bool) -> str:
     if result:
         return ("That failed; here is a simpler version:\n\n```python\n"
                 f"print({('Done: ' + task)!r})\n```")
+    if recipe is not None:
+        return (f"The Demo model is not an AI, but this is one of the few small programs it "
+                f"knows: {recipe.what}, computed for real when the code runs.\n\n"
+                f"```python\n{recipe.code}\n```")
     return ("A stand-in script (the Demo model cannot write new code for this; this one "
             "reads your words back, and it really runs):\n\n```python\n"
             f"task = {task!r}\n"
@@ -174,13 +187,6 @@ def _coder_reply(task: str, last_text: str, ending: bool) -> str:
 
 
 EXECUTOR_NAME = re.compile(r"proxy|exec|runner|user|human|terminal", re.I)
-
-
-def _latest_code_result(messages: Sequence[Message]) -> str:
-    """The text of the latest code execution result, if any."""
-    found = next((m.text for m in reversed(messages) if m.text.lstrip().startswith("exitcode:")),
-                 "")
-    return found
 
 
 def has_code(text: str) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from .._messages import Message
@@ -24,9 +24,18 @@ _ACK = re.compile(r"^\W*(?:(?:ok(?:ay)?|good|great|fine|nice|cool|right|alright|
                   r"thanks|thank you|perfect|lovely|excellent|got it|understood|noted|"
                   r"looks good|sounds good|that'?s (?:good|great|fine))"
                   r"(?:\s+(?:thanks|thank you))?\s*[,.!;:—–-]+\s*)+", re.I)
+# numbers in words, the one table of them: 1 -> "one"
+NUMBER_WORDS = dict(enumerate(("one", "two", "three", "four", "five", "six", "seven", "eight"),
+                              start=1))
+_WORD_NUMBERS = {word: number for number, word in NUMBER_WORDS.items()}
+
+
+def number_of(word: str) -> int:
+    """The number a word or a numeral says ("three", "3" -> 3), or 0."""
+    return int(word) if word.isdigit() else _WORD_NUMBERS.get(word.lower(), 0)
+
+
 # how many items a person asks for ("only two ideas", "give me 3 options")
-_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "1": 1, "2": 2, "3": 3,
-            "4": 4, "5": 5}
 _COUNT = re.compile(r"\b(one|two|three|four|five|[1-5])\s+(?:\w+\s+)?(?:ideas?|options?|"
                     r"suggestions?|ones|things|ways|items|steps|points|games|activities|"
                     r"picks|proposals)\b", re.I)
@@ -59,6 +68,24 @@ def shorten(text: str, limit: int) -> str:
     if " " in cut[limit // 2:]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:.-—–") + "…"
+
+
+def in_few_words(text: str, limit: int = 90) -> str:
+    """What a person asks in a few words: without the acknowledgement it opens with and
+    what it quotes, on one line, cut to ``limit`` characters."""
+    return shorten(unquoted(request_of(text)), limit)
+
+
+def said_last(said: Sequence[Message], agent: str, keep: Callable[[str], bool] = bool) -> str:
+    """``agent``'s latest message in ``said`` that ``keep`` accepts (without TERMINATE),
+    or "": what it said before a person asked for a change to it."""
+    return next((text for m in reversed(said) if m.name == agent
+                 and keep(text := strip_terminate(m.text))), "")
+
+
+def latest_code_result(said: Sequence[Message]) -> str:
+    """The text of the latest result of running code in ``said`` ("exitcode: 0 ..."), or ""."""
+    return next((m.text for m in reversed(said) if m.text.lstrip().startswith("exitcode:")), "")
 
 
 def unquoted(text: str) -> str:
@@ -187,7 +214,7 @@ def without_no_code(text: str) -> str:
 def count_asked(text: str) -> int:
     """How many items a person asked for ("only two ideas" -> 2), or 0."""
     found = _COUNT.search(unquoted(request_of(text)))
-    return _NUMBERS[found.group(1).lower()] if found else 0
+    return number_of(found.group(1)) if found else 0
 
 
 def pick(options: Sequence[str], *keys: object) -> str:
@@ -245,7 +272,6 @@ def narrows(text: str) -> bool:
     return not is_question(text) and bool(_NARROW.search(text))
 
 
-NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
 # who a question is about ("Which is easiest for retired people?" -> "retired people"), and
 # the words that name a group of people (an idea named for another group does not fit)
 _FOR_WHOM = re.compile(r"\bfor\s+((?:(?:the|our|a|an|young|old|older|retired|elderly|busy|"
@@ -344,7 +370,7 @@ class Scene:
         nobody did, or when they were only happy with it)."""
         if self.asked is None or approves(self.asked.text):
             return ""
-        return re.sub(r"[\s.!…]+$", "", shorten(unquoted(request_of(self.asked.text)), 120))
+        return re.sub(r"[\s.!…]+$", "", in_few_words(self.asked.text, 120))
 
     @property
     def count(self) -> int:

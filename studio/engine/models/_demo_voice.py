@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ._demo_kinds import changed_reply, phrases_for
+from ._demo_kinds import phrases_for
 from ._demo_phrases import (
     COSTS,
     FOCUSED,
@@ -29,6 +29,7 @@ from ._demo_scene import (
     audience,
     fits,
     gist,
+    in_few_words,
     is_question,
     items,
     pick,
@@ -41,7 +42,7 @@ from ._demo_scene import (
     without_no_code,
 )
 from ._demo_words import TaskWords, is_common
-from ._demo_writing import CHANGES, LENGTH, SHORTER, earlier_change, piece_of
+from ._demo_writing import CHANGES, LENGTH, SHORTER, advice_for, earlier_change, piece_of
 from ._demo_writing import cap as _cap
 
 # -- voices ---------------------------------------------------------------------------------
@@ -210,7 +211,8 @@ def _answer_passed(scene: Scene, asker: str) -> str:
 
 
 def _about_latest(scene: Scene) -> str:
-    """A short reference to the latest team member's message, or ""."""
+    """A short reference to the latest team member's message, or "": the items it lists or
+    names, else just whose point it is (it is not quoted back at them word for word)."""
     latest = scene.latest
     if scene.person is not None or latest is None or latest.name not in scene.served \
             or latest.name == scene.agent:
@@ -218,8 +220,10 @@ def _about_latest(scene: Scene) -> str:
     listed = items(latest.text)
     if listed:
         return f"On {latest.name}'s list ({_and([scene.in_sentence(i) for i in listed[:3]])}): "
-    said = gist(latest.text, 60)
-    return f"On {latest.name}'s point, \"{_low(said)}\": " if said else ""
+    named = [i for i in scene.on_table() if i.lower() in latest.text.lower()]
+    if named:  # "my answer is adopt-a-bed for a month, ...": the pick, by its name
+        return f"On {latest.name}'s pick, {scene.in_sentence(named[0])}: "
+    return f"Building on {latest.name}'s point: " if gist(latest.text, 60) else ""
 
 
 # -- answering a person -----------------------------------------------------------------------
@@ -228,7 +232,7 @@ def answer_person(scene: Scene) -> str:
     person = scene.person
     if person is None:
         return ""
-    words = shorten(unquoted(request_of(person.text)), 90)
+    words = in_few_words(person.text)
     if approves(person.text):
         return "Glad it works for you."
     if is_question(person.text) and (check := phrases_for(scene.task.task).check):
@@ -401,8 +405,6 @@ def _research(scene: Scene) -> str:
 # -- writing: drafts in outline (the Demo model sketches the shape; a real model writes) ----
 
 def _writer(scene: Scene) -> str:
-    if scene.first_since_asked and (changed := changed_reply(scene)):
-        return changed  # "Make it shorter." after an errand: the answer, shorter
     if scene.request and scene.asked is not None and is_question(scene.asked.text):
         # a question is no change to make ("Your change: which is cheapest?"): it is
         # answered (by ``answer_person`` when the person just spoke), the piece left as is
@@ -455,27 +457,18 @@ def _editor(scene: Scene) -> str:
             "It is ready to share.")
 
 
-_AIMS = ("a first line that puts the reader right there: {m}",
-         "one sound, smell or colour that belongs to {m}",
-         "a last line that leaves the reader smiling or acting",
-         "short words: read aloud, it should flow in one breath")
-_SUGGESTIONS = ("open with the most concrete picture of {m}, not a general statement",
-                "cut the longest sentence in half: it will read faster",
-                "add one detail only someone who knows {m} would notice",
-                "end with what the reader should do or feel next",
-                "speak to the reader directly, as you would face to face")
-
-
 def _critic(scene: Scene) -> str:
     piece, _, matter, _ = piece_of(scene)
+    aims, suggestions = advice_for(piece)
     latest = scene.latest
     asked = scene.request if scene.answering and scene.asked is not None \
         and not is_question(scene.asked.text) else ""  # a question is no change to check
     if scene.ending:
         kept = f" and keeps to what was asked ({_low(asked)})" if asked else ""
-        return f"This works: {piece} opens on {matter}{kept}, and stays concrete. Good to go."
+        opens = "open" if piece.startswith("the steps") else "opens"
+        return f"This works: {piece} {opens} on {matter}{kept}, and stays concrete. Good to go."
     if asked and scene.turn == 1:  # asked to change it: what the new draft must do
-        aim = _fresh(scene, _AIMS, 1, "aims")[0].replace("{m}", matter)
+        aim = _fresh(scene, aims, 1, "aims")[0].replace("{m}", matter)
         how = "every line earns its place, none is filler" if LENGTH.search(asked) \
             or SHORTER.search(asked) else "all the way through, not just in the first line"
         return (f"Before the new draft of {piece}, two things I will look for:\n"
@@ -483,10 +476,10 @@ def _critic(scene: Scene) -> str:
                 f"2. {_cap(aim)}.")
     before = latest is None or latest.name not in scene.served or latest.name == scene.agent
     if before and scene.turn == 1:
-        aims = [a.replace("{m}", matter) for a in _fresh(scene, _AIMS, 2, "aims")]
-        lines = "\n".join(f"{n}. {_cap(a)}." for n, a in enumerate(aims, start=1))
+        looks = [a.replace("{m}", matter) for a in _fresh(scene, aims, 2, "aims")]
+        lines = "\n".join(f"{n}. {_cap(a)}." for n, a in enumerate(looks, start=1))
         return f"Before the first draft of {piece}, two things I will look for:\n{lines}"
-    two = [s.replace("{m}", matter) for s in _fresh(scene, _SUGGESTIONS, 2, "suggest")]
+    two = [s.replace("{m}", matter) for s in _fresh(scene, suggestions, 2, "suggest")]
     lines = "\n".join(f"{n}. {_cap(s)}." for n, s in enumerate(two, start=1))
     kept = f" It takes in the change you asked for ({_low(asked)})." if asked else ""
     return f"Two suggestions for this draft of {piece}:{kept}\n{lines}"
@@ -572,20 +565,25 @@ def _explain(scene: Scene, voice: str) -> str:
 def _other(scene: Scene) -> str:
     answer = _asked_me(scene)
     if scene.ending:
-        return f"{answer} In short, for {scene.thing}: {_easiest(scene)}. {_step(scene)}".lstrip()
+        step = _step(scene)
+        step = "" if scene.mentioned(step) else f" {step}"  # no line said twice
+        return f"{answer} In short, for {scene.thing}: {_easiest(scene)}.{step}".lstrip()
     if answer:
         return f"{answer} {_example(scene)}"
     moves = ("idea", "risk", "example", "question", "step")
-    move = moves[(scene.turn - 1 + scene.key("move")) % len(moves)]
+    first = (scene.turn - 1 + scene.key("move")) % len(moves)
     lead = _about_latest(scene)
-    if move == "idea":
-        return f"{lead}what if we tried {_idea(scene)}?" if lead \
-            else f"An idea for {scene.thing}: {_idea(scene)}."
-    if move == "risk":
-        return f"{lead}{_risk(scene)}" if lead else _cap(_risk(scene))
-    if move == "example":
-        return _example(scene)
-    return _question(scene) if move == "question" else _step(scene)
+    for move in (moves[(first + n) % len(moves)] for n in range(len(moves))):
+        said = {"idea": lambda: _idea(scene), "risk": lambda: _risk(scene),
+                "example": lambda: _example(scene), "question": lambda: _question(scene),
+                "step": lambda: _step(scene)}[move]()
+        if scene.mentioned(said):
+            continue  # said already (a game or an errand has few lines): another move
+        if move == "idea":
+            return f"{lead}what if we tried {said}?" if lead \
+                else f"An idea for {scene.thing}: {said}."
+        return f"{lead}{said}" if move == "risk" and lead else _cap(said)
+    return f"Nothing to add from me on {scene.thing} that was not said above."
 
 
 _VOICES = {"moderator": _moderator, "ideas": _ideas, "risks": _risks, "research": _research,

@@ -182,6 +182,26 @@ def _proper_start(text: str) -> bool:
     return len(words) > 1 and words[1][:1].isupper() and first[:1].isupper()
 
 
+# a task that opens with a name ("Maria should lead the team"): a capitalised first word,
+# the subject of what follows, that is no everyday word, plural or noun ("Homework should
+# ...", "Cities should ...", "Chess should ..." are lower-cased to go on a sentence)
+_NOUN_END = re.compile(r"(?:s|ing|tion|sion|ness|ment|ity|ety|ism|ence|ance|ship|hood|dom|"
+                       r"work|ware|cy|ogy|ure|age|ery|th|ful)$")
+_UNCOUNTED = frozenset("""homework music money chess art sport football food water milk
+    coffee tea bread energy time weather traffic rain snow love fun nature science math maths
+    history fruit meat fish rice sugar paper plastic""".split())
+_SUBJECT_OF = frozenset(_MODALS.split("|")) | {"is", "was", "has", "and", "wants", "needs"}
+
+
+def _starts_with_name(text: str) -> bool:
+    """Whether ``text`` opens with a name as its subject ("Maria should ...")."""
+    words = text.split(" ", 2)
+    first = words[0].rstrip(",")
+    return len(words) > 1 and re.fullmatch(r"[A-Z][a-z]+", first) is not None \
+        and not is_common(first) and first.lower() not in _UNCOUNTED \
+        and not _NOUN_END.search(first) and words[1].lower() in _SUBJECT_OF
+
+
 def _request(line: str) -> str:
     text = _POLITE.sub("", line, count=1).strip() or line
     text = re.sub(r"[\s.!?…:;,]+$", "", text)
@@ -194,7 +214,7 @@ def _request(line: str) -> str:
                      and words[i].lower() in _VERBS | _QUESTION_VERBS), None)
         if verb is not None:
             text = " ".join(words[verb:])
-    if text[:1].isupper() and not _proper_start(text):
+    if text[:1].isupper() and not _proper_start(text) and not _starts_with_name(text):
         text = text[:1].lower() + text[1:]
     return text
 
@@ -297,7 +317,9 @@ def _names(line: str) -> tuple[str, ...]:
         capital = bool(re.match(r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*$|[A-Z]{2,}$", word))
         if sentence_start and capital and not current:
             following = line[match.end():].lstrip().split(" ", 1)[0]
-            sentence_start = not following[:1].isupper()  # "James Webb ..." is a name
+            # "James Webb ..." and "Maria should ..." start with a name
+            sentence_start = not following[:1].isupper() \
+                and not _starts_with_name(line[match.start():])
         if capital and not sentence_start and word not in _NOT_NAMES:
             current.append(word)
         elif capital and sentence_start and current:
@@ -323,12 +345,14 @@ def _keywords(topic: str, request: str = "") -> tuple[str, ...]:
     """Up to three words the task is about: the topic's first, then the request's."""
     found: list[str] = []
     words = [(i, w) for text in (topic, request) for i, w in enumerate(_WORD.findall(text))]
+    named = {t.split(" ", 1)[0] for t in (topic, request) if _starts_with_name(t)}
     for index, word in words:
         word = word.strip("'’-")
         lowered = word.lower()
         if len(lowered) < 3 or lowered in _STOP or lowered in (f.lower() for f in found):
             continue
-        proper = (index > 0 and word[:1].isupper()) or (len(word) > 1 and word.isupper())
+        proper = (index > 0 and word[:1].isupper()) or (len(word) > 1 and word.isupper()) \
+            or word in named
         found.append(word if proper else lowered)
         if len(found) == 3:
             break

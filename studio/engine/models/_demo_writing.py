@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ._demo_scene import Scene, approves, request_of, seed, shorten, unquoted
+from ._demo_scene import NUMBER_WORDS, Scene, approves, in_few_words, number_of, seed
 from ._demo_words import noun_phrase
 
 
@@ -25,6 +25,9 @@ _LETTER = ("Greeting: warm and short", "Main point: {m}, in one sentence",
            "Details: when, where, and what to bring", "Close: thank the reader and say how to reply")
 _TEXT = ("Opening: {m}, in one clear sentence", "Middle: how it works, step by step",
          "Example: one a reader can picture", "Close: the one thing to remember")
+_STEPS = ("Before you start: everything it needs, at hand",
+          "Step 1: the first thing to do with {m}", "Step 2: the next, one action a step",
+          "Done: how to tell it worked")
 CHANGES = ("the opening now names {m} in the first words",
            "every sentence is shorter, none over fifteen words",
            "one concrete detail replaces a general one",
@@ -33,7 +36,6 @@ CHANGES = ("the opening now names {m} in the first words",
 
 _LISTING = frozenset("suggest list name give propose recommend brainstorm find pick choose "
                      "collect gather".split())
-_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "2": 2, "3": 3, "4": 4, "5": 5}
 _OPTIONS = ("a quick one: five minutes, nothing to prepare",
             "an active one: everybody up and moving",
             "a social one: people talk in pairs",
@@ -47,11 +49,19 @@ def piece_of(scene: Scene) -> tuple[str, str, str, tuple[str, ...]]:
     topic = scene.task.topic or "the text"
     verb = scene.task.request.split(" ", 1)[0].lower()
     if verb in _LISTING:  # "suggest three warm-up games for a workshop": a list, in outline
-        count = next((_COUNTS[w] for w in topic.lower().split()[:2] if w in _COUNTS), 3)
+        count = next((n for w in topic.split()[:2] if 2 <= (n := number_of(w)) <= 5), 3)
         start = seed(scene.agent, scene.task.task, "options")
         picked = tuple(cap(_OPTIONS[(start + i) % len(_OPTIONS)]) for i in range(count))
         return "the list", topic, noun_phrase(topic), picked
     found = re.match(rf"^(.*?\b(?:{PIECES})s?)\b\s*(.*)$", topic, re.I)
+    from ._demo_kinds import phrases_for  # (it reads PIECES from here)
+
+    if phrases_for(scene.task.task).kind == "errand":
+        # "Clean the mug in the coffee machine" is a thing to do: written, it is its steps
+        piece = f"the steps to {re.sub(r'[.!]+$', '', scene.task.request)}"
+        matter = noun_phrase(topic)
+        lines = tuple(line.replace("{m}", matter) for line in _STEPS)
+        return _resized(scene.request, piece, piece, matter, lines)
     if found and len(found.group(1).split()) <= 4:
         piece, title = found.group(1), topic
         matter = re.sub(r"^(?:about|on|for|that)\s+", "", found.group(2)) or noun_phrase(topic)
@@ -71,14 +81,7 @@ LENGTH = re.compile(r"\b(one|two|three|four|five|six|seven|eight|[1-8])[- ](?:sh
                     r"(line|sentence)s?\b", re.I)
 _SIZED = re.compile(r"\b(one|two|three|four|five|six|seven|eight|[1-8])-(line|sentence)\b",
                     re.I)
-_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-          "eight": 8}
-_LENGTH_NAMES = {n: w for w, n in _WORDS.items()}
 SHORTER = re.compile(r"\b(?:shorter|shorten|briefer|fewer|cut (?:it|down)|less long)\b", re.I)
-
-
-def _number(word: str) -> int:
-    return int(word) if word.isdigit() else _WORDS[word.lower()]
 
 
 def _resized(asked: str, piece: str, title: str, matter: str, outline: tuple[str, ...]
@@ -89,11 +92,11 @@ def _resized(asked: str, piece: str, title: str, matter: str, outline: tuple[str
     becomes "a three-line poem"). The request stays in force until the person asks for
     something else."""
     stated = _SIZED.search(piece)
-    size = _number(stated.group(1)) if stated else len(outline)
+    size = number_of(stated.group(1)) if stated else len(outline)
     unit = stated.group(2).lower() if stated else ""
     wanted = LENGTH.search(asked) if asked else None
     if wanted:
-        count, unit = _number(wanted.group(1)), wanted.group(2).lower()
+        count, unit = number_of(wanted.group(1)), wanted.group(2).lower()
     elif asked and SHORTER.search(asked) and size > 1:
         count = size - 1
     else:
@@ -110,7 +113,7 @@ def _resized(asked: str, piece: str, title: str, matter: str, outline: tuple[str
     outline = tuple(_renumber(line, n) for n, line in enumerate(outline, start=1))
     if count != size and stated:
         def sized(text: str) -> str:
-            return _SIZED.sub(f"{_LENGTH_NAMES.get(count, str(count))}-{unit}", text, count=1)
+            return _SIZED.sub(f"{NUMBER_WORDS.get(count, str(count))}-{unit}", text, count=1)
 
         piece, title = sized(piece), sized(title)
     return piece, title, matter, outline
@@ -129,5 +132,30 @@ def earlier_change(scene: Scene) -> str:
         return ""
     earlier = [m for m in scene.said[1:scene.asked_at] if m.name == asked.name
                and m.text.strip() and not approves(m.text)]
-    return re.sub(r"[\s.!…]+$", "", shorten(unquoted(request_of(earlier[-1].text)), 120)) \
+    return re.sub(r"[\s.!…]+$", "", in_few_words(earlier[-1].text, 120)) \
         if earlier else ""
+
+
+# what a critic looks for in a piece (``_demo_voice._critic``), and suggests for a draft;
+# {m} is what it is about; the steps of an errand are no poem
+AIMS = ("a first line that puts the reader right there: {m}",
+        "one sound, smell or colour that belongs to {m}",
+        "a last line that leaves the reader smiling or acting",
+        "short words: read aloud, it should flow in one breath")
+SUGGESTIONS = ("open with the most concrete picture of {m}, not a general statement",
+               "cut the longest sentence in half: it will read faster",
+               "add one detail only someone who knows {m} would notice",
+               "end with what the reader should do or feel next",
+               "speak to the reader directly, as you would face to face")
+_STEP_AIMS = ("one action a step, in the order they are done",
+              "the last step says how to tell it worked, for {m}",
+              "what is needed is named before the first step")
+_STEP_SUGGESTIONS = ("start each step with what to do: take, clean, put",
+                     "say where each thing is, so nobody has to search",
+                     "cut any step that only repeats another")
+
+
+def advice_for(piece: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a critic looks for in ``piece`` and what it suggests for a draft of it."""
+    return (_STEP_AIMS, _STEP_SUGGESTIONS) if piece.startswith("the steps to ") \
+        else (AIMS, SUGGESTIONS)
