@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from studio.engine.models._demo_phrases import IDEAS
 from studio.runs import continue_run
 from studio.spec import load_bundled_template
 from studio.store import Actor
@@ -124,3 +125,38 @@ def test_a_coder_given_passages_shortens_its_answer_to_the_persons_request(make_
     assert replies[0][1].startswith(
         'Shorter, as you asked ("Make it shorter."):\nThe correlation is about 0.99 and the '
         "regression line is score = 5.60 * hours + 46.20."), replies
+
+
+def project_words(replies: list[tuple[str, str]]) -> list[str]:
+    """The group project's stock phrases in ``replies`` ("a photo of homework at its
+    best", "one week with a clear owner for the sky", "a five-minute slot")."""
+    stock = [name for name, _ in IDEAS] + ["at its best", "clear owner", "two volunteers",
+                                           "who decides when"]
+    return [s for s in stock for _, text in replies if s in text]
+
+
+@pytest.mark.parametrize("words", ["Make it shorter.", "What about secondary schools?"])
+def test_a_debate_follow_up_keeps_to_the_motion_and_ends_on_a_verdict(make_manager, words):
+    before, replies = follow_up(make_manager(), "debate_judge", words)
+    assert not project_words(replies), replies
+    who, last = replies[-1]
+    verdict = before[-1][1].split("Verdict: ", 1)[1].split()[:6]  # "a close debate, won ..."
+    # "A question for proponent: who decides when homework counts as done well?"
+    assert who == "judge" and f"Verdict: {' '.join(verdict)}" in " ".join(last.split()), last
+    assert last.rstrip().endswith("TERMINATE") and "?\n" not in last, last
+    if words == "Make it shorter.":
+        assert all(text.startswith('Shorter, as you asked ("Make it shorter."):')
+                   for _, text in replies), replies
+
+
+@pytest.mark.parametrize("words", ["Make it shorter.", "Why are clouds white?"])
+def test_a_lesson_follow_up_keeps_to_the_lesson(make_manager, words):
+    _, replies = follow_up(make_manager(), "teacher_student", words)
+    assert not project_words(replies), replies
+    if words == "Make it shorter.":  # the teacher's steps, each in a clause
+        assert replies[0] == ("teacher", 'Shorter, as you asked ("Make it shorter."):\n'
+                              "1. Sunlight looks white but is a mix of all colours.\n"
+                              "2. Air is full of tiny molecules.\n"
+                              "3. Those tiny molecules scatter short waves (blue) far more "
+                              "than long waves (red).\n"
+                              "So blue light bounces around the whole sky.\n\nTERMINATE")

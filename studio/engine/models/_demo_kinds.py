@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .._messages import Message
 from ._demo_phrases import EXAMPLES, IDEAS, RISKS, STEPS
-from ._demo_plans import CHANGE_IT, changed_answer, has_result
+from ._demo_plans import CHANGE_IT, changed_answer, has_result, shorter_steps
 from ._demo_scene import (
     Scene,
     by_a_person,
@@ -20,7 +20,7 @@ from ._demo_scene import (
     said_last,
     strip_terminate,
 )
-from ._demo_writing import PIECES
+from ._demo_writing import PIECES, SHORTER
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,43 @@ _WRITING = Phrases(
      "read {s} aloud once and cut what you stumble on"),
     "the main point goes in the first sentence")
 
+_DEBATE = Phrases(
+    "debate",
+    (("the strongest reason for the motion", "the one that holds even if the other side is "
+      "right about the rest"),
+     ("the strongest reason against it", "the cost the motion would bring, said plainly"),
+     ("a middle way", "what each side could accept from the other")),
+    (("each side argues past the other", "answer the other side's strongest point first"),
+     ("a claim with nothing behind it", "give one real example for each claim")),
+    ("one place where {s} was tried both ways, and what changed there",
+     "the evidence on {s} that would change a fair judge's mind, which neither side "
+     "has given yet"),
+    ("answer the other side's strongest point on {s} in one sentence",
+     "say which point on {s} should decide the debate, and why"),
+    "a point counts when it answers the other side's strongest one")
+_LESSON = Phrases(
+    "lesson",
+    (("a picture to hold on to", "one everyday thing that works the same way"),
+     ("one step at a time", "each step short enough to say back"),
+     ("a check question", "one question that shows whether it is understood")),
+    (("a word the learner does not know yet", "explain it with an everyday thing first"),
+     ("too many steps at once", "one step, then a check")),
+    ("say what you now know about {s} in one sentence to a friend, then check it against "
+     "the steps above",
+     "write down one question about {s} you still have, and look for its answer above"),
+    ("say the answer about {s} back in your own words",
+     "try one check question about {s}"),
+    "a good answer fits the steps explained above")
+
+# a motion to debate ("Homework should be abolished in primary schools."): one statement
+# of what something or someone should do, not "we should ..." (a plan) or a question
+_MOTION = re.compile(r"^\W*(?:the motion:\s*)?(?!(?:we|i|you|they|our|us)\b)[^.?!]*\b"
+                     r"should\b[^.?!]*[.!]?\s*$", re.I)
+# a question a teacher explains ("Why is the sky blue?"), not one for a group's own work,
+# a count ("How many ...") or a judgement to research ("... and are they worth it?")
+_LESSONS = re.compile(r"^\W*(?:why|how(?!\s+(?:many|much|long|far|old|often)\b))\b"
+                      r"(?![^?]*\b(?:we|our|us|i|my|me|worth|should|best|better)\b)"
+                      r"[^?]*\?\s*$", re.I)
 _PLAYS = re.compile(r"\b(?:play(?:ing)?|game|chess|checkers|draughts|opponent|your move)\b",
                     re.I)
 _ERRANDS = re.compile(r"^\W*(?:(?:please|let'?s|now)\s+)*(?:put|place|bring|fetch|take|carry|"
@@ -79,21 +116,33 @@ _WRITES = re.compile(rf"\b(?:draft|write|compose|reword)\b.*\b(?:{PIECES})\b", r
 
 
 def phrases_for(task: str) -> Phrases:
-    """The phrases that fit ``task``: a game's, an errand's, a piece of writing's, or a
-    group project's (the default: "Get more neighbours to use the garden")."""
+    """The phrases that fit ``task``: a game's, an errand's, a piece of writing's, a
+    debate's, a lesson's, or a group project's (the default: "Get more neighbours to use
+    the garden")."""
     return _GAME if _PLAYS.search(task) else _ERRAND if _ERRANDS.match(task) else \
-        _WRITING if _WRITES.search(task) else PROJECT
+        _WRITING if _WRITES.search(task) else _DEBATE if _MOTION.match(task) else \
+        _LESSON if _LESSONS.match(task) else PROJECT
+
+
+# the kinds of task whose answer one agent gives (a change to it is theirs to make)
+_ANSWERED = ("errand", "game", "debate", "lesson")
 
 
 def changed_reply(scene: Scene) -> str:
     """An assistant's answer to an errand or a game changed as the person asked ("Make it
     shorter."): not "a short text on a clean mug …" redrafted; "" for any other request."""
     asked = scene.asked
-    if asked is None or phrases_for(scene.task.task).kind not in ("errand", "game"):
+    kind = phrases_for(scene.task.task).kind
+    if asked is None or kind not in _ANSWERED:
         return ""
     words = in_few_words(asked.text)
+    if not CHANGE_IT.match(words):
+        return ""
     earlier = said_last(scene.said[:scene.asked_at], scene.agent)
-    return changed_answer(words, earlier) if earlier and CHANGE_IT.match(words) else ""
+    if kind == "lesson" and SHORTER.search(words) and (short := shorter_steps(words, said_last(
+            scene.said[:scene.asked_at], scene.agent, keep=lambda t: "\n2. " in t))):
+        return short  # the lesson itself, not the praise of the learner's answer after it
+    return changed_answer(words, earlier) if earlier else ""
 
 
 def changed_result(agent: str, said: Sequence[Message], asked_at: int, words: str,
@@ -118,7 +167,7 @@ def answered_by(said: Sequence[Message], task: str) -> str:
     word), so that they change it; "" when it asks for no such change."""
     named = [m for m in said if m.name and m.role != "tool"]
     if not named or not by_a_person(named, len(named) - 1) \
-            or phrases_for(task).kind not in ("errand", "game") \
+            or phrases_for(task).kind not in _ANSWERED \
             or not CHANGE_IT.match(in_few_words(named[-1].text)):
         return ""
     return next((m.name or "" for i, m in enumerate(named[:-1][::-1]) if strip_terminate(

@@ -99,3 +99,17 @@ def has_result(answer: str) -> bool:
     """Whether ``answer`` gives a result: a boxed answer or figures in more than one
     sentence (what :func:`changed_answer` keeps when asked for a shorter one)."""
     return bool(_with_figures(sentences(answer) or [" ".join(answer.split())]))
+
+
+def shorter_steps(words: str, lesson: str) -> str:
+    """A lesson given in steps, shorter as a person asked (``words``): each step's first
+    clause, and the sentence that draws the conclusion ("So blue light bounces around the
+    whole sky"); "" when ``lesson`` has fewer than two steps."""
+    steps = [" ".join(text.split()) for _, text in _STEP.findall(lesson)]
+    if len(steps) < 2:
+        return ""
+    lines = [f"{n}. {_first_clause(sentences(t)[0] if sentences(t) else t)}."
+             for n, t in enumerate(steps, start=1)]
+    then = next((s for s in sentences(lesson) if s.startswith("So ")), "")
+    close = f"\n{_first_clause(then)}." if then else ""
+    return f"Shorter, as you asked (\"{words}\"):\n" + "\n".join(lines) + close

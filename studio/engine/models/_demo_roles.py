@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .._messages import Message
-from ._demo_kinds import changed_reply, changed_result
+from ._demo_kinds import changed_reply, changed_result, phrases_for
 from ._demo_passages import is_retrieval_prompt, passages_reply
 from ._demo_plans import CHANGE_IT
 from ._demo_recipes import Recipe, recipe_for
@@ -26,6 +26,7 @@ from ._demo_scene import (
 )
 from ._demo_scene import shorten as _snippet
 from ._demo_scene import strip_terminate as _strip_terminate
+from ._demo_verdict import after_follow_up, is_judge, verdict
 from ._demo_voice import speak, voice_of
 from ._demo_words import TaskWords
 from ._interface import ModelRequest
@@ -154,10 +155,16 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
                   turn=sum(1 for m in said[1:] if m.name == agent) + 1, ending=ending,
                   person=person, focus=focus, narrowed=narrowed,
                   served=frozenset({*served, agent}), asked=asked, asked_at=asked_at)
+    if is_judge(agent, system) and after_follow_up(scene):
+        # a judge speaks last: its verdict closes the debate, not a question back
+        return _end(verdict(scene), ending=True)
     if scene.first_since_asked and (changed := changed_reply(scene)):
         # "Make it shorter." after an errand's or a game's answer: that answer, changed,
-        # by whoever gave it, is all that was asked (nothing to redraft after it)
-        return _end(changed, ending=True)
+        # by whoever gave it, is all that was asked (nothing to redraft after it); in a
+        # debate each side says its point shorter, and the judge's verdict closes it
+        debate = phrases_for(task).kind == "debate" and any(
+            is_judge(name, "") for name in served if name != agent)
+        return _end(changed, ending=ending if debate else True)
     return _end(speak(scene), ending)
 
 
