@@ -498,6 +498,37 @@ def test_a_late_report_of_the_earlier_drawing_does_not_undo_a_change(builder) ->
     assert len(spec_of(at).agents) == 3
 
 
+def report(at: AppTest, ids: list[str], timestamp: int) -> AppTest:
+    """What the canvas sends back when it shows the nodes ``ids`` of the last push."""
+    state = at.session_state["builder_flow_state"]
+    at.session_state["builder_canvas"] = {
+        "nodes": [n.asdict() for n in state.nodes if n.id in ids], "edges": [],
+        "selectedId": None, "timestamp": timestamp}
+    return at.run()
+
+
+def test_the_old_drawing_reported_again_never_deletes_and_a_real_deletion_counts(
+        builder) -> None:
+    at = builder()
+    at.button(key="builder_new").click().run()
+    add(at, "assistant")
+    report(at, ["n0"], at.session_state["builder_flow_state"].timestamp + 10)  # shown
+    add(at, "critic")
+    names = [a.name for a in spec_of(at).agents]
+    assert len(names) == 2
+    # the canvas refused the push of the second agent: it reports the old drawing, twice
+    # (its own change after it), each time later than the push the page made last
+    for _ in range(2):
+        report(at, ["n0"], at.session_state["builder_flow_state"].timestamp + 100)
+        assert [a.name for a in spec_of(at).agents] == names, "an agent the canvas never showed"
+        pushed = at.session_state["builder_flow_state"]
+        assert {n.id for n in pushed.nodes} == {"n0", "n1"}
+    # the canvas shows both, then the person deletes the second one there: it goes
+    report(at, ["n0", "n1"], pushed.timestamp + 10)
+    report(at, ["n0"], pushed.timestamp + 20)
+    assert [a.name for a in spec_of(at).agents] == names[:1]
+
+
 def click_node(at: AppTest, index: int, *, timestamp: int | None = None) -> AppTest:
     """What the canvas sends back when a node is clicked (``timestamp``: the browser's)."""
     state = at.session_state["builder_flow_state"]

@@ -29,7 +29,8 @@ STATE_KEY = "builder_flow_state"  # the StreamlitFlowState we last pushed (never
 SIGNATURE_KEY = "builder_flow_sig"
 SEEN_KEY = "builder_flow_seen"
 SHOWN_KEY = "builder_flow_shown"  # what the canvas last reported showing (ids and labels)
-EARLIER_KEY = "builder_flow_earlier"  # the agents (node ids) of the push before the last one
+EARLIER_KEY = "builder_flow_earlier"  # the agents (node ids) of each push the canvas may
+# still show: pushed before the last one, since it last reported showing the last one
 HEIGHT = 460
 
 _EDGE_HELP = {
@@ -122,8 +123,10 @@ def apply_canvas_changes(ctx: session.Draft) -> TemplateSpec:
                 node_id(i) for i in range(len(ctx.spec.agents))}:
             session.select(int(picked[1:]))
         return ctx.spec
-    if (pushed is not None and reported == st.session_state.get(EARLIER_KEY)
-            and reported != {n.id for n in pushed.nodes}):
+    latest = {n.id for n in pushed.nodes} if pushed is not None else None
+    if reported == latest:  # it shows the last push: no earlier drawing can come back
+        st.session_state[EARLIER_KEY] = []
+    elif latest is not None and reported in st.session_state.get(EARLIER_KEY, []):
         # Still the earlier drawing, reported after the latest push was made: the canvas
         # refuses a push older than its own last change, so it kept that drawing (the
         # second agent clicked into a fresh Builder never showed). Taken as deletions, it
@@ -200,10 +203,12 @@ def render_canvas(ctx: session.Draft) -> None:
     lagging = shown is not None and shown != _shown(nodes, edges)
     if (lagging or st.session_state.get(SIGNATURE_KEY) != signature
             or STATE_KEY not in st.session_state):
-        st.session_state[SIGNATURE_KEY] = signature
         earlier = st.session_state.get(STATE_KEY)
-        st.session_state[EARLIER_KEY] = ({n.id for n in earlier.nodes} if earlier is not None
-                                         else None)
+        if earlier is not None and st.session_state.get(SIGNATURE_KEY) != signature:
+            # a new drawing (not the same one again for a canvas that kept an older one)
+            st.session_state[EARLIER_KEY] = [*st.session_state.get(EARLIER_KEY, []),
+                                             {n.id for n in earlier.nodes}][-8:]
+        st.session_state[SIGNATURE_KEY] = signature
         st.session_state[STATE_KEY] = StreamlitFlowState(
             [StreamlitFlowNode.from_dict(n) for n in nodes],
             [StreamlitFlowEdge.from_dict(e) for e in edges],
