@@ -422,6 +422,24 @@ def test_a_blank_canvas_shows_no_problems_until_the_person_acts(builder) -> None
     assert "Connect at least two agents" in errors_text(at)
 
 
+def test_an_actions_notice_outlasts_the_pages_own_redraws_until_the_draft_changes(
+        builder) -> None:
+    def notices(at: AppTest) -> str:
+        return "\n".join(n.body for n in [*at.info, *at.success])
+
+    at = builder()
+    at.button(key="builder_new").click().run()
+    assert "New team: add agents" in notices(at)
+    # the canvas reports its drawing right after: the page runs again on its own (the
+    # notice went with that run, before a person could read it)
+    at.run()
+    assert "New team: add agents" in notices(at)
+    add(at, "assistant")  # the person acts: the notice has done its job
+    assert "New team: add agents" not in notices(at)
+    at.run()
+    assert "New team: add agents" not in notices(at)
+
+
 def test_open_takes_the_template_picked_when_it_is_clicked(builder) -> None:
     at = builder()
     # the choice and the click reach the page together (a click right after choosing)
@@ -460,11 +478,17 @@ def test_a_late_report_of_the_earlier_drawing_does_not_undo_a_change(builder) ->
     at.button(key="builder_shape_group").click().run()
     assert len(spec_of(at).agents) == 4
     # the blank canvas reports itself after the team was pushed (its clock ran ahead)
+    reported = int(time.time() * 1000) + 500
     at.session_state["builder_canvas"] = {"nodes": [], "edges": [], "selectedId": None,
-                                          "timestamp": int(time.time() * 1000) + 500}
+                                          "timestamp": reported}
     at.run()
     assert not at.exception, at.exception
     assert len(spec_of(at).agents) == 4, "the team chosen is kept"
+    # the canvas refuses a push older than its last change, so it still shows the blank
+    # canvas: the team is pushed again, newer than that report
+    pushed = at.session_state["builder_flow_state"]
+    assert len(pushed.nodes) == 4
+    assert pushed.timestamp > reported, "the canvas would refuse this push and stay blank"
     # a deletion made on the canvas showing the team still counts
     state = at.session_state["builder_flow_state"]
     at.session_state["builder_canvas"] = {

@@ -10,8 +10,6 @@ from playwright.sync_api import FrameLocator, Page, expect
 
 from studio.spec import dump_yaml, load_bundled_template
 
-from .conftest import settled
-
 BUBBLES = '[data-testid="stChatMessage"]'
 
 
@@ -20,7 +18,6 @@ def open_builder(page: Page, url: str) -> FrameLocator:
     page.get_by_role("heading", name="Builder").first.wait_for()
     button(page, "builder_new").click()
     expect(page.get_by_text("New team: add agents")).to_be_visible()
-    settled(page)  # a palette action during the new team's first redraws can be lost
     return page.frame_locator(".st-key-builder_canvas iframe")
 
 

@@ -35,7 +35,6 @@ def fresh_builder(page: Page, url: str) -> FrameLocator:
     expect(page.get_by_text("New team: add agents")).to_be_visible()
     canvas = page.frame_locator(".st-key-builder_canvas iframe")
     canvas.locator(".react-flow__pane").wait_for()
-    settled(page)  # a palette action during the new team's first redraws can be lost
     return canvas
 
 
@@ -189,11 +188,8 @@ def test_a_three_agent_group_chat_runs_in_a_handful_of_actions(app_page: Page,
     person.click(page.locator(".st-key-builder_new button"), "New team")
     expect(page.get_by_text("New team: add agents")).to_be_visible()
     expect(page.get_by_text("Start from a shape").first).to_be_visible()
-    # the canvas shows the blank team and has told the server so (this test counts actions;
-    # a late report of an earlier drawing is tests/app/test_builder.py's subject)
-    expect(page.frame_locator(".st-key-builder_canvas iframe").locator(".react-flow__node")
-           ).to_have_count(0)
-    settled(page)
+    # clicked as soon as it shows, as a person would: the blank canvas may report itself
+    # after the team is pushed (tests/app/test_builder.py: the team is pushed again)
     shape = page.locator("xpath=//*[contains(@class, 'st-key-builder_shape_group')]"
                          "[not(ancestor-or-self::*[@data-stale='true'])]").get_by_role("button")
     expect(shape).to_have_text(re.compile("A group of three with a moderator"))

@@ -21,7 +21,7 @@ from studio.runs import RunManager
 from studio.spec import Registry, load_bundled_template
 from studio.store import Actor, Store
 
-from .conftest import StudioServer, running_studio
+from .conftest import StudioServer, running_studio, settled
 
 LOCAL = Actor.local()
 
@@ -208,6 +208,10 @@ def test_pause_step_in_resume_and_stop_answer_at_once(app_page: Page):
     page.locator(".st-key-stop_button button").click()
     expect(status(page, "Stopped")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("you stopped it").first).to_be_visible()
+    # what follows reads the page at one moment: once it is quiet (a stopped run is drawn
+    # once more without polling; mid-redraw, earlier drawings of bubbles, the caption and
+    # the graph can still be on the page beside the new ones)
+    settled(page)
     # stopped: the ring stays on the agent the caption says spoke last
     caption = page.locator('[class*="st-key-run_speaking_"]').first
     expect(caption).to_contain_text("spoke last")

@@ -168,7 +168,7 @@ with page_guard("Builder"):
     with st.container():
         header(ctx, blocker)
     with st.container():
-        show_notice()
+        show_notice(ctx.spec)
     render_open(ctx)
     # (Run, at the top, brings the Canvas tab into view in the browser: builder_client)
     canvas_tab, text_tab, save_tab = st.tabs(["Canvas", "Text", "Save & versions"])

@@ -31,11 +31,27 @@ def _notice(text: str, kind: str = "success") -> None:
     st.session_state[NOTICE_KEY] = (kind, text)
 
 
-def show_notice() -> None:
-    notice = st.session_state.pop(NOTICE_KEY, None)
-    if notice:
-        kind, text = notice
-        {"success": st.success, "error": st.error, "info": st.info}[kind](text)
+def _about(spec: TemplateSpec) -> str:
+    """The draft a notice speaks of, where its agents stand on the canvas aside."""
+    return session.digest({k: v for k, v in spec.to_dict().items() if k != "layout"})
+
+
+def show_notice(spec: TemplateSpec) -> None:
+    """The notice of the last action (open, new team, save…), kept while the draft is the
+    one it speaks of. Shown once, it went with the redraw the page makes on its own right
+    after an action (the canvas reporting its drawing): seen for a blink, or not at all.
+    It goes when the draft changes (agents moved on the canvas aside) or another notice
+    takes its place."""
+    notice = st.session_state.get(NOTICE_KEY)
+    if not notice:
+        return
+    kind, text, *shown_with = notice
+    about = _about(spec)
+    if shown_with and shown_with[0] != about:
+        del st.session_state[NOTICE_KEY]
+        return
+    st.session_state[NOTICE_KEY] = (kind, text, about)
+    {"success": st.success, "error": st.error, "info": st.info}[kind](text)
 
 
 # -- open / new -------------------------------------------------------------------------------

@@ -124,9 +124,12 @@ def apply_canvas_changes(ctx: session.Draft) -> TemplateSpec:
         return ctx.spec
     if (pushed is not None and reported == st.session_state.get(EARLIER_KEY)
             and reported != {n.id for n in pushed.nodes}):
-        # Still the earlier drawing: the canvas reported before the latest push reached it
-        # (the clocks of the browser and the server cannot tell). Taken as deletions, it
-        # would undo the change just made, e.g. a whole team chosen on a blank canvas.
+        # Still the earlier drawing, reported after the latest push was made: the canvas
+        # refuses a push older than its own last change, so it kept that drawing (the
+        # second agent clicked into a fresh Builder never showed). Taken as deletions, it
+        # would undo the change just made; noted as what the canvas shows, the draft is
+        # pushed again, newer than this report.
+        st.session_state[SHOWN_KEY] = _shown(value.get("nodes", []), value.get("edges", []))
         return ctx.spec
     st.session_state[SHOWN_KEY] = _shown(value.get("nodes", []), value.get("edges", []))
     spec = ctx.spec
@@ -173,6 +176,14 @@ def apply_canvas_changes(ctx: session.Draft) -> TemplateSpec:
     return spec
 
 
+def _reported_at() -> int:
+    """The browser's time of the canvas's last report (0: none yet)."""
+    try:
+        return int(st.session_state.get(SEEN_KEY) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def _shown(nodes: list[Any], edges: list[Any]) -> tuple[list[str], list[tuple[str, str]]]:
     return (sorted(str(n.get("id")) for n in nodes if isinstance(n, dict)),
             sorted((str(e.get("id")), str(e.get("label") or "")) for e in edges
@@ -196,7 +207,8 @@ def render_canvas(ctx: session.Draft) -> None:
         st.session_state[STATE_KEY] = StreamlitFlowState(
             [StreamlitFlowNode.from_dict(n) for n in nodes],
             [StreamlitFlowEdge.from_dict(e) for e in edges],
-            timestamp=int(time.time() * 1000))
+            # newer than the canvas's last report (its own clock): it takes the push
+            timestamp=max(int(time.time() * 1000), _reported_at() + 1))
     streamlit_flow(WIDGET_KEY, st.session_state[STATE_KEY], height=HEIGHT, fit_view=False, show_controls=True,
                    allow_new_edges=True, get_node_on_click=True, enable_node_menu=True,
                    enable_edge_menu=True, allow_zoom=True, min_zoom=0.4, hide_watermark=True,
