@@ -28,7 +28,7 @@ def lines_of(replies: list[tuple[str, str]]) -> list[str]:
 @pytest.mark.parametrize("words", ["Make it shorter.", "Play on."])
 def test_the_players_of_a_game_say_no_line_twice(make_manager, words):
     before, replies = follow_up(make_manager(), "chess_game", words)
-    said = lines_of(replies)
+    said = lines_of([(who, text) for who, text in replies if who != "board"])  # no diagrams
     # "Next step: make the next move in a quick game and say in one line why.", three times
     assert len(said) == len(set(said)), said
     for line in said:
@@ -81,7 +81,7 @@ def runs_of(text: str, size: int = 7) -> set[tuple[str, ...]]:
 
 @pytest.mark.parametrize(("template", "words", "said_by", "heard_by"), [
     ("brainstorm", "Which is easiest?", "dreamer", "realist"),
-    ("chess_game", "Play on.", "black", "white"),
+    # (chess players after "Play on." now say their moves, "I play e5.": nothing to quote)
 ])
 def test_a_member_names_what_another_said_without_quoting_it(make_manager, template, words,
                                                              said_by, heard_by):
@@ -160,3 +160,27 @@ def test_a_lesson_follow_up_keeps_to_the_lesson(make_manager, words):
                               "3. Those tiny molecules scatter short waves (blue) far more "
                               "than long waves (red).\n"
                               "So blue light bounces around the whole sky.\n\nTERMINATE")
+
+
+def test_players_make_moves_the_board_checks_after_a_follow_up(make_manager):
+    manager = make_manager()
+    spec = load_bundled_template("chess_game")
+    run = finished(manager, spec, spec.default_task)
+    opening = ('Taking in what you said ("Play on."): That game is over, so we start a new '
+               "one. I play e4.", 'Taking in what you said ("Play on."): Let me see the '
+               "board's legal moves first.")
+    for first in opening:  # "Play on." after the sample's checkmate, then mid-game
+        before = said(manager, run)
+        run = continue_run(manager, LOCAL, run, "Play on.", human="never")
+        replies = ended(manager, run)[len(before) + 1:]
+        played = [text for who, text in replies if who == "board" and text.startswith(
+            "Legal: ")]
+        # "Next step: make the next move in a quick game and say in one line why."
+        assert len(played) >= 6, replies
+        assert played[-1].split("Moves so far: ")[1].count(".") >= 3, played[-1]
+        who, last = replies[-1]
+        assert who in ("white", "black") and last.rstrip().endswith("TERMINATE"), last
+        assert "Moves so far: " in last and 'Say "Play on." for more moves.' in last, last
+        assert replies[0] == ("white", first), replies
+        # the player whose move it is has the floor: no "over to you" in between
+        assert not any("over to you" in text for _, text in replies), replies

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from .._messages import Message, ToolCall
 from .._usage import Usage
 from ._demo_kinds import answered_by
+from ._demo_moves import move_tool, next_move, next_player, side_of
 from ._demo_recipes import recipe_for
 from ._demo_roles import (
     EXECUTOR_NAME,
@@ -334,6 +335,14 @@ class DemoModel:
             mine = sum(1 for m in stretch[1:] if m.name == agent) + 1
             ending = (approves(stretch[0].text) or mine >= self.replies_before_end
                       or len(stretch) > self.messages_before_end // 2)
+        if at is not None and (tool := move_tool(request.tools or ())):
+            # a game after its script: a real move, for the board's rule engine to check
+            system = next((m.text for m in request.messages if m.role == "system"), "")
+            played = next_move(said, at, agent, side_of(agent, system))
+            if played is not None:
+                text, moves, stop = played
+                return (f"{text}\n\n{TERMINATE}" if stop else text,
+                        tuple(self._tool_call(agent, tool, {"move": m}) for m in moves))
         return self._improvise(request, said, at, ending, served), ()
 
     def _improvise(self, request: ModelRequest, said: list[Message], at: int | None,
@@ -426,7 +435,9 @@ class DemoModel:
             return candidates[0]
         # a change to an errand's or a game's answer is made by whoever gave it
         author = norm(answered_by(spoken(request.messages), self._task) or "-")
-        return next((n for n in candidates if norm(n) == author), None) or self._round(request)
+        # ... and in a game, the board says whose move it is ("Black to move")
+        return next((n for n in candidates if norm(n) == author), None) \
+            or next_player(request.messages, candidates) or self._round(request)
 
     def _round(self, request: ModelRequest) -> str:
         candidates = list(request.candidates)
