@@ -51,3 +51,21 @@ def test_a_follow_up_that_changes_a_figure_or_asks_another_program_is_computed(
         outputs = [text for who, text in new if text.startswith("exitcode: 0")]
         assert len(outputs) == 1 and printed in outputs[0], new
         assert printed.split(", ")[-1] in new[-1][1], new[-1]  # the answer reads it out
+
+
+def test_a_new_figure_alone_goes_with_the_tasks_program_and_nothing_else_repeats_it(
+        make_manager):
+    manager = make_manager()
+    spec = load_bundled_template("code_assistant")
+    first = finished(manager, spec, "What is 12 factorial?")
+    before = said(manager, first)
+    for words, printed in (("What about 15?", "15! = 1,307,674,368,000"),
+                           ("And for my cat?", None)):
+        new = ended(manager, continue_run(manager, LOCAL, first, words,
+                                          human="never"))[len(before):]
+        # never 12! again as if it answered the follow-up
+        assert not any("479,001,600" in text for _, text in new), new
+        if printed:
+            assert any(printed in text for _, text in new if text.startswith("exitcode: 0"))
+        else:  # no figure to go on: the labelled stand-in
+            assert new[1][1].startswith("A stand-in script"), new

@@ -62,6 +62,7 @@ from ._demo_scene import (
     TERMINATE,
     approves,
     by_a_person,
+    computable,
     edited_by_a_person,
     focus_of,
     narrows,
@@ -295,7 +296,7 @@ class DemoModel:
             if task_key(script.task or "") in whole:
                 return script
         fallback = next((s for s in self.scripts if s.task is None), None)
-        if fallback is not None and recipe_for(task) is not None and any(
+        if fallback is not None and computable(task) and recipe_for(task) is not None and any(
                 has_code(t.content or "") for t in fallback.turns):
             return None  # a program the Demo model can really write, not the stand-in
         return fallback

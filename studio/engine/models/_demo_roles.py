@@ -11,7 +11,7 @@ from .._messages import Message
 from ._demo_kinds import changed_reply, changed_result, phrases_for
 from ._demo_passages import is_retrieval_prompt, passages_reply
 from ._demo_plans import CHANGE_IT
-from ._demo_recipes import Recipe, recipe_for
+from ._demo_recipes import Recipe, recipe_after, recipe_for
 from ._demo_review import code_under_review, review_reply
 from ._demo_scene import (
     TERMINATE,
@@ -125,9 +125,7 @@ def role_reply(request: ModelRequest, ending: bool, task: str = "", *,
         return _end(body + (" The plan above is the answer." if planned else ""), ending=True)
     if role == "coder":
         latest = _last(since)
-        # a figure changed in a follow-up ("What about below 1000?") goes with the task's
-        recipe = recipe_for(wanted or task) or (recipe_for(f"{task}\n{wanted}") if wanted
-                                                else None)
+        recipe = recipe_after(task, wanted) if wanted else recipe_for(task)
         return _coder_reply(brief, ran or (latest.text if latest else ""), ending, recipe)
     if role == "critic" and last is not None and last.text.lstrip().startswith("exitcode:"):
         output = _snippet(last.text.split("Code output:", 1)[-1], 100) or "(no output)"
@@ -179,8 +177,9 @@ def _coder_reply(task: str, last_text: str, ending: bool, recipe: Recipe | None 
                 else f"That covers {task!r}; nothing more to add from me.")
         return _end(body, ending=True)
     if result:
-        return ("That failed; here is a simpler version:\n\n```python\n"
-                f"print({('Done: ' + task)!r})\n```")
+        body = (f"That failed (exit code {result.group(1)}), and the Demo model cannot mend "
+                "code: the output above says what went wrong.")
+        return _end(body, ending=True)
     if recipe is not None:
         return (f"The Demo model is not an AI, but this is one of the few small programs it "
                 f"knows: {recipe.what}, computed for real when the code runs.\n\n"
