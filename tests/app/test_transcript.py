@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from studio.app._transcript import Transcript
 from studio.app.widgets.transcript import ENDING_BADGE, message_tag, safe_markdown, split_ending
+from studio.engine import Message, Termination
 
 
 def _msg(seq, sender, recipient, content, depth=0, **message):
@@ -227,10 +228,12 @@ def test_a_message_the_run_ended_before_is_a_note_and_kept_for_a_follow_up() -> 
 def test_the_word_that_ends_a_chat_is_a_badge_that_says_what_it_means() -> None:
     assert split_ending("Shortlist: adopt a bed.\n\nTERMINATE") == ("Shortlist: adopt a bed.",
                                                                      True)
-    assert split_ending("Done. TERMINATE.") == ("Done.", True)
     assert split_ending("TERMINATE") == ("", True)
-    for kept in ("Say TERMINATE when you are done.", "PLEASE_TERMINATE", "Done.TERMINATE"):
+    assert split_ending("Done.TERMINATE") == ("Done.", True)  # it ends the chat all the same
+    # the engine's rule (the text ends with the word): what does not end a chat keeps it
+    for kept in ("Say TERMINATE when you are done.", "Done. TERMINATE."):
         assert split_ending(kept) == (kept, False)
+        assert not Termination.ends_with("TERMINATE")(Message(role="assistant", content=kept))
 
 
 def test_a_run_that_ends_on_the_keyword_shows_the_badge_not_the_bare_word(tmp_path) -> None:

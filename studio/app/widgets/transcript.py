@@ -39,16 +39,19 @@ def message_tag(item: Item, agents: Collection[str], humans: Collection[str]) ->
     return ""
 
 
-_ENDING = re.compile(r"(?:^|(?<=\s))TERMINATE[.!]?\s*$")
-ENDING_BADGE = ":gray-badge[🏁 says the work is done (TERMINATE)]"
+ENDING_WORD = "TERMINATE"
+ENDING_BADGE = f":gray-badge[🏁 says the work is done ({ENDING_WORD})]"
 
 
 def split_ending(text: str) -> tuple[str, bool]:
-    """The message without the keyword that ends a chat, and whether it ended on it. The
-    bare engine word at the end of a reply reads as shouting to someone who does not know
-    it; the transcript shows it as a badge that says what it means."""
-    body = _ENDING.sub("", text.rstrip())
-    return (body.rstrip(), True) if body != text.rstrip() else (text, False)
+    """The message without the keyword that ends a chat, and whether it ended on it (the
+    engine's default rule: the text, stripped, ends with it). The bare engine word at the
+    end of a reply reads as shouting to someone who does not know it; the transcript shows
+    it as a badge that says what it means."""
+    stripped = text.strip()
+    if not stripped.endswith(ENDING_WORD):
+        return text, False
+    return stripped[:-len(ENDING_WORD)].rstrip(), True
 
 
 def safe_markdown(text: str) -> str:
