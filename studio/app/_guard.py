@@ -48,3 +48,20 @@ def page_guard(page: str) -> Iterator[None]:
         yield
     except Exception as exc:  # noqa: BLE001 - the page must show every failure kindly
         show_error(exc, what=f"The {page} page could not be shown")
+
+
+_PAGE = "page_now"  # the URL path of the page this session is on
+_VISIT = "page_visit"  # how many times the session has gone to another page
+
+
+def note_page(url_path: str) -> None:
+    """Count a move to another page (called by the app before each page run)."""
+    if st.session_state.get(_PAGE) != url_path:
+        st.session_state[_PAGE] = url_path
+        st.session_state[_VISIT] = int(st.session_state.get(_VISIT) or 0) + 1
+
+
+def page_visit() -> int:
+    """Which visit of its page this page run belongs to: a notice kept across a page's own
+    reruns goes once the person has left the page and come back."""
+    return int(st.session_state.get(_VISIT) or 0)

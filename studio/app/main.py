@@ -78,7 +78,7 @@ except ModuleNotFoundError:  # started from a checkout: `streamlit run studio/ap
 import streamlit as st
 
 from studio.app._auth import NEXT_PAGE, cookie_writer, shared_mode, sign_in_state, sign_out
-from studio.app._guard import page_guard
+from studio.app._guard import note_page, page_guard
 from studio.app._services import services
 
 _HERE = Path(__file__).resolve().parent / "views"
@@ -178,6 +178,7 @@ def main() -> None:
                 st.caption(f"Signed in as **{actor.name}** ({role})")
                 if st.button("Sign out", key="sign_out", icon="🚪"):
                     sign_out(svc.store)
+    note_page(page.url_path)
     page.run()
 
 

@@ -438,6 +438,12 @@ def test_an_actions_notice_outlasts_the_pages_own_redraws_until_the_draft_change
     assert "New team: add agents" not in notices(at)
     at.run()
     assert "New team: add agents" not in notices(at)
+    # nor is it news after the person went to another page and came back to the same draft
+    at.button(key="builder_new").click().run()
+    assert "New team: add agents" in notices(at)
+    at.switch_page("views/gallery.py").run()
+    at.switch_page(builder_page()).run()
+    assert not at.exception and "New team: add agents" not in notices(at)
 
 
 def test_open_takes_the_template_picked_when_it_is_clicked(builder) -> None:

@@ -14,6 +14,7 @@ from .. import _builder_draft as draft
 from .. import _builder_session as session
 from .._builder_words import TEMPLATE_LABELS, sentence
 from .._catalog import templates
+from .._guard import page_visit
 from .builder_test import another_team
 
 NOTICE_KEY = "builder_notice"
@@ -41,12 +42,12 @@ def show_notice(spec: TemplateSpec) -> None:
     one it speaks of. Shown once, it went with the redraw the page makes on its own right
     after an action (the canvas reporting its drawing): seen for a blink, or not at all.
     It goes when the draft changes (agents moved on the canvas aside) or another notice
-    takes its place."""
+    takes its place, or the person leaves the Builder (it is not news on their return)."""
     notice = st.session_state.get(NOTICE_KEY)
     if not notice:
         return
     kind, text, *shown_with = notice
-    about = _about(spec)
+    about = (_about(spec), page_visit())
     if shown_with and shown_with[0] != about:
         del st.session_state[NOTICE_KEY]
         return
