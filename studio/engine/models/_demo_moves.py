@@ -30,6 +30,9 @@ _TRIES = {"white": ("e4", "Nf3", "d4", "Nc3", "c4", "g3"),
 
 def side_of(agent: str, system: str) -> str:
     """The side an agent plays ("white", "black"), by its name or its system message."""
+    own = re.search(r"\byou\s+(?:play|are|have)\s+(?:the\s+)?(white|black)\b", system, re.I)
+    if own:  # "your opponent plays White; you play Black": Black
+        return own.group(1).lower()
     for text in (agent, system):
         found = re.search(r"\b(white|black)\b", text, re.I)
         if found:

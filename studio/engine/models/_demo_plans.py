@@ -91,8 +91,15 @@ def _with_figures(said: list[str]) -> str:
     kept = [[part for part in _FIGURED.split(s) if re.search(r"\d", part)] for s in said]
     if sum(map(len, kept)) < 2:
         return ""
-    return " ".join(" and ".join(_DETAILED.split(part)[0].strip(" .,;:") for part in parts)
-                    + "." for parts in kept if parts)
+    return " ".join(" and ".join(map(_without_detail, parts)) + "." for parts in kept if parts)
+
+
+def _without_detail(part: str) -> str:
+    """A part of an answer up to the detail after its figure ("In total, you pay 42
+    dollars, so round it up" -> "In total, you pay 42 dollars")."""
+    figure = re.search(r"\d", part)
+    detail = _DETAILED.search(part, figure.end()) if figure else None
+    return (part[:detail.start()] if detail else part).strip(" .,;:")
 
 
 def has_result(answer: str) -> bool:

@@ -8,7 +8,7 @@ import re
 
 from ._demo_kinds import phrases_for
 from ._demo_plans import CHANGE_IT
-from ._demo_scene import Scene, in_few_words, said_last, strip_terminate
+from ._demo_scene import Scene, in_few_words, said_last, sentences, strip_terminate
 from ._demo_writing import SHORTER
 
 _JUDGES = re.compile(r"\b(?:judge|judges|referee|jury|arbiter|adjudicator)\b", re.I)
@@ -37,8 +37,9 @@ def verdict(scene: Scene) -> str:
                         keep=lambda text: _VERDICT.search(text) is not None)
     found = _VERDICT.search(" ".join(strip_terminate(earlier).split()))
     given = f"Verdict: {found.group(1).strip()}" if found else ""
-    if given and CHANGE_IT.match(words) and SHORTER.search(words):
-        return f"Shorter, as you asked (\"{words}\"):\n{given}"
+    if given and found and CHANGE_IT.match(words) and SHORTER.search(words):
+        first = (sentences(found.group(1)) or [found.group(1).strip()])[0].rstrip(".")
+        return f"Shorter, as you asked (\"{words}\"):\nVerdict: {first}."
     sides = list(dict.fromkeys(m.name for m in scene.said[scene.asked_at + 1:]
                                if m.name and m.name in scene.served and m.name != scene.agent))
     heard = (f"On \"{words}\", I heard {' and '.join(sides)}. " if sides
