@@ -17,6 +17,12 @@ from ._catalog import DEMO
 from ._services import Services
 
 MODEL_KEY = "pg_model"  # the Playground's model choice, remembered for the session
+# A run started from the Gallery, to open in the Playground, and the Gallery's visit it was
+# started on: (run id or "" for the Playground without a run, visit). Kept until the
+# Playground has shown it: a switch of page can be lost to a rerun asked for at the same
+# moment (the second click of a double click), and the Gallery's next run on that visit
+# switches again.
+OPEN_RUN = "gallery_open_run"
 ERROR_KEY = "launch_error"
 PACES = ("readable", "instant")
 

@@ -50,6 +50,35 @@ def test_gallery_run_starts_the_template_on_its_first_sample_task(app, svc) -> N
     assert at.selectbox(key="template_select").value == "writer_with_critic"
 
 
+def test_a_run_whose_switch_to_the_playground_was_lost_opens_on_the_next_gallery_run(
+        app, svc, monkeypatch) -> None:
+    """The second click of a double click asks for a Gallery rerun at the moment the first
+    one switches to the Playground, and the switch was lost with it (CI saw the Gallery stay
+    on screen). The Gallery's next run on that visit switches again; once the Playground has
+    shown the run, and on a later visit, the Gallery stays the Gallery."""
+    import streamlit
+
+    at = app()
+    # the switch is lost: the script ends there (as it does), the page stays the Gallery
+    monkeypatch.setattr(streamlit, "switch_page", lambda *_, **__: streamlit.stop())
+    at.button(key="gallery_run_writer_with_critic").click().run()
+    assert not at.exception and not any("Playground" in t.value for t in at.title)
+    assert "gallery_open_run" in at.session_state, "kept until the Playground shows it"
+    monkeypatch.undo()
+    at.run()  # the Gallery's next run (the second click's)
+    assert any("Playground" in t.value for t in at.title), [t.value for t in at.title]
+    assert "gallery_open_run" not in at.session_state
+    (run,) = svc.store.list_runs(LOCAL)  # one click's run, opened once
+    assert svc.manager.get(LOCAL, run.id).wait(60)
+    run_id = run.id
+    at.switch_page("views/gallery.py").run()
+    assert any("Gallery" in t.value for t in at.title), "shown once, not again"
+    at.session_state["gallery_open_run"] = (run_id, at.session_state["page_visit"] - 1)
+    at.run()  # a run started on a visit the person has left since: not a reason to go
+    assert any("Gallery" in t.value for t in at.title)
+    assert "gallery_open_run" not in at.session_state
+
+
 def test_settings_toggle_is_stored(app, svc, texts) -> None:
     at = app("settings")
     toggle = at.toggle(key="allow_unsandboxed_toggle")

@@ -8,8 +8,8 @@ import streamlit as st
 
 from studio.app._auth import current_actor, shared_mode
 from studio.app._catalog import pattern_label, templates
-from studio.app._guard import page_guard
-from studio.app._launch import launch, show_launch_error
+from studio.app._guard import page_guard, page_visit
+from studio.app._launch import OPEN_RUN, launch, show_launch_error
 from studio.app._services import services
 from studio.app.widgets.diagram import team_svg
 from studio.app.widgets.template_files import template_files
@@ -17,7 +17,6 @@ from studio.app.widgets.template_files import template_files
 COLUMNS = 3
 
 
-OPEN_RUN = "gallery_open_run"
 LAUNCHED = "gallery_launched"  # which drawing of the page a run was started from
 DRAWN = "gallery_drawn"
 
@@ -41,11 +40,11 @@ def _run(svc, key: str, drawn: int) -> None:  # noqa: ANN001 - Services
     st.session_state[LAUNCHED] = drawn
     st.session_state["playground_template"] = key  # "Start another run" opens on it
     if not entry.spec.default_task.strip():  # nothing to run on: the Playground asks for a task
-        st.session_state[OPEN_RUN] = ""
+        st.session_state[OPEN_RUN] = ("", page_visit())
         return
     run_id = launch(svc, entry.spec, entry.spec.default_task, template_name=entry.name)
     if run_id:
-        st.session_state[OPEN_RUN] = run_id
+        st.session_state[OPEN_RUN] = (run_id, page_visit())
 
 
 with page_guard("Gallery"):
@@ -54,9 +53,11 @@ with page_guard("Gallery"):
     st.caption("Ready-made teams of agents. Press **Run** to watch one work on its first sample "
                "task (you can change the task above the run) — the Demo model runs offline, so "
                "every template works out of the box.")
-    opened = st.session_state.pop(OPEN_RUN, None)
-    if opened is not None:
-        st.switch_page("views/playground.py", query_params={"run": opened} if opened else None)
+    opened = st.session_state.get(OPEN_RUN)  # (the Playground forgets it once there)
+    if opened is not None and opened[1] == page_visit():  # clicked on this visit
+        st.switch_page("views/playground.py",
+                       query_params={"run": opened[0]} if opened[0] else None)
+    st.session_state.pop(OPEN_RUN, None)  # (from a visit the person has left since)
     show_launch_error()
     if "gallery_flash" in st.session_state:
         st.error(st.session_state.pop("gallery_flash"))

@@ -7,7 +7,7 @@ import streamlit as st
 from studio.app._auth import current_actor
 from studio.app._catalog import DEMO, model_choices, pattern_label, templates
 from studio.app._guard import page_guard
-from studio.app._launch import launch, show_launch_error
+from studio.app._launch import OPEN_RUN, launch, show_launch_error
 from studio.app._services import services
 from studio.app.widgets.demo_note import demo_banner
 from studio.app.widgets.documents import documents_choice
@@ -98,6 +98,7 @@ def _start(svc, entry, task: str, model: str, collection: str | None = None,  # 
 
 
 with page_guard("Playground"):
+    st.session_state.pop(OPEN_RUN, None)  # the Gallery's run is here: no switch again
     svc = services()
     st.title("🎛️ Playground")
     actor = current_actor()
